@@ -38,3 +38,8 @@ export function chainIds(diffIds: readonly Digest[]): Digest[] {
   }
   return out;
 }
+
+/** First 12 hex digits, as Docker shows IDs. */
+export function shortHex(idOrDigest: string): string {
+  return (idOrDigest.startsWith('sha256:') ? idOrDigest.slice(7) : idOrDigest).slice(0, 12);
+}

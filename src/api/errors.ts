@@ -1,0 +1,31 @@
+// The one place where error categories become HTTP statuses and Docker's `{"message": ...}` body.
+import type { ServerResponse } from 'node:http';
+import { type ErrorKind, errorMessage, isBerthError } from '../errdefs/index.ts';
+
+const STATUS_BY_KIND = {
+  'invalid-argument': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'failed-precondition': 409,
+  internal: 500,
+  'not-implemented': 501,
+  unavailable: 503,
+} as const satisfies Record<ErrorKind, number>;
+
+export function statusOf(err: unknown): number {
+  return isBerthError(err) ? STATUS_BY_KIND[err.kind] : 500;
+}
+
+export function writeError(res: ServerResponse, err: unknown): void {
+  const status = statusOf(err);
+  const body = JSON.stringify({ message: errorMessage(err) });
+  if (res.headersSent) {
+    // Streaming responses report errors in-band (see streams/json-lines.ts); here we can only end.
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,101 @@
+// Request/response helpers shared by every route: query parsing, body reading, JSON replies,
+// Docker's `filters` parameter.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidArgumentError } from '../errdefs/index.ts';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Path parameters from the route. */
+  readonly params: Record<string, string>;
+  readonly query: URLSearchParams;
+  /** The API version this request speaks, e.g. `1.43`. */
+  readonly version: string;
+  readonly signal: AbortSignal;
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendNoContent(res: ServerResponse, status = 204): void {
+  res.writeHead(status);
+  res.end();
+}
+
+/** Docker's boolean query values: `1`, `true`, `True`; absent or `0`/`false` is false. */
+export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null) return dflt;
+  const s = v.trim().toLowerCase();
+  if (s === '' || s === '0' || s === 'false' || s === 'no') return false;
+  return true;
+}
+
+export function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) {
+    throw new InvalidArgumentError('INVALID_PARAMETER', `invalid value for ${name}: "${v}" is not an integer`);
+  }
+  return n;
+}
+
+/** Docker's `filters` JSON: `{"key":["v1","v2"]}` or the legacy `{"key":{"v1":true}}`. */
+export type Filters = Map<string, string[]>;
+
+export function parseFilters(q: URLSearchParams, allowed: readonly string[]): Filters {
+  const raw = q.get('filters');
+  const out: Filters = new Map();
+  if (!raw) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidArgumentError('INVALID_FILTER', `invalid filters: ${raw} is not valid JSON`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('INVALID_FILTER', 'invalid filters: expected a JSON object of filter names');
+  }
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!allowed.includes(k)) {
+      throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${k}'`);
+    }
+    let values: string[];
+    if (Array.isArray(v)) values = v.map(String);
+    else if (v && typeof v === 'object') values = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+    else throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${k}': expected a list of values`);
+    out.set(k, values);
+  }
+  return out;
+}
+
+export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new InvalidArgumentError('BODY_TOO_LARGE', `request body larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const buf = await readBody(req);
+  if (buf.length === 0) return undefined;
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new InvalidArgumentError('INVALID_JSON', `invalid JSON in request body: ${(err as Error).message}`);
+  }
+}
+
+export function compareVersions(a: string, b: string): number {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am !== bm ? am - bm : an - bn;
+}

@@ -1,0 +1,18 @@
+import type { Readable } from 'node:stream';
+import type { DeleteRecord, HistoryRow, ImportOptions, ImageView, LoadEvent, PruneFilters } from '../../../images/index.ts';
+import type { Digest } from '../../../oci/digest.ts';
+
+/** What the image routes need; the daemon wires it to the image service. */
+export interface ImagesBackend {
+  list(): Promise<ImageView[]>;
+  view(refOrId: string): Promise<ImageView>;
+  importImage(source: Readable, opts: ImportOptions): Promise<Digest>;
+  tag(source: string, target: string): Promise<void>;
+  delete(refOrId: string, opts: { force: boolean; prune: boolean }): Promise<DeleteRecord[]>;
+  history(refOrId: string): Promise<HistoryRow[]>;
+  prune(filters: PruneFilters): Promise<{ deleted: DeleteRecord[]; spaceReclaimed: number }>;
+  save(refs: readonly string[]): Readable;
+  load(source: Readable, opts: { signal: AbortSignal; onEvent: (e: LoadEvent) => void }): Promise<unknown>;
+  /** overlay2-style GraphDriver data for inspect. */
+  graphDriver(view: ImageView): Promise<Record<string, string>>;
+}

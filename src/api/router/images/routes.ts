@@ -1,0 +1,340 @@
+// /images/*: list, inspect, import, tag, delete, history, prune, save (get) and load.
+import { NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
+import type { ImageView } from '../../../images/index.ts';
+import { labelMatches, parseUntil } from '../../../images/index.ts';
+import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
+import { boolParam, compareVersions, type Filters, parseFilters, type RequestContext, sendJson } from '../../http.ts';
+import type { Handler, Route } from '../../server.ts';
+import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
+import type { ImagesBackend } from './backend.ts';
+
+const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
+
+function created(view: ImageView): number {
+  return Math.floor(Date.parse(view.config.created ?? view.record.added) / 1000);
+}
+
+function summary(view: ImageView) {
+  return {
+    Id: view.id,
+    ParentId: view.record.parent ?? '',
+    RepoTags: view.repoTags,
+    RepoDigests: view.repoDigests,
+    Created: created(view),
+    Size: view.size,
+    SharedSize: -1,
+    VirtualSize: view.size,
+    Labels: view.config.config?.Labels ?? {},
+    Containers: -1,
+  };
+}
+
+/** Go's path.Match subset docker uses for `reference=` filters: `*`, `?`, `[...]`. */
+function globMatch(pattern: string, s: string): boolean {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i);
+      if (end === -1) return false;
+      re += `[${pattern.slice(i + 1, end).replace(/^\^|^!/, '^')}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`${re}$`).test(s);
+}
+
+function matchesReference(view: ImageView, patterns: string[]): boolean {
+  return patterns.some((p) =>
+    [...view.repoTags, ...view.repoDigests].some((t) => {
+      const ref = parseReference(t);
+      return globMatch(p, familiarString(ref)) || globMatch(p, familiarName(ref));
+    }),
+  );
+}
+
+async function filterImages(backend: ImagesBackend, views: ImageView[], f: Filters): Promise<ImageView[]> {
+  const dangling = f.get('dangling')?.[0];
+  const before = f.get('before')?.[0];
+  const since = f.get('since')?.[0];
+  const beforeT = before ? created(await backend.view(before)) : undefined;
+  const sinceT = since ? created(await backend.view(since)) : undefined;
+  const until = f.get('until')?.[0];
+  const untilT = until ? parseUntil(until) / 1000 : undefined;
+  return views.filter((v) => {
+    const isDangling = v.repoTags.length === 0;
+    if (dangling !== undefined && (dangling === 'true' || dangling === '1') !== isDangling) return false;
+    const labels = v.config.config?.Labels ?? {};
+    if (f.has('label') && !f.get('label')!.every((l) => labelMatches(labels, l))) return false;
+    if (beforeT !== undefined && !(created(v) < beforeT)) return false;
+    if (sinceT !== undefined && !(created(v) > sinceT)) return false;
+    if (untilT !== undefined && !(created(v) < untilT)) return false;
+    if (f.has('reference') && !matchesReference(v, f.get('reference')!)) return false;
+    return true;
+  });
+}
+
+async function inspect(backend: ImagesBackend, view: ImageView, version: string) {
+  const c = view.config;
+  const old = compareVersions(version, '1.44') < 0;
+  return {
+    Id: view.id,
+    RepoTags: view.repoTags,
+    RepoDigests: view.repoDigests,
+    Parent: view.record.parent ?? '',
+    Comment: c.comment ?? '',
+    Created: c.created ?? view.record.added,
+    ...(old ? { Container: '', ContainerConfig: containerConfig(c.container_config ?? {}) } : {}),
+    DockerVersion: c.docker_version ?? '',
+    Author: c.author ?? '',
+    Config: containerConfig(c.config ?? {}),
+    Architecture: c.architecture,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Os: c.os,
+    Size: view.size,
+    ...(old ? { VirtualSize: view.size } : {}),
+    GraphDriver: { Name: 'overlay2', Data: await backend.graphDriver(view) },
+    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+    Metadata: { LastTagTime: view.record.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+}
+
+/** Docker's Config object always carries these keys. */
+function containerConfig(cfg: NonNullable<ImageView['config']['config']>) {
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: cfg.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ...(cfg.ExposedPorts ? { ExposedPorts: cfg.ExposedPorts } : {}),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: cfg.Env ?? null,
+    Cmd: cfg.Cmd ?? null,
+    ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
+    ...(cfg.ArgsEscaped ? { ArgsEscaped: true } : {}),
+    Image: '',
+    Volumes: cfg.Volumes ?? null,
+    WorkingDir: cfg.WorkingDir ?? '',
+    Entrypoint: cfg.Entrypoint ?? null,
+    OnBuild: cfg.OnBuild ?? null,
+    Labels: cfg.Labels ?? null,
+    ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}),
+    ...(cfg.Shell ? { Shell: cfg.Shell } : {}),
+  };
+}
+
+/** `/images/{name}/json` where name may hold slashes: the route is a wildcard and the verb the last segment. */
+function splitNameAction(wild: string): { name: string; action: string } {
+  const i = wild.lastIndexOf('/');
+  return i === -1 ? { name: wild, action: '' } : { name: wild.slice(0, i), action: wild.slice(i + 1) };
+}
+
+export function imageRoutes(backend: ImagesBackend): Route[] {
+  const getWild: Handler = async (ctx) => {
+    const { name, action } = splitNameAction(ctx.params['*'] ?? '');
+    switch (action) {
+      case 'json': {
+        const view = await backend.view(name);
+        return sendJson(ctx.res, 200, await inspect(backend, view, ctx.version));
+      }
+      case 'history': {
+        const rows = await backend.history(name);
+        return sendJson(
+          ctx.res,
+          200,
+          rows.map((r) => ({
+            Id: r.id,
+            Created: r.created,
+            CreatedBy: r.createdBy,
+            Tags: r.tags.length > 0 ? r.tags : null,
+            Size: r.size,
+            Comment: r.comment,
+          })),
+        );
+      }
+      case 'get':
+        return sendArchive(ctx, backend, [name]);
+      default:
+        throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: GET /images/${ctx.params['*']}`);
+    }
+  };
+
+  const postWild: Handler = async (ctx) => {
+    const { name, action } = splitNameAction(ctx.params['*'] ?? '');
+    switch (action) {
+      case 'tag': {
+        const repo = ctx.query.get('repo') ?? '';
+        const tag = ctx.query.get('tag') ?? '';
+        await backend.tag(name, tag ? `${repo}:${tag}` : repo);
+        ctx.res.writeHead(201);
+        ctx.res.end();
+        return;
+      }
+      case 'push':
+        throw new NotImplementedError('PUSH_NOT_IMPLEMENTED', 'pushing images to registries is not supported by Berth yet');
+      default:
+        throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: POST /images/${ctx.params['*']}`);
+    }
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/images/json',
+      handler: async (ctx) => {
+        const filters = parseFilters(ctx.query, LIST_FILTERS);
+        // Legacy `filter=name` parameter (API < 1.41 clients).
+        const legacy = ctx.query.get('filter');
+        if (legacy) filters.set('reference', [legacy]);
+        let views = await backend.list();
+        views = await filterImages(backend, views, filters);
+        if (!boolParam(ctx.query, 'all')) {
+          const parents = new Set(views.map((v) => v.record.parent).filter(Boolean));
+          views = views.filter((v) => v.repoTags.length > 0 || !parents.has(v.id));
+        }
+        views.sort((a, b) => created(b) - created(a) || (a.id < b.id ? -1 : 1));
+        sendJson(
+          ctx.res,
+          200,
+          views.map((v) => summary(v)),
+        );
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/create',
+      handler: async (ctx) => {
+        const fromSrc = ctx.query.get('fromSrc');
+        if (fromSrc === null) {
+          const img = ctx.query.get('fromImage') ?? '';
+          throw new NotImplementedError(
+            'PULL_NOT_IMPLEMENTED',
+            `cannot pull ${img || 'an image'}: Berth does not pull from registries yet; use "berth load" or "berth import" to add images`,
+          );
+        }
+        if (fromSrc !== '-') {
+          throw new NotImplementedError('IMPORT_URL', `importing from a URL (${fromSrc}) is not supported; send the tarball in the request body (fromSrc=-)`);
+        }
+        const repo = ctx.query.get('repo') ?? '';
+        const tag = ctx.query.get('tag') ?? '';
+        const reference = repo ? (tag ? `${repo}:${tag}` : repo) : '';
+        const platform = ctx.query.get('platform');
+        const [os, architecture, variant] = (platform ?? '').split('/');
+        const id = await backend.importImage(ctx.req, {
+          ...(reference ? { reference } : {}),
+          changes: ctx.query.getAll('changes'),
+          message: ctx.query.get('message') ?? '',
+          sourceName: '-',
+          signal: ctx.signal,
+          ...(platform ? { platform: { ...(os ? { os } : {}), ...(architecture ? { architecture } : {}), ...(variant ? { variant } : {}) } } : {}),
+        });
+        const out = new JsonLinesWriter(ctx.res);
+        out.write({ status: id });
+        out.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/images/load',
+      handler: async (ctx) => {
+        const quiet = boolParam(ctx.query, 'quiet');
+        const out = new JsonLinesWriter(ctx.res);
+        try {
+          await backend.load(ctx.req, {
+            signal: ctx.signal,
+            onEvent: (e) => {
+              switch (e.kind) {
+                case 'layer-progress':
+                  if (!quiet) {
+                    out.write({
+                      status: 'Loading layer',
+                      progressDetail: { current: e.current, total: e.total },
+                      progress: progressBar(e.current, e.total),
+                      id: e.id,
+                    });
+                  }
+                  break;
+                case 'layer-done':
+                  break;
+                case 'loaded':
+                  out.write({ stream: `Loaded image: ${e.name}\n` });
+                  break;
+                case 'loaded-id':
+                  out.write({ stream: `Loaded image ID: ${e.id}\n` });
+                  break;
+              }
+            },
+          });
+        } catch (err) {
+          if (!ctx.res.headersSent) throw err;
+          out.error(err);
+        }
+        out.end();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/get',
+      handler: (ctx) => sendArchive(ctx, backend, ctx.query.getAll('names')),
+    },
+    {
+      method: 'POST',
+      path: '/images/prune',
+      handler: async (ctx) => {
+        const f = parseFilters(ctx.query, ['dangling', 'until', 'label', 'label!']);
+        const dangling = f.get('dangling')?.[0];
+        const until = f.get('until')?.[0];
+        const result = await backend.prune({
+          dangling: dangling === undefined ? true : dangling === 'true' || dangling === '1',
+          ...(until ? { until: parseUntil(until) } : {}),
+          ...(f.has('label') ? { label: f.get('label')! } : {}),
+          ...(f.has('label!') ? { labelNot: f.get('label!')! } : {}),
+        });
+        sendJson(ctx.res, 200, {
+          ImagesDeleted: result.deleted.length > 0 ? result.deleted.map(deleteRecord) : null,
+          SpaceReclaimed: result.spaceReclaimed,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/images/search',
+      handler: () => {
+        throw new NotImplementedError('SEARCH_NOT_IMPLEMENTED', 'searching registries is not supported by Berth yet');
+      },
+    },
+    { method: 'GET', path: '/images/*', handler: getWild },
+    { method: 'POST', path: '/images/*', handler: postWild },
+    {
+      method: 'DELETE',
+      path: '/images/*',
+      handler: async (ctx) => {
+        const records = await backend.delete(ctx.params['*'] ?? '', {
+          force: boolParam(ctx.query, 'force'),
+          prune: !boolParam(ctx.query, 'noprune'),
+        });
+        sendJson(ctx.res, 200, records.map(deleteRecord));
+      },
+    },
+  ];
+}
+
+function deleteRecord(r: { untagged: string } | { deleted: string }) {
+  return 'untagged' in r ? { Untagged: r.untagged } : { Deleted: r.deleted };
+}
+
+async function sendArchive(ctx: RequestContext, backend: ImagesBackend, names: string[]): Promise<void> {
+  const stream = backend.save(names);
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  stream.on('error', (err) => {
+    ctx.res.destroy(err);
+  });
+  ctx.res.on('close', () => stream.destroy());
+  stream.pipe(ctx.res);
+}

@@ -1,0 +1,36 @@
+/** What the system routes need from the daemon. */
+export interface SystemFacts {
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly gitCommit: string;
+  readonly dataRoot: string;
+  readonly execRoot: string;
+  readonly kernelVersion: string;
+  readonly operatingSystem: string;
+  readonly osVersion: string;
+  readonly architecture: string;
+  readonly cpus: number;
+  readonly memTotal: number;
+  readonly cgroupVersion: '1' | '2';
+  readonly cgroupDriver: 'cgroupfs' | 'systemd';
+  readonly runtimes: Record<string, { path: string }>;
+  readonly defaultRuntime: string;
+  readonly images: number;
+  readonly containers: { total: number; running: number; paused: number; stopped: number };
+  readonly layers: number;
+  readonly backingFilesystem: string;
+  readonly insecureRegistries: string[];
+  readonly registryMirrors: string[];
+  readonly debug: boolean;
+  readonly logLevel: string;
+  readonly warnings: string[];
+  readonly labels: string[];
+  readonly httpProxy: string;
+  readonly httpsProxy: string;
+  readonly noProxy: string;
+}
+
+export interface SystemBackend {
+  facts(): Promise<SystemFacts>;
+}

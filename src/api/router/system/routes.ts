@@ -1,0 +1,143 @@
+import os from 'node:os';
+import { sendJson } from '../../http.ts';
+import { API_VERSION, MIN_API_VERSION, type Route } from '../../server.ts';
+import type { SystemBackend } from './backend.ts';
+
+const GO_VERSION = `node${process.versions.node}`;
+
+export function systemRoutes(backend: SystemBackend): Route[] {
+  const ping: Route['handler'] = ({ req, res }) => {
+    res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+    res.setHeader('Pragma', 'no-cache');
+    res.setHeader('Builder-Version', '1');
+    res.setHeader('Swarm', 'inactive');
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+    res.end(req.method === 'HEAD' ? undefined : 'OK');
+  };
+  return [
+    { method: 'GET', path: '/_ping', handler: ping },
+    { method: 'HEAD', path: '/_ping', handler: ping },
+    {
+      method: 'GET',
+      path: '/version',
+      handler: async ({ res }) => {
+        const f = await backend.facts();
+        const engine = {
+          Version: f.version,
+          ApiVersion: API_VERSION,
+          MinAPIVersion: MIN_API_VERSION,
+          GitCommit: f.gitCommit,
+          GoVersion: GO_VERSION,
+          Os: 'linux',
+          Arch: f.architecture,
+          KernelVersion: f.kernelVersion,
+          BuildTime: '',
+        };
+        sendJson(res, 200, {
+          Platform: { Name: 'Berth Engine' },
+          Components: [
+            { Name: 'Engine', Version: f.version, Details: { ...engine, Experimental: 'false' } },
+            ...Object.entries(f.runtimes).map(([name, r]) => ({ Name: name, Version: '', Details: { Path: r.path } })),
+          ],
+          ...engine,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/info',
+      handler: async ({ res }) => {
+        const f = await backend.facts();
+        sendJson(res, 200, {
+          ID: f.id,
+          Containers: f.containers.total,
+          ContainersRunning: f.containers.running,
+          ContainersPaused: f.containers.paused,
+          ContainersStopped: f.containers.stopped,
+          Images: f.images,
+          Driver: 'overlay2',
+          DriverStatus: [
+            ['Backing Filesystem', f.backingFilesystem],
+            ['Supports d_type', 'true'],
+            ['Using metacopy', 'false'],
+            ['Native Overlay Diff', 'true'],
+            ['userxattr', 'false'],
+            ['Layers', String(f.layers)],
+          ],
+          Plugins: {
+            Volume: ['local'],
+            Network: ['bridge', 'host', 'none'],
+            Authorization: null,
+            Log: ['json-file'],
+          },
+          MemoryLimit: true,
+          SwapLimit: true,
+          KernelMemory: false,
+          KernelMemoryTCP: false,
+          CpuCfsPeriod: true,
+          CpuCfsQuota: true,
+          CPUShares: true,
+          CPUSet: true,
+          PidsLimit: true,
+          IPv4Forwarding: true,
+          BridgeNfIptables: true,
+          BridgeNfIp6tables: true,
+          Debug: f.debug,
+          NFd: 0,
+          OomKillDisable: f.cgroupVersion === '1',
+          NGoroutines: 0,
+          SystemTime: new Date().toISOString(),
+          LoggingDriver: 'json-file',
+          CgroupDriver: f.cgroupDriver,
+          CgroupVersion: f.cgroupVersion,
+          NEventsListener: 0,
+          KernelVersion: f.kernelVersion,
+          OperatingSystem: f.operatingSystem,
+          OSVersion: f.osVersion,
+          OSType: 'linux',
+          Architecture: os.machine(),
+          IndexServerAddress: 'https://index.docker.io/v1/',
+          RegistryConfig: {
+            AllowNondistributableArtifactsCIDRs: null,
+            AllowNondistributableArtifactsHostnames: null,
+            InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
+            IndexConfigs: {
+              'docker.io': { Name: 'docker.io', Mirrors: f.registryMirrors, Secure: true, Official: true },
+            },
+            Mirrors: f.registryMirrors,
+          },
+          NCPU: f.cpus,
+          MemTotal: f.memTotal,
+          GenericResources: null,
+          DockerRootDir: f.dataRoot,
+          HttpProxy: f.httpProxy,
+          HttpsProxy: f.httpsProxy,
+          NoProxy: f.noProxy,
+          Name: f.name,
+          Labels: f.labels,
+          ExperimentalBuild: false,
+          ServerVersion: f.version,
+          Runtimes: Object.fromEntries(Object.entries(f.runtimes).map(([k, v]) => [k, { path: v.path }])),
+          DefaultRuntime: f.defaultRuntime,
+          Swarm: {
+            NodeID: '',
+            NodeAddr: '',
+            LocalNodeState: 'inactive',
+            ControlAvailable: false,
+            Error: '',
+            RemoteManagers: null,
+          },
+          LiveRestoreEnabled: true,
+          Isolation: '',
+          InitBinary: 'tini',
+          ContainerdCommit: { ID: '', Expected: '' },
+          RuncCommit: { ID: '', Expected: '' },
+          InitCommit: { ID: '', Expected: '' },
+          SecurityOptions: ['name=seccomp,profile=builtin'],
+          CDISpecDirs: [],
+          Warnings: f.warnings,
+        });
+      },
+    },
+  ];
+}

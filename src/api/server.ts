@@ -1,0 +1,94 @@
+// The Docker Engine API over HTTP: version negotiation, routing, error mapping. Handlers live in
+// router/<area>/ and see the daemon only through their role interfaces.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+import { writeError } from './errors.ts';
+import { compareVersions, type RequestContext } from './http.ts';
+
+/** Highest API version served; the docker CLI negotiates down to it. */
+export const API_VERSION = '1.43';
+/** Oldest API version accepted (the same floor as Docker's). */
+export const MIN_API_VERSION = '1.24';
+
+export type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+export interface Route {
+  readonly method: HTTPMethod;
+  readonly path: string;
+  readonly handler: Handler;
+}
+
+export interface ApiServerOptions {
+  readonly routes: readonly Route[];
+  readonly serverHeader: string;
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+export function createApiHandler(opts: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 });
+  const handlers: Handler[] = [];
+  for (const r of opts.routes) {
+    handlers.push(r.handler);
+    router.on(r.method, r.path, () => {}, { index: handlers.length - 1 });
+  }
+
+  return (req, res) => {
+    const started = performance.now();
+    res.setHeader('Server', opts.serverHeader);
+    res.setHeader('Api-Version', API_VERSION);
+    res.setHeader('Docker-Experimental', 'false');
+    res.setHeader('Ostype', 'linux');
+    const url = new URL(req.url ?? '/', 'http://berth');
+    let pathname = url.pathname;
+    let version = API_VERSION;
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const finish = () =>
+      opts.log('debug', 'request', {
+        method: req.method,
+        path: url.pathname,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      });
+    res.on('finish', finish);
+
+    const run = async () => {
+      const m = VERSION_PREFIX.exec(pathname);
+      if (m) {
+        version = m[1]!;
+        pathname = m[2]!;
+        if (compareVersions(version, API_VERSION) > 0) {
+          throw new InvalidArgumentError(
+            'API_VERSION_TOO_NEW',
+            `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`,
+          );
+        }
+        if (compareVersions(version, MIN_API_VERSION) < 0) {
+          throw new InvalidArgumentError(
+            'API_VERSION_TOO_OLD',
+            `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+          );
+        }
+      }
+      const found = router.find((req.method ?? 'GET') as HTTPMethod, pathname);
+      if (!found) {
+        throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: ${req.method} ${url.pathname} is not an Engine API endpoint`);
+      }
+      const index = (found.store as { index: number }).index;
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(found.params)) if (v !== undefined) params[k] = v;
+      await handlers[index]!({ req, res, params, query: url.searchParams, version, signal: abort.signal });
+    };
+    run().catch((err: unknown) => {
+      if ((err as { kind?: string }).kind === undefined) {
+        opts.log('error', 'handler failed', { path: url.pathname, err: String((err as Error)?.stack ?? err) });
+      }
+      writeError(res, err);
+    });
+  };
+}

@@ -1,0 +1,45 @@
+// berthd entry point: parse flags, start, stop gracefully on SIGTERM/SIGINT.
+import { BERTH_VERSION } from '../base/version.ts';
+import { createLogger, parseCommandLine, startDaemon, USAGE } from '../daemon/index.ts';
+
+async function main(): Promise<void> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`Berth version ${BERTH_VERSION}\n`);
+    return;
+  }
+  const log = createLogger(parsed.config.logLevel);
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(parsed.config, log);
+  } catch (err) {
+    log('error', 'failed to start daemon', { err: (err as Error).message });
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    daemon.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

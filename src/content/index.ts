@@ -1,0 +1,2 @@
+export type { BlobInfo, ContentReader, ContentStore, ContentWriter } from './store.ts';
+export { LocalContentStore } from './store.ts';

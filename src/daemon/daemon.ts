@@ -1,0 +1,212 @@
+// The composition root: opens the stores, runs recovery, wires services to the API and listens.
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { imageRoutes } from '../api/router/images/routes.ts';
+import type { ImagesBackend } from '../api/router/images/backend.ts';
+import { systemRoutes } from '../api/router/system/routes.ts';
+import { createApiHandler } from '../api/server.ts';
+import { BERTH_VERSION } from '../base/version.ts';
+import { LocalContentStore } from '../content/index.ts';
+import { FailedPreconditionError } from '../errdefs/index.ts';
+import {
+  deleteImage,
+  ImageService,
+  imageHistory,
+  importImage,
+  loadImages,
+  planSave,
+  pruneImages,
+  saveImages,
+} from '../images/index.ts';
+import { ImageMetadataStore } from '../metadata/index.ts';
+import { digestHex } from '../oci/digest.ts';
+import { LayerSnapshots } from '../snapshots/index.ts';
+import { type DaemonConfig, type Listener, parseHost } from './config.ts';
+import {
+  architecture,
+  backingFilesystem,
+  cgroupVersion,
+  findExecutable,
+  hostMemory,
+  osRelease,
+  readOrCreateEngineId,
+} from './facts.ts';
+import { acquireDataRootLock } from './lock.ts';
+import type { Log } from './log.ts';
+
+export interface RunningDaemon {
+  readonly images: ImageService;
+  close(): Promise<void>;
+}
+
+export async function startDaemon(config: DaemonConfig, log: Log): Promise<RunningDaemon> {
+  if (process.getuid?.() !== 0) {
+    log('warn', 'berthd is not running as root; layer ownership and device nodes cannot be kept');
+  }
+  const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config.tls));
+  await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
+  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  const unlock = await acquireDataRootLock(config.dataRoot);
+  const cleanups: (() => Promise<void>)[] = [unlock];
+  try {
+    const content = await LocalContentStore.open(path.join(config.dataRoot, 'blobs'));
+    const layers = await LayerSnapshots.open(path.join(config.dataRoot, 'layers'));
+    const meta = await ImageMetadataStore.open(path.join(config.dataRoot, 'images'));
+    const images = new ImageService({ content, layers, meta, log });
+    await images.recover();
+    const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
+
+    const runtimes: Record<string, { path: string }> = {};
+    const runc = findExecutable('runc');
+    if (runc) runtimes.runc = { path: runc };
+    for (const [name, r] of Object.entries(config.runtimes)) runtimes[name] = { path: r.path };
+    const release = osRelease();
+    const cgv = cgroupVersion();
+    const warnings: string[] = [];
+    if (!runc) warnings.push('WARNING: runc was not found on PATH; containers cannot run (apt-get install runc)');
+
+    const imagesBackend: ImagesBackend = {
+      list: () => images.list(),
+      view: (ref) => images.view(images.resolve(ref)),
+      importImage: (src, opts) => importImage(images, src, opts),
+      tag: (s, t) => images.tag(s, t),
+      delete: (ref, opts) => deleteImage(images, ref, { force: opts.force, prune: opts.prune }),
+      history: (ref) => imageHistory(images, images.resolve(ref)),
+      prune: (filters) => pruneImages(images, filters),
+      save: (refs) => saveImages(images, planSave(images, refs)),
+      load: (src, opts) => loadImages(images, src, opts),
+      graphDriver: async (view) => {
+        const top = view.chain.at(-1);
+        if (!top) return {};
+        const dirs = view.chain.map((c) => layers.diffDir(digestHex(c))).reverse();
+        return {
+          ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}),
+          UpperDir: dirs[0]!,
+          WorkDir: path.join(path.dirname(dirs[0]!), 'work'),
+          MergedDir: path.join(path.dirname(dirs[0]!), 'merged'),
+        };
+      },
+    };
+
+    const handler = createApiHandler({
+      serverHeader: `Berth/${BERTH_VERSION} (linux)`,
+      log,
+      routes: [
+        ...systemRoutes({
+          facts: async () => ({
+            id: engineId,
+            name: os.hostname(),
+            version: BERTH_VERSION,
+            gitCommit: '',
+            dataRoot: config.dataRoot,
+            execRoot: config.execRoot,
+            kernelVersion: os.release(),
+            operatingSystem: release.pretty,
+            osVersion: release.version,
+            architecture: architecture(),
+            cpus: os.availableParallelism(),
+            memTotal: hostMemory(),
+            cgroupVersion: cgv,
+            cgroupDriver: 'cgroupfs',
+            runtimes,
+            defaultRuntime: config.defaultRuntime,
+            images: meta.all().length,
+            containers: { total: 0, running: 0, paused: 0, stopped: 0 },
+            layers: (await layers.list()).length,
+            backingFilesystem: backingFilesystem(config.dataRoot),
+            insecureRegistries: config.insecureRegistries,
+            registryMirrors: config.registryMirrors,
+            debug: config.debug,
+            logLevel: config.logLevel,
+            warnings,
+            labels: config.labels,
+            httpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+            httpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+            noProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+          }),
+        }),
+        ...imageRoutes(imagesBackend),
+      ],
+    });
+
+    const servers: http.Server[] = [];
+    for (const l of listeners) {
+      const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, handler);
+      await listen(server, l, config.group, log);
+      servers.push(server);
+      cleanups.push(async () => {
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        if (l.kind === 'unix') await fsp.rm(l.path, { force: true });
+      });
+    }
+    await fsp.writeFile(config.pidfile, `${process.pid}\n`);
+    cleanups.push(() => fsp.rm(config.pidfile, { force: true }));
+    log('info', 'berthd started', {
+      version: BERTH_VERSION,
+      dataRoot: config.dataRoot,
+      hosts: config.hosts,
+      images: meta.all().length,
+    });
+    return {
+      images,
+      close: async () => {
+        for (const c of cleanups.reverse()) await c().catch((err) => log('warn', 'cleanup failed', { err: String(err) }));
+      },
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    throw err;
+  }
+}
+
+async function listen(server: http.Server, l: Listener, group: string, log: Log): Promise<void> {
+  if (l.kind === 'unix') {
+    await fsp.mkdir(path.dirname(l.path), { recursive: true });
+    if (await socketInUse(l.path)) {
+      throw new FailedPreconditionError('SOCKET_IN_USE', `${l.path} is in use by another daemon; stop it or pick another -H`);
+    }
+    await fsp.rm(l.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.path, () => resolve());
+    });
+    await fsp.chmod(l.path, 0o660);
+    const gid = groupId(group);
+    if (gid !== undefined) await fsp.chown(l.path, 0, gid).catch(() => {});
+    else if (group !== 'berth') log('warn', 'socket group not found; socket stays root-only', { group });
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.port, l.host, () => resolve());
+    });
+  }
+}
+
+function socketInUse(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(p);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    const out = execFileSync('getent', ['group', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const gid = Number(out.split(':')[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  } catch {
+    return undefined;
+  }
+}

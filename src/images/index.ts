@@ -1,0 +1,13 @@
+export type { DeleteRecord, ImageUsers } from './delete.ts';
+export { deleteImage } from './delete.ts';
+export type { HistoryRow } from './history.ts';
+export { imageHistory } from './history.ts';
+export type { ImportOptions } from './import.ts';
+export { importImage } from './import.ts';
+export type { LoadEvent } from './load.ts';
+export { loadImages } from './load.ts';
+export type { PruneFilters } from './prune.ts';
+export { labelMatches, parseUntil, pruneImages } from './prune.ts';
+export { planSave, saveImages } from './save.ts';
+export type { ImageServiceDeps, ImageView } from './service.ts';
+export { ImageService } from './service.ts';

@@ -1,0 +1,102 @@
+// Turns a layer tarball (plain or gzip) into a committed overlay layer and a stored blob of
+// the uncompressed tar. The bytes are read once: decompress → hash + copy into the blob
+// store → safe extraction, all in one pipeline.
+import { createHash } from 'node:crypto';
+import { PassThrough, type Readable, Transform } from 'node:stream';
+import { applyLayer, decompress } from '../archive/index.ts';
+import type { ContentStore } from '../content/index.ts';
+import { InvalidArgumentError } from '../errdefs/index.ts';
+import { type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
+import type { LayerSnapshots } from '../snapshots/index.ts';
+
+export interface IngestedLayer {
+  readonly diffId: Digest;
+  readonly chainId: Digest;
+  readonly size: number;
+}
+
+export interface LayerIngestDeps {
+  readonly content: ContentStore;
+  readonly layers: LayerSnapshots;
+}
+
+export function chainIdOf(parent: Digest | undefined, diffId: Digest): Digest {
+  return parent === undefined ? diffId : sha256Digest(`${parent} ${diffId}`);
+}
+
+/**
+ * Extracts `raw` as the layer on top of `parentChain`. When `expectedDiffId` is given and does
+ * not match the content, nothing is kept and an error names both digests.
+ */
+export async function ingestLayer(
+  deps: LayerIngestDeps,
+  raw: Readable,
+  opts: {
+    parentChain?: Digest;
+    expectedDiffId?: Digest;
+    signal?: AbortSignal;
+    onProgress?: (bytes: number) => void;
+    /** False when `raw` is already the stored uncompressed blob: no second copy is written. */
+    keepBlob?: boolean;
+  },
+): Promise<IngestedLayer> {
+  const prepared = await deps.layers.prepare();
+  const writer = opts.keepBlob === false ? undefined : await deps.content.writer();
+  const hash = createHash('sha256');
+  let rawBytes = 0;
+  raw.on('data', (c: Buffer) => {
+    rawBytes += c.length;
+    opts.onProgress?.(rawBytes);
+  });
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      if (!writer) return cb(null, chunk);
+      writer.write(chunk).then(() => cb(null, chunk), cb);
+    },
+  });
+  try {
+    const plain = decompress(raw);
+    const forward = (err: Error) => tee.destroy(err);
+    plain.on('error', forward);
+    raw.on('error', (err) => plain.destroy(err));
+    const piped = plain.pipe(tee);
+    const extracted = new PassThrough();
+    piped.pipe(extracted);
+    tee.on('error', (err) => extracted.destroy(err));
+    const applyOpts = opts.signal ? { signal: opts.signal } : {};
+    const { size } = await applyLayer(extracted, prepared.dir, applyOpts);
+    // tar readers stop at the end-of-archive marker; hash the padding that may follow too.
+    await drain(extracted);
+    const diffId = `sha256:${hash.digest('hex')}` as Digest;
+    if (opts.expectedDiffId && opts.expectedDiffId !== diffId) {
+      throw new InvalidArgumentError(
+        'LAYER_DIGEST_MISMATCH',
+        `layer content does not match its declared digest: expected ${opts.expectedDiffId}, got ${diffId}; the archive is corrupt or was modified`,
+      );
+    }
+    await writer?.commit({ digest: diffId });
+    const chainId = chainIdOf(opts.parentChain, diffId);
+    await prepared.commit({
+      name: digestHex(chainId),
+      ...(opts.parentChain ? { parent: digestHex(opts.parentChain) } : {}),
+      size,
+      labels: { diffId },
+    });
+    return { diffId, chainId, size };
+  } catch (err) {
+    raw.destroy();
+    await writer?.abort();
+    await prepared.abort();
+    throw err;
+  }
+}
+
+function drain(s: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (s.readableEnded) return resolve();
+    s.on('error', reject);
+    s.on('end', resolve);
+    s.resume();
+  });
+}

@@ -1,0 +1,266 @@
+// `docker load`: reads a docker-archive (Docker 20.10's `<id>/layer.tar` layout or Docker 25+'s
+// OCI layout with manifest.json) or a plain OCI image layout tarball. Archive entries stream
+// straight into the blob store (no temp directory); small JSON files stay in memory. Only
+// when every file the manifests name is present are layers extracted, each verified against
+// the config's diff IDs, and only then are images named: a failure leaves no partial image.
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { decompress } from '../archive/index.ts';
+import { InvalidArgumentError } from '../errdefs/index.ts';
+import { chainIds, type Digest, digestHex, isDigest, shortHex } from '../oci/digest.ts';
+import { hostPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from '../oci/image.ts';
+import { MediaType } from '../oci/media-types.ts';
+import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
+import { ingestLayer } from './layer-ingest.ts';
+import type { ImageService } from './service.ts';
+
+export type LoadEvent =
+  | { readonly kind: 'layer-progress'; readonly id: string; readonly current: number; readonly total: number }
+  | { readonly kind: 'layer-done'; readonly id: string }
+  | { readonly kind: 'loaded'; readonly name: string }
+  | { readonly kind: 'loaded-id'; readonly id: Digest };
+
+/** Small metadata files are kept in memory; anything bigger is content. */
+const SMALL_FILE_MAX = 4 << 20;
+
+interface ArchiveIndex {
+  /** path → blob digest (regular files stored in the blob store) */
+  readonly blobs: Map<string, Digest>;
+  /** path → bytes for small JSON/text files */
+  readonly small: Map<string, Buffer>;
+  /** path → target path (symlinks and hard links inside the archive) */
+  readonly links: Map<string, string>;
+}
+
+interface PlannedImage {
+  readonly config: ImageConfig;
+  /** The config exactly as in the archive: its digest is the image ID. */
+  readonly configBytes: Buffer;
+  readonly layers: { readonly digest: Digest; readonly expectedDiffId: Digest }[];
+  readonly names: string[];
+}
+
+function bad(msg: string): never {
+  throw new InvalidArgumentError('INVALID_ARCHIVE', `invalid image archive: ${msg}`);
+}
+
+function cleanEntryPath(name: string): string {
+  if (name.startsWith('/')) bad(`entry "${name}" has an absolute path`);
+  const norm = path.posix.normalize(name).replace(/\/$/, '');
+  if (norm === '..' || norm.startsWith('../')) bad(`entry "${name}" escapes the archive`);
+  return norm === '.' ? '' : norm;
+}
+
+async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSignal): Promise<ArchiveIndex> {
+  const idx: ArchiveIndex = { blobs: new Map(), small: new Map(), links: new Map() };
+  const extract = tar.extract();
+  const plain = decompress(raw);
+  plain.on('error', (err: Error) => extract.destroy(err));
+  plain.pipe(extract);
+  const onAbort = () => extract.destroy(new Error('load cancelled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const name = cleanEntryPath(h.name);
+      if (h.type === 'symlink' || h.type === 'link') {
+        const target =
+          h.type === 'symlink' ? path.posix.join(path.posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
+        idx.links.set(name, cleanEntryPath(target));
+        entry.resume();
+        continue;
+      }
+      if (h.type !== 'file' && h.type !== 'contiguous-file') {
+        entry.resume();
+        continue;
+      }
+      const base = path.posix.basename(name);
+      const isMeta =
+        (h.size ?? 0) <= SMALL_FILE_MAX &&
+        (base.endsWith('.json') || base === 'repositories' || base === 'oci-layout' || base === 'VERSION' || base === 'json');
+      if (isMeta) {
+        const chunks: Buffer[] = [];
+        for await (const c of entry) chunks.push(c as Buffer);
+        idx.small.set(name, Buffer.concat(chunks));
+        // Docker 25 stores configs under blobs/: keep them as content too.
+        if (!name.startsWith('blobs/')) continue;
+        const buf = idx.small.get(name)!;
+        const info = await svc.deps.content.put(buf);
+        checkBlobName(name, info.digest);
+        idx.blobs.set(name, info.digest);
+        continue;
+      }
+      const w = await svc.deps.content.writer();
+      try {
+        for await (const c of entry) await w.write(c as Buffer);
+        const expected = blobNameDigest(name);
+        const info = await w.commit(expected ? { digest: expected } : {});
+        idx.blobs.set(name, info.digest);
+      } catch (err) {
+        await w.abort();
+        if ((err as { code?: string }).code === 'DIGEST_MISMATCH') {
+          bad(`${name} does not match its digest name: ${(err as Error).message}`);
+        }
+        throw err;
+      }
+    }
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err;
+    const msg = (err as Error).message;
+    bad(`could not read the archive (${msg}); is it a complete tar file written by docker save?`);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return idx;
+}
+
+function blobNameDigest(name: string): Digest | undefined {
+  const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
+  return m ? (`sha256:${m[1]}` as Digest) : undefined;
+}
+
+function checkBlobName(name: string, digest: Digest): void {
+  const expected = blobNameDigest(name);
+  if (expected && expected !== digest) bad(`${name} does not match its digest name (content is ${digest})`);
+}
+
+function resolvePath(idx: ArchiveIndex, p: string): string {
+  let cur = cleanEntryPath(p);
+  for (let i = 0; i < 16 && idx.links.has(cur); i++) cur = idx.links.get(cur)!;
+  return cur;
+}
+
+function blobAt(idx: ArchiveIndex, p: string, what: string): Digest {
+  const d = idx.blobs.get(resolvePath(idx, p));
+  if (!d) bad(`${what} "${p}" named in the manifest is missing from the archive`);
+  return d;
+}
+
+function jsonAt(idx: ArchiveIndex, p: string, what: string): unknown {
+  const buf = idx.small.get(resolvePath(idx, p));
+  if (!buf) bad(`${what} "${p}" is missing from the archive`);
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    bad(`${what} "${p}" is not valid JSON`);
+  }
+}
+
+function parseConfig(idx: ArchiveIndex, p: string): { config: ImageConfig; configBytes: Buffer } {
+  const config = jsonAt(idx, p, 'image config') as ImageConfig;
+  if (!config || typeof config !== 'object' || !Array.isArray(config.rootfs?.diff_ids)) {
+    bad(`image config "${p}" has no rootfs.diff_ids`);
+  }
+  for (const d of config.rootfs.diff_ids) if (!isDigest(d)) bad(`image config "${p}" has an invalid diff ID "${d}"`);
+  return { config, configBytes: idx.small.get(resolvePath(idx, p))! };
+}
+
+function planDockerArchive(idx: ArchiveIndex): PlannedImage[] {
+  const manifest = jsonAt(idx, 'manifest.json', 'manifest');
+  if (!Array.isArray(manifest)) bad('manifest.json is not a list of images');
+  return manifest.map((m: { Config?: string; RepoTags?: string[] | null; Layers?: string[] }) => {
+    if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers)) bad('manifest.json entry lacks Config or Layers');
+    const { config, configBytes } = parseConfig(idx, m.Config);
+    if (m.Layers.length !== config.rootfs.diff_ids.length) {
+      bad(`manifest.json lists ${m.Layers.length} layers but the config has ${config.rootfs.diff_ids.length}`);
+    }
+    const layers = m.Layers.map((l, i) => ({
+      digest: blobAt(idx, l, 'layer'),
+      expectedDiffId: config.rootfs.diff_ids[i]!,
+    }));
+    const names = (m.RepoTags ?? []).map((t) => formatReference(withDefaultTag(parseReference(t))));
+    return { config, configBytes, layers, names };
+  });
+}
+
+function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
+  const index = jsonAt(idx, 'index.json', 'index') as ImageIndex;
+  if (!Array.isArray(index?.manifests)) bad('index.json has no manifests');
+  const out: PlannedImage[] = [];
+  const visit = (desc: { mediaType: string; digest: Digest; annotations?: Record<string, string> }, depth: number) => {
+    if (depth > 4) bad('index.json nests indexes too deeply');
+    const p = `blobs/sha256/${digestHex(desc.digest)}`;
+    const doc = jsonAt(idx, p, 'manifest') as ImageManifest & ImageIndex;
+    const name = desc.annotations?.['io.containerd.image.name'];
+    if (Array.isArray(doc.manifests)) {
+      const host = hostPlatform();
+      const pick =
+        doc.manifests.find((m) => m.platform?.os === host.os && m.platform.architecture === host.architecture) ??
+        doc.manifests.find((m) => !m.platform);
+      if (!pick) bad(`no image for platform ${host.os}/${host.architecture} in ${p}`);
+      visit({ ...pick, ...(name ? { annotations: { 'io.containerd.image.name': name } } : {}) }, depth + 1);
+      return;
+    }
+    if (!doc.config || !Array.isArray(doc.layers)) bad(`${p} is neither an image manifest nor an index`);
+    const cfgPath = `blobs/sha256/${digestHex(doc.config.digest)}`;
+    const { config, configBytes } = parseConfig(idx, cfgPath);
+    if (doc.layers.length !== config.rootfs.diff_ids.length) {
+      bad(`manifest ${p} lists ${doc.layers.length} layers but the config has ${config.rootfs.diff_ids.length}`);
+    }
+    const layers = doc.layers.map((l, i) => {
+      if (l.mediaType === MediaType.OciLayerZstd) bad(`layer ${l.digest} is zstd-compressed, which Berth cannot read yet`);
+      return { digest: blobAt(idx, `blobs/sha256/${digestHex(l.digest)}`, 'layer'), expectedDiffId: config.rootfs.diff_ids[i]! };
+    });
+    const names = name ? [formatReference(withDefaultTag(parseReference(name)))] : [];
+    out.push({ config, configBytes, layers, names });
+  };
+  for (const m of index.manifests) visit(m as never, 0);
+  return out;
+}
+
+export async function loadImages(
+  svc: ImageService,
+  raw: Readable,
+  opts: { signal?: AbortSignal; onEvent?: (e: LoadEvent) => void } = {},
+): Promise<{ ids: Digest[]; names: string[] }> {
+  const emit = opts.onEvent ?? (() => {});
+  return svc.gcLock.shared(async () => {
+    const idx = await readArchive(svc, raw, opts.signal);
+    const hasDocker = idx.small.has('manifest.json');
+    if (!hasDocker && !idx.small.has('index.json')) {
+      bad('found neither manifest.json nor index.json; expected an archive written by docker save or an OCI image layout');
+    }
+    const plan = hasDocker ? planDockerArchive(idx) : planOciLayout(idx);
+    const loadedIds: Digest[] = [];
+    const loadedNames: string[] = [];
+    for (const img of plan) {
+      // Stored exactly as received, never re-serialised: the image ID is this digest.
+      const { digest: id } = await svc.deps.content.put(img.configBytes);
+      const chain = chainIds(img.config.rootfs.diff_ids);
+      for (const [li, layer] of img.layers.entries()) {
+        const chainId = chain[li]!;
+        const short = shortHex(layer.expectedDiffId);
+        if (await svc.deps.layers.get(digestHex(chainId))) {
+          emit({ kind: 'layer-done', id: short });
+          continue;
+        }
+        const info = await svc.deps.content.info(layer.digest);
+        const total = info?.size ?? 0;
+        let last = 0;
+        await ingestLayer(svc.deps, svc.deps.content.readStream(layer.digest), {
+          ...(li > 0 ? { parentChain: chain[li - 1]! } : {}),
+          expectedDiffId: layer.expectedDiffId,
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          keepBlob: layer.digest !== layer.expectedDiffId,
+          onProgress: (current) => {
+            if (current - last >= 1 << 20 || current === total) {
+              last = current;
+              emit({ kind: 'layer-progress', id: short, current, total });
+            }
+          },
+        });
+        emit({ kind: 'layer-done', id: short });
+      }
+      // Names of an image loaded earlier in this archive move to this one, as in Docker.
+      await svc.register(id, { names: img.names });
+      loadedIds.push(id);
+      if (img.names.length === 0) emit({ kind: 'loaded-id', id });
+      for (const n of img.names) {
+        loadedNames.push(n);
+        emit({ kind: 'loaded', name: familiarString(parseReference(n)) });
+      }
+    }
+    return { ids: loadedIds, names: loadedNames };
+  });
+}

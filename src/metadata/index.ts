@@ -1,0 +1,2 @@
+export type { ImageRecord } from './images.ts';
+export { ImageMetadataStore } from './images.ts';

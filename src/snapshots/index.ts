@@ -1,0 +1,2 @@
+export type { LayerMeta, PreparedLayer } from './layers.ts';
+export { LayerSnapshots } from './layers.ts';

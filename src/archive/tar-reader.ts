@@ -1,0 +1,316 @@
+// A pull-based tar reader over a byte stream. Headers are parsed synchronously from buffered
+// input (no stream object per entry, which keeps small-file layers fast); entry content is read
+// either whole (small files) or as a sequence of slices of the input chunks (large files).
+//
+// Why not tar-stream: it decodes PAX values as UTF-8, which corrupts binary xattr values such
+// as `security.capability`, and it turns non-UTF-8 names into U+FFFD. Both matter for layers.
+
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError } from '../errdefs/index.ts';
+import { refuseEntry } from './entry-path.ts';
+import {
+  BLOCK_SIZE,
+  bytesToName,
+  decodeHeader,
+  padded,
+  parsePaxRecords,
+  type RawHeader,
+  TarFormatError,
+  TypeFlag,
+} from './tar-format.ts';
+
+export type EntryKind = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo';
+
+export interface TarEntry {
+  readonly kind: EntryKind;
+  /** Raw name as a binary string (see tar-format.ts), not yet cleaned. */
+  readonly name: string;
+  /** Symlink or hard link target, raw. */
+  readonly linkname: string;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Content bytes that follow the header (0 for every kind but `file`). */
+  readonly size: number;
+  /** Seconds since the epoch, possibly fractional (PAX). */
+  readonly mtime: number;
+  readonly atime: number;
+  readonly devmajor: number;
+  readonly devminor: number;
+  /** `SCHILY.xattr.<name>` PAX records: xattr name → raw value. */
+  readonly xattrs: ReadonlyMap<string, Buffer>;
+}
+
+/** Cap on PAX and GNU long-name records, so a hostile header cannot make us buffer gigabytes. */
+const MAX_META_SIZE = 1 << 20;
+
+const KIND_BY_FLAG = new Map<number, EntryKind>([
+  [TypeFlag.file, 'file'],
+  [TypeFlag.oldFile, 'file'],
+  [TypeFlag.contiguous, 'file'],
+  [TypeFlag.hardlink, 'hardlink'],
+  [TypeFlag.symlink, 'symlink'],
+  [TypeFlag.char, 'char'],
+  [TypeFlag.block, 'block'],
+  [TypeFlag.directory, 'directory'],
+  [TypeFlag.fifo, 'fifo'],
+]);
+
+function invalidTar(detail: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'LAYER_INVALID_TAR',
+    `layer is not a valid tar stream: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof chunk === 'string') return Buffer.from(chunk);
+  throw invalidTar('the input stream produced a non-byte chunk');
+}
+
+function paxNumber(records: ReadonlyMap<string, Buffer>, key: string, integer: boolean): number | undefined {
+  const v = records.get(key);
+  if (v === undefined) return undefined;
+  const text = v.toString('latin1');
+  const ok = integer ? /^[0-9]{1,16}$/.test(text) : /^-?[0-9]{1,16}(\.[0-9]{0,18})?$/.test(text);
+  const n = Number(text);
+  if (!ok || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) {
+    throw invalidTar(`bad PAX ${key} value ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+export class TarReader {
+  readonly #it: AsyncIterator<unknown>;
+  readonly #chunks: Buffer[] = [];
+  #available = 0;
+  #eof = false;
+  #ended = false;
+  /** Unread content of the current entry. */
+  #contentLeft = 0;
+  /** Unread padding after the current entry's content. */
+  #paddingLeft = 0;
+  #global = new Map<string, Buffer>();
+
+  constructor(input: Readable) {
+    this.#it = input[Symbol.asyncIterator]();
+  }
+
+  /** Ensures `n` bytes are buffered; false when the input ends first. */
+  async #fill(n: number): Promise<boolean> {
+    while (this.#available < n) {
+      if (this.#eof) return false;
+      const r = await this.#it.next();
+      if (r.done) {
+        this.#eof = true;
+        return false;
+      }
+      const b = toBuffer(r.value);
+      if (b.length > 0) {
+        this.#chunks.push(b);
+        this.#available += b.length;
+      }
+    }
+    return true;
+  }
+
+  /** Takes exactly `n` buffered bytes (copying only when they span chunks). */
+  #take(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    if (first.length >= n) {
+      this.#consumeFirst(first, n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.#chunks[0]!;
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      this.#consumeFirst(c, k);
+      off += k;
+    }
+    return out;
+  }
+
+  /** Takes up to `n` bytes from the first buffered chunk without copying. */
+  #takeSome(n: number): Buffer {
+    const first = this.#chunks[0]!;
+    const k = Math.min(first.length, n);
+    this.#consumeFirst(first, k);
+    return first.subarray(0, k);
+  }
+
+  #consumeFirst(first: Buffer, k: number): void {
+    if (k === first.length) this.#chunks.shift();
+    else this.#chunks[0] = first.subarray(k);
+    this.#available -= k;
+  }
+
+  async #skip(n: number): Promise<void> {
+    while (n > 0) {
+      if (this.#available === 0 && !(await this.#fill(1))) throw invalidTar('unexpected end of data');
+      n -= this.#takeSome(n).length;
+    }
+  }
+
+  async #readRecord(h: RawHeader): Promise<Buffer> {
+    if (h.size > MAX_META_SIZE) throw invalidTar(`extended header of ${h.size} bytes is too large`);
+    const total = padded(h.size);
+    if (!(await this.#fill(total))) throw invalidTar('unexpected end of data');
+    const data = this.#take(total);
+    return data.subarray(0, h.size);
+  }
+
+  /**
+   * The next entry, or null at the end of the archive. Unread content of the previous entry is
+   * skipped. PAX (local and global) and GNU long-name records are folded into the entry.
+   */
+  async next(): Promise<TarEntry | null> {
+    if (this.#ended) return null;
+    await this.#skip(this.#contentLeft + this.#paddingLeft);
+    this.#contentLeft = 0;
+    this.#paddingLeft = 0;
+    let local: Map<string, Buffer> | undefined;
+    let longName: string | undefined;
+    let longLink: string | undefined;
+    for (;;) {
+      if (!(await this.#fill(BLOCK_SIZE))) {
+        // End of input without the zero blocks: accepted at an entry boundary, like Go's reader
+        // accepts io.EOF there; anything else is a truncated archive.
+        if (this.#available === 0 && local === undefined && longName === undefined && longLink === undefined) {
+          this.#ended = true;
+          return null;
+        }
+        throw invalidTar('unexpected end of data');
+      }
+      let h: RawHeader | null;
+      try {
+        h = decodeHeader(this.#take(BLOCK_SIZE));
+      } catch (err) {
+        if (err instanceof TarFormatError) throw invalidTar(err.message, err);
+        throw err;
+      }
+      if (h === null) {
+        this.#ended = true;
+        return null;
+      }
+      try {
+        switch (h.typeflag) {
+          case TypeFlag.paxLocal:
+            local = parsePaxRecords(await this.#readRecord(h));
+            continue;
+          case TypeFlag.paxGlobal:
+            for (const [k, v] of parsePaxRecords(await this.#readRecord(h))) {
+              // A global path/linkpath/size would rename or resize every entry: ignore those.
+              if (k !== 'path' && k !== 'linkpath' && k !== 'size') this.#global.set(k, v);
+            }
+            continue;
+          case TypeFlag.gnuLongName:
+            longName = cutNul(await this.#readRecord(h));
+            continue;
+          case TypeFlag.gnuLongLink:
+            longLink = cutNul(await this.#readRecord(h));
+            continue;
+        }
+      } catch (err) {
+        if (err instanceof TarFormatError) throw invalidTar(err.message, err);
+        throw err;
+      }
+      return this.#entry(h, local, longName, longLink);
+    }
+  }
+
+  #entry(
+    h: RawHeader,
+    local: Map<string, Buffer> | undefined,
+    longName: string | undefined,
+    longLink: string | undefined,
+  ): TarEntry {
+    const pax = this.#global.size === 0 ? (local ?? new Map()) : new Map([...this.#global, ...(local ?? [])]);
+    const paxPath = pax.get('path');
+    const paxLink = pax.get('linkpath');
+    const name = paxPath !== undefined ? bytesToName(paxPath) : (longName ?? h.name);
+    const linkname = paxLink !== undefined ? bytesToName(paxLink) : (longLink ?? h.linkname);
+    const kind = KIND_BY_FLAG.get(h.typeflag);
+    if (kind === undefined) {
+      const flag = String.fromCharCode(h.typeflag);
+      const what = h.typeflag === TypeFlag.gnuSparse ? ' (GNU sparse file)' : '';
+      throw refuseEntry(name, `unsupported tar entry type ${JSON.stringify(flag)}${what}`);
+    }
+    if (pax.has('GNU.sparse.major') || pax.has('GNU.sparse.map') || pax.has('GNU.sparse.size')) {
+      throw refuseEntry(name, 'PAX sparse files are not supported');
+    }
+    const declaredSize = paxNumber(pax, 'size', true) ?? h.size;
+    if (!Number.isSafeInteger(declaredSize) || declaredSize < 0) throw invalidTar('negative entry size');
+    // Like Go's archive/tar (which Docker uses), only regular files carry data; a size on any
+    // other kind is ignored.
+    const size = kind === 'file' ? declaredSize : 0;
+    const mtime = paxNumber(pax, 'mtime', false) ?? h.mtime;
+    const xattrs = new Map<string, Buffer>();
+    for (const [k, v] of pax) {
+      if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
+    }
+    this.#contentLeft = size;
+    this.#paddingLeft = padded(size) - size;
+    return {
+      kind,
+      name,
+      linkname,
+      mode: h.mode & 0o7777,
+      uid: paxNumber(pax, 'uid', true) ?? h.uid,
+      gid: paxNumber(pax, 'gid', true) ?? h.gid,
+      size,
+      mtime,
+      atime: paxNumber(pax, 'atime', false) ?? mtime,
+      devmajor: h.devmajor,
+      devminor: h.devminor,
+      xattrs,
+    };
+  }
+
+  /** The whole content of the current entry as one buffer; for small entries only. */
+  async readContent(): Promise<Buffer> {
+    const n = this.#contentLeft;
+    if (n === 0) return Buffer.alloc(0);
+    if (!(await this.#fill(n))) throw invalidTar('unexpected end of data');
+    this.#contentLeft = 0;
+    return this.#take(n);
+  }
+
+  /** The content of the current entry as slices of the input (valid until the next call). */
+  async *contentChunks(): AsyncGenerator<Buffer> {
+    while (this.#contentLeft > 0) {
+      if (this.#available === 0 && !(await this.#fill(1))) throw invalidTar('unexpected end of data');
+      const piece = this.#takeSome(this.#contentLeft);
+      this.#contentLeft -= piece.length;
+      yield piece;
+    }
+  }
+
+  /** Reads and discards whatever follows the end-of-archive marker. */
+  async drain(): Promise<void> {
+    this.#chunks.length = 0;
+    this.#available = 0;
+    while (!this.#eof) {
+      const r = await this.#it.next();
+      if (r.done) this.#eof = true;
+    }
+  }
+
+  /** Stops reading; destroys the input if it was not read to the end. */
+  async close(): Promise<void> {
+    if (!this.#eof) {
+      this.#eof = true;
+      await this.#it.return?.();
+    }
+  }
+}
+
+function cutNul(data: Buffer): string {
+  const i = data.indexOf(0);
+  return bytesToName(i === -1 ? data : data.subarray(0, i));
+}

@@ -1,0 +1,350 @@
+// Image commands: images/ls, inspect, tag, rmi, history, prune, save, load, import.
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import type { DeleteItem, HistoryItem, ImageSummary, JsonMessage } from '../../client/index.ts';
+import { EngineError } from '../../client/index.ts';
+import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
+import { humanDuration, humanSize, renderList, renderOne } from '../format/index.ts';
+import { displayJsonMessages } from '../progress.ts';
+
+function shortId(id: string): string {
+  return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
+}
+
+/** Go's time.Time String() as docker prints CreatedAt: `2006-01-02 15:04:05 -0700 MST`. */
+export function goTime(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
+}
+
+function since(unixSeconds: number): string {
+  return `${humanDuration(Date.now() - unixSeconds * 1000)} ago`;
+}
+
+interface ImageRow {
+  ID: string;
+  Repository: string;
+  Tag: string;
+  Digest: string;
+  CreatedSince: string;
+  CreatedAt: string;
+  Size: string;
+  VirtualSize: string;
+  SharedSize: string;
+  UniqueSize: string;
+  Containers: string;
+}
+
+function imageRows(images: ImageSummary[], opts: { noTrunc: boolean }): ImageRow[] {
+  const rows: ImageRow[] = [];
+  for (const img of images) {
+    const base = {
+      ID: opts.noTrunc ? img.Id : shortId(img.Id),
+      CreatedSince: since(img.Created),
+      CreatedAt: goTime(img.Created),
+      Size: humanSize(img.Size),
+      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
+      SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
+      UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
+      Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
+    };
+    const tags = (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+    const digests = (img.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
+    const digestOf = (repo: string) => digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+    if (tags.length === 0) {
+      if (digests.length > 0) {
+        for (const d of digests) {
+          const [repo = '<none>', digest = '<none>'] = d.split('@');
+          rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: digest });
+        }
+      } else rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
+      continue;
+    }
+    for (const t of tags) {
+      const i = t.lastIndexOf(':');
+      const repo = t.slice(0, i);
+      rows.push({ ...base, Repository: repo, Tag: t.slice(i + 1), Digest: digestOf(repo) });
+    }
+  }
+  return rows;
+}
+
+const IMAGE_HEADERS = {
+  ID: 'IMAGE ID',
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  CreatedSince: 'CREATED',
+  CreatedAt: 'CREATED AT',
+  Size: 'SIZE',
+  VirtualSize: 'SIZE',
+  SharedSize: 'SHARED SIZE',
+  UniqueSize: 'UNIQUE SIZE',
+  Containers: 'CONTAINERS',
+};
+
+interface ListOpts {
+  all?: boolean;
+  quiet?: boolean;
+  digests?: boolean;
+  noTrunc?: boolean;
+  filter: string[];
+  format?: string;
+}
+
+export function registerImages(program: Command, ctx: CliContext): void {
+  const list = async (repository: string | undefined, opts: ListOpts) => {
+    const filter = [...opts.filter];
+    if (repository) filter.push(`reference=${repository}`);
+    const images = await ctx.client().json<ImageSummary[]>('GET', '/images/json', {
+      query: { all: opts.all, digests: opts.digests, filters: filtersJson(filter) },
+    });
+    const rows = imageRows(images, { noTrunc: Boolean(opts.noTrunc) });
+    if (opts.quiet) {
+      // One line per row like docker (an image with two tags prints twice).
+      for (const r of rows) ctx.out.write(`${r.ID}\n`);
+      return;
+    }
+    const defaultTableFormat = opts.digests
+      ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+      : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+    ctx.out.write(renderList({ format: opts.format, defaultTableFormat, headers: IMAGE_HEADERS, rows }));
+  };
+  const listOptions = (c: Command) =>
+    c
+      .argument('[REPOSITORY[:TAG]]')
+      .option('-a, --all', 'Show all images (default hides intermediate images)')
+      .option('--digests', 'Show digests')
+      .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('--format <string>', "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'")
+      .option('--no-trunc', "Don't truncate output")
+      .option('-q, --quiet', 'Only show image IDs')
+      .action(list);
+  listOptions(program.command('images').description('List images'));
+
+  const image = program.command('image').description('Manage images');
+  listOptions(image.command('ls').alias('list').description('List images'));
+
+  const inspect = async (names: string[], opts: { format?: string }) => {
+    const results: unknown[] = [];
+    const errors: string[] = [];
+    for (const n of names) {
+      try {
+        results.push(await ctx.client().json('GET', `/images/${encodeURIComponent(n)}/json`));
+      } catch (err) {
+        if (err instanceof EngineError && err.status === 404) errors.push(`Error response from daemon: No such image: ${n}`);
+        else throw err;
+      }
+    }
+    if (opts.format) for (const r of results) ctx.out.write(renderOne(opts.format, r));
+    else ctx.out.write(`${JSON.stringify(results, null, 4)}\n`);
+    if (errors.length > 0) throw new CliError(errors.join('\n'));
+  };
+  image
+    .command('inspect')
+    .description('Display detailed information on one or more images')
+    .argument('<IMAGE...>')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(inspect);
+  program
+    .command('inspect')
+    .description('Return low-level information on Berth objects')
+    .argument('<NAME|ID...>')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('--type <string>', 'Return JSON for specified type')
+    .action(async (names: string[], opts: { format?: string; type?: string }) => {
+      if (opts.type && opts.type !== 'image') throw new CliError(`"${opts.type}" is not a valid value for --type`, 125);
+      await inspect(names, opts);
+    });
+
+  const tag = async (source: string, target: string) => {
+    const at = target.lastIndexOf(':');
+    const slash = target.lastIndexOf('/');
+    const [repo, t] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, 'latest'];
+    await ctx.client().raw('POST', `/images/${encodeURIComponent(source)}/tag`, { query: { repo, tag: t } });
+  };
+  for (const c of [program.command('tag'), image.command('tag')]) {
+    c.description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+      .argument('<SOURCE_IMAGE[:TAG]>')
+      .argument('<TARGET_IMAGE[:TAG]>')
+      .action(tag);
+  }
+
+  const rmi = async (names: string[], opts: { force?: boolean; prune?: boolean }) => {
+    const errors: string[] = [];
+    for (const n of names) {
+      try {
+        const items = await ctx.client().json<DeleteItem[]>('DELETE', `/images/${encodeURIComponent(n)}`, {
+          query: { force: opts.force, noprune: opts.prune === false },
+        });
+        for (const it of items) ctx.out.write('Untagged' in it ? `Untagged: ${it.Untagged}\n` : `Deleted: ${it.Deleted}\n`);
+      } catch (err) {
+        if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
+        else throw err;
+      }
+    }
+    if (errors.length > 0) throw new CliError(errors.join('\n'));
+  };
+  for (const c of [program.command('rmi'), image.command('rm').alias('remove')]) {
+    c.description('Remove one or more images')
+      .argument('<IMAGE...>')
+      .option('-f, --force', 'Force removal of the image')
+      .option('--no-prune', 'Do not delete untagged parents')
+      .action(rmi);
+  }
+
+  const history = async (name: string, opts: { human?: boolean; quiet?: boolean; noTrunc?: boolean; format?: string }) => {
+    const items = await ctx.client().json<HistoryItem[]>('GET', `/images/${encodeURIComponent(name)}/history`);
+    if (opts.quiet) {
+      for (const h of items) ctx.out.write(`${opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
+      return;
+    }
+    const human = opts.human !== false;
+    const rows = items.map((h) => {
+      let createdBy = h.CreatedBy.replace(/\t/g, ' ');
+      if (!opts.noTrunc && [...createdBy].length > 45) createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
+      return {
+        ID: opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id),
+        CreatedSince: human ? since(h.Created) : new Date(h.Created * 1000).toISOString(),
+        CreatedAt: new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        CreatedBy: createdBy,
+        Size: human ? humanSize(h.Size) : String(h.Size),
+        Comment: h.Comment,
+      };
+    });
+    ctx.out.write(
+      renderList({
+        format: opts.format,
+        defaultTableFormat: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+        headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
+        rows,
+      }),
+    );
+  };
+  for (const c of [program.command('history'), image.command('history')]) {
+    c.description('Show the history of an image')
+      .argument('<IMAGE>')
+      .option('-H, --human [bool]', 'Print sizes and dates in human readable format', (v) => v !== 'false', true)
+      .option('--no-trunc', "Don't truncate output")
+      .option('-q, --quiet', 'Only show image IDs')
+      .option('--format <string>', 'Format output using a custom template')
+      .action(history);
+  }
+
+  image
+    .command('prune')
+    .description('Remove unused images')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, [])
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(async (opts: { all?: boolean; filter: string[]; force?: boolean }) => {
+      if (!opts.force) {
+        const warning = opts.all
+          ? 'WARNING! This will remove all images without at least one container associated to them.'
+          : 'WARNING! This will remove all dangling images.';
+        ctx.out.write(`${warning}\nAre you sure you want to continue? [y/N] `);
+        if (!(await confirm(ctx))) return;
+      }
+      const filter = [...opts.filter];
+      if (opts.all) filter.push('dangling=false');
+      const r = await ctx.client().json<{ ImagesDeleted: DeleteItem[] | null; SpaceReclaimed: number }>('POST', '/images/prune', {
+        query: { filters: filtersJson(filter) },
+      });
+      if (r.ImagesDeleted && r.ImagesDeleted.length > 0) {
+        ctx.out.write('Deleted Images:\n');
+        for (const it of r.ImagesDeleted) ctx.out.write('Untagged' in it ? `untagged: ${it.Untagged}\n` : `deleted: ${it.Deleted}\n`);
+        ctx.out.write('\n');
+      }
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+    });
+
+  const save = async (names: string[], opts: { output?: string }) => {
+    if (!opts.output && ctx.out.isTTY) {
+      throw new CliError('cowardly refusing to save to a terminal. Use the -o flag or redirect');
+    }
+    const res = await ctx.client().raw('GET', '/images/get', { query: { names } });
+    if (opts.output) {
+      // Write beside the target and rename, so a failed save never leaves a truncated file.
+      const tmp = path.join(path.dirname(opts.output), `.${path.basename(opts.output)}.tmp-${process.pid}`);
+      try {
+        await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+        await fsp.rename(tmp, opts.output);
+      } catch (err) {
+        await fsp.rm(tmp, { force: true });
+        throw err;
+      }
+    } else await pipeline(res, ctx.out);
+  };
+  for (const c of [program.command('save'), image.command('save')]) {
+    c.description('Save one or more images to a tar archive (streamed to STDOUT by default)')
+      .argument('<IMAGE...>')
+      .option('-o, --output <file>', 'Write to a file, instead of STDOUT')
+      .action(save);
+  }
+
+  const load = async (opts: { input?: string; quiet?: boolean }) => {
+    if (!opts.input && ctx.stdin.isTTY) {
+      throw new CliError('requested load from stdin, but stdin is empty');
+    }
+    const input = opts.input ? createReadStream(opts.input) : ctx.stdin;
+    const quiet = opts.quiet || !ctx.out.isTTY;
+    const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/load', { stream: input, query: { quiet } });
+    await displayJsonMessages(messages, ctx.out);
+  };
+  for (const c of [program.command('load'), image.command('load')]) {
+    c.description('Load an image from a tar archive or STDIN')
+      .option('-i, --input <file>', 'Read from tar archive file, instead of STDIN')
+      .option('-q, --quiet', 'Suppress the load output')
+      .action(load);
+  }
+
+  const doImport = async (file: string, reference: string | undefined, opts: { change: string[]; message?: string; platform?: string }) => {
+    const input = file === '-' ? ctx.stdin : createReadStream(file);
+    let repo: string | undefined;
+    let tagName: string | undefined;
+    if (reference) {
+      const at = reference.lastIndexOf(':');
+      const slash = reference.lastIndexOf('/');
+      [repo, tagName] = at > slash ? [reference.slice(0, at), reference.slice(at + 1)] : [reference, undefined];
+    }
+    const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/create', {
+      stream: input,
+      query: { fromSrc: '-', repo, tag: tagName, message: opts.message, changes: opts.change, platform: opts.platform },
+    });
+    for await (const m of messages) {
+      if (m.error) throw new CliError(m.error);
+      if (m.status) ctx.out.write(`${m.status}\n`);
+    }
+  };
+  for (const c of [program.command('import'), image.command('import')]) {
+    c.description('Import the contents from a tarball to create a filesystem image')
+      .argument('<file|URL|->')
+      .argument('[REPOSITORY[:TAG]]')
+      .option('-c, --change <instruction>', 'Apply Dockerfile instruction to the created image', collect, [])
+      .option('-m, --message <string>', 'Set commit message for imported image')
+      .option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .action(doImport);
+  }
+}
+
+async function confirm(ctx: CliContext): Promise<boolean> {
+  if (ctx.stdin.isTTY === undefined && ctx.stdin.readableEnded) return false;
+  return new Promise((resolve) => {
+    let buf = '';
+    const onData = (c: Buffer) => {
+      buf += c.toString();
+      if (buf.includes('\n')) done();
+    };
+    const done = () => {
+      ctx.stdin.off('data', onData);
+      ctx.stdin.off('end', done);
+      ctx.stdin.pause();
+      resolve(/^\s*y(es)?\s*$/i.test(buf.split('\n')[0] ?? ''));
+    };
+    ctx.stdin.on('data', onData);
+    ctx.stdin.on('end', done);
+  });
+}

@@ -1,0 +1,188 @@
+// Test harness: a real berthd (the bundled dist/berthd.mjs) on a temporary socket and data
+// root, and helpers that drive it with the berth CLI, the real docker CLI and HTTP.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, promises as fsp, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const BERTHD = path.join(ROOT, 'dist/berthd.mjs');
+const BERTH = path.join(ROOT, 'dist/berth.mjs');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestDaemon {
+  readonly dir: string;
+  readonly dataRoot: string;
+  readonly socket: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly logs: () => string;
+  berth(args: string[], opts?: RunOpts): Promise<RunResult>;
+  docker(args: string[], opts?: RunOpts): Promise<RunResult>;
+  request(method: string, urlPath: string, body?: Buffer | string, headers?: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
+  /** SIGTERM and wait; keeps the data root for a restart. */
+  stop(): Promise<number | null>;
+  /** SIGKILL without any cleanup, like a crash. */
+  kill9(): Promise<void>;
+  /** Starts a new berthd on the same data root and socket. */
+  restart(): Promise<TestDaemon>;
+  /** Stops the daemon (if running) and removes every file the test made. */
+  cleanup(): Promise<void>;
+}
+
+export interface RunOpts {
+  input?: Buffer | string;
+  inputFile?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+export function run(cmd: string, args: string[], opts: RunOpts = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...(opts.env ?? {}) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => {});
+    if (opts.inputFile) {
+      void fsp.readFile(opts.inputFile).then((b) => child.stdin.end(b));
+    } else child.stdin.end(opts.input ?? '');
+  });
+}
+
+function httpRequest(
+  socket: string,
+  method: string,
+  urlPath: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: socket, method, path: urlPath, headers: { Host: 'berth', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(60_000, () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitReady(socket: string, child: ChildProcess, logs: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`berthd exited with ${child.exitCode}:\n${logs()}`);
+    try {
+      const r = await httpRequest(socket, 'GET', '/_ping');
+      if (r.status === 200) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`berthd did not answer on ${socket} within 20s:\n${logs()}`);
+}
+
+async function launch(dir: string): Promise<TestDaemon> {
+  const dataRoot = path.join(dir, 'data');
+  const execRoot = path.join(dir, 'exec');
+  const socket = path.join(dir, 'berth.sock');
+  const host = `unix://${socket}`;
+  const configFile = path.join(dir, 'daemon.json');
+  const dockerConfig = path.join(dir, 'docker-config');
+  await fsp.mkdir(dockerConfig, { recursive: true });
+  try {
+    await fsp.access(configFile);
+  } catch {
+    writeFileSync(configFile, '{}\n');
+  }
+  const child = spawn(
+    process.execPath,
+    [BERTHD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', host, '--config-file', configFile, '--log-level', 'debug'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let logText = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    logText += c.toString('utf8');
+    if (logText.length > 2_000_000) logText = logText.slice(-1_000_000);
+  });
+  const logs = () => logText;
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await waitReady(socket, child, logs);
+  const env = { DOCKER_HOST: host, DOCKER_CONFIG: dockerConfig, BERTH_HOST: host };
+  let running = true;
+  const d: TestDaemon = {
+    dir,
+    dataRoot,
+    socket,
+    host,
+    pid: child.pid!,
+    logs,
+    berth: (args, opts = {}) =>
+      run(process.execPath, [BERTH, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    docker: (args, opts = {}) => run('docker', args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    request: (method, urlPath, body, headers) => httpRequest(socket, method, urlPath, body, headers),
+    stop: async () => {
+      if (!running) return null;
+      running = false;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      if (!running) return;
+      running = false;
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: async () => {
+      if (running) await d.stop();
+      return launch(dir);
+    },
+    cleanup: async () => {
+      if (running) {
+        running = false;
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await fsp.rm(dir, { recursive: true, force: true });
+    },
+  };
+  return d;
+}
+
+/** Starts a fresh berthd in a new temporary directory. */
+export async function startTestDaemon(): Promise<TestDaemon> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
+  try {
+    return await launch(dir);
+  } catch (err) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export function berthCli(args: string[], opts: RunOpts = {}): Promise<RunResult> {
+  return run(process.execPath, [BERTH, ...args], opts);
+}

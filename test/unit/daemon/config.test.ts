@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCommandLine, parseHost } from '../../../src/daemon/config.ts';
+
+const noFile = () => {
+  throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+};
+
+test('defaults', () => {
+  const p = parseCommandLine([], noFile);
+  assert.equal(p.kind, 'run');
+  if (p.kind !== 'run') return;
+  assert.equal(p.config.dataRoot, '/var/lib/berth');
+  assert.equal(p.config.execRoot, '/run/berth');
+  assert.deepEqual(p.config.hosts, ['unix:///run/berth/berth.sock']);
+  assert.equal(p.config.pidfile, '/run/berth/berthd.pid');
+  assert.equal(p.config.logLevel, 'info');
+});
+
+test('flags, repeatable -H, daemon.json keys', () => {
+  const p = parseCommandLine(['-H', 'unix:///a.sock', '-H', 'tcp://127.0.0.1:2375', '--data-root', '/d'], () =>
+    JSON.stringify({ 'log-level': 'debug', 'insecure-registries': ['r:5000'] }),
+  );
+  assert.equal(p.kind, 'run');
+  if (p.kind !== 'run') return;
+  assert.deepEqual(p.config.hosts, ['unix:///a.sock', 'tcp://127.0.0.1:2375']);
+  assert.equal(p.config.dataRoot, '/d');
+  assert.equal(p.config.logLevel, 'debug');
+  assert.deepEqual(p.config.insecureRegistries, ['r:5000']);
+});
+
+test('errors: unknown keys, flag and file both, bad JSON, bad level, unknown flag', () => {
+  assert.throws(() => parseCommandLine([], () => '{"colour":"blue"}'), /don't match any configuration option.*colour/);
+  assert.throws(() => parseCommandLine(['--data-root', '/x'], () => '{"data-root":"/y"}'), /both as a flag and in the configuration file.*data-root/);
+  assert.throws(() => parseCommandLine([], () => '{bad'), /invalid JSON/);
+  assert.throws(() => parseCommandLine(['--log-level', 'loud'], noFile), /invalid log level "loud"/);
+  assert.throws(() => parseCommandLine(['--frobnicate'], noFile), /Unknown option '--frobnicate'/);
+});
+
+test('hosts: tcp only on loopback', () => {
+  assert.deepEqual(parseHost('tcp://127.0.0.1:2375', false), { kind: 'tcp', host: '127.0.0.1', port: 2375 });
+  assert.deepEqual(parseHost('unix:///x.sock', false), { kind: 'unix', path: '/x.sock' });
+  assert.throws(() => parseHost('tcp://0.0.0.0:2375', false), /refusing to listen/);
+  assert.throws(() => parseHost('ssh://x', false), /invalid host/);
+});

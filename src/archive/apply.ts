@@ -151,6 +151,14 @@ class Extractor {
   }
 
   async apply(e: TarEntry, reader: TarReader): Promise<void> {
+    try {
+      await this.#apply(e, reader);
+    } catch (err) {
+      throw wrapFsError(err, e.name);
+    }
+  }
+
+  async #apply(e: TarEntry, reader: TarReader): Promise<void> {
     const rel = cleanEntryPath(e.name, e.name);
     if (rel === '') {
       // The layer root (`./`): dest is ours, its metadata stays as the snapshotter made it.
@@ -159,25 +167,20 @@ class Extractor {
     }
     const base = baseOf(rel);
     if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base);
-    const parent = parentOf(rel);
-    this.#ensureDir(parent, e.name);
-    try {
-      switch (e.kind) {
-        case 'file':
-          return await this.#file(e, rel, reader);
-        case 'directory':
-          return await this.#directory(e, rel);
-        case 'symlink':
-          return await this.#symlink(e, rel);
-        case 'hardlink':
-          return await this.#hardlink(e, rel);
-        case 'char':
-        case 'block':
-        case 'fifo':
-          return await this.#node(e, rel);
-      }
-    } catch (err) {
-      throw wrapFsError(err, e.name);
+    this.#ensureDir(parentOf(rel), e.name);
+    switch (e.kind) {
+      case 'file':
+        return this.#file(e, rel, reader);
+      case 'directory':
+        return this.#directory(e, rel);
+      case 'symlink':
+        return this.#symlink(e, rel);
+      case 'hardlink':
+        return this.#hardlink(e, rel);
+      case 'char':
+      case 'block':
+      case 'fifo':
+        return this.#node(e, rel);
     }
   }
 
@@ -194,11 +197,7 @@ class Extractor {
       const p = this.#abs(cur);
       const st = fs.lstatSync(p, { throwIfNoEntry: false });
       if (st === undefined) {
-        try {
-          fs.mkdirSync(p, 0o755);
-        } catch (err) {
-          throw wrapFsError(err, entryName);
-        }
+        fs.mkdirSync(p, 0o755);
       } else if (st.isSymbolicLink()) {
         throw refuseEntry(entryName, `parent ${JSON.stringify(displayName(cur))} is a symlink; refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -221,7 +220,7 @@ class Extractor {
     // Pending xattrs may name this path or paths below it: apply them while they are valid.
     await this.#flushXattrs();
     if (st.isDirectory()) {
-      fs.rmSync(p, { recursive: true, force: true });
+      removeTree(p);
       this.#forgetDirs(rel);
     } else {
       fs.unlinkSync(p);
@@ -389,12 +388,8 @@ class Extractor {
     }
     const target = parent === '' ? hidden : `${parent}/${hidden}`;
     const p = this.#abs(target);
-    try {
-      const template = await this.#whiteoutNode();
-      await this.#create(target, () => fs.linkSync(template, p));
-    } catch (err) {
-      throw wrapFsError(err, e.name);
-    }
+    const template = await this.#whiteoutNode();
+    await this.#create(target, () => fs.linkSync(template, p));
     this.#whiteoutLinks++;
   }
 
@@ -492,6 +487,20 @@ function depth(rel: string): number {
   let n = 0;
   for (let i = 0; i < rel.length; i++) if (rel.charCodeAt(i) === 0x2f) n++;
   return n;
+}
+
+const SLASH = Buffer.from('/');
+
+/** Removes a tree without following any symlink in it (they are unlinked, not entered). */
+function removeTree(p: Buffer): void {
+  const st = fs.lstatSync(p, { throwIfNoEntry: false });
+  if (st === undefined) return;
+  if (!st.isDirectory()) {
+    fs.unlinkSync(p);
+    return;
+  }
+  for (const name of fs.readdirSync(p, { encoding: 'buffer' })) removeTree(Buffer.concat([p, SLASH, name]));
+  fs.rmdirSync(p);
 }
 
 function writeAll(fd: number, data: Buffer): Promise<void> {

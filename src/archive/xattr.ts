@@ -62,8 +62,8 @@ export function runTool(
     });
     const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => {
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => {
       if (err.length < STDERR_LIMIT) err += b.toString('utf8');
     });
     child.on('error', (e: NodeJS.ErrnoException) => {

@@ -1,0 +1,6 @@
+// Tar in and out for image layers: safe layer apply (confinement, whiteouts), directory to tar,
+// compression sniffing.
+
+export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from './apply.ts';
+export { type Compression, decompress, detectCompression } from './compression.ts';
+export { packDirectory } from './pack.ts';

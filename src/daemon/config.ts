@@ -104,19 +104,23 @@ export function parseCommandLine(argv: readonly string[], readFile = (p: string)
 
   const configFile = (v['config-file'] as string | undefined) ?? DEFAULTS.configFile;
   let file: Record<string, unknown> = {};
+  let text = '';
   try {
-    const text = readFile(configFile);
+    text = readFile(configFile);
+  } catch (err) {
+    // A missing default file is fine; a missing file named with --config-file is not.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || v['config-file'] !== undefined) {
+      bad(`unable to read configuration file ${configFile}: ${(err as Error).message}`);
+    }
+  }
+  // An empty file configures nothing, as with dockerd.
+  if (text.trim() !== '') {
     try {
       file = JSON.parse(text) as Record<string, unknown>;
     } catch (err) {
       bad(`unable to configure the daemon with file ${configFile}: invalid JSON: ${(err as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) bad(`${configFile} must hold a JSON object`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || v['config-file'] !== undefined) {
-      if (err instanceof InvalidArgumentError) throw err;
-      bad(`unable to read configuration file ${configFile}: ${(err as Error).message}`);
-    }
   }
   const unknown = Object.keys(file).filter((k) => !(k in FILE_KEYS));
   if (unknown.length > 0) {

@@ -44,10 +44,19 @@ export async function ingestLayer(
   const writer = opts.keepBlob === false ? undefined : await deps.content.writer();
   const hash = createHash('sha256');
   let rawBytes = 0;
-  raw.on('data', (c: Buffer) => {
-    rawBytes += c.length;
-    opts.onProgress?.(rawBytes);
-  });
+  // Count bytes as they arrive (before decompression) for progress reports.
+  const counted = opts.onProgress
+    ? raw.pipe(
+        new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            rawBytes += chunk.length;
+            opts.onProgress?.(rawBytes);
+            cb(null, chunk);
+          },
+        }),
+      )
+    : raw;
+  if (counted !== raw) raw.on('error', (err) => counted.destroy(err));
   const tee = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       hash.update(chunk);
@@ -56,10 +65,8 @@ export async function ingestLayer(
     },
   });
   try {
-    const plain = decompress(raw);
-    const forward = (err: Error) => tee.destroy(err);
-    plain.on('error', forward);
-    raw.on('error', (err) => plain.destroy(err));
+    const plain = decompress(counted);
+    plain.on('error', (err: Error) => tee.destroy(err));
     const piped = plain.pipe(tee);
     const extracted = new PassThrough();
     piped.pipe(extracted);
@@ -85,7 +92,10 @@ export async function ingestLayer(
     });
     return { diffId, chainId, size };
   } catch (err) {
-    raw.destroy();
+    // Discard the rest of the input rather than destroying it: for an HTTP upload, destroying
+    // the request would reset the connection before the client sees the error.
+    raw.unpipe();
+    raw.resume();
     await writer?.abort();
     await prepared.abort();
     throw err;

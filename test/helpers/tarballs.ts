@@ -15,7 +15,9 @@ export async function makeTar(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c: unknown) => {
+      chunks.push(c as Buffer);
+    });
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
@@ -34,7 +36,7 @@ export async function makeTar(entries: Entry[]): Promise<Buffer> {
           ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
           ...(type === 'character-device' ? { devmajor: 1, devminor: 3 } : {}),
         },
-        type === 'file' ? (body ?? Buffer.alloc(0)) : undefined,
+        type === 'file' ? (body ?? Buffer.alloc(0)) : '',
         (err) => (err ? rej(err) : res()),
       ),
     );

@@ -1,0 +1,82 @@
+// Benchmark: applyLayer vs GNU `tar -x` on the same layer, same filesystem.
+//   node --import tsx test/unit/archive/bench-apply.ts [--dir /dev/shm] [--runs 7] [--small 2000] [--big 3]
+// Not a test (no .test.ts suffix); prints medians and the throughput ratio.
+
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { applyLayer } from '../../../src/archive/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: os.tmpdir() },
+    runs: { type: 'string', default: '7' },
+    small: { type: 'string', default: '2000' },
+    big: { type: 'string', default: '3' },
+    'big-mb': { type: 'string', default: '20' },
+  },
+});
+
+const work = fs.mkdtempSync(path.join(values.dir!, 'berth-bench-'));
+const src = path.join(work, 'src');
+const layer = path.join(work, 'layer.tar');
+
+function makeTree(): void {
+  const small = Number(values.small);
+  for (let i = 0; i < small; i++) {
+    const d = path.join(src, `dir${i % 50}`, `sub${i % 7}`);
+    fs.mkdirSync(d, { recursive: true });
+    // 100 B .. 16 KiB, like a typical package's files
+    fs.writeFileSync(path.join(d, `file${i}.txt`), randomBytes(100 + ((i * 7919) % 16284)));
+    if (i % 40 === 0) fs.symlinkSync(`file${i}.txt`, path.join(d, `link${i}`));
+  }
+  for (let i = 0; i < Number(values.big); i++) {
+    fs.writeFileSync(path.join(src, `big${i}.bin`), randomBytes(Number(values['big-mb']) << 20));
+  }
+  execFileSync('tar', ['--format=pax', '-cf', layer, '-C', src, '.']);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function fresh(name: string): string {
+  const d = path.join(work, name);
+  fs.rmSync(d, { recursive: true, force: true });
+  fs.mkdirSync(d);
+  return d;
+}
+
+makeTree();
+const bytes = fs.statSync(layer).size;
+const entries = execFileSync('tar', ['-tf', layer], { maxBuffer: 1 << 26 })
+  .toString()
+  .split('\n')
+  .filter(Boolean).length;
+const tarTimes: number[] = [];
+const berthTimes: number[] = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  // Settle writeback from the previous run so it is not billed to the next one.
+  execFileSync('sync');
+  let d = fresh('tar-out');
+  let t = performance.now();
+  execFileSync('tar', ['-xpf', layer, '-C', d]);
+  tarTimes.push(performance.now() - t);
+  execFileSync('sync');
+  d = fresh('berth-out');
+  t = performance.now();
+  await applyLayer(fs.createReadStream(layer, { highWaterMark: 1 << 16 }), d);
+  berthTimes.push(performance.now() - t);
+}
+const tarMs = median(tarTimes);
+const berthMs = median(berthTimes);
+const mbps = (ms: number): string => ((bytes / (1 << 20) / ms) * 1000).toFixed(0);
+console.log(`layer: ${(bytes / (1 << 20)).toFixed(1)} MiB, ${entries} entries, on ${values.dir}`);
+console.log(`GNU tar -x : median ${tarMs.toFixed(1)} ms (${mbps(tarMs)} MiB/s)  runs ${tarTimes.map((x) => x.toFixed(0)).join(' ')}`);
+console.log(`applyLayer : median ${berthMs.toFixed(1)} ms (${mbps(berthMs)} MiB/s)  runs ${berthTimes.map((x) => x.toFixed(0)).join(' ')}`);
+console.log(`throughput ratio applyLayer / tar = ${(tarMs / berthMs).toFixed(2)}x`);
+fs.rmSync(work, { recursive: true, force: true });

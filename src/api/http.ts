@@ -39,7 +39,10 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) {
-    throw new InvalidArgumentError('INVALID_PARAMETER', `invalid value for ${name}: "${v}" is not an integer`);
+    throw new InvalidArgumentError(
+      'INVALID_PARAMETER',
+      `invalid value for ${name}: "${v}" is not an integer`,
+    );
   }
   return n;
 }
@@ -58,7 +61,10 @@ export function parseFilters(q: URLSearchParams, allowed: readonly string[]): Fi
     throw new InvalidArgumentError('INVALID_FILTER', `invalid filters: ${raw} is not valid JSON`);
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidArgumentError('INVALID_FILTER', 'invalid filters: expected a JSON object of filter names');
+    throw new InvalidArgumentError(
+      'INVALID_FILTER',
+      'invalid filters: expected a JSON object of filter names',
+    );
   }
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (!allowed.includes(k)) {
@@ -66,7 +72,8 @@ export function parseFilters(q: URLSearchParams, allowed: readonly string[]): Fi
     }
     let values: string[];
     if (Array.isArray(v)) values = v.map(String);
-    else if (v && typeof v === 'object') values = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
+    else if (v && typeof v === 'object')
+      values = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
     else throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${k}': expected a list of values`);
     out.set(k, values);
   }
@@ -78,7 +85,8 @@ export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<B
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > limit) throw new InvalidArgumentError('BODY_TOO_LARGE', `request body larger than ${limit} bytes`);
+    if (n > limit)
+      throw new InvalidArgumentError('BODY_TOO_LARGE', `request body larger than ${limit} bytes`);
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);

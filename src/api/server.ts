@@ -22,12 +22,18 @@ export interface Route {
 export interface ApiServerOptions {
   readonly routes: readonly Route[];
   readonly serverHeader: string;
-  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  readonly log: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
-export function createApiHandler(opts: ApiServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(
+  opts: ApiServerOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 });
   const handlers: Handler[] = [];
   for (const r of opts.routes) {
@@ -77,7 +83,10 @@ export function createApiHandler(opts: ApiServerOptions): (req: IncomingMessage,
       }
       const found = router.find((req.method ?? 'GET') as HTTPMethod, pathname);
       if (!found) {
-        throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: ${req.method} ${url.pathname} is not an Engine API endpoint`);
+        throw new NotFoundError(
+          'ROUTE_NOT_FOUND',
+          `page not found: ${req.method} ${url.pathname} is not an Engine API endpoint`,
+        );
       }
       const index = (found.store as { index: number }).index;
       const params: Record<string, string> = {};
@@ -86,7 +95,10 @@ export function createApiHandler(opts: ApiServerOptions): (req: IncomingMessage,
     };
     run().catch((err: unknown) => {
       if ((err as { kind?: string }).kind === undefined) {
-        opts.log('error', 'handler failed', { path: url.pathname, err: String((err as Error)?.stack ?? err) });
+        opts.log('error', 'handler failed', {
+          path: url.pathname,
+          err: String((err as Error)?.stack ?? err),
+        });
       }
       writeError(res, err);
     });

@@ -51,6 +51,9 @@ const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 /** Files up to this size are read whole and written with one call. */
 const SMALL_FILE = 1 << 20;
+/** Largest single write of a large file, and how much may be in flight. */
+const WRITE_BATCH = 1 << 20;
+const MAX_INFLIGHT_WRITES = 8 << 20;
 /** Longest stretch of synchronous work before yielding to the event loop. */
 const SLICE_MS = 8;
 
@@ -93,7 +96,7 @@ export async function applyLayer(
     tar.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const ex = new Extractor(root, { isRoot, allowDevices: opts.allowDevices ?? isRoot, signal });
+  const ex = new Extractor(root, st, { isRoot, allowDevices: opts.allowDevices ?? isRoot, signal });
   try {
     let sliceStart = performance.now();
     for (;;) {
@@ -136,9 +139,26 @@ class Extractor {
   /** A char 0/0 node that whiteouts are hard-linked to (one mknod spawn per layer). */
   #whiteoutTemplate: string | undefined;
   #whiteoutLinks = 0;
+  /**
+   * The owner every node we create gets, when it is certain: the effective uid/gid, provided the
+   * root is not set-gid and has our gid (then neither set-gid inheritance nor `grpid` mounts can
+   * give a new node another group: every directory below is made by us, and explicit directory
+   * modes are only applied at the end).
+   */
+  readonly #newOwner: readonly [number, number] | undefined;
   size = 0;
 
-  constructor(root: string, o: { isRoot: boolean; allowDevices: boolean; signal: AbortSignal | undefined }) {
+  constructor(
+    root: string,
+    rootStat: fs.Stats,
+    o: { isRoot: boolean; allowDevices: boolean; signal: AbortSignal | undefined },
+  ) {
+    const egid = process.getegid?.();
+    const euid = process.geteuid?.();
+    this.#newOwner =
+      euid !== undefined && egid !== undefined && (rootStat.mode & 0o2000) === 0 && rootStat.gid === egid
+        ? [euid, egid]
+        : undefined;
     this.#rootText = root;
     this.#root = Buffer.from(root, 'utf8').toString('latin1');
     this.#isRoot = o.isRoot;
@@ -195,9 +215,10 @@ class Extractor {
       cur = cur === '' ? part : `${cur}/${part}`;
       if (this.#dirs.has(cur)) continue;
       const p = this.#abs(cur);
-      const st = fs.lstatSync(p, { throwIfNoEntry: false });
+      // mkdir never follows an existing final component: EEXIST, then look at what is there.
+      const st = tryMkdir(p, 0o755) ? undefined : fs.lstatSync(p);
       if (st === undefined) {
-        fs.mkdirSync(p, 0o755);
+        // created
       } else if (st.isSymbolicLink()) {
         throw refuseEntry(entryName, `parent ${JSON.stringify(displayName(cur))} is a symlink; refusing to write through it`);
       } else if (!st.isDirectory()) {
@@ -246,25 +267,37 @@ class Extractor {
     return create();
   }
 
+  /**
+   * Whether a node we just created needs a chown: only as root, and not when it already has the
+   * owner a new node gets (see #newOwner).
+   */
+  #needsChown(e: TarEntry): boolean {
+    return this.#isRoot && (this.#newOwner === undefined || e.uid !== this.#newOwner[0] || e.gid !== this.#newOwner[1]);
+  }
+
   #chown(p: Buffer, e: TarEntry): void {
-    if (this.#isRoot) fs.lchownSync(p, e.uid, e.gid);
+    if (this.#needsChown(e)) fs.lchownSync(p, e.uid, e.gid);
   }
 
   async #file(e: TarEntry, rel: string, reader: TarReader): Promise<void> {
     const p = this.#abs(rel);
-    const fd = await this.#create(rel, () => fs.openSync(p, CREATE_FLAGS, 0o600));
+    let fd: number;
+    try {
+      fd = fs.openSync(p, CREATE_FLAGS, 0o600);
+    } catch (err) {
+      if (errnoOf(err) !== 'EEXIST') throw err;
+      await this.#clear(rel, false);
+      fd = fs.openSync(p, CREATE_FLAGS, 0o600);
+    }
     try {
       if (e.size <= SMALL_FILE) {
-        const data = await reader.readContent();
+        const data = reader.bufferedContent() ?? (await reader.readContent());
         let off = 0;
         while (off < data.length) off += fs.writeSync(fd, data, off);
       } else {
-        for await (const chunk of reader.contentChunks()) {
-          this.#signal?.throwIfAborted();
-          await writeAll(fd, chunk);
-        }
+        await this.#writeLarge(fd, reader);
       }
-      if (this.#isRoot) fs.fchownSync(fd, e.uid, e.gid);
+      if (this.#needsChown(e)) fs.fchownSync(fd, e.uid, e.gid);
       // After chown, which clears set-id bits.
       fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.atime, e.mtime);
@@ -275,9 +308,45 @@ class Extractor {
     this.#recordXattrs(rel, e, false);
   }
 
+  /**
+   * Streams a large file's content with positional writes kept in flight (bounded), so reading
+   * the input and writing to disk overlap in the thread pool and the event loop never blocks.
+   */
+  async #writeLarge(fd: number, reader: TarReader): Promise<void> {
+    const inflight: { readonly done: Promise<void>; readonly bytes: number }[] = [];
+    let inflightBytes = 0;
+    let position = 0;
+    let failure: unknown;
+    const noteFailure = (err: unknown): void => {
+      failure ??= err;
+    };
+    try {
+      for await (const batch of reader.contentBatches(WRITE_BATCH, 1024)) {
+        if (failure !== undefined) throw failure;
+        this.#signal?.throwIfAborted();
+        let bytes = 0;
+        for (const b of batch) bytes += b.length;
+        const done = writevAll(fd, batch, position);
+        done.catch(noteFailure);
+        inflight.push({ done, bytes });
+        inflightBytes += bytes;
+        position += bytes;
+        while (inflightBytes > MAX_INFLIGHT_WRITES) {
+          const oldest = inflight.shift()!;
+          await oldest.done;
+          inflightBytes -= oldest.bytes;
+        }
+      }
+    } finally {
+      // Never close the fd under a pending write.
+      await Promise.allSettled(inflight.map((w) => w.done));
+    }
+    if (failure !== undefined) throw failure;
+  }
+
   async #directory(e: TarEntry, rel: string): Promise<void> {
     const p = this.#abs(rel);
-    if (!(await this.#clear(rel, true))) fs.mkdirSync(p, 0o700);
+    if (!tryMkdir(p, 0o700) && !(await this.#clear(rel, true))) fs.mkdirSync(p, 0o700);
     this.#dirs.set(rel, { mode: e.mode, uid: e.uid, gid: e.gid, atime: e.atime, mtime: e.mtime });
     this.#recordXattrs(rel, e, false);
   }
@@ -489,6 +558,17 @@ function depth(rel: string): number {
   return n;
 }
 
+/** mkdir; false if the path exists (whatever it is). */
+function tryMkdir(p: Buffer, mode: number): boolean {
+  try {
+    fs.mkdirSync(p, mode);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'EEXIST') return false;
+    throw err;
+  }
+}
+
 const SLASH = Buffer.from('/');
 
 /** Removes a tree without following any symlink in it (they are unlinked, not entered). */
@@ -503,14 +583,21 @@ function removeTree(p: Buffer): void {
   fs.rmdirSync(p);
 }
 
-function writeAll(fd: number, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const step = (off: number): void => {
-      if (off >= data.length) return resolve();
-      fs.write(fd, data, off, data.length - off, null, (err, n) => (err ? reject(err) : step(off + n)));
-    };
-    step(0);
-  });
+/** writev at `position`, continuing after short writes. */
+async function writevAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let pos = position;
+  for (;;) {
+    const n = await new Promise<number>((resolve, reject) =>
+      fs.writev(fd, rest, pos, (err, written) => (err ? reject(err) : resolve(written))),
+    );
+    pos += n;
+    let skip = n;
+    let i = 0;
+    while (i < rest.length && skip >= rest[i]!.length) skip -= rest[i++]!.length;
+    if (i === rest.length) return;
+    rest = [rest[i]!.subarray(skip), ...rest.slice(i + 1)];
+  }
 }
 
 /** Keeps our own errors; turns fs errors into errors that name the entry. */

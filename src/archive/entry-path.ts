@@ -30,7 +30,12 @@ export function refuseEntry(name: string, problem: string): InvalidArgumentError
 export function cleanEntryPath(raw: string, entryName: string, what = 'path'): string {
   if (raw === '') throw refuseEntry(entryName, `empty ${what}`);
   if (raw.includes('\0')) throw refuseEntry(entryName, `${what} contains a NUL byte`);
-  if (raw.startsWith('/')) throw refuseEntry(entryName, `${what} is absolute`);
+  if (raw.charCodeAt(0) === 0x2f) throw refuseEntry(entryName, `${what} is absolute`);
+  // Fast path for the usual `./dir/file` and `dir/` shapes: no split, no join.
+  let s = raw;
+  while (s.startsWith('./')) s = s.slice(2);
+  if (s.endsWith('/')) s = s.slice(0, -1);
+  if (isClean(s)) return s;
   const out: string[] = [];
   for (const part of raw.split('/')) {
     if (part === '' || part === '.') continue;
@@ -42,6 +47,19 @@ export function cleanEntryPath(raw: string, entryName: string, what = 'path'): s
     out.push(part);
   }
   return out.join('/');
+}
+
+/** True if no component of `s` is empty, `.` or `..` (and `s` is not empty). */
+function isClean(s: string): boolean {
+  let start = 0;
+  for (let i = 0; i <= s.length; i++) {
+    if (i < s.length && s.charCodeAt(i) !== 0x2f) continue;
+    const len = i - start;
+    if (len === 0) return false;
+    if (s.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && s.charCodeAt(start + 1) === 0x2e))) return false;
+    start = i + 1;
+  }
+  return true;
 }
 
 /** Parent of a cleaned relative path (`''` for top-level names and for the root). */

@@ -108,15 +108,22 @@ function decodeNegative(block: Buffer, offset: number, length: number): number {
   return value + 1;
 }
 
-function checksums(block: Buffer): { unsigned: number; signed: number } {
-  let unsigned = 0;
-  let signed = 0;
+/** Sum of the header bytes with the checksum field counted as spaces. */
+function unsignedChecksum(block: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK_SIZE; i++) sum += block[i]!;
+  for (let i = 148; i < 156; i++) sum -= block[i]!;
+  return sum + 8 * 0x20;
+}
+
+/** The same with bytes read as signed (some old tars compute it that way). */
+function signedChecksum(block: Buffer): number {
+  let sum = 0;
   for (let i = 0; i < BLOCK_SIZE; i++) {
     const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    sum += b > 127 ? b - 256 : b;
   }
-  return { unsigned, signed };
+  return sum;
 }
 
 const USTAR_MAGIC = Buffer.from('ustar\x0000', 'latin1');
@@ -131,8 +138,7 @@ export function decodeHeader(block: Buffer): RawHeader | null {
   if (block.length !== BLOCK_SIZE) throw new TarFormatError('short header block');
   if (isZeroBlock(block)) return null;
   const stored = decodeNumber(block, 148, 8, 'checksum');
-  const sums = checksums(block);
-  if (stored !== sums.unsigned && stored !== sums.signed) {
+  if (stored !== unsignedChecksum(block) && stored !== signedChecksum(block)) {
     throw new TarFormatError('header checksum mismatch (is the layer compressed with an unknown format?)');
   }
   let name = cString(block, 0, 100);
@@ -169,13 +175,17 @@ export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
   while (pos < data.length) {
     // Trailing NUL padding is tolerated (some writers pad the record block).
     if (data[pos] === 0) break;
-    const space = data.indexOf(0x20, pos);
-    if (space === -1 || space - pos > 20) throw new TarFormatError('malformed PAX record length');
-    const lenText = data.toString('latin1', pos, space);
-    if (!/^[0-9]+$/.test(lenText)) throw new TarFormatError('malformed PAX record length');
-    const len = Number(lenText);
+    let len = 0;
+    let i = pos;
+    for (; i < data.length && i - pos < 16; i++) {
+      const c = data[i]!;
+      if (c === 0x20) break;
+      if (c < 0x30 || c > 0x39) throw new TarFormatError('malformed PAX record length');
+      len = len * 10 + (c - 0x30);
+    }
+    const space = i;
     const end = pos + len;
-    if (len <= space - pos + 1 || end > data.length || data[end - 1] !== 0x0a) {
+    if (data[space] !== 0x20 || space === pos || len <= space - pos + 1 || end > data.length || data[end - 1] !== 0x0a) {
       throw new TarFormatError('malformed PAX record');
     }
     const eq = data.indexOf(0x3d, space + 1);
@@ -245,8 +255,8 @@ export function encodeHeader(h: HeaderFields): Buffer {
   USTAR_MAGIC.copy(block, 257);
   writeOctal(block, 329, 8, h.devmajor ?? 0);
   writeOctal(block, 337, 8, h.devminor ?? 0);
-  const { unsigned } = checksums(block);
-  block.write(unsigned.toString(8).padStart(6, '0'), 148, 6, 'latin1');
+  block.fill(0x20, 148, 156);
+  block.write(unsignedChecksum(block).toString(8).padStart(6, '0'), 148, 6, 'latin1');
   block[154] = 0;
   block[155] = 0x20;
   return block;

@@ -71,14 +71,26 @@ function toBuffer(chunk: unknown): Buffer {
   throw invalidTar('the input stream produced a non-byte chunk');
 }
 
+const EMPTY_BUFFER = Buffer.alloc(0);
+const EMPTY: ReadonlyMap<string, Buffer> = new Map();
+
+/** A PAX decimal value: an unsigned integer, or (for times) a signed decimal fraction. */
 function paxNumber(records: ReadonlyMap<string, Buffer>, key: string, integer: boolean): number | undefined {
   const v = records.get(key);
   if (v === undefined) return undefined;
-  const text = v.toString('latin1');
-  const ok = integer ? /^[0-9]{1,16}$/.test(text) : /^-?[0-9]{1,16}(\.[0-9]{0,18})?$/.test(text);
-  const n = Number(text);
-  if (!ok || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) {
-    throw invalidTar(`bad PAX ${key} value ${JSON.stringify(text)}`);
+  let ok = v.length > 0 && v.length <= 40;
+  let digits = 0;
+  let dot = false;
+  for (let i = 0; ok && i < v.length; i++) {
+    const c = v[i]!;
+    if (c >= 0x30 && c <= 0x39) digits++;
+    else if (c === 0x2d && i === 0 && !integer) continue;
+    else if (c === 0x2e && !dot && !integer && digits > 0) dot = true;
+    else ok = false;
+  }
+  const n = ok && digits > 0 ? Number(v.toString('latin1')) : Number.NaN;
+  if (!Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) {
+    throw invalidTar(`bad PAX ${key} value ${JSON.stringify(v.toString('latin1'))}`);
   }
   return n;
 }
@@ -150,6 +162,10 @@ export class TarReader {
     this.#available -= k;
   }
 
+  #skipBuffered(n: number): void {
+    while (n > 0) n -= this.#takeSome(n).length;
+  }
+
   async #skip(n: number): Promise<void> {
     while (n > 0) {
       if (this.#available === 0 && !(await this.#fill(1))) throw invalidTar('unexpected end of data');
@@ -160,7 +176,7 @@ export class TarReader {
   async #readRecord(h: RawHeader): Promise<Buffer> {
     if (h.size > MAX_META_SIZE) throw invalidTar(`extended header of ${h.size} bytes is too large`);
     const total = padded(h.size);
-    if (!(await this.#fill(total))) throw invalidTar('unexpected end of data');
+    if (this.#available < total && !(await this.#fill(total))) throw invalidTar('unexpected end of data');
     const data = this.#take(total);
     return data.subarray(0, h.size);
   }
@@ -171,14 +187,18 @@ export class TarReader {
    */
   async next(): Promise<TarEntry | null> {
     if (this.#ended) return null;
-    await this.#skip(this.#contentLeft + this.#paddingLeft);
+    const rest = this.#contentLeft + this.#paddingLeft;
+    if (rest > 0) {
+      if (this.#available >= rest) this.#skipBuffered(rest);
+      else await this.#skip(rest);
+    }
     this.#contentLeft = 0;
     this.#paddingLeft = 0;
     let local: Map<string, Buffer> | undefined;
     let longName: string | undefined;
     let longLink: string | undefined;
     for (;;) {
-      if (!(await this.#fill(BLOCK_SIZE))) {
+      if (this.#available < BLOCK_SIZE && !(await this.#fill(BLOCK_SIZE))) {
         // End of input without the zero blocks: accepted at an entry boundary, like Go's reader
         // accepts io.EOF there; anything else is a truncated archive.
         if (this.#available === 0 && local === undefined && longName === undefined && longLink === undefined) {
@@ -230,7 +250,8 @@ export class TarReader {
     longName: string | undefined,
     longLink: string | undefined,
   ): TarEntry {
-    const pax = this.#global.size === 0 ? (local ?? new Map()) : new Map([...this.#global, ...(local ?? [])]);
+    const pax: ReadonlyMap<string, Buffer> =
+      this.#global.size === 0 ? (local ?? EMPTY) : new Map([...this.#global, ...(local ?? [])]);
     const paxPath = pax.get('path');
     const paxLink = pax.get('linkpath');
     const name = paxPath !== undefined ? bytesToName(paxPath) : (longName ?? h.name);
@@ -241,8 +262,14 @@ export class TarReader {
       const what = h.typeflag === TypeFlag.gnuSparse ? ' (GNU sparse file)' : '';
       throw refuseEntry(name, `unsupported tar entry type ${JSON.stringify(flag)}${what}`);
     }
-    if (pax.has('GNU.sparse.major') || pax.has('GNU.sparse.map') || pax.has('GNU.sparse.size')) {
-      throw refuseEntry(name, 'PAX sparse files are not supported');
+    let xattrs = EMPTY;
+    if (pax.size > 0) {
+      let found: Map<string, Buffer> | undefined;
+      for (const [k, v] of pax) {
+        if (k.startsWith('GNU.sparse.')) throw refuseEntry(name, 'PAX sparse files are not supported');
+        if (k.startsWith('SCHILY.xattr.')) (found ??= new Map()).set(k.slice('SCHILY.xattr.'.length), v);
+      }
+      if (found) xattrs = found;
     }
     const declaredSize = paxNumber(pax, 'size', true) ?? h.size;
     if (!Number.isSafeInteger(declaredSize) || declaredSize < 0) throw invalidTar('negative entry size');
@@ -250,10 +277,6 @@ export class TarReader {
     // other kind is ignored.
     const size = kind === 'file' ? declaredSize : 0;
     const mtime = paxNumber(pax, 'mtime', false) ?? h.mtime;
-    const xattrs = new Map<string, Buffer>();
-    for (const [k, v] of pax) {
-      if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
-    }
     this.#contentLeft = size;
     this.#paddingLeft = padded(size) - size;
     return {
@@ -275,10 +298,16 @@ export class TarReader {
   /** The whole content of the current entry as one buffer; for small entries only. */
   async readContent(): Promise<Buffer> {
     const n = this.#contentLeft;
-    if (n === 0) return Buffer.alloc(0);
-    if (!(await this.#fill(n))) throw invalidTar('unexpected end of data');
+    if (this.#available < n && !(await this.#fill(n))) throw invalidTar('unexpected end of data');
+    return this.bufferedContent()!;
+  }
+
+  /** The whole content of the current entry if it is already buffered (no await needed). */
+  bufferedContent(): Buffer | undefined {
+    const n = this.#contentLeft;
+    if (this.#available < n) return undefined;
     this.#contentLeft = 0;
-    return this.#take(n);
+    return n === 0 ? EMPTY_BUFFER : this.#take(n);
   }
 
   /** The content of the current entry as slices of the input (valid until the next call). */
@@ -288,6 +317,25 @@ export class TarReader {
       const piece = this.#takeSome(this.#contentLeft);
       this.#contentLeft -= piece.length;
       yield piece;
+    }
+  }
+
+  /**
+   * The content of the current entry in batches: each batch is every slice already buffered
+   * (at least one, waiting for input if needed), up to `maxBytes`. For writev.
+   */
+  async *contentBatches(maxBytes: number, maxSlices: number): AsyncGenerator<Buffer[]> {
+    while (this.#contentLeft > 0) {
+      if (this.#available === 0 && !(await this.#fill(1))) throw invalidTar('unexpected end of data');
+      const batch: Buffer[] = [];
+      let bytes = 0;
+      while (this.#contentLeft > 0 && this.#available > 0 && bytes < maxBytes && batch.length < maxSlices) {
+        const piece = this.#takeSome(Math.min(this.#contentLeft, maxBytes - bytes));
+        this.#contentLeft -= piece.length;
+        bytes += piece.length;
+        batch.push(piece);
+      }
+      yield batch;
     }
   }
 

@@ -6,7 +6,10 @@ import path from 'node:path';
 export const TEMP_PREFIX = '.berth-tmp-';
 
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${path.basename(target)}`);
+  return path.join(
+    path.dirname(target),
+    `${TEMP_PREFIX}${randomBytes(6).toString('hex')}-${path.basename(target)}`,
+  );
 }
 
 /** fsync a directory so a rename inside it survives a crash. */
@@ -48,7 +51,11 @@ export async function atomicWriteFile(
   if (opts.sync !== false) await fsyncDir(path.dirname(target));
 }
 
-export async function atomicWriteJson(target: string, value: unknown, opts: { mode?: number } = {}): Promise<void> {
+export async function atomicWriteJson(
+  target: string,
+  value: unknown,
+  opts: { mode?: number } = {},
+): Promise<void> {
   await atomicWriteFile(target, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
 

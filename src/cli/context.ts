@@ -49,7 +49,7 @@ export function filtersJson(list: readonly string[]): string | undefined {
     const eq = f.indexOf('=');
     if (eq <= 0) throw new CliError(`bad format of filter (expected name=value): ${f}`, 125);
     const k = f.slice(0, eq).trim().toLowerCase();
-    (out[k] ??= []).push(f.slice(eq + 1));
+    out[k] = [...(out[k] ?? []), f.slice(eq + 1)];
   }
   return JSON.stringify(out);
 }

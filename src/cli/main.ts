@@ -13,8 +13,15 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   program
     .description('A Docker-compatible container engine')
     .usage('[OPTIONS] COMMAND')
-    .option('-H, --host <string>', 'Daemon socket to connect to (default $BERTH_HOST, $DOCKER_HOST or unix:///run/berth/berth.sock)')
-    .option('-l, --log-level <string>', 'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")', 'info')
+    .option(
+      '-H, --host <string>',
+      'Daemon socket to connect to (default $BERTH_HOST, $DOCKER_HOST or unix:///run/berth/berth.sock)',
+    )
+    .option(
+      '-l, --log-level <string>',
+      'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")',
+      'info',
+    )
     .option('-D, --debug', 'Enable debug mode')
     .option('--context <string>', 'Accepted for docker compatibility; only "default" exists')
     .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')

@@ -9,7 +9,10 @@ export class ProgressError extends Error {}
 function bar(current: number, total: number): string {
   const width = 50;
   const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const b = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled === width ? '=' : '>') : '') + ' '.repeat(width - filled);
+  const b =
+    '='.repeat(Math.max(0, filled - 1)) +
+    (filled > 0 ? (filled === width ? '=' : '>') : '') +
+    ' '.repeat(width - filled);
   return `[${b}] ${humanSize(current)}/${humanSize(total)}`;
 }
 
@@ -22,7 +25,8 @@ export async function displayJsonMessages(
   const lines = new Map<string, number>();
   let lineCount = 0;
   for await (const m of messages) {
-    if (m.error || m.errorDetail) throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'unknown error');
+    if (m.error || m.errorDetail)
+      throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'unknown error');
     if (m.aux !== undefined) {
       onAux?.(m.aux);
       continue;
@@ -36,7 +40,9 @@ export async function displayJsonMessages(
     const text =
       (m.id ? `${m.id}: ` : '') +
       m.status +
-      (detail && detail.total ? ` ${m.progress && !tty ? m.progress : bar(detail.current ?? 0, detail.total)}` : '');
+      (detail?.total
+        ? ` ${m.progress && !tty ? m.progress : bar(detail.current ?? 0, detail.total)}`
+        : '');
     if (!tty) {
       if (!detail?.total) out.write(`${text}\n`);
       continue;

@@ -90,7 +90,8 @@ export class EngineClient {
         resolve,
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes(err.code ?? '')) reject(new ConnectError(this.hostSpec, err));
+        if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes(err.code ?? ''))
+          reject(new ConnectError(this.hostSpec, err));
         else reject(err);
       });
       if (payload) req.end(payload);

@@ -99,7 +99,10 @@ export class LocalContentStore implements ContentStore {
   async put(data: Uint8Array, expected?: Digest): Promise<BlobInfo> {
     const digest = sha256Digest(data);
     if (expected && expected !== digest) {
-      throw new InvalidArgumentError('DIGEST_MISMATCH', `content digest mismatch: expected ${expected}, got ${digest}`);
+      throw new InvalidArgumentError(
+        'DIGEST_MISMATCH',
+        `content digest mismatch: expected ${expected}, got ${digest}`,
+      );
     }
     const existing = await this.info(digest);
     if (existing) return existing;
@@ -119,7 +122,9 @@ export class LocalContentStore implements ContentStore {
 
   async recover(): Promise<number> {
     const names = await fsp.readdir(this.#ingestDir);
-    await Promise.all(names.map((n) => fsp.rm(path.join(this.#ingestDir, n), { recursive: true, force: true })));
+    await Promise.all(
+      names.map((n) => fsp.rm(path.join(this.#ingestDir, n), { recursive: true, force: true })),
+    );
     return names.length;
   }
 
@@ -157,7 +162,8 @@ class LocalWriter implements ContentWriter {
   }
 
   async commit(expected: { digest?: Digest; size?: number } = {}): Promise<BlobInfo> {
-    if (this.#done) throw new InvalidArgumentError('WRITER_CLOSED', 'content writer already committed or aborted');
+    if (this.#done)
+      throw new InvalidArgumentError('WRITER_CLOSED', 'content writer already committed or aborted');
     this.#done = true;
     const digest = `sha256:${this.#hash.digest('hex')}` as Digest;
     try {

@@ -69,13 +69,19 @@ Options:
   -v, --version              Print version information and quit
 `;
 
-export type ParsedCommandLine = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: DaemonConfig };
+export type ParsedCommandLine =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; config: DaemonConfig };
 
 function bad(msg: string): never {
   throw new InvalidArgumentError('INVALID_CONFIG', msg);
 }
 
-export function parseCommandLine(argv: readonly string[], readFile = (p: string) => readFileSync(p, 'utf8')): ParsedCommandLine {
+export function parseCommandLine(
+  argv: readonly string[],
+  readFile = (p: string) => readFileSync(p, 'utf8'),
+): ParsedCommandLine {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -120,11 +126,14 @@ export function parseCommandLine(argv: readonly string[], readFile = (p: string)
     } catch (err) {
       bad(`unable to configure the daemon with file ${configFile}: invalid JSON: ${(err as Error).message}`);
     }
-    if (!file || typeof file !== 'object' || Array.isArray(file)) bad(`${configFile} must hold a JSON object`);
+    if (!file || typeof file !== 'object' || Array.isArray(file))
+      bad(`${configFile} must hold a JSON object`);
   }
   const unknown = Object.keys(file).filter((k) => !(k in FILE_KEYS));
   if (unknown.length > 0) {
-    bad(`the following directives don't match any configuration option in ${configFile}: ${unknown.join(', ')}`);
+    bad(
+      `the following directives don't match any configuration option in ${configFile}: ${unknown.join(', ')}`,
+    );
   }
   const flagNames: Record<string, string> = { hosts: 'host' };
   const both = Object.keys(file).filter((k) => v[flagNames[k] ?? k] !== undefined);
@@ -145,24 +154,30 @@ export function parseCommandLine(argv: readonly string[], readFile = (p: string)
   const list = (key: string): string[] => {
     const val = file[key];
     if (val === undefined) return [];
-    if (!Array.isArray(val) || !val.every((x) => typeof x === 'string')) bad(`${key} must be a list of strings`);
+    if (!Array.isArray(val) || !val.every((x) => typeof x === 'string'))
+      bad(`${key} must be a list of strings`);
     return val as string[];
   };
   const debug = Boolean(v.debug ?? file.debug ?? false);
   const logLevel = str('log-level', v['log-level'], debug ? 'debug' : 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) bad(`invalid log level "${logLevel}": use one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    bad(`invalid log level "${logLevel}": use one of ${LOG_LEVELS.join(', ')}`);
   const execRoot = str('exec-root', v['exec-root'], DEFAULTS.execRoot);
   const hostFlags = v.host as string[] | undefined;
   const hosts = hostFlags ?? (file.hosts !== undefined ? list('hosts') : []);
   const runtimes = (file.runtimes ?? {}) as DaemonConfig['runtimes'];
-  if (typeof runtimes !== 'object' || Array.isArray(runtimes)) bad('runtimes must be an object of {"name": {"path": ...}}');
+  if (typeof runtimes !== 'object' || Array.isArray(runtimes))
+    bad('runtimes must be an object of {"name": {"path": ...}}');
   const tls = Boolean(file.tls ?? file.tlsverify ?? false);
   return {
     kind: 'run',
     config: {
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
-      hosts: hosts.length > 0 ? hosts : [execRoot === DEFAULTS.execRoot ? DEFAULTS.host : `unix://${execRoot}/berth.sock`],
+      hosts:
+        hosts.length > 0
+          ? hosts
+          : [execRoot === DEFAULTS.execRoot ? DEFAULTS.host : `unix://${execRoot}/berth.sock`],
       logLevel,
       pidfile: str('pidfile', v.pidfile, `${execRoot}/berthd.pid`),
       debug,
@@ -202,7 +217,8 @@ export function parseHost(spec: string, tls: boolean): Listener {
         `refusing to listen on ${spec}: an unauthenticated TCP socket off loopback gives root to anyone who can reach it; bind to 127.0.0.1 or use the unix socket`,
       );
     }
-    if (!loopback && tls) bad(`TLS listeners are not supported by Berth yet; listen on loopback or the unix socket`);
+    if (!loopback && tls)
+      bad(`TLS listeners are not supported by Berth yet; listen on loopback or the unix socket`);
     return { kind: 'tcp', host, port };
   }
   if (spec.startsWith('fd://')) bad(`socket activation (${spec}) is not supported; use unix:// or tcp://`);

@@ -68,7 +68,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const release = osRelease();
     const cgv = cgroupVersion();
     const warnings: string[] = [];
-    if (!runc) warnings.push('WARNING: runc was not found on PATH; containers cannot run (apt-get install runc)');
+    if (!runc)
+      warnings.push('WARNING: runc was not found on PATH; containers cannot run (apt-get install runc)');
 
     const imagesBackend: ImagesBackend = {
       list: () => images.list(),
@@ -158,7 +159,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     return {
       images,
       close: async () => {
-        for (const c of cleanups.reverse()) await c().catch((err) => log('warn', 'cleanup failed', { err: String(err) }));
+        for (const c of cleanups.reverse())
+          await c().catch((err) => log('warn', 'cleanup failed', { err: String(err) }));
       },
     };
   } catch (err) {
@@ -171,7 +173,10 @@ async function listen(server: http.Server, l: Listener, group: string, log: Log)
   if (l.kind === 'unix') {
     await fsp.mkdir(path.dirname(l.path), { recursive: true });
     if (await socketInUse(l.path)) {
-      throw new FailedPreconditionError('SOCKET_IN_USE', `${l.path} is in use by another daemon; stop it or pick another -H`);
+      throw new FailedPreconditionError(
+        'SOCKET_IN_USE',
+        `${l.path} is in use by another daemon; stop it or pick another -H`,
+      );
     }
     await fsp.rm(l.path, { force: true });
     await new Promise<void>((resolve, reject) => {
@@ -203,7 +208,10 @@ function socketInUse(p: string): Promise<boolean> {
 
 function groupId(name: string): number | undefined {
   try {
-    const out = execFileSync('getent', ['group', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('getent', ['group', name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const gid = Number(out.split(':')[2]);
     return Number.isInteger(gid) ? gid : undefined;
   } catch {

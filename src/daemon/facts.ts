@@ -5,7 +5,9 @@ import path from 'node:path';
 
 export function findExecutable(name: string): string | undefined {
   if (name.includes('/')) return name;
-  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+  for (const dir of (
+    process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  ).split(':')) {
     const p = path.join(dir, name);
     try {
       accessSync(p, constants.X_OK);
@@ -27,12 +29,12 @@ export function cgroupVersion(): '1' | '2' {
 }
 
 const FS_NAMES: Record<number, string> = {
-  0xef53: 'extfs',
-  0x58465342: 'xfs',
-  0x9123683e: 'btrfs',
-  0x01021994: 'tmpfs',
-  0x794c7630: 'overlayfs',
-  0x2fc12fc1: 'zfs',
+  61267: 'extfs',
+  1481003842: 'xfs',
+  2435016766: 'btrfs',
+  16914836: 'tmpfs',
+  2035054128: 'overlayfs',
+  801189825: 'zfs',
 };
 
 export function backingFilesystem(dir: string): string {

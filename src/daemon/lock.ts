@@ -40,5 +40,8 @@ export async function acquireDataRootLock(dataRoot: string): Promise<() => Promi
     // Stale lock from a process that died: take it over.
     await fsp.rm(file, { force: true });
   }
-  throw new FailedPreconditionError('DATA_ROOT_LOCKED', `could not lock data root ${dataRoot}: ${file} keeps reappearing`);
+  throw new FailedPreconditionError(
+    'DATA_ROOT_LOCKED',
+    `could not lock data root ${dataRoot}: ${file} keeps reappearing`,
+  );
 }

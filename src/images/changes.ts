@@ -4,7 +4,18 @@
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import type { ContainerConfig } from '../oci/image.ts';
 
-const ALLOWED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR'];
+const ALLOWED = [
+  'CMD',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'LABEL',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+];
 
 function bad(change: string, why: string): never {
   throw new InvalidArgumentError('INVALID_CHANGE', `invalid --change "${change}": ${why}`);
@@ -53,7 +64,8 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
     const m = /^(\S+)\s*(.*)$/s.exec(trimmed)!;
     const instr = m[1]!.toUpperCase();
     const rest = m[2]!.trim();
-    if (!ALLOWED.includes(instr)) bad(change, `${m[1]} is not a valid change command; use one of ${ALLOWED.join(', ')}`);
+    if (!ALLOWED.includes(instr))
+      bad(change, `${m[1]} is not a valid change command; use one of ${ALLOWED.join(', ')}`);
     switch (instr) {
       case 'CMD':
       case 'ENTRYPOINT': {
@@ -78,7 +90,8 @@ export function applyChanges(base: ContainerConfig, changes: readonly string[]):
       case 'EXPOSE': {
         const ports = { ...(cfg.ExposedPorts ?? {}) };
         for (const p of rest.split(/\s+/).filter(Boolean)) {
-          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) bad(change, `invalid port "${p}"; use PORT[/PROTO]`);
+          if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p))
+            bad(change, `invalid port "${p}"; use PORT[/PROTO]`);
           ports[p.includes('/') ? p.toLowerCase() : `${p}/tcp`] = {};
         }
         cfg.ExposedPorts = ports;

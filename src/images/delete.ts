@@ -46,10 +46,12 @@ export async function deleteImage(
     if (left.length > 0) return records;
   } else {
     const names = meta.namesOf(id);
-    const repos = new Set(names.map((n) => {
-      const r = parseReference(n);
-      return `${r.domain}/${r.path}`;
-    }));
+    const repos = new Set(
+      names.map((n) => {
+        const r = parseReference(n);
+        return `${r.domain}/${r.path}`;
+      }),
+    );
     if (!opts.force && repos.size > 1) {
       throw new ConflictError(
         'IMAGE_MULTIPLE_REPOS',

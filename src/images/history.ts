@@ -18,7 +18,9 @@ export async function imageHistory(svc: ImageService, id: Digest): Promise<Histo
   const history = view.config.history ?? [];
   const rows: HistoryRow[] = [];
   let layerIndex = 0;
-  const sizes = await Promise.all(view.chain.map(async (c) => (await svc.deps.layers.get(c.slice(7)))?.size ?? 0));
+  const sizes = await Promise.all(
+    view.chain.map(async (c) => (await svc.deps.layers.get(c.slice(7)))?.size ?? 0),
+  );
   for (const h of history) {
     let size = 0;
     if (!h.empty_layer) {

@@ -23,12 +23,18 @@ export async function importImage(svc: ImageService, source: Readable, opts: Imp
   // Validate everything cheap before reading a byte of the tarball.
   const name = opts.reference ? formatReference(withDefaultTag(parseReference(opts.reference))) : undefined;
   if (opts.reference && parseReference(opts.reference).digest) {
-    throw new InvalidArgumentError('INVALID_REFERENCE', `cannot import with a digest reference: ${opts.reference}`);
+    throw new InvalidArgumentError(
+      'INVALID_REFERENCE',
+      `cannot import with a digest reference: ${opts.reference}`,
+    );
   }
   const containerConfig = applyChanges({}, opts.changes ?? []);
   const platform = { ...hostPlatform(), ...(opts.platform ?? {}) };
   if (platform.os !== 'linux') {
-    throw new InvalidArgumentError('INVALID_PLATFORM', `unsupported os "${platform.os}": only linux images can be imported`);
+    throw new InvalidArgumentError(
+      'INVALID_PLATFORM',
+      `unsupported os "${platform.os}": only linux images can be imported`,
+    );
   }
   return svc.gcLock.shared(async () => {
     const layer = await ingestLayer(svc.deps, source, opts.signal ? { signal: opts.signal } : {});

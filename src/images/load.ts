@@ -66,7 +66,9 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
       const name = cleanEntryPath(h.name);
       if (h.type === 'symlink' || h.type === 'link') {
         const target =
-          h.type === 'symlink' ? path.posix.join(path.posix.dirname(name), h.linkname ?? '') : (h.linkname ?? '');
+          h.type === 'symlink'
+            ? path.posix.join(path.posix.dirname(name), h.linkname ?? '')
+            : (h.linkname ?? '');
         idx.links.set(name, cleanEntryPath(target));
         entry.resume();
         continue;
@@ -78,7 +80,11 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
       const base = path.posix.basename(name);
       const isMeta =
         (h.size ?? 0) <= SMALL_FILE_MAX &&
-        (base.endsWith('.json') || base === 'repositories' || base === 'oci-layout' || base === 'VERSION' || base === 'json');
+        (base.endsWith('.json') ||
+          base === 'repositories' ||
+          base === 'oci-layout' ||
+          base === 'VERSION' ||
+          base === 'json');
       if (isMeta) {
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
@@ -152,7 +158,8 @@ function parseConfig(idx: ArchiveIndex, p: string): { config: ImageConfig; confi
   if (!config || typeof config !== 'object' || !Array.isArray(config.rootfs?.diff_ids)) {
     bad(`image config "${p}" has no rootfs.diff_ids`);
   }
-  for (const d of config.rootfs.diff_ids) if (!isDigest(d)) bad(`image config "${p}" has an invalid diff ID "${d}"`);
+  for (const d of config.rootfs.diff_ids)
+    if (!isDigest(d)) bad(`image config "${p}" has an invalid diff ID "${d}"`);
   return { config, configBytes: idx.small.get(resolvePath(idx, p))! };
 }
 
@@ -160,10 +167,13 @@ function planDockerArchive(idx: ArchiveIndex): PlannedImage[] {
   const manifest = jsonAt(idx, 'manifest.json', 'manifest');
   if (!Array.isArray(manifest)) bad('manifest.json is not a list of images');
   return manifest.map((m: { Config?: string; RepoTags?: string[] | null; Layers?: string[] }) => {
-    if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers)) bad('manifest.json entry lacks Config or Layers');
+    if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers))
+      bad('manifest.json entry lacks Config or Layers');
     const { config, configBytes } = parseConfig(idx, m.Config);
     if (m.Layers.length !== config.rootfs.diff_ids.length) {
-      bad(`manifest.json lists ${m.Layers.length} layers but the config has ${config.rootfs.diff_ids.length}`);
+      bad(
+        `manifest.json lists ${m.Layers.length} layers but the config has ${config.rootfs.diff_ids.length}`,
+      );
     }
     const layers = m.Layers.map((l, i) => ({
       digest: blobAt(idx, l, 'layer'),
@@ -178,7 +188,10 @@ function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
   const index = jsonAt(idx, 'index.json', 'index') as ImageIndex;
   if (!Array.isArray(index?.manifests)) bad('index.json has no manifests');
   const out: PlannedImage[] = [];
-  const visit = (desc: { mediaType: string; digest: Digest; annotations?: Record<string, string> }, depth: number) => {
+  const visit = (
+    desc: { mediaType: string; digest: Digest; annotations?: Record<string, string> },
+    depth: number,
+  ) => {
     if (depth > 4) bad('index.json nests indexes too deeply');
     const p = `blobs/sha256/${digestHex(desc.digest)}`;
     const doc = jsonAt(idx, p, 'manifest') as ImageManifest & ImageIndex;
@@ -186,8 +199,9 @@ function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
     if (Array.isArray(doc.manifests)) {
       const host = hostPlatform();
       const pick =
-        doc.manifests.find((m) => m.platform?.os === host.os && m.platform.architecture === host.architecture) ??
-        doc.manifests.find((m) => !m.platform);
+        doc.manifests.find(
+          (m) => m.platform?.os === host.os && m.platform.architecture === host.architecture,
+        ) ?? doc.manifests.find((m) => !m.platform);
       if (!pick) bad(`no image for platform ${host.os}/${host.architecture} in ${p}`);
       visit({ ...pick, ...(name ? { annotations: { 'io.containerd.image.name': name } } : {}) }, depth + 1);
       return;
@@ -196,11 +210,17 @@ function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
     const cfgPath = `blobs/sha256/${digestHex(doc.config.digest)}`;
     const { config, configBytes } = parseConfig(idx, cfgPath);
     if (doc.layers.length !== config.rootfs.diff_ids.length) {
-      bad(`manifest ${p} lists ${doc.layers.length} layers but the config has ${config.rootfs.diff_ids.length}`);
+      bad(
+        `manifest ${p} lists ${doc.layers.length} layers but the config has ${config.rootfs.diff_ids.length}`,
+      );
     }
     const layers = doc.layers.map((l, i) => {
-      if (l.mediaType === MediaType.OciLayerZstd) bad(`layer ${l.digest} is zstd-compressed, which Berth cannot read yet`);
-      return { digest: blobAt(idx, `blobs/sha256/${digestHex(l.digest)}`, 'layer'), expectedDiffId: config.rootfs.diff_ids[i]! };
+      if (l.mediaType === MediaType.OciLayerZstd)
+        bad(`layer ${l.digest} is zstd-compressed, which Berth cannot read yet`);
+      return {
+        digest: blobAt(idx, `blobs/sha256/${digestHex(l.digest)}`, 'layer'),
+        expectedDiffId: config.rootfs.diff_ids[i]!,
+      };
     });
     const names = name ? [formatReference(withDefaultTag(parseReference(name)))] : [];
     out.push({ config, configBytes, layers, names });
@@ -219,7 +239,9 @@ export async function loadImages(
     const idx = await readArchive(svc, raw, opts.signal);
     const hasDocker = idx.small.has('manifest.json');
     if (!hasDocker && !idx.small.has('index.json')) {
-      bad('found neither manifest.json nor index.json; expected an archive written by docker save or an OCI image layout');
+      bad(
+        'found neither manifest.json nor index.json; expected an archive written by docker save or an OCI image layout',
+      );
     }
     const plan = hasDocker ? planDockerArchive(idx) : planOciLayout(idx);
     const loadedIds: Digest[] = [];

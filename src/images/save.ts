@@ -9,7 +9,13 @@ import tar from 'tar-stream';
 import { type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
 import type { ImageManifest, ImageIndex, Descriptor } from '../oci/image.ts';
 import { MediaType } from '../oci/media-types.ts';
-import { familiarName, familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
+import {
+  familiarName,
+  familiarString,
+  formatReference,
+  parseReference,
+  withDefaultTag,
+} from '../oci/reference.ts';
 import type { ImageService } from './service.ts';
 
 interface SaveItem {
@@ -47,7 +53,10 @@ export function planSave(svc: ImageService, refs: readonly string[]): SaveItem[]
     if (!byId.has(id)) byId.set(id, new Set());
     for (const n of names) byId.get(id)!.add(n);
   }
-  return [...byId.entries()].map(([id, names]) => ({ id, names: [...names].filter((n) => !n.includes('@')) }));
+  return [...byId.entries()].map(([id, names]) => ({
+    id,
+    names: [...names].filter((n) => !n.includes('@')),
+  }));
 }
 
 export function saveImages(svc: ImageService, items: readonly SaveItem[]): Readable {
@@ -55,7 +64,9 @@ export function saveImages(svc: ImageService, items: readonly SaveItem[]): Reada
   const write = async () => {
     const written = new Set<string>();
     const entry = (name: string, body: Buffer) =>
-      new Promise<void>((res, rej) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? rej(e) : res())));
+      new Promise<void>((res, rej) =>
+        pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? rej(e) : res())),
+      );
     const dir = (name: string) =>
       new Promise<void>((res, rej) =>
         pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) }, (e) => (e ? rej(e) : res())),
@@ -110,7 +121,10 @@ export function saveImages(svc: ImageService, items: readonly SaveItem[]): Reada
           mediaType: MediaType.OciManifest,
           digest: m.digest,
           size: m.size,
-          annotations: { 'io.containerd.image.name': n, 'org.opencontainers.image.ref.name': ref.tag ?? 'latest' },
+          annotations: {
+            'io.containerd.image.name': n,
+            'org.opencontainers.image.ref.name': ref.tag ?? 'latest',
+          },
         });
         const top = view.chain.at(-1);
         if (top) {
@@ -124,11 +138,16 @@ export function saveImages(svc: ImageService, items: readonly SaveItem[]): Reada
         Layers: layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
       });
     }
-    const indexJson: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: index.manifests };
+    const indexJson: ImageIndex = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: index.manifests,
+    };
     await entry('index.json', Buffer.from(JSON.stringify(indexJson)));
     await entry('manifest.json', Buffer.from(JSON.stringify(dockerManifest)));
     await entry('oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
-    if (Object.keys(repositories).length > 0) await entry('repositories', Buffer.from(JSON.stringify(repositories)));
+    if (Object.keys(repositories).length > 0)
+      await entry('repositories', Buffer.from(JSON.stringify(repositories)));
     pack.finalize();
   };
   write().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));

@@ -14,7 +14,11 @@ export interface ImageServiceDeps {
   readonly content: ContentStore;
   readonly layers: LayerSnapshots;
   readonly meta: ImageMetadataStore;
-  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  readonly log: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }
 
 /** Everything a caller needs to describe one image. */
@@ -49,7 +53,8 @@ export class ImageService {
     for (const rec of meta.all()) {
       const cfg = await this.#loadConfig(rec.id).catch(() => undefined);
       const chain = cfg ? chainIds(cfg.rootfs.diff_ids) : [];
-      const missing = cfg === undefined || (await Promise.all(chain.map((c) => layers.get(digestHex(c))))).some((m) => !m);
+      const missing =
+        cfg === undefined || (await Promise.all(chain.map((c) => layers.get(digestHex(c))))).some((m) => !m);
       if (missing) {
         log('warn', 'dropping incomplete image record', { id: rec.id });
         await meta.delete(rec.id);
@@ -61,7 +66,12 @@ export class ImageService {
     const removedLayers = await layers.recover();
     const gc = await this.gc();
     if (removedIngests + removedLayers + gc.layers + gc.blobs > 0) {
-      log('info', 'store recovery', { removedIngests, removedLayers, gcLayers: gc.layers, gcBlobs: gc.blobs });
+      log('info', 'store recovery', {
+        removedIngests,
+        removedLayers,
+        gcLayers: gc.layers,
+        gcBlobs: gc.blobs,
+      });
     }
   }
 
@@ -163,7 +173,11 @@ export class ImageService {
     await this.deps.meta.put({
       id,
       added: existing?.added ?? now,
-      ...(names.length > 0 ? { lastTagTime: now } : existing?.lastTagTime ? { lastTagTime: existing.lastTagTime } : {}),
+      ...(names.length > 0
+        ? { lastTagTime: now }
+        : existing?.lastTagTime
+          ? { lastTagTime: existing.lastTagTime }
+          : {}),
       ...(opts.parent ? { parent: opts.parent } : existing?.parent ? { parent: existing.parent } : {}),
     });
     if (names.length > 0) await this.deps.meta.setRefs(Object.fromEntries(names.map((n) => [n, id])));

@@ -12,7 +12,10 @@ export function isDigest(s: string): s is Digest {
 
 export function parseDigest(s: string): Digest {
   if (!isDigest(s)) {
-    throw new InvalidArgumentError('INVALID_DIGEST', `invalid digest "${s}": expected sha256:<64 hex digits>`);
+    throw new InvalidArgumentError(
+      'INVALID_DIGEST',
+      `invalid digest "${s}": expected sha256:<64 hex digits>`,
+    );
   }
   return s;
 }

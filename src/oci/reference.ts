@@ -67,8 +67,15 @@ export function parseReference(input: string): Reference {
   if (at !== -1) {
     const d = s.slice(at + 1);
     if (!isDigest(d)) {
-      if (/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d)) {
-        throw new InvalidArgumentError('INVALID_REFERENCE', `unsupported digest algorithm in "${input}": only sha256 is supported`);
+      // Shaped like a digest (algorithm:32+ hex) but not sha256: say so; otherwise a format error.
+      if (
+        /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.test(d) &&
+        !d.startsWith('sha256:')
+      ) {
+        throw new InvalidArgumentError(
+          'INVALID_REFERENCE',
+          `unsupported digest algorithm in "${input}": only sha256 is supported`,
+        );
       }
       invalid();
     }
@@ -131,7 +138,9 @@ export function familiarName(ref: Reference): string {
 
 /** Docker's familiar string, e.g. `busybox:latest`, `localhost:5000/app@sha256:...`. */
 export function familiarString(ref: Reference): string {
-  return familiarName(ref) + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest ? `@${ref.digest}` : '');
+  return (
+    familiarName(ref) + (ref.tag !== undefined ? `:${ref.tag}` : '') + (ref.digest ? `@${ref.digest}` : '')
+  );
 }
 
 /** Parses a repository name with no tag or digest (as in `docker tag x REPO:TAG` or `?repo=`). */

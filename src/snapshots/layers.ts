@@ -22,7 +22,12 @@ export interface LayerMeta {
 export interface PreparedLayer {
   /** Empty directory to fill; becomes the layer's `diff/`. */
   readonly dir: string;
-  commit(meta: { name: string; parent?: string; size: number; labels?: Record<string, string> }): Promise<LayerMeta>;
+  commit(meta: {
+    name: string;
+    parent?: string;
+    size: number;
+    labels?: Record<string, string>;
+  }): Promise<LayerMeta>;
   abort(): Promise<void>;
 }
 
@@ -82,7 +87,11 @@ export class LayerSnapshots {
           await fsp.rm(tmp, { recursive: true, force: true });
           return existing;
         }
-        const link = randomBytes(13).toString('base64url').toUpperCase().replace(/[^A-Z0-9]/g, 'X').slice(0, 26);
+        const link = randomBytes(13)
+          .toString('base64url')
+          .toUpperCase()
+          .replace(/[^A-Z0-9]/g, 'X')
+          .slice(0, 26);
         const meta: LayerMeta = { name, ...(parent !== undefined ? { parent } : {}), link, size, labels };
         await atomicWriteJson(path.join(tmp, META_FILE), meta);
         const final = path.join(this.#root, name);

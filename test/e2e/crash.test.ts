@@ -51,10 +51,16 @@ test('kill -9 during load leaves a store the next start repairs', async () => {
   const images = JSON.parse((await d.request('GET', '/images/json')).body.toString());
   assert.deepEqual(images, []);
   const left = await listAll(d.dataRoot);
-  assert.deepEqual(left.filter((f) => f.includes('.berth-tmp-')), []);
+  assert.deepEqual(
+    left.filter((f) => f.includes('.berth-tmp-')),
+    [],
+  );
   assert.deepEqual(await fsp.readdir(path.join(d.dataRoot, 'blobs/ingest')), []);
   assert.deepEqual(await fsp.readdir(path.join(d.dataRoot, 'blobs/sha256')), []);
-  assert.deepEqual((await fsp.readdir(path.join(d.dataRoot, 'layers'))).filter((n) => n !== 'l'), []);
+  assert.deepEqual(
+    (await fsp.readdir(path.join(d.dataRoot, 'layers'))).filter((n) => n !== 'l'),
+    [],
+  );
   assert.deepEqual(await fsp.readdir(path.join(d.dataRoot, 'layers/l')), []);
 
   // And the same archive loads completely afterwards.

@@ -34,8 +34,13 @@ async function storeState(): Promise<{ images: string; files: string[] }> {
 }
 
 async function importRaw(body: Buffer, repo: string) {
-  const r = await d.request('POST', `/images/create?fromSrc=-&repo=${repo}`, body, { 'Content-Type': 'application/x-tar' });
-  return { status: r.status, message: r.status >= 400 ? JSON.parse(r.body.toString()).message : r.body.toString() };
+  const r = await d.request('POST', `/images/create?fromSrc=-&repo=${repo}`, body, {
+    'Content-Type': 'application/x-tar',
+  });
+  return {
+    status: r.status,
+    message: r.status >= 400 ? JSON.parse(r.body.toString()).message : r.body.toString(),
+  };
 }
 
 describe('hostile layers are refused on import, nothing written', () => {
@@ -45,15 +50,27 @@ describe('hostile layers are refused on import, nothing written', () => {
     ['absolute path', () => makeTar([{ name: `${outside}-file`, body: 'x' }]), /absolute|escape/i],
     [
       'symlink then a file through it',
-      () => makeTar([{ name: 'evil', type: 'symlink', linkname: outside }, { name: 'evil/file', body: 'x' }]),
+      () =>
+        makeTar([
+          { name: 'evil', type: 'symlink', linkname: outside },
+          { name: 'evil/file', body: 'x' },
+        ]),
       /symlink/i,
     ],
     [
       'symlink to .. then a file through it',
-      () => makeTar([{ name: 'up', type: 'symlink', linkname: '..' }, { name: 'up/file', body: 'x' }]),
+      () =>
+        makeTar([
+          { name: 'up', type: 'symlink', linkname: '..' },
+          { name: 'up/file', body: 'x' },
+        ]),
       /symlink/i,
     ],
-    ['hard link out of the tree', () => makeTar([{ name: 'pw', type: 'link', linkname: '../../etc/passwd' }]), /escape|link/i],
+    [
+      'hard link out of the tree',
+      () => makeTar([{ name: 'pw', type: 'link', linkname: '../../etc/passwd' }]),
+      /escape|link/i,
+    ],
   ];
   for (const [name, build, re] of cases) {
     test(name, async () => {
@@ -81,8 +98,18 @@ describe('hostile layers are refused on import, nothing written', () => {
 describe('broken archives on load', () => {
   test('manifest.json naming missing files', async () => {
     const tar = await makeTar([
-      { name: 'manifest.json', body: JSON.stringify([{ Config: 'cfg.json', RepoTags: ['m:1'], Layers: ['nope/layer.tar'] }]) },
-      { name: 'cfg.json', body: JSON.stringify({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: [`sha256:${'a'.repeat(64)}`] } }) },
+      {
+        name: 'manifest.json',
+        body: JSON.stringify([{ Config: 'cfg.json', RepoTags: ['m:1'], Layers: ['nope/layer.tar'] }]),
+      },
+      {
+        name: 'cfg.json',
+        body: JSON.stringify({
+          os: 'linux',
+          architecture: 'amd64',
+          rootfs: { type: 'layers', diff_ids: [`sha256:${'a'.repeat(64)}`] },
+        }),
+      },
     ]);
     const before = await storeState();
     const r = await d.berth(['load'], { input: tar });
@@ -120,7 +147,9 @@ describe('broken archives on load', () => {
   });
 
   test('not an archive at all', async () => {
-    const r = await d.berth(['load'], { input: Buffer.from('hello, this is not a tar file at all'.repeat(20)) });
+    const r = await d.berth(['load'], {
+      input: Buffer.from('hello, this is not a tar file at all'.repeat(20)),
+    });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid image archive/);
   });

@@ -69,20 +69,32 @@ describe('import', () => {
   });
 
   test('a bad --change is refused with a clear message and nothing stored', async () => {
-    const before = ok(await d.berth(['images', '-q'])).trim().split('\n').length;
+    const before = ok(await d.berth(['images', '-q']))
+      .trim()
+      .split('\n').length;
     const r = await d.berth(['import', '-c', 'RUN echo hi', busyboxTar(), 'bad:change']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /invalid --change "RUN echo hi": RUN is not a valid change command/);
-    assert.equal(ok(await d.berth(['images', '-q'])).trim().split('\n').length, before);
+    assert.equal(
+      ok(await d.berth(['images', '-q']))
+        .trim()
+        .split('\n').length,
+      before,
+    );
   });
 });
 
 describe('list, inspect, history', () => {
-  test('berth images prints docker\'s table', async () => {
+  test("berth images prints docker's table", async () => {
     const out = ok(await d.berth(['images']));
     const lines = out.trimEnd().split('\n');
     assert.match(lines[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-    assert.ok(lines.some((l) => new RegExp(`^busybox\\s+latest\\s+${bbId.slice(7, 19)}\\s+.*ago\\s+[0-9.]+[kM]B$`).test(l)), out);
+    assert.ok(
+      lines.some((l) =>
+        new RegExp(`^busybox\\s+latest\\s+${bbId.slice(7, 19)}\\s+.*ago\\s+[0-9.]+[kM]B$`).test(l),
+      ),
+      out,
+    );
   });
 
   test('docker images and berth images agree', async () => {
@@ -93,8 +105,14 @@ describe('list, inspect, history', () => {
   });
 
   test('filters: reference, label, dangling; -q and --no-trunc', async () => {
-    assert.equal(ok(await d.berth(['images', '-q', '--filter', 'reference=busy*'])).trim(), bbId.slice(7, 19));
-    assert.equal(ok(await d.berth(['images', '-q', '--no-trunc', '--filter', 'label=org.example=yes'])).trim(), bbId);
+    assert.equal(
+      ok(await d.berth(['images', '-q', '--filter', 'reference=busy*'])).trim(),
+      bbId.slice(7, 19),
+    );
+    assert.equal(
+      ok(await d.berth(['images', '-q', '--no-trunc', '--filter', 'label=org.example=yes'])).trim(),
+      bbId,
+    );
     assert.equal(ok(await d.berth(['images', '-q', '--filter', 'dangling=true'])).trim(), '');
     assert.equal(ok(await d.docker(['images', '-q', 'busybox'])).trim(), bbId.slice(7, 19));
     const bad = await d.berth(['images', '--filter', 'colour=blue']);
@@ -105,7 +123,15 @@ describe('list, inspect, history', () => {
   test('--format json and templates with range/if', async () => {
     const line = JSON.parse(ok(await d.berth(['images', '--format', 'json', 'busybox'])).trim());
     assert.equal(line.Repository, 'busybox');
-    const t = ok(await d.berth(['image', 'inspect', '-f', '{{range .RepoTags}}[{{.}}]{{end}} {{if .Config.Cmd}}cmd{{else}}none{{end}}', 'busybox']));
+    const t = ok(
+      await d.berth([
+        'image',
+        'inspect',
+        '-f',
+        '{{range .RepoTags}}[{{.}}]{{end}} {{if .Config.Cmd}}cmd{{else}}none{{end}}',
+        'busybox',
+      ]),
+    );
     assert.equal(t, '[busybox:latest] cmd\n');
   });
 
@@ -143,7 +169,10 @@ describe('tag and remove', () => {
     ok(await d.docker(['tag', 'busybox', 'two/box']));
     const conflict = await d.berth(['rmi', bbId.slice(7, 19)]);
     assert.equal(conflict.code, 1);
-    assert.match(conflict.stderr, /conflict: unable to delete [a-f0-9]{12} \(must be forced\) - image is referenced in multiple repositories/);
+    assert.match(
+      conflict.stderr,
+      /conflict: unable to delete [a-f0-9]{12} \(must be forced\) - image is referenced in multiple repositories/,
+    );
     assert.equal(ok(await d.berth(['rmi', 'one/box:1'])), 'Untagged: one/box:1\n');
     assert.equal(ok(await d.docker(['rmi', 'two/box'])).trim(), 'Untagged: two/box:latest');
     const inspect = JSON.parse(ok(await d.berth(['image', 'inspect', bbId])))[0];
@@ -199,7 +228,9 @@ describe('save and load', () => {
     const file = path.join(d.dir, 'two.tar');
     ok(await d.docker(['save', '-o', file, 'busybox', 'other:v2']));
     const manifest = JSON.parse(
-      (await import('node:child_process')).execFileSync('tar', ['xOf', file, 'manifest.json'], { encoding: 'utf8' }),
+      (await import('node:child_process')).execFileSync('tar', ['xOf', file, 'manifest.json'], {
+        encoding: 'utf8',
+      }),
     );
     assert.equal(manifest.length, 1);
     assert.deepEqual(manifest[0].RepoTags.sort(), ['busybox:latest', 'other:v2']);
@@ -208,8 +239,11 @@ describe('save and load', () => {
     assert.match(out, /Loaded image: other:v2/);
   });
 
-  test('a Docker 20.10-format archive with shared, symlinked layers loads with Docker\'s IDs', async () => {
-    const base = await makeTar([{ name: 'etc/', type: 'directory' }, { name: 'etc/base', body: 'base\n' }]);
+  test("a Docker 20.10-format archive with shared, symlinked layers loads with Docker's IDs", async () => {
+    const base = await makeTar([
+      { name: 'etc/', type: 'directory' },
+      { name: 'etc/base', body: 'base\n' },
+    ]);
     const top = await makeTar([{ name: 'etc/top', body: 'top\n' }]);
     const { tar, ids } = await dockerLegacyArchive([
       { layers: [base], repoTags: ['legacy/one:1'], labels: { which: 'one' } },
@@ -220,7 +254,10 @@ describe('save and load', () => {
     const out = ok(await d.berth(['load', '-i', file]));
     assert.match(out, /Loaded image: legacy\/one:1\nLoaded image: legacy\/two:1/);
     assert.equal(ok(await d.berth(['inspect', '-f', '{{.Id}}', 'legacy/one:1'])).trim(), ids[0]);
-    assert.equal(ok(await d.berth(['inspect', '-f', '{{.Id}} {{len .RootFS.Layers}}', 'legacy/two:1'])).trim(), `${ids[1]} 2`);
+    assert.equal(
+      ok(await d.berth(['inspect', '-f', '{{.Id}} {{len .RootFS.Layers}}', 'legacy/two:1'])).trim(),
+      `${ids[1]} 2`,
+    );
   });
 
   test('an OCI layout tarball with gzip layers loads', async () => {

@@ -44,7 +44,10 @@ describe('API basics', () => {
   test('too new and too old API versions are 400 with a message', async () => {
     const tooNew = await d.request('GET', '/v1.99/version');
     assert.equal(tooNew.status, 400);
-    assert.match(JSON.parse(tooNew.body.toString()).message, /client version 1.99 is too new. Maximum supported API version is 1.43/);
+    assert.match(
+      JSON.parse(tooNew.body.toString()).message,
+      /client version 1.99 is too new. Maximum supported API version is 1.43/,
+    );
     const tooOld = await d.request('GET', '/v1.12/version');
     assert.equal(tooOld.status, 400);
     assert.match(JSON.parse(tooOld.body.toString()).message, /too old/);
@@ -138,7 +141,15 @@ describe('daemon', () => {
 
   test('tcp listeners off loopback are refused', async () => {
     const { run } = await import('../helpers/daemon.ts');
-    const r = await run(process.execPath, ['dist/berthd.mjs', '--data-root', `${d.dir}/x`, '-H', 'tcp://0.0.0.0:23750', '--config-file', `${d.dir}/daemon.json`]);
+    const r = await run(process.execPath, [
+      'dist/berthd.mjs',
+      '--data-root',
+      `${d.dir}/x`,
+      '-H',
+      'tcp://0.0.0.0:23750',
+      '--config-file',
+      `${d.dir}/daemon.json`,
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /refusing to listen on tcp:\/\/0.0.0.0:23750/);
   });

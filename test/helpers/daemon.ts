@@ -25,7 +25,12 @@ export interface TestDaemon {
   readonly logs: () => string;
   berth(args: string[], opts?: RunOpts): Promise<RunResult>;
   docker(args: string[], opts?: RunOpts): Promise<RunResult>;
-  request(method: string, urlPath: string, body?: Buffer | string, headers?: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
+  request(
+    method: string,
+    urlPath: string,
+    body?: Buffer | string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>;
   /** SIGTERM and wait; keeps the data root for a restart. */
   stop(): Promise<number | null>;
   /** SIGKILL without any cleanup, like a crash. */
@@ -78,12 +83,17 @@ function httpRequest(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method, path: urlPath, headers: { Host: 'berth', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { socketPath: socket, method, path: urlPath, headers: { Host: 'berth', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(60_000, () => req.destroy(new Error(`timeout: ${method} ${urlPath}`)));
     req.on('error', reject);
     req.end(body);
@@ -120,7 +130,19 @@ async function launch(dir: string): Promise<TestDaemon> {
   }
   const child = spawn(
     process.execPath,
-    [BERTHD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', host, '--config-file', configFile, '--log-level', 'debug'],
+    [
+      BERTHD,
+      '--data-root',
+      dataRoot,
+      '--exec-root',
+      execRoot,
+      '-H',
+      host,
+      '--config-file',
+      configFile,
+      '--log-level',
+      'debug',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let logText = '';

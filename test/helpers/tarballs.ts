@@ -64,9 +64,16 @@ export function imageConfig(img: TestImage): Buffer {
       architecture: 'amd64',
       os: 'linux',
       created: img.created ?? '2024-01-01T00:00:00Z',
-      config: { Cmd: img.cmd ?? ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Labels: img.labels ?? null },
+      config: {
+        Cmd: img.cmd ?? ['sh'],
+        Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+        Labels: img.labels ?? null,
+      },
       rootfs: { type: 'layers', diff_ids: img.layers.map((l) => `sha256:${sha256(l)}`) },
-      history: img.layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `/bin/sh -c #(nop) step ${i}` })),
+      history: img.layers.map((_, i) => ({
+        created: '2024-01-01T00:00:00Z',
+        created_by: `/bin/sh -c #(nop) step ${i}`,
+      })),
     }),
   );
 }
@@ -94,9 +101,13 @@ export async function dockerLegacyArchive(images: TestImage[]): Promise<{ tar: B
       layerPaths.push(`${dir}/layer.tar`);
       entries.push({ name: `${dir}/`, type: 'directory' });
       entries.push({ name: `${dir}/VERSION`, body: '1.0' });
-      entries.push({ name: `${dir}/json`, body: JSON.stringify({ id: v1id, ...(parent ? { parent } : {}) }) });
+      entries.push({
+        name: `${dir}/json`,
+        body: JSON.stringify({ id: v1id, ...(parent ? { parent } : {}) }),
+      });
       const first = seenLayer.get(sha256(layer));
-      if (first) entries.push({ name: `${dir}/layer.tar`, type: 'symlink', linkname: `../${first}/layer.tar` });
+      if (first)
+        entries.push({ name: `${dir}/layer.tar`, type: 'symlink', linkname: `../${first}/layer.tar` });
       else {
         entries.push({ name: `${dir}/layer.tar`, body: layer });
         seenLayer.set(sha256(layer), dir);
@@ -122,14 +133,22 @@ export async function ociLayoutArchive(img: TestImage): Promise<{ tar: Buffer; i
   const layers = img.layers.map((l) => {
     const gz = gzipSync(l);
     entries.push({ name: `blobs/sha256/${sha256(gz)}`, body: gz });
-    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${sha256(gz)}`, size: gz.length };
+    return {
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: `sha256:${sha256(gz)}`,
+      size: gz.length,
+    };
   });
   entries.push({ name: `blobs/sha256/${sha256(cfg)}`, body: cfg });
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${sha256(cfg)}`, size: cfg.length },
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: `sha256:${sha256(cfg)}`,
+        size: cfg.length,
+      },
       layers,
     }),
   );
@@ -143,7 +162,10 @@ export async function ociLayoutArchive(img: TestImage): Promise<{ tar: Buffer; i
           mediaType: 'application/vnd.oci.image.manifest.v1+json',
           digest: `sha256:${sha256(manifest)}`,
           size: manifest.length,
-          annotations: { 'io.containerd.image.name': img.repoTags[0], 'org.opencontainers.image.ref.name': 'latest' },
+          annotations: {
+            'io.containerd.image.name': img.repoTags[0],
+            'org.opencontainers.image.ref.name': 'latest',
+          },
         },
       ],
     }),

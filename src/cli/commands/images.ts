@@ -53,7 +53,8 @@ function imageRows(images: ImageSummary[], opts: { noTrunc: boolean }): ImageRow
     };
     const tags = (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
     const digests = (img.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
-    const digestOf = (repo: string) => digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+    const digestOf = (repo: string) =>
+      digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
     if (tags.length === 0) {
       if (digests.length > 0) {
         for (const d of digests) {
@@ -119,7 +120,10 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .option('-a, --all', 'Show all images (default hides intermediate images)')
       .option('--digests', 'Show digests')
       .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
-      .option('--format <string>', "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'")
+      .option(
+        '--format <string>',
+        "Format output using a custom template: 'table', 'table TEMPLATE', 'json', 'TEMPLATE'",
+      )
       .option('--no-trunc', "Don't truncate output")
       .option('-q, --quiet', 'Only show image IDs')
       .action(list);
@@ -135,7 +139,8 @@ export function registerImages(program: Command, ctx: CliContext): void {
       try {
         results.push(await ctx.client().json('GET', `/images/${encodeURIComponent(n)}/json`));
       } catch (err) {
-        if (err instanceof EngineError && err.status === 404) errors.push(`Error response from daemon: No such image: ${n}`);
+        if (err instanceof EngineError && err.status === 404)
+          errors.push(`Error response from daemon: No such image: ${n}`);
         else throw err;
       }
     }
@@ -156,7 +161,8 @@ export function registerImages(program: Command, ctx: CliContext): void {
     .option('-f, --format <string>', 'Format output using a custom template')
     .option('--type <string>', 'Return JSON for specified type')
     .action(async (names: string[], opts: { format?: string; type?: string }) => {
-      if (opts.type && opts.type !== 'image') throw new CliError(`"${opts.type}" is not a valid value for --type`, 125);
+      if (opts.type && opts.type !== 'image')
+        throw new CliError(`"${opts.type}" is not a valid value for --type`, 125);
       await inspect(names, opts);
     });
 
@@ -180,7 +186,8 @@ export function registerImages(program: Command, ctx: CliContext): void {
         const items = await ctx.client().json<DeleteItem[]>('DELETE', `/images/${encodeURIComponent(n)}`, {
           query: { force: opts.force, noprune: opts.prune === false },
         });
-        for (const it of items) ctx.out.write('Untagged' in it ? `Untagged: ${it.Untagged}\n` : `Deleted: ${it.Deleted}\n`);
+        for (const it of items)
+          ctx.out.write('Untagged' in it ? `Untagged: ${it.Untagged}\n` : `Deleted: ${it.Deleted}\n`);
       } catch (err) {
         if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
         else throw err;
@@ -196,10 +203,16 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .action(rmi);
   }
 
-  const history = async (name: string, opts: { human?: boolean; quiet?: boolean; noTrunc?: boolean; format?: string }) => {
-    const items = await ctx.client().json<HistoryItem[]>('GET', `/images/${encodeURIComponent(name)}/history`);
+  const history = async (
+    name: string,
+    opts: { human?: boolean; quiet?: boolean; noTrunc?: boolean; format?: string },
+  ) => {
+    const items = await ctx
+      .client()
+      .json<HistoryItem[]>('GET', `/images/${encodeURIComponent(name)}/history`);
     if (opts.quiet) {
-      for (const h of items) ctx.out.write(`${opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
+      for (const h of items)
+        ctx.out.write(`${opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
       return;
     }
     const human = opts.human !== false;
@@ -219,7 +232,14 @@ export function registerImages(program: Command, ctx: CliContext): void {
       renderList({
         format: opts.format,
         defaultTableFormat: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
-        headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
+        headers: {
+          ID: 'IMAGE',
+          CreatedSince: 'CREATED',
+          CreatedAt: 'CREATED AT',
+          CreatedBy: 'CREATED BY',
+          Size: 'SIZE',
+          Comment: 'COMMENT',
+        },
         rows,
       }),
     );
@@ -227,7 +247,12 @@ export function registerImages(program: Command, ctx: CliContext): void {
   for (const c of [program.command('history'), image.command('history')]) {
     c.description('Show the history of an image')
       .argument('<IMAGE>')
-      .option('-H, --human [bool]', 'Print sizes and dates in human readable format', (v) => v !== 'false', true)
+      .option(
+        '-H, --human [bool]',
+        'Print sizes and dates in human readable format',
+        (v) => v !== 'false',
+        true,
+      )
       .option('--no-trunc', "Don't truncate output")
       .option('-q, --quiet', 'Only show image IDs')
       .option('--format <string>', 'Format output using a custom template')
@@ -250,12 +275,15 @@ export function registerImages(program: Command, ctx: CliContext): void {
       }
       const filter = [...opts.filter];
       if (opts.all) filter.push('dangling=false');
-      const r = await ctx.client().json<{ ImagesDeleted: DeleteItem[] | null; SpaceReclaimed: number }>('POST', '/images/prune', {
-        query: { filters: filtersJson(filter) },
-      });
+      const r = await ctx
+        .client()
+        .json<{ ImagesDeleted: DeleteItem[] | null; SpaceReclaimed: number }>('POST', '/images/prune', {
+          query: { filters: filtersJson(filter) },
+        });
       if (r.ImagesDeleted && r.ImagesDeleted.length > 0) {
         ctx.out.write('Deleted Images:\n');
-        for (const it of r.ImagesDeleted) ctx.out.write('Untagged' in it ? `untagged: ${it.Untagged}\n` : `deleted: ${it.Deleted}\n`);
+        for (const it of r.ImagesDeleted)
+          ctx.out.write('Untagged' in it ? `untagged: ${it.Untagged}\n` : `deleted: ${it.Deleted}\n`);
         ctx.out.write('\n');
       }
       ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
@@ -291,7 +319,9 @@ export function registerImages(program: Command, ctx: CliContext): void {
     }
     const input = opts.input ? createReadStream(opts.input) : ctx.stdin;
     const quiet = opts.quiet || !ctx.out.isTTY;
-    const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/load', { stream: input, query: { quiet } });
+    const messages = ctx
+      .client()
+      .jsonLines<JsonMessage>('POST', '/images/load', { stream: input, query: { quiet } });
     await displayJsonMessages(messages, ctx.out);
   };
   for (const c of [program.command('load'), image.command('load')]) {
@@ -301,18 +331,30 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .action(load);
   }
 
-  const doImport = async (file: string, reference: string | undefined, opts: { change: string[]; message?: string; platform?: string }) => {
+  const doImport = async (
+    file: string,
+    reference: string | undefined,
+    opts: { change: string[]; message?: string; platform?: string },
+  ) => {
     const input = file === '-' ? ctx.stdin : createReadStream(file);
     let repo: string | undefined;
     let tagName: string | undefined;
     if (reference) {
       const at = reference.lastIndexOf(':');
       const slash = reference.lastIndexOf('/');
-      [repo, tagName] = at > slash ? [reference.slice(0, at), reference.slice(at + 1)] : [reference, undefined];
+      [repo, tagName] =
+        at > slash ? [reference.slice(0, at), reference.slice(at + 1)] : [reference, undefined];
     }
     const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/create', {
       stream: input,
-      query: { fromSrc: '-', repo, tag: tagName, message: opts.message, changes: opts.change, platform: opts.platform },
+      query: {
+        fromSrc: '-',
+        repo,
+        tag: tagName,
+        message: opts.message,
+        changes: opts.change,
+        platform: opts.platform,
+      },
     });
     for await (const m of messages) {
       if (m.error) throw new CliError(m.error);

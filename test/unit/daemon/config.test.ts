@@ -18,8 +18,9 @@ test('defaults', () => {
 });
 
 test('flags, repeatable -H, daemon.json keys', () => {
-  const p = parseCommandLine(['-H', 'unix:///a.sock', '-H', 'tcp://127.0.0.1:2375', '--data-root', '/d'], () =>
-    JSON.stringify({ 'log-level': 'debug', 'insecure-registries': ['r:5000'] }),
+  const p = parseCommandLine(
+    ['-H', 'unix:///a.sock', '-H', 'tcp://127.0.0.1:2375', '--data-root', '/d'],
+    () => JSON.stringify({ 'log-level': 'debug', 'insecure-registries': ['r:5000'] }),
   );
   assert.equal(p.kind, 'run');
   if (p.kind !== 'run') return;
@@ -30,8 +31,14 @@ test('flags, repeatable -H, daemon.json keys', () => {
 });
 
 test('errors: unknown keys, flag and file both, bad JSON, bad level, unknown flag', () => {
-  assert.throws(() => parseCommandLine([], () => '{"colour":"blue"}'), /don't match any configuration option.*colour/);
-  assert.throws(() => parseCommandLine(['--data-root', '/x'], () => '{"data-root":"/y"}'), /both as a flag and in the configuration file.*data-root/);
+  assert.throws(
+    () => parseCommandLine([], () => '{"colour":"blue"}'),
+    /don't match any configuration option.*colour/,
+  );
+  assert.throws(
+    () => parseCommandLine(['--data-root', '/x'], () => '{"data-root":"/y"}'),
+    /both as a flag and in the configuration file.*data-root/,
+  );
   assert.throws(() => parseCommandLine([], () => '{bad'), /invalid JSON/);
   assert.throws(() => parseCommandLine(['--log-level', 'loud'], noFile), /invalid log level "loud"/);
   assert.throws(() => parseCommandLine(['--frobnicate'], noFile), /Unknown option '--frobnicate'/);

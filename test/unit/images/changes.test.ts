@@ -9,13 +9,25 @@ test('CMD/ENTRYPOINT in exec and shell form', () => {
 });
 
 test('ENV both syntaxes, overriding earlier values; LABEL with quotes', () => {
-  const c = applyChanges({ Env: ['A=1'] }, ['ENV A=2 B="two words"', 'ENV C three words', 'LABEL "x"=y z="a b"']);
+  const c = applyChanges({ Env: ['A=1'] }, [
+    'ENV A=2 B="two words"',
+    'ENV C three words',
+    'LABEL "x"=y z="a b"',
+  ]);
   assert.deepEqual(c.Env, ['A=2', 'B=two words', 'C=three words']);
   assert.deepEqual(c.Labels, { '"x"': 'y', z: 'a b' });
 });
 
 test('EXPOSE, VOLUME, USER, WORKDIR (relative), STOPSIGNAL, ONBUILD', () => {
-  const c = applyChanges({}, ['EXPOSE 80 53/udp', 'VOLUME ["/data"]', 'USER nobody', 'WORKDIR /app', 'WORKDIR sub', 'STOPSIGNAL SIGINT', 'ONBUILD RUN x']);
+  const c = applyChanges({}, [
+    'EXPOSE 80 53/udp',
+    'VOLUME ["/data"]',
+    'USER nobody',
+    'WORKDIR /app',
+    'WORKDIR sub',
+    'STOPSIGNAL SIGINT',
+    'ONBUILD RUN x',
+  ]);
   assert.deepEqual(c.ExposedPorts, { '80/tcp': {}, '53/udp': {} });
   assert.deepEqual(c.Volumes, { '/data': {} });
   assert.equal(c.User, 'nobody');

@@ -28,7 +28,10 @@ describe('reference normalisation (docker semantics)', () => {
   for (const [input, want] of cases) test(input, () => assert.equal(norm(input), want));
 
   test('familiar forms', () => {
-    assert.equal(familiarString(withDefaultTag(parseReference('docker.io/library/busybox'))), 'busybox:latest');
+    assert.equal(
+      familiarString(withDefaultTag(parseReference('docker.io/library/busybox'))),
+      'busybox:latest',
+    );
     assert.equal(familiarString(parseReference('docker.io/user/app:1')), 'user/app:1');
     assert.equal(familiarString(parseReference('localhost:5000/app:1')), 'localhost:5000/app:1');
   });
@@ -41,12 +44,13 @@ describe('reference normalisation (docker semantics)', () => {
     ['-app', /invalid reference format/],
     ['app//x', /invalid reference format/],
     ['app@sha256:abc', /invalid reference format/],
-    ['app@md5:0123456789abcdef', /unsupported digest algorithm/],
+    [`app@sha512:${'c'.repeat(128)}`, /unsupported digest algorithm/],
     ['a'.repeat(64), /cannot specify 64-byte hexadecimal strings/],
     [`app:${'t'.repeat(129)}`, /invalid reference format/],
     [`${'a'.repeat(250)}/b`, /must not be more than 255 characters/],
   ];
   for (const [input, re] of invalid) {
-    test(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => assert.throws(() => parseReference(input), re));
+    test(`rejects ${JSON.stringify(input.slice(0, 40))}`, () =>
+      assert.throws(() => parseReference(input), re));
   }
 });

@@ -1,5 +1,12 @@
 import type { Readable } from 'node:stream';
-import type { DeleteRecord, HistoryRow, ImportOptions, ImageView, LoadEvent, PruneFilters } from '../../../images/index.ts';
+import type {
+  DeleteRecord,
+  HistoryRow,
+  ImportOptions,
+  ImageView,
+  LoadEvent,
+  PruneFilters,
+} from '../../../images/index.ts';
 import type { Digest } from '../../../oci/digest.ts';
 
 /** What the image routes need; the daemon wires it to the image service. */

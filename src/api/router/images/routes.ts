@@ -3,7 +3,14 @@ import { NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
 import type { ImageView } from '../../../images/index.ts';
 import { labelMatches, parseUntil } from '../../../images/index.ts';
 import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
-import { boolParam, compareVersions, type Filters, parseFilters, type RequestContext, sendJson } from '../../http.ts';
+import {
+  boolParam,
+  compareVersions,
+  type Filters,
+  parseFilters,
+  type RequestContext,
+  sendJson,
+} from '../../http.ts';
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
 import type { ImagesBackend } from './backend.ts';
@@ -177,7 +184,10 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         return;
       }
       case 'push':
-        throw new NotImplementedError('PUSH_NOT_IMPLEMENTED', 'pushing images to registries is not supported by Berth yet');
+        throw new NotImplementedError(
+          'PUSH_NOT_IMPLEMENTED',
+          'pushing images to registries is not supported by Berth yet',
+        );
       default:
         throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: POST /images/${ctx.params['*']}`);
     }
@@ -219,7 +229,10 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
           );
         }
         if (fromSrc !== '-') {
-          throw new NotImplementedError('IMPORT_URL', `importing from a URL (${fromSrc}) is not supported; send the tarball in the request body (fromSrc=-)`);
+          throw new NotImplementedError(
+            'IMPORT_URL',
+            `importing from a URL (${fromSrc}) is not supported; send the tarball in the request body (fromSrc=-)`,
+          );
         }
         const repo = ctx.query.get('repo') ?? '';
         const tag = ctx.query.get('tag') ?? '';
@@ -232,7 +245,15 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
           message: ctx.query.get('message') ?? '',
           sourceName: '-',
           signal: ctx.signal,
-          ...(platform ? { platform: { ...(os ? { os } : {}), ...(architecture ? { architecture } : {}), ...(variant ? { variant } : {}) } } : {}),
+          ...(platform
+            ? {
+                platform: {
+                  ...(os ? { os } : {}),
+                  ...(architecture ? { architecture } : {}),
+                  ...(variant ? { variant } : {}),
+                },
+              }
+            : {}),
         });
         const out = new JsonLinesWriter(ctx.res);
         out.write({ status: id });
@@ -306,7 +327,10 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       method: 'GET',
       path: '/images/search',
       handler: () => {
-        throw new NotImplementedError('SEARCH_NOT_IMPLEMENTED', 'searching registries is not supported by Berth yet');
+        throw new NotImplementedError(
+          'SEARCH_NOT_IMPLEMENTED',
+          'searching registries is not supported by Berth yet',
+        );
       },
     },
     { method: 'GET', path: '/images/*', handler: getWild },

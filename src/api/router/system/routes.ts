@@ -37,7 +37,11 @@ export function systemRoutes(backend: SystemBackend): Route[] {
           Platform: { Name: 'Berth Engine' },
           Components: [
             { Name: 'Engine', Version: f.version, Details: { ...engine, Experimental: 'false' } },
-            ...Object.entries(f.runtimes).map(([name, r]) => ({ Name: name, Version: '', Details: { Path: r.path } })),
+            ...Object.entries(f.runtimes).map(([name, r]) => ({
+              Name: name,
+              Version: '',
+              Details: { Path: r.path },
+            })),
           ],
           ...engine,
         });

@@ -40,9 +40,7 @@ export async function displayJsonMessages(
     const text =
       (m.id ? `${m.id}: ` : '') +
       m.status +
-      (detail?.total
-        ? ` ${m.progress && !tty ? m.progress : bar(detail.current ?? 0, detail.total)}`
-        : '');
+      (detail?.total ? ` ${m.progress && !tty ? m.progress : bar(detail.current ?? 0, detail.total)}` : '');
     if (!tty) {
       if (!detail?.total) out.write(`${text}\n`);
       continue;

@@ -23,6 +23,8 @@ export type LoadEvent =
 
 /** Small metadata files are kept in memory; anything bigger is content. */
 const SMALL_FILE_MAX = 4 << 20;
+/** Blobs up to this size are also kept in memory: configs and manifests are far smaller. */
+const SMALL_BLOB_MAX = 256 << 10;
 
 interface ArchiveIndex {
   /** path → blob digest (regular files stored in the blob store) */
@@ -78,20 +80,20 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
         continue;
       }
       const base = path.posix.basename(name);
+      const size = h.size ?? 0;
+      const isBlob = blobNameDigest(name) !== undefined;
+      // Metadata stays in memory: named JSON files, and small blobs (OCI configs and manifests
+      // have hex names, so size is the only hint). Small blobs also go to the store.
       const isMeta =
-        (h.size ?? 0) <= SMALL_FILE_MAX &&
-        (base.endsWith('.json') ||
-          base === 'repositories' ||
-          base === 'oci-layout' ||
-          base === 'VERSION' ||
-          base === 'json');
+        (isBlob && size <= SMALL_BLOB_MAX) ||
+        (size <= SMALL_FILE_MAX &&
+          (base.endsWith('.json') || base === 'repositories' || base === 'oci-layout' || base === 'VERSION' || base === 'json'));
       if (isMeta) {
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
-        idx.small.set(name, Buffer.concat(chunks));
-        // Docker 25 stores configs under blobs/: keep them as content too.
-        if (!name.startsWith('blobs/')) continue;
-        const buf = idx.small.get(name)!;
+        const buf = Buffer.concat(chunks);
+        idx.small.set(name, buf);
+        if (!isBlob) continue;
         const info = await svc.deps.content.put(buf);
         checkBlobName(name, info.digest);
         idx.blobs.set(name, info.digest);

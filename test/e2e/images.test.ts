@@ -157,7 +157,10 @@ describe('list, inspect, history', () => {
   test('invalid reference formats are rejected as docker does', async () => {
     const r = await d.berth(['tag', 'busybox', 'Bad/Name']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /invalid reference format: repository name \(Bad\/Name\) must be lowercase/);
+    // Docker reads `Bad` as a registry host, so only `Name` is the repository here.
+    assert.match(r.stderr, /invalid reference format: repository name \(Name\) must be lowercase/);
+    const r3 = await d.berth(['tag', 'busybox', 'Upper']);
+    assert.match(r3.stderr, /repository name \(library\/Upper\) must be lowercase/);
     const r2 = await d.docker(['tag', 'busybox', 'a:b:c']);
     assert.notEqual(r2.code, 0);
   });

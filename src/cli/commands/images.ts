@@ -91,7 +91,7 @@ interface ListOpts {
   all?: boolean;
   quiet?: boolean;
   digests?: boolean;
-  noTrunc?: boolean;
+  trunc?: boolean;
   filter: string[];
   format?: string;
 }
@@ -103,7 +103,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
     const images = await ctx.client().json<ImageSummary[]>('GET', '/images/json', {
       query: { all: opts.all, digests: opts.digests, filters: filtersJson(filter) },
     });
-    const rows = imageRows(images, { noTrunc: Boolean(opts.noTrunc) });
+    const rows = imageRows(images, { noTrunc: opts.trunc === false });
     if (opts.quiet) {
       // One line per row like docker (an image with two tags prints twice).
       for (const r of rows) ctx.out.write(`${r.ID}\n`);
@@ -205,22 +205,22 @@ export function registerImages(program: Command, ctx: CliContext): void {
 
   const history = async (
     name: string,
-    opts: { human?: boolean; quiet?: boolean; noTrunc?: boolean; format?: string },
+    opts: { human?: boolean; quiet?: boolean; trunc?: boolean; format?: string },
   ) => {
     const items = await ctx
       .client()
       .json<HistoryItem[]>('GET', `/images/${encodeURIComponent(name)}/history`);
     if (opts.quiet) {
       for (const h of items)
-        ctx.out.write(`${opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
+        ctx.out.write(`${opts.trunc === false || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
       return;
     }
     const human = opts.human !== false;
     const rows = items.map((h) => {
       let createdBy = h.CreatedBy.replace(/\t/g, ' ');
-      if (!opts.noTrunc && [...createdBy].length > 45) createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
+      if (opts.trunc !== false && [...createdBy].length > 45) createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
       return {
-        ID: opts.noTrunc || h.Id === '<missing>' ? h.Id : shortId(h.Id),
+        ID: opts.trunc === false || h.Id === '<missing>' ? h.Id : shortId(h.Id),
         CreatedSince: human ? since(h.Created) : new Date(h.Created * 1000).toISOString(),
         CreatedAt: new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
         CreatedBy: createdBy,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyLayer } from '../../../src/archive/index.ts';
+import { applyLayer, decompress } from '../../../src/archive/index.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     // ustar is what Docker/BuildKit layers look like (Go writes PAX records only when needed);
     // GNU tar's "pax" adds atime/ctime records to every entry.
     format: { type: 'string', default: 'ustar' },
+    // compare applyLayer(decompress(...)) with `tar -xzf` on a gzipped layer
+    gzip: { type: 'boolean', default: false },
   },
 });
 
@@ -44,6 +46,10 @@ function makeTree(): void {
     fs.writeFileSync(path.join(src, `big${i}.bin`), randomBytes(Number(values['big-mb']) << 20));
   }
   execFileSync('tar', [`--format=${values.format}`, '-cf', layer, '-C', src, '.']);
+  if (values.gzip) {
+    execFileSync('gzip', ['-f', '-6', layer]);
+    fs.renameSync(`${layer}.gz`, layer);
+  }
 }
 
 function median(xs: number[]): number {
@@ -55,12 +61,14 @@ function fresh(name: string): string {
   const d = path.join(work, name);
   fs.rmSync(d, { recursive: true, force: true });
   fs.mkdirSync(d);
+  // Settle writeback (of the removal and of the previous run) so it is not billed to this run.
+  execFileSync('sync');
   return d;
 }
 
 makeTree();
 const bytes = fs.statSync(layer).size;
-const entries = execFileSync('tar', ['-tf', layer], { maxBuffer: 1 << 26 })
+const entries = execFileSync('tar', [values.gzip ? '-tzf' : '-tf', layer], { maxBuffer: 1 << 26 })
   .toString()
   .split('\n')
   .filter(Boolean).length;
@@ -69,16 +77,15 @@ const berthTimes: number[] = [];
 const warmup = Number(values.warmup);
 let coldMs = 0;
 for (let i = -warmup; i < Number(values.runs); i++) {
-  // Settle writeback from the previous run so it is not billed to the next one.
-  execFileSync('sync');
   let d = fresh('tar-out');
   let t = performance.now();
-  execFileSync('tar', ['-xpf', layer, '-C', d]);
+  execFileSync('tar', [values.gzip ? '-xzpf' : '-xpf', layer, '-C', d]);
   if (i >= 0) tarTimes.push(performance.now() - t);
   execFileSync('sync');
   d = fresh('berth-out');
   t = performance.now();
-  await applyLayer(fs.createReadStream(layer, { highWaterMark: Number(values.hwm) }), d);
+  const input = fs.createReadStream(layer, { highWaterMark: Number(values.hwm) });
+  await applyLayer(values.gzip ? decompress(input) : input, d);
   if (i === -warmup) coldMs = performance.now() - t;
   if (i >= 0) berthTimes.push(performance.now() - t);
 }
@@ -86,10 +93,14 @@ const tarMs = median(tarTimes);
 const berthMs = median(berthTimes);
 const mbps = (ms: number): string => ((bytes / (1 << 20) / ms) * 1000).toFixed(0);
 console.log(
-  `layer: ${(bytes / (1 << 20)).toFixed(1)} MiB, ${entries} entries, ${values.format} format, on ${values.dir}, input chunks ${values.hwm} B`,
+  `layer: ${(bytes / (1 << 20)).toFixed(1)} MiB${values.gzip ? ' gzipped' : ''}, ${entries} entries, ${values.format} format, on ${values.dir}, input chunks ${values.hwm} B`,
 );
-console.log(`GNU tar -x : median ${tarMs.toFixed(1)} ms (${mbps(tarMs)} MiB/s)  runs ${tarTimes.map((x) => x.toFixed(0)).join(' ')}`);
-console.log(`applyLayer : median ${berthMs.toFixed(1)} ms (${mbps(berthMs)} MiB/s)  runs ${berthTimes.map((x) => x.toFixed(0)).join(' ')}`);
+console.log(
+  `GNU tar -x : median ${tarMs.toFixed(1)} ms (${mbps(tarMs)} MiB/s)  runs ${tarTimes.map((x) => x.toFixed(0)).join(' ')}`,
+);
+console.log(
+  `applyLayer : median ${berthMs.toFixed(1)} ms (${mbps(berthMs)} MiB/s)  runs ${berthTimes.map((x) => x.toFixed(0)).join(' ')}`,
+);
 console.log(`applyLayer first (cold, unoptimised JS) run: ${coldMs.toFixed(1)} ms`);
 console.log(`throughput ratio applyLayer / tar = ${(tarMs / berthMs).toFixed(2)}x`);
 fs.rmSync(work, { recursive: true, force: true });

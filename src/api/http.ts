@@ -1,6 +1,7 @@
 // Request/response helpers shared by every route: query parsing, body reading, JSON replies,
 // Docker's `filters` parameter.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 
 export interface RequestContext {
@@ -106,4 +107,20 @@ export function compareVersions(a: string, b: string): number {
   const [am = 0, an = 0] = a.split('.').map(Number);
   const [bm = 0, bn = 0] = b.split('.').map(Number);
   return am !== bm ? am - bm : an - bn;
+}
+
+/**
+ * The request body as a stream a service may destroy: destroying the request itself would
+ * reset the connection before the client reads the error reply. What the service leaves
+ * unread is drained after the reply.
+ */
+export function requestBody(req: IncomingMessage): Readable {
+  const body = new PassThrough({ highWaterMark: 1 << 20 });
+  req.pipe(body);
+  req.on('error', (err) => body.destroy(err));
+  body.on('close', () => {
+    req.unpipe(body);
+    if (!req.readableEnded) req.resume();
+  });
+  return body;
 }

@@ -100,7 +100,25 @@ export function createApiHandler(
           err: String((err as Error)?.stack ?? err),
         });
       }
-      writeError(res, err);
+      // Let the client finish sending its upload first (bounded), so it reads the error reply
+      // instead of a reset connection while it is still writing.
+      drainRequest(req, 5_000).then(() => writeError(res, err));
     });
   };
+}
+
+function drainRequest(req: IncomingMessage, maxMs: number): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, maxMs);
+    function done() {
+      clearTimeout(timer);
+      req.off('end', done);
+      req.off('close', done);
+      resolve();
+    }
+    req.on('end', done);
+    req.on('close', done);
+    req.resume();
+  });
 }

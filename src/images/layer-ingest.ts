@@ -92,10 +92,7 @@ export async function ingestLayer(
     });
     return { diffId, chainId, size };
   } catch (err) {
-    // Discard the rest of the input rather than destroying it: for an HTTP upload, destroying
-    // the request would reset the connection before the client sees the error.
-    raw.unpipe();
-    raw.resume();
+    raw.destroy();
     await writer?.abort();
     await prepared.abort();
     throw err;

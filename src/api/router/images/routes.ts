@@ -9,6 +9,7 @@ import {
   type Filters,
   parseFilters,
   type RequestContext,
+  requestBody,
   sendJson,
 } from '../../http.ts';
 import type { Handler, Route } from '../../server.ts';
@@ -239,7 +240,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         const reference = repo ? (tag ? `${repo}:${tag}` : repo) : '';
         const platform = ctx.query.get('platform');
         const [os, architecture, variant] = (platform ?? '').split('/');
-        const id = await backend.importImage(ctx.req, {
+        const id = await backend.importImage(requestBody(ctx.req), {
           ...(reference ? { reference } : {}),
           changes: ctx.query.getAll('changes'),
           message: ctx.query.get('message') ?? '',
@@ -267,7 +268,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         const quiet = boolParam(ctx.query, 'quiet');
         const out = new JsonLinesWriter(ctx.res);
         try {
-          await backend.load(ctx.req, {
+          await backend.load(requestBody(ctx.req), {
             signal: ctx.signal,
             onEvent: (e) => {
               switch (e.kind) {

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
   try {
     const env = { DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'docker-config') };
-    const berth = path.join(ROOT, 'dist/berth.mjs');
+    const berth = path.join(ROOT, 'bin/berth');
     await d.berth(['import', busyboxTar(), 'busybox:latest']);
     const N = 15;
 
@@ -60,9 +60,9 @@ async function main(): Promise<void> {
     const bi: number[] = [];
     const di: number[] = [];
     for (let i = 0; i < N; i++) {
-      bv.push(timeCmd(process.execPath, [berth, '--version'], env));
+      bv.push(timeCmd(berth, ['--version'], env));
       dv.push(timeCmd('docker', ['--version'], env));
-      bi.push(timeCmd(process.execPath, [berth, 'images'], env));
+      bi.push(timeCmd(berth, ['images'], env));
       di.push(timeCmd('docker', ['images'], env));
     }
     row('--version', bv, dv, 'berth', 'docker');
@@ -106,8 +106,8 @@ async function main(): Promise<void> {
     const la: number[] = [];
     const lb: number[] = [];
     for (let i = 0; i < 3; i++) {
-      la.push(timeCmd(process.execPath, [berth, 'load', '-q', '-i', archive], env));
-      timeCmd(process.execPath, [berth, 'rmi', 'bench/big:1'], env);
+      la.push(timeCmd(berth, ['load', '-q', '-i', archive], env));
+      timeCmd(berth, ['rmi', 'bench/big:1'], env);
       const b = path.join(tmp, `x${i}`);
       await fsp.mkdir(b);
       lb.push(timeCmd('tar', ['-xf', archive, '-C', b]));

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 sock=/run/berth/berth.sock
-berth() { node dist/berth.mjs "$@"; }
+berth() { bin/berth "$@"; }
 if ! berth version >/dev/null 2>&1; then
   echo "==> starting berthd (log: /var/log/berthd.log)"
   nohup node dist/berthd.mjs >>/var/log/berthd.log 2>&1 &

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const BERTHD = path.join(ROOT, 'dist/berthd.mjs');
-const BERTH = path.join(ROOT, 'dist/berth.mjs');
+const BERTH = path.join(ROOT, 'bin/berth');
 
 export interface RunResult {
   code: number;
@@ -163,7 +163,7 @@ async function launch(dir: string): Promise<TestDaemon> {
     pid: child.pid!,
     logs,
     berth: (args, opts = {}) =>
-      run(process.execPath, [BERTH, ...args], { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+      run(BERTH, args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     docker: (args, opts = {}) => run('docker', args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     request: (method, urlPath, body, headers) => httpRequest(socket, method, urlPath, body, headers),
     stop: async () => {
@@ -206,5 +206,5 @@ export async function startTestDaemon(): Promise<TestDaemon> {
 }
 
 export function berthCli(args: string[], opts: RunOpts = {}): Promise<RunResult> {
-  return run(process.execPath, [BERTH, ...args], opts);
+  return run(BERTH, args, opts);
 }

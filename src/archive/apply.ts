@@ -54,8 +54,11 @@ const SMALL_FILE = 1 << 20;
 /** Largest single write of a large file, and how much may be in flight. */
 const WRITE_BATCH = 1 << 20;
 const MAX_INFLIGHT_WRITES = 8 << 20;
-/** Longest stretch of synchronous work before yielding to the event loop. */
-const SLICE_MS = 8;
+/**
+ * Longest stretch of synchronous work before yielding to the event loop: keeps berthd
+ * responsive, and lets read-ahead I/O completions in (see TarReader).
+ */
+const SLICE_MS = 2;
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
@@ -76,7 +79,8 @@ function errnoOf(err: unknown): string | undefined {
 /**
  * Extracts an uncompressed layer tar into `dest`, an existing empty directory owned by Berth.
  * Any unsafe entry fails the whole layer with an InvalidArgumentError naming the entry; `dest`
- * is then left partially written and the caller removes it.
+ * is then left partially written and the caller removes it. `tar` is consumed to its end on
+ * success and destroyed on failure.
  */
 export async function applyLayer(
   tar: Readable,
@@ -84,11 +88,15 @@ export async function applyLayer(
   opts: ApplyLayerOptions = {},
 ): Promise<ApplyLayerResult> {
   const { signal } = opts;
-  signal?.throwIfAborted();
   const root = path.resolve(dest);
   const st = fs.lstatSync(root, { throwIfNoEntry: false });
-  if (!st?.isDirectory()) {
-    throw new InvalidArgumentError('LAYER_DEST_INVALID', `layer destination ${JSON.stringify(root)} is not a directory`);
+  if (signal?.aborted || !st?.isDirectory()) {
+    tar.destroy();
+    signal?.throwIfAborted();
+    throw new InvalidArgumentError(
+      'LAYER_DEST_INVALID',
+      `layer destination ${JSON.stringify(root)} is not a directory`,
+    );
   }
   const isRoot = process.geteuid?.() === 0;
   const reader = new TarReader(tar);
@@ -118,7 +126,7 @@ export async function applyLayer(
   } finally {
     signal?.removeEventListener('abort', onAbort);
     ex.cleanup();
-    await reader.close();
+    reader.close();
   }
 }
 
@@ -220,7 +228,10 @@ class Extractor {
       if (st === undefined) {
         // created
       } else if (st.isSymbolicLink()) {
-        throw refuseEntry(entryName, `parent ${JSON.stringify(displayName(cur))} is a symlink; refusing to write through it`);
+        throw refuseEntry(
+          entryName,
+          `parent ${JSON.stringify(displayName(cur))} is a symlink; refusing to write through it`,
+        );
       } else if (!st.isDirectory()) {
         throw refuseEntry(entryName, `parent ${JSON.stringify(displayName(cur))} is not a directory`);
       }
@@ -272,7 +283,10 @@ class Extractor {
    * owner a new node gets (see #newOwner).
    */
   #needsChown(e: TarEntry): boolean {
-    return this.#isRoot && (this.#newOwner === undefined || e.uid !== this.#newOwner[0] || e.gid !== this.#newOwner[1]);
+    return (
+      this.#isRoot &&
+      (this.#newOwner === undefined || e.uid !== this.#newOwner[0] || e.gid !== this.#newOwner[1])
+    );
   }
 
   #chown(p: Buffer, e: TarEntry): void {
@@ -400,9 +414,7 @@ class Extractor {
       throw refuseEntry(e.name, `${e.kind === 'char' ? 'character' : 'block'} device nodes are not allowed`);
     }
     const args =
-      e.kind === 'fifo'
-        ? ['p']
-        : [e.kind === 'char' ? 'c' : 'b', String(e.devmajor), String(e.devminor)];
+      e.kind === 'fifo' ? ['p'] : [e.kind === 'char' ? 'c' : 'b', String(e.devmajor), String(e.devminor)];
     const tmp = await this.#mknodTemp(e.mode, args);
     const p = this.#abs(rel);
     try {
@@ -438,7 +450,8 @@ class Extractor {
       undefined,
       this.#signal,
     );
-    if (r.code !== 0) throw new InternalError('LAYER_MKNOD_FAILED', `mknod failed: ${r.stderr || `exit ${r.code}`}`);
+    if (r.code !== 0)
+      throw new InternalError('LAYER_MKNOD_FAILED', `mknod failed: ${r.stderr || `exit ${r.code}`}`);
     return `${this.#root}/${name}`;
   }
 
@@ -517,7 +530,8 @@ class Extractor {
   async #flushXattrs(): Promise<void> {
     if (this.#xattrs.size === 0) return;
     const batch: XattrBatch = new Map();
-    for (const [rel, attrs] of this.#xattrs) batch.set(rel === '' ? this.#root : `${this.#root}/${rel}`, attrs);
+    for (const [rel, attrs] of this.#xattrs)
+      batch.set(rel === '' ? this.#root : `${this.#root}/${rel}`, attrs);
     this.#xattrs = new Map();
     await applyXattrs(batch, this.#signal);
   }

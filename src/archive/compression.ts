@@ -1,6 +1,6 @@
 // Layer decompression by content sniffing (media types lie often enough that Docker sniffs too).
 
-import { Readable, type Transform } from 'node:stream';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 
@@ -8,6 +8,8 @@ export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';
 
 /** The longest magic number we look for (xz). */
 const SNIFF_BYTES = 6;
+/** Output chunk size of the inflater: zlib's 16 KiB default costs a round trip per 16 KiB. */
+const INFLATE_CHUNK = 128 * 1024;
 
 export function detectCompression(head: Uint8Array): Compression {
   const b = (i: number): number | undefined => head[i];
@@ -27,91 +29,99 @@ function zstdDecompressor(): Transform | undefined {
 }
 
 function decompressionError(kind: 'gzip' | 'zstd', err: unknown): Error {
-  if (err instanceof InvalidArgumentError || (err as { name?: string }).name === 'AbortError') return err as Error;
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  // zlib's own errors carry Z_* codes; anything else came from the input stream: pass it on.
+  // zlib's own errors carry Z_* codes; anything else is passed on as is.
   if (!code.startsWith('Z_') && code !== 'ERR_ZLIB_INITIALIZATION_FAILED') return err as Error;
   const detail = (err as Error).message;
-  return new InvalidArgumentError(`LAYER_INVALID_${kind.toUpperCase()}`, `layer is not a valid ${kind} stream: ${detail}`, {
-    cause: err,
-  });
+  return new InvalidArgumentError(
+    `LAYER_INVALID_${kind.toUpperCase()}`,
+    `layer is not a valid ${kind} stream: ${detail}`,
+    {
+      cause: err,
+    },
+  );
 }
 
-async function* chunksOf(head: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
-  for (const c of head) yield c;
-  for (;;) {
-    const r = await rest.next();
-    if (r.done) return;
-    yield r.value as Buffer;
-  }
-}
-
-async function* decompressChunks(input: Readable): AsyncGenerator<Buffer> {
-  const it: AsyncIterator<unknown> = input[Symbol.asyncIterator]();
-  let done = false;
-  try {
-    const head: Buffer[] = [];
-    let have = 0;
-    while (have < SNIFF_BYTES) {
-      const r = await it.next();
-      if (r.done) {
-        done = true;
-        break;
-      }
-      const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-      if (b.length === 0) continue;
-      head.push(b);
-      have += b.length;
+/**
+ * Reads the first bytes of `input` (flowing mode, then paused) and calls back with them and
+ * whether the input already ended.
+ */
+function sniff(input: Readable, done: (head: Buffer, ended: boolean) => void): void {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const finish = (ended: boolean): void => {
+    input.removeListener('data', onData);
+    input.removeListener('end', onEnd);
+    done(Buffer.concat(chunks, length), ended);
+  };
+  const onData = (chunk: Buffer | string): void => {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(b);
+    length += b.length;
+    if (length >= SNIFF_BYTES) {
+      input.pause();
+      finish(false);
     }
-    const kind = detectCompression(Buffer.concat(head, Math.min(have, SNIFF_BYTES)));
-    switch (kind) {
-      case 'none':
-        yield* chunksOf(head, it);
-        done = true;
-        return;
-      case 'bzip2':
-      case 'xz':
-        throw new InvalidArgumentError(
-          'LAYER_UNSUPPORTED_COMPRESSION',
-          `${kind}-compressed layers are not supported (OCI layers are gzip, zstd or uncompressed)`,
-        );
-      case 'gzip':
-      case 'zstd': {
-        const inflater = kind === 'gzip' ? zlib.createGunzip() : zstdDecompressor();
-        if (inflater === undefined) {
-          throw new InvalidArgumentError(
-            'LAYER_UNSUPPORTED_COMPRESSION',
-            `zstd-compressed layers are not supported by this Node version (${process.version}); Node 22.15 or newer is needed`,
-          );
-        }
-        // Readable.from + pipe keeps backpressure; an input error destroys the inflater with it.
-        const source = Readable.from(chunksOf(head, it), { objectMode: false });
-        source.on('error', (e) => inflater.destroy(e));
-        source.pipe(inflater);
-        try {
-          for await (const chunk of inflater) yield chunk as Buffer;
-        } catch (err) {
-          throw decompressionError(kind, err);
-        } finally {
-          source.destroy();
-          inflater.destroy();
-        }
-        done = true;
-        return;
-      }
-    }
-  } finally {
-    // Stopped early (consumer gone or an error): release the input.
-    if (!done) await it.return?.();
-  }
+  };
+  const onEnd = (): void => finish(true);
+  input.on('data', onData);
+  input.once('end', onEnd);
 }
 
 /**
  * Returns the uncompressed bytes of a layer: gzip is inflated, uncompressed input passes through
  * unchanged (no byte lost or reordered), zstd/bzip2/xz fail with an InvalidArgumentError.
  * Errors of the input and of decompression (e.g. a truncated gzip stream) surface as errors of
- * the returned stream.
+ * the returned stream. Destroying the returned stream destroys the input.
  */
 export function decompress(input: Readable): Readable {
-  return Readable.from(decompressChunks(input), { objectMode: false });
+  const out = new PassThrough();
+  let inflater: Transform | undefined;
+  const fail = (err: Error): void => {
+    out.destroy(err);
+    inflater?.destroy();
+    input.destroy();
+  };
+  // The consumer went away (or we failed): release the source, even if it is stalled.
+  out.once('close', () => {
+    inflater?.destroy();
+    input.destroy();
+  });
+  input.on('error', fail);
+  sniff(input, (head, ended) => {
+    if (out.destroyed) return;
+    const kind = detectCompression(head);
+    if (kind === 'bzip2' || kind === 'xz') {
+      fail(
+        new InvalidArgumentError(
+          'LAYER_UNSUPPORTED_COMPRESSION',
+          `${kind}-compressed layers are not supported (OCI layers are gzip, zstd or uncompressed)`,
+        ),
+      );
+      return;
+    }
+    if (kind === 'gzip' || kind === 'zstd') {
+      inflater = kind === 'gzip' ? zlib.createGunzip({ chunkSize: INFLATE_CHUNK }) : zstdDecompressor();
+      if (inflater === undefined) {
+        fail(
+          new InvalidArgumentError(
+            'LAYER_UNSUPPORTED_COMPRESSION',
+            `zstd-compressed layers are not supported by this Node version (${process.version}); Node 22.15 or newer is needed`,
+          ),
+        );
+        return;
+      }
+      inflater.on('error', (err) => fail(decompressionError(kind, err)));
+      inflater.pipe(out);
+    }
+    const sink = inflater ?? out;
+    if (ended) {
+      sink.end(head);
+      return;
+    }
+    // Put the sniffed bytes back in front and let pipe() resume the flow with backpressure.
+    if (head.length > 0) input.unshift(head);
+    input.pipe(sink);
+  });
+  return out;
 }

@@ -56,7 +56,8 @@ function isClean(s: string): boolean {
     if (i < s.length && s.charCodeAt(i) !== 0x2f) continue;
     const len = i - start;
     if (len === 0) return false;
-    if (s.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && s.charCodeAt(start + 1) === 0x2e))) return false;
+    if (s.charCodeAt(start) === 0x2e && (len === 1 || (len === 2 && s.charCodeAt(start + 1) === 0x2e)))
+      return false;
     start = i + 1;
   }
   return true;

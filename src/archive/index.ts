@@ -3,4 +3,4 @@
 
 export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from './apply.ts';
 export { type Compression, decompress, detectCompression } from './compression.ts';
-export { packDirectory } from './pack.ts';
+export { type PackOptions, packDirectory } from './pack.ts';

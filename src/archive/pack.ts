@@ -1,1 +1,302 @@
-export function packDirectory(_dir: string): import("node:stream").Readable { throw new Error("todo"); }
+// Directory → deterministic tar, the inverse of apply.ts: overlayfs whiteouts (char 0/0) become
+// `.wh.<name>` entries and opaque directories get a `.wh..wh..opq` entry, as Docker's overlay2
+// driver writes layer diffs.
+//
+// Deterministic: entries sorted bytewise per directory (a directory before its children),
+// mtimes in whole seconds, no atime/ctime, empty user/group names, fixed PAX header names.
+// The same tree always gives the same bytes, so the same diff ID.
+
+import fs, { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { InternalError, InvalidArgumentError } from '../errdefs/index.ts';
+import {
+  BLOCK_SIZE,
+  bytesToName,
+  encodeHeader,
+  encodePaxRecords,
+  nameToBytes,
+  octalFits,
+  padded,
+  TypeFlag,
+} from './tar-format.ts';
+import { readXattrsRecursive, type XattrBatch } from './xattr.ts';
+
+export interface PackOptions {
+  readonly signal?: AbortSignal;
+}
+
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const CAPABILITY_XATTR = 'security.capability';
+const XATTR_PATTERN = '^(trusted\\.overlay\\.opaque|security\\.capability)$';
+const READ_CHUNK = 1 << 20;
+const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK_SIZE);
+
+interface EntryFields {
+  readonly name: string;
+  readonly typeflag: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly mtime: number;
+  readonly linkname?: string;
+  readonly devmajor?: number;
+  readonly devminor?: number;
+  readonly xattrs?: ReadonlyMap<string, Buffer>;
+}
+
+/** Header block(s) for one entry: a PAX header first when a field does not fit ustar. */
+function headerBlocks(f: EntryFields): Buffer {
+  const records: [string, Buffer][] = [];
+  const nameBytes = nameToBytes(f.name);
+  if (nameBytes.length > 100) records.push(['path', nameBytes]);
+  if (f.linkname !== undefined && nameToBytes(f.linkname).length > 100) {
+    records.push(['linkpath', nameToBytes(f.linkname)]);
+  }
+  const big = (key: string, v: number, len: number): number => {
+    if (octalFits(v, len)) return v;
+    records.push([key, Buffer.from(String(v))]);
+    return 0;
+  };
+  const uid = big('uid', f.uid, 8);
+  const gid = big('gid', f.gid, 8);
+  const size = big('size', f.size, 12);
+  const mtime = big('mtime', f.mtime, 12);
+  for (const [k, v] of [...(f.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    records.push([`SCHILY.xattr.${k}`, v]);
+  }
+  const header = encodeHeader({
+    name: nameBytes.length > 100 ? truncate(f.name, 100) : f.name,
+    mode: f.mode,
+    uid,
+    gid,
+    size,
+    mtime,
+    typeflag: f.typeflag,
+    ...(f.linkname !== undefined ? { linkname: truncate(f.linkname, 100) } : {}),
+    ...(f.devmajor !== undefined ? { devmajor: f.devmajor } : {}),
+    ...(f.devminor !== undefined ? { devminor: f.devminor } : {}),
+  });
+  if (records.length === 0) return header;
+  const pax = encodePaxRecords(records);
+  const base = f.name.replace(/\/$/, '').split('/').pop() ?? '';
+  const paxHeader = encodeHeader({
+    name: truncate(`PaxHeaders.0/${base}`, 100),
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: pax.length,
+    mtime: 0,
+    typeflag: TypeFlag.paxLocal,
+  });
+  return Buffer.concat([paxHeader, pax, Buffer.alloc(padded(pax.length) - pax.length), header]);
+}
+
+function truncate(name: string, bytes: number): string {
+  return name.length > bytes ? name.slice(0, bytes) : name;
+}
+
+function seconds(ns: bigint): number {
+  // floor, also for times before 1970
+  const s = ns / 1_000_000_000n;
+  return Number(ns < 0n && s * 1_000_000_000n !== ns ? s - 1n : s);
+}
+
+function devMajor(rdev: bigint): number {
+  return Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+}
+
+function devMinor(rdev: bigint): number {
+  return Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+}
+
+class Packer {
+  readonly #root: string; // binary string
+  readonly #signal: AbortSignal | undefined;
+  #xattrs: XattrBatch = new Map();
+  /** "dev:ino" → name of the first entry for that inode, for hard links. */
+  readonly #links = new Map<string, string>();
+
+  constructor(root: string, signal: AbortSignal | undefined) {
+    this.#root = Buffer.from(root, 'utf8').toString('latin1');
+    this.#signal = signal;
+  }
+
+  async *run(rootText: string): AsyncGenerator<Buffer> {
+    const st = await fsp.lstat(rootText, { bigint: true });
+    if (!st.isDirectory()) {
+      throw new InvalidArgumentError(
+        'PACK_NOT_A_DIRECTORY',
+        `${JSON.stringify(rootText)} is not a directory`,
+      );
+    }
+    this.#xattrs = await readXattrsRecursive(rootText, XATTR_PATTERN, this.#signal);
+    // An opaque root (the diff of a container whose root was replaced) has no entry of its own
+    // to carry the marker: put it at the top.
+    if (this.#isOpaque('')) yield this.#opaqueEntry('', st);
+    yield* this.#dir('');
+    yield END_OF_ARCHIVE;
+  }
+
+  #abs(rel: string): Buffer {
+    return nameToBytes(rel === '' ? this.#root : `${this.#root}/${rel}`);
+  }
+
+  #isOpaque(rel: string): boolean {
+    return this.#xattrs.get(rel)?.get(OPAQUE_XATTR)?.toString('latin1') === 'y';
+  }
+
+  #opaqueEntry(rel: string, st: fs.BigIntStats): Buffer {
+    return headerBlocks({
+      name: rel === '' ? '.wh..wh..opq' : `${rel}/.wh..wh..opq`,
+      typeflag: TypeFlag.file,
+      mode: Number(st.mode) & 0o777,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: 0,
+      mtime: seconds(st.mtimeNs),
+    });
+  }
+
+  async *#dir(rel: string): AsyncGenerator<Buffer> {
+    const names = (await fsp.readdir(this.#abs(rel), { encoding: 'buffer' })).map(bytesToName);
+    // Binary strings compare char by char, i.e. bytewise: the order of the raw names.
+    names.sort();
+    for (const name of names) {
+      this.#signal?.throwIfAborted();
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      yield* this.#entry(childRel, name);
+    }
+  }
+
+  async *#entry(rel: string, name: string): AsyncGenerator<Buffer> {
+    const p = this.#abs(rel);
+    const st = await fsp.lstat(p, { bigint: true });
+    const common = {
+      mode: Number(st.mode) & 0o7777,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      mtime: seconds(st.mtimeNs),
+    };
+    if (st.isDirectory()) {
+      yield headerBlocks({ ...common, name: `${rel}/`, typeflag: TypeFlag.directory, size: 0 });
+      if (this.#isOpaque(rel)) yield this.#opaqueEntry(rel, st);
+      yield* this.#dir(rel);
+      return;
+    }
+    if (st.isCharacterDevice() && st.rdev === 0n) {
+      // overlayfs whiteout → OCI whiteout file (Docker writes these as empty 0600 files)
+      const parent = rel.slice(0, rel.length - name.length);
+      yield headerBlocks({
+        ...common,
+        mode: 0o600,
+        name: `${parent}.wh.${name}`,
+        typeflag: TypeFlag.file,
+        size: 0,
+      });
+      return;
+    }
+    if (st.isSocket()) return; // tar cannot hold sockets; GNU tar skips them too
+    if (st.nlink > 1n) {
+      const key = `${st.dev}:${st.ino}`;
+      const first = this.#links.get(key);
+      if (first !== undefined) {
+        yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.hardlink, size: 0, linkname: first });
+        return;
+      }
+      this.#links.set(key, rel);
+    }
+    if (st.isSymbolicLink()) {
+      const target = bytesToName(await fsp.readlink(p, { encoding: 'buffer' }));
+      yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.symlink, size: 0, linkname: target });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      yield headerBlocks({
+        ...common,
+        name: rel,
+        typeflag: st.isCharacterDevice() ? TypeFlag.char : TypeFlag.block,
+        size: 0,
+        devmajor: devMajor(st.rdev),
+        devminor: devMinor(st.rdev),
+      });
+    } else if (st.isFIFO()) {
+      yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.fifo, size: 0 });
+    } else if (st.isFile()) {
+      yield* this.#file(rel, p, st, common);
+    }
+  }
+
+  async *#file(
+    rel: string,
+    p: Buffer,
+    st: fs.BigIntStats,
+    common: { mode: number; uid: number; gid: number; mtime: number },
+  ): AsyncGenerator<Buffer> {
+    const fh = await fsp.open(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const now = await fh.stat({ bigint: true });
+      if (now.ino !== st.ino || !now.isFile()) throw changed(rel);
+      const size = Number(now.size);
+      const cap = this.#xattrs.get(rel)?.get(CAPABILITY_XATTR);
+      const header = headerBlocks({
+        ...common,
+        name: rel,
+        typeflag: TypeFlag.file,
+        size,
+        ...(cap ? { xattrs: new Map([[CAPABILITY_XATTR, cap]]) } : {}),
+      });
+      const pad = padded(size) - size;
+      if (size <= READ_CHUNK) {
+        // header, content and padding in one buffer: one chunk per small file
+        const out = Buffer.alloc(header.length + size + pad);
+        header.copy(out);
+        await readExactly(fh, out, header.length, size, 0, rel);
+        yield out;
+        return;
+      }
+      yield header;
+      for (let pos = 0; pos < size; pos += READ_CHUNK) {
+        this.#signal?.throwIfAborted();
+        const n = Math.min(READ_CHUNK, size - pos);
+        const buf = Buffer.allocUnsafe(n);
+        await readExactly(fh, buf, 0, n, pos, rel);
+        yield buf;
+      }
+      if (pad > 0) yield Buffer.alloc(pad);
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+async function readExactly(
+  fh: fsp.FileHandle,
+  buf: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+  rel: string,
+): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, offset + done, length - done, position + done);
+    if (bytesRead === 0) throw changed(rel);
+    done += bytesRead;
+  }
+}
+
+function changed(rel: string): InternalError {
+  return new InternalError(
+    'PACK_FILE_CHANGED',
+    `${JSON.stringify(nameToBytes(rel).toString('utf8'))} changed while it was being packed`,
+  );
+}
+
+/**
+ * A deterministic tar of `dir` (see the file comment). Reads lazily as the stream is consumed.
+ * Needs `getfattr` (package `attr`) to find opaque directories and file capabilities.
+ */
+export function packDirectory(dir: string, opts: PackOptions = {}): Readable {
+  const root = path.resolve(dir);
+  return Readable.from(new Packer(root, opts.signal).run(root), { objectMode: false });
+}

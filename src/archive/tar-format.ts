@@ -71,7 +71,8 @@ export function decodeNumber(block: Buffer, offset: number, length: number, fiel
   const first = block[offset]!;
   if (first & 0x80) {
     // GNU base-256: 0x80 marks a positive number, 0xff a negative one (two's complement).
-    const value = first === 0xff ? -decodeNegative(block, offset, length) : decodePositive(block, offset, length);
+    const value =
+      first === 0xff ? -decodeNegative(block, offset, length) : decodePositive(block, offset, length);
     if (!Number.isSafeInteger(value)) throw new TarFormatError(`${field} field out of range`);
     return value;
   }
@@ -185,7 +186,13 @@ export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
     }
     const space = i;
     const end = pos + len;
-    if (data[space] !== 0x20 || space === pos || len <= space - pos + 1 || end > data.length || data[end - 1] !== 0x0a) {
+    if (
+      data[space] !== 0x20 ||
+      space === pos ||
+      len <= space - pos + 1 ||
+      end > data.length ||
+      data[end - 1] !== 0x0a
+    ) {
       throw new TarFormatError('malformed PAX record');
     }
     const eq = data.indexOf(0x3d, space + 1);
@@ -228,7 +235,8 @@ export function octalFits(value: number, length: number): boolean {
 }
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  if (!octalFits(value, length)) throw new RangeError(`value ${value} does not fit a ${length}-byte tar field`);
+  if (!octalFits(value, length))
+    throw new RangeError(`value ${value} does not fit a ${length}-byte tar field`);
   block.write(value.toString(8).padStart(length - 1, '0'), offset, length - 1, 'latin1');
   block[offset + length - 1] = 0;
 }

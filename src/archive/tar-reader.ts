@@ -95,11 +95,24 @@ function paxNumber(records: ReadonlyMap<string, Buffer>, key: string, integer: b
   return n;
 }
 
+/**
+ * How much input is read ahead of the parser. A stream only reads ahead up to its own high-water
+ * mark (often one chunk); pulling more keeps the source busy while entries are being written.
+ */
+const READ_AHEAD = 4 << 20;
+
 export class TarReader {
+  readonly #input: Readable;
   readonly #it: AsyncIterator<unknown>;
   readonly #chunks: Buffer[] = [];
   #available = 0;
+  /** The input has ended (or failed); nothing more will be buffered. */
   #eof = false;
+  #error: unknown;
+  #pumping = false;
+  /** Bytes the consumer is waiting for, and its wake-up call. */
+  #need = 0;
+  #wake: (() => void) | undefined;
   #ended = false;
   /** Unread content of the current entry. */
   #contentLeft = 0;
@@ -108,24 +121,59 @@ export class TarReader {
   #global = new Map<string, Buffer>();
 
   constructor(input: Readable) {
+    this.#input = input;
     this.#it = input[Symbol.asyncIterator]();
+  }
+
+  /** Keeps up to READ_AHEAD bytes (or what the consumer needs) buffered, in the background. */
+  #startPump(): void {
+    if (this.#pumping || this.#eof) return;
+    this.#pumping = true;
+    void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      while (!this.#eof && this.#available < Math.max(READ_AHEAD, this.#need)) {
+        const r = await this.#it.next();
+        if (r.done) {
+          this.#eof = true;
+        } else {
+          const b = toBuffer(r.value);
+          if (b.length > 0) {
+            this.#chunks.push(b);
+            this.#available += b.length;
+          }
+        }
+        if (this.#available >= this.#need || this.#eof) this.#notify();
+      }
+    } catch (err) {
+      this.#error = err;
+      this.#eof = true;
+      this.#notify();
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /** Ensures `n` bytes are buffered; false when the input ends first. */
   async #fill(n: number): Promise<boolean> {
     while (this.#available < n) {
+      if (this.#error !== undefined) throw this.#error;
       if (this.#eof) return false;
-      const r = await this.#it.next();
-      if (r.done) {
-        this.#eof = true;
-        return false;
-      }
-      const b = toBuffer(r.value);
-      if (b.length > 0) {
-        this.#chunks.push(b);
-        this.#available += b.length;
-      }
+      this.#need = n;
+      this.#startPump();
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
     }
+    this.#need = 0;
     return true;
   }
 
@@ -157,8 +205,12 @@ export class TarReader {
   }
 
   #consumeFirst(first: Buffer, k: number): void {
-    if (k === first.length) this.#chunks.shift();
-    else this.#chunks[0] = first.subarray(k);
+    if (k === first.length) {
+      this.#chunks.shift();
+      if (this.#available - k < READ_AHEAD) this.#startPump();
+    } else {
+      this.#chunks[0] = first.subarray(k);
+    }
     this.#available -= k;
   }
 
@@ -201,7 +253,12 @@ export class TarReader {
       if (this.#available < BLOCK_SIZE && !(await this.#fill(BLOCK_SIZE))) {
         // End of input without the zero blocks: accepted at an entry boundary, like Go's reader
         // accepts io.EOF there; anything else is a truncated archive.
-        if (this.#available === 0 && local === undefined && longName === undefined && longLink === undefined) {
+        if (
+          this.#available === 0 &&
+          local === undefined &&
+          longName === undefined &&
+          longLink === undefined
+        ) {
           this.#ended = true;
           return null;
         }
@@ -267,7 +324,10 @@ export class TarReader {
       let found: Map<string, Buffer> | undefined;
       for (const [k, v] of pax) {
         if (k.startsWith('GNU.sparse.')) throw refuseEntry(name, 'PAX sparse files are not supported');
-        if (k.startsWith('SCHILY.xattr.')) (found ??= new Map()).set(k.slice('SCHILY.xattr.'.length), v);
+        if (k.startsWith('SCHILY.xattr.')) {
+          found ??= new Map();
+          found.set(k.slice('SCHILY.xattr.'.length), v);
+        }
       }
       if (found) xattrs = found;
     }
@@ -310,16 +370,6 @@ export class TarReader {
     return n === 0 ? EMPTY_BUFFER : this.#take(n);
   }
 
-  /** The content of the current entry as slices of the input (valid until the next call). */
-  async *contentChunks(): AsyncGenerator<Buffer> {
-    while (this.#contentLeft > 0) {
-      if (this.#available === 0 && !(await this.#fill(1))) throw invalidTar('unexpected end of data');
-      const piece = this.#takeSome(this.#contentLeft);
-      this.#contentLeft -= piece.length;
-      yield piece;
-    }
-  }
-
   /**
    * The content of the current entry in batches: each batch is every slice already buffered
    * (at least one, waiting for input if needed), up to `maxBytes`. For writev.
@@ -341,19 +391,24 @@ export class TarReader {
 
   /** Reads and discards whatever follows the end-of-archive marker. */
   async drain(): Promise<void> {
-    this.#chunks.length = 0;
-    this.#available = 0;
-    while (!this.#eof) {
-      const r = await this.#it.next();
-      if (r.done) this.#eof = true;
+    for (;;) {
+      this.#chunks.length = 0;
+      this.#available = 0;
+      if (this.#error !== undefined) throw this.#error;
+      if (this.#eof) return;
+      await this.#fill(1);
     }
   }
 
-  /** Stops reading; destroys the input if it was not read to the end. */
-  async close(): Promise<void> {
+  /**
+   * Stops reading; destroys the input if it was not read to the end. Destroying (rather than
+   * awaiting the iterator's return(), which would queue behind a pending read) settles a
+   * read-ahead that waits on a stalled source, so a failed layer never hangs on its input.
+   */
+  close(): void {
     if (!this.#eof) {
       this.#eof = true;
-      await this.#it.return?.();
+      this.#input.destroy();
     }
   }
 }

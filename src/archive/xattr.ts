@@ -36,7 +36,9 @@ export function quotePath(path: string): string {
 
 /** Reverses the attr tools' quoting (`\ooo` → byte). */
 export function unquotePath(quoted: string): string {
-  return quoted.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(Number.parseInt(oct, 8) & 0xff));
+  return quoted.replace(/\\([0-7]{3})/g, (_m, oct: string) =>
+    String.fromCharCode(Number.parseInt(oct, 8) & 0xff),
+  );
 }
 
 interface RunResult {
@@ -68,7 +70,11 @@ export function runTool(
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
-        reject(new InternalError('ARCHIVE_TOOL_MISSING', `${file} not found: install the "attr" package`, { cause: e }));
+        reject(
+          new InternalError('ARCHIVE_TOOL_MISSING', `${file} not found: install the "attr" package`, {
+            cause: e,
+          }),
+        );
       } else reject(e);
     });
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err.trim() }));
@@ -101,7 +107,10 @@ export async function applyXattrs(batch: XattrBatch, signal?: AbortSignal): Prom
   if (parts.length === 0) return;
   const r = await runTool('setfattr', ['-h', '--restore=-'], Buffer.concat(parts), signal);
   if (r.code !== 0) {
-    throw new InternalError('LAYER_XATTR_FAILED', `setting extended attributes failed: ${r.stderr || `exit ${r.code}`}`);
+    throw new InternalError(
+      'LAYER_XATTR_FAILED',
+      `setting extended attributes failed: ${r.stderr || `exit ${r.code}`}`,
+    );
   }
 }
 
@@ -109,7 +118,11 @@ export async function applyXattrs(batch: XattrBatch, signal?: AbortSignal): Prom
  * Reads the xattrs matching `pattern` (a getfattr regex) of every file under `root`, without
  * following symlinks. Returns paths relative to `root` ('' for root itself), binary strings.
  */
-export async function readXattrsRecursive(root: string, pattern: string, signal?: AbortSignal): Promise<XattrBatch> {
+export async function readXattrsRecursive(
+  root: string,
+  pattern: string,
+  signal?: AbortSignal,
+): Promise<XattrBatch> {
   const r = await runTool(
     'getfattr',
     ['-R', '-P', '-h', '-d', '-m', pattern, '-e', 'base64', '--absolute-names', '--', root],

@@ -76,7 +76,8 @@ export class LocalContentStore implements ContentStore {
   }
 
   readStream(digest: Digest): Readable {
-    return createReadStream(this.blobPath(digest));
+    // Large reads: layer extraction is markedly faster with 1 MiB chunks than with the 64 KiB default.
+    return createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
   }
 
   async readBytes(digest: Digest): Promise<Buffer> {

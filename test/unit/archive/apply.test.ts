@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { applyLayer, decompress } from '../../../src/archive/index.ts';
@@ -240,6 +241,29 @@ describe('applyLayer: regular layers', () => {
       name: 'AbortError',
     });
   });
+
+  // Regression: a failure while the read-ahead waits on a stalled source (a slow registry) must
+  // not hang on that source; the input is destroyed instead.
+  for (const viaDecompress of [false, true]) {
+    it(`fails promptly on a refused entry while the input stalls${viaDecompress ? ' (through decompress)' : ''}`, {
+      timeout: 5000,
+    }, async (t) => {
+      const head = (await buildTar([{ name: '../escape', content: 'x' }])).subarray(0, 1024);
+      let pushed = false;
+      const input = new Readable({
+        read() {
+          if (!pushed) this.push(head);
+          pushed = true; // and then never anything more, never the end
+        },
+      });
+      await assert.rejects(
+        applyLayer(viaDecompress ? decompress(input) : input, tempDir(t)),
+        /escapes the layer root/,
+      );
+      await new Promise((r) => setImmediate(r));
+      assert.ok(input.destroyed);
+    });
+  }
 
   it('refuses a destination that is not a directory', async (t) => {
     const dir = tempDir(t);

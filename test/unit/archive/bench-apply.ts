@@ -1,5 +1,6 @@
 // Benchmark: applyLayer vs GNU `tar -x` on the same layer, same filesystem.
 //   node --import tsx test/unit/archive/bench-apply.ts [--dir /dev/shm] [--runs 7] [--small 2000] [--big 3]
+//     [--format ustar|pax|gnu] [--hwm <input chunk bytes>] [--gzip] [--keep (use on disk filesystems)]
 // Not a test (no .test.ts suffix); prints medians and the throughput ratio.
 
 import { execFileSync } from 'node:child_process';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     format: { type: 'string', default: 'ustar' },
     // compare applyLayer(decompress(...)) with `tar -xzf` on a gzipped layer
     gzip: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -57,11 +59,21 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+let outputs = 0;
+/**
+ * A new empty output directory, with writeback settled so it is not billed to the next run.
+ * By default the previous output is removed first (right for tmpfs, where memory fills up);
+ * with --keep outputs stay until the end (right for ext4 and co., where removing thousands of
+ * inodes makes journal work land inside the next measurement).
+ */
 function fresh(name: string): string {
-  const d = path.join(work, name);
-  fs.rmSync(d, { recursive: true, force: true });
+  if (!values.keep) {
+    for (const old of fs.readdirSync(work)) {
+      if (old.startsWith(`${name}-`)) fs.rmSync(path.join(work, old), { recursive: true, force: true });
+    }
+  }
+  const d = path.join(work, `${name}-${outputs++}`);
   fs.mkdirSync(d);
-  // Settle writeback (of the removal and of the previous run) so it is not billed to this run.
   execFileSync('sync');
   return d;
 }

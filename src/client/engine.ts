@@ -78,7 +78,7 @@ export class EngineClient {
       headers['Transfer-Encoding'] = 'chunked';
     }
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      let answered = false;
+      const answered = false;
       const req = http.request(
         {
           ...this.#target,

@@ -87,7 +87,11 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
       const isMeta =
         (isBlob && size <= SMALL_BLOB_MAX) ||
         (size <= SMALL_FILE_MAX &&
-          (base.endsWith('.json') || base === 'repositories' || base === 'oci-layout' || base === 'VERSION' || base === 'json'));
+          (base.endsWith('.json') ||
+            base === 'repositories' ||
+            base === 'oci-layout' ||
+            base === 'VERSION' ||
+            base === 'json'));
       if (isMeta) {
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);

@@ -162,8 +162,7 @@ async function launch(dir: string): Promise<TestDaemon> {
     host,
     pid: child.pid!,
     logs,
-    berth: (args, opts = {}) =>
-      run(BERTH, args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    berth: (args, opts = {}) => run(BERTH, args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     docker: (args, opts = {}) => run('docker', args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     request: (method, urlPath, body, headers) => httpRequest(socket, method, urlPath, body, headers),
     stop: async () => {

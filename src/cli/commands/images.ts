@@ -218,7 +218,8 @@ export function registerImages(program: Command, ctx: CliContext): void {
     const human = opts.human !== false;
     const rows = items.map((h) => {
       let createdBy = h.CreatedBy.replace(/\t/g, ' ');
-      if (opts.trunc !== false && [...createdBy].length > 45) createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
+      if (opts.trunc !== false && [...createdBy].length > 45)
+        createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
       return {
         ID: opts.trunc === false || h.Id === '<missing>' ? h.Id : shortId(h.Id),
         CreatedSince: human ? since(h.Created) : new Date(h.Created * 1000).toISOString(),

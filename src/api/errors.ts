@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { type ErrorKind, errorMessage, isBerthError } from '../errdefs/index.ts';
 
 const STATUS_BY_KIND = {
+  'not-modified': 304,
   'invalid-argument': 400,
   unauthorized: 401,
   forbidden: 403,
@@ -20,6 +21,11 @@ export function statusOf(err: unknown): number {
 
 export function writeError(res: ServerResponse, err: unknown): void {
   const status = statusOf(err);
+  if (status === 304) {
+    res.writeHead(304);
+    res.end();
+    return;
+  }
   const body = JSON.stringify({ message: errorMessage(err) });
   if (res.headersSent) {
     // Streaming responses report errors in-band (see streams/json-lines.ts); here we can only end.

@@ -13,6 +13,11 @@ export interface RequestContext {
   /** The API version this request speaks, e.g. `1.43`. */
   readonly version: string;
   readonly signal: AbortSignal;
+  /**
+   * Takes over the connection for a raw stream (attach, exec): answers `101 UPGRADED` when the
+   * client asked for `Upgrade: tcp`, else a 200 with a raw-stream content type.
+   */
+  hijack(contentType?: string): import('node:stream').Duplex;
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {

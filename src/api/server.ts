@@ -1,6 +1,7 @@
 // The Docker Engine API over HTTP: version negotiation, routing, error mapping. Handlers live in
 // router/<area>/ and see the daemon only through their role interfaces.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import { writeError } from './errors.ts';
@@ -31,9 +32,13 @@ export interface ApiServerOptions {
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
 
-export function createApiHandler(
-  opts: ApiServerOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+export interface ApiHandlers {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /** http.Server 'upgrade' events: attach and exec hijack the connection. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
   const router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 1024 });
   const handlers: Handler[] = [];
   for (const r of opts.routes) {
@@ -41,7 +46,7 @@ export function createApiHandler(
     router.on(r.method, r.path, () => {}, { index: handlers.length - 1 });
   }
 
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, upgraded?: { socket: Duplex; head: Buffer }) => {
     const started = performance.now();
     res.setHeader('Server', opts.serverHeader);
     res.setHeader('Api-Version', API_VERSION);
@@ -91,7 +96,30 @@ export function createApiHandler(
       const index = (found.store as { index: number }).index;
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(found.params)) if (v !== undefined) params[k] = v;
-      await handlers[index]!({ req, res, params, query: url.searchParams, version, signal: abort.signal });
+      const hijack = (contentType = 'application/vnd.docker.raw-stream'): Duplex => {
+        if (upgraded) {
+          const { socket, head } = upgraded;
+          res.detachSocket(socket as never);
+          socket.write(
+            `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+          );
+          if (head.length > 0) socket.unshift(head);
+          return socket;
+        }
+        // No upgrade asked: a plain response carries the stream (dockerode without hijack).
+        res.writeHead(200, { 'Content-Type': contentType });
+        res.flushHeaders();
+        return streamOf(req, res);
+      };
+      await handlers[index]!({
+        req,
+        res,
+        params,
+        query: url.searchParams,
+        version,
+        signal: abort.signal,
+        hijack,
+      });
     };
     run().catch((err: unknown) => {
       if ((err as { kind?: string }).kind === undefined) {
@@ -105,6 +133,37 @@ export function createApiHandler(
       drainRequest(req, 5_000).then(() => writeError(res, err));
     });
   };
+  return {
+    request: (req, res) => handle(req, res),
+    upgrade: (req, socket, head) => {
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      res.shouldKeepAlive = false;
+      socket.on('error', () => socket.destroy());
+      handle(req, res, { socket, head });
+    },
+  };
+}
+
+/** A Duplex view of a request/response pair, for raw streams without the upgrade. */
+function streamOf(req: IncomingMessage, res: ServerResponse): Duplex {
+  const d = new Duplex({
+    read() {
+      req.resume();
+    },
+    write(chunk, _enc, cb) {
+      res.write(chunk, cb);
+    },
+    final(cb) {
+      res.end(cb);
+    },
+  });
+  req.on('data', (c: Buffer) => {
+    if (!d.push(c)) req.pause();
+  });
+  req.on('end', () => d.push(null));
+  res.on('close', () => d.destroy());
+  return d;
 }
 
 function drainRequest(req: IncomingMessage, maxMs: number): Promise<void> {

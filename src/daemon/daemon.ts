@@ -6,11 +6,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import type { ContainersBackend } from '../api/router/containers/backend.ts';
+import { containerRoutes } from '../api/router/containers/routes.ts';
 import { imageRoutes } from '../api/router/images/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
+import { ContainerService, ContainerStore } from '../containers/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { FailedPreconditionError } from '../errdefs/index.ts';
 import {
@@ -25,6 +28,7 @@ import {
 } from '../images/index.ts';
 import { ImageMetadataStore } from '../metadata/index.ts';
 import { digestHex } from '../oci/digest.ts';
+import { ConmonRuntime } from '../runtime/index.ts';
 import { LayerSnapshots } from '../snapshots/index.ts';
 import { type DaemonConfig, type Listener, parseHost } from './config.ts';
 import {
@@ -59,26 +63,55 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const meta = await ImageMetadataStore.open(path.join(config.dataRoot, 'images'));
     const images = new ImageService({ content, layers, meta, log });
     await images.recover();
+    const runcPath = findExecutable('runc');
+    const conmonPath = findExecutable('conmon');
+    const runtime = await ConmonRuntime.open({
+      conmonPath: conmonPath ?? 'conmon',
+      runtimePath: runcPath ?? 'runc',
+      runtimeRoot: path.join(config.execRoot, 'runc'),
+      exitDir: path.join(config.execRoot, 'exits'),
+      socketDir: path.join(config.execRoot, 'sockets'),
+    });
+    const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
+    const containers = new ContainerService({
+      store: containerStore,
+      images,
+      layers,
+      layersRoot: path.join(config.dataRoot, 'layers'),
+      runtime,
+      log,
+    });
+    runtime.watchExits((id) => {
+      containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
+    });
+    cleanups.push(async () => runtime.close());
+    await containers.recover();
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
 
     const runtimes: Record<string, { path: string }> = {};
-    const runc = findExecutable('runc');
-    if (runc) runtimes.runc = { path: runc };
+    if (runcPath) runtimes.runc = { path: runcPath };
     for (const [name, r] of Object.entries(config.runtimes)) runtimes[name] = { path: r.path };
     const release = osRelease();
     const cgv = cgroupVersion();
     const warnings: string[] = [];
-    if (!runc)
+    if (!runcPath)
       warnings.push('WARNING: runc was not found on PATH; containers cannot run (apt-get install runc)');
+    if (!conmonPath)
+      warnings.push('WARNING: conmon was not found on PATH; containers cannot run (apt-get install conmon)');
 
     const imagesBackend: ImagesBackend = {
       list: () => images.list(),
       view: (ref) => images.view(images.resolve(ref)),
       importImage: (src, opts) => importImage(images, src, opts),
       tag: (s, t) => images.tag(s, t),
-      delete: (ref, opts) => deleteImage(images, ref, { force: opts.force, prune: opts.prune }),
+      delete: (ref, opts) =>
+        deleteImage(images, ref, {
+          force: opts.force,
+          prune: opts.prune,
+          users: (id) => containers.usersOf(id),
+        }),
       history: (ref) => imageHistory(images, images.resolve(ref)),
-      prune: (filters) => pruneImages(images, filters),
+      prune: (filters) => pruneImages(images, filters, (id) => containers.usersOf(id)),
       save: (refs) => saveImages(images, planSave(images, refs)),
       load: (src, opts) => loadImages(images, src, opts),
       graphDriver: async (view) => {
@@ -90,6 +123,26 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           UpperDir: dirs[0]!,
           WorkDir: path.join(path.dirname(dirs[0]!), 'work'),
           MergedDir: path.join(path.dirname(dirs[0]!), 'merged'),
+        };
+      },
+    };
+
+    const containersBackend: ContainersBackend = {
+      list: () => containers.list(),
+      find: (ref) => containers.find(ref),
+      create: (req) => containers.create(req),
+      start: (ref) => containers.start(ref),
+      stop: (ref, t, sig) => containers.stop(ref, t, sig),
+      kill: (ref, sig) => containers.kill(ref, sig),
+      wait: (ref, cond, signal) => containers.wait(ref, cond, signal),
+      remove: (ref, opts) => containers.remove(ref, opts),
+      logPath: (id) => containers.logPath(id),
+      graphDriver: (rec) => {
+        const dir = containerStore.dir(rec.id);
+        return {
+          UpperDir: path.join(dir, 'rootfs', 'diff'),
+          WorkDir: path.join(dir, 'rootfs', 'work'),
+          MergedDir: path.join(dir, 'rootfs', 'merged'),
         };
       },
     };
@@ -117,7 +170,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             runtimes,
             defaultRuntime: config.defaultRuntime,
             images: meta.all().length,
-            containers: { total: 0, running: 0, paused: 0, stopped: 0 },
+            containers: {
+              total: containers.list().length,
+              running: containers.list().filter((c) => c.state.status === 'running').length,
+              paused: containers.list().filter((c) => c.state.status === 'paused').length,
+              stopped: containers
+                .list()
+                .filter((c) => c.state.status !== 'running' && c.state.status !== 'paused').length,
+            },
             layers: (await layers.list()).length,
             backingFilesystem: backingFilesystem(config.dataRoot),
             insecureRegistries: config.insecureRegistries,
@@ -132,12 +192,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           }),
         }),
         ...imageRoutes(imagesBackend),
+        ...containerRoutes(containersBackend),
       ],
     });
 
     const servers: http.Server[] = [];
     for (const l of listeners) {
-      const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, handler);
+      const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, handler.request);
+      server.on('upgrade', handler.upgrade);
       await listen(server, l, config.group, log);
       servers.push(server);
       cleanups.push(async () => {

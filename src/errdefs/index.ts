@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'unavailable'
   | 'not-implemented'
+  | 'not-modified'
   | 'internal';
 
 export abstract class BerthError extends Error {
@@ -48,6 +49,10 @@ export class UnavailableError extends BerthError {
 }
 export class NotImplementedError extends BerthError {
   readonly kind = 'not-implemented' as const;
+}
+/** The request asked for the state the object is already in (Docker answers 304). */
+export class NotModifiedError extends BerthError {
+  readonly kind = 'not-modified' as const;
 }
 export class InternalError extends BerthError {
   readonly kind = 'internal' as const;

@@ -65,7 +65,7 @@ export class LayerSnapshots {
   async list(): Promise<LayerMeta[]> {
     const out: LayerMeta[] = [];
     for (const name of await fsp.readdir(this.#root)) {
-      if (name === 'l' || name.startsWith(TEMP_PREFIX)) continue;
+      if (name === 'l' || name === 'empty' || name.startsWith(TEMP_PREFIX)) continue;
       const m = await this.get(name);
       if (m) out.push(m);
     }
@@ -136,7 +136,7 @@ export class LayerSnapshots {
   async recover(): Promise<number> {
     let n = await removeTempFiles(this.#root);
     for (const name of await fsp.readdir(this.#root)) {
-      if (name === 'l') continue;
+      if (name === 'l' || name === 'empty') continue;
       if (!(await this.get(name))) {
         await fsp.rm(path.join(this.#root, name), { recursive: true, force: true });
         n++;

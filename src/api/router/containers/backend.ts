@@ -1,0 +1,16 @@
+import type { ContainerRecord, CreateRequest, WaitCondition } from '../../../containers/index.ts';
+
+/** What the container routes need; the daemon wires it to the container service. */
+export interface ContainersBackend {
+  list(): ContainerRecord[];
+  find(ref: string): ContainerRecord;
+  create(req: CreateRequest): Promise<{ id: string; warnings: string[] }>;
+  start(ref: string): Promise<void>;
+  stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void>;
+  kill(ref: string, signal?: string): Promise<void>;
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error: string }>;
+  remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  logPath(id: string): string;
+  /** overlay2-style GraphDriver data for inspect. */
+  graphDriver(rec: ContainerRecord): Record<string, string>;
+}

@@ -1,0 +1,281 @@
+// /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
+import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import type { ContainerRecord, WaitCondition } from '../../../containers/index.ts';
+import { formatTimestamp, muxFrame, readLogs } from '../../../logs/index.ts';
+import { boolParam, intParam, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import type { Route } from '../../server.ts';
+import type { ContainersBackend } from './backend.ts';
+import { inspectView, summaryView } from './views.ts';
+
+function strList(v: unknown, field: string): string[] | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === null) return null;
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${field}: expected a list of strings`);
+}
+
+function parseCreateBody(body: unknown) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new InvalidArgumentError('INVALID_BODY', 'config cannot be empty in order to create a container');
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.Image !== 'string' || b.Image === '') {
+    throw new InvalidArgumentError('NO_IMAGE', 'no image given: set "Image" in the create request');
+  }
+  const host = (b.HostConfig ?? {}) as Record<string, unknown>;
+  if (typeof host !== 'object' || Array.isArray(host))
+    throw new InvalidArgumentError('INVALID_BODY', 'HostConfig must be an object');
+  const env = strList(b.Env, 'Env') ?? [];
+  const cmd = strList(b.Cmd, 'Cmd');
+  const entrypoint = strList(b.Entrypoint, 'Entrypoint');
+  const str = (k: string) => {
+    const v = b[k];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string')
+      throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${k}: expected a string`);
+    return v;
+  };
+  const bool = (k: string) => b[k] === true;
+  return {
+    config: {
+      Image: b.Image,
+      Env: env,
+      ...(cmd !== undefined ? { Cmd: cmd } : {}),
+      ...(entrypoint !== undefined ? { Entrypoint: entrypoint } : {}),
+      ...(str('User') !== undefined ? { User: str('User')! } : {}),
+      ...(str('WorkingDir') !== undefined ? { WorkingDir: str('WorkingDir')! } : {}),
+      ...(str('Hostname') !== undefined ? { Hostname: str('Hostname')! } : {}),
+      ...(str('Domainname') !== undefined ? { Domainname: str('Domainname')! } : {}),
+      ...(str('StopSignal') !== undefined ? { StopSignal: str('StopSignal')! } : {}),
+      ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
+      ...(b.Labels && typeof b.Labels === 'object' ? { Labels: b.Labels as Record<string, string> } : {}),
+      ...(b.ExposedPorts && typeof b.ExposedPorts === 'object'
+        ? { ExposedPorts: b.ExposedPorts as Record<string, Record<string, never>> }
+        : {}),
+      Tty: bool('Tty'),
+      OpenStdin: bool('OpenStdin'),
+      StdinOnce: bool('StdinOnce'),
+      AttachStdin: bool('AttachStdin'),
+      AttachStdout: bool('AttachStdout'),
+      AttachStderr: bool('AttachStderr'),
+    },
+    hostConfig: host,
+  };
+}
+
+function listFilters(recs: ContainerRecord[], f: Map<string, string[]>): ContainerRecord[] {
+  return recs.filter((r) => {
+    if (f.has('id') && !f.get('id')!.some((v) => r.id.startsWith(v))) return false;
+    if (f.has('name') && !f.get('name')!.some((v) => new RegExp(v.replace(/^\//, '')).test(r.name)))
+      return false;
+    if (f.has('status') && !f.get('status')!.includes(r.state.status)) return false;
+    if (
+      f.has('exited') &&
+      !(r.state.status === 'exited' && f.get('exited')!.includes(String(r.state.exitCode)))
+    )
+      return false;
+    if (f.has('label')) {
+      for (const l of f.get('label')!) {
+        const eq = l.indexOf('=');
+        const ok =
+          eq === -1 ? Object.hasOwn(r.config.Labels, l) : r.config.Labels[l.slice(0, eq)] === l.slice(eq + 1);
+        if (!ok) return false;
+      }
+    }
+    if (f.has('ancestor') && !f.get('ancestor')!.some((a) => r.config.Image === a || r.imageId.includes(a)))
+      return false;
+    return true;
+  });
+}
+
+export function containerRoutes(backend: ContainersBackend): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/containers/create',
+      handler: async (ctx) => {
+        const { config, hostConfig } = parseCreateBody(await readJsonBody(ctx.req));
+        const name = ctx.query.get('name') ?? undefined;
+        const r = await backend.create({ ...(name ? { name } : {}), config, hostConfig });
+        sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/json',
+      handler: (ctx) => {
+        const f = parseFilters(ctx.query, [
+          'id',
+          'name',
+          'label',
+          'status',
+          'ancestor',
+          'exited',
+          'before',
+          'since',
+        ]);
+        let recs = backend.list();
+        if (!boolParam(ctx.query, 'all') && !f.has('status') && !f.has('exited')) {
+          recs = recs.filter((r) => r.state.status === 'running' || r.state.status === 'paused');
+        }
+        recs = listFilters(recs, f);
+        recs.sort((a, b) => (a.created < b.created ? 1 : -1));
+        const limit = intParam(ctx.query, 'limit');
+        if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
+        sendJson(ctx.res, 200, recs.map(summaryView));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/:id/json',
+      handler: (ctx) => {
+        const rec = backend.find(ctx.params.id!);
+        sendJson(ctx.res, 200, inspectView(rec, backend.graphDriver(rec)));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/start',
+      handler: async (ctx) => {
+        await backend.start(ctx.params.id!);
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/stop',
+      handler: async (ctx) => {
+        await backend.stop(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/kill',
+      handler: async (ctx) => {
+        await backend.kill(ctx.params.id!, ctx.query.get('signal') || 'SIGKILL');
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/wait',
+      handler: async (ctx) => {
+        const c = ctx.query.get('condition') || 'not-running';
+        if (!['not-running', 'next-exit', 'removed'].includes(c)) {
+          throw new InvalidArgumentError(
+            'INVALID_CONDITION',
+            `invalid condition: "${c}"; use not-running, next-exit or removed`,
+          );
+        }
+        const done = backend.wait(ctx.params.id!, c as WaitCondition, ctx.signal);
+        // Headers go out as soon as the wait is registered: clients start the container after.
+        ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+        ctx.res.flushHeaders();
+        const r = await done;
+        ctx.res.end(JSON.stringify({ StatusCode: r.code, Error: r.error ? { Message: r.error } : null }));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/containers/:id',
+      handler: async (ctx) => {
+        await backend.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force') });
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/:id/logs',
+      handler: async (ctx) => {
+        const rec = backend.find(ctx.params.id!);
+        const stdout = boolParam(ctx.query, 'stdout');
+        const stderr = boolParam(ctx.query, 'stderr');
+        if (!stdout && !stderr) {
+          throw new InvalidArgumentError(
+            'NO_STREAMS',
+            'you must choose at least one stream: stdout or stderr',
+          );
+        }
+        const tailRaw = ctx.query.get('tail');
+        const tail = tailRaw === null || tailRaw === 'all' || tailRaw === '' ? 'all' : Number(tailRaw);
+        const since = Number(ctx.query.get('since') ?? 0) || undefined;
+        const until = Number(ctx.query.get('until') ?? 0) || undefined;
+        const follow =
+          boolParam(ctx.query, 'follow') && (rec.state.status === 'running' || rec.state.status === 'paused');
+        const timestamps = boolParam(ctx.query, 'timestamps');
+        const tty = rec.config.Tty;
+        ctx.res.writeHead(200, {
+          'Content-Type': tty
+            ? 'application/vnd.docker.raw-stream'
+            : 'application/vnd.docker.multiplexed-stream',
+        });
+        ctx.res.flushHeaders();
+        const exited = follow
+          ? backend.wait(rec.id, 'not-running', ctx.signal).then(() => {})
+          : Promise.resolve();
+        exited.catch(() => {});
+        for await (const r of readLogs(backend.logPath(rec.id), {
+          follow,
+          tail: Number.isFinite(tail) ? tail : 'all',
+          ...(since !== undefined ? { since } : {}),
+          ...(until !== undefined ? { until } : {}),
+          stdout,
+          stderr,
+          signal: ctx.signal,
+          exited,
+        })) {
+          const data = timestamps
+            ? Buffer.concat([Buffer.from(`${formatTimestamp(r.time)} `), r.data])
+            : r.data;
+          const ok = ctx.res.write(tty ? data : muxFrame(r.stream, data));
+          if (!ok) await new Promise((res) => ctx.res.once('drain', res));
+        }
+        ctx.res.end();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/attach',
+      handler: async (ctx) => {
+        const rec = backend.find(ctx.params.id!);
+        const stream = boolParam(ctx.query, 'stream');
+        const logs = boolParam(ctx.query, 'logs');
+        const stdout = boolParam(ctx.query, 'stdout');
+        const stderr = boolParam(ctx.query, 'stderr');
+        const tty = rec.config.Tty;
+        // Registered before anything else so an exit right after start is never missed.
+        const exited = backend.wait(rec.id, 'next-exit').then(() => {});
+        exited.catch(() => {});
+        const conn = ctx.hijack(
+          tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+        );
+        const abort = new AbortController();
+        conn.on('close', () => abort.abort());
+        conn.on('error', () => abort.abort());
+        // stdin is not forwarded yet: read and drop what the client sends.
+        conn.on('data', () => {});
+        try {
+          if (logs || stream) {
+            for await (const r of readLogs(backend.logPath(rec.id), {
+              follow: stream,
+              tail: logs ? 'all' : 0,
+              stdout,
+              stderr,
+              signal: abort.signal,
+              exited,
+            })) {
+              if (!conn.write(tty ? r.data : muxFrame(r.stream, r.data))) {
+                await new Promise((res) => conn.once('drain', res));
+              }
+            }
+          }
+        } catch (err) {
+          if (!abort.signal.aborted) throw err;
+        }
+        conn.end();
+      },
+    },
+  ];
+}

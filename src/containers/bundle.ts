@@ -1,0 +1,130 @@
+// Turns a container record into an OCI bundle: the overlay root filesystem on top of the image
+// layers, /etc/hostname, /etc/hosts and /etc/resolv.conf owned by Berth, and config.json.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { atomicWriteFile, atomicWriteJson } from '../base/atomic.ts';
+import { chainIds, digestHex } from '../oci/digest.ts';
+import { generateSpec, type OciMount, resolveUser } from '../runtime/index.ts';
+import { mountOverlay, unmount } from '../snapshots/index.ts';
+import type { ContainerRecord } from './record.ts';
+import { mkdirInRoot, readInRoot } from './rootfs.ts';
+import type { ContainerServiceDeps } from './service.ts';
+
+export function rootfsPaths(dir: string) {
+  return {
+    upper: path.join(dir, 'rootfs', 'diff'),
+    work: path.join(dir, 'rootfs', 'work'),
+    merged: path.join(dir, 'rootfs', 'merged'),
+  };
+}
+
+async function hostResolvConf(): Promise<string> {
+  const text = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  // Loopback resolvers on the host are unreachable from a container (as Docker does).
+  const kept = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  return `${kept.join('\n').trim()}\n`;
+}
+
+export async function prepareBundle(
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot'>,
+  rec: ContainerRecord,
+): Promise<void> {
+  const dir = deps.store.dir(rec.id);
+  const { upper, work, merged } = rootfsPaths(dir);
+  const cfg = await deps.images.config(rec.imageId);
+  const chain = chainIds(cfg.rootfs.diff_ids);
+  const top = chain.at(-1);
+  const lower = top ? await deps.layers.lowerDirs(digestHex(top)) : [];
+  await unmount(merged);
+  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
+
+  const c = rec.config;
+  const user = resolveUser(
+    c.User,
+    {
+      ...((await readInRoot(merged, '/etc/passwd')) !== undefined
+        ? { passwd: (await readInRoot(merged, '/etc/passwd'))! }
+        : {}),
+      ...((await readInRoot(merged, '/etc/group')) !== undefined
+        ? { group: (await readInRoot(merged, '/etc/group'))! }
+        : {}),
+    },
+    rec.hostConfig.GroupAdd ?? [],
+  );
+  const cwd = c.WorkingDir || '/';
+  if (cwd !== '/') await mkdirInRoot(merged, cwd);
+
+  const fqdn = c.Domainname ? `${c.Hostname}.${c.Domainname}` : c.Hostname;
+  const hosts = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    ...(rec.hostConfig.ExtraHosts ?? []).map((h) => {
+      const i = h.lastIndexOf(':');
+      return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
+    }),
+    `127.0.1.1\t${fqdn === c.Hostname ? c.Hostname : `${fqdn} ${c.Hostname}`}`,
+  ];
+  await Promise.all([
+    atomicWriteFile(path.join(dir, 'hostname'), `${c.Hostname}\n`, { sync: false }),
+    atomicWriteFile(path.join(dir, 'hosts'), `${hosts.join('\n')}\n`, { sync: false }),
+    atomicWriteFile(path.join(dir, 'resolv.conf'), await hostResolvConf(), { sync: false }),
+  ]);
+  const bind = (name: string, dest: string): OciMount => ({
+    destination: dest,
+    type: 'bind',
+    source: path.join(dir, name),
+    options: ['rbind', 'rprivate'],
+  });
+  const tmpfs = Object.entries(rec.hostConfig.Tmpfs ?? {}).map(([dest, opts]) => ({
+    destination: dest,
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['nosuid', 'nodev', 'noexec', ...opts.split(',').filter(Boolean)],
+  }));
+  const baseEnv = [
+    'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    `HOSTNAME=${c.Hostname}`,
+    ...(c.Tty ? ['TERM=xterm'] : []),
+  ];
+  const env = [...baseEnv];
+  for (const e of c.Env) {
+    const k = e.split('=')[0];
+    const i = env.findIndex((x) => x.split('=')[0] === k);
+    if (i >= 0) env[i] = e;
+    else env.push(e);
+  }
+  if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+  const spec = generateSpec({
+    rootfs: merged,
+    readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
+    args: [rec.path, ...rec.args],
+    env,
+    cwd,
+    user,
+    terminal: c.Tty,
+    hostname: c.Hostname,
+    ...(c.Domainname ? { domainname: c.Domainname } : {}),
+    cgroupsPath: `/berth/${rec.id}`,
+    mounts: [
+      bind('hostname', '/etc/hostname'),
+      bind('hosts', '/etc/hosts'),
+      bind('resolv.conf', '/etc/resolv.conf'),
+      ...tmpfs,
+    ],
+    capAdd: rec.hostConfig.CapAdd ?? [],
+    capDrop: rec.hostConfig.CapDrop ?? [],
+    ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+  });
+  await atomicWriteJson(path.join(dir, 'config.json'), spec);
+}
+
+export async function teardownRootfs(
+  deps: Pick<ContainerServiceDeps, 'store'>,
+  rec: ContainerRecord,
+): Promise<void> {
+  await unmount(rootfsPaths(deps.store.dir(rec.id)).merged);
+}

@@ -1,0 +1,86 @@
+// Container records and their state machine. Docker's booleans (Running, Paused, …) are derived
+// from the one `state` union at the API edge.
+import type { Digest } from '../oci/digest.ts';
+
+export type ContainerState =
+  | { readonly status: 'created' }
+  | {
+      readonly status: 'running';
+      readonly pid: number;
+      readonly monitorPid: number;
+      readonly startedAt: string;
+    }
+  | {
+      readonly status: 'paused';
+      readonly pid: number;
+      readonly monitorPid: number;
+      readonly startedAt: string;
+    }
+  | {
+      readonly status: 'exited';
+      readonly exitCode: number;
+      readonly startedAt: string;
+      readonly finishedAt: string;
+      readonly error: string;
+    }
+  | { readonly status: 'dead'; readonly error: string };
+
+/** The container part of a create request, in Docker's field names (stored as given). */
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Entrypoint: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Volumes?: Record<string, Record<string, never>> | null;
+}
+
+/** The subset of HostConfig Berth acts on today; the rest is stored and echoed back. */
+export interface HostConfig {
+  AutoRemove?: boolean;
+  ReadonlyRootfs?: boolean;
+  Init?: boolean | null;
+  Runtime?: string;
+  NetworkMode?: string;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  GroupAdd?: string[] | null;
+  ExtraHosts?: string[] | null;
+  Tmpfs?: Record<string, string>;
+  ShmSize?: number;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  [other: string]: unknown;
+}
+
+export interface ContainerRecord {
+  readonly id: string;
+  /** Without the leading slash Docker shows in inspect. */
+  readonly name: string;
+  readonly created: string;
+  readonly imageId: Digest;
+  readonly config: ContainerConfig;
+  readonly hostConfig: HostConfig;
+  /** argv[0] and the rest, as Docker's Path/Args. */
+  readonly path: string;
+  readonly args: string[];
+  readonly state: ContainerState;
+  readonly restartCount: number;
+}
+
+/** Docker's status word for `ps` filters and inspect. */
+export function statusWord(s: ContainerState): 'created' | 'running' | 'paused' | 'exited' | 'dead' {
+  return s.status;
+}

@@ -1,0 +1,376 @@
+// The container service: create, start, stop, kill, wait, remove, and the exit and recovery
+// paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
+// per container; conmon keeps containers alive across berthd restarts.
+import { randomId } from '../base/ids.ts';
+import { KeyedMutex } from '../base/lock.ts';
+import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdefs/index.ts';
+import type { ImageService } from '../images/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { ConmonRuntime } from '../runtime/conmon.ts';
+import { composeCommand } from '../runtime/index.ts';
+import type { LayerSnapshots } from '../snapshots/index.ts';
+import { prepareBundle, teardownRootfs } from './bundle.ts';
+import { generateName, VALID_NAME } from './names.ts';
+import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
+import { parseSignal } from './signals.ts';
+import type { ContainerStore } from './store.ts';
+
+export interface ContainerServiceDeps {
+  readonly store: ContainerStore;
+  readonly images: ImageService;
+  readonly layers: LayerSnapshots;
+  readonly layersRoot: string;
+  readonly runtime: ConmonRuntime;
+  readonly log: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => void;
+  readonly events?: (type: 'container', action: string, id: string, attrs: Record<string, string>) => void;
+}
+
+export interface CreateRequest {
+  readonly name?: string;
+  readonly config: Partial<ContainerConfig> & { Image: string };
+  readonly hostConfig: HostConfig;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+type Listener = (rec: ContainerRecord | undefined) => void;
+
+export class ContainerService {
+  readonly deps: ContainerServiceDeps;
+  readonly #lock = new KeyedMutex();
+  readonly #listeners = new Map<string, Set<Listener>>();
+
+  constructor(deps: ContainerServiceDeps) {
+    this.deps = deps;
+  }
+
+  list(): ContainerRecord[] {
+    return this.deps.store.all();
+  }
+
+  find(ref: string): ContainerRecord {
+    return this.deps.store.find(ref);
+  }
+
+  logPath(id: string): string {
+    return `${this.deps.store.dir(id)}/ctr.log`;
+  }
+
+  /** Containers using an image (for `rmi` conflicts). */
+  usersOf(imageId: Digest): { id: string; running: boolean }[] {
+    return this.list()
+      .filter((c) => c.imageId === imageId)
+      .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' }));
+  }
+
+  #emit(id: string, action: string, rec?: ContainerRecord): void {
+    const r = rec ?? this.deps.store.get(id);
+    this.deps.events?.('container', action, id, {
+      ...(r ? { name: r.name, image: r.config.Image } : {}),
+      ...(r?.config.Labels ?? {}),
+    });
+  }
+
+  #notify(id: string, rec: ContainerRecord | undefined): void {
+    for (const l of this.#listeners.get(id) ?? []) l(rec);
+  }
+
+  async #setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
+    const next = { ...rec, state };
+    await this.deps.store.put(next);
+    this.#notify(rec.id, next);
+    return next;
+  }
+
+  async create(req: CreateRequest): Promise<{ id: string; warnings: string[] }> {
+    const { store, images } = this.deps;
+    let name = req.name?.replace(/^\//, '');
+    if (name !== undefined && name !== '') {
+      if (!VALID_NAME.test(name)) {
+        throw new InvalidArgumentError(
+          'INVALID_NAME',
+          `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+        );
+      }
+      const holder = store.byName(name);
+      if (holder) {
+        throw new ConflictError(
+          'NAME_IN_USE',
+          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    } else name = generateName((n) => store.byName(n) !== undefined);
+    const imageId = images.resolve(req.config.Image);
+    const imageCfg = (await images.config(imageId)).config ?? {};
+    const cmd = composeCommand({
+      imageEntrypoint: imageCfg.Entrypoint ?? null,
+      imageCmd: imageCfg.Cmd ?? null,
+      entrypoint: req.config.Entrypoint ?? null,
+      cmd: req.config.Cmd ?? null,
+    });
+    const id = randomId();
+    const env = [...(imageCfg.Env ?? [])];
+    for (const e of req.config.Env ?? []) {
+      const k = e.split('=')[0];
+      const i = env.findIndex((x) => x.split('=')[0] === k);
+      if (i >= 0) env[i] = e;
+      else env.push(e);
+    }
+    const config: ContainerConfig = {
+      Hostname: req.config.Hostname || id.slice(0, 12),
+      Domainname: req.config.Domainname ?? '',
+      User: req.config.User || imageCfg.User || '',
+      AttachStdin: req.config.AttachStdin ?? false,
+      AttachStdout: req.config.AttachStdout ?? false,
+      AttachStderr: req.config.AttachStderr ?? false,
+      Tty: req.config.Tty ?? false,
+      OpenStdin: req.config.OpenStdin ?? false,
+      StdinOnce: req.config.StdinOnce ?? false,
+      Env: env,
+      Cmd: cmd.cmd,
+      Entrypoint: cmd.entrypoint.length > 0 ? cmd.entrypoint : null,
+      Image: req.config.Image,
+      WorkingDir: req.config.WorkingDir || imageCfg.WorkingDir || '',
+      Labels: { ...(imageCfg.Labels ?? {}), ...(req.config.Labels ?? {}) },
+      ...(req.config.StopSignal || imageCfg.StopSignal
+        ? { StopSignal: req.config.StopSignal || imageCfg.StopSignal! }
+        : {}),
+      ...(req.config.StopTimeout !== undefined ? { StopTimeout: req.config.StopTimeout } : {}),
+      ...(imageCfg.ExposedPorts || req.config.ExposedPorts
+        ? { ExposedPorts: { ...(imageCfg.ExposedPorts ?? {}), ...(req.config.ExposedPorts ?? {}) } }
+        : {}),
+    };
+    if (config.StopSignal) parseSignal(config.StopSignal);
+    const rec: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      imageId,
+      config,
+      hostConfig: { NetworkMode: 'none', ...req.hostConfig },
+      path: cmd.args[0]!,
+      args: cmd.args.slice(1),
+      state: { status: 'created' },
+      restartCount: 0,
+    };
+    await store.put(rec);
+    this.#emit(id, 'create', rec);
+    const warnings: string[] = [];
+    if ((req.hostConfig.NetworkMode ?? 'default') !== 'none') {
+      warnings.push(
+        'Berth does not create container networks yet; the container has only a loopback interface',
+      );
+    }
+    return { id, warnings };
+  }
+
+  async start(ref: string): Promise<void> {
+    const found = this.find(ref);
+    await this.#lock.run(found.id, async () => {
+      let rec = this.deps.store.get(found.id)!;
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        throw new NotModifiedError('ALREADY_STARTED', `container ${rec.id} is already running`);
+      }
+      await this.deps.runtime.delete(rec.id, true);
+      const bundle = this.deps.store.dir(rec.id);
+      try {
+        await prepareBundle(this.deps, rec);
+        const { pid, conmonPid } = await this.deps.runtime.create({
+          id: rec.id,
+          name: rec.name,
+          bundle,
+          logPath: this.logPath(rec.id),
+          terminal: rec.config.Tty,
+          stdin: rec.config.OpenStdin,
+        });
+        await this.deps.runtime.start(rec.id);
+        rec = await this.#setState(rec, {
+          status: 'running',
+          pid,
+          monitorPid: conmonPid,
+          startedAt: new Date().toISOString(),
+        });
+        this.#emit(rec.id, 'start', rec);
+      } catch (err) {
+        await this.deps.runtime.delete(rec.id, true).catch(() => {});
+        await teardownRootfs(this.deps, rec).catch(() => {});
+        const exitCode = (err as { exitCode?: number }).exitCode ?? 128;
+        const now = new Date().toISOString();
+        await this.#setState(rec, {
+          status: 'exited',
+          exitCode,
+          startedAt: now,
+          finishedAt: now,
+          error: (err as Error).message,
+        });
+        throw err;
+      }
+    });
+    // A process that exited before we marked it running left its exit file already.
+    if (await this.deps.runtime.exitCode(found.id)) await this.handleExit(found.id);
+  }
+
+  /** Called when conmon writes an exit file (and at recovery). */
+  async handleExit(id: string): Promise<void> {
+    const exit = await this.deps.runtime.exitCode(id);
+    if (!exit) return;
+    let autoRemove = false;
+    await this.#lock.run(id, async () => {
+      const rec = this.deps.store.get(id);
+      if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return;
+      const startedAt = rec.state.startedAt;
+      await this.deps.runtime.delete(id, true).catch(() => {});
+      await teardownRootfs(this.deps, rec).catch((err) =>
+        this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
+      );
+      await this.deps.runtime.clearExit(id);
+      const next = await this.#setState(rec, {
+        status: 'exited',
+        exitCode: exit.code,
+        startedAt,
+        finishedAt: exit.at.toISOString(),
+        error: '',
+      });
+      this.#emit(id, 'die', {
+        ...next,
+        config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
+      });
+      autoRemove = Boolean(rec.hostConfig.AutoRemove);
+    });
+    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
+  }
+
+  /** Resolves when the condition holds; returns the exit code Docker reports. */
+  async wait(
+    ref: string,
+    condition: WaitCondition,
+    signal?: AbortSignal,
+  ): Promise<{ code: number; error: string }> {
+    const rec = this.find(ref);
+    const codeOf = (r: ContainerRecord | undefined) =>
+      r?.state.status === 'exited'
+        ? { code: r.state.exitCode, error: r.state.error }
+        : { code: 0, error: '' };
+    const running = (r: ContainerRecord) => r.state.status === 'running' || r.state.status === 'paused';
+    if (condition === 'not-running' && !running(rec)) return codeOf(rec);
+    let last = rec;
+    return new Promise((resolve, reject) => {
+      const set = this.#listeners.get(rec.id) ?? new Set<Listener>();
+      this.#listeners.set(rec.id, set);
+      const done = (v: { code: number; error: string }) => {
+        set.delete(listener);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(v);
+      };
+      const listener: Listener = (r) => {
+        if (r === undefined) return done(codeOf(last));
+        last = r;
+        if (condition !== 'removed' && r.state.status === 'exited') done(codeOf(r));
+      };
+      const onAbort = () => {
+        set.delete(listener);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      set.add(listener);
+    });
+  }
+
+  async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
+    const rec = this.find(ref);
+    const sig = parseSignal(signalName);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      throw new ConflictError(
+        'NOT_RUNNING',
+        `Cannot kill container: ${ref}: Container ${rec.id} is not running`,
+      );
+    }
+    await this.deps.runtime.kill(rec.id, String(sig));
+    this.#emit(rec.id, 'kill', {
+      ...rec,
+      config: { ...rec.config, Labels: { ...rec.config.Labels, signal: String(sig) } },
+    });
+  }
+
+  async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
+    const rec = this.find(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      throw new NotModifiedError('NOT_RUNNING', `container ${rec.id} is not running`);
+    }
+    const timeout = timeoutSeconds ?? rec.config.StopTimeout ?? 10;
+    const exited = this.wait(rec.id, 'next-exit');
+    const sig = parseSignal(signalName ?? rec.config.StopSignal ?? 'SIGTERM');
+    await this.deps.runtime.kill(rec.id, String(sig)).catch(() => {});
+    if (rec.state.status === 'paused') await this.deps.runtime.resume(rec.id).catch(() => {});
+    const timedOut =
+      timeout >= 0
+        ? await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)])
+        : false;
+    if (timedOut) await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+    await exited;
+    this.#emit(rec.id, 'stop');
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const rec = this.find(ref);
+    if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      if (!opts.force) {
+        throw new ConflictError(
+          'CONTAINER_RUNNING',
+          `cannot remove container "/${rec.name}": container is running: stop the container before removing or force remove`,
+        );
+      }
+      const exited = this.wait(rec.id, 'next-exit');
+      await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+      await Promise.race([exited, sleep(10_000)]);
+    }
+    await this.#lock.run(rec.id, async () => {
+      const cur = this.deps.store.get(rec.id);
+      if (!cur) return;
+      await this.deps.runtime.delete(rec.id, true).catch(() => {});
+      await teardownRootfs(this.deps, cur);
+      await this.deps.store.delete(rec.id);
+      this.#emit(rec.id, 'destroy', cur);
+      this.#notify(rec.id, undefined);
+      this.#listeners.delete(rec.id);
+    });
+  }
+
+  /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */
+  async recover(): Promise<void> {
+    for (const rec of this.list()) {
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
+      if (await this.deps.runtime.exitCode(rec.id)) {
+        await this.handleExit(rec.id);
+        continue;
+      }
+      const st = await this.deps.runtime.state(rec.id);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        this.deps.log('info', 'adopted running container', { id: rec.id, pid: st.pid });
+        if (st.status !== rec.state.status) {
+          await this.#setState(rec, { ...rec.state, status: st.status });
+        }
+        continue;
+      }
+      // The monitor and the process are gone without an exit file (e.g. the host rebooted).
+      const now = new Date().toISOString();
+      await this.deps.runtime.delete(rec.id, true).catch(() => {});
+      await teardownRootfs(this.deps, rec).catch(() => {});
+      await this.#setState(rec, {
+        status: 'exited',
+        exitCode: 255,
+        startedAt: rec.state.startedAt,
+        finishedAt: now,
+        error: 'the container monitor was gone when berthd started; exit status unknown',
+      });
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

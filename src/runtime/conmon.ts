@@ -1,0 +1,218 @@
+// The per-container monitor: conmon runs `runc create`, holds the container's stdio, writes its
+// output to the log file and its exit code to <exit-dir>/<id>, and outlives berthd. Berth talks
+// to the OCI runtime through its standard CLI (start/kill/delete/state).
+import { execFile, spawn } from 'node:child_process';
+import { type FSWatcher, promises as fsp, watch } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ConflictError, FailedPreconditionError, InternalError, NotFoundError } from '../errdefs/index.ts';
+
+const exec = promisify(execFile);
+
+export interface MonitorOptions {
+  readonly conmonPath: string;
+  readonly runtimePath: string;
+  /** `--root` for the OCI runtime's own state. */
+  readonly runtimeRoot: string;
+  readonly exitDir: string;
+  readonly socketDir: string;
+}
+
+export interface CreateOptions {
+  readonly id: string;
+  readonly name: string;
+  readonly bundle: string;
+  readonly logPath: string;
+  readonly logSizeMax?: number;
+  readonly terminal?: boolean;
+  readonly stdin?: boolean;
+}
+
+export interface RuntimeState {
+  readonly status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  readonly pid: number;
+}
+
+export class ConmonRuntime {
+  readonly opts: MonitorOptions;
+  #watcher: FSWatcher | undefined;
+
+  constructor(opts: MonitorOptions) {
+    this.opts = opts;
+  }
+
+  static async open(opts: MonitorOptions): Promise<ConmonRuntime> {
+    await Promise.all(
+      [opts.runtimeRoot, opts.exitDir, opts.socketDir].map((d) =>
+        fsp.mkdir(d, { recursive: true, mode: 0o700 }),
+      ),
+    );
+    return new ConmonRuntime(opts);
+  }
+
+  #runtime(args: string[]): Promise<{ stdout: string; stderr: string }> {
+    return exec(this.opts.runtimePath, ['--root', this.opts.runtimeRoot, ...args], { maxBuffer: 16 << 20 });
+  }
+
+  /**
+   * Starts conmon, which runs `runc create`. Resolves with the container's pid once it exists;
+   * conmon reports it (or the runtime's error) on the sync pipe (fd 3).
+   */
+  async create(c: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
+    await fsp.rm(path.join(this.opts.exitDir, c.id), { force: true });
+    const args = [
+      '--api-version', '1',
+      '-c', c.id,
+      '-u', c.id,
+      '-n', c.name,
+      '-r', this.opts.runtimePath,
+      '-b', c.bundle,
+      '-p', path.join(c.bundle, 'pidfile'),
+      '-P', path.join(c.bundle, 'conmon.pid'),
+      '--exit-dir', this.opts.exitDir,
+      '-l', `k8s-file:${c.logPath}`,
+      '--socket-dir-path', this.opts.socketDir,
+      '--runtime-arg', `--root=${this.opts.runtimeRoot}`,
+      '--log-level', 'error',
+      ...(c.logSizeMax ? ['--log-size-max', String(c.logSizeMax)] : []),
+      ...(c.terminal ? ['-t'] : []),
+      ...(c.stdin ? ['-i'] : []),
+    ]; // biome-ignore format: flag/value pairs
+    const child = spawn(this.opts.conmonPath, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    let sync = '';
+    const syncPipe = child.stdio[3] as NodeJS.ReadableStream;
+    syncPipe.on('data', (d: Buffer) => {
+      sync += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => resolve(code));
+    });
+    const syncDone = new Promise<void>((resolve) => syncPipe.on('end', () => resolve()));
+    await Promise.all([exited, syncDone]);
+    child.unref();
+    let msg: { pid?: number; message?: string } = {};
+    try {
+      msg = JSON.parse(sync.trim().split('\n')[0] || '{}') as typeof msg;
+    } catch {
+      msg = {};
+    }
+    if (!msg.pid || msg.pid < 0) {
+      const why = (msg.message ?? stderr).trim() || 'conmon exited without reporting a pid';
+      throw classifyRuntimeError(why);
+    }
+    const conmonPid = Number((await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8')).trim());
+    return { pid: msg.pid, conmonPid };
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.#runtime(['start', id]);
+    } catch (err) {
+      throw classifyRuntimeError((err as { stderr?: string }).stderr || String(err));
+    }
+  }
+
+  async kill(id: string, signal: string, all = false): Promise<void> {
+    try {
+      await this.#runtime(['kill', ...(all ? ['--all'] : []), id, signal]);
+    } catch (err) {
+      const text = (err as { stderr?: string }).stderr ?? String(err);
+      if (/not running|process already finished|container not running/i.test(text)) {
+        throw new ConflictError('CONTAINER_NOT_RUNNING', `container ${id} is not running`);
+      }
+      throw classifyRuntimeError(text);
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.#runtime(['pause', id]).catch((err) => {
+      throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
+    });
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.#runtime(['resume', id]).catch((err) => {
+      throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
+    });
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    try {
+      await this.#runtime(['delete', ...(force ? ['--force'] : []), id]);
+    } catch (err) {
+      const text = (err as { stderr?: string }).stderr ?? '';
+      if (/does not exist|not exist/i.test(text)) return;
+      throw classifyRuntimeError(text || String(err));
+    }
+  }
+
+  async state(id: string): Promise<RuntimeState | undefined> {
+    try {
+      const { stdout } = await this.#runtime(['state', id]);
+      const s = JSON.parse(stdout) as { status: RuntimeState['status']; pid: number };
+      return { status: s.status, pid: s.pid };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The exit code conmon recorded, if the container has exited. */
+  async exitCode(id: string): Promise<{ code: number; at: Date } | undefined> {
+    const file = path.join(this.opts.exitDir, id);
+    try {
+      const [text, st] = await Promise.all([fsp.readFile(file, 'utf8'), fsp.stat(file)]);
+      if (text.trim() === '') return undefined;
+      return { code: Number(text.trim()), at: st.mtime };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async clearExit(id: string): Promise<void> {
+    await fsp.rm(path.join(this.opts.exitDir, id), { force: true });
+  }
+
+  /** Calls `onExit(id)` whenever conmon writes an exit file. */
+  watchExits(onExit: (id: string) => void): void {
+    this.#watcher = watch(this.opts.exitDir, (_event, name) => {
+      if (name) onExit(name.toString());
+    });
+  }
+
+  close(): void {
+    this.#watcher?.close();
+  }
+}
+
+/** Maps an OCI runtime error to Docker's exit-code classes (126 not executable, 127 not found). */
+export function classifyRuntimeError(text: string): Error {
+  const msg =
+    text
+      .replace(/^.*?msg="?/s, '')
+      .replace(/"?\s*$/, '')
+      .trim() || text.trim();
+  if (/executable file not found|no such file or directory/i.test(msg) && /exec/i.test(msg)) {
+    return Object.assign(
+      new NotFoundError('COMMAND_NOT_FOUND', `failed to create task for container: ${msg}`),
+      { exitCode: 127 },
+    );
+  }
+  if (/permission denied/i.test(msg) && /exec/i.test(msg)) {
+    return Object.assign(
+      new FailedPreconditionError('COMMAND_NOT_EXECUTABLE', `failed to create task for container: ${msg}`),
+      {
+        exitCode: 126,
+      },
+    );
+  }
+  return new InternalError('RUNTIME_ERROR', `OCI runtime error: ${msg}`);
+}

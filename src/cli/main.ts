@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
+import { registerContainers } from './commands/containers.ts';
 import { registerImages } from './commands/images.ts';
 import { registerSystem } from './commands/system.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
@@ -46,6 +47,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   };
   registerSystem(program, lazy);
   registerImages(program, lazy);
+  registerContainers(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

@@ -114,6 +114,48 @@ export class EngineClient {
     return res;
   }
 
+  /** POST with `Upgrade: tcp` (attach, exec start): resolves with the raw connection. */
+  hijack(path: string, opts: RequestOptions = {}): Promise<import('node:stream').Duplex> {
+    return new Promise((resolve, reject) => {
+      const payload = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+      const req = http.request({
+        ...this.#target,
+        method: 'POST',
+        path: path + buildQuery(opts.query),
+        headers: {
+          Host: 'berth',
+          Connection: 'Upgrade',
+          Upgrade: 'tcp',
+          ...(payload
+            ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }
+            : {}),
+        },
+      });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', async (res) => {
+        const text = (await readAll(res)).toString('utf8');
+        let message = text.trim();
+        try {
+          message = (JSON.parse(message) as { message?: string }).message ?? message;
+        } catch {
+          /* plain text */
+        }
+        reject(new EngineError(res.statusCode ?? 500, message));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        reject(
+          ['ENOENT', 'ECONNREFUSED', 'EACCES'].includes(err.code ?? '')
+            ? new ConnectError(this.hostSpec, err)
+            : err,
+        );
+      });
+      req.end(payload);
+    });
+  }
+
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.raw(method, path, opts);
     const text = (await readAll(res)).toString('utf8');

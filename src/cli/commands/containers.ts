@@ -1,0 +1,425 @@
+// Container commands: run, create, start, stop, kill, rm, ps, logs, wait.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EngineError } from '../../client/index.ts';
+import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
+import { humanDuration, renderList } from '../format/index.ts';
+
+interface RunOptions {
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  rm?: boolean;
+  name?: string;
+  env: string[];
+  envFile: string[];
+  user?: string;
+  workdir?: string;
+  hostname?: string;
+  entrypoint?: string;
+  label: string[];
+  addHost: string[];
+  readOnly?: boolean;
+  tmpfs: string[];
+  capAdd: string[];
+  capDrop: string[];
+  stopSignal?: string;
+  stopTimeout?: string;
+  network?: string;
+  init?: boolean;
+}
+
+function addRunOptions(c: Command): Command {
+  return c
+    .option('-d, --detach', 'Run container in background and print container ID')
+    .option('-i, --interactive', 'Keep STDIN open even if not attached')
+    .option('-t, --tty', 'Allocate a pseudo-TTY')
+    .option('--rm', 'Automatically remove the container when it exits')
+    .option('--name <string>', 'Assign a name to the container')
+    .option('-e, --env <list>', 'Set environment variables', collect, [])
+    .option('--env-file <file>', 'Read in a file of environment variables', collect, [])
+    .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])')
+    .option('-w, --workdir <string>', 'Working directory inside the container')
+    .option('-h, --hostname <string>', 'Container host name')
+    .option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
+    .option('-l, --label <list>', 'Set meta data on a container', collect, [])
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
+    .option('--read-only', "Mount the container's root filesystem as read only")
+    .option('--tmpfs <list>', 'Mount a tmpfs directory', collect, [])
+    .option('--cap-add <list>', 'Add Linux capabilities', collect, [])
+    .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
+    .option('--stop-signal <string>', 'Signal to stop the container')
+    .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
+    .option('--network <string>', 'Connect a container to a network (only "none" today)')
+    .option('--init', 'Run an init inside the container (not supported yet)');
+}
+
+function envFromFiles(files: string[]): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const l = line.trim();
+      if (!l || l.startsWith('#')) continue;
+      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
+    }
+  }
+  return out;
+}
+
+function createBody(image: string, cmd: string[], o: RunOptions) {
+  const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
+    e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`,
+  );
+  const labels = Object.fromEntries(
+    o.label.map((l) => {
+      const i = l.indexOf('=');
+      return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+    }),
+  );
+  return {
+    Image: image,
+    ...(cmd.length > 0 ? { Cmd: cmd } : {}),
+    ...(o.entrypoint !== undefined ? { Entrypoint: o.entrypoint === '' ? [''] : [o.entrypoint] } : {}),
+    Env: env,
+    ...(o.user ? { User: o.user } : {}),
+    ...(o.workdir ? { WorkingDir: o.workdir } : {}),
+    ...(o.hostname ? { Hostname: o.hostname } : {}),
+    ...(o.stopSignal ? { StopSignal: o.stopSignal } : {}),
+    ...(o.stopTimeout !== undefined ? { StopTimeout: Number(o.stopTimeout) } : {}),
+    Labels: labels,
+    Tty: Boolean(o.tty),
+    OpenStdin: Boolean(o.interactive),
+    AttachStdin: Boolean(o.interactive) && !o.detach,
+    AttachStdout: !o.detach,
+    AttachStderr: !o.detach,
+    HostConfig: {
+      AutoRemove: Boolean(o.rm),
+      ReadonlyRootfs: Boolean(o.readOnly),
+      ExtraHosts: o.addHost,
+      CapAdd: o.capAdd,
+      CapDrop: o.capDrop,
+      Tmpfs: Object.fromEntries(
+        o.tmpfs.map((t) => {
+          const i = t.indexOf(':');
+          return i === -1 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)];
+        }),
+      ),
+      NetworkMode: o.network ?? 'none',
+      ...(o.init ? { Init: true } : {}),
+    },
+  };
+}
+
+/** Splits Docker's 8-byte framed stream into stdout/stderr writes. */
+function demuxTo(
+  stream: NodeJS.ReadableStream,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buf: Buffer = Buffer.alloc(0);
+    stream.on('data', (c: Buffer) => {
+      buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
+      while (buf.length >= 8) {
+        const size = buf.readUInt32BE(4);
+        if (buf.length < 8 + size) break;
+        const payload = buf.subarray(8, 8 + size);
+        (buf[0] === 2 ? err : out).write(payload);
+        buf = buf.subarray(8 + size);
+      }
+    });
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', reject);
+  });
+}
+
+function shortId(id: string): string {
+  return id.slice(0, 12);
+}
+
+export function registerContainers(program: Command, ctx: CliContext): void {
+  const container = program.command('container').description('Manage containers');
+
+  const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
+    const r = await ctx
+      .client()
+      .json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', {
+        query: { name: o.name },
+        body: createBody(image, cmd, o),
+      });
+    for (const w of r.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
+    return r.Id;
+  };
+
+  for (const c of [program.command('create'), container.command('create')]) {
+    addRunOptions(
+      c.description('Create a new container').argument('<IMAGE>').argument('[COMMAND...]'),
+    ).action(async (image: string, cmd: string[], o: RunOptions) => {
+      ctx.out.write(`${await create(image, cmd, o)}\n`);
+    });
+  }
+
+  const run = async (image: string, cmd: string[], o: RunOptions) => {
+    if (o.tty || o.interactive) {
+      throw new CliError(
+        'berth run -i/-t is not supported yet; use -d and berth logs, or the docker CLI without -i/-t',
+        125,
+      );
+    }
+    let id: string;
+    try {
+      id = await create(image, cmd, o);
+    } catch (err) {
+      if (err instanceof EngineError)
+        throw new CliError(`berth: Error response from daemon: ${err.message}.`, 125);
+      throw err;
+    }
+    if (o.detach) {
+      await ctx.client().raw('POST', `/containers/${id}/start`);
+      ctx.out.write(`${id}\n`);
+      return;
+    }
+    const conn = await ctx
+      .client()
+      .hijack(`/containers/${id}/attach`, { query: { stream: true, stdout: true, stderr: true } });
+    const output = demuxTo(conn, ctx.out, ctx.err);
+    const waitRes = ctx
+      .client()
+      .raw('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
+    const waitRes2 = await waitRes;
+    try {
+      await ctx.client().raw('POST', `/containers/${id}/start`);
+    } catch (err) {
+      conn.destroy();
+      if (err instanceof EngineError) {
+        const code = /not found|no such file/i.test(err.message)
+          ? 127
+          : /permission denied/i.test(err.message)
+            ? 126
+            : 125;
+        throw new CliError(`berth: Error response from daemon: ${err.message}.`, code);
+      }
+      throw err;
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of waitRes2) chunks.push(c as Buffer);
+    await output;
+    const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number };
+    process.exitCode = result.StatusCode;
+  };
+  for (const c of [program.command('run'), container.command('run')]) {
+    addRunOptions(
+      c
+        .description('Create and run a new container from an image')
+        .argument('<IMAGE>')
+        .argument('[COMMAND...]'),
+    )
+      .passThroughOptions()
+      .action(run);
+  }
+
+  const simple = (
+    names: string[],
+    desc: string,
+    fn: (id: string, opts: Record<string, string | boolean | undefined>) => Promise<void>,
+    extra?: (c: Command) => Command,
+  ) => {
+    for (const c of [program.command(names[0]!), container.command(names[1] ?? names[0]!)]) {
+      (extra ? extra(c) : c)
+        .description(desc)
+        .argument('<CONTAINER...>')
+        .action(async (ids: string[], opts: Record<string, string | boolean | undefined>) => {
+          const errors: string[] = [];
+          for (const id of ids) {
+            try {
+              await fn(id, opts);
+              ctx.out.write(`${id}\n`);
+            } catch (err) {
+              if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
+              else throw err;
+            }
+          }
+          if (errors.length > 0) throw new CliError(errors.join('\n'));
+        });
+    }
+  };
+  simple(['start'], 'Start one or more stopped containers', (id) =>
+    ctx
+      .client()
+      .raw('POST', `/containers/${id}/start`)
+      .then(() => {}),
+  );
+  simple(
+    ['stop'],
+    'Stop one or more running containers',
+    (id, o) =>
+      ctx
+        .client()
+        .raw('POST', `/containers/${id}/stop`, {
+          query: { t: o.time as string | undefined, signal: o.signal as string | undefined },
+        })
+        .then(() => {}),
+    (c) =>
+      c
+        .option('-t, --time <int>', 'Seconds to wait before killing the container')
+        .option('-s, --signal <string>', 'Signal to send'),
+  );
+  simple(
+    ['kill'],
+    'Kill one or more running containers',
+    (id, o) =>
+      ctx
+        .client()
+        .raw('POST', `/containers/${id}/kill`, { query: { signal: o.signal as string | undefined } })
+        .then(() => {}),
+    (c) => c.option('-s, --signal <string>', 'Signal to send to the container'),
+  );
+  simple(
+    ['rm', 'rm'],
+    'Remove one or more containers',
+    (id, o) =>
+      ctx
+        .client()
+        .raw('DELETE', `/containers/${id}`, { query: { force: Boolean(o.force), v: Boolean(o.volumes) } })
+        .then(() => {}),
+    (c) =>
+      c
+        .option('-f, --force', 'Force the removal of a running container')
+        .option('-v, --volumes', 'Remove anonymous volumes'),
+  );
+
+  for (const c of [program.command('wait'), container.command('wait')]) {
+    c.description('Block until one or more containers stop, then print their exit codes')
+      .argument('<CONTAINER...>')
+      .action(async (ids: string[]) => {
+        for (const id of ids) {
+          const r = await ctx.client().json<{ StatusCode: number }>('POST', `/containers/${id}/wait`);
+          ctx.out.write(`${r.StatusCode}\n`);
+        }
+      });
+  }
+
+  for (const c of [program.command('logs'), container.command('logs')]) {
+    c.description('Fetch the logs of a container')
+      .argument('<CONTAINER>')
+      .option('-f, --follow', 'Follow log output')
+      .option('-n, --tail <string>', 'Number of lines to show from the end of the logs', 'all')
+      .option('--since <string>', 'Show logs since timestamp or relative (e.g. 42m)')
+      .option('--until <string>', 'Show logs before a timestamp or relative')
+      .option('-t, --timestamps', 'Show timestamps')
+      .action(
+        async (
+          id: string,
+          o: { follow?: boolean; tail: string; since?: string; until?: string; timestamps?: boolean },
+        ) => {
+          const toUnix = (v: string | undefined) => {
+            if (v === undefined) return undefined;
+            const rel = /^(\d+)(s|m|h)$/.exec(v);
+            if (rel)
+              return String(
+                Date.now() / 1000 - Number(rel[1]) * { s: 1, m: 60, h: 3600 }[rel[2] as 's' | 'm' | 'h'],
+              );
+            const t = Date.parse(v);
+            return Number.isNaN(t) ? v : String(t / 1000);
+          };
+          const info = await ctx.client().json<{ Config: { Tty: boolean } }>('GET', `/containers/${id}/json`);
+          const res = await ctx.client().raw('GET', `/containers/${id}/logs`, {
+            query: {
+              stdout: true,
+              stderr: true,
+              follow: o.follow,
+              tail: o.tail,
+              since: toUnix(o.since),
+              until: toUnix(o.until),
+              timestamps: o.timestamps,
+            },
+          });
+          if (info.Config.Tty) for await (const c of res) ctx.out.write(c as Buffer);
+          else await demuxTo(res, ctx.out, ctx.err);
+        },
+      );
+  }
+
+  const ps = async (o: {
+    all?: boolean;
+    quiet?: boolean;
+    last?: string;
+    latest?: boolean;
+    trunc?: boolean;
+    filter: string[];
+    format?: string;
+  }) => {
+    const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
+    const list = await ctx
+      .client()
+      .json<
+        {
+          Id: string;
+          Names: string[];
+          Image: string;
+          Command: string;
+          Created: number;
+          Status: string;
+          Labels: Record<string, string>;
+          State: string;
+        }[]
+      >('GET', '/containers/json', {
+        query: { all: o.all || limit !== undefined, limit, filters: filtersJson(o.filter) },
+      });
+    const noTrunc = o.trunc === false;
+    const rows = list.map((c) => {
+      const cmd =
+        noTrunc || [...c.Command].length <= 20 ? c.Command : `${[...c.Command].slice(0, 19).join('')}…`;
+      return {
+        ID: noTrunc ? c.Id : shortId(c.Id),
+        Image: c.Image,
+        Command: `"${cmd}"`,
+        CreatedAt: new Date(c.Created * 1000).toISOString(),
+        RunningFor: `${humanDuration(Date.now() - c.Created * 1000)} ago`,
+        Status: c.Status,
+        State: c.State,
+        Ports: '',
+        Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
+        Labels: Object.entries(c.Labels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      };
+    });
+    if (o.quiet) {
+      for (const r of rows) ctx.out.write(`${r.ID}\n`);
+      return;
+    }
+    ctx.out.write(
+      renderList({
+        format: o.format,
+        defaultTableFormat:
+          'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+        headers: {
+          ID: 'CONTAINER ID',
+          Image: 'IMAGE',
+          Command: 'COMMAND',
+          CreatedAt: 'CREATED AT',
+          RunningFor: 'CREATED',
+          Status: 'STATUS',
+          State: 'STATE',
+          Ports: 'PORTS',
+          Names: 'NAMES',
+          Labels: 'LABELS',
+        },
+        rows,
+      }),
+    );
+  };
+  for (const c of [program.command('ps'), container.command('ls').alias('list')]) {
+    c.description('List containers')
+      .option('-a, --all', 'Show all containers (default shows just running)')
+      .option('-q, --quiet', 'Only display container IDs')
+      .option('-n, --last <int>', 'Show n last created containers (includes all states)')
+      .option('-l, --latest', 'Show the latest created container (includes all states)')
+      .option('--no-trunc', "Don't truncate output")
+      .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('--format <string>', 'Format output using a custom template')
+      .action(ps);
+  }
+}

@@ -1,0 +1,201 @@
+// Containers through the real docker CLI and the API: run, output, exit codes, logs, ps,
+// stop, rm, and what is left behind.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { busyboxTar } from '../helpers/fixtures.ts';
+
+let d: TestDaemon;
+before(async () => {
+  d = await startTestDaemon();
+  const r = await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  // Remove every container this file made (stops them), then the daemon and its files.
+  if (d) {
+    const ids = (await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length > 0) await d.docker(['rm', '-f', ...ids]);
+    await d.cleanup();
+  }
+});
+
+function mounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(d.dataRoot));
+}
+
+describe('docker run', () => {
+  test('prints output and returns the exit code', async () => {
+    const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+  });
+
+  test('a fast echo never loses output', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await d.docker(['run', '--rm', 'busybox', 'echo', `hi ${i}`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `hi ${i}\n`);
+    }
+  });
+
+  test('127 for a missing command, 126 for a non-executable one', async () => {
+    const nf = await d.docker(['run', '--rm', 'busybox', '/nonexistent']);
+    assert.equal(nf.code, 127, nf.stderr);
+    const ne = await d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
+    assert.equal(ne.code, 126, ne.stderr);
+  });
+
+  test('the process sees the image config, env, user and workdir', async () => {
+    const r = await d.docker([
+      'run',
+      '--rm',
+      '-e',
+      'A=1',
+      '-u',
+      'nobody',
+      '-w',
+      '/tmp/new/dir',
+      '--hostname',
+      'boxy',
+      'busybox',
+      'sh',
+      '-c',
+      'echo $A $(id -u) $(pwd) $(hostname)',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '1 65534 /tmp/new/dir boxy');
+  });
+
+  test('--rm leaves no container and no mount behind', async () => {
+    await d.docker(['run', '--rm', 'busybox', 'true']);
+    const ps = await d.docker(['ps', '-aq']);
+    assert.equal(ps.stdout.trim(), '');
+    assert.deepEqual(mounts(), []);
+  });
+});
+
+describe('lifecycle', () => {
+  test('run -d, ps, logs, inspect, stop, rm', async () => {
+    const run = await d.docker([
+      'run',
+      '-d',
+      '--name',
+      'ticker',
+      'busybox',
+      'sh',
+      '-c',
+      'echo started; trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const ps = await d.docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+    assert.match(ps.stdout, /^ticker Up /m);
+    const state = await d.docker([
+      'inspect',
+      '-f',
+      '{{.State.Status}} {{.State.Running}} {{gt .State.Pid 0}}',
+      'ticker',
+    ]);
+    assert.equal(state.stdout.trim(), 'running true true');
+    // logs of a running container (bounded wait for the first line)
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('started'); i++) {
+      logs = (await d.docker(['logs', 'ticker'])).stdout;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(logs, 'started\n');
+    const stop = await d.docker(['stop', '-t', '5', 'ticker']);
+    assert.equal(stop.code, 0, stop.stderr);
+    const after = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]);
+    assert.equal(after.stdout.trim(), 'exited 0');
+    assert.equal((await d.docker(['logs', 'ticker'])).stdout, 'started\nbye\n');
+    const rm = await d.docker(['rm', 'ticker']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual(mounts(), []);
+  });
+
+  test('stop -t 1 kills a process that ignores SIGTERM (137)', async () => {
+    const run = await d.docker([
+      'run',
+      '-d',
+      'busybox',
+      'sh',
+      '-c',
+      'trap "" TERM; while true; do sleep 0.1; done',
+    ]);
+    const id = run.stdout.trim();
+    const t0 = Date.now();
+    assert.equal((await d.docker(['stop', '-t', '1', id])).code, 0);
+    assert.ok(Date.now() - t0 < 8000);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', id])).stdout.trim(), '137');
+    await d.docker(['rm', id]);
+  });
+
+  test('errors: unknown image, name conflict, rm of a running container, kill of a stopped one, bad signal', async () => {
+    const noimg = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'nothere' }), {
+      'Content-Type': 'application/json',
+    });
+    assert.equal(noimg.status, 404);
+    assert.match(JSON.parse(noimg.body.toString()).message, /No such image: nothere/);
+    const bad = await d.request('POST', '/containers/create', '{not json', {
+      'Content-Type': 'application/json',
+    });
+    assert.equal(bad.status, 400);
+    const badName = await d.docker(['create', '--name', 'bad name!', 'busybox']);
+    assert.notEqual(badName.code, 0);
+    assert.match(badName.stderr, /Invalid container name/);
+
+    const run = await d.docker(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '30']);
+    const id = run.stdout.trim();
+    const conflict = await d.docker(['create', '--name', 'holder', 'busybox']);
+    assert.notEqual(conflict.code, 0);
+    assert.match(conflict.stderr, new RegExp(`name "/holder" is already in use by container "${id}"`));
+    const rm = await d.docker(['rm', 'holder']);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /container is running: stop the container before removing or force remove/);
+    const sig = await d.request('POST', `/containers/${id}/kill?signal=SIGNOPE`);
+    assert.equal(sig.status, 400);
+    const again = await d.request('POST', `/containers/${id}/start`);
+    assert.equal(again.status, 304);
+    assert.equal((await d.docker(['rm', '-f', 'holder'])).code, 0);
+    const created = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const kill = await d.request('POST', `/containers/${created}/kill`);
+    assert.equal(kill.status, 409);
+    await d.docker(['rm', created]);
+    assert.deepEqual(mounts(), []);
+  });
+
+  test('rmi of an image a container uses is a conflict', async () => {
+    const c = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const r = await d.docker(['rmi', 'busybox']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /container [a-f0-9]{12} is using its referenced image/);
+    await d.docker(['rm', c]);
+  });
+});
+
+describe('surviving the daemon', () => {
+  test('kill -9 of berthd leaves containers running; the next berthd adopts them and sees exits', async () => {
+    const long = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])).stdout.trim();
+    const short = (
+      await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'read x < /dev/null; sleep 1; echo short; exit 5'])
+    ).stdout.trim();
+    await d.kill9();
+    await new Promise((r) => setTimeout(r, 1800)); // the short one exits while berthd is down
+    d = await d.restart();
+    const ls = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', long, short]);
+    assert.equal(ls.stdout.trim(), 'running 0\nexited 5');
+    assert.equal((await d.docker(['logs', short])).stdout, 'short\n');
+    const killed = await d.docker(['kill', long]);
+    assert.equal(killed.code, 0, killed.stderr);
+    const w = await d.docker(['wait', long]);
+    assert.equal(w.stdout.trim(), '137');
+    await d.docker(['rm', long, short]);
+  });
+});

@@ -28,6 +28,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
     .helpOption('-h, --help', 'Print usage')
     .showSuggestionAfterError(true)
+    // `berth run IMAGE ls -la`: options after the image belong to the command, as with docker.
+    .enablePositionalOptions()
     .configureOutput({ outputError: () => {} })
     .exitOverride();
   program.hook('preAction', () => {

@@ -139,7 +139,7 @@ function shortId(id: string): string {
 }
 
 export function registerContainers(program: Command, ctx: CliContext): void {
-  const container = program.command('container').description('Manage containers');
+  const container = program.command('container').description('Manage containers').enablePositionalOptions();
 
   const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
     const r = await ctx

@@ -1,4 +1,35 @@
-export { type ListOptions, renderList, renderOne } from './formatter.ts';
-export { alignTabs, formatTable } from './table.ts';
-export { compileTemplate, formatValue, goJson, type Template, truthy } from './template.ts';
+// The berth CLI's output formatting: Go templates for --format, docker's tables and units.
+import { sprint } from './gofmt.ts';
+import { isTrue } from './values.ts';
+
+export {
+  type ListOptions,
+  QUIET_FORMAT_WARNING,
+  type RenderOneOptions,
+  renderInspect,
+  renderList,
+  renderOne,
+} from './formatter.ts';
+export { formatFloat, goQuote, sprint, sprintf, sprintln } from './gofmt.ts';
+export { type GoJsonOptions, goJson, JsonUnsupportedValueError } from './gojson.ts';
+export { alignTabs, displayWidth, formatTable, type TabwriterOptions, tabwrite } from './table.ts';
+export {
+  type CompileOptions,
+  compileTemplate,
+  type MissingKey,
+  type RenderOptions,
+  type Template,
+  TemplateError,
+  type TemplateFunction,
+} from './template.ts';
 export { bytesSize, goG, humanDuration, humanSize, timeAgo } from './units.ts';
+
+/** A value as a template action prints it: `<no value>` for undefined, else Go's `%v`. */
+export function formatValue(v: unknown): string {
+  return v === undefined ? '<no value>' : sprint(v);
+}
+
+/** Go's template truth (false, 0, nil, empty string/list/map are false). */
+export function truthy(v: unknown): boolean {
+  return isTrue(v);
+}

@@ -1,45 +1,41 @@
-// Docker's human-readable units (the go-units rules the docker CLI prints with).
+// Docker's human-readable units: the github.com/docker/go-units functions the docker CLI prints
+// sizes and ages with, digit for digit (Go's `%.Ng` included, e.g. 999999 bytes → "1e+03kB").
+import { formatFloat } from './gofmt.ts';
 
-const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
 
-/** Go's `%.{p}g`: p significant digits, trailing zeros dropped, exponent form when large. */
+/** Go's `%.{precision}g`. */
 export function goG(value: number, precision: number): string {
-  if (value === 0) return '0';
-  const exp = Math.floor(Math.log10(Math.abs(value)));
-  let s = value.toPrecision(precision);
-  // toPrecision rounds up across a power of ten (999.9 → "1.00e+3"); Go then uses exponent form too.
-  if (s.includes('e') || exp >= precision || exp < -4) {
-    const [m, e] = value.toExponential(precision - 1).split('e');
-    const mant = m!.includes('.') ? m!.replace(/\.?0+$/, '') : m!;
-    const n = Number(e);
-    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
-  }
-  if (s.includes('.')) s = s.replace(/\.?0+$/, '');
-  return s;
+  return formatFloat(value, 'g', precision);
 }
 
-function customSize(size: number, base: number, units: string[], precision: number): string {
+function sizeAndUnit(size: number, base: number, units: readonly string[]): [number, string] {
   let i = 0;
-  let v = size;
-  while (v >= base && i < units.length - 1) {
-    v /= base;
+  while (size >= base && i < units.length - 1) {
+    size /= base;
     i++;
   }
-  return `${goG(v, precision)}${units[i]}`;
+  return [size, units[i]!];
 }
 
-/** go-units HumanSizeWithPrecision: decimal units; docker's lists use 3 significant digits. */
+/**
+ * go-units HumanSizeWithPrecision: decimal units ("4.26MB", "1.2kB", "100B", "0B"). The
+ * precision defaults to 3 significant digits, which is what docker's tables use for image and
+ * container sizes; go-units' own HumanSize is precision 4 (`humanSize(n, 4)`).
+ */
 export function humanSize(bytes: number, precision = 3): string {
-  return customSize(bytes, 1000, DECIMAL, precision);
+  const [size, unit] = sizeAndUnit(bytes, 1000, DECIMAL_UNITS);
+  return goG(size, precision) + unit;
 }
 
-/** go-units BytesSize: binary units, 4 significant digits ("1.5GiB"). */
+/** go-units BytesSize: binary units, 4 significant digits ("1.5GiB", "44KiB"). */
 export function bytesSize(bytes: number): string {
-  return customSize(bytes, 1024, BINARY, 4);
+  const [size, unit] = sizeAndUnit(bytes, 1024, BINARY_UNITS);
+  return goG(size, 4) + unit;
 }
 
-/** go-units HumanDuration. */
+/** go-units HumanDuration for a duration in milliseconds ("Less than a second" … "2 years"). */
 export function humanDuration(ms: number): string {
   const seconds = Math.trunc(ms / 1000);
   if (seconds < 1) return 'Less than a second';
@@ -54,9 +50,15 @@ export function humanDuration(ms: number): string {
   if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
   if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
   if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
+  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
 }
 
-export function timeAgo(date: Date | number, now = Date.now()): string {
-  return `${humanDuration(now - (typeof date === 'number' ? date : date.getTime()))} ago`;
+/**
+ * docker's "CREATED" column: HumanDuration(now - t) + " ago". `date` is a Date, epoch
+ * milliseconds, or a date string (RFC 3339 as the API returns).
+ */
+export function timeAgo(date: Date | number | string, now: Date | number = Date.now()): string {
+  const t = typeof date === 'number' ? date : typeof date === 'string' ? Date.parse(date) : date.getTime();
+  const n = typeof now === 'number' ? now : now.getTime();
+  return `${humanDuration(n - t)} ago`;
 }

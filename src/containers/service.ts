@@ -159,13 +159,9 @@ export class ContainerService {
     };
     await store.put(rec);
     this.#emit(id, 'create', rec);
-    const warnings: string[] = [];
-    if ((req.hostConfig.NetworkMode ?? 'default') !== 'none') {
-      warnings.push(
-        'Berth does not create container networks yet; the container has only a loopback interface',
-      );
-    }
-    return { id, warnings };
+    // Networks are not built yet: every container gets its own network namespace with only
+    // loopback (documented in docs/api-compat.md rather than warned on each run).
+    return { id, warnings: [] };
   }
 
   async start(ref: string): Promise<void> {
@@ -207,6 +203,9 @@ export class ContainerService {
           finishedAt: now,
           error: (err as Error).message,
         });
+        // Docker removes an --rm container whose start failed.
+        if (rec.hostConfig.AutoRemove)
+          setImmediate(() => void this.remove(rec.id, { force: true }).catch(() => {}));
         throw err;
       }
     });

@@ -92,25 +92,50 @@ export class ConmonRuntime {
     syncPipe.on('data', (d: Buffer) => {
       sync += d.toString();
     });
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', (code) => resolve(code));
+    // conmon writes one JSON line with the container pid (or the runtime's error) on the sync
+    // pipe; its daemonised child keeps the pipe open afterwards, so read a line, not to EOF.
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new InternalError(
+              'CONMON_TIMEOUT',
+              `conmon did not report the container pid within 30s: ${stderr.trim()}`,
+            ),
+          ),
+        30_000,
+      );
+      const finish = (text: string) => {
+        clearTimeout(timer);
+        resolve(text);
+      };
+      syncPipe.on('data', () => {
+        const nl = sync.indexOf('\n');
+        if (nl !== -1) finish(sync.slice(0, nl));
+      });
+      syncPipe.on('end', () => finish(sync));
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
-    const syncDone = new Promise<void>((resolve) => syncPipe.on('end', () => resolve()));
-    await Promise.all([exited, syncDone]);
+    (syncPipe as unknown as { destroy(): void }).destroy();
     child.unref();
-    let msg: { pid?: number; message?: string } = {};
+    let msg: { pid?: number; data?: number; message?: string } = {};
     try {
-      msg = JSON.parse(sync.trim().split('\n')[0] || '{}') as typeof msg;
+      msg = JSON.parse(line.trim() || '{}') as typeof msg;
     } catch {
       msg = {};
     }
-    if (!msg.pid || msg.pid < 0) {
+    const pid = msg.pid ?? msg.data;
+    if (!pid || pid < 0) {
+      // Give conmon a moment to finish its error output.
+      await new Promise((r) => setTimeout(r, 20));
       const why = (msg.message ?? stderr).trim() || 'conmon exited without reporting a pid';
       throw classifyRuntimeError(why);
     }
     const conmonPid = Number((await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8')).trim());
-    return { pid: msg.pid, conmonPid };
+    return { pid, conmonPid };
   }
 
   async start(id: string): Promise<void> {

@@ -187,10 +187,44 @@ async function launch(dir: string): Promise<TestDaemon> {
         child.kill('SIGKILL');
         await exited;
       }
+      await reapLeftovers(dir);
       await fsp.rm(dir, { recursive: true, force: true });
     },
   };
   return d;
+}
+
+/**
+ * Stops whatever this test's daemon left behind, even after a failure: containers in its runc
+ * root, their conmon monitors (found by this test's directory in their command line, never by
+ * name alone) and overlay mounts under the test directory.
+ */
+async function reapLeftovers(dir: string): Promise<void> {
+  const runcRoot = path.join(dir, 'exec', 'runc');
+  const list = await run('runc', ['--root', runcRoot, 'list', '-q']).catch(() => undefined);
+  for (const id of list?.stdout.split('\n').filter(Boolean) ?? []) {
+    await run('runc', ['--root', runcRoot, 'kill', id, 'KILL']).catch(() => {});
+    await run('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => {});
+  }
+  for (const pid of await fsp.readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.startsWith('conmon\0') || cmd.includes('/conmon\0')) {
+      if (cmd.includes(dir)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
+  const mounts = (await fsp.readFile('/proc/self/mountinfo', 'utf8'))
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await run('umount', ['-l', m]).catch(() => {});
 }
 
 /** Starts a fresh berthd in a new temporary directory. */

@@ -351,22 +351,20 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     format?: string;
   }) => {
     const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
-    const list = await ctx
-      .client()
-      .json<
-        {
-          Id: string;
-          Names: string[];
-          Image: string;
-          Command: string;
-          Created: number;
-          Status: string;
-          Labels: Record<string, string>;
-          State: string;
-        }[]
-      >('GET', '/containers/json', {
-        query: { all: o.all || limit !== undefined, limit, filters: filtersJson(o.filter) },
-      });
+    const list = await ctx.client().json<
+      {
+        Id: string;
+        Names: string[];
+        Image: string;
+        Command: string;
+        Created: number;
+        Status: string;
+        Labels: Record<string, string>;
+        State: string;
+      }[]
+    >('GET', '/containers/json', {
+      query: { all: o.all || limit !== undefined, limit, filters: filtersJson(o.filter) },
+    });
     const noTrunc = o.trunc === false;
     const rows = list.map((c) => {
       const cmd =

@@ -1,0 +1,24 @@
+// Container logs: the k8s-file format conmon writes, reading it with `docker logs` semantics,
+// and Docker's stream framing for the API edge.
+export {
+  demux,
+  type Frame,
+  type FrameStream,
+  formatTimestamp,
+  frameHeader,
+  muxFrame,
+  muxLogRecords,
+} from './frames.ts';
+export {
+  compareInstants,
+  type Instant,
+  instantFromSeconds,
+  K8sFileParser,
+  type LogRecord,
+  type LogStream,
+  type ParserOptions,
+  parseK8sFile,
+  parseTimestamp,
+  type RecordSink,
+} from './k8s-file.ts';
+export { checkReadLogsOptions, type ReadLogsOptions, readLogBatches, readLogs } from './reader.ts';

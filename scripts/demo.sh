@@ -35,7 +35,13 @@ Cmd: {{json .Config.Cmd}}
 Layers: {{len .RootFS.Layers}}  Size: {{.Size}} bytes
 Driver: {{.GraphDriver.Name}}' busybox
 echo
-echo "==> the real docker CLI sees the same image (DOCKER_HOST=unix://$sock)"
-if command -v docker >/dev/null; then DOCKER_HOST=unix://$sock docker images busybox; fi
+echo "==> berth run --rm busybox (a real container: conmon + runc on an overlay of the image)"
+berth run --rm busybox sh -c 'echo "hello from a Berth container: $(hostname), uid $(id -u), $(uname -sr)"'
+echo
+echo "==> the real docker CLI against Berth (DOCKER_HOST=unix://$sock)"
+if command -v docker >/dev/null; then
+  DOCKER_HOST=unix://$sock docker images busybox
+  DOCKER_HOST=unix://$sock docker run --rm busybox echo "hello from docker run on Berth"
+fi
 echo
 echo "berthd is running (pid $(cat /run/berth/berthd.pid)). Use: export DOCKER_HOST=unix://$sock"

@@ -1,7 +1,7 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { ContainerRecord, WaitCondition } from '../../../containers/index.ts';
-import { formatTimestamp, muxFrame, readLogs } from '../../../logs/index.ts';
+import { formatTimestamp, muxFrame, muxLogRecords, readLogBatches, readLogs } from '../../../logs/index.ts';
 import { boolParam, intParam, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
 import type { Route } from '../../server.ts';
 import type { ContainersBackend } from './backend.ts';
@@ -216,7 +216,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           ? backend.wait(rec.id, 'not-running', ctx.signal).then(() => {})
           : Promise.resolve();
         exited.catch(() => {});
-        for await (const r of readLogs(backend.logPath(rec.id), {
+        // Batches (one per 256 KiB read) framed in one buffer: per-record writes cap throughput.
+        for await (const batch of readLogBatches(backend.logPath(rec.id), {
           follow,
           tail: Number.isFinite(tail) ? tail : 'all',
           ...(since !== undefined ? { since } : {}),
@@ -226,11 +227,14 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           signal: ctx.signal,
           exited,
         })) {
-          const data = timestamps
-            ? Buffer.concat([Buffer.from(`${formatTimestamp(r.time)} `), r.data])
-            : r.data;
-          const ok = ctx.res.write(tty ? data : muxFrame(r.stream, data));
-          if (!ok) await new Promise((res) => ctx.res.once('drain', res));
+          const out = tty
+            ? Buffer.concat(
+                batch.map((r) =>
+                  timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(r.time)} `), r.data]) : r.data,
+                ),
+              )
+            : muxLogRecords(batch, { timestamps });
+          if (!ctx.res.write(out)) await new Promise((res) => ctx.res.once('drain', res));
         }
         ctx.res.end();
       },

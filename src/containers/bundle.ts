@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFile, atomicWriteJson } from '../base/atomic.ts';
 import { chainIds, digestHex } from '../oci/digest.ts';
-import { generateSpec, type OciMount, resolveUser } from '../runtime/index.ts';
+import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
@@ -39,16 +39,13 @@ export async function prepareBundle(
   await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
 
   const c = rec.config;
+  const [passwd, group] = await Promise.all([
+    readInRoot(merged, '/etc/passwd'),
+    readInRoot(merged, '/etc/group'),
+  ]);
   const user = resolveUser(
     c.User,
-    {
-      ...((await readInRoot(merged, '/etc/passwd')) !== undefined
-        ? { passwd: (await readInRoot(merged, '/etc/passwd'))! }
-        : {}),
-      ...((await readInRoot(merged, '/etc/group')) !== undefined
-        ? { group: (await readInRoot(merged, '/etc/group'))! }
-        : {}),
-    },
+    { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) },
     rec.hostConfig.GroupAdd ?? [],
   );
   const cwd = c.WorkingDir || '/';
@@ -90,13 +87,7 @@ export async function prepareBundle(
     `HOSTNAME=${c.Hostname}`,
     ...(c.Tty ? ['TERM=xterm'] : []),
   ];
-  const env = [...baseEnv];
-  for (const e of c.Env) {
-    const k = e.split('=')[0];
-    const i = env.findIndex((x) => x.split('=')[0] === k);
-    if (i >= 0) env[i] = e;
-    else env.push(e);
-  }
+  const env = replaceOrAppendEnv(baseEnv, c.Env);
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
   const spec = generateSpec({
     rootfs: merged,

@@ -7,7 +7,7 @@ import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdef
 import type { ImageService } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
-import { composeCommand } from '../runtime/index.ts';
+import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import { prepareBundle, teardownRootfs } from './bundle.ts';
 import { generateName, VALID_NAME } from './names.ts';
@@ -113,13 +113,7 @@ export class ContainerService {
       cmd: req.config.Cmd ?? null,
     });
     const id = randomId();
-    const env = [...(imageCfg.Env ?? [])];
-    for (const e of req.config.Env ?? []) {
-      const k = e.split('=')[0];
-      const i = env.findIndex((x) => x.split('=')[0] === k);
-      if (i >= 0) env[i] = e;
-      else env.push(e);
-    }
+    const env = replaceOrAppendEnv(imageCfg.Env ?? [], req.config.Env ?? []);
     const config: ContainerConfig = {
       Hostname: req.config.Hostname || id.slice(0, 12),
       Domainname: req.config.Domainname ?? '',

@@ -33,16 +33,22 @@ export function composeCommand(s: CommandSources): { entrypoint: string[]; cmd: 
   return { entrypoint, cmd, args };
 }
 
-/** Docker's env merge: image env, then request env overriding by key. */
-export function mergeEnv(image: readonly string[] = [], request: readonly string[] = []): string[] {
-  const out = [...image];
-  for (const e of request) {
+/** `KEY=value` entries of `overrides` replace same-key entries of `base`, others are appended. */
+export function replaceOrAppendEnv(base: readonly string[], overrides: readonly string[]): string[] {
+  const out = [...base];
+  for (const e of overrides) {
+    if (!e.includes('=')) continue; // `-e NAME` without a value and unset on the client: dropped
     const key = e.split('=')[0]!;
     const i = out.findIndex((x) => x.split('=')[0] === key);
-    if (!e.includes('=')) continue; // `-e NAME` without a value and unset on the client: dropped
     if (i >= 0) out[i] = e;
     else out.push(e);
   }
+  return out;
+}
+
+/** Docker's env merge: image env, then request env overriding by key; a PATH always. */
+export function mergeEnv(image: readonly string[] = [], request: readonly string[] = []): string[] {
+  const out = replaceOrAppendEnv(image, request);
   if (!out.some((e) => e.startsWith('PATH=')))
     out.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   return out;

@@ -1,4 +1,4 @@
-export { composeCommand, mergeEnv } from './command.ts';
+export { composeCommand, mergeEnv, replaceOrAppendEnv } from './command.ts';
 export type { CommandSources } from './command.ts';
 export { capabilitySet, DEFAULT_CAPABILITIES, generateSpec, MASKED_PATHS, READONLY_PATHS } from './spec.ts';
 export type { SpecInput } from './spec.ts';

@@ -1,3 +1,4 @@
+import { humanDuration } from '../../base/duration.ts';
 // Docker's human-readable units: the github.com/docker/go-units functions the docker CLI prints
 // sizes and ages with, digit for digit (Go's `%.Ng` included, e.g. 999999 bytes → "1e+03kB").
 import { formatFloat } from './gofmt.ts';
@@ -36,22 +37,7 @@ export function bytesSize(bytes: number): string {
 }
 
 /** go-units HumanDuration for a duration in milliseconds ("Less than a second" … "2 years"). */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(Math.trunc(ms / 3_600_000) / 24 / 365)} years`;
-}
+export { humanDuration };
 
 /**
  * docker's "CREATED" column: HumanDuration(now - t) + " ago". `date` is a Date, epoch

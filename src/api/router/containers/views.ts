@@ -1,3 +1,4 @@
+import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
 import type { ContainerRecord } from '../../../containers/index.ts';
 
@@ -81,32 +82,14 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
     case 'created':
       return 'Created';
     case 'running':
-      return `Up ${duration(now - Date.parse(s.startedAt))}`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
     case 'paused':
-      return `Up ${duration(now - Date.parse(s.startedAt))} (Paused)`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'exited':
-      return `Exited (${s.exitCode}) ${duration(now - Date.parse(s.finishedAt))} ago`;
+      return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'dead':
       return 'Dead';
   }
-}
-
-/** go-units HumanDuration (as docker ps prints it). */
-function duration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.trunc(ms / 60_000);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.trunc(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.trunc(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.trunc(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24 / 30)} months`;
-  return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 export function summaryView(rec: ContainerRecord) {

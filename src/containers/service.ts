@@ -333,6 +333,77 @@ export class ContainerService {
     });
   }
 
+  async pause(ref: string): Promise<void> {
+    const rec = this.find(ref);
+    await this.#lock.run(rec.id, async () => {
+      const cur = this.deps.store.get(rec.id)!;
+      if (cur.state.status === 'paused') {
+        throw new ConflictError('ALREADY_PAUSED', `Container ${rec.id} is already paused`);
+      }
+      if (cur.state.status !== 'running')
+        throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+      await this.deps.runtime.pause(rec.id);
+      await this.#setState(cur, { ...cur.state, status: 'paused' });
+      this.#emit(rec.id, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.find(ref);
+    await this.#lock.run(rec.id, async () => {
+      const cur = this.deps.store.get(rec.id)!;
+      if (cur.state.status !== 'paused')
+        throw new ConflictError('NOT_PAUSED', `Container ${rec.id} is not paused`);
+      await this.deps.runtime.resume(rec.id);
+      await this.#setState(cur, { ...cur.state, status: 'running' });
+      this.#emit(rec.id, 'unpause');
+    });
+  }
+
+  async restart(ref: string, timeoutSeconds?: number): Promise<void> {
+    const rec = this.find(ref);
+    if (rec.state.status === 'running' || rec.state.status === 'paused')
+      await this.stop(rec.id, timeoutSeconds);
+    await this.start(rec.id);
+    this.#emit(rec.id, 'restart');
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.find(ref);
+    const name = newName.replace(/^\//, '');
+    if (!VALID_NAME.test(name)) {
+      throw new InvalidArgumentError(
+        'INVALID_NAME',
+        `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    }
+    if (name === rec.name)
+      throw new ConflictError('SAME_NAME', `Renaming a container with the same name as its current name`);
+    await this.#lock.run('names', async () => {
+      const holder = this.deps.store.byName(name);
+      if (holder) {
+        throw new ConflictError(
+          'NAME_IN_USE',
+          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      const cur = this.deps.store.get(rec.id)!;
+      await this.deps.store.put({ ...cur, name });
+      this.#emit(rec.id, 'rename');
+    });
+  }
+
+  /** `docker container prune`: removes stopped containers; returns their IDs. */
+  async prune(filter: (rec: ContainerRecord) => boolean = () => true): Promise<string[]> {
+    const removed: string[] = [];
+    for (const rec of this.list()) {
+      if (rec.state.status === 'running' || rec.state.status === 'paused' || !filter(rec)) continue;
+      await this.remove(rec.id).catch(() => {});
+      removed.push(rec.id);
+    }
+    return removed;
+  }
+
   /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */
   async recover(): Promise<void> {
     for (const rec of this.list()) {

@@ -136,6 +136,11 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       kill: (ref, sig) => containers.kill(ref, sig),
       wait: (ref, cond, signal) => containers.wait(ref, cond, signal),
       remove: (ref, opts) => containers.remove(ref, opts),
+      pause: (ref) => containers.pause(ref),
+      unpause: (ref) => containers.unpause(ref),
+      restart: (ref, t) => containers.restart(ref, t),
+      rename: (ref, name) => containers.rename(ref, name),
+      prune: (filter) => containers.prune(filter),
       logPath: (id) => containers.logPath(id),
       graphDriver: (rec) => {
         const dir = containerStore.dir(rec.id);

@@ -180,6 +180,68 @@ describe('lifecycle', () => {
   });
 });
 
+describe('pause, restart, rename, prune', () => {
+  test('pause freezes a counter; unpause resumes it', async () => {
+    const id = (
+      await d.docker([
+        'run',
+        '-d',
+        'busybox',
+        'sh',
+        '-c',
+        'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done',
+      ])
+    ).stdout.trim();
+    // No exec yet: read the counter through the container's upper layer instead.
+    const upper = (await d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])).stdout.trim();
+    const counter = () => Number(readFileSync(`${upper}/tmp/n`, 'utf8').trim() || '0');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await d.docker(['pause', id])).code, 0);
+    assert.equal(
+      (await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id])).stdout.trim(),
+      'paused true',
+    );
+    const frozen = counter();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(counter(), frozen);
+    const again = await d.request('POST', `/containers/${id}/pause`);
+    assert.equal(again.status, 409);
+    assert.equal((await d.docker(['unpause', id])).code, 0);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.ok(counter() > frozen, 'counter moves again after unpause');
+    assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+  });
+
+  test('restart runs the command again; rename keeps the container', async () => {
+    const id = (
+      await d.docker(['run', '-d', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; sleep 30'])
+    ).stdout.trim();
+    assert.equal((await d.docker(['restart', '-t', '0', 'again'])).code, 0);
+    let logs = '';
+    for (let i = 0; i < 40 && logs !== 'run\nrun\n'; i++) {
+      logs = (await d.docker(['logs', 'again'])).stdout;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(logs, 'run\nrun\n');
+    assert.equal((await d.docker(['rename', 'again', 'renamed'])).code, 0);
+    assert.equal(
+      (await d.docker(['inspect', '-f', '{{.Name}} {{.State.Running}}', id])).stdout.trim(),
+      '/renamed true',
+    );
+    assert.equal((await d.docker(['rm', '-f', 'renamed'])).code, 0);
+  });
+
+  test('container prune removes stopped containers only', async () => {
+    const stopped = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const running = (await d.docker(['run', '-d', 'busybox', 'sleep', '30'])).stdout.trim();
+    const r = await d.docker(['container', 'prune', '-f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(stopped));
+    assert.equal((await d.docker(['ps', '-aq', '--no-trunc'])).stdout.trim(), running);
+    await d.docker(['rm', '-f', running]);
+  });
+});
+
 describe('surviving the daemon', () => {
   test('kill -9 of berthd leaves containers running; the next berthd adopts them and sees exits', async () => {
     const long = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])).stdout.trim();

@@ -10,6 +10,11 @@ export interface ContainersBackend {
   kill(ref: string, signal?: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error: string }>;
   remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  pause(ref: string): Promise<void>;
+  unpause(ref: string): Promise<void>;
+  restart(ref: string, timeoutSeconds?: number): Promise<void>;
+  rename(ref: string, name: string): Promise<void>;
+  prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
   logPath(id: string): string;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;

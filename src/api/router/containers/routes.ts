@@ -177,6 +177,62 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         ctx.res.end(JSON.stringify({ StatusCode: r.code, Error: r.error ? { Message: r.error } : null }));
       },
     },
+    ...(['pause', 'unpause'] as const).map(
+      (verb): Route => ({
+        method: 'POST',
+        path: `/containers/:id/${verb}`,
+        handler: async (ctx) => {
+          await backend[verb](ctx.params.id!);
+          sendNoContent(ctx.res);
+        },
+      }),
+    ),
+    {
+      method: 'POST',
+      path: '/containers/:id/restart',
+      handler: async (ctx) => {
+        await backend.restart(ctx.params.id!, intParam(ctx.query, 't'));
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/rename',
+      handler: async (ctx) => {
+        const name = ctx.query.get('name');
+        if (!name)
+          throw new InvalidArgumentError(
+            'NO_NAME',
+            'missing the new name: POST /containers/{id}/rename?name=NEW',
+          );
+        await backend.rename(ctx.params.id!, name);
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/prune',
+      handler: async (ctx) => {
+        const f = parseFilters(ctx.query, ['label', 'until']);
+        const labels = f.get('label') ?? [];
+        const until = f.get('until')?.[0];
+        const untilMs = until
+          ? Number.isNaN(Date.parse(until))
+            ? Date.now() - Number.parseFloat(until) * 1000
+            : Date.parse(until)
+          : undefined;
+        const removed = await backend.prune((r) => {
+          if (untilMs !== undefined && !(Date.parse(r.created) < untilMs)) return false;
+          return labels.every((l) => {
+            const eq = l.indexOf('=');
+            return eq === -1
+              ? Object.hasOwn(r.config.Labels, l)
+              : r.config.Labels[l.slice(0, eq)] === l.slice(eq + 1);
+          });
+        });
+        sendJson(ctx.res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 });
+      },
+    },
     {
       method: 'DELETE',
       path: '/containers/:id',

@@ -87,6 +87,9 @@ export function parseFilters(q: URLSearchParams, allowed: readonly string[]): Fi
 }
 
 export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<Buffer> {
+  // Upgrade requests (attach, exec start) carry their body read ahead by the server.
+  const pre = (req as { berthBody?: Buffer }).berthBody;
+  if (pre !== undefined) return pre;
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {

@@ -133,9 +133,34 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
       drainRequest(req, 5_000).then(() => writeError(res, err));
     });
   };
-  return {
+  const apiHandlers: ApiHandlers = {
     request: (req, res) => handle(req, res),
     upgrade: (req, socket, head) => {
+      // Node does not parse the body of an upgrade request: it arrives in `head` or on the socket.
+      // Read Content-Length bytes first so the handler sees its JSON and the stream starts clean.
+      const want = Number(req.headers['content-length'] ?? 0);
+      if (want > 0 && head.length < want) {
+        const chunks = [head];
+        let have = head.length;
+        const onData = (c: Buffer) => {
+          chunks.push(c);
+          have += c.length;
+          if (have >= want) {
+            socket.off('data', onData);
+            socket.pause();
+            const all = Buffer.concat(chunks);
+            if (all.length > want) socket.unshift(all.subarray(want));
+            (req as { berthBody?: Buffer }).berthBody = all.subarray(0, want);
+            apiHandlers.upgrade(req, socket, Buffer.alloc(0));
+          }
+        };
+        socket.on('data', onData);
+        return;
+      }
+      if (want > 0 && (req as { berthBody?: Buffer }).berthBody === undefined) {
+        (req as { berthBody?: Buffer }).berthBody = head.subarray(0, want);
+        head = head.subarray(want);
+      }
       const res = new ServerResponse(req);
       res.assignSocket(socket as never);
       res.shouldKeepAlive = false;
@@ -143,6 +168,7 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
       handle(req, res, { socket, head });
     },
   };
+  return apiHandlers;
 }
 
 /** A Duplex view of a request/response pair, for raw streams without the upgrade. */

@@ -4,3 +4,5 @@ export type { ContainerServiceDeps, CreateRequest, WaitCondition } from './servi
 export { ContainerService } from './service.ts';
 export { parseSignal } from './signals.ts';
 export { ContainerStore } from './store.ts';
+export type { ExecConfig, ExecIo, ExecRecord } from './exec.ts';
+export { ExecService } from './exec.ts';

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ContainersBackend } from '../api/router/containers/backend.ts';
 import { containerRoutes } from '../api/router/containers/routes.ts';
+import { execRoutes } from '../api/router/exec/routes.ts';
 import { imageRoutes } from '../api/router/images/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
-import { ContainerService, ContainerStore } from '../containers/index.ts';
+import { ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { FailedPreconditionError } from '../errdefs/index.ts';
 import {
@@ -86,6 +87,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     cleanups.push(async () => runtime.close());
     await containers.recover();
+    const execs = new ExecService(containers);
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
 
     const runtimes: Record<string, { path: string }> = {};
@@ -198,6 +200,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         }),
         ...imageRoutes(imagesBackend),
         ...containerRoutes(containersBackend),
+        ...execRoutes(execs),
       ],
     });
 

@@ -242,6 +242,55 @@ describe('pause, restart, rename, prune', () => {
   });
 });
 
+describe('exec', () => {
+  test('output, exit codes, env, user, workdir, stdin, inspect; 409 when not running', async () => {
+    const id = (await d.docker(['run', '-d', '-e', 'BASE=1', 'busybox', 'sleep', '30'])).stdout.trim();
+    const out = await d.docker([
+      'exec',
+      '-e',
+      'X=2',
+      '-u',
+      'nobody',
+      '-w',
+      '/tmp',
+      id,
+      'sh',
+      '-c',
+      'echo $BASE $X $(id -u) $(pwd); echo oops >&2; exit 4',
+    ]);
+    assert.equal(out.code, 4, out.stderr);
+    assert.equal(out.stdout, '1 2 65534 /tmp\n');
+    assert.equal(out.stderr, 'oops\n');
+    const piped = await d.docker(['exec', '-i', id, 'sh', '-c', 'cat; echo done'], { input: 'from stdin\n' });
+    assert.equal(piped.stdout, 'from stdin\ndone\n');
+    const nf = await d.docker(['exec', id, '/nope']);
+    assert.equal(nf.code, 127, nf.stderr);
+    // inspect through the API
+    const create = await d.request(
+      'POST',
+      `/containers/${id}/exec`,
+      JSON.stringify({ Cmd: ['sh', '-c', 'exit 9'] }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
+    const execId = JSON.parse(create.body.toString()).Id;
+    await d.request('POST', `/exec/${execId}/start`, JSON.stringify({ Detach: false }), {
+      'Content-Type': 'application/json',
+    });
+    const info = JSON.parse((await d.request('GET', `/exec/${execId}/json`)).body.toString());
+    assert.equal(info.ExitCode, 9);
+    assert.equal(info.Running, false);
+    await d.docker(['stop', '-t', '0', id]);
+    const stopped = await d.request('POST', `/containers/${id}/exec`, JSON.stringify({ Cmd: ['true'] }), {
+      'Content-Type': 'application/json',
+    });
+    assert.equal(stopped.status, 409);
+    assert.match(JSON.parse(stopped.body.toString()).message, /is not running/);
+    await d.docker(['rm', id]);
+  });
+});
+
 describe('surviving the daemon', () => {
   test('kill -9 of berthd leaves containers running; the next berthd adopts them and sees exits', async () => {
     const long = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])).stdout.trim();

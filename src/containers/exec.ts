@@ -1,0 +1,141 @@
+// `docker exec`: extra processes in a running container, run with `runc exec`. The exec's stdio
+// are pipes owned by berthd for the exec's lifetime (an exec does not outlive berthd; containers
+// do). Exec records live in memory, as in Docker.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomId } from '../base/ids.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../errdefs/index.ts';
+import { replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
+import { rootfsPaths } from './bundle.ts';
+import { readInRoot } from './rootfs.ts';
+import type { ContainerService } from './service.ts';
+
+export interface ExecConfig {
+  readonly cmd: string[];
+  readonly env: string[];
+  readonly user: string;
+  readonly workingDir: string;
+  readonly tty: boolean;
+  readonly privileged: boolean;
+  readonly attachStdin: boolean;
+  readonly attachStdout: boolean;
+  readonly attachStderr: boolean;
+}
+
+export interface ExecRecord {
+  readonly id: string;
+  readonly containerId: string;
+  readonly config: ExecConfig;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+export interface ExecIo {
+  readonly stdin?: NodeJS.ReadableStream;
+  onStdout(data: Buffer): void;
+  onStderr(data: Buffer): void;
+}
+
+export class ExecService {
+  readonly #execs = new Map<string, ExecRecord>();
+  readonly #containers: ContainerService;
+
+  constructor(containers: ContainerService) {
+    this.#containers = containers;
+  }
+
+  create(containerRef: string, config: ExecConfig): string {
+    const rec = this.#containers.find(containerRef);
+    if (rec.state.status === 'paused') {
+      throw new ConflictError(
+        'CONTAINER_PAUSED',
+        `Container ${rec.id} is paused, unpause the container before exec`,
+      );
+    }
+    if (rec.state.status !== 'running')
+      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    if (config.cmd.length === 0) throw new InvalidArgumentError('NO_COMMAND', 'No exec command specified');
+    if (config.tty) {
+      throw new NotImplementedError(
+        'EXEC_TTY',
+        'exec with a TTY (-t) is not supported by Berth yet; run it without -t',
+      );
+    }
+    const id = randomId();
+    this.#execs.set(id, { id, containerId: rec.id, config, running: false, exitCode: null, pid: 0 });
+    return id;
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.#execs.get(id);
+    if (!e) throw new NotFoundError('EXEC_NOT_FOUND', `No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** Runs the exec; resolves with its exit code when it ends. */
+  async start(id: string, io: ExecIo): Promise<number> {
+    const e = this.get(id);
+    if (e.running || e.exitCode !== null)
+      throw new ConflictError('EXEC_STARTED', `Exec ${id} has already been started`);
+    const rec = this.#containers.find(e.containerId);
+    if (rec.state.status !== 'running')
+      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    const merged = rootfsPaths(this.#containers.deps.store.dir(rec.id)).merged;
+    const [passwd, group] = await Promise.all([
+      readInRoot(merged, '/etc/passwd'),
+      readInRoot(merged, '/etc/group'),
+    ]);
+    const user = resolveUser(e.config.user || rec.config.User, {
+      ...(passwd !== undefined ? { passwd } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
+    const env = replaceOrAppendEnv(
+      [
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        `HOSTNAME=${rec.config.Hostname}`,
+      ],
+      [...rec.config.Env, ...e.config.env],
+    );
+    const rt = this.#containers.deps.runtime.opts;
+    const args = [
+      '--root',
+      rt.runtimeRoot,
+      'exec',
+      '--user',
+      `${user.uid}:${user.gid}`,
+      ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
+      '--cwd',
+      e.config.workingDir || rec.config.WorkingDir || '/',
+      ...env.flatMap((v) => ['--env', v]),
+      rec.id,
+      ...e.config.cmd,
+    ];
+    const child: ChildProcess = spawn(rt.runtimePath, args, {
+      stdio: [e.config.attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    e.running = true;
+    e.pid = child.pid ?? 0;
+    let stderrTail = '';
+    child.stdout!.on('data', (d: Buffer) => io.onStdout(d));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+      io.onStderr(d);
+    });
+    if (io.stdin && child.stdin) {
+      io.stdin.pipe(child.stdin);
+      child.stdin.on('error', () => {});
+    }
+    const code = await new Promise<number>((resolve) => {
+      child.on('error', () => resolve(126));
+      child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? 9 : 0)));
+    });
+    // runc reports its own failure to start the process as 255 with a message.
+    let exitCode = code;
+    if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) {
+      exitCode = /not found|no such file/i.test(stderrTail) ? 127 : 126;
+    }
+    e.running = false;
+    e.exitCode = exitCode;
+    return exitCode;
+  }
+}

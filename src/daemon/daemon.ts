@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { ContainersBackend } from '../api/router/containers/backend.ts';
 import { containerRoutes } from '../api/router/containers/routes.ts';
+import { eventRoutes } from '../api/router/events/routes.ts';
 import { execRoutes } from '../api/router/exec/routes.ts';
 import { imageRoutes } from '../api/router/images/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
@@ -16,6 +17,7 @@ import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
 import { LocalContentStore } from '../content/index.ts';
+import { EventBus } from '../events/index.ts';
 import { FailedPreconditionError } from '../errdefs/index.ts';
 import {
   deleteImage,
@@ -63,6 +65,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const layers = await LayerSnapshots.open(path.join(config.dataRoot, 'layers'));
     const meta = await ImageMetadataStore.open(path.join(config.dataRoot, 'images'));
     const images = new ImageService({ content, layers, meta, log });
+    const events = new EventBus();
     await images.recover();
     const runcPath = findExecutable('runc');
     const conmonPath = findExecutable('conmon');
@@ -81,6 +84,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       layersRoot: path.join(config.dataRoot, 'layers'),
       runtime,
       log,
+      events: (type, action, id, attrs) => events.publish(type, action, id, attrs),
     });
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
@@ -104,8 +108,15 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const imagesBackend: ImagesBackend = {
       list: () => images.list(),
       view: (ref) => images.view(images.resolve(ref)),
-      importImage: (src, opts) => importImage(images, src, opts),
-      tag: (s, t) => images.tag(s, t),
+      importImage: async (src, opts) => {
+        const id = await importImage(images, src, opts);
+        events.publish('image', 'import', id, opts.reference ? { name: opts.reference } : {});
+        return id;
+      },
+      tag: async (s, t) => {
+        await images.tag(s, t);
+        events.publish('image', 'tag', images.resolve(t), { name: t });
+      },
       delete: (ref, opts) =>
         deleteImage(images, ref, {
           force: opts.force,
@@ -201,6 +212,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ...imageRoutes(imagesBackend),
         ...containerRoutes(containersBackend),
         ...execRoutes(execs),
+        ...eventRoutes(events),
       ],
     });
 

@@ -291,6 +291,32 @@ describe('exec', () => {
   });
 });
 
+describe('events', () => {
+  test('run --rm emits create, start, die (with exit code), destroy in order', async () => {
+    const since = Date.now() / 1000;
+    await d.docker(['run', '--rm', '--name', 'evented', 'busybox', 'sh', '-c', 'exit 2']);
+    const until = Date.now() / 1000 + 0.5;
+    const r = await d.docker([
+      'events',
+      '--since',
+      since.toFixed(3),
+      '--until',
+      until.toFixed(3),
+      '--filter',
+      'container=evented',
+      '--format',
+      '{{.Action}} {{index .Actor.Attributes "name"}} {{index .Actor.Attributes "exitCode"}}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(' ')[0]),
+      ['create', 'start', 'die', 'destroy'],
+    );
+    assert.equal(lines[2], 'die evented 2');
+  });
+});
+
 describe('surviving the daemon', () => {
   test('kill -9 of berthd leaves containers running; the next berthd adopts them and sees exits', async () => {
     const long = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])).stdout.trim();

@@ -1,0 +1,106 @@
+// GET /events: Docker's event stream (JSON objects, one per line) with since/until and filters.
+import type { BerthEvent, EventBus } from '../../../events/index.ts';
+import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { parseFilters } from '../../http.ts';
+import type { Route } from '../../server.ts';
+
+/** Docker's time parameter: Unix seconds (fractional allowed) or RFC 3339. */
+function parseTime(v: string | null, name: string): bigint | undefined {
+  if (v === null || v === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) {
+    const [s, frac = ''] = v.split('.');
+    return BigInt(s!) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) {
+    throw new InvalidArgumentError(
+      'INVALID_TIME',
+      `invalid value for ${name}: "${v}"; use Unix seconds or an RFC 3339 time`,
+    );
+  }
+  return BigInt(t) * 1_000_000n;
+}
+
+function toDocker(e: BerthEvent) {
+  const from = e.attributes.image;
+  return {
+    ...(e.type === 'container' ? { status: e.action, id: e.id, ...(from ? { from } : {}) } : {}),
+    Type: e.type,
+    Action: e.action,
+    Actor: { ID: e.id, Attributes: e.attributes },
+    scope: 'local',
+    time: Number(e.timeNano / 1_000_000_000n),
+    timeNano: Number(e.timeNano),
+  };
+}
+
+export function eventRoutes(bus: EventBus): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/events',
+      handler: async (ctx) => {
+        const since = parseTime(ctx.query.get('since'), 'since');
+        const until = parseTime(ctx.query.get('until'), 'until');
+        const f = parseFilters(ctx.query, [
+          'type',
+          'container',
+          'image',
+          'event',
+          'label',
+          'daemon',
+          'scope',
+        ]);
+        const match = (e: BerthEvent) => {
+          if (f.has('type') && !f.get('type')!.includes(e.type)) return false;
+          if (f.has('event') && !f.get('event')!.some((a) => e.action === a || e.action.startsWith(`${a}:`)))
+            return false;
+          if (
+            f.has('container') &&
+            !(
+              e.type === 'container' &&
+              f.get('container')!.some((c) => e.id.startsWith(c) || e.attributes.name === c)
+            )
+          )
+            return false;
+          if (
+            f.has('image') &&
+            !f.get('image')!.some((i) => e.attributes.image === i || (e.type === 'image' && e.id.includes(i)))
+          )
+            return false;
+          if (f.has('label')) {
+            for (const l of f.get('label')!) {
+              const eq = l.indexOf('=');
+              const ok =
+                eq === -1 ? Object.hasOwn(e.attributes, l) : e.attributes[l.slice(0, eq)] === l.slice(eq + 1);
+              if (!ok) return false;
+            }
+          }
+          return true;
+        };
+        ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+        ctx.res.flushHeaders();
+        const nowNano = BigInt(Date.now()) * 1_000_000n;
+        const send = (e: BerthEvent) => {
+          if (until !== undefined && e.timeNano > until) return;
+          if (match(e)) ctx.res.write(`${JSON.stringify(toDocker(e))}\n`);
+        };
+        if (since !== undefined) for (const e of bus.since(since)) send(e);
+        if (until !== undefined && until <= nowNano) {
+          ctx.res.end();
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          const unsubscribe = bus.subscribe(send);
+          const stop = () => {
+            unsubscribe();
+            resolve();
+          };
+          ctx.signal.addEventListener('abort', stop, { once: true });
+          if (until !== undefined) setTimeout(stop, Number((until - nowNano) / 1_000_000n)).unref();
+        });
+        ctx.res.end();
+      },
+    },
+  ];
+}

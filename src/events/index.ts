@@ -1,0 +1,1 @@
+export { type BerthEvent, EventBus } from './bus.ts';

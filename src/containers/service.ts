@@ -165,7 +165,7 @@ export class ContainerService {
       if (rec.state.status === 'running' || rec.state.status === 'paused') {
         throw new NotModifiedError('ALREADY_STARTED', `container ${rec.id} is already running`);
       }
-      await this.deps.runtime.delete(rec.id, true);
+      // No `runc delete` first: every exit and failed start already deleted the runtime state.
       const bundle = this.deps.store.dir(rec.id);
       try {
         await prepareBundle(this.deps, rec);
@@ -203,8 +203,12 @@ export class ContainerService {
         throw err;
       }
     });
-    // A process that exited before we marked it running left its exit file already.
-    if (await this.deps.runtime.exitCode(found.id)) await this.handleExit(found.id);
+    // A process that exited before we marked it running left its exit file already; settle it
+    // without holding up the reply (the watcher may also get there first — handleExit is idempotent).
+    void this.deps.runtime
+      .exitCode(found.id)
+      .then((exit) => (exit ? this.handleExit(found.id) : undefined))
+      .catch(() => {});
   }
 
   /** Called when conmon writes an exit file (and at recovery). */
@@ -324,7 +328,8 @@ export class ContainerService {
     await this.#lock.run(rec.id, async () => {
       const cur = this.deps.store.get(rec.id);
       if (!cur) return;
-      await this.deps.runtime.delete(rec.id, true).catch(() => {});
+      // An exited container's runtime state was already deleted when its exit was handled.
+      if (cur.state.status !== 'exited') await this.deps.runtime.delete(rec.id, true).catch(() => {});
       await teardownRootfs(this.deps, cur);
       await this.deps.store.delete(rec.id);
       this.#emit(rec.id, 'destroy', cur);

@@ -2,13 +2,16 @@
 // layers, /etc/hostname, /etc/hosts and /etc/resolv.conf owned by Berth, and config.json.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { atomicWriteFile, atomicWriteJson } from '../base/atomic.ts';
+import { atomicWriteFile } from '../base/atomic.ts';
 import { chainIds, digestHex } from '../oci/digest.ts';
 import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import type { ContainerServiceDeps } from './service.ts';
+
+/** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
+export const INIT_BINARY = '/usr/bin/tini-static';
 
 export function rootfsPaths(dir: string) {
   return {
@@ -89,10 +92,16 @@ export async function prepareBundle(
   ];
   const env = replaceOrAppendEnv(baseEnv, c.Env);
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+  // --init: a tiny init (Debian's static tini) as PID 1 that reaps zombies and forwards signals,
+  // bind-mounted where Docker puts its own.
+  const init = rec.hostConfig.Init === true ? INIT_BINARY : undefined;
+  const initMounts: OciMount[] = init
+    ? [{ destination: '/sbin/docker-init', type: 'bind', source: init, options: ['rbind', 'ro'] }]
+    : [];
   const spec = generateSpec({
     rootfs: merged,
     readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
-    args: [rec.path, ...rec.args],
+    args: init ? ['/sbin/docker-init', '--', rec.path, ...rec.args] : [rec.path, ...rec.args],
     env,
     cwd,
     user,
@@ -105,12 +114,14 @@ export async function prepareBundle(
       bind('hosts', '/etc/hosts'),
       bind('resolv.conf', '/etc/resolv.conf'),
       ...tmpfs,
+      ...initMounts,
     ],
     capAdd: rec.hostConfig.CapAdd ?? [],
     capDrop: rec.hostConfig.CapDrop ?? [],
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
   });
-  await atomicWriteJson(path.join(dir, 'config.json'), spec);
+  // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
+  await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });
 }
 
 export async function teardownRootfs(

@@ -176,6 +176,7 @@ export class ContainerService {
           logPath: this.logPath(rec.id),
           terminal: rec.config.Tty,
           stdin: rec.config.OpenStdin,
+          ...logSizeMax(rec.hostConfig),
         });
         await this.deps.runtime.start(rec.id);
         rec = await this.#setState(rec, {
@@ -438,6 +439,20 @@ export class ContainerService {
       });
     }
   }
+}
+
+/** `--log-opt max-size=10m` → conmon's --log-size-max (conmon replaces the file when full). */
+function logSizeMax(h: HostConfig): { logSizeMax?: number } {
+  const v = h.LogConfig?.Config?.['max-size'];
+  if (!v) return {};
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
+  if (!m)
+    throw new InvalidArgumentError(
+      'INVALID_LOG_OPT',
+      `invalid max-size "${v}": use a size like 10m, 512k or 1g`,
+    );
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return { logSizeMax: Math.floor(Number(m[1]) * mult) };
 }
 
 function sleep(ms: number): Promise<void> {

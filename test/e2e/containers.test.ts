@@ -71,6 +71,14 @@ describe('docker run', () => {
     assert.equal(r.stdout.trim(), '1 65534 /tmp/new/dir boxy');
   });
 
+  test('--init runs the command under an init as PID 1', async () => {
+    const r = await d.docker(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/comm; echo $$']);
+    assert.equal(r.code, 0, r.stderr);
+    const [comm, pid] = r.stdout.trim().split('\n');
+    assert.match(comm!, /tini|docker-init/);
+    assert.notEqual(pid, '1');
+  });
+
   test('--rm leaves no container and no mount behind', async () => {
     await d.docker(['run', '--rm', 'busybox', 'true']);
     const ps = await d.docker(['ps', '-aq']);

@@ -1,6 +1,8 @@
 // The container service: create, start, stop, kill, wait, remove, and the exit and recovery
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdefs/index.ts';
@@ -14,6 +16,8 @@ import { generateName, VALID_NAME } from './names.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import type { ContainerStore } from './store.ts';
+
+const execFileP = promisify(execFile);
 
 export interface ContainerServiceDeps {
   readonly store: ContainerStore;
@@ -397,6 +401,36 @@ export class ContainerService {
       await this.deps.store.put({ ...cur, name });
       this.#emit(rec.id, 'rename');
     });
+  }
+
+  /** `docker top`: host `ps` output (with the caller's ps options) limited to the container's PIDs. */
+  async top(ref: string, psArgs = '-ef'): Promise<{ titles: string[]; processes: string[][] }> {
+    const rec = this.find(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    }
+    const pids = new Set(await this.deps.runtime.pids(rec.id));
+    const args = psArgs.split(/\s+/).filter(Boolean);
+    if (args.some((a) => !/^[-\w,=:%]+$/.test(a))) {
+      throw new InvalidArgumentError('INVALID_PS_ARGS', `invalid ps options "${psArgs}"`);
+    }
+    const { stdout } = await execFileP('ps', args).catch((err: { stderr?: string }) => {
+      throw new InvalidArgumentError('INVALID_PS_ARGS', `ps ${psArgs} failed: ${err.stderr?.trim() ?? ''}`);
+    });
+    const lines = stdout.trimEnd().split('\n');
+    const titles = lines[0]!.trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol === -1)
+      throw new InvalidArgumentError('INVALID_PS_ARGS', `ps ${psArgs} output has no PID column`);
+    const processes = lines
+      .slice(1)
+      .map((l) => {
+        const cols = l.trim().split(/\s+/);
+        // The last column (the command) may contain spaces.
+        return [...cols.slice(0, titles.length - 1), cols.slice(titles.length - 1).join(' ')];
+      })
+      .filter((cols) => pids.has(Number(cols[pidCol])));
+    return { titles, processes };
   }
 
   /** `docker container prune`: removes stopped containers; returns their IDs. */

@@ -154,6 +154,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       restart: (ref, t) => containers.restart(ref, t),
       rename: (ref, name) => containers.rename(ref, name),
       prune: (filter) => containers.prune(filter),
+      top: (ref, psArgs) => containers.top(ref, psArgs),
       logPath: (id) => containers.logPath(id),
       graphDriver: (rec) => {
         const dir = containerStore.dir(rec.id);

@@ -170,6 +170,14 @@ export class ConmonRuntime {
     });
   }
 
+  /** Host PIDs of every process in the container (`runc ps`). */
+  async pids(id: string): Promise<number[]> {
+    const { stdout } = await this.#runtime(['ps', '--format', 'json', id]).catch((err) => {
+      throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
+    });
+    return (JSON.parse(stdout || '[]') as number[] | null) ?? [];
+  }
+
   async delete(id: string, force = false): Promise<void> {
     try {
       await this.#runtime(['delete', ...(force ? ['--force'] : []), id]);

@@ -202,8 +202,14 @@ describe('pause, restart, rename, prune', () => {
     ).stdout.trim();
     // No exec yet: read the counter through the container's upper layer instead.
     const upper = (await d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])).stdout.trim();
-    const counter = () => Number(readFileSync(`${upper}/tmp/n`, 'utf8').trim() || '0');
-    await new Promise((r) => setTimeout(r, 300));
+    const counter = () => {
+      try {
+        return Number(readFileSync(`${upper}/tmp/n`, 'utf8').trim() || '0');
+      } catch {
+        return 0;
+      }
+    };
+    for (let i = 0; i < 100 && counter() < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal((await d.docker(['pause', id])).code, 0);
     assert.equal(
       (await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id])).stdout.trim(),
@@ -215,9 +221,26 @@ describe('pause, restart, rename, prune', () => {
     const again = await d.request('POST', `/containers/${id}/pause`);
     assert.equal(again.status, 409);
     assert.equal((await d.docker(['unpause', id])).code, 0);
-    await new Promise((r) => setTimeout(r, 400));
+    // Bounded wait: the counter must move again within 5 s of unpausing.
+    for (let i = 0; i < 100 && counter() <= frozen; i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(counter() > frozen, 'counter moves again after unpause');
     assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+  });
+
+  test('top lists the container processes only', async () => {
+    const id = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'sleep 31 & sleep 32'])).stdout.trim();
+    let out = '';
+    for (let i = 0; i < 20 && !out.includes('sleep 32'); i++) {
+      out = (await d.docker(['top', id])).stdout;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(out, /^UID\s+PID\s+PPID/);
+    assert.match(out, /sleep 31/);
+    assert.match(out, /sleep 32/);
+    assert.doesNotMatch(out, /berthd|conmon/);
+    const aux = await d.docker(['top', id, 'aux']);
+    assert.match(aux.stdout, /USER\s+PID/);
+    await d.docker(['rm', '-f', id]);
   });
 
   test('restart runs the command again; rename keeps the container', async () => {

@@ -15,6 +15,7 @@ export interface ContainersBackend {
   restart(ref: string, timeoutSeconds?: number): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
+  top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
   logPath(id: string): string;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;

@@ -188,6 +188,14 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       }),
     ),
     {
+      method: 'GET',
+      path: '/containers/:id/top',
+      handler: async (ctx) => {
+        const r = await backend.top(ctx.params.id!, ctx.query.get('ps_args') || undefined);
+        sendJson(ctx.res, 200, { Titles: r.titles, Processes: r.processes });
+      },
+    },
+    {
       method: 'POST',
       path: '/containers/:id/restart',
       handler: async (ctx) => {

@@ -124,6 +124,9 @@ export function compareVersions(a: string, b: string): number {
  */
 export function requestBody(req: IncomingMessage): Readable {
   const body = new PassThrough({ highWaterMark: 1 << 20 });
+  // A client that disconnects mid-upload must fail the operation, never crash the daemon: the
+  // consumer sees the error through its own listeners; this one only keeps it from being unhandled.
+  body.on('error', () => {});
   req.pipe(body);
   req.on('error', (err) => body.destroy(err));
   body.on('close', () => {

@@ -1,7 +1,8 @@
 // A typed Docker Engine API client over a unix socket or loopback TCP. Used by the berth CLI and
 // by tests. Errors from the daemon become EngineError with the status and Docker's message.
-import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { type WireResponse, wireRequest } from './wire.ts';
 
 export class EngineError extends Error {
   readonly status: number;
@@ -57,103 +58,73 @@ function buildQuery(q: RequestOptions['query']): string {
 export class EngineClient {
   readonly hostSpec: string;
   readonly #target: Target;
-  readonly #agent: http.Agent;
 
   constructor(hostSpec: string) {
     this.hostSpec = hostSpec;
     this.#target = parseDaemonHost(hostSpec);
-    this.#agent = new http.Agent({ keepAlive: false });
   }
 
   /** Sends a request and returns the raw response (status already checked). */
-  async raw(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  async raw(method: string, path: string, opts: RequestOptions = {}): Promise<WireResponse> {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    let payload: Buffer | undefined;
+    let body: Buffer | Readable | undefined;
     if (opts.body !== undefined) {
-      payload = Buffer.from(JSON.stringify(opts.body));
+      body = Buffer.from(JSON.stringify(opts.body));
       headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(payload.length);
     } else if (opts.stream) {
+      body = opts.stream;
       headers['Content-Type'] ??= 'application/x-tar';
-      headers['Transfer-Encoding'] = 'chunked';
     }
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const answered = false;
-      const req = http.request(
-        {
-          ...this.#target,
-          agent: this.#agent,
-          method,
-          path: path + buildQuery(opts.query),
-          headers: { Host: 'berth', ...headers },
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        },
-        resolve,
-      );
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes(err.code ?? ''))
-          reject(new ConnectError(this.hostSpec, err));
-        else reject(err);
-      });
-      if (payload) req.end(payload);
-      else if (opts.stream) {
-        opts.stream.on('error', (err) => req.destroy(err));
-        opts.stream.pipe(req);
-      } else req.end();
+    const { response } = await this.#send({
+      method,
+      path: path + buildQuery(opts.query),
+      headers,
+      body,
+      opts,
     });
-    if (res.statusCode !== undefined && res.statusCode >= 400) {
-      const text = await readAll(res);
-      let message = text.toString('utf8').trim();
-      try {
-        message = (JSON.parse(message) as { message?: string }).message ?? message;
-      } catch {
-        /* plain text */
-      }
-      throw new EngineError(res.statusCode, message);
-    }
-    return res;
+    if (response.statusCode >= 400) throw await engineError(response);
+    return response;
   }
 
   /** POST with `Upgrade: tcp` (attach, exec start): resolves with the raw connection. */
-  hijack(path: string, opts: RequestOptions = {}): Promise<import('node:stream').Duplex> {
-    return new Promise((resolve, reject) => {
-      const payload = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
-      const req = http.request({
-        ...this.#target,
-        method: 'POST',
-        path: path + buildQuery(opts.query),
-        headers: {
-          Host: 'berth',
-          Connection: 'Upgrade',
-          Upgrade: 'tcp',
-          ...(payload
-            ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }
-            : {}),
-        },
-      });
-      req.on('upgrade', (_res, socket, head) => {
-        if (head.length > 0) socket.unshift(head);
-        resolve(socket);
-      });
-      req.on('response', async (res) => {
-        const text = (await readAll(res)).toString('utf8');
-        let message = text.trim();
-        try {
-          message = (JSON.parse(message) as { message?: string }).message ?? message;
-        } catch {
-          /* plain text */
-        }
-        reject(new EngineError(res.statusCode ?? 500, message));
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        reject(
-          ['ENOENT', 'ECONNREFUSED', 'EACCES'].includes(err.code ?? '')
-            ? new ConnectError(this.hostSpec, err)
-            : err,
-        );
-      });
-      req.end(payload);
+  async hijack(path: string, opts: RequestOptions = {}): Promise<Duplex> {
+    const body = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
+    if (body) headers['Content-Type'] = 'application/json';
+    const { response, socket } = await this.#send({
+      method: 'POST',
+      path: path + buildQuery(opts.query),
+      headers,
+      body,
+      opts,
     });
+    if (socket) return socket;
+    if (response.statusCode >= 400) throw await engineError(response);
+    // A daemon that does not upgrade streams the body in the plain response.
+    return response as unknown as Duplex;
+  }
+
+  async #send(r: {
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body: Buffer | Readable | undefined;
+    opts: RequestOptions;
+  }) {
+    try {
+      return await wireRequest(this.#target, {
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        ...(r.body !== undefined ? { body: r.body } : {}),
+        ...(r.opts.signal ? { signal: r.opts.signal } : {}),
+      });
+    } catch (err) {
+      if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+        throw new ConnectError(this.hostSpec, err);
+      }
+      throw err;
+    }
   }
 
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -184,4 +155,15 @@ export async function readAll(s: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of s) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+async function engineError(res: WireResponse): Promise<EngineError> {
+  const text = (await readAll(res)).toString('utf8');
+  let message = text.trim();
+  try {
+    message = (JSON.parse(message) as { message?: string }).message ?? message;
+  } catch {
+    /* plain text */
+  }
+  return new EngineError(res.statusCode, message);
 }

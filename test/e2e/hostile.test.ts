@@ -154,6 +154,26 @@ describe('broken archives on load', () => {
     assert.match(r.stderr, /invalid image archive/);
   });
 
+  test('a client that disconnects mid-upload leaves the daemon up and the store clean', async () => {
+    const net = await import('node:net');
+    const before = await storeState();
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(d.socket, () => {
+        sock.write(
+          'POST /images/load HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\nContent-Length: 10000000\r\n\r\n',
+        );
+        sock.write(Buffer.alloc(100_000, 1), () => {
+          sock.destroy();
+          resolve();
+        });
+      });
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const ping = await d.request('GET', '/_ping');
+    assert.equal(ping.status, 200);
+    assert.deepEqual(await storeState(), before);
+  });
+
   test('malformed query and filter input', async () => {
     const r = await d.request('GET', '/images/json?filters=%7Bnot-json');
     assert.equal(r.status, 400);

@@ -179,7 +179,9 @@ export class ContainerService {
           bundle,
           logPath: this.logPath(rec.id),
           terminal: rec.config.Tty,
-          stdin: rec.config.OpenStdin,
+          // stdin cannot be forwarded yet (conmon's attach socket is SOCK_SEQPACKET, which Node
+          // cannot open); an open but unfed stdin would make `run -i` hang, so it reads EOF.
+          stdin: false,
           ...logSizeMax(rec.hostConfig),
         });
         await this.deps.runtime.start(rec.id);

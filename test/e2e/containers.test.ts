@@ -71,6 +71,21 @@ describe('docker run', () => {
     assert.equal(r.stdout.trim(), '1 65534 /tmp/new/dir boxy');
   });
 
+  test('-t gives the process a terminal and a raw stream', async () => {
+    const r = await d.docker(['run', '-t', '--rm', 'busybox', 'sh', '-c', 'test -t 1 && echo tty; exit 5']);
+    assert.equal(r.code, 5, r.stderr);
+    assert.equal(r.stdout, 'tty\r\n');
+  });
+
+  test('-i does not hang (stdin reads EOF until attach stdin exists)', async () => {
+    const r = await d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo after'], {
+      input: 'x\n',
+      timeoutMs: 15_000,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /after\n$/);
+  });
+
   test('--init runs the command under an init as PID 1', async () => {
     const r = await d.docker(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/comm; echo $$']);
     assert.equal(r.code, 0, r.stderr);

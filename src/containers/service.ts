@@ -2,6 +2,7 @@
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
@@ -31,6 +32,8 @@ export interface ContainerServiceDeps {
     fields?: Record<string, unknown>,
   ) => void;
   readonly events?: (type: 'container', action: string, id: string, attrs: Record<string, string>) => void;
+  /** Path of berth-stdin-relay, when built: feeds attach stdin into conmon's attach socket. */
+  readonly stdinRelay?: string;
 }
 
 export interface CreateRequest {
@@ -58,6 +61,11 @@ export class ContainerService {
 
   find(ref: string): ContainerRecord {
     return this.deps.store.find(ref);
+  }
+
+  /** conmon's attach socket for a container (exists while its monitor runs). */
+  attachSocket(id: string): string {
+    return `${this.deps.store.dir(id)}/attach`;
   }
 
   logPath(id: string): string {
@@ -171,6 +179,8 @@ export class ContainerService {
       }
       // No `runc delete` first: every exit and failed start already deleted the runtime state.
       const bundle = this.deps.store.dir(rec.id);
+      // A stale attach socket from an earlier run would look like a live monitor to attach.
+      await rm(this.attachSocket(rec.id), { force: true });
       try {
         await prepareBundle(this.deps, rec);
         const { pid, conmonPid } = await this.deps.runtime.create({
@@ -179,9 +189,9 @@ export class ContainerService {
           bundle,
           logPath: this.logPath(rec.id),
           terminal: rec.config.Tty,
-          // stdin cannot be forwarded yet (conmon's attach socket is SOCK_SEQPACKET, which Node
-          // cannot open); an open but unfed stdin would make `run -i` hang, so it reads EOF.
-          stdin: false,
+          // Open stdin only when attach can feed it (the relay exists); else the process reads EOF
+          // instead of hanging on a stdin nobody can write to.
+          stdin: rec.config.OpenStdin && this.deps.stdinRelay !== undefined,
           ...logSizeMax(rec.hostConfig),
         });
         await this.deps.runtime.start(rec.id);

@@ -5,7 +5,8 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { ContainersBackend } from '../api/router/containers/backend.ts';
 import { containerRoutes } from '../api/router/containers/routes.ts';
 import { eventRoutes } from '../api/router/events/routes.ts';
@@ -76,6 +77,16 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       exitDir: path.join(config.execRoot, 'exits'),
       socketDir: path.join(config.execRoot, 'sockets'),
     });
+    // Built beside the bundle by scripts/build.mjs (needs a C compiler).
+    const relayPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'berth-stdin-relay');
+    const stdinRelay = (await fsp.access(relayPath).then(
+      () => true,
+      () => false,
+    ))
+      ? relayPath
+      : undefined;
+    if (!stdinRelay)
+      log('warn', 'berth-stdin-relay not found: attach cannot feed container stdin', { path: relayPath });
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
     const containers = new ContainerService({
       store: containerStore,
@@ -85,6 +96,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       runtime,
       log,
       events: (type, action, id, attrs) => events.publish(type, action, id, attrs),
+      ...(stdinRelay ? { stdinRelay } : {}),
     });
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
@@ -156,6 +168,12 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       prune: (filter) => containers.prune(filter),
       top: (ref, psArgs) => containers.top(ref, psArgs),
       logPath: (id) => containers.logPath(id),
+      ...(stdinRelay
+        ? {
+            feedStdin: (id, input, signal) =>
+              feedStdin(stdinRelay, containers.attachSocket(id), input, signal),
+          }
+        : {}),
       graphDriver: (rec) => {
         const dir = containerStore.dir(rec.id);
         return {
@@ -299,5 +317,42 @@ function groupId(name: string): number | undefined {
     return Number.isInteger(gid) ? gid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Waits until the container's monitor listens (the attach socket exists: attach usually comes
+ * before start), then runs berth-stdin-relay with the client's stream as its stdin.
+ */
+async function feedStdin(
+  relay: string,
+  socket: string,
+  input: NodeJS.ReadableStream,
+  signal: AbortSignal,
+): Promise<void> {
+  input.pause();
+  for (let i = 0; ; i++) {
+    if (signal.aborted) return;
+    const ready = await fsp.stat(socket).then(
+      (s) => s.isSocket(),
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, i < 100 ? 5 : 50));
+  }
+  for (let attempt = 0; attempt < 20 && !signal.aborted; attempt++) {
+    const child = spawn(relay, [socket], { stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.on('error', () => {});
+    const onAbort = () => child.kill('SIGKILL');
+    signal.addEventListener('abort', onAbort, { once: true });
+    input.pipe(child.stdin);
+    input.resume();
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    signal.removeEventListener('abort', onAbort);
+    input.unpipe(child.stdin);
+    // 1 = could not connect yet (a stale socket from an earlier run): retry shortly.
+    if (code !== 1) return;
+    input.pause();
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -78,15 +78,16 @@ export class ConmonRuntime {
       ...(c.terminal ? ['-t'] : []),
       ...(c.stdin ? ['-i'] : []),
     ]; // biome-ignore format: flag/value pairs
+    // conmon's own output goes to a file, never to a pipe of ours: once berthd is gone a write
+    // to that pipe would kill conmon with SIGPIPE, and the container's stdio with it.
+    const conmonLog = await fsp.open(path.join(c.bundle, 'conmon.log'), 'a', 0o600);
     const child = spawn(this.opts.conmonPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', conmonLog.fd, conmonLog.fd, 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,
     });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
+    await conmonLog.close();
+    const stderr = '';
     let sync = '';
     const syncPipe = child.stdio[3] as NodeJS.ReadableStream;
     syncPipe.on('data', (d: Buffer) => {
@@ -131,7 +132,10 @@ export class ConmonRuntime {
     if (!pid || pid < 0) {
       // Give conmon a moment to finish its error output.
       await new Promise((r) => setTimeout(r, 20));
-      const why = (msg.message ?? stderr).trim() || 'conmon exited without reporting a pid';
+      const log = await fsp.readFile(path.join(c.bundle, 'conmon.log'), 'utf8').catch(() => '');
+      const why =
+        (msg.message ?? (stderr || log.split('\n').slice(-5).join('\n'))).trim() ||
+        'conmon exited without reporting a pid';
       throw classifyRuntimeError(why);
     }
     const conmonPid = Number((await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8')).trim());

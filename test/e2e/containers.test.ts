@@ -77,13 +77,16 @@ describe('docker run', () => {
     assert.equal(r.stdout, 'tty\r\n');
   });
 
-  test('-i does not hang (stdin reads EOF until attach stdin exists)', async () => {
+  test('-i pipes stdin to the process and closes it at EOF', async () => {
     const r = await d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo after'], {
-      input: 'x\n',
+      input: 'line one\nline two\n',
       timeoutMs: 15_000,
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /after\n$/);
+    assert.equal(r.stdout, 'line one\nline two\nafter\n');
+    const big = 'x'.repeat(200_000);
+    const wc = await d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], { input: big, timeoutMs: 15_000 });
+    assert.equal(wc.stdout.trim(), '200000');
   });
 
   test('--init runs the command under an init as PID 1', async () => {

@@ -17,6 +17,8 @@ export interface ContainersBackend {
   prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
   logPath(id: string): string;
+  /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
+  feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;
 }

@@ -322,8 +322,11 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         const abort = new AbortController();
         conn.on('close', () => abort.abort());
         conn.on('error', () => abort.abort());
-        // stdin is not forwarded yet: read and drop what the client sends.
-        conn.on('data', () => {});
+        if (boolParam(ctx.query, 'stdin') && rec.config.OpenStdin && backend.feedStdin) {
+          void backend.feedStdin(rec.id, conn, abort.signal).catch(() => {});
+        } else {
+          conn.on('data', () => {}); // no stdin wanted: read and drop what the client sends
+        }
         try {
           if (logs || stream) {
             for await (const r of readLogs(backend.logPath(rec.id), {

@@ -22,7 +22,9 @@ await Promise.all([
 copyFileSync('scripts/berth-launch.cjs', 'dist/berth-launch.cjs');
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
 try {
-  execFileSync('cc', ['-O2', '-Wall', '-o', 'dist/berth-stdin-relay', 'src/runtime/stdin-relay.c'], { stdio: 'inherit' });
+  execFileSync('cc', ['-O2', '-Wall', '-o', 'dist/berth-stdin-relay', 'src/runtime/stdin-relay.c'], {
+    stdio: 'inherit',
+  });
 } catch {
   console.warn('warning: no C compiler (apt-get install gcc): containers cannot receive stdin from attach');
 }

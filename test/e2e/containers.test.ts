@@ -85,7 +85,10 @@ describe('docker run', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'line one\nline two\nafter\n');
     const big = 'x'.repeat(200_000);
-    const wc = await d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], { input: big, timeoutMs: 15_000 });
+    const wc = await d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], {
+      input: big,
+      timeoutMs: 15_000,
+    });
     assert.equal(wc.stdout.trim(), '200000');
   });
 

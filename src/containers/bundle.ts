@@ -29,7 +29,7 @@ async function hostResolvConf(): Promise<string> {
 }
 
 export async function prepareBundle(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot'>,
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent'>,
   rec: ContainerRecord,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
@@ -108,7 +108,7 @@ export async function prepareBundle(
     terminal: c.Tty,
     hostname: c.Hostname,
     ...(c.Domainname ? { domainname: c.Domainname } : {}),
-    cgroupsPath: `/berth/${rec.id}`,
+    cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
     mounts: [
       bind('hostname', '/etc/hostname'),
       bind('hosts', '/etc/hosts'),

@@ -25,6 +25,8 @@ export interface ContainerServiceDeps {
   readonly images: ImageService;
   readonly layers: LayerSnapshots;
   readonly layersRoot: string;
+  /** e.g. `/berth`: containers get `<parent>/<id>` in every hierarchy. */
+  readonly cgroupParent: string;
   readonly runtime: ConmonRuntime;
   readonly log: (
     level: 'debug' | 'info' | 'warn' | 'error',

@@ -22,6 +22,8 @@ export interface DaemonConfig {
   readonly labels: string[];
   readonly tls: boolean;
   readonly configFile: string;
+  /** Parent cgroup of every container (Docker's `cgroup-parent`). */
+  readonly cgroupParent: string;
 }
 
 export const DEFAULTS = {
@@ -35,6 +37,7 @@ export const DEFAULTS = {
 const FILE_KEYS = {
   'data-root': 'dataRoot',
   'exec-root': 'execRoot',
+  'cgroup-parent': 'cgroupParent',
   hosts: 'hosts',
   'log-level': 'logLevel',
   pidfile: 'pidfile',
@@ -60,6 +63,7 @@ Options:
       --config-file string   Daemon configuration file (default "${DEFAULTS.configFile}")
       --data-root string     Root directory of persistent Berth state (default "${DEFAULTS.dataRoot}")
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
+      --cgroup-parent string Parent cgroup for all containers (default "/berth")
   -D, --debug                Enable debug mode
   -G, --group string         Group for the unix socket (default "berth" if it exists, else root)
   -H, --host list            Daemon socket(s) to connect to (default ${DEFAULTS.host})
@@ -92,6 +96,7 @@ export function parseCommandLine(
         'config-file': { type: 'string' },
         'data-root': { type: 'string' },
         'exec-root': { type: 'string' },
+        'cgroup-parent': { type: 'string' },
         host: { type: 'string', short: 'H', multiple: true },
         'log-level': { type: 'string', short: 'l' },
         pidfile: { type: 'string', short: 'p' },
@@ -189,6 +194,7 @@ export function parseCommandLine(
       labels: list('labels'),
       tls,
       configFile,
+      cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
     },
   };
 }

@@ -93,6 +93,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       images,
       layers,
       layersRoot: path.join(config.dataRoot, 'layers'),
+      cgroupParent: config.cgroupParent,
       runtime,
       log,
       events: (type, action, id, attrs) => events.publish(type, action, id, attrs),

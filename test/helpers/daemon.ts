@@ -142,6 +142,8 @@ async function launch(dir: string): Promise<TestDaemon> {
       configFile,
       '--log-level',
       'debug',
+      '--cgroup-parent',
+      cgroupParentOf(dir),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -225,6 +227,15 @@ async function reapLeftovers(dir: string): Promise<void> {
     .filter((m) => m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) await run('umount', ['-l', m]).catch(() => {});
+  // This test's own cgroup parent, in every hierarchy (runc removed the containers' cgroups).
+  for (const h of await fsp.readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+    await fsp.rmdir(path.join('/sys/fs/cgroup', h, cgroupParentOf(dir))).catch(() => {});
+  }
+}
+
+/** A cgroup parent unique to one test daemon, so cleanup never touches another's. */
+function cgroupParentOf(dir: string): string {
+  return `/berth-test-${path.basename(dir).replace(/^berth-test-/, '')}`;
 }
 
 /** Starts a fresh berthd in a new temporary directory. */

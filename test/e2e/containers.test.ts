@@ -71,6 +71,12 @@ describe('docker run', () => {
     assert.equal(r.stdout.trim(), '1 65534 /tmp/new/dir boxy');
   });
 
+  test('berth run -i pipes stdin too', async () => {
+    const r = await d.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'shout\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'SHOUT\n');
+  });
+
   test('-t gives the process a terminal and a raw stream', async () => {
     const r = await d.docker(['run', '-t', '--rm', 'busybox', 'sh', '-c', 'test -t 1 && echo tty; exit 5']);
     assert.equal(r.code, 5, r.stderr);

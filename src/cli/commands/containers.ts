@@ -161,9 +161,9 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   }
 
   const run = async (image: string, cmd: string[], o: RunOptions) => {
-    if (o.tty || o.interactive) {
+    if (o.tty) {
       throw new CliError(
-        'berth run -i/-t is not supported yet; use -d and berth logs, or the docker CLI without -i/-t',
+        'berth run -t is not supported yet; use the docker CLI for a terminal, or run without -t',
         125,
       );
     }
@@ -180,10 +180,15 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       ctx.out.write(`${id}\n`);
       return;
     }
-    const conn = await ctx
-      .client()
-      .hijack(`/containers/${id}/attach`, { query: { stream: true, stdout: true, stderr: true } });
+    const conn = await ctx.client().hijack(`/containers/${id}/attach`, {
+      query: { stream: true, stdout: true, stderr: true, ...(o.interactive ? { stdin: true } : {}) },
+    });
     const output = demuxTo(conn, ctx.out, ctx.err);
+    if (o.interactive) {
+      // stdin flows into the container; at EOF only our write side closes, so output still arrives.
+      ctx.stdin.on('data', (c: Buffer) => conn.write(c));
+      ctx.stdin.on('end', () => conn.end());
+    }
     const waitRes = ctx
       .client()
       .raw('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });

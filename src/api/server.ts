@@ -155,6 +155,8 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
           }
         };
         socket.on('data', onData);
+        // The http server pauses an upgraded socket; a 'data' listener alone does not resume it.
+        socket.resume();
         return;
       }
       if (want > 0 && (req as { berthBody?: Buffer }).berthBody === undefined) {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
 import { registerContainers } from './commands/containers.ts';
+import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
 import { registerSystem } from './commands/system.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
@@ -50,6 +51,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerSystem(program, lazy);
   registerImages(program, lazy);
   registerContainers(program, lazy);
+  registerEvents(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');
@@ -57,7 +59,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return 0;
+    // `run` and `exec` end with the container's or the exec's status.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return report(err, program);
   }

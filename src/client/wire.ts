@@ -63,9 +63,10 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
       if (fixed) lines.push(`Content-Length: ${fixed.length}`);
       else if (stream) lines.push('Transfer-Encoding: chunked');
       else if (req.method !== 'GET' && req.method !== 'HEAD') lines.push('Content-Length: 0');
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      // Head and a fixed body in one write: one packet for small requests.
+      const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+      socket.write(fixed ? Buffer.concat([head, fixed]) : head);
       sentHead = true;
-      if (fixed) socket.write(fixed);
       if (stream) {
         stream.on('data', (c: Buffer) => {
           if (c.length === 0) return;

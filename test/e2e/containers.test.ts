@@ -75,6 +75,9 @@ describe('docker run', () => {
     const r = await d.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'shout\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'SHOUT\n');
+    const code = await d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo bye; exit 3']);
+    assert.equal(code.code, 3, code.stderr);
+    assert.equal(code.stdout, 'bye\n');
   });
 
   test('-t gives the process a terminal and a raw stream', async () => {

@@ -1,9 +1,10 @@
-// Container commands: run, create, start, stop, kill, rm, ps, logs, wait.
+// Container commands: run, create, start, stop, kill, rm, ps, logs, wait, exec, pause, unpause,
+// restart, rename, prune, inspect.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanDuration, renderList } from '../format/index.ts';
+import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
 
 interface RunOptions {
   detach?: boolean;
@@ -134,6 +135,11 @@ function demuxTo(
   });
 }
 
+/** The status `run` and `exec` end with (runCli returns it). */
+function setExitCode(code: number): void {
+  process.exitCode = code;
+}
+
 function shortId(id: string): string {
   return id.slice(0, 12);
 }
@@ -211,7 +217,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     for await (const c of waitRes2) chunks.push(c as Buffer);
     await output;
     const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number };
-    process.exitCode = result.StatusCode;
+    setExitCode(result.StatusCode);
   };
   for (const c of [program.command('run'), container.command('run')]) {
     addRunOptions(
@@ -249,6 +255,42 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         });
     }
   };
+  simple(
+    ['restart'],
+    'Restart one or more containers',
+    (id, o) =>
+      ctx
+        .client()
+        .raw('POST', `/containers/${id}/restart`, { query: { t: o.time as string | undefined } })
+        .then(() => {}),
+    (c) => c.option('-t, --time <int>', 'Seconds to wait before killing the container'),
+  );
+  for (const verb of ['pause', 'unpause'] as const) {
+    simple(
+      [verb],
+      verb === 'pause'
+        ? 'Pause all processes within one or more containers'
+        : 'Unpause all processes within one or more containers',
+      (id) =>
+        ctx
+          .client()
+          .raw('POST', `/containers/${id}/${verb}`)
+          .then(() => {}),
+    );
+  }
+  for (const c of [program.command('rename'), container.command('rename')]) {
+    c.description('Rename a container')
+      .argument('<CONTAINER>')
+      .argument('<NEW_NAME>')
+      .action(async (id: string, name: string) => {
+        const old = id.trim();
+        const next = name.trim();
+        if (!old || !next) throw new CliError('Error: Neither old nor new names may be empty');
+        await ctx
+          .client()
+          .raw('POST', `/containers/${encodeURIComponent(old)}/rename`, { query: { name: next } });
+      });
+  }
   simple(['start'], 'Start one or more stopped containers', (id) =>
     ctx
       .client()
@@ -425,4 +467,167 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .option('--format <string>', 'Format output using a custom template')
       .action(ps);
   }
+
+  const exec = async (
+    id: string,
+    cmd: string[],
+    o: {
+      detach?: boolean;
+      interactive?: boolean;
+      tty?: boolean;
+      env: string[];
+      envFile: string[];
+      user?: string;
+      workdir?: string;
+      privileged?: boolean;
+    },
+  ) => {
+    const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
+      e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`,
+    );
+    const client = ctx.client();
+    const attach = !o.detach;
+    const { Id: execId } = await client.json<{ Id: string }>(
+      'POST',
+      `/containers/${encodeURIComponent(id)}/exec`,
+      {
+        body: {
+          Cmd: cmd,
+          Env: env,
+          ...(o.user ? { User: o.user } : {}),
+          ...(o.workdir ? { WorkingDir: o.workdir } : {}),
+          Tty: Boolean(o.tty),
+          Privileged: Boolean(o.privileged),
+          AttachStdin: attach && Boolean(o.interactive),
+          AttachStdout: attach,
+          AttachStderr: attach,
+          Detach: Boolean(o.detach),
+        },
+      },
+    );
+    if (o.detach) {
+      await client.raw('POST', `/exec/${execId}/start`, { body: { Detach: true, Tty: Boolean(o.tty) } });
+      return;
+    }
+    const conn = await client.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: false } });
+    const output = demuxTo(conn, ctx.out, ctx.err);
+    let stdinDone: (() => void) | undefined;
+    if (o.interactive) {
+      const stdin = ctx.stdin;
+      const onData = (c: Buffer) => {
+        if (!conn.write(c)) {
+          stdin.pause();
+          conn.once('drain', () => stdin.resume());
+        }
+      };
+      const onEnd = () => conn.end();
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      stdinDone = () => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.pause();
+        if (!stdin.isTTY) stdin.destroy();
+      };
+    }
+    try {
+      await output;
+    } finally {
+      stdinDone?.();
+      conn.destroy();
+    }
+    const info = await client.json<{ ExitCode: number | null; Running: boolean }>(
+      'GET',
+      `/exec/${execId}/json`,
+    );
+    setExitCode(info.ExitCode ?? 0);
+  };
+  for (const c of [program.command('exec'), container.command('exec')]) {
+    c.description('Execute a command in a running container')
+      .argument('<CONTAINER>')
+      .argument('<COMMAND...>')
+      .option('-d, --detach', 'Detached mode: run command in the background')
+      .option('-i, --interactive', 'Keep STDIN open even if not attached')
+      .option('-t, --tty', 'Allocate a pseudo-TTY')
+      .option('-e, --env <list>', 'Set environment variables', collect, [])
+      .option('--env-file <file>', 'Read in a file of environment variables', collect, [])
+      .option('-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")')
+      .option('-w, --workdir <string>', 'Working directory inside the container')
+      .option('--privileged', 'Give extended privileges to the command')
+      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+      .passThroughOptions()
+      .action(exec);
+  }
+
+  for (const c of [container.command('prune')]) {
+    c.description('Remove all stopped containers')
+      .option('-f, --force', 'Do not prompt for confirmation')
+      .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, [])
+      .action(async (o: { force?: boolean; filter: string[] }) => {
+        if (!o.force) {
+          ctx.out.write(
+            'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',
+          );
+          const answer = (await readLine(ctx.stdin)).trim().toLowerCase();
+          if (answer !== 'y' && answer !== 'yes') {
+            ctx.out.write(`Total reclaimed space: ${humanSize(0)}\n`);
+            return;
+          }
+        }
+        const r = await ctx
+          .client()
+          .json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', {
+            query: { filters: filtersJson(o.filter) },
+          });
+        const deleted = r.ContainersDeleted ?? [];
+        if (deleted.length > 0)
+          ctx.out.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
+        ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+      });
+  }
+
+  container
+    .command('inspect')
+    .description('Display detailed information on one or more containers')
+    .argument('<CONTAINER...>')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-s, --size', 'Display total file sizes')
+    .action(async (names: string[], o: { format?: string; size?: boolean }) => {
+      const results: unknown[] = [];
+      const errors: string[] = [];
+      for (const n of names) {
+        try {
+          results.push(
+            await ctx
+              .client()
+              .json('GET', `/containers/${encodeURIComponent(n)}/json`, { query: { size: o.size } }),
+          );
+        } catch (err) {
+          if (err instanceof EngineError && err.status === 404)
+            errors.push(`Error response from daemon: No such container: ${n}`);
+          else throw err;
+        }
+      }
+      ctx.out.write(renderInspect(o.format, results));
+      if (errors.length > 0) throw new CliError(errors.join('\n'));
+    });
+}
+
+/** One line from stdin (docker's confirmation prompt); "" at EOF. */
+function readLine(stdin: NodeJS.ReadStream): Promise<string> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.pause();
+      resolve(buf.split('\n')[0] ?? '');
+    };
+    const onData = (c: Buffer) => {
+      buf += c.toString('utf8');
+      if (buf.includes('\n')) finish();
+    };
+    stdin.on('data', onData);
+    stdin.once('end', finish);
+  });
 }

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { DeleteItem, HistoryItem, ImageSummary, JsonMessage } from '../../client/index.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanDuration, humanSize, renderList, renderOne } from '../format/index.ts';
+import { humanDuration, humanSize, renderInspect, renderList, renderOne } from '../format/index.ts';
 import { displayJsonMessages } from '../progress.ts';
 
 function shortId(id: string): string {
@@ -159,11 +159,42 @@ export function registerImages(program: Command, ctx: CliContext): void {
     .description('Return low-level information on Berth objects')
     .argument('<NAME|ID...>')
     .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-s, --size', 'Display total file sizes if the type is container')
     .option('--type <string>', 'Return JSON for specified type')
-    .action(async (names: string[], opts: { format?: string; type?: string }) => {
-      if (opts.type && opts.type !== 'image')
-        throw new CliError(`"${opts.type}" is not a valid value for --type`, 125);
-      await inspect(names, opts);
+    .action(async (names: string[], opts: { format?: string; type?: string; size?: boolean }) => {
+      const type = opts.type ?? '';
+      if (type !== '' && type !== 'container' && type !== 'image')
+        throw new CliError(`"${type}" is not a valid value for --type`, 1);
+      const kinds =
+        type === 'container'
+          ? (['container'] as const)
+          : type === 'image'
+            ? (['image'] as const)
+            : (['container', 'image'] as const);
+      const results: unknown[] = [];
+      const errors: string[] = [];
+      for (const n of names) {
+        let found: unknown;
+        for (const kind of kinds) {
+          const url =
+            kind === 'container'
+              ? `/containers/${encodeURIComponent(n)}/json`
+              : `/images/${encodeURIComponent(n)}/json`;
+          try {
+            found = await ctx
+              .client()
+              .json('GET', url, kind === 'container' ? { query: { size: opts.size } } : {});
+            break;
+          } catch (err) {
+            if (!(err instanceof EngineError && err.status === 404)) throw err;
+          }
+        }
+        if (found === undefined) {
+          errors.push(type === '' ? `Error: No such object: ${n}` : `Error: No such ${type}: ${n}`);
+        } else results.push(found);
+      }
+      ctx.out.write(renderInspect(opts.format, results));
+      if (errors.length > 0) throw new CliError(errors.join('\n'));
     });
 
   const tag = async (source: string, target: string) => {

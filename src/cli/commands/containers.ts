@@ -1,10 +1,9 @@
-// Container commands: run, create, start, stop, kill, rm, ps, logs, wait, exec, pause, unpause,
-// restart, rename, prune, inspect.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
+import { registerExec } from './container-exec.ts';
+import { demuxTo, envFromFiles, setExitCode } from './container-io.ts';
 
 interface RunOptions {
   detach?: boolean;
@@ -55,18 +54,6 @@ function addRunOptions(c: Command): Command {
     .option('--init', 'Run an init inside the container (not supported yet)');
 }
 
-function envFromFiles(files: string[]): string[] {
-  const out: string[] = [];
-  for (const f of files) {
-    for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const l = line.trim();
-      if (!l || l.startsWith('#')) continue;
-      out.push(l.includes('=') ? l : process.env[l] !== undefined ? `${l}=${process.env[l]}` : l);
-    }
-  }
-  return out;
-}
-
 function createBody(image: string, cmd: string[], o: RunOptions) {
   const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
     e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`,
@@ -112,34 +99,6 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
 }
 
 /** Splits Docker's 8-byte framed stream into stdout/stderr writes. */
-function demuxTo(
-  stream: NodeJS.ReadableStream,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buf: Buffer = Buffer.alloc(0);
-    stream.on('data', (c: Buffer) => {
-      buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
-      while (buf.length >= 8) {
-        const size = buf.readUInt32BE(4);
-        if (buf.length < 8 + size) break;
-        const payload = buf.subarray(8, 8 + size);
-        (buf[0] === 2 ? err : out).write(payload);
-        buf = buf.subarray(8 + size);
-      }
-    });
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
-  });
-}
-
-/** The status `run` and `exec` end with (runCli returns it). */
-function setExitCode(code: number): void {
-  process.exitCode = code;
-}
-
 function shortId(id: string): string {
   return id.slice(0, 12);
 }
@@ -468,96 +427,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .action(ps);
   }
 
-  const exec = async (
-    id: string,
-    cmd: string[],
-    o: {
-      detach?: boolean;
-      interactive?: boolean;
-      tty?: boolean;
-      env: string[];
-      envFile: string[];
-      user?: string;
-      workdir?: string;
-      privileged?: boolean;
-    },
-  ) => {
-    const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
-      e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`,
-    );
-    const client = ctx.client();
-    const attach = !o.detach;
-    const { Id: execId } = await client.json<{ Id: string }>(
-      'POST',
-      `/containers/${encodeURIComponent(id)}/exec`,
-      {
-        body: {
-          Cmd: cmd,
-          Env: env,
-          ...(o.user ? { User: o.user } : {}),
-          ...(o.workdir ? { WorkingDir: o.workdir } : {}),
-          Tty: Boolean(o.tty),
-          Privileged: Boolean(o.privileged),
-          AttachStdin: attach && Boolean(o.interactive),
-          AttachStdout: attach,
-          AttachStderr: attach,
-          Detach: Boolean(o.detach),
-        },
-      },
-    );
-    if (o.detach) {
-      await client.raw('POST', `/exec/${execId}/start`, { body: { Detach: true, Tty: Boolean(o.tty) } });
-      return;
-    }
-    const conn = await client.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: false } });
-    const output = demuxTo(conn, ctx.out, ctx.err);
-    let stdinDone: (() => void) | undefined;
-    if (o.interactive) {
-      const stdin = ctx.stdin;
-      const onData = (c: Buffer) => {
-        if (!conn.write(c)) {
-          stdin.pause();
-          conn.once('drain', () => stdin.resume());
-        }
-      };
-      const onEnd = () => conn.end();
-      stdin.on('data', onData);
-      stdin.once('end', onEnd);
-      stdinDone = () => {
-        stdin.off('data', onData);
-        stdin.off('end', onEnd);
-        stdin.pause();
-        if (!stdin.isTTY) stdin.destroy();
-      };
-    }
-    try {
-      await output;
-    } finally {
-      stdinDone?.();
-      conn.destroy();
-    }
-    const info = await client.json<{ ExitCode: number | null; Running: boolean }>(
-      'GET',
-      `/exec/${execId}/json`,
-    );
-    setExitCode(info.ExitCode ?? 0);
-  };
-  for (const c of [program.command('exec'), container.command('exec')]) {
-    c.description('Execute a command in a running container')
-      .argument('<CONTAINER>')
-      .argument('<COMMAND...>')
-      .option('-d, --detach', 'Detached mode: run command in the background')
-      .option('-i, --interactive', 'Keep STDIN open even if not attached')
-      .option('-t, --tty', 'Allocate a pseudo-TTY')
-      .option('-e, --env <list>', 'Set environment variables', collect, [])
-      .option('--env-file <file>', 'Read in a file of environment variables', collect, [])
-      .option('-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")')
-      .option('-w, --workdir <string>', 'Working directory inside the container')
-      .option('--privileged', 'Give extended privileges to the command')
-      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
-      .passThroughOptions()
-      .action(exec);
-  }
+  registerExec(program, container, ctx);
 
   for (const c of [container.command('prune')]) {
     c.description('Remove all stopped containers')

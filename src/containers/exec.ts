@@ -128,6 +128,15 @@ export class ExecService {
     const code = await new Promise<number>((resolve) => {
       child.on('error', () => resolve(126));
       child.on('close', (c, sig) => resolve(c ?? 128 + (sig ? 9 : 0)));
+      // A failed exec can leave a stray process holding the output pipes open, so 'close' may
+      // never come: once runc itself has exited, give the pipes a moment to drain, then finish.
+      child.on('exit', (c, sig) => {
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          resolve(c ?? 128 + (sig ? 9 : 0));
+        }, 250).unref();
+      });
     });
     // runc reports its own failure to start the process as 255 with a message.
     let exitCode = code;

@@ -1,3 +1,4 @@
+import type { Log } from '../base/log.ts';
 // The Docker Engine API over HTTP: version negotiation, routing, error mapping. Handlers live in
 // router/<area>/ and see the daemon only through their role interfaces.
 import { type IncomingMessage, ServerResponse } from 'node:http';
@@ -23,11 +24,7 @@ export interface Route {
 export interface ApiServerOptions {
   readonly routes: readonly Route[];
   readonly serverHeader: string;
-  readonly log: (
-    level: 'debug' | 'info' | 'warn' | 'error',
-    msg: string,
-    fields?: Record<string, unknown>,
-  ) => void;
+  readonly log: Log;
 }
 
 const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;

@@ -1,3 +1,4 @@
+import type { Log } from '../base/log.ts';
 // The container service: create, start, stop, kill, wait, remove, and the exit and recovery
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
@@ -28,11 +29,7 @@ export interface ContainerServiceDeps {
   /** e.g. `/berth`: containers get `<parent>/<id>` in every hierarchy. */
   readonly cgroupParent: string;
   readonly runtime: ConmonRuntime;
-  readonly log: (
-    level: 'debug' | 'info' | 'warn' | 'error',
-    msg: string,
-    fields?: Record<string, unknown>,
-  ) => void;
+  readonly log: Log;
   readonly events?: (type: 'container', action: string, id: string, attrs: Record<string, string>) => void;
   /** Path of berth-stdin-relay, when built: feeds attach stdin into conmon's attach socket. */
   readonly stdinRelay?: string;

@@ -1,11 +1,8 @@
+import type { Log } from '../base/log.ts';
+
+export type { Log };
 // Structured logs: one JSON object per line on stderr (time, level, msg, fields).
 import type { LogLevel } from './config.ts';
-
-export type Log = (
-  level: 'debug' | 'info' | 'warn' | 'error',
-  msg: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 

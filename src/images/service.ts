@@ -1,3 +1,4 @@
+import type { Log } from '../base/log.ts';
 // The image service: image records, names and the content behind them. No HTTP, no Docker
 // JSON: the API edge maps these views to Docker's shapes.
 import type { ContentStore } from '../content/index.ts';
@@ -14,11 +15,7 @@ export interface ImageServiceDeps {
   readonly content: ContentStore;
   readonly layers: LayerSnapshots;
   readonly meta: ImageMetadataStore;
-  readonly log: (
-    level: 'debug' | 'info' | 'warn' | 'error',
-    msg: string,
-    fields?: Record<string, unknown>,
-  ) => void;
+  readonly log: Log;
 }
 
 /** Everything a caller needs to describe one image. */

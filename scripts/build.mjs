@@ -21,12 +21,16 @@ await Promise.all([
 ]);
 copyFileSync('scripts/berth-launch.cjs', 'dist/berth-launch.cjs');
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
-try {
-  execFileSync('cc', ['-O2', '-Wall', '-o', 'dist/berth-stdin-relay', 'src/runtime/stdin-relay.c'], {
-    stdio: 'inherit',
-  });
-} catch {
-  console.warn('warning: no C compiler (apt-get install gcc): containers cannot receive stdin from attach');
+// The console relay for `exec -t` (receives runc's pty master over a unix socket).
+for (const [out, src, what] of [
+  ['berth-stdin-relay', 'stdin-relay.c', 'containers cannot receive stdin from attach'],
+  ['berth-console-relay', 'console-relay.c', 'exec -t is unavailable'],
+]) {
+  try {
+    execFileSync('cc', ['-O2', '-Wall', '-o', `dist/${out}`, `src/runtime/${src}`], { stdio: 'inherit' });
+  } catch {
+    console.warn(`warning: no C compiler (apt-get install gcc): ${what}`);
+  }
 }
 // Warm the code cache once so the first real run is already fast.
 rmSync('dist/berth.cjs.v8cache', { force: true });

@@ -135,3 +135,19 @@ export function requestBody(req: IncomingMessage): Readable {
   });
   return body;
 }
+
+/** The `h` and `w` query parameters of the resize endpoints. */
+export function terminalSize(q: URLSearchParams): { height: number; width: number } {
+  const parse = (name: string): number => {
+    const raw = q.get(name) ?? '';
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n > 65535) {
+      throw new InvalidArgumentError(
+        'INVALID_TERMINAL_SIZE',
+        `invalid terminal ${name === 'h' ? 'height' : 'width'} "${raw}": give ${name}= as a whole number of ${name === 'h' ? 'rows' : 'columns'} (0-65535)`,
+      );
+    }
+    return n;
+  };
+  return { height: parse('h'), width: parse('w') };
+}

@@ -119,6 +119,8 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
       });
     };
     run().catch((err: unknown) => {
+      // A client that hung up aborts its handler: nothing failed.
+      if (abort.signal.aborted && (err as Error)?.name === 'AbortError') return;
       if ((err as { kind?: string }).kind === undefined) {
         opts.log('error', 'handler failed', {
           path: url.pathname,

@@ -98,6 +98,8 @@ export async function prepareBundle(
   const initMounts: OciMount[] = init
     ? [{ destination: '/sbin/docker-init', type: 'bind', source: init, options: ['rbind', 'ro'] }]
     : [];
+  const [h, w] = rec.hostConfig.ConsoleSize ?? [0, 0];
+  const consoleSize = h > 0 && w > 0 ? { height: h, width: w } : undefined;
   const spec = generateSpec({
     rootfs: merged,
     readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
@@ -106,6 +108,7 @@ export async function prepareBundle(
     cwd,
     user,
     terminal: c.Tty,
+    ...(consoleSize ? { consoleSize } : {}),
     hostname: c.Hostname,
     ...(c.Domainname ? { domainname: c.Domainname } : {}),
     cgroupsPath: `${deps.cgroupParent}/${rec.id}`,

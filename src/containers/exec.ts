@@ -3,6 +3,9 @@
 // do). Exec records live in memory, as in Docker.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomId } from '../base/ids.ts';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../errdefs/index.ts';
 import { replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { rootfsPaths } from './bundle.ts';
@@ -19,6 +22,8 @@ export interface ExecConfig {
   readonly attachStdin: boolean;
   readonly attachStdout: boolean;
   readonly attachStderr: boolean;
+  /** Initial terminal size with `tty`. */
+  readonly consoleSize?: { height: number; width: number };
 }
 
 export interface ExecRecord {
@@ -28,6 +33,8 @@ export interface ExecRecord {
   running: boolean;
   exitCode: number | null;
   pid: number;
+  /** Set while a TTY exec runs: resizes its terminal. */
+  resize?: (height: number, width: number) => void;
 }
 
 export interface ExecIo {
@@ -55,10 +62,10 @@ export class ExecService {
     if (rec.state.status !== 'running')
       throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
     if (config.cmd.length === 0) throw new InvalidArgumentError('NO_COMMAND', 'No exec command specified');
-    if (config.tty) {
+    if (config.tty && !this.#containers.deps.consoleRelay) {
       throw new NotImplementedError(
         'EXEC_TTY',
-        'exec with a TTY (-t) is not supported by Berth yet; run it without -t',
+        'exec with a TTY (-t) needs berth-console-relay, which was not built (install gcc and run npm run build); run it without -t',
       );
     }
     const id = randomId();
@@ -72,48 +79,16 @@ export class ExecService {
     return e;
   }
 
-  /** Runs the exec; resolves with its exit code when it ends. */
-  async start(id: string, io: ExecIo): Promise<number> {
-    const e = this.get(id);
-    if (e.running || e.exitCode !== null)
-      throw new ConflictError('EXEC_STARTED', `Exec ${id} has already been started`);
-    const rec = this.#containers.find(e.containerId);
-    if (rec.state.status !== 'running')
-      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
-    const merged = rootfsPaths(this.#containers.deps.store.dir(rec.id)).merged;
-    const [passwd, group] = await Promise.all([
-      readInRoot(merged, '/etc/passwd'),
-      readInRoot(merged, '/etc/group'),
-    ]);
-    const user = resolveUser(e.config.user || rec.config.User, {
-      ...(passwd !== undefined ? { passwd } : {}),
-      ...(group !== undefined ? { group } : {}),
-    });
-    const env = replaceOrAppendEnv(
-      [
-        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-        `HOSTNAME=${rec.config.Hostname}`,
-      ],
-      [...rec.config.Env, ...e.config.env],
-    );
-    const rt = this.#containers.deps.runtime.opts;
-    const args = [
-      '--root',
-      rt.runtimeRoot,
-      'exec',
-      '--user',
-      `${user.uid}:${user.gid}`,
-      ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
-      '--cwd',
-      e.config.workingDir || rec.config.WorkingDir || '/',
-      ...env.flatMap((v) => ['--env', v]),
-      rec.id,
-      ...e.config.cmd,
-    ];
-    const child: ChildProcess = spawn(rt.runtimePath, args, {
+  /** `runc exec` with pipes for stdio: the output is multiplexed by the caller. */
+  async #runWithPipes(
+    e: ExecRecord,
+    runtime: string,
+    args: string[],
+    io: ExecIo,
+  ): Promise<{ code: number; stderrTail: string }> {
+    const child: ChildProcess = spawn(runtime, args, {
       stdio: [e.config.attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    e.running = true;
     e.pid = child.pid ?? 0;
     let stderrTail = '';
     child.stdout!.on('data', (d: Buffer) => io.onStdout(d));
@@ -138,11 +113,131 @@ export class ExecService {
         }, 250).unref();
       });
     });
+    return { code, stderrTail };
+  }
+
+  /**
+   * `exec -t`: berth-console-relay runs `runc exec -d -t --console-socket`, receives the pty
+   * master, relays it to its own stdio, reaps the process and reports its pid and exit status
+   * on fd 3 (see console-relay.c). With a terminal, stdout and stderr are one stream.
+   */
+  async #runWithTerminal(
+    e: ExecRecord,
+    runtime: string,
+    args: string[],
+    io: ExecIo,
+  ): Promise<{ code: number; stderrTail: string }> {
+    const socketDir = this.#containers.deps.runtime.opts.socketDir;
+    const socket = path.join(socketDir, `x-${e.id.slice(0, 16)}`);
+    const pidFile = path.join(socketDir, `x-${e.id.slice(0, 16)}.pid`);
+    const at = args.indexOf('exec') + 1;
+    const runcArgs = [
+      ...args.slice(0, at),
+      '--detach',
+      '--tty',
+      '--console-socket',
+      socket,
+      '--pid-file',
+      pidFile,
+      ...args.slice(at),
+    ];
+    const size = e.config.consoleSize;
+    const relay = spawn(
+      this.#containers.deps.consoleRelay!,
+      [socket, String(size?.height ?? 0), String(size?.width ?? 0), pidFile, runtime, ...runcArgs],
+      { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] },
+    );
+    let stderrTail = '';
+    relay.stdout!.on('data', (d: Buffer) => io.onStdout(d));
+    relay.stderr!.on('data', (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString()).slice(-2000);
+      io.onStdout(d);
+    });
+    if (io.stdin) {
+      io.stdin.pipe(relay.stdin!);
+      relay.stdin!.on('error', () => {});
+    }
+    const ctl = relay.stdio[3] as Duplex;
+    ctl.on('error', () => {});
+    e.resize = (h, w) => ctl.write(`${h} ${w}\n`);
+    let code = 126;
+    let lines = '';
+    ctl.on('data', (d: Buffer) => {
+      lines += d.toString();
+      for (let nl = lines.indexOf('\n'); nl !== -1; nl = lines.indexOf('\n')) {
+        const [what, n] = lines.slice(0, nl).split(' ');
+        lines = lines.slice(nl + 1);
+        if (what === 'pid') e.pid = Number(n);
+        else if (what === 'exit') code = Number(n);
+        else if (what === 'fail') code = Number(n) === 255 ? 255 : 126;
+      }
+    });
+    await new Promise<void>((resolve) => {
+      relay.on('error', () => resolve());
+      relay.on('close', () => resolve());
+    });
+    await fsp.rm(pidFile, { force: true });
+    return { code, stderrTail };
+  }
+
+  /** Resizes a running TTY exec; a no-op for one without a terminal (as Docker). */
+  resize(id: string, height: number, width: number): void {
+    const e = this.get(id);
+    if (!e.running && e.exitCode !== null) {
+      throw new ConflictError('EXEC_NOT_RUNNING', `Exec ${id} is not running`);
+    }
+    e.resize?.(height, width);
+  }
+
+  /** Runs the exec; resolves with its exit code when it ends. */
+  async start(id: string, io: ExecIo): Promise<number> {
+    const e = this.get(id);
+    if (e.running || e.exitCode !== null)
+      throw new ConflictError('EXEC_STARTED', `Exec ${id} has already been started`);
+    const rec = this.#containers.find(e.containerId);
+    if (rec.state.status !== 'running')
+      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    const merged = rootfsPaths(this.#containers.deps.store.dir(rec.id)).merged;
+    const [passwd, group] = await Promise.all([
+      readInRoot(merged, '/etc/passwd'),
+      readInRoot(merged, '/etc/group'),
+    ]);
+    const user = resolveUser(e.config.user || rec.config.User, {
+      ...(passwd !== undefined ? { passwd } : {}),
+      ...(group !== undefined ? { group } : {}),
+    });
+    const env = replaceOrAppendEnv(
+      [
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        `HOSTNAME=${rec.config.Hostname}`,
+        ...(e.config.tty ? ['TERM=xterm'] : []),
+      ],
+      [...rec.config.Env, ...e.config.env],
+    );
+    const rt = this.#containers.deps.runtime.opts;
+    const args = [
+      '--root',
+      rt.runtimeRoot,
+      'exec',
+      '--user',
+      `${user.uid}:${user.gid}`,
+      ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
+      '--cwd',
+      e.config.workingDir || rec.config.WorkingDir || '/',
+      ...env.flatMap((v) => ['--env', v]),
+      rec.id,
+      ...e.config.cmd,
+    ];
+    e.running = true;
+    const { code, stderrTail } = await (e.config.tty
+      ? this.#runWithTerminal(e, rt.runtimePath, args, io)
+      : this.#runWithPipes(e, rt.runtimePath, args, io));
     // runc reports its own failure to start the process as 255 with a message.
     let exitCode = code;
     if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) {
       exitCode = /not found|no such file/i.test(stderrTail) ? 127 : 126;
     }
+    delete e.resize;
     e.running = false;
     e.exitCode = exitCode;
     return exitCode;

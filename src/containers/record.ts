@@ -61,6 +61,8 @@ export interface HostConfig {
   ExtraHosts?: string[] | null;
   Tmpfs?: Record<string, string>;
   ShmSize?: number;
+  /** [height, width] of the client's terminal at create time. */
+  ConsoleSize?: [number, number] | null;
   LogConfig?: { Type: string; Config: Record<string, string> };
   [other: string]: unknown;
 }

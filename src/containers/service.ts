@@ -33,6 +33,8 @@ export interface ContainerServiceDeps {
   readonly events?: (type: 'container', action: string, id: string, attrs: Record<string, string>) => void;
   /** Path of berth-stdin-relay, when built: feeds attach stdin into conmon's attach socket. */
   readonly stdinRelay?: string;
+  /** Path of berth-console-relay, when built: the terminal end of `exec -t`. */
+  readonly consoleRelay?: string;
 }
 
 export interface CreateRequest {
@@ -191,6 +193,9 @@ export class ContainerService {
           // Open stdin only when attach can feed it (the relay exists); else the process reads EOF
           // instead of hanging on a stdin nobody can write to.
           stdin: rec.config.OpenStdin && this.deps.stdinRelay !== undefined,
+          // Docker closes stdin when the first attached client leaves only for StdinOnce without
+          // a TTY (a terminal has no EOF to pass on, and detaching must not end the shell).
+          leaveStdinOpen: rec.config.Tty || !rec.config.StdinOnce,
           ...logSizeMax(rec.hostConfig),
         });
         await this.deps.runtime.start(rec.id);
@@ -412,6 +417,16 @@ export class ContainerService {
       await this.deps.store.put({ ...cur, name });
       this.#emit(rec.id, 'rename');
     });
+  }
+
+  /** Resizes a running container's TTY; a no-op without one, as the docker CLI only asks with -t. */
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const rec = this.find(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    }
+    if (!rec.config.Tty) return;
+    await this.deps.runtime.resize(this.deps.store.dir(rec.id), height, width);
   }
 
   /** `docker top`: host `ps` output (with the caller's ps options) limited to the container's PIDs. */

@@ -78,15 +78,17 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       socketDir: path.join(config.execRoot, 'sockets'),
     });
     // Built beside the bundle by scripts/build.mjs (needs a C compiler).
-    const relayPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'berth-stdin-relay');
-    const stdinRelay = (await fsp.access(relayPath).then(
-      () => true,
-      () => false,
-    ))
-      ? relayPath
-      : undefined;
-    if (!stdinRelay)
-      log('warn', 'berth-stdin-relay not found: attach cannot feed container stdin', { path: relayPath });
+    const helper = async (name: string, lost: string): Promise<string | undefined> => {
+      const p = path.join(path.dirname(fileURLToPath(import.meta.url)), name);
+      const ok = await fsp.access(p).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) log('warn', `${name} not found: ${lost}`, { path: p });
+      return ok ? p : undefined;
+    };
+    const stdinRelay = await helper('berth-stdin-relay', 'attach cannot feed container stdin');
+    const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
     const containers = new ContainerService({
       store: containerStore,
@@ -98,6 +100,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       log,
       events: (type, action, id, attrs) => events.publish(type, action, id, attrs),
       ...(stdinRelay ? { stdinRelay } : {}),
+      ...(consoleRelay ? { consoleRelay } : {}),
     });
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
@@ -168,6 +171,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       rename: (ref, name) => containers.rename(ref, name),
       prune: (filter) => containers.prune(filter),
       top: (ref, psArgs) => containers.top(ref, psArgs),
+      resize: (ref, h, w) => containers.resize(ref, h, w),
       logPath: (id) => containers.logPath(id),
       ...(stdinRelay
         ? {

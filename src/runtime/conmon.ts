@@ -2,7 +2,7 @@
 // output to the log file and its exit code to <exit-dir>/<id>, and outlives berthd. Berth talks
 // to the OCI runtime through its standard CLI (start/kill/delete/state).
 import { execFile, spawn } from 'node:child_process';
-import { type FSWatcher, promises as fsp, watch } from 'node:fs';
+import { constants as fsConstants, type FSWatcher, promises as fsp, watch } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ConflictError, FailedPreconditionError, InternalError, NotFoundError } from '../errdefs/index.ts';
@@ -26,6 +26,8 @@ export interface CreateOptions {
   readonly logSizeMax?: number;
   readonly terminal?: boolean;
   readonly stdin?: boolean;
+  /** Keep the container's stdin open when an attached client disconnects. */
+  readonly leaveStdinOpen?: boolean;
 }
 
 export interface RuntimeState {
@@ -77,6 +79,7 @@ export class ConmonRuntime {
       ...(c.logSizeMax ? ['--log-size-max', String(c.logSizeMax)] : []),
       ...(c.terminal ? ['-t'] : []),
       ...(c.stdin ? ['-i'] : []),
+      ...(c.stdin && c.leaveStdinOpen ? ['--leave-stdin-open'] : []),
     ]; // biome-ignore format: flag/value pairs
     // conmon's own output goes to a file, never to a pipe of ours: once berthd is gone a write
     // to that pipe would kill conmon with SIGPIPE, and the container's stdio with it.
@@ -174,6 +177,20 @@ export class ConmonRuntime {
     });
   }
 
+  /**
+   * Resizes the container's terminal: conmon reads "<type> <height> <width>" lines on the `ctl`
+   * fifo in the bundle (type 1 is a window resize). Non-blocking open: if conmon is gone the
+   * open fails with ENXIO instead of hanging.
+   */
+  async resize(bundle: string, height: number, width: number): Promise<void> {
+    await writeCtl(bundle, `1 ${height} ${width}\n`);
+  }
+
+  /** Asks conmon to reopen its log file (type 2), after berthd rotated it. */
+  async reopenLog(bundle: string): Promise<void> {
+    await writeCtl(bundle, '2 0 0\n');
+  }
+
   /** Host PIDs of every process in the container (`runc ps`). */
   async pids(id: string): Promise<number[]> {
     const { stdout } = await this.#runtime(['ps', '--format', 'json', id]).catch((err) => {
@@ -227,6 +244,23 @@ export class ConmonRuntime {
 
   close(): void {
     this.#watcher?.close();
+  }
+}
+
+async function writeCtl(bundle: string, message: string): Promise<void> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path.join(bundle, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    throw new ConflictError(
+      'MONITOR_GONE',
+      `the container's monitor is not running (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  try {
+    await fh.write(message);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -59,6 +59,8 @@ export interface SpecInput {
   readonly cwd: string;
   readonly user: { uid: number; gid: number; additionalGids?: readonly number[] };
   readonly terminal: boolean;
+  /** Initial terminal size (Docker's HostConfig.ConsoleSize), so the first output is laid out right. */
+  readonly consoleSize?: { height: number; width: number };
   readonly hostname: string;
   readonly domainname?: string;
   readonly cgroupsPath: string;
@@ -136,6 +138,7 @@ export function generateSpec(input: SpecInput): OciSpec {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: input.terminal,
+      ...(input.terminal && input.consoleSize ? { consoleSize: { ...input.consoleSize } } : {}),
       user: {
         uid: input.user.uid,
         gid: input.user.gid,

@@ -1,7 +1,7 @@
 // `berth exec`: a command in a running container, over the hijacked exec stream.
 import type { Command } from 'commander';
-import { type CliContext, collect } from '../context.ts';
-import { demuxTo, envFromFiles, setExitCode } from './container-io.ts';
+import { CliError, type CliContext, collect } from '../context.ts';
+import { envFromFiles, runSession, setExitCode } from './container-io.ts';
 
 export function registerExec(program: Command, container: Command, ctx: CliContext): void {
   const exec = async (
@@ -16,6 +16,7 @@ export function registerExec(program: Command, container: Command, ctx: CliConte
       user?: string;
       workdir?: string;
       privileged?: boolean;
+      detachKeys?: string;
     },
   ) => {
     const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
@@ -38,6 +39,9 @@ export function registerExec(program: Command, container: Command, ctx: CliConte
           AttachStdout: attach,
           AttachStderr: attach,
           Detach: Boolean(o.detach),
+          ...(o.tty && process.stdout.isTTY
+            ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
+            : {}),
         },
       },
     );
@@ -45,33 +49,17 @@ export function registerExec(program: Command, container: Command, ctx: CliConte
       await client.raw('POST', `/exec/${execId}/start`, { body: { Detach: true, Tty: Boolean(o.tty) } });
       return;
     }
-    const conn = await client.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: false } });
-    const output = demuxTo(conn, ctx.out, ctx.err);
-    let stdinDone: (() => void) | undefined;
-    if (o.interactive) {
-      const stdin = ctx.stdin;
-      const onData = (c: Buffer) => {
-        if (!conn.write(c)) {
-          stdin.pause();
-          conn.once('drain', () => stdin.resume());
-        }
-      };
-      const onEnd = () => conn.end();
-      stdin.on('data', onData);
-      stdin.once('end', onEnd);
-      stdinDone = () => {
-        stdin.off('data', onData);
-        stdin.off('end', onEnd);
-        stdin.pause();
-        if (!stdin.isTTY) stdin.destroy();
-      };
-    }
-    try {
-      await output;
-    } finally {
-      stdinDone?.();
-      conn.destroy();
-    }
+    if (o.tty && o.interactive && !ctx.stdin.isTTY) throw new CliError('the input device is not a TTY', 1);
+    const conn = await client.hijack(`/exec/${execId}/start`, {
+      body: { Detach: false, Tty: Boolean(o.tty) },
+    });
+    const session = await runSession(conn, ctx, {
+      tty: Boolean(o.tty),
+      interactive: Boolean(o.interactive),
+      ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+      resize: (h, w) => client.raw('POST', `/exec/${execId}/resize`, { query: { h, w } }),
+    });
+    if (session.detached) return;
     const info = await client.json<{ ExitCode: number | null; Running: boolean }>(
       'GET',
       `/exec/${execId}/json`,

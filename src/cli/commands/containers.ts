@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
+import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
-import { demuxTo, envFromFiles, setExitCode } from './container-io.ts';
+import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 
 interface RunOptions {
   detach?: boolean;
@@ -27,6 +28,12 @@ interface RunOptions {
   stopTimeout?: string;
   network?: string;
   init?: boolean;
+  detachKeys?: string;
+  runtime?: string;
+  logDriver?: string;
+  logOpt: string[];
+  groupAdd: string[];
+  domainname?: string;
 }
 
 function addRunOptions(c: Command): Command {
@@ -51,7 +58,13 @@ function addRunOptions(c: Command): Command {
     .option('--stop-signal <string>', 'Signal to stop the container')
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--network <string>', 'Connect a container to a network (only "none" today)')
-    .option('--init', 'Run an init inside the container (not supported yet)');
+    .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .option('--runtime <string>', 'Runtime to use for this container')
+    .option('--log-driver <string>', 'Logging driver for the container')
+    .option('--log-opt <list>', 'Log driver options', collect, [])
+    .option('--group-add <list>', 'Add additional groups to join', collect, [])
+    .option('--domainname <string>', 'Container NIS domain name');
 }
 
 function createBody(image: string, cmd: string[], o: RunOptions) {
@@ -72,12 +85,14 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
     ...(o.user ? { User: o.user } : {}),
     ...(o.workdir ? { WorkingDir: o.workdir } : {}),
     ...(o.hostname ? { Hostname: o.hostname } : {}),
+    ...(o.domainname ? { Domainname: o.domainname } : {}),
     ...(o.stopSignal ? { StopSignal: o.stopSignal } : {}),
     ...(o.stopTimeout !== undefined ? { StopTimeout: Number(o.stopTimeout) } : {}),
     Labels: labels,
     Tty: Boolean(o.tty),
     OpenStdin: Boolean(o.interactive),
     AttachStdin: Boolean(o.interactive) && !o.detach,
+    StdinOnce: Boolean(o.interactive) && !o.detach,
     AttachStdout: !o.detach,
     AttachStderr: !o.detach,
     HostConfig: {
@@ -94,6 +109,24 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
       ),
       NetworkMode: o.network ?? 'none',
       ...(o.init ? { Init: true } : {}),
+      ...(o.runtime ? { Runtime: o.runtime } : {}),
+      ...(o.groupAdd.length > 0 ? { GroupAdd: o.groupAdd } : {}),
+      ...(o.logDriver || o.logOpt.length > 0
+        ? {
+            LogConfig: {
+              Type: o.logDriver ?? '',
+              Config: Object.fromEntries(
+                o.logOpt.map((l) => {
+                  const i = l.indexOf('=');
+                  return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+                }),
+              ),
+            },
+          }
+        : {}),
+      ...(o.tty && process.stdout.isTTY
+        ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
+        : {}),
     },
   };
 }
@@ -126,11 +159,15 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   }
 
   const run = async (image: string, cmd: string[], o: RunOptions) => {
-    if (o.tty) {
-      throw new CliError(
-        'berth run -t is not supported yet; use the docker CLI for a terminal, or run without -t',
-        125,
-      );
+    if (o.detachKeys) {
+      try {
+        parseDetachKeys(o.detachKeys);
+      } catch (err) {
+        throw new CliError(`berth: ${(err as Error).message}`, 125);
+      }
+    }
+    if (o.tty && o.interactive && !o.detach && !ctx.stdin.isTTY) {
+      throw new CliError('the input device is not a TTY', 1);
     }
     let id: string;
     try {
@@ -148,33 +185,37 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     const conn = await ctx.client().hijack(`/containers/${id}/attach`, {
       query: { stream: true, stdout: true, stderr: true, ...(o.interactive ? { stdin: true } : {}) },
     });
-    const output = demuxTo(conn, ctx.out, ctx.err);
-    if (o.interactive) {
-      // stdin flows into the container; at EOF only our write side closes, so output still arrives.
-      ctx.stdin.on('data', (c: Buffer) => conn.write(c));
-      ctx.stdin.on('end', () => conn.end());
-    }
     const waitRes = ctx
       .client()
       .raw('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
     const waitRes2 = await waitRes;
-    try {
-      await ctx.client().raw('POST', `/containers/${id}/start`);
-    } catch (err) {
-      conn.destroy();
-      if (err instanceof EngineError) {
-        const code = /not found|no such file/i.test(err.message)
-          ? 127
-          : /permission denied/i.test(err.message)
-            ? 126
-            : 125;
-        throw new CliError(`berth: Error response from daemon: ${err.message}.`, code);
-      }
-      throw err;
+    const session = await runSession(conn, ctx, {
+      tty: Boolean(o.tty),
+      interactive: Boolean(o.interactive),
+      ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+      resize: (h, w) => ctx.client().raw('POST', `/containers/${id}/resize`, { query: { h, w } }),
+      start: async () => {
+        try {
+          await ctx.client().raw('POST', `/containers/${id}/start`);
+        } catch (err) {
+          if (err instanceof EngineError) {
+            const code = /not found|no such file/i.test(err.message)
+              ? 127
+              : /permission denied/i.test(err.message)
+                ? 126
+                : 125;
+            throw new CliError(`berth: Error response from daemon: ${err.message}.`, code);
+          }
+          throw err;
+        }
+      },
+    });
+    if (session.detached) {
+      waitRes2.destroy();
+      return;
     }
     const chunks: Buffer[] = [];
     for await (const c of waitRes2) chunks.push(c as Buffer);
-    await output;
     const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number };
     setExitCode(result.StatusCode);
   };
@@ -428,6 +469,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   }
 
   registerExec(program, container, ctx);
+  registerAttachAndTop(program, container, ctx);
 
   for (const c of [container.command('prune')]) {
     c.description('Remove all stopped containers')

@@ -16,6 +16,7 @@ export interface ContainersBackend {
   rename(ref: string, name: string): Promise<void>;
   prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
+  resize(ref: string, height: number, width: number): Promise<void>;
   logPath(id: string): string;
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;

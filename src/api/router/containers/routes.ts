@@ -2,7 +2,15 @@
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { ContainerRecord, WaitCondition } from '../../../containers/index.ts';
 import { formatTimestamp, muxFrame, muxLogRecords, readLogBatches, readLogs } from '../../../logs/index.ts';
-import { boolParam, intParam, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import {
+  boolParam,
+  intParam,
+  parseFilters,
+  readJsonBody,
+  sendJson,
+  sendNoContent,
+  terminalSize,
+} from '../../http.ts';
 import type { Route } from '../../server.ts';
 import type { ContainersBackend } from './backend.ts';
 import { inspectView, summaryView } from './views.ts';
@@ -193,6 +201,15 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       handler: async (ctx) => {
         const r = await backend.top(ctx.params.id!, ctx.query.get('ps_args') || undefined);
         sendJson(ctx.res, 200, { Titles: r.titles, Processes: r.processes });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/resize',
+      handler: async (ctx) => {
+        const { height, width } = terminalSize(ctx.query);
+        await backend.resize(ctx.params.id!, height, width);
+        ctx.res.writeHead(200).end();
       },
     },
     {

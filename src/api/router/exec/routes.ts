@@ -2,7 +2,7 @@
 import type { ExecConfig, ExecRecord } from '../../../containers/index.ts';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { muxFrame } from '../../../logs/index.ts';
-import { readJsonBody, sendJson } from '../../http.ts';
+import { readJsonBody, sendJson, terminalSize } from '../../http.ts';
 import type { Route } from '../../server.ts';
 
 export interface ExecBackend {
@@ -12,6 +12,7 @@ export interface ExecBackend {
     id: string,
     io: { stdin?: NodeJS.ReadableStream; onStdout(d: Buffer): void; onStderr(d: Buffer): void },
   ): Promise<number>;
+  resize(id: string, height: number, width: number): void;
 }
 
 function strings(v: unknown, field: string): string[] {
@@ -19,6 +20,13 @@ function strings(v: unknown, field: string): string[] {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${field}: expected a list of strings`);
+}
+
+function consoleSize(v: unknown): { consoleSize?: { height: number; width: number } } {
+  if (!Array.isArray(v) || v.length !== 2) return {};
+  const [height, width] = v as unknown[];
+  if (typeof height !== 'number' || typeof width !== 'number' || height <= 0 || width <= 0) return {};
+  return { consoleSize: { height, width } };
 }
 
 export function execRoutes(backend: ExecBackend): Route[] {
@@ -40,6 +48,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
           attachStdin: b.AttachStdin === true,
           attachStdout: b.AttachStdout === true,
           attachStderr: b.AttachStderr === true,
+          ...consoleSize(b.ConsoleSize),
         });
         sendJson(ctx.res, 201, { Id: id });
       },
@@ -56,13 +65,16 @@ export function execRoutes(backend: ExecBackend): Route[] {
           ctx.res.end();
           return;
         }
-        const conn = ctx.hijack('application/vnd.docker.multiplexed-stream');
+        const tty = e.config.tty;
+        const conn = ctx.hijack(
+          tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+        );
         conn.on('error', () => {});
         const stdin = e.config.attachStdin ? conn : undefined;
         await backend.start(e.id, {
           ...(stdin ? { stdin } : {}),
           onStdout: (d) => {
-            if (e.config.attachStdout) conn.write(muxFrame('stdout', d));
+            if (e.config.attachStdout) conn.write(tty ? d : muxFrame('stdout', d));
           },
           onStderr: (d) => {
             if (e.config.attachStderr) conn.write(muxFrame('stderr', d));
@@ -101,7 +113,8 @@ export function execRoutes(backend: ExecBackend): Route[] {
       method: 'POST',
       path: '/exec/:id/resize',
       handler: (ctx) => {
-        backend.get(ctx.params.id!);
+        const { height, width } = terminalSize(ctx.query);
+        backend.resize(ctx.params.id!, height, width);
         ctx.res.writeHead(200);
         ctx.res.end();
       },

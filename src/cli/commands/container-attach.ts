@@ -1,0 +1,80 @@
+// `berth attach` and `berth top`: joining a running container's streams, and listing its processes.
+import type { Command } from 'commander';
+import { EngineError } from '../../client/index.ts';
+import { type CliContext, CliError } from '../context.ts';
+import { tabwrite } from '../format/index.ts';
+import { parseDetachKeys, runSession, setExitCode } from './container-io.ts';
+
+export function registerAttachAndTop(program: Command, container: Command, ctx: CliContext): void {
+  const attach = async (ref: string, o: { stdin: boolean; detachKeys?: string }) => {
+    const client = ctx.client();
+    const info = await client.json<{
+      Id: string;
+      State: { Running: boolean; Paused: boolean };
+      Config: { Tty: boolean; OpenStdin: boolean };
+    }>('GET', `/containers/${encodeURIComponent(ref)}/json`);
+    if (!info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first');
+    if (info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first');
+    if (o.detachKeys) {
+      try {
+        parseDetachKeys(o.detachKeys);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+    }
+    const interactive = o.stdin && info.Config.OpenStdin;
+    if (interactive && info.Config.Tty && !ctx.stdin.isTTY)
+      throw new CliError('the input device is not a TTY');
+    const wait = client.raw('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
+    const conn = await client.hijack(`/containers/${info.Id}/attach`, {
+      query: { stream: true, stdout: true, stderr: true, ...(interactive ? { stdin: true } : {}) },
+    });
+    const session = await runSession(conn, ctx, {
+      tty: info.Config.Tty,
+      interactive,
+      ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+      resize: (h, w) => client.raw('POST', `/containers/${info.Id}/resize`, { query: { h, w } }),
+    });
+    if (session.detached) {
+      (await wait).destroy();
+      throw new CliError('read escape sequence');
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of await wait) chunks.push(c as Buffer);
+    const result = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { StatusCode?: number };
+    setExitCode(result.StatusCode ?? 0);
+  };
+  for (const c of [program.command('attach'), container.command('attach')]) {
+    c.description('Attach local standard input, output, and error streams to a running container')
+      .argument('<CONTAINER>')
+      .option('--no-stdin', 'Do not attach STDIN')
+      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+      .option('--sig-proxy', 'Proxy all received signals to the process (accepted; signals are not proxied)')
+      .action(attach);
+  }
+
+  const top = async (ref: string, psArgs: string[]) => {
+    try {
+      const r = await ctx
+        .client()
+        .json<{ Titles: string[]; Processes: string[][] }>(
+          'GET',
+          `/containers/${encodeURIComponent(ref)}/top`,
+          { query: psArgs.length > 0 ? { ps_args: psArgs.join(' ') } : {} },
+        );
+      const lines = [r.Titles, ...r.Processes].map((row) => `${row.join('\t')}\n`);
+      ctx.out.write(tabwrite(lines.join(''), { minWidth: 20, padding: 3 }));
+    } catch (err) {
+      if (err instanceof EngineError) throw new CliError(`Error response from daemon: ${err.message}`);
+      throw err;
+    }
+  };
+  for (const c of [program.command('top'), container.command('top')]) {
+    c.description('Display the running processes of a container')
+      .argument('<CONTAINER>')
+      .argument('[ps OPTIONS...]')
+      .passThroughOptions()
+      .allowUnknownOption()
+      .action(top);
+  }
+}

@@ -21,8 +21,14 @@ export interface WireRequest {
 export class WireResponse extends Readable {
   statusCode = 0;
   headers: Record<string, string> = {};
+  /** Closes the connection when the caller abandons the response (set by wireRequest). */
+  onDestroy?: () => void;
   override _read(): void {
     this.emit('wantdata');
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.onDestroy?.();
+    cb(err);
   }
 }
 
@@ -54,6 +60,10 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     });
     const response = new WireResponse();
     let sentHead = false;
+    response.onDestroy = () => {
+      if (!upgraded) socket.destroy();
+    };
+    let upgraded = false;
 
     socket.on('connect', () => {
       const lines = [`${req.method} ${req.path} HTTP/1.1`, 'Host: berth', 'Connection: close'];
@@ -112,6 +122,7 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
           }
           settled = true;
           if (response.statusCode === 101) {
+            upgraded = true;
             socket.removeAllListeners('data');
             if (buf.length > 0) socket.unshift(buf);
             state = 'done';

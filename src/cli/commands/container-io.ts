@@ -166,7 +166,8 @@ export async function runSession(
       stdin.off('data', onData);
       stdin.off('end', onEnd);
       stdin.pause();
-      if (!stdin.isTTY) stdin.destroy();
+      // A paused terminal can still hold the event loop open: once detached we are done with it.
+      if (!stdin.isTTY || detached) stdin.destroy();
     };
   });
   try {

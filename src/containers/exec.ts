@@ -214,10 +214,11 @@ export class ExecService {
       ],
       [...rec.config.Env, ...e.config.env],
     );
-    const rt = this.#containers.deps.runtime.opts;
+    const rt = this.#containers.deps.runtime.runtimeFor(rec.id);
     const args = [
+      ...rt.args,
       '--root',
-      rt.runtimeRoot,
+      rt.root,
       'exec',
       '--user',
       `${user.uid}:${user.gid}`,
@@ -230,8 +231,8 @@ export class ExecService {
     ];
     e.running = true;
     const { code, stderrTail } = await (e.config.tty
-      ? this.#runWithTerminal(e, rt.runtimePath, args, io)
-      : this.#runWithPipes(e, rt.runtimePath, args, io));
+      ? this.#runWithTerminal(e, rt.path, args, io)
+      : this.#runWithPipes(e, rt.path, args, io));
     // runc reports its own failure to start the process as 255 with a message.
     let exitCode = code;
     if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) {

@@ -13,6 +13,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
 import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
+import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { prepareBundle, teardownRootfs } from './bundle.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
@@ -50,6 +51,7 @@ type Listener = (rec: ContainerRecord | undefined) => void;
 export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
+  readonly #logRotations = new LogRotations();
   readonly #listeners = new Map<string, Set<Listener>>();
 
   constructor(deps: ContainerServiceDeps) {
@@ -117,6 +119,8 @@ export class ContainerService {
         );
       }
     } else name = generateName((n) => store.byName(n) !== undefined);
+    const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
+    logPolicy(req.hostConfig);
     const imageId = images.resolve(req.config.Image);
     const imageCfg = (await images.config(imageId)).config ?? {};
     const cmd = composeCommand({
@@ -158,7 +162,7 @@ export class ContainerService {
       created: new Date().toISOString(),
       imageId,
       config,
-      hostConfig: { NetworkMode: 'none', ...req.hostConfig },
+      hostConfig: { NetworkMode: 'none', ...req.hostConfig, Runtime: runtime.name },
       path: cmd.args[0]!,
       args: cmd.args.slice(1),
       state: { status: 'created' },
@@ -182,6 +186,8 @@ export class ContainerService {
       const bundle = this.deps.store.dir(rec.id);
       // A stale attach socket from an earlier run would look like a live monitor to attach.
       await rm(this.attachSocket(rec.id), { force: true });
+      const logs = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+      const logCap = monitorLogCap(logs);
       try {
         await prepareBundle(this.deps, rec);
         const { pid, conmonPid } = await this.deps.runtime.create({
@@ -196,7 +202,8 @@ export class ContainerService {
           // Docker closes stdin when the first attached client leaves only for StdinOnce without
           // a TTY (a terminal has no EOF to pass on, and detaching must not end the shell).
           leaveStdinOpen: rec.config.Tty || !rec.config.StdinOnce,
-          ...logSizeMax(rec.hostConfig),
+          ...(rec.hostConfig.Runtime ? { runtime: rec.hostConfig.Runtime } : {}),
+          ...(logCap !== undefined ? { logSizeMax: logCap } : {}),
         });
         await this.deps.runtime.start(rec.id);
         rec = await this.#setState(rec, {
@@ -205,6 +212,7 @@ export class ContainerService {
           monitorPid: conmonPid,
           startedAt: new Date().toISOString(),
         });
+        this.#armLogRotation(rec);
         this.#emit(rec.id, 'start', rec);
       } catch (err) {
         await this.deps.runtime.delete(rec.id, true).catch(() => {});
@@ -232,6 +240,22 @@ export class ContainerService {
       .catch(() => {});
   }
 
+  #armLogRotation(rec: ContainerRecord): void {
+    const policy = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+    const bundle = this.deps.store.dir(rec.id);
+    this.#logRotations.arm(rec.id, this.logPath(rec.id), policy, () => this.deps.runtime.reopenLog(bundle));
+  }
+
+  /** Log options of a container, for readers (rotated files, `--details` attributes). */
+  logPolicy(rec: ContainerRecord): LogPolicy {
+    return logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+  }
+
+  /** Stops background work (log rotation); containers keep running. */
+  close(): void {
+    this.#logRotations.close();
+  }
+
   /** Called when conmon writes an exit file (and at recovery). */
   async handleExit(id: string): Promise<void> {
     const exit = await this.deps.runtime.exitCode(id);
@@ -241,6 +265,7 @@ export class ContainerService {
       const rec = this.deps.store.get(id);
       if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return;
       const startedAt = rec.state.startedAt;
+      this.#logRotations.disarm(id);
       await this.deps.runtime.delete(id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
@@ -474,6 +499,12 @@ export class ContainerService {
   async recover(): Promise<void> {
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
+      try {
+        this.deps.runtime.bind(rec.id, rec.hostConfig.Runtime);
+      } catch (err) {
+        // Its runtime was removed from daemon.json: runc's state root is still the best guess.
+        this.deps.log('warn', 'container runtime no longer configured', { id: rec.id, err: String(err) });
+      }
       if (await this.deps.runtime.exitCode(rec.id)) {
         await this.handleExit(rec.id);
         continue;
@@ -481,6 +512,7 @@ export class ContainerService {
       const st = await this.deps.runtime.state(rec.id);
       if (st && (st.status === 'running' || st.status === 'paused')) {
         this.deps.log('info', 'adopted running container', { id: rec.id, pid: st.pid });
+        this.#armLogRotation(rec);
         if (st.status !== rec.state.status) {
           await this.#setState(rec, { ...rec.state, status: st.status });
         }
@@ -499,20 +531,6 @@ export class ContainerService {
       });
     }
   }
-}
-
-/** `--log-opt max-size=10m` → conmon's --log-size-max (conmon replaces the file when full). */
-function logSizeMax(h: HostConfig): { logSizeMax?: number } {
-  const v = h.LogConfig?.Config?.['max-size'];
-  if (!v) return {};
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
-  if (!m)
-    throw new InvalidArgumentError(
-      'INVALID_LOG_OPT',
-      `invalid max-size "${v}": use a size like 10m, 512k or 1g`,
-    );
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return { logSizeMax: Math.floor(Number(m[1]) * mult) };
 }
 
 function sleep(ms: number): Promise<void> {

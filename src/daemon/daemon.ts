@@ -74,6 +74,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       conmonPath: conmonPath ?? 'conmon',
       runtimePath: runcPath ?? 'runc',
       runtimeRoot: path.join(config.execRoot, 'runc'),
+      runtimes: config.runtimes,
+      defaultRuntime: config.defaultRuntime,
       exitDir: path.join(config.execRoot, 'exits'),
       socketDir: path.join(config.execRoot, 'sockets'),
     });
@@ -105,7 +107,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
     });
-    cleanups.push(async () => runtime.close());
+    cleanups.push(async () => {
+      runtime.close();
+      containers.close();
+    });
     await containers.recover();
     const execs = new ExecService(containers);
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
@@ -173,6 +178,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       top: (ref, psArgs) => containers.top(ref, psArgs),
       resize: (ref, h, w) => containers.resize(ref, h, w),
       logPath: (id) => containers.logPath(id),
+      logPolicy: (rec) => containers.logPolicy(rec),
       ...(stdinRelay
         ? {
             feedStdin: (id, input, signal) =>

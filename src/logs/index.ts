@@ -22,3 +22,4 @@ export {
   type RecordSink,
 } from './k8s-file.ts';
 export { checkReadLogsOptions, type ReadLogsOptions, readLogBatches, readLogs } from './reader.ts';
+export { LogRotator, readRotatedBatches, rotatedFiles, shiftLogs } from './rotation.ts';

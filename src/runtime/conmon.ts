@@ -5,7 +5,13 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants, type FSWatcher, promises as fsp, watch } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConflictError, FailedPreconditionError, InternalError, NotFoundError } from '../errdefs/index.ts';
+import {
+  ConflictError,
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+} from '../errdefs/index.ts';
 
 const exec = promisify(execFile);
 
@@ -16,6 +22,21 @@ export interface MonitorOptions {
   readonly runtimeRoot: string;
   readonly exitDir: string;
   readonly socketDir: string;
+  /**
+   * Other OCI runtimes by name (daemon.json `runtimes`), each with its own state root beside
+   * runc's. `runc` itself is `runtimePath`/`runtimeRoot`.
+   */
+  readonly runtimes?: Readonly<Record<string, { path: string; runtimeArgs?: readonly string[] }>>;
+  /** Used when a container names none (daemon.json `default-runtime`). */
+  readonly defaultRuntime?: string;
+}
+
+/** The runtime binary and state root a container uses. */
+export interface RuntimeBinding {
+  readonly name: string;
+  readonly path: string;
+  readonly root: string;
+  readonly args: readonly string[];
 }
 
 export interface CreateOptions {
@@ -28,6 +49,8 @@ export interface CreateOptions {
   readonly stdin?: boolean;
   /** Keep the container's stdin open when an attached client disconnects. */
   readonly leaveStdinOpen?: boolean;
+  /** Named OCI runtime (default runc). */
+  readonly runtime?: string;
 }
 
 export interface RuntimeState {
@@ -38,6 +61,7 @@ export interface RuntimeState {
 export class ConmonRuntime {
   readonly opts: MonitorOptions;
   #watcher: FSWatcher | undefined;
+  readonly #bindings = new Map<string, RuntimeBinding>();
 
   constructor(opts: MonitorOptions) {
     this.opts = opts;
@@ -52,8 +76,42 @@ export class ConmonRuntime {
     return new ConmonRuntime(opts);
   }
 
-  #runtime(args: string[]): Promise<{ stdout: string; stderr: string }> {
-    return exec(this.opts.runtimePath, ['--root', this.opts.runtimeRoot, ...args], { maxBuffer: 16 << 20 });
+  /** Resolves a runtime name; unknown names throw before anything is created. */
+  resolveRuntime(requested?: string): RuntimeBinding {
+    const name = requested || this.opts.defaultRuntime || 'runc';
+    if (name === 'runc' && !this.opts.runtimes?.runc) {
+      return { name: 'runc', path: this.opts.runtimePath, root: this.opts.runtimeRoot, args: [] };
+    }
+    const r = this.opts.runtimes?.[name];
+    if (!r) {
+      throw new InvalidArgumentError(
+        'UNKNOWN_RUNTIME',
+        `unknown or invalid runtime name: ${name} (configured: ${['runc', ...Object.keys(this.opts.runtimes ?? {})].join(', ')}; add others under "runtimes" in daemon.json)`,
+      );
+    }
+    return {
+      name,
+      path: r.path,
+      root: path.join(path.dirname(this.opts.runtimeRoot), 'runtimes', name),
+      args: r.runtimeArgs ?? [],
+    };
+  }
+
+  /** Records which runtime a container uses (at create, and when adopting after a restart). */
+  bind(id: string, runtimeName: string | undefined): RuntimeBinding {
+    const b = this.resolveRuntime(runtimeName);
+    this.#bindings.set(id, b);
+    return b;
+  }
+
+  /** The runtime a container was bound to (runc if never bound). */
+  runtimeFor(id: string): RuntimeBinding {
+    return this.#bindings.get(id) ?? this.resolveRuntime('runc');
+  }
+
+  #runtime(id: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+    const b = this.runtimeFor(id);
+    return exec(b.path, [...b.args, '--root', b.root, ...args], { maxBuffer: 16 << 20 });
   }
 
   /**
@@ -62,19 +120,22 @@ export class ConmonRuntime {
    */
   async create(c: CreateOptions): Promise<{ pid: number; conmonPid: number }> {
     await fsp.rm(path.join(this.opts.exitDir, c.id), { force: true });
+    const rt = this.bind(c.id, c.runtime);
+    await fsp.mkdir(rt.root, { recursive: true, mode: 0o700 });
     const args = [
       '--api-version', '1',
       '-c', c.id,
       '-u', c.id,
       '-n', c.name,
-      '-r', this.opts.runtimePath,
+      '-r', rt.path,
       '-b', c.bundle,
       '-p', path.join(c.bundle, 'pidfile'),
       '-P', path.join(c.bundle, 'conmon.pid'),
       '--exit-dir', this.opts.exitDir,
       '-l', `k8s-file:${c.logPath}`,
       '--socket-dir-path', this.opts.socketDir,
-      '--runtime-arg', `--root=${this.opts.runtimeRoot}`,
+      ...rt.args.flatMap((a) => ['--runtime-arg', a]),
+      '--runtime-arg', `--root=${rt.root}`,
       '--log-level', 'error',
       ...(c.logSizeMax ? ['--log-size-max', String(c.logSizeMax)] : []),
       ...(c.terminal ? ['-t'] : []),
@@ -147,7 +208,7 @@ export class ConmonRuntime {
 
   async start(id: string): Promise<void> {
     try {
-      await this.#runtime(['start', id]);
+      await this.#runtime(id, ['start', id]);
     } catch (err) {
       throw classifyRuntimeError((err as { stderr?: string }).stderr || String(err));
     }
@@ -155,7 +216,7 @@ export class ConmonRuntime {
 
   async kill(id: string, signal: string, all = false): Promise<void> {
     try {
-      await this.#runtime(['kill', ...(all ? ['--all'] : []), id, signal]);
+      await this.#runtime(id, ['kill', ...(all ? ['--all'] : []), id, signal]);
     } catch (err) {
       const text = (err as { stderr?: string }).stderr ?? String(err);
       if (/not running|process already finished|container not running/i.test(text)) {
@@ -166,13 +227,13 @@ export class ConmonRuntime {
   }
 
   async pause(id: string): Promise<void> {
-    await this.#runtime(['pause', id]).catch((err) => {
+    await this.#runtime(id, ['pause', id]).catch((err) => {
       throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
     });
   }
 
   async resume(id: string): Promise<void> {
-    await this.#runtime(['resume', id]).catch((err) => {
+    await this.#runtime(id, ['resume', id]).catch((err) => {
       throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
     });
   }
@@ -193,7 +254,7 @@ export class ConmonRuntime {
 
   /** Host PIDs of every process in the container (`runc ps`). */
   async pids(id: string): Promise<number[]> {
-    const { stdout } = await this.#runtime(['ps', '--format', 'json', id]).catch((err) => {
+    const { stdout } = await this.#runtime(id, ['ps', '--format', 'json', id]).catch((err) => {
       throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));
     });
     return (JSON.parse(stdout || '[]') as number[] | null) ?? [];
@@ -201,7 +262,7 @@ export class ConmonRuntime {
 
   async delete(id: string, force = false): Promise<void> {
     try {
-      await this.#runtime(['delete', ...(force ? ['--force'] : []), id]);
+      await this.#runtime(id, ['delete', ...(force ? ['--force'] : []), id]);
     } catch (err) {
       const text = (err as { stderr?: string }).stderr ?? '';
       if (/does not exist|not exist/i.test(text)) return;
@@ -211,7 +272,7 @@ export class ConmonRuntime {
 
   async state(id: string): Promise<RuntimeState | undefined> {
     try {
-      const { stdout } = await this.#runtime(['state', id]);
+      const { stdout } = await this.#runtime(id, ['state', id]);
       const s = JSON.parse(stdout) as { status: RuntimeState['status']; pid: number };
       return { status: s.status, pid: s.pid };
     } catch {

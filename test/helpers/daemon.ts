@@ -202,11 +202,18 @@ async function launch(dir: string): Promise<TestDaemon> {
  * name alone) and overlay mounts under the test directory.
  */
 async function reapLeftovers(dir: string): Promise<void> {
-  const runcRoot = path.join(dir, 'exec', 'runc');
-  const list = await run('runc', ['--root', runcRoot, 'list', '-q']).catch(() => undefined);
-  for (const id of list?.stdout.split('\n').filter(Boolean) ?? []) {
-    await run('runc', ['--root', runcRoot, 'kill', id, 'KILL']).catch(() => {});
-    await run('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => {});
+  // runc's own root, and the roots of other runtimes named in daemon.json (all runc-compatible
+  // CLIs in these tests).
+  const others = await fsp.readdir(path.join(dir, 'exec', 'runtimes')).catch(() => [] as string[]);
+  for (const runcRoot of [
+    path.join(dir, 'exec', 'runc'),
+    ...others.map((n) => path.join(dir, 'exec', 'runtimes', n)),
+  ]) {
+    const list = await run('runc', ['--root', runcRoot, 'list', '-q']).catch(() => undefined);
+    for (const id of list?.stdout.split('\n').filter(Boolean) ?? []) {
+      await run('runc', ['--root', runcRoot, 'kill', id, 'KILL']).catch(() => {});
+      await run('runc', ['--root', runcRoot, 'delete', '-f', id]).catch(() => {});
+    }
   }
   for (const pid of await fsp.readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
@@ -239,8 +246,14 @@ function cgroupParentOf(dir: string): string {
 }
 
 /** Starts a fresh berthd in a new temporary directory. */
-export async function startTestDaemon(): Promise<TestDaemon> {
+export interface TestDaemonOptions {
+  /** Contents of the daemon's daemon.json (default `{}`). */
+  readonly config?: Record<string, unknown>;
+}
+
+export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
+  if (opts.config) writeFileSync(path.join(dir, 'daemon.json'), `${JSON.stringify(opts.config)}\n`);
   try {
     return await launch(dir);
   } catch (err) {

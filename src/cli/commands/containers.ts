@@ -355,10 +355,18 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .option('--since <string>', 'Show logs since timestamp or relative (e.g. 42m)')
       .option('--until <string>', 'Show logs before a timestamp or relative')
       .option('-t, --timestamps', 'Show timestamps')
+      .option('--details', 'Show extra details provided to logs')
       .action(
         async (
           id: string,
-          o: { follow?: boolean; tail: string; since?: string; until?: string; timestamps?: boolean },
+          o: {
+            follow?: boolean;
+            tail: string;
+            since?: string;
+            until?: string;
+            timestamps?: boolean;
+            details?: boolean;
+          },
         ) => {
           const toUnix = (v: string | undefined) => {
             if (v === undefined) return undefined;
@@ -380,6 +388,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
               since: toUnix(o.since),
               until: toUnix(o.until),
               timestamps: o.timestamps,
+              details: o.details,
             },
           });
           if (info.Config.Tty) for await (const c of res) ctx.out.write(c as Buffer);

@@ -18,6 +18,8 @@ export interface ContainersBackend {
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
   resize(ref: string, height: number, width: number): Promise<void>;
   logPath(id: string): string;
+  /** Rotated log files kept and `--details` attributes. */
+  logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string> };
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
   /** overlay2-style GraphDriver data for inspect. */

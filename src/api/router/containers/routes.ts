@@ -1,7 +1,13 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { ContainerRecord, WaitCondition } from '../../../containers/index.ts';
-import { formatTimestamp, muxFrame, muxLogRecords, readLogBatches, readLogs } from '../../../logs/index.ts';
+import {
+  formatTimestamp,
+  muxFrame,
+  muxLogRecords,
+  readLogs,
+  readRotatedBatches,
+} from '../../../logs/index.ts';
 import {
   boolParam,
   intParam,
@@ -298,7 +304,17 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           : Promise.resolve();
         exited.catch(() => {});
         // Batches (one per 256 KiB read) framed in one buffer: per-record writes cap throughput.
-        for await (const batch of readLogBatches(backend.logPath(rec.id), {
+        const policy = backend.logPolicy(rec);
+        // --details: the attributes chosen by the labels/env log options, before each line.
+        const details = boolParam(ctx.query, 'details')
+          ? Buffer.from(
+              `${Object.keys(policy.details)
+                .sort()
+                .map((k) => `${k}=${policy.details[k]}`)
+                .join(',')} `,
+            )
+          : undefined;
+        for await (const raw of readRotatedBatches(backend.logPath(rec.id), policy.maxFiles, {
           follow,
           tail: Number.isFinite(tail) ? tail : 'all',
           ...(since !== undefined ? { since } : {}),
@@ -308,6 +324,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           signal: ctx.signal,
           exited,
         })) {
+          const batch = details ? raw.map((r) => ({ ...r, data: Buffer.concat([details, r.data]) })) : raw;
           const out = tty
             ? Buffer.concat(
                 batch.map((r) =>

@@ -6,14 +6,15 @@ import { tabwrite } from '../format/index.ts';
 import { parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 
 export function registerAttachAndTop(program: Command, container: Command, ctx: CliContext): void {
-  const attach = async (ref: string, o: { stdin: boolean; detachKeys?: string }) => {
+  const attach = async (ref: string, o: { stdin: boolean; detachKeys?: string; start?: boolean }) => {
     const client = ctx.client();
     const info = await client.json<{
       Id: string;
       State: { Running: boolean; Paused: boolean };
       Config: { Tty: boolean; OpenStdin: boolean };
     }>('GET', `/containers/${encodeURIComponent(ref)}/json`);
-    if (!info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first');
+    if (!info.State.Running && !o.start)
+      throw new CliError('You cannot attach to a stopped container, start it first');
     if (info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first');
     if (o.detachKeys) {
       try {
@@ -34,6 +35,19 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
       interactive,
       ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
       resize: (h, w) => client.raw('POST', `/containers/${info.Id}/resize`, { query: { h, w } }),
+      ...(o.start && !info.State.Running
+        ? {
+            start: async () => {
+              try {
+                await client.raw('POST', `/containers/${info.Id}/start`);
+              } catch (err) {
+                if (err instanceof EngineError)
+                  throw new CliError(`Error response from daemon: ${err.message}`);
+                throw err;
+              }
+            },
+          }
+        : {}),
     });
     if (session.detached) {
       (await wait).destroy();
@@ -51,6 +65,37 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
       .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
       .option('--sig-proxy', 'Proxy all received signals to the process (accepted; signals are not proxied)')
       .action(attach);
+  }
+
+  // `start` with -a/-i attaches like `attach` and then starts; without, it starts each container.
+  for (const c of [program.command('start'), container.command('start')]) {
+    c.description('Start one or more stopped containers')
+      .argument('<CONTAINER...>')
+      .option('-a, --attach', 'Attach STDOUT/STDERR and forward signals')
+      .option('-i, --interactive', "Attach container's STDIN")
+      .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+      .action(async (refs: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
+        if (o.attach || o.interactive) {
+          if (refs.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
+          await attach(refs[0]!, {
+            stdin: Boolean(o.interactive),
+            start: true,
+            ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+          });
+          return;
+        }
+        const errors: string[] = [];
+        for (const ref of refs) {
+          try {
+            await ctx.client().raw('POST', `/containers/${encodeURIComponent(ref)}/start`);
+            ctx.out.write(`${ref}\n`);
+          } catch (err) {
+            if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
+            else throw err;
+          }
+        }
+        if (errors.length > 0) throw new CliError(errors.join('\n'));
+      });
   }
 
   const top = async (ref: string, psArgs: string[]) => {

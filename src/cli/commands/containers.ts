@@ -34,6 +34,7 @@ interface RunOptions {
   logOpt: string[];
   groupAdd: string[];
   domainname?: string;
+  attach: string[];
 }
 
 function addRunOptions(c: Command): Command {
@@ -60,6 +61,7 @@ function addRunOptions(c: Command): Command {
     .option('--network <string>', 'Connect a container to a network (only "none" today)')
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('--runtime <string>', 'Runtime to use for this container')
     .option('--log-driver <string>', 'Logging driver for the container')
     .option('--log-opt <list>', 'Log driver options', collect, [])
@@ -90,11 +92,11 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
     ...(o.stopTimeout !== undefined ? { StopTimeout: Number(o.stopTimeout) } : {}),
     Labels: labels,
     Tty: Boolean(o.tty),
-    OpenStdin: Boolean(o.interactive),
-    AttachStdin: Boolean(o.interactive) && !o.detach,
-    StdinOnce: Boolean(o.interactive) && !o.detach,
-    AttachStdout: !o.detach,
-    AttachStderr: !o.detach,
+    OpenStdin: Boolean(o.interactive) || o.attach.some((a) => /^stdin$/i.test(a)),
+    AttachStdin: (Boolean(o.interactive) && !o.detach) || o.attach.some((a) => /^stdin$/i.test(a)),
+    StdinOnce: (Boolean(o.interactive) && !o.detach) || o.attach.some((a) => /^stdin$/i.test(a)),
+    AttachStdout: !o.detach && (o.attach.length === 0 || o.attach.some((a) => /^stdout$/i.test(a))),
+    AttachStderr: !o.detach && (o.attach.length === 0 || o.attach.some((a) => /^stderr$/i.test(a))),
     HostConfig: {
       AutoRemove: Boolean(o.rm),
       ReadonlyRootfs: Boolean(o.readOnly),
@@ -151,14 +153,22 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   };
 
   for (const c of [program.command('create'), container.command('create')]) {
-    addRunOptions(
-      c.description('Create a new container').argument('<IMAGE>').argument('[COMMAND...]'),
-    ).action(async (image: string, cmd: string[], o: RunOptions) => {
-      ctx.out.write(`${await create(image, cmd, o)}\n`);
-    });
+    addRunOptions(c.description('Create a new container').argument('<IMAGE>').argument('[COMMAND...]'))
+      .passThroughOptions()
+      .action(async (image: string, cmd: string[], o: RunOptions) => {
+        ctx.out.write(`${await create(image, cmd, o)}\n`);
+      });
   }
 
   const run = async (image: string, cmd: string[], o: RunOptions) => {
+    for (const a of o.attach) {
+      if (!/^(stdin|stdout|stderr)$/i.test(a))
+        throw new CliError(
+          `berth: invalid argument "${a}" for "-a, --attach" flag: valid streams are STDIN, STDOUT and STDERR`,
+          125,
+        );
+    }
+    if (o.detach && o.attach.length > 0) throw new CliError('berth: Conflicting options: -a and -d', 125);
     if (o.detachKeys) {
       try {
         parseDetachKeys(o.detachKeys);
@@ -182,8 +192,15 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       ctx.out.write(`${id}\n`);
       return;
     }
+    // -a picks the streams (docker's default: stdout and stderr, plus stdin with -i).
+    const want = new Set(o.attach.map((a) => a.toLowerCase()));
     const conn = await ctx.client().hijack(`/containers/${id}/attach`, {
-      query: { stream: true, stdout: true, stderr: true, ...(o.interactive ? { stdin: true } : {}) },
+      query: {
+        stream: true,
+        stdout: want.size === 0 || want.has('stdout'),
+        stderr: want.size === 0 || want.has('stderr'),
+        ...(o.interactive || want.has('stdin') ? { stdin: true } : {}),
+      },
     });
     const waitRes = ctx
       .client()
@@ -191,7 +208,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     const waitRes2 = await waitRes;
     const session = await runSession(conn, ctx, {
       tty: Boolean(o.tty),
-      interactive: Boolean(o.interactive),
+      interactive: Boolean(o.interactive) || o.attach.some((a) => /^stdin$/i.test(a)),
       ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
       resize: (h, w) => ctx.client().raw('POST', `/containers/${id}/resize`, { query: { h, w } }),
       start: async () => {
@@ -291,12 +308,6 @@ export function registerContainers(program: Command, ctx: CliContext): void {
           .raw('POST', `/containers/${encodeURIComponent(old)}/rename`, { query: { name: next } });
       });
   }
-  simple(['start'], 'Start one or more stopped containers', (id) =>
-    ctx
-      .client()
-      .raw('POST', `/containers/${id}/start`)
-      .then(() => {}),
-  );
   simple(
     ['stop'],
     'Stop one or more running containers',

@@ -71,10 +71,13 @@ describe('berth exec', () => {
     assert.equal(out, 'bg\n');
   });
 
-  test('-t is refused by the daemon with exit 1; a stopped container is an error', async () => {
-    const t = await d.berth(['exec', '-t', 'ex1', 'true']);
-    assert.equal(t.code, 1);
-    assert.match(t.stderr, /^Error response from daemon: .*TTY/);
+  test('-t gives the command a terminal (raw output); a stopped container is an error', async () => {
+    const t = await d.berth(['exec', '-t', 'ex1', 'sh', '-c', 'test -t 1 && echo on-a-tty; exit 3']);
+    assert.equal(t.code, 3, t.stderr);
+    assert.equal(t.stdout, 'on-a-tty\r\n');
+    const i = await d.berth(['exec', '-it', 'ex1', 'true'], { input: '' });
+    assert.equal(i.code, 1);
+    assert.match(i.stderr, /the input device is not a TTY/);
     await d.berth(['create', '--name', 'ex-created', 'busybox', 'true']);
     const s = await d.berth(['exec', 'ex-created', 'true']);
     assert.equal(s.code, 1);
@@ -198,5 +201,28 @@ describe('berth inspect', () => {
     const ci = await d.berth(['container', 'inspect', 'busybox']);
     assert.equal(ci.code, 1);
     assert.equal(ci.stderr, 'Error response from daemon: No such container: busybox\n');
+  });
+});
+
+describe('berth start -a/-i and run -a', () => {
+  test('start -ai feeds stdin, prints output and returns the exit code', async () => {
+    const id = ok(await d.berth(['create', '-i', 'busybox', 'sh', '-c', 'cat; echo end; exit 2'])).trim();
+    const r = await d.berth(['start', '-ai', id], { input: 'data\n' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, 'data\nend\n');
+  });
+
+  test('run -a stdout attaches only stdout; -a with -d conflicts', async () => {
+    const r = await d.berth(['run', '--rm', '-a', 'stdout', 'busybox', 'sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, '');
+    const c = await d.berth(['run', '-d', '-a', 'stdout', 'busybox', 'true']);
+    assert.equal(c.code, 125);
+    assert.match(c.stderr, /Conflicting options: -a and -d/);
+    const s = await d.berth(['run', '--rm', '-a', 'stdin', '-a', 'stdout', 'busybox', 'cat'], {
+      input: 'piped\n',
+    });
+    assert.equal(s.stdout, 'piped\n');
   });
 });

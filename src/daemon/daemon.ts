@@ -28,11 +28,15 @@ import {
   loadImages,
   planSave,
   pruneImages,
+  pullImage,
   saveImages,
 } from '../images/index.ts';
 import { ImageMetadataStore } from '../metadata/index.ts';
 import { digestHex } from '../oci/digest.ts';
 import { ConmonRuntime } from '../runtime/index.ts';
+import { RegistryClient } from '../registry/index.ts';
+import { parsePlatform } from '../oci/image.ts';
+import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
 import { LayerSnapshots } from '../snapshots/index.ts';
 import { type DaemonConfig, type Listener, parseHost } from './config.ts';
 import {
@@ -126,7 +130,22 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     if (!conmonPath)
       warnings.push('WARNING: conmon was not found on PATH; containers cannot run (apt-get install conmon)');
 
+    const registries = new RegistryClient({
+      insecureRegistries: config.insecureRegistries,
+      mirrors: config.registryMirrors,
+    });
     const imagesBackend: ImagesBackend = {
+      pull: async (refText, o) => {
+        const ref = withDefaultTag(parseReference(refText));
+        const platform = o.platform ? parsePlatform(o.platform) : undefined;
+        const id = await pullImage(images, registries.repository(ref, o.auth), ref, {
+          signal: o.signal,
+          onEvent: o.onEvent,
+          ...(platform ? { platform } : {}),
+        });
+        events.publish('image', 'pull', formatReference(ref), { name: familiarString(ref) });
+        return id;
+      },
       list: () => images.list(),
       view: (ref) => images.view(images.resolve(ref)),
       importImage: async (src, opts) => {

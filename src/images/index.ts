@@ -11,3 +11,5 @@ export { labelMatches, parseUntil, pruneImages } from './prune.ts';
 export { planSave, saveImages } from './save.ts';
 export type { ImageServiceDeps, ImageView } from './service.ts';
 export { ImageService } from './service.ts';
+export type { PullEvent, PullOptions, PullSource } from './pull.ts';
+export { pickPlatform, platformString, pullImage } from './pull.ts';

@@ -1,4 +1,5 @@
 import type { Digest } from './digest.ts';
+import { InvalidArgumentError } from '../errdefs/index.ts';
 
 /** OCI descriptor. */
 export interface Descriptor {
@@ -76,4 +77,17 @@ export interface ImageConfig {
 export function hostPlatform(): Platform {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch;
   return { architecture: arch, os: 'linux' };
+}
+
+/** `os[/arch[/variant]]` as docker's --platform; arch defaults to the host's. */
+export function parsePlatform(text: string): Platform {
+  const [os, architecture, variant, extra] = text.trim().toLowerCase().split('/');
+  if (!os || extra !== undefined || (architecture !== undefined && architecture === '')) {
+    throw new InvalidArgumentError(
+      'INVALID_PLATFORM',
+      `invalid platform "${text}": use os[/arch[/variant]], e.g. linux/amd64 or linux/arm64/v8`,
+    );
+  }
+  const arch = architecture === 'x86_64' ? 'amd64' : architecture === 'aarch64' ? 'arm64' : architecture;
+  return { os, architecture: arch ?? hostPlatform().architecture, ...(variant ? { variant } : {}) };
 }

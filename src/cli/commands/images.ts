@@ -8,6 +8,7 @@ import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList, renderOne } from '../format/index.ts';
 import { displayJsonMessages } from '../progress.ts';
+import { registerRegistry } from './registry.ts';
 
 function shortId(id: string): string {
   return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
@@ -130,6 +131,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
   listOptions(program.command('images').description('List images'));
 
   const image = program.command('image').description('Manage images');
+  registerRegistry(program, image, ctx);
   listOptions(image.command('ls').alias('list').description('List images'));
 
   const inspect = async (names: string[], opts: { format?: string }) => {

@@ -6,7 +6,9 @@ import type {
   ImageView,
   LoadEvent,
   PruneFilters,
+  PullEvent,
 } from '../../../images/index.ts';
+import type { Credentials } from '../../../registry/index.ts';
 import type { Digest } from '../../../oci/digest.ts';
 
 /** What the image routes need; the daemon wires it to the image service. */
@@ -20,6 +22,11 @@ export interface ImagesBackend {
   prune(filters: PruneFilters): Promise<{ deleted: DeleteRecord[]; spaceReclaimed: number }>;
   save(refs: readonly string[]): Readable;
   load(source: Readable, opts: { signal: AbortSignal; onEvent: (e: LoadEvent) => void }): Promise<unknown>;
+  /** Pulls `ref` from its registry; resolves with the image ID. */
+  pull(
+    ref: string,
+    opts: { platform?: string; auth?: Credentials; signal: AbortSignal; onEvent: (e: PullEvent) => void },
+  ): Promise<Digest>;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(view: ImageView): Promise<Record<string, string>>;
 }

@@ -15,6 +15,7 @@ import {
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
 import type { ImagesBackend } from './backend.ts';
+import { handlePull } from './pull.ts';
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
@@ -222,13 +223,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       path: '/images/create',
       handler: async (ctx) => {
         const fromSrc = ctx.query.get('fromSrc');
-        if (fromSrc === null) {
-          const img = ctx.query.get('fromImage') ?? '';
-          throw new NotImplementedError(
-            'PULL_NOT_IMPLEMENTED',
-            `cannot pull ${img || 'an image'}: Berth does not pull from registries yet; use "berth load" or "berth import" to add images`,
-          );
-        }
+        if (fromSrc === null) return handlePull(ctx, backend);
         if (fromSrc !== '-') {
           throw new NotImplementedError(
             'IMPORT_URL',

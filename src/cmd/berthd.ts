@@ -38,6 +38,16 @@ async function main(): Promise<void> {
       () => process.exit(1),
     );
   };
+  // A bug in one request's stream handling must not take the API down for every client (the
+  // containers would survive, but nobody could reach them): log it loudly and keep serving.
+  process.on('uncaughtException', (err) => {
+    log('error', 'uncaught exception; berthd keeps running, please report this', {
+      err: String(err.stack ?? err),
+    });
+  });
+  process.on('unhandledRejection', (err) => {
+    log('error', 'unhandled promise rejection', { err: String((err as Error)?.stack ?? err) });
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -227,6 +227,9 @@ async function fetchLayer(
   const id = digestHex(desc.digest).slice(0, 12);
   const hash = createHash('sha256');
   const feed = new PassThrough({ highWaterMark: 1 << 20 });
+  // Failures are reported through the two promises below; once ingestLayer has stopped reading,
+  // an error on the feed must not become an unhandled 'error' event (it would end berthd).
+  feed.on('error', () => {});
   let received = 0;
   let lastReport = 0;
   const total = desc.size;

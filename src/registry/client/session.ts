@@ -187,7 +187,7 @@ export class RepositorySession {
     if (res.status === 404)
       throw new NotFoundError(
         'REGISTRY_NOT_FOUND',
-        `${what} not found in ${name}${detail ? `: ${detail}` : ''}`,
+        `${what.replace('{name}', name)} not found${detail ? `: ${detail.toLowerCase().replace(/_/g, ' ')}` : ''}`,
       );
     if (res.status === 429)
       throw new UnavailableError(

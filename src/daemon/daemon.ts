@@ -29,9 +29,10 @@ import {
   planSave,
   pruneImages,
   pullImage,
+  pushImage,
   saveImages,
 } from '../images/index.ts';
-import { ImageMetadataStore } from '../metadata/index.ts';
+import { DistributionMetadata, ImageMetadataStore } from '../metadata/index.ts';
 import { digestHex } from '../oci/digest.ts';
 import { ConmonRuntime } from '../runtime/index.ts';
 import { RegistryClient } from '../registry/index.ts';
@@ -130,6 +131,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     if (!conmonPath)
       warnings.push('WARNING: conmon was not found on PATH; containers cannot run (apt-get install conmon)');
 
+    const distribution = await DistributionMetadata.open(path.join(config.dataRoot, 'images'));
     const registries = new RegistryClient({
       insecureRegistries: config.insecureRegistries,
       mirrors: config.registryMirrors,
@@ -139,12 +141,23 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         const ref = withDefaultTag(parseReference(refText));
         const platform = o.platform ? parsePlatform(o.platform) : undefined;
         const id = await pullImage(images, registries.repository(ref, o.auth), ref, {
+          distribution,
           signal: o.signal,
           onEvent: o.onEvent,
           ...(platform ? { platform } : {}),
         });
         events.publish('image', 'pull', formatReference(ref), { name: familiarString(ref) });
         return id;
+      },
+      push: async (refText, o) => {
+        const ref = withDefaultTag(parseReference(refText));
+        const r = await pushImage(images, registries.pushTo(ref, o.auth), ref, {
+          distribution,
+          signal: o.signal,
+          onEvent: o.onEvent,
+        });
+        events.publish('image', 'push', formatReference(ref), { name: familiarString(ref) });
+        return r;
       },
       list: () => images.list(),
       view: (ref) => images.view(images.resolve(ref)),
@@ -219,6 +232,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       log,
       routes: [
         ...systemRoutes({
+          login: (server, creds) => registries.login(server, creds),
           facts: async () => ({
             id: engineId,
             name: os.hostname(),

@@ -13,3 +13,5 @@ export type { ImageServiceDeps, ImageView } from './service.ts';
 export { ImageService } from './service.ts';
 export type { PullEvent, PullOptions, PullSource } from './pull.ts';
 export { pickPlatform, platformString, pullImage } from './pull.ts';
+export type { PushEvent, PushOptions, PushTarget } from './push.ts';
+export { pushImage } from './push.ts';

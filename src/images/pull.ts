@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { KeyedMutex } from '../base/lock.ts';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+import type { DistributionMetadata } from '../metadata/index.ts';
 import { chainIds, type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/image.ts';
 import { hostPlatform } from '../oci/image.ts';
@@ -38,6 +39,8 @@ export interface PullOptions {
   readonly platform?: Platform;
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: PullEvent) => void;
+  /** Where to record which compressed blob holds each layer (for later pushes). */
+  readonly distribution?: DistributionMetadata;
   /** Parallel layer downloads. Default 3 (Docker's max-concurrent-downloads). */
   readonly concurrency?: number;
 }
@@ -197,6 +200,14 @@ export async function pullImage(
     const names = [`${repo}@${top.digest}`, ...(ref.tag ? [formatReference(ref)] : [])];
     const before = ref.tag ? svc.tryResolve(formatReference(ref))?.id : undefined;
     await svc.register(id, { names });
+    for (const [i, l] of manifest.layers.entries()) {
+      await opts.distribution?.add(diffIds[i]!, {
+        digest: l.digest,
+        size: l.size,
+        mediaType: l.mediaType,
+        repository: `${ref.domain}/${ref.path}`,
+      });
+    }
     emit({ status: `Digest: ${top.digest}` });
     const shown = familiarString(ref);
     emit({

@@ -1,7 +1,8 @@
 // `berth pull` (and later push, login, logout, search): registry commands. Credentials come from
 // the docker-compatible config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`)
 // and travel to the daemon in X-Registry-Auth, as the docker CLI sends them.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -22,29 +23,130 @@ export function registryOf(ref: string): string {
   return first;
 }
 
-/** X-Registry-Auth for `host` from the config file's `auths` (base64 user:pass), if any. */
-export function registryAuthHeader(host: string, configFile = dockerConfigPath()): string | undefined {
-  let cfg: { auths?: Record<string, { auth?: string; identitytoken?: string }> };
+interface DockerConfigFile {
+  auths?: Record<string, { auth?: string; identitytoken?: string }>;
+  credsStore?: string;
+  credHelpers?: Record<string, string>;
+  [other: string]: unknown;
+}
+
+function readConfig(file: string): DockerConfigFile {
   try {
-    cfg = JSON.parse(readFileSync(configFile, 'utf8')) as typeof cfg;
+    return JSON.parse(readFileSync(file, 'utf8')) as DockerConfigFile;
   } catch {
-    return undefined;
+    return {};
+  }
+}
+
+/** The key Docker uses in `auths` for a registry (Docker Hub has its historical URL). */
+export function authKey(host: string): string {
+  return host === 'docker.io' ? 'https://index.docker.io/v1/' : host;
+}
+
+/** Writes the config atomically and private (0600): it holds credentials. */
+function writeConfig(file: string, cfg: DockerConfigFile): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(cfg, null, '\t')}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/** The credential helper for a host, if the config names one (credHelpers, then credsStore). */
+function helperFor(cfg: DockerConfigFile, host: string): string | undefined {
+  return cfg.credHelpers?.[host] ?? cfg.credHelpers?.[authKey(host)] ?? cfg.credsStore;
+}
+
+/** Username and password for `host`, from a credential helper or the config's `auths`. */
+export function storedCredentials(
+  host: string,
+  configFile = dockerConfigPath(),
+): { username?: string; password?: string; identitytoken?: string } | undefined {
+  const cfg = readConfig(configFile);
+  const helper = helperFor(cfg, host);
+  if (helper) {
+    try {
+      const out = execFileSync(`docker-credential-${helper}`, ['get'], {
+        input: authKey(host),
+        stdio: ['pipe', 'pipe', 'ignore'],
+      });
+      const j = JSON.parse(out.toString('utf8')) as { Username?: string; Secret?: string };
+      if (j.Username === '<token>') return { identitytoken: j.Secret ?? '' };
+      return { username: j.Username ?? '', password: j.Secret ?? '' };
+    } catch {
+      return undefined;
+    }
   }
   const keys =
     host === 'docker.io'
-      ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io']
+      ? [authKey(host), 'docker.io', 'index.docker.io']
       : [host, `https://${host}`, `http://${host}`];
   const entry = keys.map((k) => cfg.auths?.[k]).find(Boolean);
   if (!entry) return undefined;
   const [username, ...rest] = Buffer.from(entry.auth ?? '', 'base64')
     .toString('utf8')
     .split(':');
-  const auth = {
+  return {
     ...(username ? { username, password: rest.join(':') } : {}),
     ...(entry.identitytoken ? { identitytoken: entry.identitytoken } : {}),
-    serveraddress: host,
   };
-  return Buffer.from(JSON.stringify(auth)).toString('base64url');
+}
+
+/** X-Registry-Auth for `host` from the stored credentials, if any. */
+export function registryAuthHeader(host: string, configFile = dockerConfigPath()): string | undefined {
+  const creds = storedCredentials(host, configFile);
+  if (!creds) return undefined;
+  return Buffer.from(JSON.stringify({ ...creds, serveraddress: host })).toString('base64url');
+}
+
+export function saveCredentials(
+  host: string,
+  username: string,
+  password: string,
+  configFile = dockerConfigPath(),
+): void {
+  const cfg = readConfig(configFile);
+  const helper = helperFor(cfg, host);
+  if (helper) {
+    execFileSync(`docker-credential-${helper}`, ['store'], {
+      input: JSON.stringify({ ServerURL: authKey(host), Username: username, Secret: password }),
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
+    return;
+  }
+  cfg.auths = {
+    ...(cfg.auths ?? {}),
+    [authKey(host)]: { auth: Buffer.from(`${username}:${password}`).toString('base64') },
+  };
+  writeConfig(configFile, cfg);
+}
+
+/** Removes stored credentials; false when there were none. */
+export function removeCredentials(host: string, configFile = dockerConfigPath()): boolean {
+  const cfg = readConfig(configFile);
+  const helper = helperFor(cfg, host);
+  if (helper) {
+    try {
+      execFileSync(`docker-credential-${helper}`, ['erase'], {
+        input: authKey(host),
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  if (!cfg.auths?.[authKey(host)]) return false;
+  delete cfg.auths[authKey(host)];
+  writeConfig(configFile, cfg);
+  return true;
+}
+
+/** `docker login [SERVER]` takes hosts, `host:port` or URLs. */
+export function loginServer(arg: string | undefined): string {
+  if (!arg) return 'docker.io';
+  const host = arg.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
 export function registerRegistry(program: Command, image: Command, ctx: CliContext): void {
@@ -82,6 +184,94 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
     const shown = at !== -1 || colon > slash ? ref : `${ref}:latest`;
     ctx.out.write(`${shown}\n`);
   };
+  const push = async (ref: string, o: { quiet?: boolean; allTags?: boolean }) => {
+    if (o.allTags)
+      throw new CliError('berth push --all-tags is not supported yet: push each tag by name', 125);
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    const [name, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, ''];
+    if (!tag && !o.quiet) ctx.out.write('Using default tag: latest\n');
+    const auth = registryAuthHeader(registryOf(name));
+    try {
+      const messages = ctx.client().jsonLines<JsonMessage>('POST', `/images/${name}/push`, {
+        query: { tag: tag || 'latest' },
+        headers: { 'X-Registry-Auth': auth ?? Buffer.from('{}').toString('base64url') },
+      });
+      if (o.quiet) {
+        for await (const m of messages) {
+          if (m.error || m.errorDetail)
+            throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'push failed');
+        }
+        ctx.out.write(`${name}:${tag || 'latest'}\n`);
+      } else await displayJsonMessages(messages, ctx.out);
+    } catch (err) {
+      if (err instanceof EngineError || err instanceof ProgressError)
+        throw new CliError(`Error response from daemon: ${err.message}`);
+      throw err;
+    }
+  };
+  for (const c of [program.command('push'), image.command('push')]) {
+    c.description('Upload an image to a registry')
+      .argument('<NAME[:TAG]>')
+      .option('-q, --quiet', 'Suppress verbose output')
+      .option('-a, --all-tags', 'Push all tags of an image to the repository')
+      .option('--disable-content-trust', 'Skip image signing (accepted; Berth has no content trust)')
+      .action(push);
+  }
+
+  program
+    .command('login')
+    .description('Authenticate to a registry')
+    .argument('[SERVER]')
+    .option('-u, --username <string>', 'Username')
+    .option('-p, --password <string>', 'Password')
+    .option('--password-stdin', 'Take the password from stdin')
+    .action(
+      async (
+        server: string | undefined,
+        o: { username?: string; password?: string; passwordStdin?: boolean },
+      ) => {
+        const host = loginServer(server);
+        let password = o.password;
+        if (o.passwordStdin) {
+          if (o.password) throw new CliError('--password and --password-stdin are mutually exclusive');
+          if (!o.username) throw new CliError('Must provide --username with --password-stdin');
+          const chunks: Buffer[] = [];
+          for await (const c of ctx.stdin) chunks.push(c as Buffer);
+          password = Buffer.concat(chunks)
+            .toString('utf8')
+            .replace(/\r?\n$/, '');
+        } else if (o.password) {
+          ctx.err.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+        }
+        if (!o.username || password === undefined) {
+          throw new CliError(
+            'Cannot perform an interactive login from a non TTY device: give -u and --password-stdin',
+          );
+        }
+        try {
+          await ctx.client().json('POST', '/auth', {
+            body: { username: o.username, password, serveraddress: authKey(host) },
+          });
+        } catch (err) {
+          if (err instanceof EngineError) throw new CliError(`Error response from daemon: ${err.message}`);
+          throw err;
+        }
+        saveCredentials(host, o.username, password);
+        ctx.out.write('Login Succeeded\n');
+      },
+    );
+
+  program
+    .command('logout')
+    .description('Log out from a registry')
+    .argument('[SERVER]')
+    .action((server: string | undefined) => {
+      const host = loginServer(server);
+      if (removeCredentials(host)) ctx.out.write(`Removing login credentials for ${authKey(host)}\n`);
+      else ctx.out.write(`Not logged in to ${authKey(host)}\n`);
+    });
+
   for (const c of [program.command('pull'), image.command('pull')]) {
     c.description('Download an image from a registry')
       .argument('<NAME[:TAG|@DIGEST]>')

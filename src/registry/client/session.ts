@@ -1,7 +1,8 @@
 // A registry client for one repository: endpoint and scheme choice (HTTPS; plain HTTP only for
 // loopback and `insecure-registries`, as Docker), authentication on 401, manifests and blobs.
 import net from 'node:net';
-import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
 import {
   ForbiddenError,
   InvalidArgumentError,
@@ -71,6 +72,53 @@ export class RegistryClient {
 
   repository(ref: Reference, creds?: Credentials): RepositorySession {
     return new RepositorySession(this, ref, creds);
+  }
+
+  /**
+   * Checks credentials against a registry (`docker login`): GET /v2/ answered 200 after the
+   * registry's challenge was met with them.
+   */
+  async login(host: string, creds: Credentials, signal?: AbortSignal): Promise<void> {
+    const api = registryHost(host);
+    const probe = () =>
+      this.send(api, '/v2/', {
+        method: 'GET',
+        headers: {},
+        ...(signal ? { signal } : {}),
+      });
+    let res = await probe();
+    res.body.resume();
+    if (res.status === 200) return; // no auth at all: Docker reports success too
+    if (res.status !== 401) {
+      throw new UnavailableError(
+        'REGISTRY_ERROR',
+        `login to ${host} failed: the registry answered HTTP ${res.status} for /v2/`,
+      );
+    }
+    const auth = new Authenticator();
+    auth.noteChallenge(api, res.headers['www-authenticate']);
+    const header = await auth.header(api, '', creds, signal);
+    if (!header)
+      throw new UnauthorizedError(
+        'LOGIN_FAILED',
+        `login to ${host} failed: the registry's challenge is not one Berth can answer`,
+      );
+    res = await this.send(api, '/v2/', {
+      method: 'GET',
+      headers: { Authorization: header },
+      ...(signal ? { signal } : {}),
+    });
+    res.body.resume();
+    if (res.status !== 200) {
+      throw new UnauthorizedError(
+        'LOGIN_FAILED',
+        `login to ${host} failed: unauthorized: incorrect username or password`,
+      );
+    }
+  }
+
+  pushTo(ref: Reference, creds?: Credentials): PushSession {
+    return new PushSession(new RepositorySession(this, ref, creds));
   }
 
   /** A request to `host` with the scheme rules applied; tries HTTPS first, then HTTP if allowed. */
@@ -258,6 +306,141 @@ export class RepositorySession {
       size: Number.isFinite(len) ? len : undefined,
       offset: res.status === 206 ? (opts.offset ?? 0) : 0,
     };
+  }
+}
+
+/** A Location header as a path on the same registry (registries may answer absolute URLs). */
+function locationPath(loc: string | undefined, host: string): string {
+  if (!loc)
+    throw new UnavailableError('REGISTRY_ERROR', `the registry ${host} started an upload without a Location`);
+  if (loc.startsWith('/')) return loc;
+  const u = new URL(loc);
+  return `${u.pathname}${u.search}`;
+}
+
+export interface PushBlobResult {
+  readonly digest: Digest;
+  readonly size: number;
+}
+
+/** Upload side of a repository session (kept apart from pulls for readability). */
+export class PushSession {
+  readonly #s: RepositorySession;
+
+  constructor(s: RepositorySession) {
+    this.#s = s.forPush();
+  }
+
+  get ref(): Reference {
+    return this.#s.ref;
+  }
+
+  async hasBlob(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.#s.call(
+      'HEAD',
+      `/v2/${this.#s.ref.path}/blobs/${digest}`,
+      signal ? { signal } : {},
+    );
+    res.body.resume();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    return this.#s.fail(res, `blob ${digest} of {name}`);
+  }
+
+  /**
+   * Starts an upload; with `mount` asks the registry to link the blob from another repository
+   * first (true when it did, so nothing needs uploading).
+   */
+  async #start(
+    mount?: { digest: Digest; from: string },
+    signal?: AbortSignal,
+  ): Promise<{ mounted: boolean; location?: string }> {
+    const q = mount
+      ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}`
+      : '';
+    const res = await this.#s.call('POST', `/v2/${this.#s.ref.path}/blobs/uploads/${q}`, {
+      headers: { 'Content-Length': '0' },
+      body: Buffer.alloc(0),
+      ...(signal ? { signal } : {}),
+    });
+    res.body.resume();
+    if (res.status === 201 && mount) return { mounted: true };
+    if (res.status !== 202) return this.#s.fail(res, 'upload of {name}');
+    return { mounted: false, location: locationPath(res.headers.location, this.#s.host) };
+  }
+
+  /** Links a blob from another repository of the same registry; false when the registry would not. */
+  async mount(digest: Digest, from: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.#start({ digest, from }, signal)).mounted;
+  }
+
+  /**
+   * Streams a blob up (POST, one PATCH with the whole body, PUT with the digest learnt while
+   * streaming). `expected` is checked when known.
+   */
+  async upload(
+    body: Readable,
+    opts: { expected?: Digest; signal?: AbortSignal } = {},
+  ): Promise<PushBlobResult> {
+    const { location } = await this.#start(undefined, opts.signal);
+    const hash = createHash('sha256');
+    let size = 0;
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          hash.update(chunk);
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+    body.on('error', (err) => counted.destroy(err));
+    const patch = await this.#s.call('PATCH', location!, {
+      headers: { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' },
+      body: counted,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    patch.body.resume();
+    if (patch.status !== 202 && patch.status !== 204) return this.#s.fail(patch, 'blob upload to {name}');
+    const digest = `sha256:${hash.digest('hex')}` as Digest;
+    if (opts.expected && opts.expected !== digest) {
+      throw new InvalidArgumentError(
+        'BLOB_DIGEST_MISMATCH',
+        `uploaded content has digest ${digest}, expected ${opts.expected}`,
+      );
+    }
+    const next = locationPath(patch.headers.location ?? location, this.#s.host);
+    const sep = next.includes('?') ? '&' : '?';
+    const put = await this.#s.call('PUT', `${next}${sep}digest=${encodeURIComponent(digest)}`, {
+      headers: { 'Content-Length': '0' },
+      body: Buffer.alloc(0),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    put.body.resume();
+    if (put.status !== 201 && put.status !== 204) return this.#s.fail(put, `blob ${digest} of {name}`);
+    return { digest, size };
+  }
+
+  /** PUTs a manifest under a tag (or digest); returns the digest the registry stored. */
+  async putManifest(
+    tagOrDigest: string,
+    mediaType: string,
+    bytes: Buffer,
+    signal?: AbortSignal,
+  ): Promise<Digest> {
+    const res = await this.#s.call('PUT', `/v2/${this.#s.ref.path}/manifests/${tagOrDigest}`, {
+      headers: { 'Content-Type': mediaType, 'Content-Length': String(bytes.length) },
+      body: bytes,
+      ...(signal ? { signal } : {}),
+    });
+    const text = (await readBody(res.body, 64 << 10)).toString();
+    if (res.status !== 201 && res.status !== 200) {
+      return this.#s.fail(
+        { ...res, body: Readable.from([Buffer.from(text)]) },
+        `manifest ${tagOrDigest} of {name}`,
+      );
+    }
+    return sha256Digest(bytes);
   }
 }
 

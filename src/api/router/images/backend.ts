@@ -7,6 +7,7 @@ import type {
   LoadEvent,
   PruneFilters,
   PullEvent,
+  PushEvent,
 } from '../../../images/index.ts';
 import type { Credentials } from '../../../registry/index.ts';
 import type { Digest } from '../../../oci/digest.ts';
@@ -27,6 +28,11 @@ export interface ImagesBackend {
     ref: string,
     opts: { platform?: string; auth?: Credentials; signal: AbortSignal; onEvent: (e: PullEvent) => void },
   ): Promise<Digest>;
+  /** Pushes the local image `ref` (name[:tag]) to its registry. */
+  push(
+    ref: string,
+    opts: { auth?: Credentials; signal: AbortSignal; onEvent: (e: PushEvent) => void },
+  ): Promise<unknown>;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(view: ImageView): Promise<Record<string, string>>;
 }

@@ -1,5 +1,5 @@
-// `POST /images/create?fromImage=` (pull): the reference from fromImage + tag, credentials from
-// X-Registry-Auth, progress as Docker's JSON lines.
+// `POST /images/create?fromImage=` (pull) and `POST /images/{name}/push`: references from the
+// query, credentials from X-Registry-Auth, progress as Docker's JSON lines.
 import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { Credentials } from '../../../registry/index.ts';
@@ -61,6 +61,38 @@ export async function handlePull(ctx: RequestContext, backend: ImagesBackend): P
     });
   } catch (err) {
     // Before any progress the error is a plain HTTP error (the CLI shows it as the daemon's).
+    if (!started) throw err;
+    out.error(err);
+  }
+  out.end();
+}
+
+export async function handlePush(ctx: RequestContext, backend: ImagesBackend, name: string): Promise<void> {
+  const tag = ctx.query.get('tag') ?? '';
+  const auth = registryAuth(ctx.req.headers);
+  const out = new JsonLinesWriter(ctx.res);
+  let started = false;
+  try {
+    await backend.push(tag ? `${name}:${tag}` : name, {
+      ...(auth ? { auth } : {}),
+      signal: ctx.signal,
+      onEvent: (e) => {
+        started = true;
+        if (e.aux) {
+          out.write({ progressDetail: {}, aux: e.aux });
+          return;
+        }
+        const total = e.progressDetail?.total;
+        const current = e.progressDetail?.current;
+        out.write({
+          status: e.status,
+          ...(e.id ? { id: e.id } : {}),
+          ...(e.progressDetail ? { progressDetail: e.progressDetail } : {}),
+          ...(total && current !== undefined ? { progress: progressBar(current, total) } : {}),
+        });
+      },
+    });
+  } catch (err) {
     if (!started) throw err;
     out.error(err);
   }

@@ -15,7 +15,7 @@ import {
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
 import type { ImagesBackend } from './backend.ts';
-import { handlePull } from './pull.ts';
+import { handlePull, handlePush } from './pull.ts';
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
@@ -186,10 +186,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         return;
       }
       case 'push':
-        throw new NotImplementedError(
-          'PUSH_NOT_IMPLEMENTED',
-          'pushing images to registries is not supported by Berth yet',
-        );
+        return handlePush(ctx, backend, name);
       default:
         throw new NotFoundError('ROUTE_NOT_FOUND', `page not found: POST /images/${ctx.params['*']}`);
     }

@@ -33,4 +33,6 @@ export interface SystemFacts {
 
 export interface SystemBackend {
   facts(): Promise<SystemFacts>;
+  /** `docker login`: checks the credentials against the registry (throws when refused). */
+  login?(server: string, creds: { username?: string; password?: string }): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { sendJson } from '../../http.ts';
+import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { readJsonBody, sendJson } from '../../http.ts';
 import { API_VERSION, MIN_API_VERSION, type Route } from '../../server.ts';
 import type { SystemBackend } from './backend.ts';
 
@@ -15,6 +16,26 @@ export function systemRoutes(backend: SystemBackend): Route[] {
     res.end(req.method === 'HEAD' ? undefined : 'OK');
   };
   return [
+    {
+      method: 'POST',
+      path: '/auth',
+      handler: async (ctx) => {
+        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
+        const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
+        if (!backend.login)
+          throw new InvalidArgumentError('LOGIN_UNAVAILABLE', 'this daemon cannot log in to registries');
+        // The docker CLI sends "https://index.docker.io/v1/" for Docker Hub.
+        const server =
+          str('serveraddress')
+            .replace(/^https?:\/\//, '')
+            .replace(/\/.*$/, '') || 'docker.io';
+        await backend.login(server === 'index.docker.io' ? 'docker.io' : server, {
+          username: str('username'),
+          password: str('password'),
+        });
+        sendJson(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+      },
+    },
     { method: 'GET', path: '/_ping', handler: ping },
     { method: 'HEAD', path: '/_ping', handler: ping },
     {

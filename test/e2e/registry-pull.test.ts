@@ -97,6 +97,14 @@ describe('pull', () => {
     assert.match(out, new RegExp(`${reg.host.replace(/\./g, '\\.')}/test/busybox:v1\\n$`));
     const q = ok(await d.berth(['pull', '-q', `${reg.host}/test/busybox`.concat(':v1')]));
     assert.equal(q, `${reg.host}/test/busybox:v1\n`);
+    // run pulls a missing image first, as the docker CLI does; a failed pull is exit 125.
+    ok(await d.berth(['rmi', `${reg.host}/test/busybox:v1`]));
+    const r = await d.berth(['run', '--rm', `${reg.host}/test/busybox:v1`, 'echo', 'auto']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'auto\n');
+    assert.match(r.stderr, /Unable to find image/);
+    const missing = await d.berth(['run', '--rm', `${reg.host}/test/none:1`, 'true']);
+    assert.equal(missing.code, 125);
   });
 
   test('missing image, unreachable registry, bad reference: clear errors, nothing created', async () => {

@@ -4,6 +4,7 @@ import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
+import { pullImageCli } from './registry.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 
 interface RunOptions {
@@ -142,12 +143,30 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   const container = program.command('container').description('Manage containers').enablePositionalOptions();
 
   const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
-    const r = await ctx
-      .client()
-      .json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', {
+    const send = () =>
+      ctx.client().json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', {
         query: { name: o.name },
         body: createBody(image, cmd, o),
       });
+    let r: Awaited<ReturnType<typeof send>>;
+    try {
+      r = await send();
+    } catch (err) {
+      // As the docker CLI: a missing image is pulled, then the create is tried again.
+      if (!(err instanceof EngineError && err.status === 404 && /No such image/i.test(err.message)))
+        throw err;
+      ctx.err.write(`Unable to find image '${image}' locally\n`);
+      const onStderr: CliContext = {
+        client: () => ctx.client(),
+        out: ctx.err,
+        err: ctx.err,
+        stdin: ctx.stdin,
+      };
+      await pullImageCli(onStderr, image, {}).catch((e: unknown) => {
+        throw e instanceof CliError ? new CliError(`berth: ${e.message}`, 125) : e;
+      });
+      r = await send();
+    }
     for (const w of r.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
     return r.Id;
   };

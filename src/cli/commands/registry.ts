@@ -149,41 +149,50 @@ export function loginServer(arg: string | undefined): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
+export interface PullFlags {
+  quiet?: boolean;
+  platform?: string;
+  allTags?: boolean;
+}
+
+/** `berth pull`, also used by `berth run`/`create` for a missing image. */
+export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): Promise<void> {
+  if (o.allTags) throw new CliError('berth pull --all-tags is not supported yet: pull each tag by name', 125);
+  const at = ref.indexOf('@');
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  let fromImage = ref;
+  let tag = '';
+  if (at !== -1) [fromImage, tag] = [ref.slice(0, at), ref.slice(at + 1)];
+  else if (colon > slash) [fromImage, tag] = [ref.slice(0, colon), ref.slice(colon + 1)];
+  else {
+    tag = 'latest';
+    if (!o.quiet) ctx.out.write('Using default tag: latest\n');
+  }
+  const auth = registryAuthHeader(registryOf(fromImage));
+  try {
+    const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/create', {
+      query: { fromImage, tag, ...(o.platform ? { platform: o.platform } : {}) },
+      ...(auth ? { headers: { 'X-Registry-Auth': auth } } : {}),
+    });
+    if (o.quiet) {
+      for await (const m of messages) {
+        if (m.error || m.errorDetail)
+          throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'pull failed');
+      }
+    } else await displayJsonMessages(messages, ctx.out);
+  } catch (err) {
+    if (err instanceof EngineError || err instanceof ProgressError)
+      throw new CliError(`Error response from daemon: ${err.message}`);
+    throw err;
+  }
+  const shown = at !== -1 || colon > slash ? ref : `${ref}:latest`;
+  ctx.out.write(`${shown}\n`);
+}
+
 export function registerRegistry(program: Command, image: Command, ctx: CliContext): void {
-  const pull = async (ref: string, o: { quiet?: boolean; platform?: string; allTags?: boolean }) => {
-    if (o.allTags)
-      throw new CliError('berth pull --all-tags is not supported yet: pull each tag by name', 125);
-    const at = ref.indexOf('@');
-    const slash = ref.lastIndexOf('/');
-    const colon = ref.lastIndexOf(':');
-    let fromImage = ref;
-    let tag = '';
-    if (at !== -1) [fromImage, tag] = [ref.slice(0, at), ref.slice(at + 1)];
-    else if (colon > slash) [fromImage, tag] = [ref.slice(0, colon), ref.slice(colon + 1)];
-    else {
-      tag = 'latest';
-      if (!o.quiet) ctx.out.write('Using default tag: latest\n');
-    }
-    const auth = registryAuthHeader(registryOf(fromImage));
-    try {
-      const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/create', {
-        query: { fromImage, tag, ...(o.platform ? { platform: o.platform } : {}) },
-        ...(auth ? { headers: { 'X-Registry-Auth': auth } } : {}),
-      });
-      if (o.quiet) {
-        for await (const m of messages) {
-          if (m.error || m.errorDetail)
-            throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'pull failed');
-        }
-      } else await displayJsonMessages(messages, ctx.out);
-    } catch (err) {
-      if (err instanceof EngineError || err instanceof ProgressError)
-        throw new CliError(`Error response from daemon: ${err.message}`);
-      throw err;
-    }
-    const shown = at !== -1 || colon > slash ? ref : `${ref}:latest`;
-    ctx.out.write(`${shown}\n`);
-  };
+  const pull = (ref: string, o: PullFlags) => pullImageCli(ctx, ref, o);
+
   const push = async (ref: string, o: { quiet?: boolean; allTags?: boolean }) => {
     if (o.allTags)
       throw new CliError('berth push --all-tags is not supported yet: push each tag by name', 125);

@@ -24,6 +24,8 @@ import { readXattrsRecursive, type XattrBatch } from './xattr.ts';
 
 export interface PackOptions {
   readonly signal?: AbortSignal;
+  /** Leaves out a path (relative, a binary string as in tar-format.ts) and what is below it. */
+  readonly skip?: (rel: string) => boolean;
 }
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -118,9 +120,45 @@ class Packer {
   /** "dev:ino" → name of the first entry for that inode, for hard links. */
   readonly #links = new Map<string, string>();
 
-  constructor(root: string, signal: AbortSignal | undefined) {
+  /** Output name of an entry (cp rebasing); identity for layers. */
+  readonly #rename: ((name: string) => string) | undefined;
+
+  readonly #skip: ((rel: string) => boolean) | undefined;
+
+  constructor(
+    root: string,
+    signal: AbortSignal | undefined,
+    rename?: (name: string) => string,
+    skip?: (rel: string) => boolean,
+  ) {
+    this.#skip = skip;
     this.#root = Buffer.from(root, 'utf8').toString('latin1');
     this.#signal = signal;
+    this.#rename = rename;
+  }
+
+  #hdr(f: EntryFields): Buffer {
+    const r = this.#rename;
+    if (r === undefined) return headerBlocks(f);
+    return headerBlocks({
+      ...f,
+      name: r(f.name),
+      ...(f.typeflag === TypeFlag.hardlink && f.linkname !== undefined ? { linkname: r(f.linkname) } : {}),
+    });
+  }
+
+  /** One path below the root (a file, a symlink or a whole tree), for `cp`. */
+  async *runOne(base: string): AsyncGenerator<Buffer> {
+    const full = `${this.#root}/${base}`;
+    const st = await fsp.lstat(nameToBytes(full), { bigint: true });
+    if (st.isDirectory()) {
+      const text = nameToBytes(full).toString('utf8');
+      for (const [rel, attrs] of await readXattrsRecursive(text, XATTR_PATTERN, this.#signal)) {
+        this.#xattrs.set(rel === '' ? base : `${base}/${rel}`, attrs);
+      }
+    }
+    yield* this.#entry(base, base);
+    yield END_OF_ARCHIVE;
   }
 
   async *run(rootText: string): AsyncGenerator<Buffer> {
@@ -148,7 +186,7 @@ class Packer {
   }
 
   #opaqueEntry(rel: string, st: fs.BigIntStats): Buffer {
-    return headerBlocks({
+    return this.#hdr({
       name: rel === '' ? '.wh..wh..opq' : `${rel}/.wh..wh..opq`,
       typeflag: TypeFlag.file,
       mode: Number(st.mode) & 0o777,
@@ -166,6 +204,7 @@ class Packer {
     for (const name of names) {
       this.#signal?.throwIfAborted();
       const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (this.#skip?.(childRel)) continue;
       yield* this.#entry(childRel, name);
     }
   }
@@ -180,7 +219,7 @@ class Packer {
       mtime: seconds(st.mtimeNs),
     };
     if (st.isDirectory()) {
-      yield headerBlocks({ ...common, name: `${rel}/`, typeflag: TypeFlag.directory, size: 0 });
+      yield this.#hdr({ ...common, name: `${rel}/`, typeflag: TypeFlag.directory, size: 0 });
       if (this.#isOpaque(rel)) yield this.#opaqueEntry(rel, st);
       yield* this.#dir(rel);
       return;
@@ -188,7 +227,7 @@ class Packer {
     if (st.isCharacterDevice() && st.rdev === 0n) {
       // overlayfs whiteout → OCI whiteout file (Docker writes these as empty 0600 files)
       const parent = rel.slice(0, rel.length - name.length);
-      yield headerBlocks({
+      yield this.#hdr({
         ...common,
         mode: 0o600,
         name: `${parent}.wh.${name}`,
@@ -202,16 +241,16 @@ class Packer {
       const key = `${st.dev}:${st.ino}`;
       const first = this.#links.get(key);
       if (first !== undefined) {
-        yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.hardlink, size: 0, linkname: first });
+        yield this.#hdr({ ...common, name: rel, typeflag: TypeFlag.hardlink, size: 0, linkname: first });
         return;
       }
       this.#links.set(key, rel);
     }
     if (st.isSymbolicLink()) {
       const target = bytesToName(await fsp.readlink(p, { encoding: 'buffer' }));
-      yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.symlink, size: 0, linkname: target });
+      yield this.#hdr({ ...common, name: rel, typeflag: TypeFlag.symlink, size: 0, linkname: target });
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      yield headerBlocks({
+      yield this.#hdr({
         ...common,
         name: rel,
         typeflag: st.isCharacterDevice() ? TypeFlag.char : TypeFlag.block,
@@ -220,7 +259,7 @@ class Packer {
         devminor: devMinor(st.rdev),
       });
     } else if (st.isFIFO()) {
-      yield headerBlocks({ ...common, name: rel, typeflag: TypeFlag.fifo, size: 0 });
+      yield this.#hdr({ ...common, name: rel, typeflag: TypeFlag.fifo, size: 0 });
     } else if (st.isFile()) {
       yield* this.#file(rel, p, st, common);
     }
@@ -238,7 +277,7 @@ class Packer {
       if (now.ino !== st.ino || !now.isFile()) throw changed(rel);
       const size = Number(now.size);
       const cap = this.#xattrs.get(rel)?.get(CAPABILITY_XATTR);
-      const header = headerBlocks({
+      const header = this.#hdr({
         ...common,
         name: rel,
         typeflag: TypeFlag.file,
@@ -298,5 +337,32 @@ function changed(rel: string): InternalError {
  */
 export function packDirectory(dir: string, opts: PackOptions = {}): Readable {
   const root = path.resolve(dir);
-  return Readable.from(new Packer(root, opts.signal).run(root), { objectMode: false });
+  return Readable.from(new Packer(root, opts.signal, undefined, opts.skip).run(root), { objectMode: false });
+}
+
+/**
+ * Docker's rebasing of `cp` archive names: `from` (and everything below it) becomes `to`; `/`
+ * as `to` stands for the root, so `merged/bin` → `/bin`.
+ */
+export function rebaseName(name: string, from: string, to: string): string {
+  if (name !== from && !name.startsWith(`${from}/`)) return name;
+  return (to === '/' ? '' : to) + name.slice(from.length);
+}
+
+export interface PackPathOptions extends PackOptions {
+  /** Name the top entry gets in the archive (default: `base` itself). */
+  readonly rebase?: string;
+}
+
+/**
+ * A tar of `dir/base` alone — a file, a symlink (never followed) or a directory tree — with the
+ * entries named `base/...` or `rebase/...`. For `docker cp`; `base` is one path component.
+ */
+export function packPath(dir: string, base: string, opts: PackPathOptions = {}): Readable {
+  const root = path.resolve(dir);
+  const latinBase = Buffer.from(base, 'utf8').toString('latin1');
+  const to = opts.rebase === undefined ? undefined : Buffer.from(opts.rebase, 'utf8').toString('latin1');
+  const rename =
+    to === undefined || to === latinBase ? undefined : (n: string) => rebaseName(n, latinBase, to);
+  return Readable.from(new Packer(root, opts.signal, rename).runOne(latinBase), { objectMode: false });
 }

@@ -21,6 +21,51 @@ export function rootfsPaths(dir: string) {
   };
 }
 
+/** Image layer directories under the container, topmost first, relative to `layersRoot`. */
+export async function lowerDirsOf(
+  deps: Pick<ContainerServiceDeps, 'images' | 'layers'>,
+  rec: ContainerRecord,
+): Promise<string[]> {
+  const cfg = await deps.images.config(rec.imageId);
+  const top = chainIds(cfg.rootfs.diff_ids).at(-1);
+  return top ? deps.layers.lowerDirs(digestHex(top)) : [];
+}
+
+/** Mounts the container's overlay root filesystem at `rootfs/merged`. */
+export async function mountRootfs(
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot'>,
+  rec: ContainerRecord,
+): Promise<void> {
+  const { upper, work, merged } = rootfsPaths(deps.store.dir(rec.id));
+  const lower = await lowerDirsOf(deps, rec);
+  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
+}
+
+/**
+ * Filesystem operations (cp, export) in progress, by container directory: while any runs, the
+ * rootfs stays mounted (start reuses the mount, exit leaves it to the last operation).
+ */
+const rootfsUsers = new Map<string, number>();
+
+export function rootfsBusy(dir: string): boolean {
+  return (rootfsUsers.get(dir) ?? 0) > 0;
+}
+
+/** Counts one more user of the rootfs; returns how many there are now. */
+export function acquireRootfs(dir: string): number {
+  const n = (rootfsUsers.get(dir) ?? 0) + 1;
+  rootfsUsers.set(dir, n);
+  return n;
+}
+
+/** Counts one user less; returns how many remain. */
+export function releaseRootfs(dir: string): number {
+  const n = (rootfsUsers.get(dir) ?? 1) - 1;
+  if (n <= 0) rootfsUsers.delete(dir);
+  else rootfsUsers.set(dir, n);
+  return Math.max(n, 0);
+}
+
 async function hostResolvConf(): Promise<string> {
   const text = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   // Loopback resolvers on the host are unreachable from a container (as Docker does).
@@ -33,13 +78,12 @@ export async function prepareBundle(
   rec: ContainerRecord,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
-  const { upper, work, merged } = rootfsPaths(dir);
-  const cfg = await deps.images.config(rec.imageId);
-  const chain = chainIds(cfg.rootfs.diff_ids);
-  const top = chain.at(-1);
-  const lower = top ? await deps.layers.lowerDirs(digestHex(top)) : [];
-  await unmount(merged);
-  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
+  const { merged } = rootfsPaths(dir);
+  // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
+  if (!rootfsBusy(dir)) {
+    await unmount(merged);
+    await mountRootfs(deps, rec);
+  }
 
   const c = rec.config;
   const [passwd, group] = await Promise.all([
@@ -131,5 +175,7 @@ export async function teardownRootfs(
   deps: Pick<ContainerServiceDeps, 'store'>,
   rec: ContainerRecord,
 ): Promise<void> {
-  await unmount(rootfsPaths(deps.store.dir(rec.id)).merged);
+  const dir = deps.store.dir(rec.id);
+  if (rootfsBusy(dir)) return; // the last filesystem operation unmounts
+  await unmount(rootfsPaths(dir).merged);
 }

@@ -1,0 +1,249 @@
+// Container filesystem operations through the real docker CLI and the berth CLI: cp both ways
+// (running and stopped containers, ownership, symlinks, escapes), diff, export, commit.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { run, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
+import { busyboxTar } from '../helpers/fixtures.ts';
+
+let d: TestDaemon;
+let tmp: string;
+before(async () => {
+  d = await startTestDaemon();
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-fsops-'));
+  const r = await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(async () => {
+  if (d) {
+    const ids = (await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
+    if (ids.length > 0) await d.docker(['rm', '-f', ...ids]);
+    await d.cleanup();
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+async function ok(p: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const r = await p;
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
+/** A running container that sleeps; returns its name. */
+async function sleeper(): Promise<string> {
+  const name = `fs-${randomBytes(4).toString('hex')}`;
+  await ok(d.docker(['run', '-d', '--name', name, 'busybox', 'sleep', '600']));
+  return name;
+}
+
+function mountsOf(id: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(id));
+}
+
+/** src/{a.txt (1234:5678), sub/b.txt, link -> a.txt} */
+function sourceTree(): string {
+  const src = path.join(tmp, `src-${randomBytes(3).toString('hex')}`, 'tree');
+  mkdirSync(path.join(src, 'sub'), { recursive: true });
+  writeFileSync(path.join(src, 'a.txt'), 'alpha\n');
+  writeFileSync(path.join(src, 'sub', 'b.txt'), 'beta\n');
+  symlinkSync('a.txt', path.join(src, 'link'));
+  chownSync(path.join(src, 'a.txt'), 1234, 5678);
+  return src;
+}
+
+describe('docker cp', () => {
+  test('round trips a directory with a symlink; -a keeps uid:gid, without it root owns', async () => {
+    const c = await sleeper();
+    const src = sourceTree();
+    await ok(d.docker(['cp', '-a', src, `${c}:/tmp/`]));
+    await ok(d.docker(['cp', src, `${c}:/tmp/noa`]));
+    const inside = await ok(
+      d.docker([
+        'exec',
+        c,
+        'sh',
+        '-c',
+        'cat /tmp/tree/a.txt /tmp/tree/sub/b.txt; readlink /tmp/tree/link; stat -c %u:%g /tmp/tree/a.txt /tmp/noa/a.txt',
+      ]),
+    );
+    assert.equal(inside, 'alpha\nbeta\na.txt\n1234:5678\n0:0\n');
+
+    const out = path.join(tmp, `out-${c}`);
+    mkdirSync(out);
+    await ok(d.docker(['cp', `${c}:/tmp/tree`, out]));
+    assert.equal(readFileSync(path.join(out, 'tree', 'sub', 'b.txt'), 'utf8'), 'beta\n');
+    assert.equal(readlinkSync(path.join(out, 'tree', 'link')), 'a.txt');
+    // trailing /. copies the contents; a missing destination is created
+    await ok(d.docker(['cp', `${c}:/tmp/tree/.`, path.join(out, 'contents')]));
+    assert.equal(readFileSync(path.join(out, 'contents', 'a.txt'), 'utf8'), 'alpha\n');
+    // a single file to a new name
+    await ok(d.docker(['cp', `${c}:/etc/passwd`, path.join(out, 'pw')]));
+    assert.match(readFileSync(path.join(out, 'pw'), 'utf8'), /^root:/);
+  });
+
+  test('copies into a stopped container, which then sees the file; no mount is left', async () => {
+    const name = `fs-stopped-${randomBytes(3).toString('hex')}`;
+    const id = (await ok(d.docker(['create', '--name', name, 'busybox', 'cat', '/hello.txt']))).trim();
+    const f = path.join(tmp, 'hello.txt');
+    writeFileSync(f, 'hello from the host\n');
+    await ok(d.docker(['cp', f, `${name}:/`]));
+    assert.deepEqual(mountsOf(id), [], 'the temporary rootfs mount is gone');
+    assert.equal(await ok(d.docker(['start', '-a', name])), 'hello from the host\n');
+    // and out of the exited container
+    const back = path.join(tmp, 'back.txt');
+    await ok(d.docker(['cp', `${name}:/hello.txt`, back]));
+    assert.equal(readFileSync(back, 'utf8'), 'hello from the host\n');
+  });
+
+  test('paths cannot escape the rootfs: .. and symlinks resolve inside it', async () => {
+    const c = await sleeper();
+    const marker = `escape-${randomBytes(4).toString('hex')}`;
+    const f = path.join(tmp, marker);
+    writeFileSync(f, 'x');
+    await ok(d.docker(['cp', f, `${c}:/../../../../tmp/`]));
+    assert.equal(existsSync(`/tmp/${marker}`), false);
+    assert.equal((await ok(d.docker(['exec', c, 'cat', `/tmp/${marker}`]))).trim(), 'x');
+    // an absolute symlink in the container means the container's /etc, never the host's
+    await ok(d.docker(['exec', c, 'sh', '-c', 'ln -s /etc /hostetc; ln -s ../../../../../../tmp /up']));
+    await ok(d.docker(['cp', f, `${c}:/hostetc/`]));
+    await ok(d.docker(['cp', f, `${c}:/up/`]));
+    assert.equal(existsSync(`/etc/${marker}`), false);
+    assert.equal(existsSync(`/tmp/${marker}`), false);
+    await ok(d.docker(['exec', c, 'test', '-f', `/etc/${marker}`]));
+    // a tar whose entry passes through the symlink is refused as a whole
+    const evil = path.join(tmp, `evil-${marker}`);
+    mkdirSync(path.join(evil, 'hostetc'), { recursive: true });
+    writeFileSync(path.join(evil, 'hostetc', `${marker}-2`), 'pwned');
+    const evilTar = path.join(tmp, `evil-${marker}.tar`);
+    await ok(run('tar', ['-C', evil, '-cf', evilTar, `hostetc/${marker}-2`]));
+    const tarBytes = readFileSync(evilTar);
+    const r = await d.request('PUT', `/containers/${c}/archive?path=/`, tarBytes, {
+      'Content-Type': 'application/x-tar',
+    });
+    assert.equal(r.status, 400, r.body.toString());
+    assert.match(r.body.toString(), /symlink/);
+    assert.equal(existsSync(`/etc/${marker}-2`), false);
+    await ok(d.docker(['exec', c, 'test', '-L', '/hostetc']));
+    // with the directory entry first, the symlink is replaced (as tar does), never followed
+    const withDir = readFileSync(await writeTar(evil));
+    const replaced = await d.request('PUT', `/containers/${c}/archive?path=/`, withDir);
+    assert.equal(replaced.status, 200, replaced.body.toString());
+    assert.equal(existsSync(`/etc/${marker}-2`), false);
+    assert.equal(await ok(d.docker(['exec', c, 'cat', `/hostetc/${marker}-2`])), 'pwned');
+    // reading the host through a symlink is impossible too
+    const shadow = await d.request('GET', `/containers/${c}/archive?path=/up/../../etc/passwd`);
+    assert.equal(shadow.status, 200);
+    const stat = JSON.parse(Buffer.from(String(shadow.headers['x-docker-container-path-stat']), 'base64').toString());
+    assert.equal(stat.name, 'passwd');
+    assert.equal(stat.size, lstatSync(`${d.dataRoot}/containers/${(await inspectId(c))}/rootfs/merged/etc/passwd`).size);
+  });
+
+  test('bad destinations: a file is 400, a missing path 404, as Docker', async () => {
+    const c = await sleeper();
+    const tarBytes = readFileSync(await writeTar(sourceTree()));
+    const file = await d.request('PUT', `/containers/${c}/archive?path=/etc/passwd`, tarBytes);
+    assert.equal(file.status, 400, file.body.toString());
+    assert.match(file.body.toString(), /not a directory/);
+    const missing = await d.request('PUT', `/containers/${c}/archive?path=/nope/x`, tarBytes);
+    assert.equal(missing.status, 404, missing.body.toString());
+    const head = await d.request('HEAD', `/containers/${c}/archive?path=/nope`);
+    assert.equal(head.status, 404);
+    const cli = await d.docker(['cp', `${c}:/nope`, tmp]);
+    assert.notEqual(cli.code, 0);
+    assert.match(cli.stderr, /Could not find the file \/nope/);
+  });
+});
+
+async function inspectId(name: string): Promise<string> {
+  return (await ok(d.docker(['inspect', '-f', '{{.Id}}', name]))).trim();
+}
+
+async function writeTar(dir: string): Promise<string> {
+  const out = path.join(tmp, `t-${randomBytes(4).toString('hex')}.tar`);
+  await ok(run('tar', ['-C', dir, '-cf', out, '.']));
+  return out;
+}
+
+describe('diff, export, commit', () => {
+  let name: string;
+  before(async () => {
+    name = `fs-changed-${randomBytes(3).toString('hex')}`;
+    await ok(
+      d.docker([
+        'run',
+        '--name',
+        name,
+        'busybox',
+        'sh',
+        '-c',
+        'echo new > /newfile; echo extra >> /etc/group; rm /bin/ls; mkdir -p /root/d && echo in > /root/d/f',
+      ]),
+    );
+  });
+
+  test('docker diff lists A/C/D in Docker order, without Berth mount points', async () => {
+    const lines = (await ok(d.docker(['diff', name]))).trim().split('\n');
+    assert.deepEqual(lines, [
+      'C /bin',
+      'D /bin/ls',
+      'C /etc/group',
+      'A /newfile',
+      'C /root',
+      'A /root/d',
+      'A /root/d/f',
+    ]);
+  });
+
+  test('docker export is a flat tar of the merged rootfs', async () => {
+    const out = path.join(tmp, 'export.tar');
+    await ok(d.docker(['export', '-o', out, name]));
+    const names = (await ok(run('tar', ['-tf', out]))).split('\n');
+    assert.ok(names.includes('newfile'), names.slice(0, 5).join(','));
+    assert.ok(names.includes('bin/busybox'));
+    assert.ok(!names.includes('bin/ls'));
+    assert.ok(!names.some((n) => n.includes('.wh.')));
+  });
+
+  test('docker commit makes an image that runs and shows the files; --change CMD works', async () => {
+    await ok(d.docker(['commit', '-m', 'my message', '-a', 'me <me@x>', name, 'committed:v1']));
+    assert.equal(await ok(d.docker(['run', '--rm', 'committed:v1', 'cat', '/newfile', '/root/d/f'])), 'new\nin\n');
+    const gone = await d.docker(['run', '--rm', 'committed:v1', 'test', '-e', '/bin/ls']);
+    assert.equal(gone.code, 1, 'the deleted file stays deleted in the new layer');
+    const meta = JSON.parse(await ok(d.docker(['inspect', 'committed:v1'])))[0];
+    assert.equal(meta.Comment, 'my message');
+    assert.equal(meta.Author, 'me <me@x>');
+    assert.equal(meta.RootFS.Layers.length, 2);
+
+    await ok(d.docker(['commit', '--change', 'CMD ["cat", "/newfile"]', '-c', 'ENV FOO=bar', name, 'committed:v2']));
+    assert.equal(await ok(d.docker(['run', '--rm', 'committed:v2'])), 'new\n');
+    assert.equal(await ok(d.docker(['run', '--rm', 'committed:v2', 'sh', '-c', 'echo $FOO'])), 'bar\n');
+    const bad = await d.docker(['commit', '-c', 'RUN echo', name, 'committed:bad']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /RUN is not a valid change command/);
+  });
+
+  test('commit pauses a running container by default and resumes it', async () => {
+    const c = await sleeper();
+    await ok(d.docker(['exec', c, 'sh', '-c', 'echo live > /live']));
+    const id = (await ok(d.docker(['commit', c, 'committed:live']))).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.equal((await ok(d.docker(['inspect', '-f', '{{.State.Status}}', c]))).trim(), 'running');
+    assert.equal(await ok(d.docker(['run', '--rm', 'committed:live', 'cat', '/live'])), 'live\n');
+  });
+});

@@ -149,9 +149,14 @@ describe('docker cp', () => {
     // reading the host through a symlink is impossible too
     const shadow = await d.request('GET', `/containers/${c}/archive?path=/up/../../etc/passwd`);
     assert.equal(shadow.status, 200);
-    const stat = JSON.parse(Buffer.from(String(shadow.headers['x-docker-container-path-stat']), 'base64').toString());
+    const stat = JSON.parse(
+      Buffer.from(String(shadow.headers['x-docker-container-path-stat']), 'base64').toString(),
+    );
     assert.equal(stat.name, 'passwd');
-    assert.equal(stat.size, lstatSync(`${d.dataRoot}/containers/${(await inspectId(c))}/rootfs/merged/etc/passwd`).size);
+    assert.equal(
+      stat.size,
+      lstatSync(`${d.dataRoot}/containers/${await inspectId(c)}/rootfs/merged/etc/passwd`).size,
+    );
   });
 
   test('bad destinations: a file is 400, a missing path 404, as Docker', async () => {
@@ -222,7 +227,10 @@ describe('diff, export, commit', () => {
 
   test('docker commit makes an image that runs and shows the files; --change CMD works', async () => {
     await ok(d.docker(['commit', '-m', 'my message', '-a', 'me <me@x>', name, 'committed:v1']));
-    assert.equal(await ok(d.docker(['run', '--rm', 'committed:v1', 'cat', '/newfile', '/root/d/f'])), 'new\nin\n');
+    assert.equal(
+      await ok(d.docker(['run', '--rm', 'committed:v1', 'cat', '/newfile', '/root/d/f'])),
+      'new\nin\n',
+    );
     const gone = await d.docker(['run', '--rm', 'committed:v1', 'test', '-e', '/bin/ls']);
     assert.equal(gone.code, 1, 'the deleted file stays deleted in the new layer');
     const meta = JSON.parse(await ok(d.docker(['inspect', 'committed:v1'])))[0];
@@ -230,7 +238,9 @@ describe('diff, export, commit', () => {
     assert.equal(meta.Author, 'me <me@x>');
     assert.equal(meta.RootFS.Layers.length, 2);
 
-    await ok(d.docker(['commit', '--change', 'CMD ["cat", "/newfile"]', '-c', 'ENV FOO=bar', name, 'committed:v2']));
+    await ok(
+      d.docker(['commit', '--change', 'CMD ["cat", "/newfile"]', '-c', 'ENV FOO=bar', name, 'committed:v2']),
+    );
     assert.equal(await ok(d.docker(['run', '--rm', 'committed:v2'])), 'new\n');
     assert.equal(await ok(d.docker(['run', '--rm', 'committed:v2', 'sh', '-c', 'echo $FOO'])), 'bar\n');
     const bad = await d.docker(['commit', '-c', 'RUN echo', name, 'committed:bad']);
@@ -245,5 +255,96 @@ describe('diff, export, commit', () => {
     assert.match(id, /^sha256:[0-9a-f]{64}$/);
     assert.equal((await ok(d.docker(['inspect', '-f', '{{.State.Status}}', c]))).trim(), 'running');
     assert.equal(await ok(d.docker(['run', '--rm', 'committed:live', 'cat', '/live'])), 'live\n');
+  });
+});
+
+describe('berth cp, diff, export, commit', () => {
+  test('cp round trip with -a, symlinks kept, trailing /. and files', async () => {
+    const c = await sleeper();
+    const src = sourceTree();
+    await ok(d.berth(['cp', '-a', src, `${c}:/tmp`]));
+    await ok(d.berth(['cp', src, `${c}:/tmp/noa`]));
+    assert.equal(
+      await ok(
+        d.docker([
+          'exec',
+          c,
+          'sh',
+          '-c',
+          'readlink /tmp/tree/link; stat -c %u:%g /tmp/tree/a.txt /tmp/noa/a.txt',
+        ]),
+      ),
+      'a.txt\n1234:5678\n0:0\n',
+    );
+    const out = path.join(tmp, `bout-${c}`);
+    mkdirSync(out);
+    await ok(d.berth(['cp', '-a', `${c}:/tmp/tree`, out]));
+    const a = lstatSync(path.join(out, 'tree', 'a.txt'));
+    assert.equal(`${a.uid}:${a.gid}`, '1234:5678');
+    assert.equal(readlinkSync(path.join(out, 'tree', 'link')), 'a.txt');
+    assert.equal(readFileSync(path.join(out, 'tree', 'sub', 'b.txt'), 'utf8'), 'beta\n');
+    // without -a the copy belongs to the user running berth
+    await ok(d.berth(['cp', `${c}:/tmp/tree/.`, path.join(out, 'plain')]));
+    assert.equal(lstatSync(path.join(out, 'plain', 'a.txt')).uid, process.getuid!());
+    assert.equal(readFileSync(path.join(out, 'plain', 'a.txt'), 'utf8'), 'alpha\n');
+    // a file to a new name, and into an existing directory
+    await ok(d.berth(['cp', `${c}:/etc/passwd`, path.join(out, 'pw')]));
+    assert.match(readFileSync(path.join(out, 'pw'), 'utf8'), /^root:/);
+    await ok(d.berth(['cp', path.join(out, 'pw'), `${c}:/etc/pw2`]));
+    assert.match(await ok(d.docker(['exec', c, 'cat', '/etc/pw2'])), /^root:/);
+    // a directory cannot replace a file
+    const clash = await d.berth(['cp', src, `${c}:/etc/passwd`]);
+    assert.notEqual(clash.code, 0);
+    assert.match(clash.stderr, /cannot copy a directory to a file/);
+  });
+
+  test('cp -L follows a symlink source; without -L the link itself is copied', async () => {
+    const c = await sleeper();
+    await ok(d.docker(['exec', c, 'sh', '-c', 'echo target > /t.txt; ln -s /t.txt /l.txt']));
+    const out = path.join(tmp, `L-${c}`);
+    mkdirSync(out);
+    await ok(d.berth(['cp', `${c}:/l.txt`, path.join(out, 'nofollow')]));
+    assert.equal(readlinkSync(path.join(out, 'nofollow')), '/t.txt');
+    await ok(d.berth(['cp', '-L', `${c}:/l.txt`, out]));
+    assert.equal(readFileSync(path.join(out, 'l.txt'), 'utf8'), 'target\n');
+    assert.equal(lstatSync(path.join(out, 'l.txt')).isSymbolicLink(), false);
+  });
+
+  test('cp - streams a tar on stdout and reads one from stdin', async () => {
+    const c = await sleeper();
+    const tarOut = await d.berth(['cp', `${c}:/etc/group`, '-']);
+    assert.equal(tarOut.code, 0, tarOut.stderr);
+    const f = path.join(tmp, `group-${c}.tar`);
+    writeFileSync(f, tarOut.stdout, 'latin1');
+    assert.equal((await ok(run('tar', ['-tf', f]))).trim(), 'group');
+    await ok(d.berth(['cp', '-', `${c}:/tmp`], { inputFile: await writeTar(sourceTree()) }));
+    assert.equal(await ok(d.docker(['exec', c, 'cat', '/tmp/a.txt'])), 'alpha\n');
+    const notDir = await d.berth(['cp', '-', `${c}:/etc/passwd`], { input: '' });
+    assert.notEqual(notDir.code, 0);
+    assert.match(notDir.stderr, /must be a directory/);
+  });
+
+  test('berth diff, export -o, commit -c -m -a', async () => {
+    const name = `fs-b-${randomBytes(3).toString('hex')}`;
+    await ok(d.berth(['run', '--name', name, 'busybox', 'sh', '-c', 'echo b > /bfile; rm /etc/passwd']));
+    const diff = (await ok(d.berth(['diff', name]))).trim().split('\n');
+    assert.deepEqual(diff, ['A /bfile', 'C /etc', 'D /etc/passwd']);
+    const out = path.join(tmp, `bexport-${name}.tar`);
+    await ok(d.berth(['export', '-o', out, name]));
+    const names = (await ok(run('tar', ['-tf', out]))).split('\n');
+    assert.ok(names.includes('bfile'));
+    assert.ok(!names.includes('etc/passwd'));
+    const id = (
+      await ok(
+        d.berth(['commit', '-c', 'CMD ["cat", "/bfile"]', '-m', 'berth msg', '-a', 'bob', name, 'bcommit']),
+      )
+    ).trim();
+    assert.match(id, /^sha256:/);
+    assert.equal(await ok(d.berth(['run', '--rm', 'bcommit'])), 'b\n');
+    const meta = JSON.parse(await ok(d.docker(['image', 'inspect', 'bcommit'])))[0];
+    assert.equal(meta.Comment, 'berth msg');
+    assert.equal(meta.Author, 'bob');
+    const missing = await d.berth(['diff', 'no-such-container']);
+    assert.notEqual(missing.code, 0);
   });
 });

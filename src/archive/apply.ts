@@ -27,7 +27,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { TEMP_PREFIX } from '../base/atomic.ts';
-import { InternalError, InvalidArgumentError, isBerthError } from '../errdefs/index.ts';
+import { InternalError, InvalidArgumentError } from '../errdefs/index.ts';
 import { depth, errnoOf, removeTree, tryMkdir, wrapFsError, writevAll } from './apply-fs.ts';
 import { baseOf, cleanEntryPath, parentOf, refuseEntry } from './entry-path.ts';
 import { displayName, nameToBytes } from './tar-format.ts';

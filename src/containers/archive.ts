@@ -68,7 +68,7 @@ function goTime(st: Stats & { mtimeNs?: bigint }): string {
  * changes what cp does) is kept.
  */
 export function absContainerPath(p: string): string {
-  const clean = path.posix.join('/', p);
+  const clean = path.posix.join('/', p).replace(/(.)\/+$/, '$1');
   if (p.endsWith('/.') || p === '.') return clean === '/' ? '/.' : `${clean}/.`;
   if (p.endsWith('/') && clean !== '/') return `${clean}/`;
   return clean;

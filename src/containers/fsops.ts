@@ -47,6 +47,12 @@ export function imageConfigOf(rec: ContainerRecord): ImageContainerConfig {
   };
 }
 
+/**
+ * Reading or writing a running container's files happens with its processes frozen, so none
+ * can swap a checked path for a symlink mid-walk (Docker chroots instead; Node cannot).
+ */
+const FREEZE = { freeze: true } as const;
+
 export class ContainerFsOps {
   readonly #svc: ContainerService;
 
@@ -68,20 +74,28 @@ export class ContainerFsOps {
     consume: (stat: PathStat, tar: Readable) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<void> {
-    return this.#svc.withRootfs(ref, async (rec, root) => {
-      const { stat, tar } = await archiveContainerPath(root, p, rec.id, signal);
-      await consume(stat, tar);
-    });
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        const { stat, tar } = await archiveContainerPath(root, p, rec.id, signal);
+        await consume(stat, tar);
+      },
+      FREEZE,
+    );
   }
 
   extract(ref: string, p: string, tar: Readable, o: Omit<ExtractOptions, 'readonlyRootfs'>): Promise<void> {
-    return this.#svc.withRootfs(ref, async (rec, root) => {
-      await extractToContainer(root, p, rec.id, tar, {
-        ...o,
-        readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
-      });
-      this.#event(rec, 'extract-to-dir');
-    });
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        await extractToContainer(root, p, rec.id, tar, {
+          ...o,
+          readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
+        });
+        this.#event(rec, 'extract-to-dir');
+      },
+      FREEZE,
+    );
   }
 
   /** The container's changes; reads the upper dir and the layers directly, no mount needed. */
@@ -93,10 +107,14 @@ export class ContainerFsOps {
 
   /** A flat tar of the merged root filesystem; `consume` as for archive(). */
   export(ref: string, consume: (tar: Readable) => Promise<void>, signal?: AbortSignal): Promise<void> {
-    return this.#svc.withRootfs(ref, async (rec, root) => {
-      await consume(packDirectory(root, signal ? { signal } : {}));
-      this.#event(rec, 'export');
-    });
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        await consume(packDirectory(root, signal ? { signal } : {}));
+        this.#event(rec, 'export');
+      },
+      FREEZE,
+    );
   }
 
   async commit(ref: string, o: CommitOptions): Promise<Digest> {

@@ -60,6 +60,8 @@ export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
+  /** Filesystem operations holding a running container frozen (see withRootfs). */
+  readonly #freezers = new Map<string, number>();
   readonly #listeners = new Map<string, Set<Listener>>();
 
   constructor(deps: ContainerServiceDeps) {
@@ -502,11 +504,16 @@ export class ContainerService {
    * container, else a temporary one made here and removed after the last user (cp, export).
    * Start and exit handling respect it (see bundle.ts rootfsBusy).
    */
-  async withRootfs<T>(ref: string, fn: (rec: ContainerRecord, root: string) => Promise<T>): Promise<T> {
+  async withRootfs<T>(
+    ref: string,
+    fn: (rec: ContainerRecord, root: string) => Promise<T>,
+    opts: { freeze?: boolean } = {},
+  ): Promise<T> {
     const { id } = this.find(ref);
     const dir = this.deps.store.dir(id);
     const live = (r: ContainerRecord | undefined) =>
       r?.state.status === 'running' || r?.state.status === 'paused';
+    let frozen = false;
     const rec = await this.#lock.run(id, async () => {
       const cur = this.find(id);
       if (acquireRootfs(dir) === 1 && !live(cur)) {
@@ -515,12 +522,28 @@ export class ContainerService {
           throw err;
         });
       }
+      // Walking a live rootfs races its processes: one could swap a checked directory for a
+      // symlink to the host between our lstat and our open. Frozen processes cannot.
+      if (opts.freeze && cur.state.status === 'running') {
+        const n = (this.#freezers.get(id) ?? 0) + 1;
+        this.#freezers.set(id, n);
+        frozen = true;
+        if (n === 1) await this.deps.runtime.pause(id).catch(() => this.#freezers.delete(id));
+      }
       return cur;
     });
     try {
       return await fn(rec, rootfsPaths(dir).merged);
     } finally {
       await this.#lock.run(id, async () => {
+        if (frozen) {
+          const n = (this.#freezers.get(id) ?? 1) - 1;
+          if (n > 0) this.#freezers.set(id, n);
+          else {
+            this.#freezers.delete(id);
+            await this.deps.runtime.resume(id).catch(() => {});
+          }
+        }
         if (releaseRootfs(dir) === 0 && !live(this.deps.store.get(id))) await teardownRootfs(this.deps, rec);
       });
     }

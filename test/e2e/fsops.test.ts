@@ -111,6 +111,25 @@ describe('docker cp', () => {
     assert.equal(readFileSync(back, 'utf8'), 'hello from the host\n');
   });
 
+  test('cp concurrent with start: both succeed, and the mount goes when both are done', async () => {
+    const name = `fs-race-${randomBytes(3).toString('hex')}`;
+    const id = (await ok(d.docker(['create', '--name', name, 'busybox', 'sleep', '0.5']))).trim();
+    const big = path.join(tmp, `big-${name}`);
+    writeFileSync(big, randomBytes(16 << 20));
+    const [cp, start] = await Promise.all([d.docker(['cp', big, `${name}:/big`]), d.docker(['start', name])]);
+    assert.equal(cp.code, 0, cp.stderr);
+    assert.equal(start.code, 0, start.stderr);
+    await ok(d.docker(['wait', name]));
+    assert.equal((await ok(d.docker(['inspect', '-f', '{{.State.ExitCode}}', name]))).trim(), '0');
+    const size = await d.request('HEAD', `/containers/${id}/archive?path=/big`);
+    assert.equal(size.status, 200);
+    const stat = JSON.parse(
+      Buffer.from(String(size.headers['x-docker-container-path-stat']), 'base64').toString(),
+    );
+    assert.equal(stat.size, 16 << 20);
+    assert.deepEqual(mountsOf(id), []);
+  });
+
   test('paths cannot escape the rootfs: .. and symlinks resolve inside it', async () => {
     const c = await sleeper();
     const marker = `escape-${randomBytes(4).toString('hex')}`;

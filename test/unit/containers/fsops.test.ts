@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { absContainerPath, goBase, goFileMode, statContainerPath } from '../../../src/containers/archive.ts';
+import { acquireRootfs, releaseRootfs, rootfsBusy } from '../../../src/containers/bundle.ts';
 import { berthMountPoints, containerChanges } from '../../../src/containers/changes.ts';
 import { mergeConfig } from '../../../src/images/commit.ts';
 
@@ -127,5 +128,19 @@ describe('containerChanges', () => {
     fs.writeFileSync(path.join(upper, 'etc/resolv.conf'), 'user wrote this');
     const skip = await berthMountPoints(upper, [lower]);
     assert.deepEqual([...skip], ['/etc/hostname']);
+  });
+});
+
+describe('rootfs users', () => {
+  it('counts users per container dir; busy until the last one releases', () => {
+    const dir = `/nonexistent/${process.pid}/ctr`;
+    assert.equal(rootfsBusy(dir), false);
+    assert.equal(acquireRootfs(dir), 1);
+    assert.equal(acquireRootfs(dir), 2);
+    assert.equal(releaseRootfs(dir), 1);
+    assert.equal(rootfsBusy(dir), true);
+    assert.equal(releaseRootfs(dir), 0);
+    assert.equal(rootfsBusy(dir), false);
+    assert.equal(releaseRootfs(dir), 0, 'an extra release never goes negative');
   });
 });

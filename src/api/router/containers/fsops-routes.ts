@@ -83,11 +83,17 @@ export function containerFsRoutes(backend: ContainerFsBackend): Route[] {
       path: '/containers/:id/archive',
       handler: async (ctx) => {
         const p = pathParam(ctx.query);
-        await backend.extract(ctx.params.id!, p, requestBody(ctx.req), {
-          noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
-          copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
-          signal: ctx.signal,
-        });
+        const body = requestBody(ctx.req);
+        try {
+          await backend.extract(ctx.params.id!, p, body, {
+            noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
+            copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
+            signal: ctx.signal,
+          });
+        } catch (err) {
+          body.destroy(); // the unread rest of the upload is drained, so the error reply gets out
+          throw err;
+        }
         ctx.res.writeHead(200, { 'Content-Length': 0 });
         ctx.res.end();
       },

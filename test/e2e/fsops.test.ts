@@ -94,6 +94,9 @@ describe('docker cp', () => {
     // trailing /. copies the contents; a missing destination is created
     await ok(d.docker(['cp', `${c}:/tmp/tree/.`, path.join(out, 'contents')]));
     assert.equal(readFileSync(path.join(out, 'contents', 'a.txt'), 'utf8'), 'alpha\n');
+    // the whole root filesystem
+    await ok(d.docker(['cp', `${c}:/`, path.join(out, 'root')]));
+    assert.equal(readFileSync(path.join(out, 'root', 'tmp', 'tree', 'a.txt'), 'utf8'), 'alpha\n');
     // a single file to a new name
     await ok(d.docker(['cp', `${c}:/etc/passwd`, path.join(out, 'pw')]));
     assert.match(readFileSync(path.join(out, 'pw'), 'utf8'), /^root:/);
@@ -201,6 +204,12 @@ describe('docker cp', () => {
     assert.equal(missing.status, 404, missing.body.toString());
     const head = await d.request('HEAD', `/containers/${c}/archive?path=/nope`);
     assert.equal(head.status, 404);
+    const ro = `fs-ro-${randomBytes(3).toString('hex')}`;
+    await ok(d.docker(['create', '--read-only', '--name', ro, 'busybox', 'true']));
+    const denied = await d.request('PUT', `/containers/${ro}/archive?path=/tmp`, tarBytes);
+    assert.equal(denied.status, 403, denied.body.toString());
+    assert.match(denied.body.toString(), /read-only/);
+    assert.equal(await readInCtr(ro, '/tmp/a.txt'), undefined, 'nothing was written');
     const cli = await d.docker(['cp', `${c}:/nope`, tmp]);
     assert.notEqual(cli.code, 0);
     assert.match(cli.stderr, /Could not find the file \/nope/);

@@ -2,6 +2,7 @@
 // Each runs on running and stopped containers alike: the rootfs is mounted for the duration
 // when the container is not running (ContainerService.withRootfs), and commit pauses a running
 // container by default so the layer is a consistent snapshot.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { packDirectory } from '../archive/index.ts';
@@ -147,6 +148,8 @@ export class ContainerFsOps {
 
   async #diffSources(rec: ContainerRecord) {
     const { upper } = rootfsPaths(this.#svc.deps.store.dir(rec.id));
+    // A container that never started has no upper dir yet: it changed nothing.
+    await mkdir(upper, { recursive: true });
     const lowers = (await lowerDirsOf(this.#svc.deps, rec)).map((l) =>
       path.join(this.#svc.deps.layersRoot, l),
     );

@@ -331,6 +331,15 @@ describe('diff, export, commit', () => {
     assert.match(bad.stderr, /RUN is not a valid change command/);
   });
 
+  test('a container that never ran has no changes; its commit adds no layer', async () => {
+    const name = `fs-fresh-${randomBytes(3).toString('hex')}`;
+    await ok(d.docker(['create', '--name', name, 'busybox', 'true']));
+    assert.equal(await ok(d.docker(['diff', name])), '');
+    await ok(d.docker(['commit', name, 'committed:fresh']));
+    const meta = JSON.parse(await ok(d.docker(['inspect', 'committed:fresh'])))[0];
+    assert.equal(meta.RootFS.Layers.length, 1);
+  });
+
   test('commit pauses a running container by default and resumes it', async () => {
     const c = await sleeper();
     await plant(c, { live: 'live\n' });

@@ -8,6 +8,7 @@ import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '..
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
+import { rootfsBusy } from './rootfs-users.ts';
 import type { ContainerServiceDeps } from './service.ts';
 
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
@@ -39,31 +40,6 @@ export async function mountRootfs(
   const { upper, work, merged } = rootfsPaths(deps.store.dir(rec.id));
   const lower = await lowerDirsOf(deps, rec);
   await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
-}
-
-/**
- * Filesystem operations (cp, export) in progress, by container directory: while any runs, the
- * rootfs stays mounted (start reuses the mount, exit leaves it to the last operation).
- */
-const rootfsUsers = new Map<string, number>();
-
-export function rootfsBusy(dir: string): boolean {
-  return (rootfsUsers.get(dir) ?? 0) > 0;
-}
-
-/** Counts one more user of the rootfs; returns how many there are now. */
-export function acquireRootfs(dir: string): number {
-  const n = (rootfsUsers.get(dir) ?? 0) + 1;
-  rootfsUsers.set(dir, n);
-  return n;
-}
-
-/** Counts one user less; returns how many remain. */
-export function releaseRootfs(dir: string): number {
-  const n = (rootfsUsers.get(dir) ?? 1) - 1;
-  if (n <= 0) rootfsUsers.delete(dir);
-  else rootfsUsers.set(dir, n);
-  return Math.max(n, 0);
 }
 
 async function hostResolvConf(): Promise<string> {

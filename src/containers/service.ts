@@ -14,15 +14,8 @@ import type { ConmonRuntime } from '../runtime/conmon.ts';
 import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
-import {
-  acquireRootfs,
-  mountRootfs,
-  prepareBundle,
-  releaseRootfs,
-  rootfsBusy,
-  rootfsPaths,
-  teardownRootfs,
-} from './bundle.ts';
+import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
@@ -61,7 +54,7 @@ export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
   /** Filesystem operations holding a running container frozen (see withRootfs). */
-  readonly #freezers = new Map<string, number>();
+  readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
 
   constructor(deps: ContainerServiceDeps) {
@@ -525,10 +518,8 @@ export class ContainerService {
       // Walking a live rootfs races its processes: one could swap a checked directory for a
       // symlink to the host between our lstat and our open. Frozen processes cannot.
       if (opts.freeze && cur.state.status === 'running') {
-        const n = (this.#freezers.get(id) ?? 0) + 1;
-        this.#freezers.set(id, n);
         frozen = true;
-        if (n === 1) await this.deps.runtime.pause(id).catch(() => this.#freezers.delete(id));
+        await this.#freezers.enter(id, () => this.deps.runtime.pause(id));
       }
       return cur;
     });
@@ -536,14 +527,7 @@ export class ContainerService {
       return await fn(rec, rootfsPaths(dir).merged);
     } finally {
       await this.#lock.run(id, async () => {
-        if (frozen) {
-          const n = (this.#freezers.get(id) ?? 1) - 1;
-          if (n > 0) this.#freezers.set(id, n);
-          else {
-            this.#freezers.delete(id);
-            await this.deps.runtime.resume(id).catch(() => {});
-          }
-        }
+        if (frozen) await this.#freezers.leave(id, () => this.deps.runtime.resume(id));
         if (releaseRootfs(dir) === 0 && !live(this.deps.store.get(id))) await teardownRootfs(this.deps, rec);
       });
     }

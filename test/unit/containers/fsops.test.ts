@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { absContainerPath, goBase, goFileMode, statContainerPath } from '../../../src/containers/archive.ts';
-import { acquireRootfs, releaseRootfs, rootfsBusy } from '../../../src/containers/bundle.ts';
+import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from '../../../src/containers/rootfs-users.ts';
 import { berthMountPoints, containerChanges } from '../../../src/containers/changes.ts';
 import { mergeConfig } from '../../../src/images/commit.ts';
 
@@ -142,5 +142,20 @@ describe('rootfs users', () => {
     assert.equal(releaseRootfs(dir), 0);
     assert.equal(rootfsBusy(dir), false);
     assert.equal(releaseRootfs(dir), 0, 'an extra release never goes negative');
+  });
+});
+
+describe('Freezers', () => {
+  it('pauses on the first enter and resumes on the last leave only', async () => {
+    const calls: string[] = [];
+    const f = new Freezers();
+    const pause = async () => void calls.push('pause');
+    const resume = async () => void calls.push('resume');
+    await f.enter('a', pause);
+    await f.enter('a', pause);
+    await f.leave('a', resume);
+    assert.deepEqual(calls, ['pause']);
+    await f.leave('a', resume);
+    assert.deepEqual(calls, ['pause', 'resume']);
   });
 });

@@ -388,6 +388,8 @@ describe('berth cp, diff, export, commit', () => {
     mkdirSync(out);
     await ok(d.berth(['cp', `${c}:/l.txt`, path.join(out, 'nofollow')]));
     assert.equal(readlinkSync(path.join(out, 'nofollow')), '/t.txt');
+    await ok(d.docker(['cp', '-L', `${c}:/l.txt`, path.join(out, 'docker-L')]));
+    assert.equal(readFileSync(path.join(out, 'docker-L'), 'utf8'), 'target\n');
     await ok(d.berth(['cp', '-L', `${c}:/l.txt`, out]));
     assert.equal(readFileSync(path.join(out, 'l.txt'), 'utf8'), 'target\n');
     assert.equal(lstatSync(path.join(out, 'l.txt')).isSymbolicLink(), false);

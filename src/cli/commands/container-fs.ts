@@ -6,10 +6,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { applyLayer, packPath, rebaseName } from '../../archive/index.ts';
+import type * as Archive from '../../archive/index.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect } from '../context.ts';
 import { humanSize } from '../format/index.ts';
+
+/** The tar code is loaded only by `cp`, keeping every other command's start-up small. */
+function archive(): Promise<typeof Archive> {
+  return import('../../archive/index.ts');
+}
 
 /** Docker's ContainerPathStat, from the `X-Docker-Container-Path-Stat` header. */
 interface PathStat {
@@ -146,6 +151,7 @@ async function copyFromContainer(ctx: CliContext, ctr: string, src: string, dst:
     throw new CliError(`destination directory ${plan.dir} does not exist: create it first`);
   }
   const to = plan.rename ?? rebaseTo;
+  const { applyLayer, rebaseName } = await archive();
   await applyLayer(tar, plan.dir, {
     whiteouts: false,
     owner: o.archive ? 'keep' : 'none',
@@ -192,6 +198,7 @@ async function copyToContainer(ctx: CliContext, src: string, ctr: string, dst: s
     { isDir: lst.isDirectory() },
     { path: dstPath, exists: st !== undefined, isDir: st ? isDir(st.mode) : false },
   );
+  const { packPath } = await archive();
   const tar = packPath(path.dirname(real), path.basename(real), { rebase: plan.rename ?? srcBase });
   (await put(plan.dir, tar)).resume();
   if (!o.quiet && ctx.err.isTTY) ctx.err.write(`Successfully copied to ${ctr}:${dst}\n`);

@@ -80,6 +80,7 @@ export class ContainerFsOps {
       async (rec, root) => {
         const { stat, tar } = await archiveContainerPath(root, p, rec.id, signal);
         await consume(stat, tar);
+        this.#event(rec, 'archive-path');
       },
       FREEZE,
     );

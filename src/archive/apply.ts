@@ -27,7 +27,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { TEMP_PREFIX } from '../base/atomic.ts';
-import { InternalError, InvalidArgumentError, isBerthError } from '../errdefs/index.ts';
+import { InternalError, InvalidArgumentError } from '../errdefs/index.ts';
+import { depth, errnoOf, removeTree, tryMkdir, wrapFsError, writevAll } from './apply-fs.ts';
 import { baseOf, cleanEntryPath, parentOf, refuseEntry } from './entry-path.ts';
 import { displayName, nameToBytes } from './tar-format.ts';
 import { type TarEntry, TarReader } from './tar-reader.ts';
@@ -37,6 +38,20 @@ export interface ApplyLayerOptions {
   readonly signal?: AbortSignal;
   /** Create char/block device entries; default: when running as root. Otherwise they fail the layer. */
   readonly allowDevices?: boolean;
+  /**
+   * For `cp` rather than layers: `.wh.` names are ordinary files (default true: OCI whiteouts
+   * become overlayfs whiteouts).
+   */
+  readonly whiteouts?: boolean;
+  /**
+   * Ownership of what is created: `keep` the archive's uid/gid (default, as root), `none` (the
+   * creating user owns everything), or one fixed owner.
+   */
+  readonly owner?: 'keep' | 'none' | { readonly uid: number; readonly gid: number };
+  /** Maps each raw entry name (and hard link target) before it is cleaned (`cp` rebasing). */
+  readonly rename?: (name: string) => string;
+  /** Refuse to replace a directory with a non-directory or the reverse (docker cp). */
+  readonly noOverwriteDirNonDir?: boolean;
 }
 
 export interface ApplyLayerResult {
@@ -72,10 +87,6 @@ interface DirMeta {
   readonly mtime: number;
 }
 
-function errnoOf(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 /**
  * Extracts an uncompressed layer tar into `dest`, an existing empty directory owned by Berth.
  * Any unsafe entry fails the whole layer with an InvalidArgumentError naming the entry; `dest`
@@ -104,7 +115,15 @@ export async function applyLayer(
     tar.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const ex = new Extractor(root, st, { isRoot, allowDevices: opts.allowDevices ?? isRoot, signal });
+  const ex = new Extractor(root, st, {
+    isRoot,
+    allowDevices: opts.allowDevices ?? isRoot,
+    signal,
+    whiteouts: opts.whiteouts ?? true,
+    owner: opts.owner ?? 'keep',
+    rename: opts.rename,
+    noOverwriteDirNonDir: opts.noOverwriteDirNonDir ?? false,
+  });
   try {
     let sliceStart = performance.now();
     for (;;) {
@@ -136,6 +155,10 @@ class Extractor {
   readonly #isRoot: boolean;
   readonly #allowDevices: boolean;
   readonly #signal: AbortSignal | undefined;
+  readonly #whiteouts: boolean;
+  readonly #owner: 'keep' | 'none' | { readonly uid: number; readonly gid: number };
+  readonly #rename: ((name: string) => string) | undefined;
+  readonly #noOverwriteDirNonDir: boolean;
   /**
    * Directories verified or created in this extraction ('' is the root). Invariant: every
    * ancestor of a cached path is cached too, and a cached path is a real directory on disk.
@@ -159,8 +182,20 @@ class Extractor {
   constructor(
     root: string,
     rootStat: fs.Stats,
-    o: { isRoot: boolean; allowDevices: boolean; signal: AbortSignal | undefined },
+    o: {
+      isRoot: boolean;
+      allowDevices: boolean;
+      signal: AbortSignal | undefined;
+      whiteouts: boolean;
+      owner: 'keep' | 'none' | { readonly uid: number; readonly gid: number };
+      rename: ((name: string) => string) | undefined;
+      noOverwriteDirNonDir: boolean;
+    },
   ) {
+    this.#whiteouts = o.whiteouts;
+    this.#owner = o.owner;
+    this.#rename = o.rename;
+    this.#noOverwriteDirNonDir = o.noOverwriteDirNonDir;
     const egid = process.getegid?.();
     const euid = process.geteuid?.();
     this.#newOwner =
@@ -178,9 +213,17 @@ class Extractor {
     return nameToBytes(rel === '' ? this.#root : `${this.#root}/${rel}`);
   }
 
-  async apply(e: TarEntry, reader: TarReader): Promise<void> {
+  async apply(raw: TarEntry, reader: TarReader): Promise<void> {
+    const rename = this.#rename;
+    const e = rename
+      ? {
+          ...raw,
+          name: rename(raw.name),
+          linkname: raw.kind === 'hardlink' ? rename(raw.linkname) : raw.linkname,
+        }
+      : raw;
     try {
-      await this.#apply(e, reader);
+      await this.#apply(this.#owned(e), reader);
     } catch (err) {
       throw wrapFsError(err, e.name);
     }
@@ -194,7 +237,7 @@ class Extractor {
       return;
     }
     const base = baseOf(rel);
-    if (base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base);
+    if (this.#whiteouts && base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base);
     this.#ensureDir(parentOf(rel), e.name);
     switch (e.kind) {
       case 'file':
@@ -249,6 +292,12 @@ class Extractor {
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
     if (st === undefined) return false;
     if (keepDir && st.isDirectory()) return true;
+    if (this.#noOverwriteDirNonDir && (st.isDirectory() || keepDir)) {
+      const what = st.isDirectory()
+        ? 'cannot overwrite directory %s with non-directory'
+        : 'cannot overwrite non-directory %s with directory';
+      throw new InvalidArgumentError('CP_DIR_NON_DIR', what.replace('%s', JSON.stringify(displayName(rel))));
+    }
     // Pending xattrs may name this path or paths below it: apply them while they are valid.
     await this.#flushXattrs();
     if (st.isDirectory()) {
@@ -285,8 +334,15 @@ class Extractor {
   #needsChown(e: TarEntry): boolean {
     return (
       this.#isRoot &&
+      this.#owner !== 'none' &&
       (this.#newOwner === undefined || e.uid !== this.#newOwner[0] || e.gid !== this.#newOwner[1])
     );
+  }
+
+  /** The entry with the owner it gets (see ApplyLayerOptions.owner). */
+  #owned(e: TarEntry): TarEntry {
+    const o = this.#owner;
+    return typeof o === 'object' ? { ...e, uid: o.uid, gid: o.gid } : e;
   }
 
   #chown(p: Buffer, e: TarEntry): void {
@@ -428,7 +484,7 @@ class Extractor {
     } finally {
       fs.rmSync(nameToBytes(tmp), { force: true });
     }
-    if (this.#isRoot) {
+    if (this.#isRoot && this.#owner !== 'none') {
       fs.lchownSync(p, e.uid, e.gid);
       // chown clears set-id bits; p is the node we just placed (not a symlink).
       fs.chmodSync(p, e.mode);
@@ -546,7 +602,7 @@ class Extractor {
     for (const [rel, meta] of dirs) {
       const p = this.#abs(rel);
       try {
-        if (this.#isRoot) fs.lchownSync(p, meta.uid, meta.gid);
+        if (this.#isRoot && this.#owner !== 'none') fs.lchownSync(p, meta.uid, meta.gid);
         // chmod follows symlinks, but p is a cached, verified real directory.
         fs.chmodSync(p, meta.mode);
         fs.lutimesSync(p, meta.atime, meta.mtime);
@@ -564,65 +620,4 @@ class Extractor {
       // the caller removes dest after a failure anyway
     }
   }
-}
-
-function depth(rel: string): number {
-  let n = 0;
-  for (let i = 0; i < rel.length; i++) if (rel.charCodeAt(i) === 0x2f) n++;
-  return n;
-}
-
-/** mkdir; false if the path exists (whatever it is). */
-function tryMkdir(p: Buffer, mode: number): boolean {
-  try {
-    fs.mkdirSync(p, mode);
-    return true;
-  } catch (err) {
-    if (errnoOf(err) === 'EEXIST') return false;
-    throw err;
-  }
-}
-
-const SLASH = Buffer.from('/');
-
-/** Removes a tree without following any symlink in it (they are unlinked, not entered). */
-function removeTree(p: Buffer): void {
-  const st = fs.lstatSync(p, { throwIfNoEntry: false });
-  if (st === undefined) return;
-  if (!st.isDirectory()) {
-    fs.unlinkSync(p);
-    return;
-  }
-  for (const name of fs.readdirSync(p, { encoding: 'buffer' })) removeTree(Buffer.concat([p, SLASH, name]));
-  fs.rmdirSync(p);
-}
-
-/** writev at `position`, continuing after short writes. */
-async function writevAll(fd: number, buffers: Buffer[], position: number): Promise<void> {
-  let rest = buffers;
-  let pos = position;
-  for (;;) {
-    const n = await new Promise<number>((resolve, reject) =>
-      fs.writev(fd, rest, pos, (err, written) => (err ? reject(err) : resolve(written))),
-    );
-    pos += n;
-    let skip = n;
-    let i = 0;
-    while (i < rest.length && skip >= rest[i]!.length) skip -= rest[i++]!.length;
-    if (i === rest.length) return;
-    rest = [rest[i]!.subarray(skip), ...rest.slice(i + 1)];
-  }
-}
-
-/** Keeps our own errors; turns fs errors into errors that name the entry. */
-function wrapFsError(err: unknown, entryName: string): Error {
-  if (isBerthError(err) || (err as Error | undefined)?.name === 'AbortError') return err as Error;
-  const code = errnoOf(err);
-  if (code === 'ENAMETOOLONG') return refuseEntry(entryName, 'name too long');
-  const msg = err instanceof Error ? err.message : String(err);
-  return new InternalError(
-    'LAYER_APPLY_FAILED',
-    `applying layer entry ${JSON.stringify(displayName(entryName))}: ${msg}`,
-    { cause: err },
-  );
 }

@@ -3,4 +3,5 @@
 
 export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from './apply.ts';
 export { type Compression, decompress, detectCompression } from './compression.ts';
-export { type PackOptions, packDirectory } from './pack.ts';
+export { type PackOptions, type PackPathOptions, packDirectory, packPath, rebaseName } from './pack.ts';
+export { readXattrsRecursive } from './xattr.ts';

@@ -132,14 +132,15 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
           resolve({ response });
           const te = response.headers['transfer-encoding'];
           const cl = response.headers['content-length'];
+          // A HEAD reply has no body whatever its headers say (Content-Length is the GET's).
+          if (req.method === 'HEAD' || response.statusCode === 204 || response.statusCode === 304)
+            return finish();
           if (te?.toLowerCase().includes('chunked')) state = 'chunk-size';
           else if (cl !== undefined) {
             remaining = Number(cl);
             state = 'length';
             if (remaining === 0) return finish();
-          } else if (response.statusCode === 204 || response.statusCode === 304 || req.method === 'HEAD')
-            return finish();
-          else state = 'close';
+          } else state = 'close';
           continue;
         }
         if (state === 'length') {

@@ -8,6 +8,7 @@ import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '..
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
+import { rootfsBusy } from './rootfs-users.ts';
 import type { ContainerServiceDeps } from './service.ts';
 
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
@@ -19,6 +20,26 @@ export function rootfsPaths(dir: string) {
     work: path.join(dir, 'rootfs', 'work'),
     merged: path.join(dir, 'rootfs', 'merged'),
   };
+}
+
+/** Image layer directories under the container, topmost first, relative to `layersRoot`. */
+export async function lowerDirsOf(
+  deps: Pick<ContainerServiceDeps, 'images' | 'layers'>,
+  rec: ContainerRecord,
+): Promise<string[]> {
+  const cfg = await deps.images.config(rec.imageId);
+  const top = chainIds(cfg.rootfs.diff_ids).at(-1);
+  return top ? deps.layers.lowerDirs(digestHex(top)) : [];
+}
+
+/** Mounts the container's overlay root filesystem at `rootfs/merged`. */
+export async function mountRootfs(
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot'>,
+  rec: ContainerRecord,
+): Promise<void> {
+  const { upper, work, merged } = rootfsPaths(deps.store.dir(rec.id));
+  const lower = await lowerDirsOf(deps, rec);
+  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
 }
 
 async function hostResolvConf(): Promise<string> {
@@ -33,13 +54,12 @@ export async function prepareBundle(
   rec: ContainerRecord,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
-  const { upper, work, merged } = rootfsPaths(dir);
-  const cfg = await deps.images.config(rec.imageId);
-  const chain = chainIds(cfg.rootfs.diff_ids);
-  const top = chain.at(-1);
-  const lower = top ? await deps.layers.lowerDirs(digestHex(top)) : [];
-  await unmount(merged);
-  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
+  const { merged } = rootfsPaths(dir);
+  // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
+  if (!rootfsBusy(dir)) {
+    await unmount(merged);
+    await mountRootfs(deps, rec);
+  }
 
   const c = rec.config;
   const [passwd, group] = await Promise.all([
@@ -131,5 +151,7 @@ export async function teardownRootfs(
   deps: Pick<ContainerServiceDeps, 'store'>,
   rec: ContainerRecord,
 ): Promise<void> {
-  await unmount(rootfsPaths(deps.store.dir(rec.id)).merged);
+  const dir = deps.store.dir(rec.id);
+  if (rootfsBusy(dir)) return; // the last filesystem operation unmounts
+  await unmount(rootfsPaths(dir).merged);
 }

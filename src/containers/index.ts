@@ -6,3 +6,6 @@ export { parseSignal } from './signals.ts';
 export { ContainerStore } from './store.ts';
 export type { ExecConfig, ExecIo, ExecRecord } from './exec.ts';
 export { ExecService } from './exec.ts';
+export type { PathStat } from './archive.ts';
+export type { Change } from './changes.ts';
+export { type CommitOptions, ContainerFsOps } from './fsops.ts';

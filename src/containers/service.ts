@@ -14,7 +14,8 @@ import type { ConmonRuntime } from '../runtime/conmon.ts';
 import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
-import { prepareBundle, teardownRootfs } from './bundle.ts';
+import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
@@ -52,6 +53,8 @@ export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
+  /** Filesystem operations holding a running container frozen (see withRootfs). */
+  readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
 
   constructor(deps: ContainerServiceDeps) {
@@ -374,6 +377,11 @@ export class ContainerService {
     await this.#lock.run(rec.id, async () => {
       const cur = this.deps.store.get(rec.id);
       if (!cur) return;
+      if (rootfsBusy(this.deps.store.dir(rec.id)))
+        throw new ConflictError(
+          'ROOTFS_IN_USE',
+          `container ${rec.id} is being copied from or to; retry when it ends`,
+        );
       // An exited container's runtime state was already deleted when its exit was handled.
       if (cur.state.status !== 'exited') await this.deps.runtime.delete(rec.id, true).catch(() => {});
       await teardownRootfs(this.deps, cur);
@@ -482,6 +490,47 @@ export class ContainerService {
       })
       .filter((cols) => pids.has(Number(cols[pidCol])));
     return { titles, processes };
+  }
+
+  /**
+   * Runs `fn` with the container's root filesystem mounted: the live mount of a running
+   * container, else a temporary one made here and removed after the last user (cp, export).
+   * Start and exit handling respect it (see bundle.ts rootfsBusy).
+   */
+  async withRootfs<T>(
+    ref: string,
+    fn: (rec: ContainerRecord, root: string) => Promise<T>,
+    opts: { freeze?: boolean } = {},
+  ): Promise<T> {
+    const { id } = this.find(ref);
+    const dir = this.deps.store.dir(id);
+    const live = (r: ContainerRecord | undefined) =>
+      r?.state.status === 'running' || r?.state.status === 'paused';
+    let frozen = false;
+    const rec = await this.#lock.run(id, async () => {
+      const cur = this.find(id);
+      if (acquireRootfs(dir) === 1 && !live(cur)) {
+        await mountRootfs(this.deps, cur).catch((err) => {
+          releaseRootfs(dir);
+          throw err;
+        });
+      }
+      // Walking a live rootfs races its processes: one could swap a checked directory for a
+      // symlink to the host between our lstat and our open. Frozen processes cannot.
+      if (opts.freeze && cur.state.status === 'running') {
+        frozen = true;
+        await this.#freezers.enter(id, () => this.deps.runtime.pause(id));
+      }
+      return cur;
+    });
+    try {
+      return await fn(rec, rootfsPaths(dir).merged);
+    } finally {
+      await this.#lock.run(id, async () => {
+        if (frozen) await this.#freezers.leave(id, () => this.deps.runtime.resume(id));
+        if (releaseRootfs(dir) === 0 && !live(this.deps.store.get(id))) await teardownRootfs(this.deps, rec);
+      });
+    }
   }
 
   /** `docker container prune`: removes stopped containers; returns their IDs. */

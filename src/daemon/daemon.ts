@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ContainersBackend } from '../api/router/containers/backend.ts';
+import { containerFsRoutes } from '../api/router/containers/fsops-routes.ts';
 import { containerRoutes } from '../api/router/containers/routes.ts';
 import { eventRoutes } from '../api/router/events/routes.ts';
 import { execRoutes } from '../api/router/exec/routes.ts';
@@ -16,7 +17,7 @@ import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
-import { ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
+import { ContainerFsOps, ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
 import { FailedPreconditionError } from '../errdefs/index.ts';
@@ -274,6 +275,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         }),
         ...imageRoutes(imagesBackend),
         ...containerRoutes(containersBackend),
+        ...containerFsRoutes(new ContainerFsOps(containers)),
         ...execRoutes(execs),
         ...eventRoutes(events),
       ],

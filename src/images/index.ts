@@ -15,3 +15,4 @@ export type { PullEvent, PullOptions, PullSource } from './pull.ts';
 export { pickPlatform, platformString, pullImage } from './pull.ts';
 export type { PushEvent, PushOptions, PushTarget } from './push.ts';
 export { pushImage } from './push.ts';
+export { type CommitRequest, commitImage, mergeConfig, planCommit } from './commit.ts';

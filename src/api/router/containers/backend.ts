@@ -1,4 +1,12 @@
-import type { ContainerRecord, CreateRequest, WaitCondition } from '../../../containers/index.ts';
+import type { Readable } from 'node:stream';
+import type {
+  Change,
+  CommitOptions,
+  ContainerRecord,
+  CreateRequest,
+  PathStat,
+  WaitCondition,
+} from '../../../containers/index.ts';
 
 /** What the container routes need; the daemon wires it to the container service. */
 export interface ContainersBackend {
@@ -24,4 +32,25 @@ export interface ContainersBackend {
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;
+}
+
+/** What the filesystem routes (archive, changes, export, commit) need. */
+export interface ContainerFsBackend {
+  stat(ref: string, path: string): Promise<PathStat>;
+  /** `consume` must read the tar to its end before it resolves. */
+  archive(
+    ref: string,
+    path: string,
+    consume: (stat: PathStat, tar: Readable) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void>;
+  extract(
+    ref: string,
+    path: string,
+    tar: Readable,
+    opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean; signal?: AbortSignal },
+  ): Promise<void>;
+  changes(ref: string): Promise<Change[]>;
+  export(ref: string, consume: (tar: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
+  commit(ref: string, opts: CommitOptions): Promise<string>;
 }

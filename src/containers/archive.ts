@@ -1,0 +1,187 @@
+// `docker cp` on the daemon side: stat, read (tar) and write (untar) paths of a container's root
+// filesystem, following Docker's path rules. Paths are resolved the way a process in the
+// container sees them (rootfs.ts): symlinks are followed inside the rootfs only, `..` never
+// climbs above it, and extraction never writes through a symlink (archive/apply.ts).
+import type { Stats } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { applyLayer, packPath } from '../archive/index.ts';
+import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+import { resolveInRoot } from './rootfs.ts';
+
+/** Docker's `ContainerPathStat` (the `X-Docker-Container-Path-Stat` header, base64 JSON). */
+export interface PathStat {
+  readonly name: string;
+  readonly size: number;
+  /** A Go `os.FileMode`: permission bits plus Go's type and special bits. */
+  readonly mode: number;
+  /** RFC 3339 with nanoseconds, as Go's time.Time marshals. */
+  readonly mtime: string;
+  /** For a symlink: its target fully resolved inside the container, absolute. */
+  readonly linkTarget: string;
+}
+
+// Go's os.FileMode bits (io/fs): the docker CLI decodes the stat header with them.
+const GO_DIR = 2 ** 31;
+const GO_SYMLINK = 2 ** 27;
+const GO_DEVICE = 2 ** 26;
+const GO_PIPE = 2 ** 25;
+const GO_SOCKET = 2 ** 24;
+const GO_SETUID = 2 ** 23;
+const GO_SETGID = 2 ** 22;
+const GO_CHARDEV = 2 ** 21;
+const GO_STICKY = 2 ** 20;
+
+export function goFileMode(st: Stats): number {
+  let m = st.mode & 0o777;
+  if (st.mode & 0o4000) m += GO_SETUID;
+  if (st.mode & 0o2000) m += GO_SETGID;
+  if (st.mode & 0o1000) m += GO_STICKY;
+  if (st.isDirectory()) m += GO_DIR;
+  else if (st.isSymbolicLink()) m += GO_SYMLINK;
+  else if (st.isCharacterDevice()) m += GO_DEVICE + GO_CHARDEV;
+  else if (st.isBlockDevice()) m += GO_DEVICE;
+  else if (st.isFIFO()) m += GO_PIPE;
+  else if (st.isSocket()) m += GO_SOCKET;
+  return m;
+}
+
+export function isGoDir(mode: number): boolean {
+  return mode >= GO_DIR;
+}
+
+export function isGoSymlink(mode: number): boolean {
+  return Math.floor(mode / GO_SYMLINK) % 2 === 1;
+}
+
+/** Go's time.Time JSON form, nanoseconds kept. */
+function goTime(st: Stats & { mtimeNs?: bigint }): string {
+  const iso = st.mtime.toISOString(); // millisecond precision
+  const ns = Math.round((st.mtimeMs % 1000) * 1e6);
+  const frac = ns === 0 ? '' : `.${String(ns).padStart(9, '0').replace(/0+$/, '')}`;
+  return `${iso.slice(0, 19)}${frac}Z`;
+}
+
+/**
+ * The container path as Docker makes it absolute: cleaned, but a trailing `/` or `/.` (which
+ * changes what cp does) is kept.
+ */
+export function absContainerPath(p: string): string {
+  const clean = path.posix.join('/', p).replace(/(.)\/+$/, '$1');
+  if (p.endsWith('/.') || p === '.') return clean === '/' ? '/.' : `${clean}/.`;
+  if (p.endsWith('/') && clean !== '/') return `${clean}/`;
+  return clean;
+}
+
+/** Go's filepath.Base: `/` for the root, `.` for `a/.`. */
+export function goBase(p: string): string {
+  if (p === '' || /^\/+$/.test(p)) return p === '' ? '.' : '/';
+  const trimmed = p.replace(/\/+$/, '');
+  return trimmed.slice(trimmed.lastIndexOf('/') + 1);
+}
+
+function notFound(p: string, id: string): NotFoundError {
+  return new NotFoundError('PATH_NOT_FOUND', `Could not find the file ${p} in container ${id}`);
+}
+
+interface Resolved {
+  readonly stat: PathStat;
+  /** Host path of the entry itself (its last component not followed). */
+  readonly hostPath: string;
+  readonly absPath: string;
+}
+
+/**
+ * Resolves the directory part inside the rootfs and keeps the last component as is (a
+ * symlink there is reported, not followed), as Docker's ResolvePath + StatPath.
+ */
+export async function statContainerPath(root: string, p: string, id: string): Promise<Resolved> {
+  const absPath = absContainerPath(p);
+  const slash = absPath.lastIndexOf('/');
+  const dirPart = absPath.slice(0, slash + 1);
+  const basePart = absPath.slice(slash + 1);
+  const dir = await resolveInRoot(root, dirPart);
+  const hostPath = basePart === '' || basePart === '.' ? dir : path.join(dir, basePart);
+  let st: Stats;
+  try {
+    st = await fsp.lstat(hostPath);
+  } catch {
+    throw notFound(p, id);
+  }
+  let linkTarget = '';
+  if (st.isSymbolicLink()) {
+    const target = await resolveInRoot(root, absPath);
+    linkTarget = `/${path.relative(root, target)}`;
+  }
+  return {
+    hostPath,
+    absPath,
+    stat: { name: goBase(absPath), size: st.size, mode: goFileMode(st), mtime: goTime(st), linkTarget },
+  };
+}
+
+/** `GET /containers/{id}/archive`: the stat and a tar of the path, named as Docker names it. */
+export async function archiveContainerPath(
+  root: string,
+  p: string,
+  id: string,
+  signal?: AbortSignal,
+): Promise<{ stat: PathStat; tar: Readable }> {
+  const r = await statContainerPath(root, p, id);
+  // Entries are named after the path the client asked for, not what a symlinked parent
+  // resolved to; the rootfs itself is named `/` (`/.`: its contents, `.`).
+  const tar = packPath(path.dirname(r.hostPath), path.basename(r.hostPath), {
+    rebase: goBase(r.absPath),
+    ...(signal ? { signal } : {}),
+  });
+  return { stat: r.stat, tar };
+}
+
+export interface ExtractOptions {
+  /** `-a`: keep the archive's uid/gid; otherwise everything is owned by root, as Docker. */
+  readonly copyUIDGID: boolean;
+  readonly noOverwriteDirNonDir: boolean;
+  readonly readonlyRootfs: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * `PUT /containers/{id}/archive`: extracts a tar into a directory of the container. The path's
+ * last component is followed too (a symlink to a directory is a fine destination), confined
+ * to the rootfs; it must be an existing directory.
+ */
+export async function extractToContainer(
+  root: string,
+  p: string,
+  id: string,
+  tar: Readable,
+  o: ExtractOptions,
+): Promise<void> {
+  const dest = await resolveInRoot(root, absContainerPath(p));
+  const st = await fsp.lstat(dest).catch(() => undefined);
+  if (st === undefined) {
+    tar.destroy();
+    throw notFound(p, id);
+  }
+  if (!st.isDirectory()) {
+    tar.destroy();
+    throw new InvalidArgumentError(
+      'EXTRACT_NOT_DIRECTORY',
+      `extraction point ${p} is not a directory: copy to its parent directory instead`,
+    );
+  }
+  if (o.readonlyRootfs) {
+    tar.destroy();
+    throw new ForbiddenError(
+      'ROOTFS_READ_ONLY',
+      `container rootfs is marked read-only: cannot copy into ${p}`,
+    );
+  }
+  await applyLayer(tar, dest, {
+    whiteouts: false,
+    owner: o.copyUIDGID ? 'keep' : { uid: 0, gid: 0 },
+    noOverwriteDirNonDir: o.noOverwriteDirNonDir,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+}

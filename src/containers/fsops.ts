@@ -1,0 +1,164 @@
+// Container filesystem operations: cp (stat / archive / extract), diff, export and commit.
+// Each runs on running and stopped containers alike: the rootfs is mounted for the duration
+// when the container is not running (ContainerService.withRootfs), and commit pauses a running
+// container by default so the layer is a consistent snapshot.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { packDirectory } from '../archive/index.ts';
+import { commitImage, planCommit } from '../images/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { ContainerConfig as ImageContainerConfig } from '../oci/image.ts';
+import {
+  archiveContainerPath,
+  type ExtractOptions,
+  extractToContainer,
+  type PathStat,
+  statContainerPath,
+} from './archive.ts';
+import { lowerDirsOf, rootfsPaths } from './bundle.ts';
+import { berthMountPoints, type Change, containerChanges } from './changes.ts';
+import type { ContainerRecord } from './record.ts';
+import type { ContainerService } from './service.ts';
+
+export interface CommitOptions {
+  readonly reference?: string;
+  readonly comment?: string;
+  readonly author?: string;
+  /** Pause a running container while its diff is read (Docker's default: true). */
+  readonly pause: boolean;
+  readonly changes?: readonly string[];
+  /** Config fields from the request body; they win over the container's. */
+  readonly overrides?: ImageContainerConfig;
+}
+
+/** The image-config view of a container's config (what commit starts from). */
+export function imageConfigOf(rec: ContainerRecord): ImageContainerConfig {
+  const c = rec.config;
+  return {
+    ...(c.User ? { User: c.User } : {}),
+    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+    Env: c.Env,
+    Cmd: c.Cmd,
+    Entrypoint: c.Entrypoint,
+    ...(c.Volumes ? { Volumes: c.Volumes } : {}),
+    WorkingDir: c.WorkingDir,
+    Labels: c.Labels,
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+  };
+}
+
+/**
+ * Reading or writing a running container's files happens with its processes frozen, so none
+ * can swap a checked path for a symlink mid-walk (Docker chroots instead; Node cannot).
+ */
+const FREEZE = { freeze: true } as const;
+
+export class ContainerFsOps {
+  readonly #svc: ContainerService;
+
+  constructor(svc: ContainerService) {
+    this.#svc = svc;
+  }
+
+  stat(ref: string, p: string): Promise<PathStat> {
+    return this.#svc.withRootfs(ref, async (rec, root) => (await statContainerPath(root, p, rec.id)).stat);
+  }
+
+  /**
+   * Tars `p`; `consume` gets the stat and the stream and must finish reading before it
+   * resolves (the rootfs stays mounted until then).
+   */
+  archive(
+    ref: string,
+    p: string,
+    consume: (stat: PathStat, tar: Readable) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        const { stat, tar } = await archiveContainerPath(root, p, rec.id, signal);
+        await consume(stat, tar);
+        this.#event(rec, 'archive-path');
+      },
+      FREEZE,
+    );
+  }
+
+  extract(ref: string, p: string, tar: Readable, o: Omit<ExtractOptions, 'readonlyRootfs'>): Promise<void> {
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        await extractToContainer(root, p, rec.id, tar, {
+          ...o,
+          readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
+        });
+        this.#event(rec, 'extract-to-dir');
+      },
+      FREEZE,
+    );
+  }
+
+  /** The container's changes; reads the upper dir and the layers directly, no mount needed. */
+  async changes(ref: string): Promise<Change[]> {
+    const rec = this.#svc.find(ref);
+    const { upper, lowers, skip } = await this.#diffSources(rec);
+    return containerChanges(upper, lowers, skip);
+  }
+
+  /** A flat tar of the merged root filesystem; `consume` as for archive(). */
+  export(ref: string, consume: (tar: Readable) => Promise<void>, signal?: AbortSignal): Promise<void> {
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => {
+        await consume(packDirectory(root, signal ? { signal } : {}));
+        this.#event(rec, 'export');
+      },
+      FREEZE,
+    );
+  }
+
+  async commit(ref: string, o: CommitOptions): Promise<Digest> {
+    const rec = this.#svc.find(ref);
+    const req = {
+      parent: rec.imageId,
+      ...(o.reference ? { reference: o.reference } : {}),
+      ...(o.comment ? { comment: o.comment } : {}),
+      ...(o.author ? { author: o.author } : {}),
+      containerConfig: imageConfigOf(rec),
+      ...(o.overrides ? { overrides: o.overrides } : {}),
+      ...(o.changes ? { changes: o.changes } : {}),
+      containerId: rec.id,
+    };
+    planCommit(req); // bad references and --change lines fail before the container is paused
+    const pause = o.pause && rec.state.status === 'running';
+    if (pause) await this.#svc.pause(rec.id);
+    try {
+      const { upper, skip } = await this.#diffSources(rec);
+      const tar = packDirectory(upper, {
+        skip: (rel) => skip.has(`/${Buffer.from(rel, 'latin1').toString('utf8')}`),
+      });
+      const id = await commitImage(this.#svc.deps.images, tar, req);
+      this.#event(rec, 'commit');
+      return id;
+    } finally {
+      if (pause) await this.#svc.unpause(rec.id).catch(() => {});
+    }
+  }
+
+  async #diffSources(rec: ContainerRecord) {
+    const { upper } = rootfsPaths(this.#svc.deps.store.dir(rec.id));
+    // A container that never started has no upper dir yet: it changed nothing.
+    await mkdir(upper, { recursive: true });
+    const lowers = (await lowerDirsOf(this.#svc.deps, rec)).map((l) =>
+      path.join(this.#svc.deps.layersRoot, l),
+    );
+    const skip = await berthMountPoints(upper, lowers, Object.keys(rec.hostConfig.Tmpfs ?? {}));
+    return { upper, lowers, skip };
+  }
+
+  #event(rec: ContainerRecord, action: string): void {
+    this.#svc.deps.events?.('container', action, rec.id, { name: rec.name, image: rec.config.Image });
+  }
+}

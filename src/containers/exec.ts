@@ -229,6 +229,34 @@ export class ExecService {
       rec.id,
       ...e.config.cmd,
     ];
+    // With a terminal size known up front, pass the whole process as JSON: only then does runc
+    // size the pty before the command starts (a resize after would race with it).
+    let processFile: string | undefined;
+    if (e.config.tty && e.config.consoleSize) {
+      const bundle = this.#containers.deps.store.dir(rec.id);
+      const spec = JSON.parse(await fsp.readFile(path.join(bundle, 'config.json'), 'utf8')) as {
+        process: Record<string, unknown>;
+      };
+      processFile = path.join(this.#containers.deps.runtime.opts.socketDir, `x-${e.id.slice(0, 16)}.json`);
+      await fsp.writeFile(
+        processFile,
+        JSON.stringify({
+          ...spec.process,
+          terminal: true,
+          consoleSize: e.config.consoleSize,
+          args: e.config.cmd,
+          env,
+          cwd: e.config.workingDir || rec.config.WorkingDir || '/',
+          user: {
+            uid: user.uid,
+            gid: user.gid,
+            ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}),
+          },
+        }),
+        { mode: 0o600 },
+      );
+      args.splice(args.indexOf('exec') + 1, 0, '--process', processFile);
+    }
     e.running = true;
     const { code, stderrTail } = await (e.config.tty
       ? this.#runWithTerminal(e, rt.path, args, io)
@@ -238,6 +266,7 @@ export class ExecService {
     if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) {
       exitCode = /not found|no such file/i.test(stderrTail) ? 127 : 126;
     }
+    if (processFile) await fsp.rm(processFile, { force: true });
     delete e.resize;
     e.running = false;
     e.exitCode = exitCode;

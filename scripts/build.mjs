@@ -11,6 +11,15 @@ await Promise.all([
   build({
     ...common,
     format: 'esm',
+    entryPoints: ['src/cmd/berth-registry.ts'],
+    outfile: 'dist/berth-registry.mjs',
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+    },
+  }),
+  build({
+    ...common,
+    format: 'esm',
     entryPoints: ['src/cmd/berthd.ts'],
     outfile: 'dist/berthd.mjs',
     // esm bundles need a require() for the few CommonJS dependencies.

@@ -101,7 +101,7 @@ function report(err: unknown, program: Command): number {
     return err.status === 400 && /flag|argument/.test(err.message) ? 125 : 1;
   }
   if (err instanceof CliError || err instanceof ProgressError) {
-    process.stderr.write(`${err.message}\n`);
+    if (err.message) process.stderr.write(`${err.message}\n`);
     return err instanceof CliError ? err.exitCode : 1;
   }
   process.stderr.write(`berth: ${(err as Error)?.message ?? String(err)}\n`);

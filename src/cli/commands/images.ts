@@ -8,7 +8,7 @@ import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList, renderOne } from '../format/index.ts';
 import { displayJsonMessages } from '../progress.ts';
-import { registerRegistry } from './registry.ts';
+import { registerRegistry, registerRegistryServer } from './registry.ts';
 
 function shortId(id: string): string {
   return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
@@ -132,6 +132,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
 
   const image = program.command('image').description('Manage images');
   registerRegistry(program, image, ctx);
+  registerRegistryServer(program);
   listOptions(image.command('ls').alias('list').description('List images'));
 
   const inspect = async (names: string[], opts: { format?: string }) => {

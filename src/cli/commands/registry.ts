@@ -291,3 +291,21 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
       .action(pull);
   }
 }
+
+/** `berth registry serve|gc …` runs the registry program that ships beside the CLI. */
+export function registerRegistryServer(program: Command): void {
+  program
+    .command('registry')
+    .description("Run Berth's own registry server (serve, gc); see berth registry serve --help")
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[ARGS...]')
+    .action((args: string[]) => {
+      const entry = path.join(path.dirname(process.argv[1] ?? ''), 'berth-registry.mjs');
+      try {
+        execFileSync(process.execPath, [entry, ...args], { stdio: 'inherit' });
+      } catch (err) {
+        throw new CliError('', (err as { status?: number }).status ?? 1);
+      }
+    });
+}

@@ -208,7 +208,7 @@ export class RepositorySession {
   }
 
   /** Maps an error status to Docker's messages. */
-  async fail(res: HttpResponse, what: string): Promise<never> {
+  async fail(res: HttpResponse, whatTemplate: string): Promise<never> {
     const text = (await readBody(res.body, 64 << 10).catch(() => Buffer.alloc(0))).toString('utf8');
     let detail = '';
     try {
@@ -221,6 +221,7 @@ export class RepositorySession {
       this.ref.domain === 'docker.io'
         ? this.ref.path.replace(/^library\//, '')
         : `${this.ref.domain}/${this.ref.path}`;
+    const what = whatTemplate.replace('{name}', name);
     if (res.status === 401) {
       throw new UnauthorizedError(
         'REGISTRY_UNAUTHORIZED',
@@ -235,7 +236,7 @@ export class RepositorySession {
     if (res.status === 404)
       throw new NotFoundError(
         'REGISTRY_NOT_FOUND',
-        `${what.replace('{name}', name)} not found${detail ? `: ${detail.toLowerCase().replace(/_/g, ' ')}` : ''}`,
+        `${what} not found${detail ? `: ${detail.toLowerCase().replace(/_/g, ' ')}` : ''}`,
       );
     if (res.status === 429)
       throw new UnavailableError(

@@ -110,7 +110,7 @@ export function registryHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const st = opts.storage;
   const maxManifest = opts.maxManifestBytes ?? 4 << 20;
-  const maxBlob = opts.maxBlobBytes ?? 64 << 30;
+  const maxBlob = opts.maxBlobBytes ?? 64 * 2 ** 30;
   const authorize: Authorizer = opts.authorize ?? (async () => true);
 
   const json = (
@@ -362,6 +362,37 @@ export function registryHandler(
     res.end(req.method === 'HEAD' ? undefined : bytes);
   }
 
+  async function tagsList(req: IncomingMessage, res: ServerResponse, name: string, q: URLSearchParams) {
+    if (!(await authorize(req, res, name, 'pull'))) return;
+    if (!(await st.repositoryExists(name)))
+      throw new ApiError(404, 'NAME_UNKNOWN', `repository ${name} unknown`);
+    const tags = paginate(await st.tags(name), q, `/v2/${name}/tags/list`, res);
+    json(res, 200, { name, tags });
+  }
+
+  async function referrers(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    digest: string,
+    q: URLSearchParams,
+  ) {
+    const subject = checkDigest(digest);
+    if (!(await authorize(req, res, name, 'pull'))) return;
+    const artifactType = q.get('artifactType');
+    let refs = await st.referrers(name, subject);
+    if (artifactType) refs = refs.filter((r) => r.artifactType === artifactType);
+    json(
+      res,
+      200,
+      { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs },
+      {
+        'Content-Type': 'application/vnd.oci.image.index.v1+json',
+        ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
+      },
+    );
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://registry');
     const p = url.pathname;
@@ -375,56 +406,39 @@ export function registryHandler(
       const repos = paginate(await st.catalog(), url.searchParams, '/v2/_catalog', res);
       return json(res, 200, { repositories: repos });
     }
-    let m: RegExpExecArray | null;
-    if ((m = /^\/v2\/(.+)\/blobs\/uploads\/?$/.exec(p)) && req.method === 'POST') {
+    const method = req.method ?? '';
+    const table: [RegExp, string[], (m: RegExpExecArray) => Promise<unknown>][] = [
+      [/^\/v2\/(.+)\/blobs\/uploads\/?$/, ['POST'], (m) => uploads(req, res, m[1]!, url.searchParams)],
+      [
+        /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
+        ['GET', 'PATCH', 'PUT', 'DELETE'],
+        (m) => upload(req, res, m[1]!, m[2]!, url.searchParams),
+      ],
+      [
+        /^\/v2\/(.+)\/blobs\/([^/]+)$/,
+        ['GET', 'HEAD', 'DELETE'],
+        (m) => blob(req, res, m[1]!, checkDigest(m[2]!)),
+      ],
+      [
+        /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+        ['GET', 'HEAD', 'PUT', 'DELETE'],
+        (m) => manifest(req, res, m[1]!, decodeURIComponent(m[2]!)),
+      ],
+      [/^\/v2\/(.+)\/tags\/list$/, ['GET'], (m) => tagsList(req, res, m[1]!, url.searchParams)],
+      [
+        /^\/v2\/(.+)\/referrers\/([^/]+)$/,
+        ['GET'],
+        (m) => referrers(req, res, m[1]!, m[2]!, url.searchParams),
+      ],
+    ];
+    for (const [re, methods, run] of table) {
+      const m = re.exec(p);
+      if (!m) continue;
+      if (!methods.includes(method))
+        throw new ApiError(405, 'UNSUPPORTED', `${method} is not allowed on ${p}`);
       checkName(m[1]!);
-      await uploads(req, res, m[1]!, url.searchParams);
+      await run(m);
       return;
-    }
-    if ((m = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/.exec(p))) {
-      checkName(m[1]!);
-      await upload(req, res, m[1]!, m[2]!, url.searchParams);
-      return;
-    }
-    if (
-      (m = /^\/v2\/(.+)\/blobs\/([^/]+)$/.exec(p)) &&
-      ['GET', 'HEAD', 'DELETE'].includes(req.method ?? '')
-    ) {
-      checkName(m[1]!);
-      await blob(req, res, m[1]!, checkDigest(m[2]!));
-      return;
-    }
-    if (
-      (m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(p)) &&
-      ['GET', 'HEAD', 'PUT', 'DELETE'].includes(req.method ?? '')
-    ) {
-      checkName(m[1]!);
-      return manifest(req, res, m[1]!, decodeURIComponent(m[2]!));
-    }
-    if ((m = /^\/v2\/(.+)\/tags\/list$/.exec(p)) && req.method === 'GET') {
-      checkName(m[1]!);
-      if (!(await authorize(req, res, m[1]!, 'pull'))) return;
-      if (!(await st.repositoryExists(m[1]!)))
-        throw new ApiError(404, 'NAME_UNKNOWN', `repository ${m[1]} unknown`);
-      const tags = paginate(await st.tags(m[1]!), url.searchParams, `/v2/${m[1]}/tags/list`, res);
-      return json(res, 200, { name: m[1], tags });
-    }
-    if ((m = /^\/v2\/(.+)\/referrers\/([^/]+)$/.exec(p)) && req.method === 'GET') {
-      checkName(m[1]!);
-      const subject = checkDigest(m[2]!);
-      if (!(await authorize(req, res, m[1]!, 'pull'))) return;
-      const artifactType = url.searchParams.get('artifactType');
-      let refs = await st.referrers(m[1]!, subject);
-      if (artifactType) refs = refs.filter((r) => r.artifactType === artifactType);
-      return json(
-        res,
-        200,
-        { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: refs },
-        {
-          'Content-Type': 'application/vnd.oci.image.index.v1+json',
-          ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}),
-        },
-      );
     }
     throw new ApiError(404, 'NOT_FOUND', `no such endpoint: ${req.method} ${p}`);
   }

@@ -445,6 +445,12 @@ export function registryHandler(
 
   return (req, res) => {
     route(req, res).catch((err: unknown) => {
+      // An error answered before the request body was read leaves the connection mid-request:
+      // close it rather than let the client reuse it.
+      if (!req.complete && !res.headersSent) {
+        res.setHeader('Connection', 'close');
+        req.resume();
+      }
       if (err instanceof ApiError) return sendError(res, err);
       opts.log?.(`error: ${req.method} ${req.url}: ${String((err as Error)?.stack ?? err)}`);
       sendError(res, new ApiError(500, 'UNKNOWN', 'internal error'));

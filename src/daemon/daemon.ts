@@ -20,7 +20,7 @@ import { BERTH_VERSION } from '../base/version.ts';
 import { ContainerFsOps, ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
-import { FailedPreconditionError } from '../errdefs/index.ts';
+import { FailedPreconditionError, NotFoundError } from '../errdefs/index.ts';
 import {
   deleteImage,
   ImageService,
@@ -34,7 +34,7 @@ import {
   saveImages,
 } from '../images/index.ts';
 import { DistributionMetadata, ImageMetadataStore } from '../metadata/index.ts';
-import { digestHex } from '../oci/digest.ts';
+import { type Digest, digestHex } from '../oci/digest.ts';
 import { ConmonRuntime } from '../runtime/index.ts';
 import { RegistryClient } from '../registry/index.ts';
 import { parsePlatform } from '../oci/image.ts';
@@ -139,26 +139,56 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     const imagesBackend: ImagesBackend = {
       pull: async (refText, o) => {
-        const ref = withDefaultTag(parseReference(refText));
+        const parsed = parseReference(refText);
         const platform = o.platform ? parsePlatform(o.platform) : undefined;
-        const id = await pullImage(images, registries.repository(ref, o.auth), ref, {
-          distribution,
-          signal: o.signal,
-          onEvent: o.onEvent,
-          ...(platform ? { platform } : {}),
-        });
-        events.publish('image', 'pull', formatReference(ref), { name: familiarString(ref) });
+        const session = registries.repository(parsed, o.auth);
+        // No tag and no digest: every tag (`docker pull --all-tags`).
+        const refs =
+          parsed.tag || parsed.digest
+            ? [parsed]
+            : (await session.tags(o.signal)).map((tag) => ({ ...parsed, tag }));
+        let id: Digest | undefined;
+        for (const ref of refs) {
+          id = await pullImage(images, session, ref, {
+            distribution,
+            signal: o.signal,
+            onEvent: o.onEvent,
+            ...(platform ? { platform } : {}),
+          });
+          events.publish('image', 'pull', formatReference(ref), { name: familiarString(ref) });
+        }
+        if (!id) throw new NotFoundError('NO_TAGS', `${refText} has no tags to pull`);
         return id;
       },
       push: async (refText, o) => {
-        const ref = withDefaultTag(parseReference(refText));
-        const r = await pushImage(images, registries.pushTo(ref, o.auth), ref, {
-          distribution,
-          signal: o.signal,
-          onEvent: o.onEvent,
-        });
-        events.publish('image', 'push', formatReference(ref), { name: familiarString(ref) });
-        return r;
+        const parsed = parseReference(refText);
+        const repo = formatReference({ domain: parsed.domain, path: parsed.path });
+        // No tag: every local tag of the repository (`docker push --all-tags`).
+        const tags = parsed.tag
+          ? [parsed.tag]
+          : (await images.list()).flatMap((v) =>
+              v.repoTags
+                .map((t) => withDefaultTag(parseReference(t)))
+                .filter((r) => formatReference({ domain: r.domain, path: r.path }) === repo)
+                .map((r) => r.tag!),
+            );
+        if (tags.length === 0) {
+          throw new NotFoundError(
+            'IMAGE_NOT_FOUND',
+            `An image does not exist locally with the tag: ${familiarString(parsed)}`,
+          );
+        }
+        let last: unknown;
+        for (const tag of [...new Set(tags)].sort()) {
+          const ref = { ...parsed, tag };
+          last = await pushImage(images, registries.pushTo(ref, o.auth), ref, {
+            distribution,
+            signal: o.signal,
+            onEvent: o.onEvent,
+          });
+          events.publish('image', 'push', formatReference(ref), { name: familiarString(ref) });
+        }
+        return last;
       },
       list: () => images.list(),
       view: (ref) => images.view(images.resolve(ref)),

@@ -89,6 +89,17 @@ describe('push', () => {
     assert.match(out, /Mounted from team\/app/);
   });
 
+  test('--all-tags pushes and pulls every tag; images REPO lists only that repository', async () => {
+    const repo = `${open.host}/multi/x`;
+    for (const t of ['a', 'b']) ok(await d.docker(['tag', `${open.host}/team/app:1`, `${repo}:${t}`]));
+    const out = ok(await d.docker(['push', '--all-tags', repo]));
+    assert.match(out, /a: digest: sha256:/);
+    assert.match(out, /b: digest: sha256:/);
+    ok(await d.docker(['rmi', `${repo}:a`, `${repo}:b`]));
+    ok(await d.berth(['pull', '--all-tags', repo]));
+    assert.equal(ok(await d.docker(['images', repo, '--format', '{{.Tag}}'])), 'a\nb\n');
+  });
+
   test('pushing an image that does not exist locally is a clear error', async () => {
     const r = await d.docker(['push', `${open.host}/nothing/here:1`]);
     assert.notEqual(r.code, 0);

@@ -157,7 +157,6 @@ export interface PullFlags {
 
 /** `berth pull`, also used by `berth run`/`create` for a missing image. */
 export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): Promise<void> {
-  if (o.allTags) throw new CliError('berth pull --all-tags is not supported yet: pull each tag by name', 125);
   const at = ref.indexOf('@');
   const slash = ref.lastIndexOf('/');
   const colon = ref.lastIndexOf(':');
@@ -165,10 +164,12 @@ export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): 
   let tag = '';
   if (at !== -1) [fromImage, tag] = [ref.slice(0, at), ref.slice(at + 1)];
   else if (colon > slash) [fromImage, tag] = [ref.slice(0, colon), ref.slice(colon + 1)];
+  else if (o.allTags) tag = '';
   else {
     tag = 'latest';
     if (!o.quiet) ctx.out.write('Using default tag: latest\n');
   }
+  if (o.allTags && tag) throw new CliError("tag can't be used with --all-tags/-a", 125);
   const auth = registryAuthHeader(registryOf(fromImage));
   try {
     const messages = ctx.client().jsonLines<JsonMessage>('POST', '/images/create', {
@@ -186,7 +187,7 @@ export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): 
       throw new CliError(`Error response from daemon: ${err.message}`);
     throw err;
   }
-  const shown = at !== -1 || colon > slash ? ref : `${ref}:latest`;
+  const shown = at !== -1 || colon > slash || o.allTags ? ref : `${ref}:latest`;
   ctx.out.write(`${shown}\n`);
 }
 
@@ -194,16 +195,15 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
   const pull = (ref: string, o: PullFlags) => pullImageCli(ctx, ref, o);
 
   const push = async (ref: string, o: { quiet?: boolean; allTags?: boolean }) => {
-    if (o.allTags)
-      throw new CliError('berth push --all-tags is not supported yet: push each tag by name', 125);
     const slash = ref.lastIndexOf('/');
     const colon = ref.lastIndexOf(':');
     const [name, tag] = colon > slash ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, ''];
-    if (!tag && !o.quiet) ctx.out.write('Using default tag: latest\n');
+    if (o.allTags && tag) throw new CliError("tag can't be used with --all-tags/-a", 125);
+    if (!tag && !o.allTags && !o.quiet) ctx.out.write('Using default tag: latest\n');
     const auth = registryAuthHeader(registryOf(name));
     try {
       const messages = ctx.client().jsonLines<JsonMessage>('POST', `/images/${name}/push`, {
-        query: { tag: tag || 'latest' },
+        query: o.allTags ? {} : { tag: tag || 'latest' },
         headers: { 'X-Registry-Auth': auth ?? Buffer.from('{}').toString('base64url') },
       });
       if (o.quiet) {

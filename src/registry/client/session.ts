@@ -289,6 +289,27 @@ export class RepositorySession {
     return { mediaType, digest, bytes };
   }
 
+  /** Every tag of the repository (following `Link` pagination). */
+  async tags(signal?: AbortSignal): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = `/v2/${this.ref.path}/tags/list?n=1000`;
+    for (let page = 0; next && page < 100; page++) {
+      const res = await this.call('GET', next, signal ? { signal } : {});
+      if (res.status !== 200) return this.fail(res, 'tags of {name}');
+      const body = JSON.parse((await readBody(res.body, 8 << 20)).toString('utf8')) as {
+        tags?: string[] | null;
+      };
+      out.push(...(body.tags ?? []));
+      const link = /<([^>]+)>;\s*rel="next"/.exec(String(res.headers.link ?? ''));
+      next = link
+        ? link[1]!.startsWith('/')
+          ? link[1]
+          : new URL(link[1]!).pathname + new URL(link[1]!).search
+        : undefined;
+    }
+    return out;
+  }
+
   /** Opens a blob for reading; `offset` resumes an interrupted download where ranges work. */
   async blob(
     digest: Digest,

@@ -55,13 +55,23 @@ function globMatch(pattern: string, s: string): boolean {
   return new RegExp(`${re}$`).test(s);
 }
 
+function refMatches(t: string, patterns: string[]): boolean {
+  const ref = parseReference(t);
+  return patterns.some((p) => globMatch(p, familiarString(ref)) || globMatch(p, familiarName(ref)));
+}
+
 function matchesReference(view: ImageView, patterns: string[]): boolean {
-  return patterns.some((p) =>
-    [...view.repoTags, ...view.repoDigests].some((t) => {
-      const ref = parseReference(t);
-      return globMatch(p, familiarString(ref)) || globMatch(p, familiarName(ref));
-    }),
-  );
+  return [...view.repoTags, ...view.repoDigests].some((t) => refMatches(t, patterns));
+}
+
+/** As Docker: with a reference filter, an image shows only the names that matched. */
+function onlyMatchingNames(view: ImageView, patterns: string[] | undefined): ImageView {
+  if (!patterns) return view;
+  return {
+    ...view,
+    repoTags: view.repoTags.filter((t) => refMatches(t, patterns)),
+    repoDigests: view.repoDigests.filter((t) => refMatches(t, patterns)),
+  };
 }
 
 async function filterImages(backend: ImagesBackend, views: ImageView[], f: Filters): Promise<ImageView[]> {
@@ -202,7 +212,9 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         const legacy = ctx.query.get('filter');
         if (legacy) filters.set('reference', [legacy]);
         let views = await backend.list();
-        views = await filterImages(backend, views, filters);
+        views = (await filterImages(backend, views, filters)).map((v) =>
+          onlyMatchingNames(v, filters.get('reference')),
+        );
         if (!boolParam(ctx.query, 'all')) {
           const parents = new Set(views.map((v) => v.record.parent).filter(Boolean));
           views = views.filter((v) => v.repoTags.length > 0 || !parents.has(v.id));

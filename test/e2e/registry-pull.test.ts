@@ -28,7 +28,9 @@ async function rawManifest(repoTag: string): Promise<{ digest: string; config: s
 }
 
 before(async () => {
-  [d, reg] = await Promise.all([startTestDaemon(), startRegistry()]);
+  reg = await startRegistry();
+  // The registry doubles as a docker.io mirror, so `docker pull busybox` stays on loopback.
+  d = await startTestDaemon({ config: { 'registry-mirrors': [`http://${reg.host}`] } });
   ok(await d.berth(['import', '-c', 'CMD ["sh"]', '-c', 'LABEL pulled=yes', busyboxTar(), 'seed:1']));
   const archive = path.join(d.dir, 'seed.tar');
   ok(await d.berth(['save', '-o', archive, 'seed:1']));
@@ -50,6 +52,15 @@ before(async () => {
       '--dest-tls-verify=false',
       `docker-archive:${archive}`,
       `docker://${reg.host}/test/oci:v1`,
+    ]),
+  );
+  ok(
+    await run('skopeo', [
+      'copy',
+      '-q',
+      '--dest-tls-verify=false',
+      `docker-archive:${archive}`,
+      `docker://${reg.host}/library/busybox:mirrored`,
     ]),
   );
   // Start from an empty store: every layer must come from the registry.
@@ -80,6 +91,16 @@ describe('pull', () => {
     );
     const again = ok(await d.docker(['pull', `${reg.host}/test/busybox:v1`]));
     assert.match(again, /Status: Image is up to date/);
+  });
+
+  test('docker.io names are pulled from registry-mirrors first', async () => {
+    const out = ok(await d.docker(['pull', 'busybox:mirrored']));
+    assert.match(out, /Status: Downloaded newer image for busybox:mirrored/);
+    assert.equal(
+      ok(await d.docker(['run', '--rm', 'busybox:mirrored', 'echo', 'via-mirror'])),
+      'via-mirror\n',
+    );
+    ok(await d.docker(['rmi', 'busybox:mirrored']));
   });
 
   test('an OCI manifest pulls too, and by digest', async () => {

@@ -61,6 +61,19 @@ export class RegistryClient {
     this.#opts = opts;
   }
 
+  /** `host:port` of each configured docker.io mirror (plain HTTP allowed where insecure). */
+  mirrorHosts(): string[] {
+    return (this.#opts.mirrors ?? []).flatMap((m) => {
+      try {
+        const u = new URL(m.includes('://') ? m : `https://${m}`);
+        if (u.protocol === 'http:') this.#scheme.set(u.host, 'http:');
+        return [u.host];
+      } catch {
+        return [];
+      }
+    });
+  }
+
   /** Whether plain HTTP may be used for `host` (loopback, or listed as insecure). */
   insecure(host: string): boolean {
     if (isLoopback(host)) return true;
@@ -162,7 +175,7 @@ export class RepositorySession {
   readonly #client: RegistryClient;
   readonly ref: Reference;
   readonly #creds: Credentials | undefined;
-  readonly host: string;
+  host: string;
   #actions = 'pull';
 
   constructor(client: RegistryClient, ref: Reference, creds?: Credentials) {
@@ -251,6 +264,24 @@ export class RepositorySession {
 
   /** GETs a manifest or index by tag or digest and checks a digest reference against the bytes. */
   async manifest(tagOrDigest: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    // docker.io pulls try the configured mirrors first, then the Hub (as Docker's
+    // registry-mirrors); the first that has the manifest serves the blobs too.
+    const mirrors = this.ref.domain === 'docker.io' && this.#actions === 'pull' ? this.#client.mirrorHosts() : [];
+    if (mirrors.length > 0 && this.host === registryHost(this.ref.domain)) {
+      for (const m of mirrors) {
+        this.host = m;
+        try {
+          return await this.#manifestFromHost(tagOrDigest, signal);
+        } catch {
+          // Not on this mirror (or it is down): the next one, then the Hub.
+        }
+      }
+      this.host = registryHost(this.ref.domain);
+    }
+    return this.#manifestFromHost(tagOrDigest, signal);
+  }
+
+  async #manifestFromHost(tagOrDigest: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const res = await this.call('GET', `/v2/${this.ref.path}/manifests/${tagOrDigest}`, {
       headers: { Accept: MANIFEST_ACCEPT },
       ...(signal ? { signal } : {}),

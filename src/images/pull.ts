@@ -54,6 +54,9 @@ const LAYER_TYPES: readonly string[] = [
   MediaType.DockerLayerGzip,
 ];
 
+/** The download stopped because unpacking failed first: that error is the one to report. */
+const UNPACK_STOPPED = new Error('the layer could not be unpacked');
+
 /** One extraction per chain ID at a time, across concurrent pulls. */
 const layerLocks = new KeyedMutex();
 
@@ -171,10 +174,13 @@ export async function pullImage(
     }
 
     let next = 0;
+    let failed = false;
     const worker = async () => {
       for (;;) {
         const i = next++;
-        if (i >= manifest.layers.length) return;
+        // After a failure no new layer starts; the ones under way finish (and are kept, so a
+        // retry does not download them again).
+        if (i >= manifest.layers.length || failed) return;
         if (present[i]) continue;
         const desc = manifest.layers[i]!;
         await layerLocks.run(digestHex(chain[i]!), async () => {
@@ -191,7 +197,16 @@ export async function pullImage(
         });
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, worker));
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
 
     // Keep the config and the manifest (for RepoDigests and pushes by digest).
     const { digest: id } = await content.put(configBytes, manifest.config.digest);
@@ -261,7 +276,9 @@ async function fetchLayer(
           const c = chunk as Buffer;
           received += c.length;
           hash.update(c);
-          if (!feed.write(c)) await new Promise((r) => feed.once('drain', r));
+          if (feed.destroyed) throw UNPACK_STOPPED;
+          // 'close' too: when unpacking failed the feed is destroyed and never drains.
+          if (!feed.write(c)) await new Promise((r) => (feed.once('drain', r), feed.once('close', r)));
           if (received - lastReport >= 512 << 10 || received === total) {
             lastReport = received;
             o.emit({ status: 'Downloading', id, progressDetail: { current: received, total } });
@@ -301,7 +318,7 @@ async function fetchLayer(
   });
   // The download's error is the one to report when both fail.
   const [p, i] = await Promise.allSettled([pumped, ingested]);
-  if (p.status === 'rejected') throw p.reason;
+  if (p.status === 'rejected' && !(p.reason === UNPACK_STOPPED && i.status === 'rejected')) throw p.reason;
   if (i.status === 'rejected') throw i.reason;
   o.emit({ status: 'Pull complete', id });
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run, startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import { busyboxTar } from '../helpers/fixtures.ts';
+import { dockerLegacyArchive, makeTar } from '../helpers/tarballs.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 let d: TestDaemon;
@@ -168,5 +169,44 @@ describe('pull', () => {
     // The retry after the fault completes, and the fault never reached berthd's safety net.
     ok(await d.docker(['pull', `${reg.host}/test/busybox:v1`]));
     assert.doesNotMatch(d.logs(), /uncaught exception|unhandled promise rejection/);
+  });
+});
+
+describe('pull faults', () => {
+  test('a layer that fails mid-pull fails the pull; the retry reuses the layers that finished', async () => {
+    // A two-layer image: busybox, then a layer with one file.
+    const extra = await makeTar([{ name: 'second.txt', body: 'second layer\n' }]);
+    const base = await fsp.readFile(busyboxTar());
+    const { tar } = await dockerLegacyArchive([{ layers: [base, extra], repoTags: ['two:1'], cmd: ['sh'] }]);
+    const archive = path.join(d.dir, 'two.tar');
+    await fsp.writeFile(archive, tar);
+    ok(
+      await run('skopeo', [
+        'copy',
+        '-q',
+        '--dest-tls-verify=false',
+        `docker-archive:${archive}`,
+        `docker://${reg.host}/test/two:1`,
+      ]),
+    );
+    const want = await rawManifest('test/two:1');
+    const blob = reg.blobPath(want.layers[1]!);
+    const saved = await fsp.readFile(blob);
+    await fsp.rm(blob);
+    try {
+      const r = await d.docker(['pull', `${reg.host}/test/two:1`]);
+      assert.notEqual(r.code, 0, r.stdout);
+      assert.equal((await d.docker(['images', '-q', `${reg.host}/test/two:1`])).stdout, '');
+    } finally {
+      await fsp.mkdir(path.dirname(blob), { recursive: true });
+      await fsp.writeFile(blob, saved);
+    }
+    const again = ok(await d.docker(['pull', `${reg.host}/test/two:1`]));
+    assert.match(again, new RegExp(`${want.layers[0]!.slice(7, 19)}: Already exists`));
+    assert.match(again, new RegExp(`${want.layers[1]!.slice(7, 19)}: Pull complete`));
+    assert.equal(
+      ok(await d.docker(['run', '--rm', `${reg.host}/test/two:1`, 'cat', '/second.txt'])),
+      'second layer\n',
+    );
   });
 });

@@ -266,7 +266,8 @@ export class RepositorySession {
   async manifest(tagOrDigest: string, signal?: AbortSignal): Promise<FetchedManifest> {
     // docker.io pulls try the configured mirrors first, then the Hub (as Docker's
     // registry-mirrors); the first that has the manifest serves the blobs too.
-    const mirrors = this.ref.domain === 'docker.io' && this.#actions === 'pull' ? this.#client.mirrorHosts() : [];
+    const mirrors =
+      this.ref.domain === 'docker.io' && this.#actions === 'pull' ? this.#client.mirrorHosts() : [];
     if (mirrors.length > 0 && this.host === registryHost(this.ref.domain)) {
       for (const m of mirrors) {
         this.host = m;

@@ -42,6 +42,15 @@ export async function ingestLayer(
 ): Promise<IngestedLayer> {
   const prepared = await deps.layers.prepare();
   const writer = opts.keepBlob === false ? undefined : await deps.content.writer();
+  // The source may have failed while we were setting up (its 'error' already fired).
+  if (raw.destroyed) {
+    await writer?.abort();
+    await prepared.abort();
+    throw (
+      raw.errored ??
+      new InvalidArgumentError('LAYER_STREAM_ENDED', 'the layer stream ended before it was read')
+    );
+  }
   const hash = createHash('sha256');
   let rawBytes = 0;
   // Count bytes as they arrive (before decompression) for progress reports.
@@ -71,8 +80,26 @@ export async function ingestLayer(
     const extracted = new PassThrough();
     piped.pipe(extracted);
     tee.on('error', (err) => extracted.destroy(err));
-    const applyOpts = opts.signal ? { signal: opts.signal } : {};
-    const { size } = await applyLayer(extracted, prepared.dir, applyOpts);
+    // A failed decompression must end the extraction even when the tar reader is waiting for
+    // data that will never come: race it against the pipeline's first error, and abort it.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const broken = new Promise<never>((_, reject) => {
+      for (const s of [raw, plain, tee, extracted]) {
+        s.once('error', (err: Error) => {
+          stop.abort(err);
+          reject(err);
+        });
+      }
+    });
+    broken.catch(() => {});
+    let size: number;
+    try {
+      ({ size } = await Promise.race([applyLayer(extracted, prepared.dir, { signal: stop.signal }), broken]));
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
     // tar readers stop at the end-of-archive marker; hash the padding that may follow too.
     await drain(extracted);
     const diffId = `sha256:${hash.digest('hex')}` as Digest;
@@ -102,6 +129,9 @@ export async function ingestLayer(
 function drain(s: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
     if (s.readableEnded) return resolve();
+    // Destroyed before we listened (e.g. gunzip failed on the trailer after the tar ended): its
+    // 'error' already fired and 'end' never will.
+    if (s.destroyed) return reject(s.errored ?? new Error('the layer stream ended early'));
     s.on('error', reject);
     s.on('end', resolve);
     s.resume();

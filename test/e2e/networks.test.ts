@@ -187,7 +187,7 @@ describe('network modes', () => {
 
   test('container:<name> shares the interfaces of another container', async () => {
     await ok(d.docker(['run', '-d', '--name', 'owner', 'busybox', 'sleep', '300']));
-    const own = await ok(d.docker(['exec', 'owner', 'cat', '/sys/class/net/eth0/address']));
+    const own = (await inspect('owner')).NetworkSettings.MacAddress;
     const shared = await ok(
       d.docker([
         'run',
@@ -348,10 +348,16 @@ describe('connect and disconnect', () => {
     ]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
     assert.match(ping.stdout, new RegExp(ip.replace(/\./g, '\\.')));
-    const ifs = await ok(d.docker(['exec', 'roamer', 'ls', '/sys/class/net']));
+    // Interfaces seen from the host inside the container's netns (docker exec flakes under load).
+    const sandbox = (await inspect('roamer')).NetworkSettings.SandboxKey as string;
+    const links = async () =>
+      [...(await ok(run('nsenter', [`--net=${sandbox}`, 'ip', '-o', 'link']))).matchAll(/^\d+: ([^:@]+)/gm)]
+        .map((m) => m[1])
+        .join(' ');
+    const ifs = await links();
     assert.deepEqual(ifs.split(/\s+/).sort(), ['eth0', 'eth1', 'lo']);
     await ok(d.docker(['network', 'disconnect', 'appnet', 'roamer']));
-    const ifs2 = await ok(d.docker(['exec', 'roamer', 'ls', '/sys/class/net']));
+    const ifs2 = await links();
     assert.deepEqual(ifs2.split(/\s+/).sort(), ['eth0', 'lo']);
     const lost = await d.docker(['run', '--rm', '--network', 'appnet', 'busybox', 'ping', '-c1', '-W1', ip]);
     assert.notEqual(lost.code, 0);
@@ -415,7 +421,17 @@ describe('IPAM across a daemon restart', () => {
     await ok(d.docker(['run', '-d', '--name', 'keep2', '--network', 'appnet', 'busybox', 'sleep', '300']));
     const second = (await inspect('keep2')).NetworkSettings.Networks.appnet.IPAddress;
     assert.notEqual(second, before);
-    const ping = await d.docker(['exec', 'keep2', 'ping', '-c1', '-W2', 'keep1']);
+    const ping = await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      'appnet',
+      'busybox',
+      'ping',
+      '-c1',
+      '-W2',
+      'keep1',
+    ]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
   });
 
@@ -452,7 +468,17 @@ describe('IPAM across a daemon restart', () => {
       if (!body) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(body, 'again\n');
-    const ping = await d.docker(['exec', 'keep1', 'ping', '-c1', '-W2', 'web2']);
+    const ping = await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      'appnet',
+      'busybox',
+      'ping',
+      '-c1',
+      '-W2',
+      'web2',
+    ]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
   });
 });
@@ -515,5 +541,75 @@ describe('berth CLI', () => {
     const missing = await d.berth(['network', 'inspect', 'bnet']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /network bnet not found/);
+  });
+});
+
+describe('clean state', () => {
+  test('start-up removes stale veths, netns files and rules of this daemon, and nothing else', async () => {
+    const veth = `vbst${d.netByte.toString(16).padStart(2, '0')}${Math.floor(Math.random() * 1e4)}`;
+    const netnsFile = `${d.dir}/exec/netns/${'f'.repeat(64)}`;
+    const foreign = [
+      '-t',
+      'nat',
+      '-A',
+      'POSTROUTING',
+      '-s',
+      `10.195.${d.netByte}.0/24`,
+      '-m',
+      'comment',
+      '--comment',
+      `not-berth-${d.netByte}`,
+      '-j',
+      'RETURN',
+    ];
+    try {
+      await ok(run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', `${veth}p`]));
+      await ok(run('ip', ['link', 'set', veth, 'master', bridge]));
+      await ok(run('touch', [netnsFile]));
+      await ok(run('unshare', [`--net=${netnsFile}`, 'true']));
+      await ok(
+        run('iptables', [
+          '-w',
+          '5',
+          '-t',
+          'nat',
+          '-A',
+          `BERTH-DN-${bridge}`,
+          '-p',
+          'tcp',
+          '--dport',
+          '1',
+          '-j',
+          'DNAT',
+          '--to-destination',
+          `10.199.${d.netByte}.99:1`,
+        ]),
+      );
+      await ok(run('iptables', ['-w', '5', ...foreign]));
+      d = await d.restart();
+      const links = (await run('ip', ['-o', 'link'])).stdout;
+      assert.ok(!links.includes(`${veth}:`) && !links.includes(`${veth}@`), 'stale veth kept');
+      assert.ok(!(await run('cat', ['/proc/self/mountinfo'])).stdout.includes(netnsFile), 'stale netns kept');
+      const nat = (await run('iptables-save', ['-t', 'nat'])).stdout;
+      assert.doesNotMatch(nat, new RegExp(`10\\.199\\.${d.netByte}\\.99:1`));
+      assert.match(nat, new RegExp(`not-berth-${d.netByte}`), 'a rule Berth did not add was removed');
+      // Running containers kept their network through all this.
+      const ping = await d.docker([
+        'run',
+        '--rm',
+        '--network',
+        'appnet',
+        'busybox',
+        'ping',
+        '-c1',
+        '-W2',
+        'keep1',
+      ]);
+      assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    } finally {
+      await run('iptables', ['-w', '5', ...foreign.map((a) => (a === '-A' ? '-D' : a))]);
+      await run('ip', ['link', 'del', veth]);
+      await run('umount', [netnsFile]);
+    }
   });
 });

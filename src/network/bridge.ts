@@ -160,13 +160,6 @@ export async function bridgePorts(br: string): Promise<string[]> {
   return fsp.readdir(`/sys/class/net/${br}/brif`).catch(() => [] as string[]);
 }
 
-/** A fresh network namespace bound to `file` (loopback only, brought up). */
-export async function createNetns(file: string): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await fsp.writeFile(file, '', { mode: 0o600 });
-  await cmd('unshare', [`--net=${file}`, 'true']);
-}
-
 export async function removeNetns(file: string): Promise<void> {
   await tryCmd('umount', ['-l', file]);
   await fsp.rm(file, { force: true });
@@ -201,6 +194,31 @@ export async function plugEndpoint(n: NetworkRecord, ep: EndpointPlan, defaultRo
     await tryCmd('ip', ['link', 'del', ep.vethHost]);
     throw err;
   }
+}
+
+/**
+ * A new netns with its first endpoint in two spawns (the start path's cost): `unshare` creates
+ * the netns and runs one `ip -batch` inside it that makes the veth pair, sends the host end to
+ * berthd's netns and configures the container end; then the host end joins the bridge.
+ */
+export async function createNetnsWithEndpoint(
+  n: NetworkRecord,
+  ep: EndpointPlan,
+  defaultRoute: boolean,
+): Promise<void> {
+  await fsp.mkdir(path.dirname(ep.netns), { recursive: true, mode: 0o700 });
+  await fsp.writeFile(ep.netns, '', { mode: 0o600 });
+  const mtu = n.mtu ? ` mtu ${n.mtu}` : '';
+  const bits = parseCidr(n.subnet!).bits;
+  const inner = [
+    `link add ${ep.ifname}${mtu} address ${ep.mac} type veth peer name ${ep.vethHost} netns /proc/${process.pid}/ns/net`,
+    `addr add ${ep.ip}/${bits} dev ${ep.ifname}`,
+    `link set ${ep.ifname} up`,
+    'link set lo up',
+    ...(defaultRoute && !n.internal ? [`route replace default via ${n.gateway} dev ${ep.ifname}`] : []),
+  ];
+  await cmd('unshare', [`--net=${ep.netns}`, 'ip', '-batch', '-'], `${inner.join('\n')}\n`);
+  await cmd('ip', ['link', 'set', ep.vethHost, 'master', n.bridge!, 'up']);
 }
 
 export async function unplugEndpoint(vethHost: string): Promise<void> {

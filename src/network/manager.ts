@@ -17,7 +17,7 @@ import {
   bridgePorts,
   linkExists,
   chainsFor,
-  createNetns,
+  createNetnsWithEndpoint,
   deleteBridge,
   ensureBridge,
   plugEndpoint,
@@ -499,9 +499,8 @@ export class NetworkManager {
     if (bridges.length === 0) return { hosts: [] };
     const netns = this.netnsPath(containerId);
     try {
-      await createNetns(netns);
       for (const [i, { net, ep }] of bridges.entries())
-        await this.#plug(containerId, net, ep, `eth${i}`, i === 0);
+        await this.#plug(containerId, net, ep, `eth${i}`, i === 0, i === 0);
       if (bindings.length > 0) {
         const first = bridges[0]!;
         const proxies = await startProxies(bindings, first.ep.ip);
@@ -530,14 +529,13 @@ export class NetworkManager {
     ep: Endpoint,
     ifname: string,
     defaultRoute: boolean,
+    newNetns = false,
   ): Promise<void> {
     const vethHost = `vb${randomBytes(5).toString('hex')}`;
     if (!(await linkExists(net.bridge!))) await ensureBridge(net);
-    await plugEndpoint(
-      net,
-      { netns: this.netnsPath(containerId), vethHost, ifname, ip: ep.ip, mac: ep.mac },
-      defaultRoute,
-    );
+    const plan = { netns: this.netnsPath(containerId), vethHost, ifname, ip: ep.ip, mac: ep.mac };
+    if (newNetns) await createNetnsWithEndpoint(net, plan, defaultRoute);
+    else await plugEndpoint(net, plan, defaultRoute);
     await this.#setEndpoint(net.id, containerId, (e) => ({ ...e, vethHost }));
   }
 

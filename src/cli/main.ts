@@ -6,6 +6,7 @@ import { registerContainerFs } from './commands/container-fs.ts';
 import { registerContainers } from './commands/containers.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
+import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
 import { ProgressError } from './progress.ts';
@@ -54,6 +55,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerContainers(program, lazy);
   registerContainerFs(program, lazy);
   registerEvents(program, lazy);
+  registerNetworks(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

@@ -6,6 +6,7 @@ import { atomicWriteFile } from '../base/atomic.ts';
 import { chainIds, digestHex } from '../oci/digest.ts';
 import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
+import type { ContainerNet } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
@@ -49,9 +50,32 @@ async function hostResolvConf(): Promise<string> {
   return `${kept.join('\n').trim()}\n`;
 }
 
+/**
+ * resolv.conf: the embedded DNS on user networks, else --dns or the host's servers; --dns-search
+ * and --dns-option replace the host's search and options lines.
+ */
+async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): Promise<string> {
+  const h = rec.hostConfig;
+  const dns = (h.Dns as string[] | null | undefined) ?? [];
+  const search = (h.DnsSearch as string[] | null | undefined) ?? [];
+  const options = (h.DnsOptions as string[] | null | undefined) ?? [];
+  const host = await hostResolvConf();
+  if (!net?.dns && dns.length === 0 && search.length === 0 && options.length === 0) return host;
+  const lines = host.split('\n').filter((l) => /\S/.test(l));
+  const keep = (kw: string, mine: string[]) =>
+    mine.length > 0 ? [`${kw} ${mine.join(' ')}`] : lines.filter((l) => l.trim().startsWith(kw));
+  const servers = net?.dns
+    ? [`nameserver ${net.dns}`]
+    : dns.length > 0
+      ? dns.map((d) => `nameserver ${d}`)
+      : lines.filter((l) => l.trim().startsWith('nameserver'));
+  return `${[...servers, ...keep('search', search), ...keep('options', options)].join('\n')}\n`;
+}
+
 export async function prepareBundle(
   deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent'>,
   rec: ContainerRecord,
+  net?: ContainerNet,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
   const { merged } = rootfsPaths(dir);
@@ -86,12 +110,14 @@ export async function prepareBundle(
       const i = h.lastIndexOf(':');
       return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
     }),
-    `127.0.1.1\t${fqdn === c.Hostname ? c.Hostname : `${fqdn} ${c.Hostname}`}`,
+    ...(net?.links ?? []),
+    // The container's own address (first network) names it, as in Docker.
+    `${net?.hosts[0] ?? '127.0.1.1'}\t${fqdn === c.Hostname ? c.Hostname : `${fqdn} ${c.Hostname}`}`,
   ];
   await Promise.all([
     atomicWriteFile(path.join(dir, 'hostname'), `${c.Hostname}\n`, { sync: false }),
     atomicWriteFile(path.join(dir, 'hosts'), `${hosts.join('\n')}\n`, { sync: false }),
-    atomicWriteFile(path.join(dir, 'resolv.conf'), await hostResolvConf(), { sync: false }),
+    atomicWriteFile(path.join(dir, 'resolv.conf'), await resolvConf(rec, net), { sync: false }),
   ]);
   const bind = (name: string, dest: string): OciMount => ({
     destination: dest,
@@ -142,6 +168,7 @@ export async function prepareBundle(
     capAdd: rec.hostConfig.CapAdd ?? [],
     capDrop: rec.hostConfig.CapDrop ?? [],
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+    ...(net?.netns ? { namespaces: { network: net.netns } } : {}),
   });
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
   await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });

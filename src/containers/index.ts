@@ -9,3 +9,5 @@ export { ExecService } from './exec.ts';
 export type { PathStat } from './archive.ts';
 export type { Change } from './changes.ts';
 export { type CommitOptions, ContainerFsOps } from './fsops.ts';
+export type { NetworkingConfig } from './networking.ts';
+export { networkMode } from './networking.ts';

@@ -13,9 +13,11 @@ import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
 import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
+import type { NetworkManager } from '../network/index.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
+import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
@@ -37,12 +39,15 @@ export interface ContainerServiceDeps {
   readonly stdinRelay?: string;
   /** Path of berth-console-relay, when built: the terminal end of `exec -t`. */
   readonly consoleRelay?: string;
+  /** Networks; without it every container gets a private netns with only loopback. */
+  readonly network?: NetworkManager;
 }
 
 export interface CreateRequest {
   readonly name?: string;
   readonly config: Partial<ContainerConfig> & { Image: string };
   readonly hostConfig: HostConfig;
+  readonly networkingConfig?: NetworkingConfig;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -165,16 +170,16 @@ export class ContainerService {
       created: new Date().toISOString(),
       imageId,
       config,
-      hostConfig: { NetworkMode: 'none', ...req.hostConfig, Runtime: runtime.name },
+      hostConfig: { NetworkMode: 'default', ...req.hostConfig, Runtime: runtime.name },
       path: cmd.args[0]!,
       args: cmd.args.slice(1),
       state: { status: 'created' },
       restartCount: 0,
     };
     await store.put(rec);
+    // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
+    if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
     this.#emit(id, 'create', rec);
-    // Networks are not built yet: every container gets its own network namespace with only
-    // loopback (documented in docs/api-compat.md rather than warned on each run).
     return { id, warnings: [] };
   }
 
@@ -192,7 +197,8 @@ export class ContainerService {
       const logs = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
       const logCap = monitorLogCap(logs);
       try {
-        await prepareBundle(this.deps, rec);
+        const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
+        await prepareBundle(this.deps, rec, net);
         const { pid, conmonPid } = await this.deps.runtime.create({
           id: rec.id,
           name: rec.name,
@@ -220,6 +226,7 @@ export class ContainerService {
       } catch (err) {
         await this.deps.runtime.delete(rec.id, true).catch(() => {});
         await teardownRootfs(this.deps, rec).catch(() => {});
+        await this.deps.network?.detach(rec.id).catch(() => {});
         const exitCode = (err as { exitCode?: number }).exitCode ?? 128;
         const now = new Date().toISOString();
         await this.#setState(rec, {
@@ -273,6 +280,9 @@ export class ContainerService {
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
       );
+      await this.deps.network
+        ?.detach(id)
+        .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
       const next = await this.#setState(rec, {
         status: 'exited',
@@ -385,6 +395,7 @@ export class ContainerService {
       // An exited container's runtime state was already deleted when its exit was handled.
       if (cur.state.status !== 'exited') await this.deps.runtime.delete(rec.id, true).catch(() => {});
       await teardownRootfs(this.deps, cur);
+      await this.deps.network?.release(rec.id);
       await this.deps.store.delete(rec.id);
       this.#emit(rec.id, 'destroy', cur);
       this.#notify(rec.id, undefined);
@@ -571,6 +582,7 @@ export class ContainerService {
       const now = new Date().toISOString();
       await this.deps.runtime.delete(rec.id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch(() => {});
+      await this.deps.network?.detach(rec.id).catch(() => {});
       await this.#setState(rec, {
         status: 'exited',
         exitCode: 255,

@@ -24,6 +24,12 @@ export interface DaemonConfig {
   readonly configFile: string;
   /** Parent cgroup of every container (Docker's `cgroup-parent`). */
   readonly cgroupParent: string;
+  /** Device name of the default bridge network (dockerd's --bridge); also tags Berth's iptables chains. */
+  readonly bridge: string;
+  /** Gateway address and prefix of the default bridge (dockerd's --bip), e.g. 10.199.3.1/24. */
+  readonly bip?: string;
+  /** DNS servers the embedded DNS forwards to (dockerd's --dns); default: the host's resolv.conf. */
+  readonly dns: string[];
 }
 
 export const DEFAULTS = {
@@ -38,6 +44,9 @@ const FILE_KEYS = {
   'data-root': 'dataRoot',
   'exec-root': 'execRoot',
   'cgroup-parent': 'cgroupParent',
+  bridge: 'bridge',
+  bip: 'bip',
+  dns: 'dns',
   hosts: 'hosts',
   'log-level': 'logLevel',
   pidfile: 'pidfile',
@@ -64,6 +73,9 @@ Options:
       --data-root string     Root directory of persistent Berth state (default "${DEFAULTS.dataRoot}")
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
+ -b, --bridge string        Device name of the default bridge network (default "berth0")
+      --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
+      --dns list             DNS servers the embedded DNS forwards to (default: the host's)
   -D, --debug                Enable debug mode
   -G, --group string         Group for the unix socket (default "berth" if it exists, else root)
   -H, --host list            Daemon socket(s) to connect to (default ${DEFAULTS.host})
@@ -97,6 +109,9 @@ export function parseCommandLine(
         'data-root': { type: 'string' },
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
+        bridge: { type: 'string', short: 'b' },
+        bip: { type: 'string' },
+        dns: { type: 'string', multiple: true },
         host: { type: 'string', short: 'H', multiple: true },
         'log-level': { type: 'string', short: 'l' },
         pidfile: { type: 'string', short: 'p' },
@@ -174,6 +189,15 @@ export function parseCommandLine(
   if (typeof runtimes !== 'object' || Array.isArray(runtimes))
     bad('runtimes must be an object of {"name": {"path": ...}}');
   const tls = Boolean(file.tls ?? file.tlsverify ?? false);
+  const bridge = str('bridge', v.bridge, 'berth0');
+  // Chains are named BERTH-PO-<bridge> (iptables allows 28 characters); Linux allows 15 for links.
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
+    bad(`invalid bridge name "${bridge}": use 1-15 of [a-zA-Z0-9_.-]`);
+  const bip = str('bip', v.bip, '') || undefined;
+  const dns = (v.dns as string[] | undefined) ?? list('dns');
+  for (const d of dns) if (!/^\d+\.\d+\.\d+\.\d+$/.test(d)) bad(`invalid dns "${d}": use an IPv4 address`);
+  if (bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(bip))
+    bad(`invalid bip "${bip}": use GATEWAY/PREFIX like 10.199.3.1/24`);
   return {
     kind: 'run',
     config: {
@@ -195,6 +219,9 @@ export function parseCommandLine(
       tls,
       configFile,
       cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
+      bridge,
+      ...(bip ? { bip } : {}),
+      dns,
     },
   };
 }

@@ -13,11 +13,15 @@ import { containerRoutes } from '../api/router/containers/routes.ts';
 import { eventRoutes } from '../api/router/events/routes.ts';
 import { execRoutes } from '../api/router/exec/routes.ts';
 import { imageRoutes } from '../api/router/images/routes.ts';
+import type { NetworksBackend } from '../api/router/networks/backend.ts';
+import { networkRoutes } from '../api/router/networks/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ContainerFsOps, ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
+import { ConflictError } from '../errdefs/index.ts';
+import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
 import { FailedPreconditionError, NotFoundError } from '../errdefs/index.ts';
@@ -97,6 +101,19 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     };
     const stdinRelay = await helper('berth-stdin-relay', 'attach cannot feed container stdin');
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
+    const network = await NetworkManager.open({
+      store: await NetworkStore.open(path.join(config.dataRoot, 'network')),
+      netnsDir: path.join(config.execRoot, 'netns'),
+      bridgeName: config.bridge,
+      ...(config.bip ? { bip: config.bip } : {}),
+      ...(config.dns.length > 0 ? { upstreams: config.dns } : {}),
+      log,
+    });
+    // Last out: DNS servers and port proxies stop; bridges and rules go when no container uses them.
+    cleanups.push(async () => {
+      await network.close();
+      await network.teardownUnused();
+    });
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
     const containers = new ContainerService({
       store: containerStore,
@@ -109,6 +126,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       events: (type, action, id, attrs) => events.publish(type, action, id, attrs),
       ...(stdinRelay ? { stdinRelay } : {}),
       ...(consoleRelay ? { consoleRelay } : {}),
+      network,
     });
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
@@ -118,6 +136,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       containers.close();
     });
     await containers.recover();
+    await network.reconcile(
+      new Set(
+        containers
+          .list()
+          .filter((c) => c.state.status === 'running' || c.state.status === 'paused')
+          .map((c) => c.id),
+      ),
+    );
     const execs = new ExecService(containers);
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
 
@@ -248,6 +274,26 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
               feedStdin(stdinRelay, containers.attachSocket(id), input, signal),
           }
         : {}),
+      networks: (rec) => {
+        const running = rec.state.status === 'running' || rec.state.status === 'paused';
+        const endpoints = network.endpointsOf(rec.id).map(({ net, ep }) => ({
+          networkName: net.name,
+          networkId: net.id,
+          endpointId: ep.endpointId,
+          ip: ep.ip,
+          prefixLen: net.subnet ? Number(net.subnet.split('/')[1]) : 0,
+          gateway: net.gateway ?? '',
+          mac: ep.mac,
+          aliases: ep.aliases,
+          isDefault: Boolean(net.isDefault),
+          active: running && (ep.vethHost !== undefined || net.driver !== 'bridge'),
+        }));
+        return {
+          endpoints,
+          ports: running ? network.ports(rec.id) : [],
+          sandboxKey: running && endpoints.some((e) => e.active && e.ip) ? network.netnsPath(rec.id) : '',
+        };
+      },
       graphDriver: (rec) => {
         const dir = containerStore.dir(rec.id);
         return {
@@ -256,6 +302,66 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           MergedDir: path.join(dir, 'rootfs', 'merged'),
         };
       },
+    };
+
+    const networksBackend: NetworksBackend = {
+      list: () => network.list(),
+      find: (ref) => network.find(ref),
+      create: async (req) => {
+        const r = await network.create(req);
+        events.publish('network', 'create', r.id, { name: req.name, type: req.driver || 'bridge' });
+        return r;
+      },
+      remove: async (ref) => {
+        const n = network.find(ref);
+        await network.remove(n.id, (id) => containerStore.get(id)?.name ?? id);
+        events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+      },
+      prune: async (filter) => {
+        const removed: string[] = [];
+        for (const n of network.list()) {
+          if (n.driver !== 'bridge' || n.isDefault || Object.keys(n.endpoints).length > 0 || !filter(n))
+            continue;
+          await network.remove(n.id, (id) => id).catch(() => {});
+          removed.push(n.name);
+        }
+        return removed;
+      },
+      connect: async (ref, container, req) => {
+        const c = containers.find(container);
+        const running = c.state.status === 'running' || c.state.status === 'paused';
+        const mode = String(c.hostConfig.NetworkMode ?? '');
+        if (mode.startsWith('container:'))
+          throw new ConflictError(
+            'CONTAINER_NETWORK_MODE',
+            `container ${c.name} shares the network of another container and cannot be connected`,
+          );
+        await network.connect(ref, c.id, c.name, running, req);
+        events.publish('network', 'connect', network.find(ref).id, {
+          container: c.id,
+          name: network.find(ref).name,
+        });
+      },
+      disconnect: async (ref, container, force) => {
+        let id: string;
+        let name: string;
+        try {
+          const c = containers.find(container);
+          id = c.id;
+          name = c.name;
+        } catch (err) {
+          // --force disconnects an endpoint whose container is gone.
+          if (!force) throw err;
+          id = container;
+          name = container;
+        }
+        await network.disconnect(ref, id, name);
+        events.publish('network', 'disconnect', network.find(ref).id, {
+          container: id,
+          name: network.find(ref).name,
+        });
+      },
+      containerName: (id) => containerStore.get(id)?.name ?? '',
     };
 
     const handler = createApiHandler({
@@ -306,6 +412,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ...imageRoutes(imagesBackend),
         ...containerRoutes(containersBackend),
         ...containerFsRoutes(new ContainerFsOps(containers)),
+        ...networkRoutes(networksBackend),
         ...execRoutes(execs),
         ...eventRoutes(events),
       ],

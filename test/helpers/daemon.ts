@@ -22,6 +22,13 @@ export interface TestDaemon {
   readonly socket: string;
   readonly host: string;
   readonly pid: number;
+  /** This daemon's default bridge device (unique per test daemon). */
+  readonly bridge: string;
+  /**
+   * A byte unique to this daemon among running test daemons: its default bridge is
+   * 10.199.N.0/24; tests may use 10.198.N.0/24 and 10.197.N.0/24 for networks they create.
+   */
+  readonly netByte: number;
   readonly logs: () => string;
   berth(args: string[], opts?: RunOpts): Promise<RunResult>;
   docker(args: string[], opts?: RunOpts): Promise<RunResult>;
@@ -122,6 +129,7 @@ async function launch(dir: string): Promise<TestDaemon> {
   const host = `unix://${socket}`;
   const configFile = path.join(dir, 'daemon.json');
   const dockerConfig = path.join(dir, 'docker-config');
+  const { bridge, netByte } = await networkOf(dir);
   await fsp.mkdir(dockerConfig, { recursive: true });
   try {
     await fsp.access(configFile);
@@ -144,6 +152,10 @@ async function launch(dir: string): Promise<TestDaemon> {
       'debug',
       '--cgroup-parent',
       cgroupParentOf(dir),
+      '--bridge',
+      bridge,
+      '--bip',
+      `10.199.${netByte}.1/24`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -163,6 +175,8 @@ async function launch(dir: string): Promise<TestDaemon> {
     socket,
     host,
     pid: child.pid!,
+    bridge,
+    netByte,
     logs,
     berth: (args, opts = {}) => run(BERTH, args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     docker: (args, opts = {}) => run('docker', args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
@@ -234,9 +248,84 @@ async function reapLeftovers(dir: string): Promise<void> {
     .filter((m) => m.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) await run('umount', ['-l', m]).catch(() => {});
+  await removeNetworkLeftovers(dir);
   // This test's own cgroup parent, in every hierarchy (runc removed the containers' cgroups).
   for (const h of await fsp.readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
     await fsp.rmdir(path.join('/sys/fs/cgroup', h, cgroupParentOf(dir))).catch(() => {});
+  }
+}
+
+/**
+ * This test daemon's default bridge name and subnet byte, chosen once per test directory so a
+ * restart keeps them: the bridge is named after the directory, the byte avoids every 10.199.x
+ * route on the host (other test daemons running right now).
+ */
+async function networkOf(dir: string): Promise<{ bridge: string; netByte: number }> {
+  const file = path.join(dir, 'network.json');
+  const saved = await fsp.readFile(file, 'utf8').catch(() => '');
+  if (saved) return JSON.parse(saved) as { bridge: string; netByte: number };
+  const bridge = `bt-${path
+    .basename(dir)
+    .replace(/^berth-test-/, '')
+    .replace(/[^a-zA-Z0-9]/g, '')
+    .slice(0, 8)}`;
+  const routes = (await run('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
+  const usedBytes = new Set([...routes.matchAll(/10\.19[789]\.(\d+)\./g)].map((m) => Number(m[1])));
+  const free = [...Array(254).keys()].map((i) => i + 1).filter((b) => !usedBytes.has(b));
+  const netByte = free[Math.floor(Math.random() * free.length)]!;
+  await fsp.writeFile(file, JSON.stringify({ bridge, netByte }));
+  return { bridge, netByte };
+}
+
+/**
+ * Removes this daemon's bridges (the default one and those in its network records), veths on
+ * them, and its own iptables chains (BERTH-*-<bridge>) with the jumps to them; nothing else.
+ */
+async function removeNetworkLeftovers(dir: string): Promise<void> {
+  const saved = await fsp.readFile(path.join(dir, 'network.json'), 'utf8').catch(() => '');
+  if (!saved) return;
+  const { bridge } = JSON.parse(saved) as { bridge: string };
+  const bridges = new Set([bridge]);
+  const netDir = path.join(dir, 'data', 'network');
+  for (const f of await fsp.readdir(netDir).catch(() => [] as string[])) {
+    const rec = JSON.parse(await fsp.readFile(path.join(netDir, f), 'utf8').catch(() => '{}')) as {
+      bridge?: string;
+    };
+    if (rec.bridge) bridges.add(rec.bridge);
+  }
+  for (const br of bridges) {
+    for (const port of await fsp.readdir(`/sys/class/net/${br}/brif`).catch(() => [] as string[]))
+      await run('ip', ['link', 'del', port]);
+    await run('ip', ['link', 'del', br]);
+  }
+  // Jumps into this daemon's chains (BERTH-*-<bridge>) from built-in chains, then the chains.
+  const save = (await run('iptables-save', [])).stdout;
+  let table = '';
+  const chains = new Set<string>();
+  const mine = (c: string) => /^BERTH-[A-Z]+-/.test(c) && c.endsWith(`-${bridge}`);
+  for (const line of save.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const decl = /^:(\S+)/.exec(line);
+    if (decl && mine(decl[1]!)) chains.add(`${table} ${decl[1]}`);
+    const jump = /^-A (\S+) (.*)-j (\S+)\s*$/.exec(line);
+    if (jump && mine(jump[3]!) && !mine(jump[1]!)) {
+      await run('iptables', [
+        '-w',
+        '5',
+        '-t',
+        table,
+        '-D',
+        jump[1]!,
+        ...jump[2]!.trim().split(/\s+/).filter(Boolean),
+        '-j',
+        jump[3]!,
+      ]);
+    }
+  }
+  for (const tc of chains) {
+    const [t, c] = tc.split(' ') as [string, string];
+    await run('iptables', ['-w', '5', '-t', t, '-F', c]);
+    await run('iptables', ['-w', '5', '-t', t, '-X', c]);
   }
 }
 

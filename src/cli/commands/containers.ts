@@ -4,10 +4,11 @@ import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
-import { pullImageCli } from './registry.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
+import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './networks.ts';
+import { pullImageCli } from './registry.ts';
 
-interface RunOptions {
+interface RunOptions extends NetworkRunOptions {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -27,7 +28,6 @@ interface RunOptions {
   capDrop: string[];
   stopSignal?: string;
   stopTimeout?: string;
-  network?: string;
   init?: boolean;
   detachKeys?: string;
   runtime?: string;
@@ -39,7 +39,7 @@ interface RunOptions {
 }
 
 function addRunOptions(c: Command): Command {
-  return c
+  return addNetworkRunOptions(c)
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -59,7 +59,6 @@ function addRunOptions(c: Command): Command {
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect, [])
     .option('--stop-signal <string>', 'Signal to stop the container')
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
-    .option('--network <string>', 'Connect a container to a network (only "none" today)')
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
@@ -80,8 +79,10 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
       return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
     }),
   );
+  const net = networkBody(o);
   return {
     Image: image,
+    ...net.config,
     ...(cmd.length > 0 ? { Cmd: cmd } : {}),
     ...(o.entrypoint !== undefined ? { Entrypoint: o.entrypoint === '' ? [''] : [o.entrypoint] } : {}),
     Env: env,
@@ -110,7 +111,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
           return i === -1 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)];
         }),
       ),
-      NetworkMode: o.network ?? 'none',
+      ...net.hostConfig,
       ...(o.init ? { Init: true } : {}),
       ...(o.runtime ? { Runtime: o.runtime } : {}),
       ...(o.groupAdd.length > 0 ? { GroupAdd: o.groupAdd } : {}),
@@ -131,6 +132,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
         ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
         : {}),
     },
+    ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };
 }
 

@@ -50,3 +50,19 @@ test('hosts: tcp only on loopback', () => {
   assert.throws(() => parseHost('tcp://0.0.0.0:2375', false), /refusing to listen/);
   assert.throws(() => parseHost('ssh://x', false), /invalid host/);
 });
+
+test('network flags: --bridge, --bip, --dns and their daemon.json keys', () => {
+  const d = parseCommandLine([], noFile);
+  assert.ok(d.kind === 'run' && d.config.bridge === 'berth0' && d.config.bip === undefined);
+  const p = parseCommandLine(['-b', 'bt0', '--bip', '10.199.3.1/24', '--dns', '127.0.0.53'], noFile);
+  assert.ok(p.kind === 'run');
+  if (p.kind !== 'run') return;
+  assert.equal(p.config.bridge, 'bt0');
+  assert.equal(p.config.bip, '10.199.3.1/24');
+  assert.deepEqual(p.config.dns, ['127.0.0.53']);
+  const f = parseCommandLine([], () => JSON.stringify({ bridge: 'bt1', dns: ['10.0.0.1'] }));
+  assert.ok(f.kind === 'run' && f.config.bridge === 'bt1' && f.config.dns[0] === '10.0.0.1');
+  assert.throws(() => parseCommandLine(['--bridge', 'a-name-longer-than-15'], noFile), /invalid bridge name/);
+  assert.throws(() => parseCommandLine(['--bip', '10.1.1.1'], noFile), /invalid bip/);
+  assert.throws(() => parseCommandLine(['--dns', 'resolver'], noFile), /invalid dns/);
+});

@@ -30,6 +30,8 @@ export interface ContainersBackend {
   logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string> };
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
+  /** The container's networks and published ports, for inspect and ps. */
+  networks(rec: ContainerRecord): ContainerNetworks;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;
 }
@@ -53,4 +55,24 @@ export interface ContainerFsBackend {
   changes(ref: string): Promise<Change[]>;
   export(ref: string, consume: (tar: Readable) => Promise<void>, signal?: AbortSignal): Promise<void>;
   commit(ref: string, opts: CommitOptions): Promise<string>;
+}
+
+export interface ContainerEndpointView {
+  readonly networkName: string;
+  readonly networkId: string;
+  readonly endpointId: string;
+  readonly ip: string;
+  readonly prefixLen: number;
+  readonly gateway: string;
+  readonly mac: string;
+  readonly aliases: string[];
+  readonly isDefault: boolean;
+  /** The endpoint is plugged (the container runs). */
+  readonly active: boolean;
+}
+
+export interface ContainerNetworks {
+  readonly endpoints: ContainerEndpointView[];
+  readonly ports: { containerPort: number; proto: string; hostIp: string; hostPort: number }[];
+  readonly sandboxKey: string;
 }

@@ -1,6 +1,6 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
-import type { ContainerRecord, WaitCondition } from '../../../containers/index.ts';
+import type { ContainerRecord, NetworkingConfig, WaitCondition } from '../../../containers/index.ts';
 import {
   formatTimestamp,
   muxFrame,
@@ -62,6 +62,7 @@ function parseCreateBody(body: unknown) {
       ...(str('Hostname') !== undefined ? { Hostname: str('Hostname')! } : {}),
       ...(str('Domainname') !== undefined ? { Domainname: str('Domainname')! } : {}),
       ...(str('StopSignal') !== undefined ? { StopSignal: str('StopSignal')! } : {}),
+      ...(str('MacAddress') ? { MacAddress: str('MacAddress')! } : {}),
       ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
       ...(b.Labels && typeof b.Labels === 'object' ? { Labels: b.Labels as Record<string, string> } : {}),
       ...(b.ExposedPorts && typeof b.ExposedPorts === 'object'
@@ -75,6 +76,9 @@ function parseCreateBody(body: unknown) {
       AttachStderr: bool('AttachStderr'),
     },
     hostConfig: host,
+    ...(b.NetworkingConfig && typeof b.NetworkingConfig === 'object'
+      ? { networkingConfig: b.NetworkingConfig as NetworkingConfig }
+      : {}),
   };
 }
 
@@ -109,9 +113,14 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/create',
       handler: async (ctx) => {
-        const { config, hostConfig } = parseCreateBody(await readJsonBody(ctx.req));
+        const { config, hostConfig, networkingConfig } = parseCreateBody(await readJsonBody(ctx.req));
         const name = ctx.query.get('name') ?? undefined;
-        const r = await backend.create({ ...(name ? { name } : {}), config, hostConfig });
+        const r = await backend.create({
+          ...(name ? { name } : {}),
+          config,
+          hostConfig,
+          ...(networkingConfig ? { networkingConfig } : {}),
+        });
         sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
       },
     },
@@ -137,7 +146,11 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         recs.sort((a, b) => (a.created < b.created ? 1 : -1));
         const limit = intParam(ctx.query, 'limit');
         if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
-        sendJson(ctx.res, 200, recs.map(summaryView));
+        sendJson(
+          ctx.res,
+          200,
+          recs.map((r) => summaryView(r, backend.networks(r))),
+        );
       },
     },
     {
@@ -145,7 +158,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       path: '/containers/:id/json',
       handler: (ctx) => {
         const rec = backend.find(ctx.params.id!);
-        sendJson(ctx.res, 200, inspectView(rec, backend.graphDriver(rec)));
+        sendJson(ctx.res, 200, inspectView(rec, backend.graphDriver(rec), backend.networks(rec)));
       },
     },
     {

@@ -1,6 +1,7 @@
 import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
 import type { ContainerRecord } from '../../../containers/index.ts';
+import type { ContainerNetworks } from './backend.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -22,7 +23,47 @@ export function stateView(rec: ContainerRecord) {
   };
 }
 
-export function inspectView(rec: ContainerRecord, graphDriver: Record<string, string>) {
+function endpointViews(nets: ContainerNetworks) {
+  const out: Record<string, unknown> = {};
+  for (const e of nets.endpoints) {
+    out[e.networkName] = {
+      IPAMConfig: null,
+      Links: null,
+      Aliases: e.aliases.length > 0 ? e.aliases : null,
+      MacAddress: e.active ? e.mac : '',
+      NetworkID: e.networkId,
+      EndpointID: e.active ? e.endpointId : '',
+      Gateway: e.active ? e.gateway : '',
+      IPAddress: e.active ? e.ip : '',
+      IPPrefixLen: e.active ? e.prefixLen : 0,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      DriverOpts: null,
+    };
+  }
+  return out;
+}
+
+/** NetworkSettings.Ports: published bindings of a running container, exposed ports as null. */
+function portsView(rec: ContainerRecord, nets: ContainerNetworks) {
+  const out: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  const running = rec.state.status === 'running' || rec.state.status === 'paused';
+  if (!running) return out;
+  for (const k of Object.keys(rec.config.ExposedPorts ?? {})) out[k.includes('/') ? k : `${k}/tcp`] = null;
+  for (const p of nets.ports) {
+    const k = `${p.containerPort}/${p.proto}`;
+    out[k] = [...(out[k] ?? []), { HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) }];
+  }
+  return out;
+}
+
+export function inspectView(
+  rec: ContainerRecord,
+  graphDriver: Record<string, string>,
+  nets: ContainerNetworks,
+) {
+  const primary = nets.endpoints.find((e) => e.isDefault && e.active);
   return {
     Id: rec.id,
     Created: rec.created,
@@ -43,7 +84,7 @@ export function inspectView(rec: ContainerRecord, graphDriver: Record<string, st
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      NetworkMode: 'none',
+      NetworkMode: 'default',
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
       LogConfig: { Type: 'json-file', Config: {} },
@@ -58,19 +99,19 @@ export function inspectView(rec: ContainerRecord, graphDriver: Record<string, st
       HairpinMode: false,
       LinkLocalIPv6Address: '',
       LinkLocalIPv6PrefixLen: 0,
-      Ports: {},
-      SandboxKey: '',
+      Ports: portsView(rec, nets),
+      SandboxKey: nets.sandboxKey,
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
+      EndpointID: primary?.endpointId ?? '',
+      Gateway: primary?.gateway ?? '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
+      IPAddress: primary?.ip ?? '',
+      IPPrefixLen: primary?.prefixLen ?? 0,
       IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
+      MacAddress: primary?.mac ?? '',
+      Networks: endpointViews(nets),
     },
   };
 }
@@ -92,7 +133,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   }
 }
 
-export function summaryView(rec: ContainerRecord) {
+export function summaryView(rec: ContainerRecord, nets: ContainerNetworks) {
   return {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -100,12 +141,17 @@ export function summaryView(rec: ContainerRecord) {
     ImageID: rec.imageId,
     Command: [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' '),
     Created: Math.floor(Date.parse(rec.created) / 1000),
-    Ports: [],
+    Ports: nets.ports.map((p) => ({
+      IP: p.hostIp || '0.0.0.0',
+      PrivatePort: p.containerPort,
+      PublicPort: p.hostPort,
+      Type: p.proto,
+    })),
     Labels: rec.config.Labels,
     State: rec.state.status,
     Status: statusText(rec),
-    HostConfig: { NetworkMode: String(rec.hostConfig.NetworkMode ?? 'none') },
-    NetworkSettings: { Networks: {} },
+    HostConfig: { NetworkMode: String(rec.hostConfig.NetworkMode ?? 'default') },
+    NetworkSettings: { Networks: endpointViews(nets) },
     Mounts: [],
   };
 }

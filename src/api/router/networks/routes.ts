@@ -1,0 +1,214 @@
+// /networks/*: list, inspect, create, remove, prune, connect, disconnect.
+import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import type { NetworkRecord } from '../../../network/index.ts';
+import { parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import type { Route } from '../../server.ts';
+import type { NetworksBackend } from './backend.ts';
+
+function driverName(n: NetworkRecord): string {
+  return n.driver;
+}
+
+export function networkView(n: NetworkRecord, backend: NetworksBackend, withContainers: boolean) {
+  const containers: Record<string, unknown> = {};
+  if (withContainers) {
+    const bits = n.subnet?.split('/')[1];
+    for (const ep of Object.values(n.endpoints)) {
+      if (!ep.vethHost) continue; // Docker lists running containers only
+      containers[ep.containerId] = {
+        Name: backend.containerName(ep.containerId),
+        EndpointID: ep.endpointId,
+        MacAddress: ep.mac,
+        IPv4Address: `${ep.ip}/${bits}`,
+        IPv6Address: '',
+      };
+    }
+  }
+  return {
+    Name: n.name,
+    Id: n.id,
+    Created: n.created,
+    Scope: 'local',
+    Driver: driverName(n),
+    EnableIPv6: false,
+    IPAM: {
+      Driver: 'default',
+      Options: null,
+      Config: n.subnet
+        ? [
+            {
+              Subnet: n.subnet,
+              Gateway: n.gateway,
+              ...(n.ipRange ? { IPRange: n.ipRange } : {}),
+              ...(n.auxAddresses ? { AuxiliaryAddresses: n.auxAddresses } : {}),
+            },
+          ]
+        : [],
+    },
+    Internal: n.internal,
+    Attachable: n.attachable,
+    Ingress: false,
+    ConfigFrom: { Network: '' },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: n.options,
+    Labels: n.labels,
+  };
+}
+
+function obj(v: unknown, what: string): Record<string, unknown> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidArgumentError('INVALID_BODY', `${what} must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+function strMap(v: unknown, what: string): Record<string, string> {
+  const o = obj(v, what);
+  for (const [k, x] of Object.entries(o))
+    if (typeof x !== 'string')
+      throw new InvalidArgumentError('INVALID_BODY', `${what}.${k} must be a string`);
+  return o as Record<string, string>;
+}
+
+function matches(n: NetworkRecord, f: Map<string, string[]>): boolean {
+  if (f.has('name') && !f.get('name')!.some((v) => n.name.includes(v))) return false;
+  if (f.has('id') && !f.get('id')!.some((v) => n.id.startsWith(v))) return false;
+  if (f.has('driver') && !f.get('driver')!.includes(driverName(n))) return false;
+  if (f.has('type')) {
+    const t = n.name === 'bridge' || n.name === 'host' || n.name === 'none' ? 'builtin' : 'custom';
+    if (!f.get('type')!.includes(t)) return false;
+  }
+  if (f.has('label')) {
+    for (const l of f.get('label')!) {
+      const eq = l.indexOf('=');
+      const ok = eq === -1 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+export function networkRoutes(backend: NetworksBackend): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/networks',
+      handler: (ctx) => {
+        const f = parseFilters(ctx.query, ['name', 'id', 'driver', 'type', 'label', 'scope', 'dangling']);
+        const list = backend.list().filter((n) => matches(n, f));
+        sendJson(
+          ctx.res,
+          200,
+          list.map((n) => networkView(n, backend, false)),
+        );
+      },
+    },
+    {
+      method: 'GET',
+      path: '/networks/:id',
+      handler: (ctx) => {
+        sendJson(ctx.res, 200, networkView(backend.find(ctx.params.id!), backend, true));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/create',
+      handler: async (ctx) => {
+        const b = obj(await readJsonBody(ctx.req), 'body');
+        if (typeof b.Name !== 'string' || b.Name === '')
+          throw new InvalidArgumentError('INVALID_NAME', 'network name is required: set "Name"');
+        if (b.EnableIPv6 === true)
+          throw new InvalidArgumentError('IPV6_UNSUPPORTED', 'IPv6 networks are not supported by Berth yet');
+        const ipam = obj(b.IPAM, 'IPAM');
+        const cfg = ipam.Config ?? [];
+        if (!Array.isArray(cfg)) throw new InvalidArgumentError('INVALID_BODY', 'IPAM.Config must be a list');
+        const r = await backend.create({
+          name: b.Name,
+          ...(typeof b.Driver === 'string' ? { driver: b.Driver } : {}),
+          internal: b.Internal === true,
+          attachable: b.Attachable === true,
+          labels: strMap(b.Labels, 'Labels'),
+          options: strMap(b.Options, 'Options'),
+          ipam: cfg.map((c, i) => {
+            const o = obj(c, `IPAM.Config[${i}]`);
+            return {
+              ...(typeof o.Subnet === 'string' && o.Subnet ? { Subnet: o.Subnet } : {}),
+              ...(typeof o.Gateway === 'string' && o.Gateway ? { Gateway: o.Gateway } : {}),
+              ...(typeof o.IPRange === 'string' && o.IPRange ? { IPRange: o.IPRange } : {}),
+              ...(o.AuxiliaryAddresses
+                ? { AuxiliaryAddresses: strMap(o.AuxiliaryAddresses, 'AuxiliaryAddresses') }
+                : {}),
+            };
+          }),
+        });
+        sendJson(ctx.res, 201, { Id: r.id, Warning: r.warning });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/networks/:id',
+      handler: async (ctx) => {
+        await backend.remove(ctx.params.id!);
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/prune',
+      handler: async (ctx) => {
+        const f = parseFilters(ctx.query, ['label', 'label!', 'until']);
+        const names = await backend.prune((n) => {
+          for (const l of f.get('label') ?? []) {
+            const eq = l.indexOf('=');
+            if (eq === -1 ? !Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] !== l.slice(eq + 1))
+              return false;
+          }
+          for (const l of f.get('label!') ?? []) {
+            const eq = l.indexOf('=');
+            if (eq === -1 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1))
+              return false;
+          }
+          return true;
+        });
+        sendJson(ctx.res, 200, { NetworksDeleted: names });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/:id/connect',
+      handler: async (ctx) => {
+        const b = obj(await readJsonBody(ctx.req), 'body');
+        if (typeof b.Container !== 'string' || b.Container === '')
+          throw new InvalidArgumentError('INVALID_CONTAINER', 'set "Container" to the container to connect');
+        const ep = obj(b.EndpointConfig, 'EndpointConfig');
+        const ipamCfg = obj(ep.IPAMConfig, 'IPAMConfig');
+        const aliases = Array.isArray(ep.Aliases)
+          ? (ep.Aliases as unknown[]).filter((a): a is string => typeof a === 'string')
+          : [];
+        await backend.connect(ctx.params.id!, b.Container, {
+          ...(typeof ipamCfg.IPv4Address === 'string' && ipamCfg.IPv4Address
+            ? { ip: ipamCfg.IPv4Address }
+            : {}),
+          ...(aliases.length > 0 ? { aliases } : {}),
+          ...(typeof ep.MacAddress === 'string' && ep.MacAddress ? { mac: ep.MacAddress } : {}),
+        });
+        sendNoContent(ctx.res, 200);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/networks/:id/disconnect',
+      handler: async (ctx) => {
+        const b = obj(await readJsonBody(ctx.req), 'body');
+        if (typeof b.Container !== 'string' || b.Container === '')
+          throw new InvalidArgumentError(
+            'INVALID_CONTAINER',
+            'set "Container" to the container to disconnect',
+          );
+        await backend.disconnect(ctx.params.id!, b.Container, b.Force === true);
+        sendNoContent(ctx.res, 200);
+      },
+    },
+  ];
+}

@@ -278,7 +278,12 @@ async function fetchLayer(
           hash.update(c);
           if (feed.destroyed) throw UNPACK_STOPPED;
           // 'close' too: when unpacking failed the feed is destroyed and never drains.
-          if (!feed.write(c)) await new Promise((r) => (feed.once('drain', r), feed.once('close', r)));
+          if (!feed.write(c)) {
+            await new Promise((r) => {
+              feed.once('drain', r);
+              feed.once('close', r);
+            });
+          }
           if (received - lastReport >= 512 << 10 || received === total) {
             lastReport = received;
             o.emit({ status: 'Downloading', id, progressDetail: { current: received, total } });

@@ -9,6 +9,7 @@ import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
+import { securityInputs } from './security.ts';
 import type { ContainerServiceDeps } from './service.ts';
 
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
@@ -139,8 +140,7 @@ export async function prepareBundle(
       ...tmpfs,
       ...initMounts,
     ],
-    capAdd: rec.hostConfig.CapAdd ?? [],
-    capDrop: rec.hostConfig.CapDrop ?? [],
+    ...(await securityInputs(rec, (ref) => deps.store.find(ref))),
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
   });
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.

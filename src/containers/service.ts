@@ -17,6 +17,7 @@ import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './loggin
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { generateName, VALID_NAME } from './names.ts';
+import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import type { ContainerStore } from './store.ts';
@@ -125,6 +126,7 @@ export class ContainerService {
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
     const imageId = images.resolve(req.config.Image);
+    await checkSecurity(req.hostConfig, (ref) => store.find(ref));
     const imageCfg = (await images.config(imageId)).config ?? {};
     const cmd = composeCommand({
       imageEntrypoint: imageCfg.Entrypoint ?? null,

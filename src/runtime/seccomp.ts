@@ -100,13 +100,28 @@ const RULES: readonly Rule[] = [
     why: 'cross-process memory and tracing: kernels before 4.8 let ptrace bypass seccomp',
     names: ['process_vm_readv', 'process_vm_writev', 'ptrace'],
   },
-  { why: 'sockets of every family but AF_VSOCK (40)', names: ['socket'], args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }] },
+  {
+    why: 'sockets of every family but AF_VSOCK (40)',
+    names: ['socket'],
+    args: [{ index: 0, value: 40, op: 'SCMP_CMP_NE' }],
+  },
   // personality(2): only the harmless domains (Linux, Linux32, UNAME26 variants, and the query).
-  ...[0, 8, 0x20000, 0x20008, 0xffffffff].map((v) => ({ why: 'personality query/linux', names: ['personality'], args: [eq(0, v)] })),
+  ...[0, 8, 0x20000, 0x20008, 0xffffffff].map((v) => ({
+    why: 'personality query/linux',
+    names: ['personality'],
+    args: [eq(0, v)],
+  })),
   { why: 'ppc64le extras', names: ['sync_file_range2', 'swapcontext'], includes: { arches: ['ppc64le'] } },
   {
     why: 'arm extras',
-    names: ['arm_fadvise64_64', 'arm_sync_file_range', 'sync_file_range2', 'breakpoint', 'cacheflush', 'set_tls'],
+    names: [
+      'arm_fadvise64_64',
+      'arm_sync_file_range',
+      'sync_file_range2',
+      'breakpoint',
+      'cacheflush',
+      'set_tls',
+    ],
     includes: { arches: ['arm', 'arm64'] },
   },
   { why: 'x86-64 TLS', names: ['arch_prctl'], includes: { arches: ['amd64', 'x32'] } },
@@ -148,7 +163,11 @@ const RULES: readonly Rule[] = [
   },
   { why: 'reboot', names: ['reboot'], includes: { caps: ['CAP_SYS_BOOT'] } },
   { why: 'chroot', names: ['chroot'], includes: { caps: ['CAP_SYS_CHROOT'] } },
-  { why: 'kernel modules', names: ['delete_module', 'init_module', 'finit_module'], includes: { caps: ['CAP_SYS_MODULE'] } },
+  {
+    why: 'kernel modules',
+    names: ['delete_module', 'init_module', 'finit_module'],
+    includes: { caps: ['CAP_SYS_MODULE'] },
+  },
   { why: 'process accounting', names: ['acct'], includes: { caps: ['CAP_SYS_PACCT'] } },
   {
     why: 'tracing other processes',
@@ -162,7 +181,11 @@ const RULES: readonly Rule[] = [
     includes: { caps: ['CAP_SYS_TIME'] },
   },
   { why: 'tty hangup', names: ['vhangup'], includes: { caps: ['CAP_SYS_TTY_CONFIG'] } },
-  { why: 'NUMA policy', names: ['get_mempolicy', 'mbind', 'set_mempolicy'], includes: { caps: ['CAP_SYS_NICE'] } },
+  {
+    why: 'NUMA policy',
+    names: ['get_mempolicy', 'mbind', 'set_mempolicy'],
+    includes: { caps: ['CAP_SYS_NICE'] },
+  },
   { why: 'kernel log', names: ['syslog'], includes: { caps: ['CAP_SYSLOG'] } },
   { why: 'bpf', names: ['bpf'], includes: { caps: ['CAP_BPF'] } },
   { why: 'perf', names: ['perf_event_open'], includes: { caps: ['CAP_PERFMON'] } },

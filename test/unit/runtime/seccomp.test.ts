@@ -14,16 +14,28 @@ function allowed(p: { syscalls: { names: string[]; action: string; args?: unknow
 }
 
 describe('default seccomp profile', () => {
-  it('allows the same syscalls as Docker for the default capabilities, on every arch', { skip: !existsSync(REF) }, () => {
+  it('allows the same syscalls as Docker for the default capabilities, on every arch', {
+    skip: !existsSync(REF),
+  }, () => {
     const ref = JSON.parse(readFileSync(REF, 'utf8'));
     for (const arch of ['x64', 'arm64', 's390x']) {
-      for (const caps of [[...DEFAULT_CAPABILITIES], [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE']]) {
+      for (const caps of [
+        [...DEFAULT_CAPABILITIES],
+        [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE'],
+      ]) {
         const mine = defaultSeccomp(caps, arch);
         const theirs = resolveSeccompProfile(ref, caps, arch);
-        assert.deepEqual([...allowed(mine)].sort(), [...allowed(theirs)].sort(), `${arch} ${caps.length} caps`);
+        assert.deepEqual(
+          [...allowed(mine)].sort(),
+          [...allowed(theirs)].sort(),
+          `${arch} ${caps.length} caps`,
+        );
         // Argument-filtered and errno rules are identical too (personality, socket, clone, clone3).
         const filtered = (p: typeof mine) =>
-          p.syscalls.filter((s) => s.args || s.action !== 'SCMP_ACT_ALLOW').map((s) => JSON.stringify(s)).sort();
+          p.syscalls
+            .filter((s) => s.args || s.action !== 'SCMP_ACT_ALLOW')
+            .map((s) => JSON.stringify(s))
+            .sort();
         assert.deepEqual(filtered(mine), filtered(theirs));
         assert.equal(mine.defaultAction, theirs.defaultAction);
         assert.equal(mine.defaultErrnoRet, theirs.defaultErrnoRet);
@@ -31,7 +43,11 @@ describe('default seccomp profile', () => {
     }
     // Deliberate difference: none in the allowed sets. The one difference is `architectures`: Docker
     // lists subarchitectures from archMap; we list the native arch's (x86-64 + x86 + x32) likewise.
-    assert.deepEqual(defaultSeccomp([], 'x64').architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    assert.deepEqual(defaultSeccomp([], 'x64').architectures, [
+      'SCMP_ARCH_X86_64',
+      'SCMP_ARCH_X86',
+      'SCMP_ARCH_X32',
+    ]);
   });
 
   it('keeps namespaces and mounts for CAP_SYS_ADMIN only', () => {
@@ -40,7 +56,9 @@ describe('default seccomp profile', () => {
     assert.ok(plain.has('read') && plain.has('arch_prctl') && !plain.has('s390_runtime_instr'));
     const admin = allowed(defaultSeccomp([...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN'], 'x64'));
     assert.ok(admin.has('unshare') && admin.has('mount') && admin.has('clone'));
-    const clone3 = defaultSeccomp([...DEFAULT_CAPABILITIES], 'x64').syscalls.find((s) => s.names.includes('clone3'));
+    const clone3 = defaultSeccomp([...DEFAULT_CAPABILITIES], 'x64').syscalls.find((s) =>
+      s.names.includes('clone3'),
+    );
     assert.equal(clone3?.errnoRet, 38);
   });
 

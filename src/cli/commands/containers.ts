@@ -6,8 +6,9 @@ import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
 import { pullImageCli } from './registry.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
+import { addSecurityOptions, type SecurityFlags, securityHostConfig } from './security-flags.ts';
 
-interface RunOptions {
+interface RunOptions extends SecurityFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -39,7 +40,7 @@ interface RunOptions {
 }
 
 function addRunOptions(c: Command): Command {
-  return c
+  return addSecurityOptions(c)
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -130,6 +131,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
       ...(o.tty && process.stdout.isTTY
         ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
         : {}),
+      ...securityHostConfig(o),
     },
   };
 }

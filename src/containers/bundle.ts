@@ -10,6 +10,7 @@ import type { ContainerNet } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
+import { securityInputs } from './security.ts';
 import type { ContainerServiceDeps } from './service.ts';
 
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
@@ -146,6 +147,9 @@ export async function prepareBundle(
     : [];
   const [h, w] = rec.hostConfig.ConsoleSize ?? [0, 0];
   const consoleSize = h > 0 && w > 0 ? { height: h, width: w } : undefined;
+  // Security decides the ipc/pid/uts namespaces, networking the network one.
+  const security = await securityInputs(rec, (ref) => deps.store.find(ref));
+  const namespaces = { ...(security.namespaces ?? {}), ...(net?.netns ? { network: net.netns } : {}) };
   const spec = generateSpec({
     rootfs: merged,
     readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
@@ -165,10 +169,9 @@ export async function prepareBundle(
       ...tmpfs,
       ...initMounts,
     ],
-    capAdd: rec.hostConfig.CapAdd ?? [],
-    capDrop: rec.hostConfig.CapDrop ?? [],
+    ...security,
+    namespaces,
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
-    ...(net?.netns ? { namespaces: { network: net.netns } } : {}),
   });
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
   await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });

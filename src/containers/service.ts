@@ -19,6 +19,7 @@ import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundl
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
 import { generateName, VALID_NAME } from './names.ts';
+import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import type { ContainerStore } from './store.ts';
@@ -130,6 +131,7 @@ export class ContainerService {
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
     const imageId = images.resolve(req.config.Image);
+    await checkSecurity(req.hostConfig, (ref) => store.find(ref));
     const imageCfg = (await images.config(imageId)).config ?? {};
     const cmd = composeCommand({
       imageEntrypoint: imageCfg.Entrypoint ?? null,

@@ -49,6 +49,16 @@ export interface OciDeviceCgroup {
   access?: string;
 }
 
+export interface OciLinuxDevice {
+  path: string;
+  type: 'c' | 'b' | 'u' | 'p';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
 export interface OciNamespace {
   type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
   path?: string;
@@ -58,7 +68,7 @@ export interface OciSpec {
   ociVersion: string;
   process: OciProcess;
   root: { path: string; readonly: boolean };
-  hostname: string;
+  hostname?: string;
   domainname?: string;
   mounts: OciMount[];
   linux: {
@@ -69,7 +79,7 @@ export interface OciSpec {
     readonlyPaths: string[];
     sysctl?: Record<string, string>;
     seccomp?: unknown;
-    devices?: unknown[];
+    devices?: OciLinuxDevice[];
   };
   annotations?: Record<string, string>;
 }

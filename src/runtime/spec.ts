@@ -1,6 +1,7 @@
 // OCI runtime spec generation with Docker's defaults: capability set, mounts, masked and
 // read-only paths, device cgroup rules, namespaces. Pure: the caller supplies every fact.
-import type { OciMount, OciNamespace, OciSpec } from './spec-types.ts';
+import { defaultSeccomp, type OciSeccomp, resolveSeccompProfile } from './seccomp.ts';
+import type { OciDeviceCgroup, OciLinuxDevice, OciMount, OciNamespace, OciSpec } from './spec-types.ts';
 
 /** Docker's default capability set. */
 export const DEFAULT_CAPABILITIES = [
@@ -73,6 +74,17 @@ export interface SpecInput {
   readonly shmSize?: number;
   /** Namespace paths to join instead of creating (e.g. `network: /run/netns/x`, or `host`). */
   readonly namespaces?: Partial<Record<OciNamespace['type'], string | 'host'>>;
+  /** --privileged: every capability in `allCaps`, all devices, no seccomp, no masked paths, rw /sys. */
+  readonly privileged?: boolean;
+  /** The host's bounding set: what ALL and --privileged expand to. */
+  readonly allCaps?: readonly string[];
+  /** 'default' (Berth's generated profile), 'unconfined', or a profile in Docker's JSON format. */
+  readonly seccomp?: 'default' | 'unconfined' | { readonly custom: unknown };
+  /** Device nodes to create (--device, or all host devices when privileged). */
+  readonly devices?: readonly OciLinuxDevice[];
+  /** Extra device cgroup rules (--device-cgroup-rule and --device permissions). */
+  readonly deviceRules?: readonly OciDeviceCgroup[];
+  readonly sysctl?: Readonly<Record<string, string>>;
 }
 
 function normaliseCap(c: string): string {
@@ -95,7 +107,13 @@ export function capabilitySet(
 }
 
 export function generateSpec(input: SpecInput): OciSpec {
-  const caps = capabilitySet(input.capAdd, input.capDrop);
+  const priv = input.privileged === true;
+  const caps = priv
+    ? [...(input.allCaps ?? [])]
+    : capabilitySet(input.capAdd, input.capDrop, input.allCaps).filter(
+        (c) => !input.allCaps || input.allCaps.includes(c),
+      );
+  const sysRo = priv ? [] : ['ro'];
   const shm = input.shmSize ?? 64 << 20;
   const mounts: OciMount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -111,12 +129,12 @@ export function generateSpec(input: SpecInput): OciSpec {
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...sysRo] },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',
       source: 'cgroup',
-      options: ['ro', 'nosuid', 'noexec', 'nodev'],
+      options: [...sysRo, 'nosuid', 'noexec', 'nodev'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     {
@@ -131,7 +149,8 @@ export function generateSpec(input: SpecInput): OciSpec {
   const namespaces: OciNamespace[] = [];
   for (const type of nsTypes) {
     const want = input.namespaces?.[type];
-    if (want === 'host') continue;
+    if (want === 'host' || (type === 'uts' && want === undefined && input.namespaces?.uts === 'host'))
+      continue;
     namespaces.push(want ? { type, path: want } : { type });
   }
   return {
@@ -154,15 +173,32 @@ export function generateSpec(input: SpecInput): OciSpec {
       oomScoreAdj: 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs ?? false },
-    hostname: input.hostname,
-    ...(input.domainname ? { domainname: input.domainname } : {}),
+    // runc cannot set a hostname without its own UTS namespace (--uts host).
+    ...(input.namespaces?.uts === 'host' ? {} : { hostname: input.hostname }),
+    ...(input.domainname && input.namespaces?.uts !== 'host' ? { domainname: input.domainname } : {}),
     mounts,
     linux: {
       namespaces,
       cgroupsPath: input.cgroupsPath,
-      resources: { devices: DEFAULT_DEVICE_RULES.map((r) => ({ ...r })) },
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
+      resources: {
+        devices: priv
+          ? [{ allow: true, access: 'rwm' }]
+          : [
+              ...DEFAULT_DEVICE_RULES.map((r) => ({ ...r })),
+              ...(input.deviceRules ?? []).map((r) => ({ ...r })),
+            ],
+      },
+      ...(input.devices?.length ? { devices: input.devices.map((d) => ({ ...d })) } : {}),
+      maskedPaths: priv ? [] : [...MASKED_PATHS],
+      readonlyPaths: priv ? [] : [...READONLY_PATHS],
+      ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: { ...input.sysctl } } : {}),
+      ...seccompField(input, caps),
     },
   };
+}
+
+function seccompField(input: SpecInput, caps: readonly string[]): { seccomp?: OciSeccomp } {
+  if (input.privileged || input.seccomp === 'unconfined') return {};
+  if (input.seccomp === undefined || input.seccomp === 'default') return { seccomp: defaultSeccomp(caps) };
+  return { seccomp: resolveSeccompProfile(input.seccomp.custom, caps) };
 }

@@ -7,8 +7,9 @@ import { registerExec } from './container-exec.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './networks.ts';
 import { pullImageCli } from './registry.ts';
+import { addSecurityOptions, type SecurityFlags, securityHostConfig } from './security-flags.ts';
 
-interface RunOptions extends NetworkRunOptions {
+interface RunOptions extends NetworkRunOptions, SecurityFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -39,7 +40,7 @@ interface RunOptions extends NetworkRunOptions {
 }
 
 function addRunOptions(c: Command): Command {
-  return addNetworkRunOptions(c)
+  return addSecurityOptions(addNetworkRunOptions(c))
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -131,6 +132,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
       ...(o.tty && process.stdout.isTTY
         ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
         : {}),
+      ...securityHostConfig(o),
     },
     ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };

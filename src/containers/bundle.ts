@@ -4,7 +4,15 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFile } from '../base/atomic.ts';
 import { chainIds, digestHex } from '../oci/digest.ts';
-import { generateSpec, type OciMount, replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
+import {
+  generateSpec,
+  type HostResourceFacts,
+  type OciMount,
+  planResources,
+  type ResourceFields,
+  replaceOrAppendEnv,
+  resolveUser,
+} from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import type { ContainerNet } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
@@ -76,9 +84,12 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
 export async function prepareBundle(
   deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent'>,
   rec: ContainerRecord,
+  facts: HostResourceFacts,
   net?: ContainerNet,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
+  // Validated at create; re-planned here so host changes (CPUs gone offline) fail the start clearly.
+  const plan = planResources(rec.hostConfig as ResourceFields, facts);
   const { merged } = rootfsPaths(dir);
   // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
   if (!rootfsBusy(dir)) {
@@ -172,6 +183,8 @@ export async function prepareBundle(
     ...security,
     namespaces,
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+    resources: plan.resources,
+    rlimits: plan.rlimits,
   });
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
   await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });

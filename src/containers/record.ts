@@ -22,6 +22,8 @@ export type ContainerState =
       readonly startedAt: string;
       readonly finishedAt: string;
       readonly error: string;
+      /** The kernel's OOM killer killed a process of the container's cgroup. */
+      readonly oomKilled?: boolean;
     }
   | { readonly status: 'dead'; readonly error: string };
 

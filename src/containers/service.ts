@@ -11,7 +11,19 @@ import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdef
 import type { ImageService } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
-import { composeCommand, replaceOrAppendEnv } from '../runtime/index.ts';
+import {
+  CgroupPaths,
+  composeCommand,
+  type CgroupSample,
+  type HostResourceFacts,
+  oomKilled,
+  readCgroupSample,
+  planResources,
+  type ResourceFields,
+  readHostResourceFacts,
+  replaceOrAppendEnv,
+  UPDATABLE_FIELDS,
+} from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import type { NetworkManager } from '../network/index.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
@@ -42,6 +54,8 @@ export interface ContainerServiceDeps {
   readonly consoleRelay?: string;
   /** Networks; without it every container gets a private netns with only loopback. */
   readonly network?: NetworkManager;
+  /** CPUs, memory nodes, hard rlimits, cgroup version; read from the host when not given. */
+  readonly resourceFacts?: HostResourceFacts;
 }
 
 export interface CreateRequest {
@@ -62,9 +76,18 @@ export class ContainerService {
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #lastSample = new Map<string, CgroupSample>();
+
+  readonly facts: HostResourceFacts;
 
   constructor(deps: ContainerServiceDeps) {
     this.deps = deps;
+    this.facts = deps.resourceFacts ?? readHostResourceFacts();
+  }
+
+  /** The container's cgroup (same path in every v1 hierarchy). */
+  cgroup(id: string): CgroupPaths {
+    return new CgroupPaths(this.facts.cgroupVersion, `${this.deps.cgroupParent}/${id}`);
   }
 
   list(): ContainerRecord[] {
@@ -130,6 +153,8 @@ export class ContainerService {
     } else name = generateName((n) => store.byName(n) !== undefined);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
+    // Validated before anything is stored: a bad limit leaves nothing behind.
+    const plan = planResources(req.hostConfig as ResourceFields, this.facts);
     const imageId = images.resolve(req.config.Image);
     await checkSecurity(req.hostConfig, (ref) => store.find(ref));
     const imageCfg = (await images.config(imageId)).config ?? {};
@@ -182,7 +207,60 @@ export class ContainerService {
     // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
     if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
     this.#emit(id, 'create', rec);
-    return { id, warnings: [] };
+    return { id, warnings: plan.warnings };
+  }
+
+  /**
+   * One cgroup sample of a running container (undefined when it is not running), with the sample
+   * before it for CPU deltas: the one taken by the last call when recent, else a fresh one taken
+   * `windowMs` earlier (Docker's daemon waits a whole second here).
+   */
+  async stats(
+    ref: string,
+    opts: { withPrevious: boolean; windowMs?: number },
+  ): Promise<{ rec: ContainerRecord; cur?: CgroupSample; prev?: CgroupSample }> {
+    const rec = this.find(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') return { rec };
+    const cg = this.cgroup(rec.id);
+    let prev: CgroupSample | undefined;
+    if (opts.withPrevious) {
+      const cached = this.#lastSample.get(rec.id);
+      const age = cached ? Date.now() - cached.at.getTime() : Number.POSITIVE_INFINITY;
+      if (age >= 100 && age <= 5000) prev = cached;
+      else {
+        prev = await readCgroupSample(cg);
+        await sleep(opts.windowMs ?? 250);
+      }
+    }
+    const cur = await readCgroupSample(cg);
+    this.#lastSample.set(rec.id, cur);
+    return { rec, cur, ...(prev ? { prev } : {}) };
+  }
+
+  /** `docker update`: new limits on the record, and on the running container via `runc update`. */
+  async update(ref: string, changes: ResourceFields): Promise<{ warnings: string[] }> {
+    const found = this.find(ref);
+    return this.#lock.run(found.id, async () => {
+      const rec = this.deps.store.get(found.id)!;
+      const patch: Record<string, unknown> = {};
+      for (const k of UPDATABLE_FIELDS) {
+        const v = (changes as Record<string, unknown>)[k];
+        // Docker's client sends zero for every flag not given: zero means "leave as is".
+        if (v !== undefined && v !== null && v !== 0 && v !== '') patch[k] = v;
+      }
+      const merged = { ...rec.hostConfig, ...patch } as ResourceFields;
+      // A new memory limit above the old swap total drops the derived swap, as Docker does.
+      if (patch.Memory !== undefined && patch.MemorySwap === undefined && (merged.MemorySwap ?? 0) > 0) {
+        if ((merged.MemorySwap ?? 0) < (merged.Memory ?? 0)) merged.MemorySwap = 0;
+      }
+      const plan = planResources(merged, this.facts);
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        await this.deps.runtime.update(rec.id, plan.resources);
+      }
+      await this.deps.store.put({ ...rec, hostConfig: { ...rec.hostConfig, ...merged } });
+      this.#emit(rec.id, 'update');
+      return { warnings: plan.warnings };
+    });
   }
 
   async start(ref: string): Promise<void> {
@@ -200,7 +278,7 @@ export class ContainerService {
       const logCap = monitorLogCap(logs);
       try {
         const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
-        await prepareBundle(this.deps, rec, net);
+        await prepareBundle(this.deps, rec, this.facts, net);
         const { pid, conmonPid } = await this.deps.runtime.create({
           id: rec.id,
           name: rec.name,
@@ -278,6 +356,8 @@ export class ContainerService {
       if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return;
       const startedAt = rec.state.startedAt;
       this.#logRotations.disarm(id);
+      // The cgroup goes away with `runc delete`: ask it about OOM kills first.
+      const oom = await oomKilled(this.cgroup(id)).catch(() => false);
       await this.deps.runtime.delete(id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
@@ -292,7 +372,9 @@ export class ContainerService {
         startedAt,
         finishedAt: exit.at.toISOString(),
         error: '',
+        ...(oom ? { oomKilled: true } : {}),
       });
+      if (oom) this.#emit(id, 'oom', next);
       this.#emit(id, 'die', {
         ...next,
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
@@ -402,6 +484,7 @@ export class ContainerService {
       this.#emit(rec.id, 'destroy', cur);
       this.#notify(rec.id, undefined);
       this.#listeners.delete(rec.id);
+      this.#lastSample.delete(rec.id);
     });
   }
 

@@ -128,6 +128,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ...(consoleRelay ? { consoleRelay } : {}),
       network,
     });
+    log('info', 'cgroups', { version: containers.facts.cgroupVersion });
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
     });
@@ -266,6 +267,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       prune: (filter) => containers.prune(filter),
       top: (ref, psArgs) => containers.top(ref, psArgs),
       resize: (ref, h, w) => containers.resize(ref, h, w),
+      update: (ref, changes) => containers.update(ref, changes),
+      stats: (ref, opts) => containers.stats(ref, opts),
       logPath: (id) => containers.logPath(id),
       logPolicy: (rec) => containers.logPolicy(rec),
       ...(stdinRelay

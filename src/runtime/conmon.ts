@@ -226,6 +226,19 @@ export class ConmonRuntime {
     }
   }
 
+  /** `runc update`: new cgroup limits (OCI linux.resources JSON) for a live container. */
+  async update(id: string, resources: object): Promise<void> {
+    const file = path.join(this.opts.socketDir, `update-${id}-${process.pid}-${Date.now()}.json`);
+    await fsp.writeFile(file, JSON.stringify(resources));
+    try {
+      await this.#runtime(id, ['update', '--resources', file, id]);
+    } catch (err) {
+      throw classifyRuntimeError((err as { stderr?: string }).stderr || String(err));
+    } finally {
+      await fsp.rm(file, { force: true });
+    }
+  }
+
   async pause(id: string): Promise<void> {
     await this.#runtime(id, ['pause', id]).catch((err) => {
       throw classifyRuntimeError((err as { stderr?: string }).stderr ?? String(err));

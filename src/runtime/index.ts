@@ -9,3 +9,14 @@ export { parseGroup, parsePasswd, resolveUser } from './user.ts';
 export type { ResolvedUser } from './user.ts';
 export { ConmonRuntime, classifyRuntimeError } from './conmon.ts';
 export type { CreateOptions, MonitorOptions, RuntimeState } from './conmon.ts';
+export { parseCpuset, planResources, ULIMIT_NAMES, UPDATABLE_FIELDS } from './resources.ts';
+export type {
+  HostResourceFacts,
+  OciResources,
+  OciRlimit,
+  ResourceFields,
+  ResourcePlan,
+} from './resources.ts';
+export { CgroupPaths, cgroupVersion, hostHardLimits, oomKilled, readHostResourceFacts } from './cgroups.ts';
+export { parseBlkio, parseIoStat, parseProcStat, readCgroupSample } from './stats.ts';
+export type { CgroupSample } from './stats.ts';

@@ -1,5 +1,6 @@
 // OCI runtime spec generation with Docker's defaults: capability set, mounts, masked and
 // read-only paths, device cgroup rules, namespaces. Pure: the caller supplies every fact.
+import type { OciResources, OciRlimit } from './resources.ts';
 import { defaultSeccomp, type OciSeccomp, resolveSeccompProfile } from './seccomp.ts';
 import type { OciDeviceCgroup, OciLinuxDevice, OciMount, OciNamespace, OciSpec } from './spec-types.ts';
 
@@ -85,6 +86,10 @@ export interface SpecInput {
   /** Extra device cgroup rules (--device-cgroup-rule and --device permissions). */
   readonly deviceRules?: readonly OciDeviceCgroup[];
   readonly sysctl?: Readonly<Record<string, string>>;
+  /** cgroup limits (from planResources), merged beside the default device rules. */
+  readonly resources?: OciResources;
+  /** --ulimit values; none means the host's limits are inherited. */
+  readonly rlimits?: readonly OciRlimit[];
 }
 
 function normaliseCap(c: string): string {
@@ -167,8 +172,9 @@ export function generateSpec(input: SpecInput): OciSpec {
       env: [...input.env],
       cwd: input.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      // No rlimits: the host's are inherited. Docker's default RLIMIT_NOFILE of 1048576 cannot be
-      // set where the hard limit is lower and CAP_SYS_RESOURCE is absent.
+      // Only asked-for rlimits: the host's are inherited. Docker's default RLIMIT_NOFILE of 1048576
+      // cannot be set where the hard limit is lower and CAP_SYS_RESOURCE is absent.
+      ...(input.rlimits?.length ? { rlimits: input.rlimits.map((r) => ({ ...r })) } : {}),
       ...(input.noNewPrivileges ? { noNewPrivileges: true } : {}),
       oomScoreAdj: 0,
     },
@@ -181,6 +187,7 @@ export function generateSpec(input: SpecInput): OciSpec {
       namespaces,
       cgroupsPath: input.cgroupsPath,
       resources: {
+        ...(input.resources ?? {}),
         devices: priv
           ? [{ allow: true, access: 'rwm' }]
           : [

@@ -7,6 +7,7 @@ import type {
   PathStat,
   WaitCondition,
 } from '../../../containers/index.ts';
+import type { CgroupSample, ResourceFields } from '../../../runtime/index.ts';
 
 /** What the container routes need; the daemon wires it to the container service. */
 export interface ContainersBackend {
@@ -28,6 +29,13 @@ export interface ContainersBackend {
   logPath(id: string): string;
   /** Rotated log files kept and `--details` attributes. */
   logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string> };
+  /** `docker update`: validated new limits, applied live when running. */
+  update(ref: string, changes: ResourceFields): Promise<{ warnings: string[] }>;
+  /** A cgroup sample (none when not running) and, when asked, the one before it. */
+  stats(
+    ref: string,
+    opts: { withPrevious: boolean },
+  ): Promise<{ rec: ContainerRecord; cur?: CgroupSample; prev?: CgroupSample }>;
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
   /** The container's networks and published ports, for inspect and ps. */

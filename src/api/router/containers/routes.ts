@@ -19,6 +19,7 @@ import {
 } from '../../http.ts';
 import type { Route } from '../../server.ts';
 import type { ContainersBackend } from './backend.ts';
+import { resourceRoutes } from './resources.ts';
 import { inspectView, summaryView } from './views.ts';
 
 function strList(v: unknown, field: string): string[] | null | undefined {
@@ -109,6 +110,7 @@ function listFilters(recs: ContainerRecord[], f: Map<string, string[]>): Contain
 
 export function containerRoutes(backend: ContainersBackend): Route[] {
   return [
+    ...resourceRoutes(backend),
     {
       method: 'POST',
       path: '/containers/create',

@@ -13,7 +13,7 @@ export function stateView(rec: ContainerRecord) {
     Running: running,
     Paused: s.status === 'paused',
     Restarting: false,
-    OOMKilled: false,
+    OOMKilled: s.status === 'exited' && s.oomKilled === true,
     Dead: s.status === 'dead',
     Pid: running ? s.pid : 0,
     ExitCode: s.status === 'exited' ? s.exitCode : 0,

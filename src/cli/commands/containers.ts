@@ -9,7 +9,14 @@ import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './net
 import { pullImageCli } from './registry.ts';
 import { addSecurityOptions, type SecurityFlags, securityHostConfig } from './security-flags.ts';
 
-interface RunOptions extends NetworkRunOptions, SecurityFlags {
+import {
+  addResourceOptions,
+  type ResourceOptions,
+  registerResourceCommands,
+  resourceHostConfig,
+} from './container-resources.ts';
+
+interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -40,7 +47,7 @@ interface RunOptions extends NetworkRunOptions, SecurityFlags {
 }
 
 function addRunOptions(c: Command): Command {
-  return addSecurityOptions(addNetworkRunOptions(c))
+  return addResourceOptions(addSecurityOptions(addNetworkRunOptions(c)))
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -133,6 +140,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
         ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }
         : {}),
       ...securityHostConfig(o),
+      ...resourceHostConfig(o),
     },
     ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };
@@ -145,6 +153,7 @@ function shortId(id: string): string {
 
 export function registerContainers(program: Command, ctx: CliContext): void {
   const container = program.command('container').description('Manage containers').enablePositionalOptions();
+  registerResourceCommands(program, container, ctx);
 
   const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
     const send = () =>

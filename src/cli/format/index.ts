@@ -22,7 +22,7 @@ export {
   TemplateError,
   type TemplateFunction,
 } from './template.ts';
-export { bytesSize, goG, humanDuration, humanSize, timeAgo } from './units.ts';
+export { bytesSize, goG, humanDuration, humanSize, ramInBytes, timeAgo } from './units.ts';
 
 /** A value as a template action prints it: `<no value>` for undefined, else Go's `%v`. */
 export function formatValue(v: unknown): string {

@@ -48,3 +48,22 @@ export function timeAgo(date: Date | number | string, now: Date | number = Date.
   const n = typeof now === 'number' ? now : now.getTime();
   return `${humanDuration(n - t)} ago`;
 }
+
+const RAM_MULT: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
+
+/**
+ * go-units RAMInBytes: "512m", "1.5g", "64MiB", "100" → bytes (binary multipliers, any case).
+ * Returns undefined for anything else ("1x", "-1", "").
+ */
+export function ramInBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?) ?([kmgtp])?i?b?$/i.exec(s.trim());
+  if (!m) return undefined;
+  return Math.floor(Number(m[1]) * RAM_MULT[(m[2] ?? '').toLowerCase()]!);
+}

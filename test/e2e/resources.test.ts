@@ -2,6 +2,7 @@
 // each checked where it takes effect: in the container's cgroup files or inside the container.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
@@ -320,6 +321,51 @@ describe('stats', () => {
     );
     assert.equal(one.preread, '0001-01-01T00:00:00Z');
     assert.ok(one.pids_stats.current >= 1);
+    await d.docker(['rm', '-f', id]);
+  });
+
+  test('stream=true sends one object a second with precpu from the previous one', async () => {
+    const id = await runDetached(['busybox', 'sleep', '60']);
+    const lines = await new Promise<string[]>((resolve, reject) => {
+      const got: string[] = [];
+      let buf = '';
+      const req = http.get(
+        { socketPath: d.socket, path: `/containers/${id}/stats`, timeout: 10_000 },
+        (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            buf += c;
+            let i = buf.indexOf('\n');
+            while (i !== -1) {
+              got.push(buf.slice(0, i));
+              buf = buf.slice(i + 1);
+              i = buf.indexOf('\n');
+            }
+            if (got.length >= 2) {
+              req.destroy();
+              resolve(got);
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no second stats object within 10 s')));
+      req.on('error', (e) => (got.length >= 2 ? undefined : reject(e)));
+    });
+    const [a, b] = lines.map((l) => JSON.parse(l));
+    assert.equal(a.preread, '0001-01-01T00:00:00Z');
+    assert.equal(b.preread, a.read);
+    assert.equal(b.precpu_stats.cpu_usage.total_usage, a.cpu_stats.cpu_usage.total_usage);
+    // A stopped container: berth stats -a shows it with dashes, as docker does.
+    await d.docker(['stop', '-t', '0', id]);
+    const all = await d.berth([
+      'stats',
+      '--no-stream',
+      '-a',
+      '--format',
+      '{{.ID}} {{.CPUPerc}} {{.MemUsage}}',
+    ]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, new RegExp(`${id.slice(0, 12)} -- -- / --`));
     await d.docker(['rm', '-f', id]);
   });
 });

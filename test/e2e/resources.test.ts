@@ -34,7 +34,13 @@ async function runDetached(args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-async function inspect(id: string): Promise<Record<string, any>> {
+interface Inspected {
+  Id: string;
+  State: { OOMKilled: boolean; ExitCode: number };
+  HostConfig: Record<string, unknown>;
+}
+
+async function inspect(id: string): Promise<Inspected> {
   const r = await d.docker(['inspect', id]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout)[0];

@@ -17,7 +17,6 @@ import {
   type CgroupSample,
   type HostResourceFacts,
   oomKilled,
-  readCgroupSample,
   planResources,
   type ResourceFields,
   readHostResourceFacts,
@@ -34,6 +33,7 @@ import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
+import { StatsSampler } from './stats.ts';
 import type { ContainerStore } from './store.ts';
 
 const execFileP = promisify(execFile);
@@ -76,7 +76,7 @@ export class ContainerService {
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
-  readonly #lastSample = new Map<string, CgroupSample>();
+  readonly #stats = new StatsSampler();
 
   readonly facts: HostResourceFacts;
 
@@ -210,31 +210,17 @@ export class ContainerService {
     return { id, warnings: plan.warnings };
   }
 
-  /**
-   * One cgroup sample of a running container (undefined when it is not running), with the sample
-   * before it for CPU deltas: the one taken by the last call when recent, else a fresh one taken
-   * `windowMs` earlier (Docker's daemon waits a whole second here).
-   */
+  /** A cgroup sample of a running container (none when not running), for `stats`. */
   async stats(
     ref: string,
     opts: { withPrevious: boolean; windowMs?: number },
   ): Promise<{ rec: ContainerRecord; cur?: CgroupSample; prev?: CgroupSample }> {
     const rec = this.find(ref);
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') return { rec };
-    const cg = this.cgroup(rec.id);
-    let prev: CgroupSample | undefined;
-    if (opts.withPrevious) {
-      const cached = this.#lastSample.get(rec.id);
-      const age = cached ? Date.now() - cached.at.getTime() : Number.POSITIVE_INFINITY;
-      if (age >= 100 && age <= 5000) prev = cached;
-      else {
-        prev = await readCgroupSample(cg);
-        await sleep(opts.windowMs ?? 250);
-      }
-    }
-    const cur = await readCgroupSample(cg);
-    this.#lastSample.set(rec.id, cur);
-    return { rec, cur, ...(prev ? { prev } : {}) };
+    return {
+      rec,
+      ...(await this.#stats.sample(rec.id, this.cgroup(rec.id), opts.withPrevious, opts.windowMs)),
+    };
   }
 
   /** `docker update`: new limits on the record, and on the running container via `runc update`. */
@@ -484,7 +470,7 @@ export class ContainerService {
       this.#emit(rec.id, 'destroy', cur);
       this.#notify(rec.id, undefined);
       this.#listeners.delete(rec.id);
-      this.#lastSample.delete(rec.id);
+      this.#stats.forget(rec.id);
     });
   }
 

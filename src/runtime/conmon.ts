@@ -146,6 +146,8 @@ export class ConmonRuntime {
     // to that pipe would kill conmon with SIGPIPE, and the container's stdio with it.
     const conmonLog = await fsp.open(path.join(c.bundle, 'conmon.log'), 'a', 0o600);
     const child = spawn(this.opts.conmonPath, args, {
+      // conmon drops an `oom` marker file in its working directory on an OOM kill: keep it in the bundle.
+      cwd: c.bundle,
       stdio: ['ignore', conmonLog.fd, conmonLog.fd, 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       detached: true,

@@ -95,6 +95,7 @@ export async function benchRegistry(runs = 3): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!process.argv.includes('--no-build'))
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   await benchRegistry();
 }

@@ -22,13 +22,25 @@ export function demuxTo(
     let buf: Buffer = Buffer.alloc(0);
     stream.on('data', (c: Buffer) => {
       buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
+      // Consecutive frames of one stream become one write: a write per log line (a million for
+      // 100 MB of short lines) costs more than the daemon's whole answer.
+      let run: Buffer[] = [];
+      let runStream = -1;
+      const flush = () => {
+        if (run.length > 0)
+          (runStream === 2 ? err : out).write(run.length === 1 ? run[0]! : Buffer.concat(run));
+        run = [];
+      };
       while (buf.length >= 8) {
         const size = buf.readUInt32BE(4);
         if (buf.length < 8 + size) break;
-        const payload = buf.subarray(8, 8 + size);
-        (buf[0] === 2 ? err : out).write(payload);
+        const kind = buf[0] === 2 ? 2 : 1;
+        if (kind !== runStream) flush();
+        runStream = kind;
+        run.push(buf.subarray(8, 8 + size));
         buf = buf.subarray(8 + size);
       }
+      flush();
     });
     stream.on('end', resolve);
     stream.on('close', resolve);

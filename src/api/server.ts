@@ -138,7 +138,11 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
       // Node does not parse the body of an upgrade request: it arrives in `head` or on the socket.
       // Read Content-Length bytes first so the handler sees its JSON and the stream starts clean.
       const want = Number(req.headers['content-length'] ?? 0);
-      if (want > 0 && head.length < want) {
+      // Once the body was read (below), the second pass must not wait for it again: that wait
+      // never ended whenever the body came in a later packet than the headers, which hung
+      // `docker exec` now and then under load.
+      const haveBody = (req as { berthBody?: Buffer }).berthBody !== undefined;
+      if (want > 0 && !haveBody && head.length < want) {
         const chunks = [head];
         let have = head.length;
         const onData = (c: Buffer) => {

@@ -187,6 +187,18 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         if (!id) throw new NotFoundError('NO_TAGS', `${refText} has no tags to pull`);
         return id;
       },
+      search: (term, limit, signal) => {
+        // `host:port/words` searches that registry; anything else Docker Hub, as docker does.
+        const first = term.split('/')[0]!;
+        const remote =
+          term.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+        return registries.search(
+          remote ? first : 'docker.io',
+          remote ? term.slice(first.length + 1) : term,
+          limit,
+          signal,
+        );
+      },
       push: async (refText, o) => {
         const parsed = parseReference(refText);
         const repo = formatReference({ domain: parsed.domain, path: parsed.path });

@@ -114,6 +114,16 @@ describe('berth-registry', () => {
     assert.equal((await part.arrayBuffer()).byteLength, 10);
   });
 
+  test('search: docker search and berth search list matching repositories', async () => {
+    const out = ok(await d.docker(['search', `${open.host}/team`]));
+    assert.match(out, /^NAME\s+DESCRIPTION\s+STARS\s+OFFICIAL\n/);
+    assert.match(out, /^team\/bb\s/m);
+    assert.equal(ok(await d.berth(['search', '--format', '{{.Name}}', `${open.host}/copy`])), 'copy/oci\n');
+    const none = await d.berth(['search', '--limit', '0', `${open.host}/x`]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /invalid limit/);
+  });
+
   test('bad input gets the spec error codes', async () => {
     const base = `http://${open.host}/v2`;
     const code = async (r: Response) => ((await r.json()) as { errors: { code: string }[] }).errors[0]!.code;

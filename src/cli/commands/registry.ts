@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, type JsonMessage } from '../../client/index.ts';
 import { type CliContext, CliError } from '../context.ts';
+import { renderList } from '../format/index.ts';
 import { displayJsonMessages, ProgressError } from '../progress.ts';
 
 /** The config file the docker CLI uses. */
@@ -219,6 +220,55 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
       throw err;
     }
   };
+  program
+    .command('search')
+    .description('Search a registry for images (host:port/term for a private registry)')
+    .argument('<TERM>')
+    .option('--limit <int>', 'Max number of search results', '25')
+    .option(
+      '-f, --filter <filter>',
+      'Filter output based on conditions provided',
+      collectList,
+      [] as string[],
+    )
+    .option('--no-trunc', "Don't truncate output")
+    .option('--format <string>', 'Pretty-print search using a Go template')
+    .action(async (term: string, o: { limit: string; filter: string[]; trunc: boolean; format?: string }) => {
+      const filters: Record<string, string[]> = {};
+      for (const f of o.filter) {
+        const i = f.indexOf('=');
+        if (i <= 0) throw new CliError(`bad format of filter (expected name=value): ${f}`, 125);
+        (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+      }
+      let rows: { name: string; description: string; star_count: number; is_official: boolean }[];
+      try {
+        rows = await ctx.client().json('GET', '/images/search', {
+          query: {
+            term,
+            limit: o.limit,
+            ...(o.filter.length > 0 ? { filters: JSON.stringify(filters) } : {}),
+          },
+        });
+      } catch (err) {
+        if (err instanceof EngineError) throw new CliError(`Error response from daemon: ${err.message}`);
+        throw err;
+      }
+      const trunc = (t: string) => (o.trunc && t.length > 45 ? `${t.slice(0, 44)}…` : t);
+      ctx.out.write(
+        renderList({
+          format: o.format,
+          defaultTableFormat: 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}',
+          headers: { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL' },
+          rows: rows.map((r) => ({
+            Name: r.name,
+            Description: trunc(r.description),
+            StarCount: r.star_count,
+            IsOfficial: r.is_official ? '[OK]' : '',
+          })),
+        }),
+      );
+    });
+
   for (const c of [program.command('push'), image.command('push')]) {
     c.description('Upload an image to a registry')
       .argument('<NAME[:TAG]>')
@@ -290,6 +340,10 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
       .option('--disable-content-trust', 'Skip image verification (accepted; Berth has no content trust)')
       .action(pull);
   }
+}
+
+function collectList(v: string, acc: string[]): string[] {
+  return [...acc, v];
 }
 
 /** `berth registry serve|gc …` runs the registry program that ships beside the CLI. */

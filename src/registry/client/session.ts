@@ -130,6 +130,44 @@ export class RegistryClient {
     }
   }
 
+  /**
+   * The v1 search API (`GET /v1/search?q=`), which Docker Hub and Berth's own registry serve;
+   * registries without it answer 404, reported as such.
+   */
+  async search(
+    host: string,
+    term: string,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<
+    { name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }[]
+  > {
+    const api = host === 'docker.io' ? 'index.docker.io' : host;
+    const res = await this.send(api, `/v1/search?q=${encodeURIComponent(term)}&n=${limit}`, {
+      method: 'GET',
+      headers: { Accept: 'application/json' },
+      ...(signal ? { signal } : {}),
+    });
+    const body = await readBody(res.body, 8 << 20);
+    if (res.status === 404) {
+      throw new NotFoundError(
+        'SEARCH_UNSUPPORTED',
+        `the registry ${host} does not offer search (its /v1/search answered 404)`,
+      );
+    }
+    if (res.status !== 200) {
+      throw new UnavailableError('SEARCH_FAILED', `search on ${host} failed with HTTP ${res.status}`);
+    }
+    const json = JSON.parse(body.toString('utf8')) as { results?: Record<string, unknown>[] };
+    return (json.results ?? []).map((r) => ({
+      name: String(r.name ?? ''),
+      description: String(r.description ?? ''),
+      star_count: Number(r.star_count ?? 0),
+      is_official: Boolean(r.is_official),
+      is_automated: Boolean(r.is_automated),
+    }));
+  }
+
   pushTo(ref: Reference, creds?: Credentials): PushSession {
     return new PushSession(new RepositorySession(this, ref, creds));
   }

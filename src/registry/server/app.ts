@@ -401,6 +401,24 @@ export function registryHandler(
       if (!(await authorize(req, res, undefined, 'pull'))) return;
       return json(res, 200, {});
     }
+    if (p === '/v1/search' && req.method === 'GET') {
+      // Docker's v1 search API over the catalog, so `docker search host:port/term` works.
+      if (!(await authorize(req, res, undefined, 'pull'))) return;
+      const q = (url.searchParams.get('q') ?? '').toLowerCase();
+      const n = Math.min(100, Math.max(1, Number(url.searchParams.get('n') ?? 25) || 25));
+      const names = (await st.catalog()).filter((r) => r.includes(q)).slice(0, n);
+      return json(res, 200, {
+        num_results: names.length,
+        query: q,
+        results: names.map((name) => ({
+          name,
+          description: '',
+          star_count: 0,
+          is_official: false,
+          is_automated: false,
+        })),
+      });
+    }
     if (p === '/v2/_catalog') {
       if (!(await authorize(req, res, undefined, 'pull'))) return;
       const repos = paginate(await st.catalog(), url.searchParams, '/v2/_catalog', res);

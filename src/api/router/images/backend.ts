@@ -28,6 +28,14 @@ export interface ImagesBackend {
     ref: string,
     opts: { platform?: string; auth?: Credentials; signal: AbortSignal; onEvent: (e: PullEvent) => void },
   ): Promise<Digest>;
+  /** Searches a registry's v1 search API (`host/term`, or Docker Hub). */
+  search(
+    term: string,
+    limit: number,
+    signal: AbortSignal,
+  ): Promise<
+    { name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }[]
+  >;
   /** Pushes the local image `ref` (name[:tag]) to its registry. */
   push(
     ref: string,

@@ -1,5 +1,5 @@
 // /images/*: list, inspect, import, tag, delete, history, prune, save (get) and load.
-import { NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
+import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
 import type { ImageView } from '../../../images/index.ts';
 import { labelMatches, parseUntil } from '../../../images/index.ts';
 import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
@@ -331,11 +331,29 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
     {
       method: 'GET',
       path: '/images/search',
-      handler: () => {
-        throw new NotImplementedError(
-          'SEARCH_NOT_IMPLEMENTED',
-          'searching registries is not supported by Berth yet',
+      handler: async (ctx) => {
+        const term = ctx.query.get('term') ?? '';
+        if (!term)
+          throw new InvalidArgumentError('MISSING_TERM', 'term is required: give the text to search for');
+        const limit = Number(ctx.query.get('limit') ?? 25);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+          throw new InvalidArgumentError(
+            'INVALID_LIMIT',
+            `invalid limit ${ctx.query.get('limit')}: use 1 to 100`,
+          );
+        }
+        const filters = parseFilters(ctx.query, ['stars', 'is-official', 'is-automated']);
+        let results = await backend.search(term, limit, ctx.signal);
+        const stars = Number(filters.get('stars')?.[0] ?? 0);
+        const official = filters.get('is-official')?.[0];
+        const automated = filters.get('is-automated')?.[0];
+        results = results.filter(
+          (r) =>
+            r.star_count >= stars &&
+            (official === undefined || r.is_official === (official === 'true')) &&
+            (automated === undefined || r.is_automated === (automated === 'true')),
         );
+        sendJson(ctx.res, 200, results);
       },
     },
     { method: 'GET', path: '/images/*', handler: getWild },

@@ -24,6 +24,7 @@ program
     (v: string, a: string[]) => [...a, v],
     [] as string[],
   )
+  .option('--token-ttl <seconds>', 'Token mode: lifetime of issued tokens', '300')
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-key <file>', 'TLS private key (PEM)')
   .action(
@@ -32,6 +33,7 @@ program
       addr: string;
       htpasswd?: string;
       tokenSecret?: string;
+      tokenTtl: string;
       acl: string[];
       tlsCert?: string;
       tlsKey?: string;
@@ -52,6 +54,7 @@ program
           secret: readFileSync(o.tokenSecret),
           acl: parseAcl(o.acl.length > 0 ? o.acl : ['*:*:pull,push']),
           realm: `${tls ? 'https' : 'http'}://${o.addr}/token`,
+          ttlSeconds: Number(o.tokenTtl),
           service: o.addr,
         });
       }

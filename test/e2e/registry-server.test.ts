@@ -233,6 +233,8 @@ describe('berth-registry auth', () => {
     const reg = await serve('token', [
       '--htpasswd',
       htpasswd,
+      '--token-ttl',
+      '12',
       '--token-secret',
       secret,
       '--acl',
@@ -261,6 +263,9 @@ describe('berth-registry auth', () => {
     ok(await d.docker(['rmi', `${reg.host}/shared/bb:1`]));
     ok(await d.docker(['pull', `${reg.host}/shared/bb:1`], { env: readerCfg }));
     ok(await d.docker(['tag', 'local/bb:1', `${reg.host}/shared/bb:2`]));
+    // Tokens live 12 s here (berthd renews them 10 s early): after 3 s a pull needs a new one.
+    await new Promise((r) => setTimeout(r, 3000));
+    ok(await d.docker(['pull', `${reg.host}/shared/bb:1`], { env: readerCfg }));
     const denied = await d.docker(['push', `${reg.host}/shared/bb:2`], { env: readerCfg });
     assert.notEqual(denied.code, 0);
     assert.match(denied.stderr + denied.stdout, /denied|unauthorized/i);

@@ -14,6 +14,7 @@ import {
   resolveUser,
 } from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
+import { deactivateMounts, sortMounts, startMounts } from './mounts.ts';
 import type { ContainerNet } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
@@ -82,7 +83,7 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
 }
 
 export async function prepareBundle(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent'>,
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes'>,
   rec: ContainerRecord,
   facts: HostResourceFacts,
   net?: ContainerNet,
@@ -137,12 +138,13 @@ export async function prepareBundle(
     source: path.join(dir, name),
     options: ['rbind', 'rprivate'],
   });
-  const tmpfs = Object.entries(rec.hostConfig.Tmpfs ?? {}).map(([dest, opts]) => ({
+  const tmpfs: OciMount[] = Object.entries(rec.hostConfig.Tmpfs ?? {}).map(([dest, opts]) => ({
     destination: dest,
     type: 'tmpfs',
     source: 'tmpfs',
     options: ['nosuid', 'nodev', 'noexec', ...opts.split(',').filter(Boolean)],
   }));
+  const userMounts = await startMounts(deps.volumes, rec, merged);
   const baseEnv = [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     `HOSTNAME=${c.Hostname}`,
@@ -174,10 +176,13 @@ export async function prepareBundle(
     ...(c.Domainname ? { domainname: c.Domainname } : {}),
     cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
     mounts: [
-      bind('hostname', '/etc/hostname'),
-      bind('hosts', '/etc/hosts'),
-      bind('resolv.conf', '/etc/resolv.conf'),
-      ...tmpfs,
+      // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.
+      ...sortMounts([...tmpfs, ...userMounts]),
+      ...[
+        bind('hostname', '/etc/hostname'),
+        bind('hosts', '/etc/hosts'),
+        bind('resolv.conf', '/etc/resolv.conf'),
+      ].filter((m) => !userMounts.some((u) => u.destination === m.destination)),
       ...initMounts,
     ],
     ...security,
@@ -191,9 +196,10 @@ export async function prepareBundle(
 }
 
 export async function teardownRootfs(
-  deps: Pick<ContainerServiceDeps, 'store'>,
+  deps: Pick<ContainerServiceDeps, 'store' | 'volumes'>,
   rec: ContainerRecord,
 ): Promise<void> {
+  await deactivateMounts(deps.volumes, deps.store, rec);
   const dir = deps.store.dir(rec.id);
   if (rootfsBusy(dir)) return; // the last filesystem operation unmounts
   await unmount(rootfsPaths(dir).merged);

@@ -69,6 +69,30 @@ export interface HostConfig {
   [other: string]: unknown;
 }
 
+/**
+ * A resolved mount of the container (Docker's MountPoint), fixed at create: volumes are
+ * created and named, bind sources checked. Shown in inspect's `Mounts`.
+ */
+export interface MountPoint {
+  readonly Type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name (volumes only). */
+  readonly Name?: string;
+  /** Host path: the bind source or the volume's data directory; '' for tmpfs. */
+  readonly Source: string;
+  readonly Destination: string;
+  /** The mode text given with `-v` (Docker echoes it), '' for `--mount`. */
+  readonly Mode: string;
+  readonly RW: boolean;
+  readonly Propagation: string;
+  /** Copy the image's content at Destination into the volume while it is empty (not `nocopy`). */
+  readonly CopyData?: boolean;
+  /** Created for this container without a name: `rm -v` and `--rm` remove it. */
+  readonly Anonymous?: boolean;
+  readonly NonRecursive?: boolean;
+  readonly TmpfsSize?: number;
+  readonly TmpfsMode?: number;
+}
+
 export interface ContainerRecord {
   readonly id: string;
   /** Without the leading slash Docker shows in inspect. */
@@ -82,6 +106,8 @@ export interface ContainerRecord {
   readonly args: string[];
   readonly state: ContainerState;
   readonly restartCount: number;
+  /** Volumes, binds and `--mount` tmpfs mounts (absent in records from before volumes). */
+  readonly mounts?: readonly MountPoint[];
 }
 
 /** Docker's status word for `ps` filters and inspect. */

@@ -25,6 +25,8 @@ import {
 } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import type { NetworkManager } from '../network/index.ts';
+import type { LocalVolumes } from '../volumes/index.ts';
+import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
@@ -56,6 +58,8 @@ export interface ContainerServiceDeps {
   readonly network?: NetworkManager;
   /** CPUs, memory nodes, hard rlimits, cgroup version; read from the host when not given. */
   readonly resourceFacts?: HostResourceFacts;
+  /** Local volumes for -v / --mount / VOLUME; without it only binds and tmpfs mounts work. */
+  readonly volumes?: LocalVolumes;
 }
 
 export interface CreateRequest {
@@ -189,8 +193,18 @@ export class ContainerService {
       ...(imageCfg.ExposedPorts || req.config.ExposedPorts
         ? { ExposedPorts: { ...(imageCfg.ExposedPorts ?? {}), ...(req.config.ExposedPorts ?? {}) } }
         : {}),
+      ...(imageCfg.Volumes || req.config.Volumes
+        ? { Volumes: { ...(imageCfg.Volumes ?? {}), ...(req.config.Volumes ?? {}) } }
+        : {}),
     };
     if (config.StopSignal) parseSignal(config.StopSignal);
+    const mounts = await resolveMounts(
+      this.deps.volumes,
+      store,
+      id,
+      req.hostConfig,
+      Object.keys(config.Volumes ?? {}),
+    );
     const rec: ContainerRecord = {
       id,
       name,
@@ -202,10 +216,16 @@ export class ContainerService {
       args: cmd.args.slice(1),
       state: { status: 'created' },
       restartCount: 0,
+      ...(mounts.length > 0 ? { mounts } : {}),
     };
-    await store.put(rec);
-    // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
-    if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
+    try {
+      await store.put(rec);
+      // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
+      if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
+    } catch (err) {
+      await releaseMounts(this.deps.volumes, id, mounts, true);
+      throw err;
+    }
     this.#emit(id, 'create', rec);
     return { id, warnings: plan.warnings };
   }
@@ -441,7 +461,8 @@ export class ContainerService {
     this.#emit(rec.id, 'stop');
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (`rm -v`, and always for `--rm`) also removes the container's anonymous volumes. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.find(ref);
     if (rec.state.status === 'running' || rec.state.status === 'paused') {
       if (!opts.force) {
@@ -467,6 +488,8 @@ export class ContainerService {
       await teardownRootfs(this.deps, cur);
       await this.deps.network?.release(rec.id);
       await this.deps.store.delete(rec.id);
+      const dropAnonymous = Boolean(opts.volumes || cur.hostConfig.AutoRemove);
+      await releaseMounts(this.deps.volumes, rec.id, cur.mounts ?? [], dropAnonymous);
       this.#emit(rec.id, 'destroy', cur);
       this.#notify(rec.id, undefined);
       this.#listeners.delete(rec.id);
@@ -628,6 +651,7 @@ export class ContainerService {
 
   /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */
   async recover(): Promise<void> {
+    referenceMounts(this.deps.volumes, this.list());
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
       try {

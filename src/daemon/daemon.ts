@@ -15,6 +15,8 @@ import { execRoutes } from '../api/router/exec/routes.ts';
 import { imageRoutes } from '../api/router/images/routes.ts';
 import type { NetworksBackend } from '../api/router/networks/backend.ts';
 import { networkRoutes } from '../api/router/networks/routes.ts';
+import type { VolumesBackend } from '../api/router/volumes/backend.ts';
+import { volumeRoutes } from '../api/router/volumes/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
@@ -22,6 +24,7 @@ import { BERTH_VERSION } from '../base/version.ts';
 import { ContainerFsOps, ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
 import { ConflictError } from '../errdefs/index.ts';
 import { NetworkManager, NetworkStore } from '../network/index.ts';
+import { LocalVolumes } from '../volumes/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
 import { FailedPreconditionError, NotFoundError } from '../errdefs/index.ts';
@@ -115,6 +118,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       await network.teardownUnused();
     });
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
+    const volumes = await LocalVolumes.open(path.join(config.dataRoot, 'volumes'), log);
     const containers = new ContainerService({
       store: containerStore,
       images,
@@ -127,6 +131,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ...(stdinRelay ? { stdinRelay } : {}),
       ...(consoleRelay ? { consoleRelay } : {}),
       network,
+      volumes,
     });
     log('info', 'cgroups', { version: containers.facts.cgroupVersion });
     runtime.watchExits((id) => {
@@ -379,6 +384,28 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       containerName: (id) => containerStore.get(id)?.name ?? '',
     };
 
+    const volumesBackend: VolumesBackend = {
+      list: () => volumes.list(),
+      get: (name) => volumes.get(name),
+      create: async (req) => {
+        const r = await volumes.create(req);
+        if (r.created) events.publish('volume', 'create', r.volume.name, { driver: r.volume.driver });
+        return r.volume;
+      },
+      remove: async (name, force) => {
+        const existed = volumes.has(name);
+        await volumes.remove(name, { force, nameOf: (id) => containerStore.get(id)?.name });
+        if (existed) events.publish('volume', 'destroy', name, { driver: 'local' });
+      },
+      prune: async (filter) => {
+        const r = await volumes.prune(filter);
+        for (const name of r.deleted) events.publish('volume', 'destroy', name, { driver: 'local' });
+        return r;
+      },
+      users: (name) => volumes.users(name),
+      size: (name) => volumes.size(name),
+    };
+
     const handler = createApiHandler({
       serverHeader: `Berth/${BERTH_VERSION} (linux)`,
       log,
@@ -428,6 +455,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ...containerRoutes(containersBackend),
         ...containerFsRoutes(new ContainerFsOps(containers)),
         ...networkRoutes(networksBackend),
+        ...volumeRoutes(volumesBackend),
         ...execRoutes(execs),
         ...eventRoutes(events),
       ],

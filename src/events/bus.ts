@@ -2,7 +2,7 @@
 // and a bounded ring of recent events answers `since` queries.
 
 export interface BerthEvent {
-  readonly type: 'container' | 'image' | 'network' | 'daemon';
+  readonly type: 'container' | 'image' | 'network' | 'volume' | 'daemon';
   readonly action: string;
   readonly id: string;
   readonly attributes: Readonly<Record<string, string>>;

@@ -285,6 +285,28 @@ export class LocalVolumes {
     });
   }
 
+  /**
+   * Removes unused volumes the filter accepts; returns their names and the bytes freed. Which
+   * ones (anonymous only, or all) is the caller's filter: Docker 23+ prunes anonymous ones
+   * unless asked for all.
+   */
+  async prune(filter: (v: Volume) => boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const v of this.list()) {
+      if (this.users(v.name).length > 0 || !filter(v)) continue;
+      const size = await this.size(v.name);
+      try {
+        await this.remove(v.name);
+      } catch {
+        continue; // taken by a container meanwhile
+      }
+      deleted.push(v.name);
+      if (size > 0) reclaimed += size;
+    }
+    return { deleted, reclaimed };
+  }
+
   /** Bytes used by a volume's data (`du`), or -1 when it cannot be measured. */
   async size(name: string): Promise<number> {
     try {

@@ -175,7 +175,7 @@ export function parseApiMount(raw: unknown): MountRequest {
   const type = m.Type ?? '';
   const bad = (msg: string) => invalid(`invalid mount config for type "${type}": ${msg}`);
   if (typeof m.Target !== 'string' || m.Target === '') bad('field Target must not be empty');
-  const target = cleanTarget(m.Target, `invalid mount config for type "${type}"`);
+  const target = cleanTarget(m.Target as string, `invalid mount config for type "${type}"`);
   const source = typeof m.Source === 'string' ? m.Source : '';
   const readOnly = m.ReadOnly === true;
   switch (type) {

@@ -18,7 +18,8 @@ export interface ContainersBackend {
   stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error: string }>;
-  remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  /** `volumes`: also remove the container's anonymous volumes (`rm -v`). */
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
   restart(ref: string, timeoutSeconds?: number): Promise<void>;

@@ -30,6 +30,14 @@ function strList(v: unknown, field: string): string[] | null | undefined {
   throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${field}: expected a list of strings`);
 }
 
+/** Config.Volumes: `{"/path": {}}` (anonymous volumes, e.g. `docker run -v /path`). */
+function volumesField(v: unknown): { Volumes?: Record<string, Record<string, never>> } {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidArgumentError('INVALID_PARAMETER', 'invalid Volumes: expected an object of paths');
+  return Object.keys(v).length > 0 ? { Volumes: v as Record<string, Record<string, never>> } : {};
+}
+
 function parseCreateBody(body: unknown) {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new InvalidArgumentError('INVALID_BODY', 'config cannot be empty in order to create a container');
@@ -69,6 +77,7 @@ function parseCreateBody(body: unknown) {
       ...(b.ExposedPorts && typeof b.ExposedPorts === 'object'
         ? { ExposedPorts: b.ExposedPorts as Record<string, Record<string, never>> }
         : {}),
+      ...volumesField(b.Volumes),
       Tty: bool('Tty'),
       OpenStdin: bool('OpenStdin'),
       StdinOnce: bool('StdinOnce'),
@@ -283,7 +292,10 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'DELETE',
       path: '/containers/:id',
       handler: async (ctx) => {
-        await backend.remove(ctx.params.id!, { force: boolParam(ctx.query, 'force') });
+        await backend.remove(ctx.params.id!, {
+          force: boolParam(ctx.query, 'force'),
+          volumes: boolParam(ctx.query, 'v'),
+        });
         sendNoContent(ctx.res);
       },
     },

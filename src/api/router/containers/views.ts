@@ -91,7 +91,7 @@ export function inspectView(
       ...rec.hostConfig,
     },
     GraphDriver: { Name: 'overlay2', Data: graphDriver },
-    Mounts: [],
+    Mounts: mountsView(rec),
     Config: { ...rec.config, Env: rec.config.Env, Cmd: rec.config.Cmd, Entrypoint: rec.config.Entrypoint },
     NetworkSettings: {
       Bridge: '',
@@ -114,6 +114,20 @@ export function inspectView(
       Networks: endpointViews(nets),
     },
   };
+}
+
+/** Docker's MountPoint list: volume entries carry Name and Driver, binds and tmpfs do not. */
+export function mountsView(rec: ContainerRecord) {
+  return (rec.mounts ?? []).map((m) => ({
+    Type: m.Type,
+    ...(m.Type === 'volume' ? { Name: m.Name ?? '' } : {}),
+    Source: m.Source,
+    Destination: m.Destination,
+    ...(m.Type === 'volume' ? { Driver: 'local' } : {}),
+    Mode: m.Mode,
+    RW: m.RW,
+    Propagation: m.Propagation,
+  }));
 }
 
 /** `docker ps` STATUS text: "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
@@ -152,6 +166,6 @@ export function summaryView(rec: ContainerRecord, nets: ContainerNetworks) {
     Status: statusText(rec),
     HostConfig: { NetworkMode: String(rec.hostConfig.NetworkMode ?? 'default') },
     NetworkSettings: { Networks: endpointViews(nets) },
-    Mounts: [],
+    Mounts: mountsView(rec),
   };
 }

@@ -1,0 +1,121 @@
+// /volumes/*: list, create, inspect, remove, prune — Docker's local-driver volumes.
+import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { ANONYMOUS_LABEL, type Volume } from '../../../volumes/index.ts';
+import { boolParam, compareVersions, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import type { Route } from '../../server.ts';
+import type { VolumesBackend } from './backend.ts';
+
+export function volumeView(v: Volume, usage?: { size: number; refCount: number }) {
+  return {
+    CreatedAt: v.createdAt,
+    Driver: v.driver,
+    Labels: v.labels,
+    Mountpoint: v.mountpoint,
+    Name: v.name,
+    Options: Object.keys(v.options).length > 0 ? v.options : null,
+    Scope: 'local',
+    ...(usage ? { UsageData: { Size: usage.size, RefCount: usage.refCount } } : {}),
+  };
+}
+
+function strMap(v: unknown, what: string): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidArgumentError('INVALID_BODY', `${what} must be a JSON object of strings`);
+  for (const [k, x] of Object.entries(v))
+    if (typeof x !== 'string') throw new InvalidArgumentError('INVALID_BODY', `${what}.${k} must be a string`);
+  return v as Record<string, string>;
+}
+
+function boolFilter(values: string[] | undefined, name: string): boolean | undefined {
+  if (!values || values.length === 0) return undefined;
+  const v = values[0]!.toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${name}=${values[0]}': use true or false`);
+}
+
+/** `label=key` / `label=key=value` (all must hold) and `label!=…` (none may hold). */
+function labelsMatch(labels: Record<string, string>, want: string[], negate: string[]): boolean {
+  const has = (l: string) => {
+    const eq = l.indexOf('=');
+    return eq === -1 ? Object.hasOwn(labels, l) : labels[l.slice(0, eq)] === l.slice(eq + 1);
+  };
+  return want.every(has) && !negate.some(has);
+}
+
+export function volumeRoutes(backend: VolumesBackend): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/volumes',
+      handler: (ctx) => {
+        const f = parseFilters(ctx.query, ['dangling', 'name', 'label', 'label!', 'driver']);
+        const dangling = boolFilter(f.get('dangling'), 'dangling');
+        const list = backend.list().filter((v) => {
+          if (dangling !== undefined && (backend.users(v.name).length === 0) !== dangling) return false;
+          if (f.has('name') && !f.get('name')!.some((n) => v.name.includes(n))) return false;
+          if (f.has('driver') && !f.get('driver')!.includes(v.driver)) return false;
+          return labelsMatch(v.labels, f.get('label') ?? [], f.get('label!') ?? []);
+        });
+        list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        sendJson(ctx.res, 200, { Volumes: list.map((v) => volumeView(v)), Warnings: [] });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/volumes/create',
+      handler: async (ctx) => {
+        const body = (await readJsonBody(ctx.req)) ?? {};
+        if (typeof body !== 'object' || Array.isArray(body))
+          throw new InvalidArgumentError('INVALID_BODY', 'the volume create body must be a JSON object');
+        const b = body as Record<string, unknown>;
+        for (const k of ['Name', 'Driver'] as const)
+          if (b[k] !== undefined && b[k] !== null && typeof b[k] !== 'string')
+            throw new InvalidArgumentError('INVALID_BODY', `${k} must be a string`);
+        const options = strMap(b.DriverOpts, 'DriverOpts');
+        const labels = strMap(b.Labels, 'Labels');
+        const v = await backend.create({
+          ...(b.Name ? { name: b.Name as string } : {}),
+          ...(b.Driver ? { driver: b.Driver as string } : {}),
+          ...(options ? { options } : {}),
+          ...(labels ? { labels } : {}),
+        });
+        sendJson(ctx.res, 201, volumeView(v));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/volumes/prune',
+      handler: async (ctx) => {
+        const f = parseFilters(ctx.query, ['label', 'label!', 'all']);
+        // Docker 23+ (API 1.42): only anonymous volumes unless all=true; older clients prune all.
+        const all = boolFilter(f.get('all'), 'all') ?? compareVersions(ctx.version, '1.42') < 0;
+        const r = await backend.prune(
+          (v) =>
+            (all || Object.hasOwn(v.labels, ANONYMOUS_LABEL)) &&
+            labelsMatch(v.labels, f.get('label') ?? [], f.get('label!') ?? []),
+        );
+        sendJson(ctx.res, 200, {
+          VolumesDeleted: r.deleted.length > 0 ? r.deleted : null,
+          SpaceReclaimed: r.reclaimed,
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/volumes/:name',
+      handler: (ctx) => {
+        sendJson(ctx.res, 200, volumeView(backend.get(ctx.params.name!)));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/volumes/:name',
+      handler: async (ctx) => {
+        await backend.remove(ctx.params.name!, boolParam(ctx.query, 'force'));
+        sendNoContent(ctx.res);
+      },
+    },
+  ];
+}

@@ -8,6 +8,7 @@ import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
 import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
+import { registerVolumes } from './commands/volumes.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
 import { ProgressError } from './progress.ts';
 
@@ -56,6 +57,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerContainerFs(program, lazy);
   registerEvents(program, lazy);
   registerNetworks(program, lazy);
+  registerVolumes(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

@@ -25,7 +25,10 @@ const run = promisify(execFile);
 function strings(v: unknown, field: string): string[] {
   if (v === undefined || v === null) return [];
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  throw new InvalidArgumentError('INVALID_PARAMETER', `invalid HostConfig.${field}: expected a list of strings`);
+  throw new InvalidArgumentError(
+    'INVALID_PARAMETER',
+    `invalid HostConfig.${field}: expected a list of strings`,
+  );
 }
 
 type Planned = { kind: 'request'; req: MountRequest } | { kind: 'copy'; mp: MountPoint };
@@ -112,11 +115,7 @@ function needVolumes(v: LocalVolumes | undefined): LocalVolumes {
   return v;
 }
 
-async function materialise(
-  volumes: LocalVolumes | undefined,
-  id: string,
-  p: Planned,
-): Promise<MountPoint> {
+async function materialise(volumes: LocalVolumes | undefined, id: string, p: Planned): Promise<MountPoint> {
   if (p.kind === 'copy') {
     if (p.mp.Type === 'volume') await needVolumes(volumes).acquire(p.mp.Name!, id);
     return p.mp;
@@ -195,7 +194,8 @@ export async function releaseMounts(
 /** Start-up: every container record counts as a user of its volumes again. */
 export function referenceMounts(volumes: LocalVolumes | undefined, recs: readonly ContainerRecord[]): void {
   for (const rec of recs)
-    for (const mp of rec.mounts ?? []) if (mp.Type === 'volume' && mp.Name) volumes?.reference(mp.Name, rec.id);
+    for (const mp of rec.mounts ?? [])
+      if (mp.Type === 'volume' && mp.Name) volumes?.reference(mp.Name, rec.id);
 }
 
 /**
@@ -215,7 +215,12 @@ export async function startMounts(
       case 'volume': {
         const data = await needVolumes(volumes).activate(mp.Name!);
         if (mp.CopyData) await copyUp(rootfs, mp.Destination, data);
-        out.push({ destination: mp.Destination, type: 'bind', source: data, options: ['rbind', 'rprivate', ...ro] });
+        out.push({
+          destination: mp.Destination,
+          type: 'bind',
+          source: data,
+          options: ['rbind', 'rprivate', ...ro],
+        });
         break;
       }
       case 'bind': {

@@ -65,7 +65,8 @@ function invalid(msg: string): never {
 
 /** Absolute, cleaned container path; `/` itself cannot be a mount target. */
 export function cleanTarget(target: string, what: string): string {
-  if (!target.startsWith('/')) invalid(`${what}: invalid mount path: '${target}' mount path must be absolute`);
+  if (!target.startsWith('/'))
+    invalid(`${what}: invalid mount path: '${target}' mount path must be absolute`);
   const clean = path.posix.normalize(target).replace(/(.)\/+$/, '$1');
   if (clean === '/') invalid(`${what}: invalid specification: destination can't be '/'`);
   return clean;
@@ -139,12 +140,19 @@ function parseModeList(
   if (mode === '') return { readOnly: false, noCopy };
   for (const m of mode.split(',')) {
     const dup = () => invalid(`invalid mode: ${mode} (in '${spec}')`);
-    if (m === 'ro' || m === 'rw') rw === undefined ? (rw = m) : dup();
-    else if (m === 'z' || m === 'Z') label === undefined ? (label = m) : dup();
-    else if (m === 'nocopy') noCopy ? dup() : (noCopy = true);
-    else if ((PROPAGATIONS as readonly string[]).includes(m))
-      propagation === undefined ? (propagation = m as Propagation) : dup();
-    else
+    if (m === 'ro' || m === 'rw') {
+      if (rw !== undefined) dup();
+      rw = m;
+    } else if (m === 'z' || m === 'Z') {
+      if (label !== undefined) dup();
+      label = m;
+    } else if (m === 'nocopy') {
+      if (noCopy) dup();
+      noCopy = true;
+    } else if ((PROPAGATIONS as readonly string[]).includes(m)) {
+      if (propagation !== undefined) dup();
+      propagation = m as Propagation;
+    } else
       invalid(
         `invalid mode: ${m} (in '${spec}'): use ro, rw, z, Z, nocopy or a propagation (${PROPAGATIONS.join(', ')})`,
       );
@@ -241,7 +249,9 @@ export function parseApiMount(raw: unknown): MountRequest {
     case '':
       return invalid('invalid mount config: mount type must be given: bind, volume or tmpfs');
     default:
-      return invalid(`invalid mount config for type "${type}": mount type unknown; use bind, volume or tmpfs`);
+      return invalid(
+        `invalid mount config for type "${type}": mount type unknown; use bind, volume or tmpfs`,
+      );
   }
 }
 
@@ -272,10 +282,7 @@ export function checkDriverOpts(opts: Record<string, string>): void {
     );
   }
   if (opts.type === 'none' && !/(^|,)r?bind(,|$)/.test(opts.o ?? ''))
-    throw new InvalidArgumentError(
-      'INVALID_VOLUME_OPT',
-      'type=none needs o=bind (a bind mount of device)',
-    );
+    throw new InvalidArgumentError('INVALID_VOLUME_OPT', 'type=none needs o=bind (a bind mount of device)');
   if (opts.o?.includes('bind') && !opts.device!.startsWith('/'))
     throw new InvalidArgumentError(
       'INVALID_VOLUME_OPT',

@@ -8,6 +8,7 @@ import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from 
 import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './networks.ts';
 import { pullImageCli } from './registry.ts';
 import { addSecurityOptions, type SecurityFlags, securityHostConfig } from './security-flags.ts';
+import { addVolumeRunOptions, type VolumeRunOptions, volumeBody } from './volumes.ts';
 
 import {
   addResourceOptions,
@@ -16,7 +17,7 @@ import {
   resourceHostConfig,
 } from './container-resources.ts';
 
-interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions {
+interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions, VolumeRunOptions {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -47,7 +48,7 @@ interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions {
 }
 
 function addRunOptions(c: Command): Command {
-  return addResourceOptions(addSecurityOptions(addNetworkRunOptions(c)))
+  return addVolumeRunOptions(addResourceOptions(addSecurityOptions(addNetworkRunOptions(c))))
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -88,9 +89,11 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
     }),
   );
   const net = networkBody(o);
+  const vol = volumeBody(o);
   return {
     Image: image,
     ...net.config,
+    ...vol.config,
     ...(cmd.length > 0 ? { Cmd: cmd } : {}),
     ...(o.entrypoint !== undefined ? { Entrypoint: o.entrypoint === '' ? [''] : [o.entrypoint] } : {}),
     Env: env,
@@ -120,6 +123,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
         }),
       ),
       ...net.hostConfig,
+      ...vol.hostConfig,
       ...(o.init ? { Init: true } : {}),
       ...(o.runtime ? { Runtime: o.runtime } : {}),
       ...(o.groupAdd.length > 0 ? { GroupAdd: o.groupAdd } : {}),

@@ -1,7 +1,14 @@
 // /volumes/*: list, create, inspect, remove, prune — Docker's local-driver volumes.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { ANONYMOUS_LABEL, type Volume } from '../../../volumes/index.ts';
-import { boolParam, compareVersions, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import {
+  boolParam,
+  compareVersions,
+  parseFilters,
+  readJsonBody,
+  sendJson,
+  sendNoContent,
+} from '../../http.ts';
 import type { Route } from '../../server.ts';
 import type { VolumesBackend } from './backend.ts';
 
@@ -23,7 +30,8 @@ function strMap(v: unknown, what: string): Record<string, string> | undefined {
   if (typeof v !== 'object' || Array.isArray(v))
     throw new InvalidArgumentError('INVALID_BODY', `${what} must be a JSON object of strings`);
   for (const [k, x] of Object.entries(v))
-    if (typeof x !== 'string') throw new InvalidArgumentError('INVALID_BODY', `${what}.${k} must be a string`);
+    if (typeof x !== 'string')
+      throw new InvalidArgumentError('INVALID_BODY', `${what}.${k} must be a string`);
   return v as Record<string, string>;
 }
 
@@ -32,7 +40,10 @@ function boolFilter(values: string[] | undefined, name: string): boolean | undef
   const v = values[0]!.toLowerCase();
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${name}=${values[0]}': use true or false`);
+  throw new InvalidArgumentError(
+    'INVALID_FILTER',
+    `invalid filter '${name}=${values[0]}': use true or false`,
+  );
 }
 
 /** `label=key` / `label=key=value` (all must hold) and `label!=…` (none may hold). */

@@ -1,6 +1,7 @@
 // Volume commands (volume create/ls/inspect/rm/prune) and the mount flags of run/create
 // (-v, --mount, --volumes-from). `--mount` is parsed here into the API's Mount object, as the
 // docker CLI does; `-v` strings go to the daemon as Binds (or Config.Volumes for a bare path).
+import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
@@ -26,8 +27,11 @@ export function volumeBody(o: VolumeRunOptions) {
   for (const v of o.volume) {
     if (v === '') throw new CliError('invalid argument "" for "-v, --volume" flag: empty volume spec', 125);
     // A bare container path is an anonymous volume (Config.Volumes); anything else is a bind spec.
-    if (v.includes(':')) binds.push(v);
-    else volumes[v] = {};
+    // A source starting with `.` is a host path relative to here, as the docker CLI reads it.
+    const i = v.indexOf(':');
+    if (i === -1) volumes[v] = {};
+    else if (v.startsWith('.')) binds.push(`${path.resolve(v.slice(0, i))}${v.slice(i)}`);
+    else binds.push(v);
   }
   const mounts = o.mount.map(parseMountFlag);
   return {

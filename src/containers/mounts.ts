@@ -3,9 +3,7 @@
 // sources checked); at start they become OCI mounts (option volumes mounted, image content
 // copied into empty volumes); at exit and removal the volumes are let go. Volume storage itself
 // lives in src/volumes/.
-import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import { promisify } from 'node:util';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import type { OciMount } from '../runtime/index.ts';
 import {
@@ -19,8 +17,6 @@ import {
 import type { ContainerRecord, HostConfig, MountPoint } from './record.ts';
 import { resolveInRoot } from './rootfs.ts';
 import type { ContainerStore } from './store.ts';
-
-const run = promisify(execFile);
 
 function strings(v: unknown, field: string): string[] {
   if (v === undefined || v === null) return [];
@@ -145,6 +141,7 @@ async function materialise(volumes: LocalVolumes | undefined, id: string, p: Pla
     }
     case 'volume': {
       const { volume } = await needVolumes(volumes).acquire(r.source || undefined, id, {
+        anonymous: r.source === '',
         ...(r.labels ? { labels: r.labels } : {}),
         ...(r.driverOpts ? { options: r.driverOpts } : {}),
       });
@@ -214,7 +211,7 @@ export async function startMounts(
     switch (mp.Type) {
       case 'volume': {
         const data = await needVolumes(volumes).activate(mp.Name!);
-        if (mp.CopyData) await copyUp(rootfs, mp.Destination, data);
+        if (mp.CopyData) await copyUp(needVolumes(volumes), mp.Name!, rootfs, mp.Destination);
         out.push({
           destination: mp.Destination,
           type: 'bind',
@@ -264,23 +261,13 @@ export function sortMounts<T extends { destination: string }>(mounts: readonly T
 }
 
 /**
- * Copies the container's content at `dest` into an empty volume (Docker's copy-up). The path
- * is resolved inside the rootfs (symlinks cannot point it at the host); `cp -a` keeps owners,
- * modes, links and xattrs and copies symlinks as links.
+ * Docker's copy-up: the container's content at `dest` goes into the volume while the volume
+ * is empty. The path is resolved inside the rootfs, so image symlinks cannot point it at the host.
  */
-async function copyUp(rootfs: string, dest: string, data: string): Promise<void> {
-  if ((await fsp.readdir(data)).length > 0) return;
+async function copyUp(volumes: LocalVolumes, name: string, rootfs: string, dest: string): Promise<void> {
   const src = await resolveInRoot(rootfs, dest);
   const st = await fsp.lstat(src).catch(() => undefined);
-  if (!st?.isDirectory()) return;
-  try {
-    await run('cp', ['-a', '--', `${src}/.`, `${data}/`]);
-  } catch (err) {
-    throw new InvalidArgumentError(
-      'VOLUME_COPY_FAILED',
-      `copying the image's ${dest} into its volume failed: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
-    );
-  }
+  if (st?.isDirectory()) await volumes.populate(name, src);
 }
 
 /**

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { atomicWriteJson, fsyncDir, readJsonIfExists, TEMP_PREFIX } from '../base/atomic.ts';
+import { atomicWriteJson, fsyncDir, readJsonIfExists, removeTempFiles, TEMP_PREFIX } from '../base/atomic.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
 import { ConflictError, InternalError, NotFoundError } from '../errdefs/index.ts';
@@ -34,7 +34,10 @@ export interface Volume extends VolumeRecord {
 }
 
 export interface CreateVolumeRequest {
+  /** Generated (64 hex digits) when absent. */
   readonly name?: string;
+  /** Made for a container without a name (`-v /path`, VOLUME): labelled so prune takes it. */
+  readonly anonymous?: boolean;
   readonly driver?: string;
   readonly options?: Record<string, string>;
   readonly labels?: Record<string, string>;
@@ -69,6 +72,8 @@ export class LocalVolumes {
       const rec = (await readJsonIfExists(path.join(dir, RECORD)).catch(() => undefined)) as
         | VolumeRecord
         | undefined;
+      // A copy-up cut short (see populate): never visible to containers, safe to drop.
+      await removeTempFiles(dir);
       if (rec && rec.name === entry) {
         v.#byName.set(entry, rec);
         continue;
@@ -128,7 +133,7 @@ export class LocalVolumes {
     }
     const options = { ...(req.options ?? {}) };
     checkDriverOpts(options);
-    const anonymous = !req.name;
+    const anonymous = req.anonymous === true;
     const name = req.name || randomBytes(32).toString('hex');
     checkVolumeName(name);
     return this.#lock.run(name, async () => {
@@ -268,6 +273,48 @@ export class LocalVolumes {
       }
     });
     return data;
+  }
+
+  /**
+   * Copy-up: fills an empty volume with a copy of `src` (a directory the caller resolved inside
+   * a container's rootfs), keeping owners, modes, links and xattrs (`cp -a`), and gives `_data`
+   * the source directory's owner and mode. The copy is made in a staging directory beside
+   * `_data` that no container sees, then renamed in entry by entry: a container already using
+   * the volume cannot plant a symlink that redirects the copy onto the host.
+   */
+  async populate(name: string, src: string): Promise<void> {
+    const data = this.dataPath(name);
+    await this.#lock.run(`populate:${name}`, async () => {
+      if ((await fsp.readdir(data)).length > 0) return;
+      const parent = path.dirname(data);
+      const [dataSt, parentSt] = await Promise.all([fsp.stat(data), fsp.stat(parent)]);
+      const cp = (to: string) =>
+        run('cp', ['-a', '--', `${src}/.`, `${to}/`]).catch((err: { stderr?: string }) => {
+          throw new InternalError(
+            'VOLUME_COPY_FAILED',
+            `copying image content into volume ${name} failed: ${err.stderr?.trim() || String(err)}`,
+          );
+        });
+      if (dataSt.dev !== parentSt.dev) {
+        // An option volume (its own filesystem): renames cannot cross, copy in place.
+        await cp(data);
+        return;
+      }
+      const stage = path.join(parent, `${TEMP_PREFIX}copy-${randomBytes(6).toString('hex')}`);
+      await fsp.mkdir(stage);
+      try {
+        await cp(stage);
+        for (const entry of await fsp.readdir(stage)) {
+          // rename never follows a symlink at the destination; an existing entry is kept.
+          await fsp.rename(path.join(stage, entry), path.join(data, entry)).catch(() => {});
+        }
+        const st = await fsp.stat(stage);
+        await fsp.chown(data, st.uid, st.gid);
+        await fsp.chmod(data, st.mode & 0o7777);
+      } finally {
+        await fsp.rm(stage, { recursive: true, force: true });
+      }
+    });
   }
 
   /** Unmounts an option volume's data (when its last running container stopped). */

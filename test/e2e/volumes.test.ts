@@ -331,6 +331,9 @@ describe('anonymous volumes and copy-up', () => {
     const name2 = JSON.parse(await ok(d.docker(['inspect', id2])))[0].Mounts[0].Name as string;
     await ok(d.berth(['rm', id2])); // without -v the anonymous volume stays, dangling
     await ok(d.docker(['volume', 'create', 'keepme']));
+    // A volume created without a name is not anonymous (only container-made ones are).
+    const unnamed = (await ok(d.docker(['volume', 'create']))).trim();
+    assert.match(unnamed, /^[0-9a-f]{64}$/);
     const dangling = (await ok(d.docker(['volume', 'ls', '-q', '--filter', 'dangling=true']))).split('\n');
     assert.ok(dangling.includes(name2) && dangling.includes('keepme'));
     assert.ok(!(await ok(d.docker(['volume', 'ls', '-q', '--filter', 'dangling=false']))).includes('keepme'));
@@ -344,6 +347,7 @@ describe('anonymous volumes and copy-up', () => {
     assert.match(p, new RegExp(name2));
     assert.doesNotMatch(p, /keepme/);
     assert.equal((await d.docker(['volume', 'inspect', 'keepme'])).code, 0);
+    assert.equal((await d.docker(['volume', 'inspect', unnamed])).code, 0);
     const all = await ok(d.berth(['volume', 'prune', '-a', '-f']));
     assert.match(all, /keepme/);
     assert.doesNotMatch(all, /data1/); // still used by the "store" container

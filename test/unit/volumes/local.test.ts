@@ -1,8 +1,17 @@
 // The local volume store on a real directory: create/remove, users, start-up recovery of cut
 // short creates and removes, adoption of record-less volumes, copy-up.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { chown } from 'node:fs/promises';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { chmod, chown } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -79,7 +88,6 @@ test('populate copies into an empty volume only, keeping owners and modes', asyn
   writeFileSync(path.join(src, 'sub', 'f'), 'hi', { mode: 0o600 });
   await chown(path.join(src, 'sub', 'f'), 1000, 1001);
   await chown(src, 1000, 1000);
-  const { chmod } = await import('node:fs/promises');
   await chmod(src, 0o710);
   await v.create({ name: 'copy' });
   await v.populate('copy', src);
@@ -93,8 +101,5 @@ test('populate copies into an empty volume only, keeping owners and modes', asyn
   await v.populate('copy', src);
   assert.equal(existsSync(path.join(data, 'new')), false);
   // No staging directory is left beside _data.
-  assert.deepEqual((await import('node:fs')).readdirSync(path.join(root, 'copy')).sort(), [
-    '_data',
-    'volume.json',
-  ]);
+  assert.deepEqual(readdirSync(path.join(root, 'copy')).sort(), ['_data', 'volume.json']);
 });

@@ -238,7 +238,8 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
       for (const f of o.filter) {
         const i = f.indexOf('=');
         if (i <= 0) throw new CliError(`bad format of filter (expected name=value): ${f}`, 125);
-        (filters[f.slice(0, i)] ??= []).push(f.slice(i + 1));
+        const key = f.slice(0, i);
+        filters[key] = [...(filters[key] ?? []), f.slice(i + 1)];
       }
       let rows: { name: string; description: string; star_count: number; is_official: boolean }[];
       try {

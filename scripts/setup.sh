@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in runc conmon iptables busybox-static attr tini gcc libc6-dev docker-registry skopeo; do
+for pkg in runc conmon iptables iproute2 busybox-static attr tini gcc libc6-dev python3 docker-registry skopeo; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

@@ -106,6 +106,10 @@ export interface ContainerRecord {
   readonly args: string[];
   readonly state: ContainerState;
   readonly restartCount: number;
+  /** Set by a user's stop or kill: ends restarts (and unless-stopped's restart at start-up). */
+  readonly stoppedByUser?: boolean;
+  /** Between an exit and the restart its policy asked for. */
+  readonly restarting?: boolean;
   /** Volumes, binds and `--mount` tmpfs mounts (absent in records from before volumes). */
   readonly mounts?: readonly MountPoint[];
 }

@@ -29,6 +29,13 @@ import type { LocalVolumes } from '../volumes/index.ts';
 import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import {
+  checkRestartPolicy,
+  RestartTimers,
+  restartPolicy,
+  restartsAtDaemonStart,
+  shouldRestart,
+} from './restart.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
 import { generateName, VALID_NAME } from './names.ts';
@@ -77,6 +84,7 @@ export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
+  readonly #restarts = new RestartTimers();
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -157,6 +165,7 @@ export class ContainerService {
     } else name = generateName((n) => store.byName(n) !== undefined);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
+    checkRestartPolicy(req.hostConfig);
     // Validated before anything is stored: a bad limit leaves nothing behind.
     const plan = planResources(req.hostConfig as ResourceFields, this.facts);
     const imageId = images.resolve(req.config.Image);
@@ -269,10 +278,18 @@ export class ContainerService {
     });
   }
 
-  async start(ref: string): Promise<void> {
+  /** `restart` marks a start made by the restart policy (keeps its count; a user's start resets the back-off). */
+  async start(ref: string, opts: { restart?: boolean } = {}): Promise<void> {
     const found = this.find(ref);
+    if (!opts.restart) this.#restarts.forget(found.id);
     await this.#lock.run(found.id, async () => {
       let rec = this.deps.store.get(found.id)!;
+      if (opts.restart && (!rec.restarting || rec.stoppedByUser)) return; // stopped meanwhile
+      if (rec.stoppedByUser || rec.restarting) {
+        const { stoppedByUser: _s, restarting: _r, ...rest } = rec;
+        rec = rest;
+        await this.deps.store.put(rec);
+      }
       if (rec.state.status === 'running' || rec.state.status === 'paused') {
         throw new NotModifiedError('ALREADY_STARTED', `container ${rec.id} is already running`);
       }
@@ -350,6 +367,17 @@ export class ContainerService {
   /** Stops background work (log rotation); containers keep running. */
   close(): void {
     this.#logRotations.close();
+    this.#restarts.close();
+  }
+
+  /** A user's stop or kill ends restarts; persisted so unless-stopped stays down at start-up. */
+  async #markStoppedByUser(id: string): Promise<void> {
+    this.#restarts.forget(id);
+    // Under the lock: a restart in progress writes the record too, and must not drop the flag.
+    await this.#lock.run(id, async () => {
+      const cur = this.deps.store.get(id);
+      if (cur && !cur.stoppedByUser) await this.deps.store.put({ ...cur, stoppedByUser: true });
+    });
   }
 
   /** Called when conmon writes an exit file (and at recovery). */
@@ -386,6 +414,17 @@ export class ContainerService {
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
       });
       autoRemove = Boolean(rec.hostConfig.AutoRemove);
+      const policy = restartPolicy(rec.hostConfig);
+      if (shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true)) {
+        autoRemove = false;
+        await this.deps.store.put({ ...next, restarting: true, restartCount: rec.restartCount + 1 });
+        const ranMs = exit.at.getTime() - Date.parse(startedAt);
+        this.#restarts.schedule(id, ranMs, () => {
+          this.start(id, { restart: true }).catch((err) =>
+            this.deps.log('warn', 'restart failed', { id, err: String(err) }),
+          );
+        });
+      }
     });
     if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
   }
@@ -429,6 +468,8 @@ export class ContainerService {
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
     const rec = this.find(ref);
     const sig = parseSignal(signalName);
+    if (rec.state.status === 'running' || rec.state.status === 'paused')
+      await this.#markStoppedByUser(rec.id);
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
       throw new ConflictError(
         'NOT_RUNNING',
@@ -443,7 +484,20 @@ export class ContainerService {
   }
 
   async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
-    const rec = this.find(ref);
+    let rec = this.find(ref);
+    // A stop ends the restart policy's work, also between an exit and its restart.
+    await this.#markStoppedByUser(rec.id);
+    if (rec.restarting) {
+      await this.#lock.run(rec.id, async () => {
+        const cur = this.deps.store.get(rec.id);
+        if (cur?.restarting) await this.deps.store.put({ ...cur, restarting: false });
+      });
+      rec = this.find(rec.id);
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+        this.#emit(rec.id, 'stop');
+        return;
+      }
+    }
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
       throw new NotModifiedError('NOT_RUNNING', `container ${rec.id} is not running`);
     }
@@ -464,6 +518,7 @@ export class ContainerService {
   /** `volumes` (`rm -v`, and always for `--rm`) also removes the container's anonymous volumes. */
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.find(ref);
+    this.#restarts.forget(rec.id);
     if (rec.state.status === 'running' || rec.state.status === 'paused') {
       if (!opts.force) {
         throw new ConflictError(
@@ -651,6 +706,22 @@ export class ContainerService {
 
   /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */
   async recover(): Promise<void> {
+    await this.#recoverContainers();
+    // Restart policies at daemon start: always, and unless-stopped unless a user stopped it
+    // (containers that exited while berthd was down included).
+    for (const rec of this.list()) {
+      if (rec.state.status !== 'exited' && rec.state.status !== 'created') continue;
+      if (rec.state.status === 'created' && !rec.restarting) continue;
+      if (!restartsAtDaemonStart(restartPolicy(rec.hostConfig), rec.stoppedByUser === true)) continue;
+      if (this.#restarts.pending(rec.id)) continue; // its exit was just seen: the back-off timer starts it
+      this.deps.log('info', 'starting container by its restart policy', { id: rec.id });
+      await this.start(rec.id).catch((err) =>
+        this.deps.log('warn', 'restart at start-up failed', { id: rec.id, err: String(err) }),
+      );
+    }
+  }
+
+  async #recoverContainers(): Promise<void> {
     referenceMounts(this.deps.volumes, this.list());
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;

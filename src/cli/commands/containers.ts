@@ -45,6 +45,7 @@ interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions, 
   groupAdd: string[];
   domainname?: string;
   attach: string[];
+  restart?: string;
 }
 
 function addRunOptions(c: Command): Command {
@@ -71,6 +72,7 @@ function addRunOptions(c: Command): Command {
     .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
+    .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
     .option('--runtime <string>', 'Runtime to use for this container')
     .option('--log-driver <string>', 'Logging driver for the container')
     .option('--log-opt <list>', 'Log driver options', collect, [])
@@ -126,6 +128,14 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
       ...vol.hostConfig,
       ...(o.init ? { Init: true } : {}),
       ...(o.runtime ? { Runtime: o.runtime } : {}),
+      ...(o.restart && o.restart !== 'no'
+        ? {
+            RestartPolicy: {
+              Name: o.restart.split(':')[0],
+              MaximumRetryCount: o.restart.includes(':') ? Number(o.restart.split(':')[1]) : 0,
+            },
+          }
+        : {}),
       ...(o.groupAdd.length > 0 ? { GroupAdd: o.groupAdd } : {}),
       ...(o.logDriver || o.logOpt.length > 0
         ? {

@@ -8,11 +8,12 @@ const ZERO_TIME = '0001-01-01T00:00:00Z';
 export function stateView(rec: ContainerRecord) {
   const s = rec.state;
   const running = s.status === 'running' || s.status === 'paused';
+  const restarting = rec.restarting === true && s.status === 'exited';
   return {
-    Status: s.status,
+    Status: restarting ? 'restarting' : s.status,
     Running: running,
     Paused: s.status === 'paused',
-    Restarting: false,
+    Restarting: restarting,
     OOMKilled: s.status === 'exited' && s.oomKilled === true,
     Dead: s.status === 'dead',
     Pid: running ? s.pid : 0,
@@ -141,6 +142,8 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'exited':
+      if (rec.restarting)
+        return `Restarting (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
       return `Exited (${s.exitCode}) ${humanDuration(now - Date.parse(s.finishedAt))} ago`;
     case 'dead':
       return 'Dead';

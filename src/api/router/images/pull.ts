@@ -36,65 +36,64 @@ export function pullReference(fromImage: string, tag: string): string {
   return tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`;
 }
 
-export async function handlePull(ctx: RequestContext, backend: ImagesBackend): Promise<void> {
-  const ref = pullReference(ctx.query.get('fromImage') ?? '', ctx.query.get('tag') ?? '');
-  const platform = ctx.query.get('platform') || undefined;
-  const auth = registryAuth(ctx.req.headers);
+interface ProgressEvent {
+  readonly status: string;
+  readonly id?: string;
+  readonly progressDetail?: { current?: number; total?: number };
+  readonly aux?: unknown;
+}
+
+/**
+ * Runs a registry operation that reports progress, as Docker's JSON lines. An error before any
+ * progress is a plain HTTP error (the CLI shows it as the daemon's); after, it travels in-band.
+ */
+async function streamProgress(
+  ctx: RequestContext,
+  run: (onEvent: (e: ProgressEvent) => void) => Promise<unknown>,
+): Promise<void> {
   const out = new JsonLinesWriter(ctx.res);
   let started = false;
   try {
-    await backend.pull(ref, {
-      ...(platform ? { platform } : {}),
-      ...(auth ? { auth } : {}),
-      signal: ctx.signal,
-      onEvent: (e) => {
-        started = true;
-        const total = e.progressDetail?.total;
-        const current = e.progressDetail?.current;
-        out.write({
-          status: e.status,
-          ...(e.id ? { id: e.id } : {}),
-          ...(e.progressDetail ? { progressDetail: e.progressDetail } : {}),
-          ...(total && current !== undefined ? { progress: progressBar(current, total) } : {}),
-        });
-      },
+    await run((e) => {
+      started = true;
+      if (e.aux !== undefined) {
+        out.write({ progressDetail: {}, aux: e.aux });
+        return;
+      }
+      const total = e.progressDetail?.total;
+      const current = e.progressDetail?.current;
+      out.write({
+        status: e.status,
+        ...(e.id ? { id: e.id } : {}),
+        ...(e.progressDetail ? { progressDetail: e.progressDetail } : {}),
+        ...(total && current !== undefined ? { progress: progressBar(current, total) } : {}),
+      });
     });
   } catch (err) {
-    // Before any progress the error is a plain HTTP error (the CLI shows it as the daemon's).
     if (!started) throw err;
     out.error(err);
   }
   out.end();
 }
 
+export async function handlePull(ctx: RequestContext, backend: ImagesBackend): Promise<void> {
+  const ref = pullReference(ctx.query.get('fromImage') ?? '', ctx.query.get('tag') ?? '');
+  const platform = ctx.query.get('platform') || undefined;
+  const auth = registryAuth(ctx.req.headers);
+  await streamProgress(ctx, (onEvent) =>
+    backend.pull(ref, {
+      ...(platform ? { platform } : {}),
+      ...(auth ? { auth } : {}),
+      signal: ctx.signal,
+      onEvent,
+    }),
+  );
+}
+
 export async function handlePush(ctx: RequestContext, backend: ImagesBackend, name: string): Promise<void> {
   const tag = ctx.query.get('tag') ?? '';
   const auth = registryAuth(ctx.req.headers);
-  const out = new JsonLinesWriter(ctx.res);
-  let started = false;
-  try {
-    await backend.push(tag ? `${name}:${tag}` : name, {
-      ...(auth ? { auth } : {}),
-      signal: ctx.signal,
-      onEvent: (e) => {
-        started = true;
-        if (e.aux) {
-          out.write({ progressDetail: {}, aux: e.aux });
-          return;
-        }
-        const total = e.progressDetail?.total;
-        const current = e.progressDetail?.current;
-        out.write({
-          status: e.status,
-          ...(e.id ? { id: e.id } : {}),
-          ...(e.progressDetail ? { progressDetail: e.progressDetail } : {}),
-          ...(total && current !== undefined ? { progress: progressBar(current, total) } : {}),
-        });
-      },
-    });
-  } catch (err) {
-    if (!started) throw err;
-    out.error(err);
-  }
-  out.end();
+  await streamProgress(ctx, (onEvent) =>
+    backend.push(tag ? `${name}:${tag}` : name, { ...(auth ? { auth } : {}), signal: ctx.signal, onEvent }),
+  );
 }

@@ -85,6 +85,7 @@ export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
   readonly #restarts = new RestartTimers();
+  #recovering = false;
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -419,11 +420,12 @@ export class ContainerService {
         autoRemove = false;
         await this.deps.store.put({ ...next, restarting: true, restartCount: rec.restartCount + 1 });
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
-        this.#restarts.schedule(id, ranMs, () => {
-          this.start(id, { restart: true }).catch((err) =>
-            this.deps.log('warn', 'restart failed', { id, err: String(err) }),
-          );
-        });
+        if (!this.#recovering)
+          this.#restarts.schedule(id, ranMs, () => {
+            this.start(id, { restart: true }).catch((err) =>
+              this.deps.log('warn', 'restart failed', { id, err: String(err) }),
+            );
+          });
       }
     });
     if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
@@ -706,14 +708,25 @@ export class ContainerService {
 
   /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */
   async recover(): Promise<void> {
-    await this.#recoverContainers();
-    // Restart policies at daemon start: always, and unless-stopped unless a user stopped it
-    // (containers that exited while berthd was down included).
+    // Exits seen now only mark restarts: the daemon starts them with startAfterRecovery(), once
+    // networks are reconciled (a restart racing the reconciliation would lose its veth).
+    this.#recovering = true;
+    try {
+      await this.#recoverContainers();
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  /** Restart policies at daemon start: always, and unless-stopped unless a user stopped it
+   * (containers that exited while berthd was down included). */
+  async startAfterRecovery(): Promise<void> {
     for (const rec of this.list()) {
-      if (rec.state.status !== 'exited' && rec.state.status !== 'created') continue;
-      if (rec.state.status === 'created' && !rec.restarting) continue;
-      if (!restartsAtDaemonStart(restartPolicy(rec.hostConfig), rec.stoppedByUser === true)) continue;
-      if (this.#restarts.pending(rec.id)) continue; // its exit was just seen: the back-off timer starts it
+      if (rec.state.status !== 'exited') continue;
+      const wanted =
+        rec.restarting === true ||
+        restartsAtDaemonStart(restartPolicy(rec.hostConfig), rec.stoppedByUser === true);
+      if (!wanted) continue;
       this.deps.log('info', 'starting container by its restart policy', { id: rec.id });
       await this.start(rec.id).catch((err) =>
         this.deps.log('warn', 'restart at start-up failed', { id: rec.id, err: String(err) }),

@@ -150,6 +150,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           .map((c) => c.id),
       ),
     );
+    await containers.startAfterRecovery();
     const execs = new ExecService(containers);
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
 

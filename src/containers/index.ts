@@ -11,3 +11,4 @@ export type { Change } from './changes.ts';
 export { type CommitOptions, ContainerFsOps } from './fsops.ts';
 export type { NetworkingConfig } from './networking.ts';
 export { networkMode } from './networking.ts';
+export { HealthMonitor } from './health.ts';

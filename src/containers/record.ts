@@ -46,6 +46,14 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  /** Image HEALTHCHECK or the run flags (Docker's shape, durations in nanoseconds). */
+  Healthcheck?: {
+    Test?: string[];
+    Interval?: number;
+    Timeout?: number;
+    Retries?: number;
+    StartPeriod?: number;
+  };
   ExposedPorts?: Record<string, Record<string, never>>;
   Volumes?: Record<string, Record<string, never>> | null;
 }
@@ -110,6 +118,12 @@ export interface ContainerRecord {
   readonly stoppedByUser?: boolean;
   /** Between an exit and the restart its policy asked for. */
   readonly restarting?: boolean;
+  /** The healthcheck's state while the container runs (State.Health). */
+  readonly health?: {
+    Status: 'starting' | 'healthy' | 'unhealthy';
+    FailingStreak: number;
+    Log: { Start: string; End: string; ExitCode: number; Output: string }[];
+  };
   /** Volumes, binds and `--mount` tmpfs mounts (absent in records from before volumes). */
   readonly mounts?: readonly MountPoint[];
 }

@@ -200,6 +200,13 @@ export class ContainerService {
         ? { StopSignal: req.config.StopSignal || imageCfg.StopSignal! }
         : {}),
       ...(req.config.StopTimeout !== undefined ? { StopTimeout: req.config.StopTimeout } : {}),
+      ...(req.config.Healthcheck || imageCfg.Healthcheck
+        ? {
+            Healthcheck: (req.config.Healthcheck ?? imageCfg.Healthcheck) as NonNullable<
+              ContainerConfig['Healthcheck']
+            >,
+          }
+        : {}),
       ...(imageCfg.ExposedPorts || req.config.ExposedPorts
         ? { ExposedPorts: { ...(imageCfg.ExposedPorts ?? {}), ...(req.config.ExposedPorts ?? {}) } }
         : {}),
@@ -286,8 +293,8 @@ export class ContainerService {
     await this.#lock.run(found.id, async () => {
       let rec = this.deps.store.get(found.id)!;
       if (opts.restart && (!rec.restarting || rec.stoppedByUser)) return; // stopped meanwhile
-      if (rec.stoppedByUser || rec.restarting) {
-        const { stoppedByUser: _s, restarting: _r, ...rest } = rec;
+      if (rec.stoppedByUser || rec.restarting || rec.health) {
+        const { stoppedByUser: _s, restarting: _r, health: _h, ...rest } = rec;
         rec = rest;
         await this.deps.store.put(rec);
       }
@@ -369,6 +376,16 @@ export class ContainerService {
   close(): void {
     this.#logRotations.close();
     this.#restarts.close();
+  }
+
+  /** Records the healthcheck's state (State.Health), without touching anything else. */
+  async setHealth(id: string, health: NonNullable<ContainerRecord['health']>): Promise<void> {
+    await this.#lock.run(id, async () => {
+      const cur = this.deps.store.get(id);
+      if (cur && (cur.state.status === 'running' || cur.state.status === 'paused')) {
+        await this.deps.store.put({ ...cur, health });
+      }
+    });
   }
 
   /** A user's stop or kill ends restarts; persisted so unless-stopped stays down at start-up. */

@@ -21,7 +21,13 @@ import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { BERTH_VERSION } from '../base/version.ts';
-import { ContainerFsOps, ContainerService, ContainerStore, ExecService } from '../containers/index.ts';
+import {
+  ContainerFsOps,
+  ContainerService,
+  ContainerStore,
+  ExecService,
+  HealthMonitor,
+} from '../containers/index.ts';
 import { ConflictError } from '../errdefs/index.ts';
 import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalVolumes } from '../volumes/index.ts';
@@ -152,6 +158,31 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     );
     await containers.startAfterRecovery();
     const execs = new ExecService(containers);
+    // Healthchecks: probes are execs; started and stopped by the containers' own events.
+    const health = new HealthMonitor({
+      find: (id) => containerStore.get(id),
+      save: (id, h) => containers.setHealth(id, h),
+      probe: (id, cmd, timeoutMs) => healthProbe(execs, id, cmd, timeoutMs),
+      emit: (id, status) => {
+        const r = containerStore.get(id);
+        events.publish(
+          'container',
+          `health_status: ${status}`,
+          id,
+          r ? { name: r.name, image: r.config.Image } : {},
+        );
+      },
+    });
+    const unsubscribeHealth = events.subscribe((e) => {
+      if (e.type !== 'container') return;
+      if (e.action === 'start') health.start(e.id);
+      else if (e.action === 'die' || e.action === 'destroy') health.stop(e.id);
+    });
+    for (const c of containers.list()) if (c.state.status === 'running') health.start(c.id);
+    cleanups.push(async () => {
+      unsubscribeHealth();
+      health.close();
+    });
     const engineId = await readOrCreateEngineId(config.dataRoot, () => randomUUID().toUpperCase());
 
     const runtimes: Record<string, { path: string }> = {};
@@ -582,4 +613,37 @@ async function feedStdin(
     input.pause();
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** One healthcheck probe as an exec; a probe past its timeout counts as a failure (-1). */
+async function healthProbe(
+  execs: ExecService,
+  id: string,
+  cmd: string[],
+  timeoutMs: number,
+): Promise<{ exitCode: number; output: string }> {
+  const execId = execs.create(id, {
+    cmd,
+    env: [],
+    user: '',
+    workingDir: '',
+    tty: false,
+    privileged: false,
+    attachStdin: false,
+    attachStdout: true,
+    attachStderr: true,
+  });
+  let output = '';
+  const collect = (d: Buffer) => {
+    if (output.length < 8192) output += d.toString('utf8');
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<number>((r) => {
+    timer = setTimeout(() => r(-1), timeoutMs);
+  });
+  const code = await Promise.race([execs.start(execId, { onStdout: collect, onStderr: collect }), timedOut]);
+  clearTimeout(timer);
+  return code === -1
+    ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` }
+    : { exitCode: code, output };
 }

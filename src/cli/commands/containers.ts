@@ -46,6 +46,54 @@ interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions, 
   domainname?: string;
   attach: string[];
   restart?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthcheck?: boolean;
+}
+
+/** Go durations as the docker CLI takes them (`500ms`, `1m30s`) → nanoseconds. */
+function durationNs(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let m: RegExpExecArray | null = re.exec(v);
+  let used = 0;
+  while (m) {
+    total += Number(m[1]) * units[m[2]!]!;
+    used = re.lastIndex;
+    m = re.exec(v);
+  }
+  if (used !== v.length || v === '')
+    throw new CliError(`invalid argument "${v}" for "--${flag}" flag: use a duration like 30s or 1m`, 125);
+  return Math.round(total);
+}
+
+function healthcheckBody(o: RunOptions): Record<string, unknown> {
+  if (o.healthcheck === false) return { Healthcheck: { Test: ['NONE'] } };
+  const interval = durationNs('health-interval', o.healthInterval);
+  const timeout = durationNs('health-timeout', o.healthTimeout);
+  const start = durationNs('health-start-period', o.healthStartPeriod);
+  if (
+    !o.healthCmd &&
+    interval === undefined &&
+    timeout === undefined &&
+    start === undefined &&
+    !o.healthRetries
+  )
+    return {};
+  return {
+    Healthcheck: {
+      ...(o.healthCmd ? { Test: ['CMD-SHELL', o.healthCmd] } : {}),
+      ...(interval !== undefined ? { Interval: interval } : {}),
+      ...(timeout !== undefined ? { Timeout: timeout } : {}),
+      ...(start !== undefined ? { StartPeriod: start } : {}),
+      ...(o.healthRetries ? { Retries: Number(o.healthRetries) } : {}),
+    },
+  };
 }
 
 function addRunOptions(c: Command): Command {
@@ -73,6 +121,12 @@ function addRunOptions(c: Command): Command {
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect, [])
     .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check')
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run')
+    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
+    .option('--health-start-period <duration>', 'Start period for the container to initialize')
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
     .option('--runtime <string>', 'Runtime to use for this container')
     .option('--log-driver <string>', 'Logging driver for the container')
     .option('--log-opt <list>', 'Log driver options', collect, [])
@@ -106,6 +160,7 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
     ...(o.stopSignal ? { StopSignal: o.stopSignal } : {}),
     ...(o.stopTimeout !== undefined ? { StopTimeout: Number(o.stopTimeout) } : {}),
     Labels: labels,
+    ...healthcheckBody(o),
     Tty: Boolean(o.tty),
     OpenStdin: Boolean(o.interactive) || o.attach.some((a) => /^stdin$/i.test(a)),
     AttachStdin: (Boolean(o.interactive) && !o.detach) || o.attach.some((a) => /^stdin$/i.test(a)),

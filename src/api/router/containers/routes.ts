@@ -1,6 +1,11 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
-import type { ContainerRecord, NetworkingConfig, WaitCondition } from '../../../containers/index.ts';
+import type {
+  ContainerConfig,
+  ContainerRecord,
+  NetworkingConfig,
+  WaitCondition,
+} from '../../../containers/index.ts';
 import {
   formatTimestamp,
   muxFrame,
@@ -73,6 +78,9 @@ function parseCreateBody(body: unknown) {
       ...(str('StopSignal') !== undefined ? { StopSignal: str('StopSignal')! } : {}),
       ...(str('MacAddress') ? { MacAddress: str('MacAddress')! } : {}),
       ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
+      ...(b.Healthcheck && typeof b.Healthcheck === 'object' && !Array.isArray(b.Healthcheck)
+        ? { Healthcheck: b.Healthcheck as NonNullable<ContainerConfig['Healthcheck']> }
+        : {}),
       ...(b.Labels && typeof b.Labels === 'object' ? { Labels: b.Labels as Record<string, string> } : {}),
       ...(b.ExposedPorts && typeof b.ExposedPorts === 'object'
         ? { ExposedPorts: b.ExposedPorts as Record<string, Record<string, never>> }

@@ -5,6 +5,14 @@ import type { ContainerNetworks } from './backend.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** State.Health: a container with a healthcheck is `starting` until its first probe. */
+function healthOf(rec: ContainerRecord): ContainerRecord['health'] | undefined {
+  if (rec.health) return rec.health;
+  const test = rec.config.Healthcheck?.Test;
+  if (!test || test.length === 0 || test[0] === 'NONE') return undefined;
+  return { Status: 'starting', FailingStreak: 0, Log: [] };
+}
+
 export function stateView(rec: ContainerRecord) {
   const s = rec.state;
   const running = s.status === 'running' || s.status === 'paused';
@@ -21,6 +29,7 @@ export function stateView(rec: ContainerRecord) {
     Error: s.status === 'exited' || s.status === 'dead' ? s.error : '',
     StartedAt: 'startedAt' in s ? s.startedAt : ZERO_TIME,
     FinishedAt: s.status === 'exited' ? s.finishedAt : ZERO_TIME,
+    ...(running && healthOf(rec) ? { Health: healthOf(rec) } : {}),
   };
 }
 
@@ -137,8 +146,11 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   switch (s.status) {
     case 'created':
       return 'Created';
-    case 'running':
-      return `Up ${humanDuration(now - Date.parse(s.startedAt))}`;
+    case 'running': {
+      const h = healthOf(rec)?.Status;
+      const suffix = h === undefined ? '' : h === 'starting' ? ' (health: starting)' : ` (${h})`;
+      return `Up ${humanDuration(now - Date.parse(s.startedAt))}${suffix}`;
+    }
     case 'paused':
       return `Up ${humanDuration(now - Date.parse(s.startedAt))} (Paused)`;
     case 'exited':

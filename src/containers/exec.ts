@@ -10,6 +10,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError
 import { replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { rootfsPaths } from './bundle.ts';
 import { readInRoot } from './rootfs.ts';
+import { hostBoundingCaps } from './security.ts';
 import type { ContainerService } from './service.ts';
 
 export interface ExecConfig {
@@ -223,6 +224,8 @@ export class ExecService {
       '--user',
       `${user.uid}:${user.gid}`,
       ...user.additionalGids.flatMap((g) => ['--additional-gids', String(g)]),
+      // --privileged: every capability the host can give (its bounding set), as Docker's exec.
+      ...(e.config.privileged ? hostBoundingCaps().flatMap((c) => ['--cap', c]) : []),
       '--cwd',
       e.config.workingDir || rec.config.WorkingDir || '/',
       ...env.flatMap((v) => ['--env', v]),
@@ -244,6 +247,15 @@ export class ExecService {
           ...spec.process,
           terminal: true,
           consoleSize: e.config.consoleSize,
+          ...(e.config.privileged
+            ? {
+                capabilities: {
+                  bounding: hostBoundingCaps(),
+                  effective: hostBoundingCaps(),
+                  permitted: hostBoundingCaps(),
+                },
+              }
+            : {}),
           args: e.config.cmd,
           env,
           cwd: e.config.workingDir || rec.config.WorkingDir || '/',

@@ -182,3 +182,17 @@ test('the API answers 400 for a malformed seccomp profile', async () => {
   assert.equal(r.status, 400, r.body.toString());
   assert.match(r.body.toString(), /decoding seccomp profile failed/);
 });
+
+test('exec --privileged gives the command the host bounding set of capabilities', async () => {
+  const id = (await d.docker(['run', '-d', 'busybox', 'sleep', '120'])).stdout.trim();
+  const eff = async (extra: string[]) =>
+    (
+      await d.docker(['exec', ...extra, id, 'sh', '-c', 'grep CapEff /proc/self/status | cut -f2'])
+    ).stdout.trim();
+  const plain = BigInt(`0x${await eff([])}`);
+  const privileged = BigInt(`0x${await eff(['--privileged'])}`);
+  const hostBnd = BigInt(`0x${/CapBnd:\s+([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
+  assert.equal(privileged, hostBnd);
+  assert.ok(privileged > plain && (privileged & plain) === plain);
+  await d.docker(['rm', '-f', id]);
+});

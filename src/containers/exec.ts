@@ -181,6 +181,12 @@ export class ExecService {
     return { code, stderrTail };
   }
 
+  /** Drops a finished exec's record (healthcheck probes, which nobody inspects later). */
+  forget(id: string): void {
+    const e = this.#execs.get(id);
+    if (e && !e.running) this.#execs.delete(id);
+  }
+
   /** Resizes a running TTY exec; a no-op for one without a terminal (as Docker). */
   resize(id: string, height: number, width: number): void {
     const e = this.get(id);

@@ -643,6 +643,7 @@ async function healthProbe(
   });
   const code = await Promise.race([execs.start(execId, { onStdout: collect, onStderr: collect }), timedOut]);
   clearTimeout(timer);
+  if (code !== -1) execs.forget(execId);
   return code === -1
     ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` }
     : { exitCode: code, output };

@@ -1,41 +1,15 @@
 // Healthchecks with the real docker CLI and the berth CLI: a probe that turns healthy then
 // unhealthy, State.Health in inspect, ps status, health_status events, --no-healthcheck.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { busyboxTar } from '../helpers/fixtures.ts';
+import { test } from 'node:test';
+import { ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
 
-let d: TestDaemon;
-before(async () => {
-  d = await startTestDaemon();
-  assert.equal((await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox'])).code, 0);
-});
-after(async () => {
-  if (d) {
-    const ids = (await d.berth(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length > 0) await d.berth(['rm', '-f', ...ids]);
-    await d.cleanup();
-  }
-});
-
-function ok(r: { code: number; stdout: string; stderr: string }): string {
-  assert.equal(r.code, 0, `exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const daemon = useBusyboxDaemon();
 
 test('a healthcheck turns healthy, then unhealthy, with events and the ps status', async () => {
   const since = Math.floor(Date.now() / 1000);
   const id = ok(
-    await d.docker([
+    await daemon.d.docker([
       'run',
       '-d',
       '--health-cmd',
@@ -49,18 +23,21 @@ test('a healthcheck turns healthy, then unhealthy, with events and the ps status
       '300',
     ]),
   ).trim();
-  const health = async () => ok(await d.docker(['inspect', '-f', '{{json .State.Health}}', id]));
+  const health = async () => ok(await daemon.d.docker(['inspect', '-f', '{{json .State.Health}}', id]));
   await until('a first failing probe', async () => /"Status":"unhealthy"/.test(await health()));
-  ok(await d.docker(['exec', id, 'touch', '/tmp/ok']));
+  ok(await daemon.d.docker(['exec', id, 'touch', '/tmp/ok']));
   await until('healthy', async () => /"Status":"healthy"/.test(await health()));
-  assert.match(ok(await d.berth(['ps', '--format', '{{.Status}}', '--filter', `id=${id}`])), /\(healthy\)/);
+  assert.match(
+    ok(await daemon.d.berth(['ps', '--format', '{{.Status}}', '--filter', `id=${id}`])),
+    /\(healthy\)/,
+  );
   const h = JSON.parse(await health()) as { FailingStreak: number; Log: { ExitCode: number }[] };
   assert.equal(h.FailingStreak, 0);
   assert.ok(h.Log.length >= 1 && h.Log.length <= 5);
-  ok(await d.docker(['exec', id, 'rm', '/tmp/ok']));
+  ok(await daemon.d.docker(['exec', id, 'rm', '/tmp/ok']));
   await until('unhealthy again', async () => /"Status":"unhealthy"/.test(await health()));
   const events = ok(
-    await d.docker([
+    await daemon.d.docker([
       'events',
       '--since',
       String(since),
@@ -78,7 +55,7 @@ test('a healthcheck turns healthy, then unhealthy, with events and the ps status
 
 test('--no-healthcheck disables a healthcheck; berth CLI flags reach the config', async () => {
   const id = ok(
-    await d.berth([
+    await daemon.d.berth([
       'run',
       '-d',
       '--health-cmd',
@@ -92,7 +69,7 @@ test('--no-healthcheck disables a healthcheck; berth CLI flags reach the config'
   ).trim();
   assert.equal(
     ok(
-      await d.docker([
+      await daemon.d.docker([
         'inspect',
         '-f',
         '{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}}',
@@ -103,13 +80,14 @@ test('--no-healthcheck disables a healthcheck; berth CLI flags reach the config'
   );
   await until(
     'healthy',
-    async () => ok(await d.docker(['inspect', '-f', '{{.State.Health.Status}}', id])).trim() === 'healthy',
+    async () =>
+      ok(await daemon.d.docker(['inspect', '-f', '{{.State.Health.Status}}', id])).trim() === 'healthy',
   );
-  const none = ok(await d.berth(['run', '-d', '--no-healthcheck', 'busybox', 'sleep', '300'])).trim();
+  const none = ok(await daemon.d.berth(['run', '-d', '--no-healthcheck', 'busybox', 'sleep', '300'])).trim();
   assert.equal(
-    ok(await d.docker(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', none])).trim(),
+    ok(await daemon.d.docker(['inspect', '-f', '{{json .Config.Healthcheck.Test}}', none])).trim(),
     '["NONE"]',
   );
   await new Promise((r) => setTimeout(r, 600));
-  assert.equal(ok(await d.docker(['inspect', '-f', '{{json .State.Health}}', none])).trim(), 'null');
+  assert.equal(ok(await daemon.d.docker(['inspect', '-f', '{{json .State.Health}}', none])).trim(), 'null');
 });

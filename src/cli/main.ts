@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
+import { registerBuild } from './commands/build.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
 import { registerContainers } from './commands/containers.ts';
 import { registerEvents } from './commands/events.ts';
@@ -53,6 +54,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   };
   registerSystem(program, lazy);
   registerImages(program, lazy);
+  registerBuild(program, lazy);
   registerContainers(program, lazy);
   registerContainerFs(program, lazy);
   registerEvents(program, lazy);

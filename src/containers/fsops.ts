@@ -147,6 +147,20 @@ export class ContainerFsOps {
     }
   }
 
+  /**
+   * The container's changes as a layer tar (what commit stores), leaving out the mount points
+   * Berth created, plus `mountPoints` (container paths of extra mounts, e.g. a build's RUN
+   * --mount targets) when they are empty and absent from the image.
+   */
+  async diffLayer(ref: string, mountPoints: readonly string[] = []): Promise<Readable> {
+    const rec = this.#svc.find(ref);
+    const { upper, lowers, skip } = await this.#diffSources(rec);
+    for (const p of await berthMountPoints(upper, lowers, mountPoints)) skip.add(p);
+    return packDirectory(upper, {
+      skip: (rel) => skip.has(`/${Buffer.from(rel, 'latin1').toString('utf8')}`),
+    });
+  }
+
   async #diffSources(rec: ContainerRecord) {
     const { upper } = rootfsPaths(this.#svc.deps.store.dir(rec.id));
     // A container that never started has no upper dir yet: it changed nothing.

@@ -1,4 +1,6 @@
 // The composition root: opens the stores, runs recovery, wires services to the API and listens.
+import { buildRoutes } from '../api/router/build/routes.ts';
+import { wireBuilder } from './build-wiring.ts';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import http from 'node:http';
@@ -438,6 +440,18 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       size: (name) => volumes.size(name),
     };
 
+    const builder = await wireBuilder({
+      dataRoot: config.dataRoot,
+      images,
+      containers,
+      log,
+      pull: (ref, platform, signal) =>
+        imagesBackend.pull(ref, {
+          signal,
+          onEvent: () => {},
+          ...(platform ? { platform: `${platform.os}/${platform.architecture}` } : {}),
+        }),
+    });
     const handler = createApiHandler({
       serverHeader: `Berth/${BERTH_VERSION} (linux)`,
       log,
@@ -484,6 +498,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           }),
         }),
         ...imageRoutes(imagesBackend),
+        ...buildRoutes(builder.backend),
         ...containerRoutes(containersBackend),
         ...containerFsRoutes(new ContainerFsOps(containers)),
         ...networkRoutes(networksBackend),

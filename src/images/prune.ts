@@ -23,6 +23,7 @@ export async function pruneImages(
   const danglingOnly = filters.dangling !== false;
   for (const view of await svc.list()) {
     const named = view.repoTags.length > 0;
+    if (view.record.intermediate) continue; // build cache: `builder prune` removes it
     if (danglingOnly && named) continue;
     if (users && users(view.id).length > 0) continue;
     const created = Date.parse(view.config.created ?? view.record.added);

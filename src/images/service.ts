@@ -163,7 +163,10 @@ export class ImageService {
   }
 
   /** Adds an image record (content already stored) and names it. */
-  async register(id: Digest, opts: { names?: readonly string[]; parent?: Digest } = {}): Promise<void> {
+  async register(
+    id: Digest,
+    opts: { names?: readonly string[]; parent?: Digest; intermediate?: boolean } = {},
+  ): Promise<void> {
     const now = new Date().toISOString();
     const existing = this.deps.meta.get(id);
     const names = opts.names ?? [];
@@ -176,6 +179,10 @@ export class ImageService {
           ? { lastTagTime: existing.lastTagTime }
           : {}),
       ...(opts.parent ? { parent: opts.parent } : existing?.parent ? { parent: existing.parent } : {}),
+      // Once an image is a build result or was stored otherwise, it stays visible.
+      ...(opts.intermediate && (existing === undefined || existing.intermediate)
+        ? { intermediate: true }
+        : {}),
     });
     if (names.length > 0) await this.deps.meta.setRefs(Object.fromEntries(names.map((n) => [n, id])));
   }

@@ -15,6 +15,11 @@ export interface ImageRecord {
   readonly lastTagTime?: string;
   /** Parent image ID (builds), as Docker's `Parent`. */
   readonly parent?: Digest;
+  /**
+   * A build step's image kept as build cache: hidden from image lists (unless all=1) and
+   * removed by `builder prune` when nothing else uses it.
+   */
+  readonly intermediate?: boolean;
 }
 
 interface ReferencesFile {

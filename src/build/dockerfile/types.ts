@@ -61,7 +61,12 @@ export interface KeyValue {
 }
 
 export type Instruction =
-  | (Base & { readonly kind: 'FROM'; readonly image: string; readonly alias?: string; readonly platform?: string })
+  | (Base & {
+      readonly kind: 'FROM';
+      readonly image: string;
+      readonly alias?: string;
+      readonly platform?: string;
+    })
   | (Base & { readonly kind: 'RUN'; readonly command: CommandLine })
   | (Base & { readonly kind: 'CMD'; readonly command: CommandLine })
   | (Base & { readonly kind: 'ENTRYPOINT'; readonly command: CommandLine })
@@ -69,7 +74,10 @@ export type Instruction =
   /** `legacy`: written `ENV key value` / `LABEL`-less form with a space instead of `=`. */
   | (Base & { readonly kind: 'ENV'; readonly pairs: readonly KeyValue[]; readonly legacy: boolean })
   | (Base & { readonly kind: 'LABEL'; readonly pairs: readonly KeyValue[]; readonly legacy: boolean })
-  | (Base & { readonly kind: 'ARG'; readonly args: readonly { readonly name: string; readonly default?: string }[] })
+  | (Base & {
+      readonly kind: 'ARG';
+      readonly args: readonly { readonly name: string; readonly default?: string }[];
+    })
   | (Base & { readonly kind: 'MAINTAINER'; readonly name: string })
   | (Base & { readonly kind: 'EXPOSE'; readonly ports: readonly string[] })
   /**

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseGoDuration } from '../../base/duration.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
@@ -57,19 +58,10 @@ interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions, 
 /** Go durations as the docker CLI takes them (`500ms`, `1m30s`) → nanoseconds. */
 function durationNs(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let m: RegExpExecArray | null = re.exec(v);
-  let used = 0;
-  while (m) {
-    total += Number(m[1]) * units[m[2]!]!;
-    used = re.lastIndex;
-    m = re.exec(v);
-  }
-  if (used !== v.length || v === '')
+  const ns = parseGoDuration(v);
+  if (ns === undefined)
     throw new CliError(`invalid argument "${v}" for "--${flag}" flag: use a duration like 30s or 1m`, 125);
-  return Math.round(total);
+  return ns;
 }
 
 function healthcheckBody(o: RunOptions): Record<string, unknown> {

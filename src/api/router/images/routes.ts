@@ -217,7 +217,9 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         );
         if (!boolParam(ctx.query, 'all')) {
           const parents = new Set(views.map((v) => v.record.parent).filter(Boolean));
-          views = views.filter((v) => v.repoTags.length > 0 || !parents.has(v.id));
+          views = views.filter(
+            (v) => v.repoTags.length > 0 || (!parents.has(v.id) && !v.record.intermediate),
+          );
         }
         views.sort((a, b) => created(b) - created(a) || (a.id < b.id ? -1 : 1));
         sendJson(

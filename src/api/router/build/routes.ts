@@ -1,0 +1,206 @@
+// POST /build (the legacy builder API the docker CLI uses with DOCKER_BUILDKIT=0, and
+// docker-py's images.build) and POST /build/prune. Progress is Docker's JSON lines: `stream`
+// text in the legacy builder's wording, `aux` with the image ID, in-band `error`.
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { parseGoDuration } from '../../../base/duration.ts';
+import { type BuildEvent, RunFailedError } from '../../../build/index.ts';
+import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
+import { familiarString, parseReference } from '../../../oci/reference.ts';
+import { boolParam, intParam, parseFilters, requestBody, sendJson } from '../../http.ts';
+import type { Route } from '../../server.ts';
+import { JsonLinesWriter } from '../../streams/json-lines.ts';
+import type { BuildBackend } from './backend.ts';
+
+function jsonParam<T>(q: URLSearchParams, name: string, what: string): T | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${name}: expected JSON ${what}`);
+  }
+}
+
+/** `secrets` (Berth's extension): `id=path` pairs, comma-separated in repeated params. */
+function secretsParam(q: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of q.getAll('secrets')) {
+    const o = Object.fromEntries(
+      raw.split(',').map((kv) => {
+        const eq = kv.indexOf('=');
+        return eq === -1 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    );
+    const id = o.id;
+    const src = o.src ?? o.source ?? o.file;
+    if (!id || !src) {
+      throw new InvalidArgumentError(
+        'INVALID_SECRET',
+        `invalid secret "${raw}": use id=<name>,src=<file on the daemon host>`,
+      );
+    }
+    out[id] = src;
+  }
+  return out;
+}
+
+function short(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+export function buildRoutes(backend: BuildBackend): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/build',
+      handler: async (ctx) => {
+        const q = ctx.query;
+        if (q.get('remote')) {
+          throw new InvalidArgumentError(
+            'REMOTE_CONTEXT_UNSUPPORTED',
+            'remote build contexts are not supported by Berth: send the context as a tar body',
+          );
+        }
+        const buildArgs =
+          jsonParam<Record<string, string | null>>(q, 'buildargs', 'object of build args') ?? {};
+        const labels = jsonParam<Record<string, string>>(q, 'labels', 'object of labels') ?? {};
+        const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(
+          q,
+          'ulimits',
+          'list of ulimits',
+        );
+        const quiet = boolParam(q, 'q');
+        const secrets = secretsParam(q);
+        const extraHosts = (q.get('extrahosts') ?? '').split(',').filter(Boolean);
+        const noCacheFilter = q
+          .getAll('nocachefilter')
+          .flatMap((v) => v.split(','))
+          .filter(Boolean);
+        const out = new JsonLinesWriter(ctx.res);
+        const ctxDir = await backend.extractContext(requestBody(ctx.req), ctx.signal);
+        try {
+          const dockerfileName = q.get('dockerfile') || 'Dockerfile';
+          const file = path.join(ctxDir.dir, path.posix.resolve('/', dockerfileName));
+          let dockerfile: string;
+          try {
+            dockerfile = await fsp.readFile(file, 'utf8');
+          } catch {
+            // docker CLI sends `dockerfile=Dockerfile` even when the file is named `dockerfile`.
+            dockerfile = await fsp.readFile(path.join(path.dirname(file), 'dockerfile'), 'utf8').catch(() => {
+              throw new InvalidArgumentError(
+                'DOCKERFILE_NOT_FOUND',
+                `Cannot locate specified Dockerfile: ${dockerfileName} (not in the build context; pass its path with -f)`,
+              );
+            });
+          }
+          // Berth's CLI asks for the events themselves and draws BuildKit-like progress.
+          const structured = boolParam(q, 'berthprogress');
+          const emit = (e: BuildEvent) => {
+            if (structured) {
+              out.write({
+                aux: { berth: e.type === 'output' ? { ...e, data: e.data.toString('utf8') } : e },
+              });
+              return;
+            }
+            if (quiet && e.type !== 'warning') return;
+            switch (e.type) {
+              case 'step':
+                out.write({ stream: `Step ${e.n}/${e.total} : ${e.text}\n` });
+                break;
+              case 'cached':
+                out.write({ stream: ' ---> Using cache\n' });
+                break;
+              case 'container':
+                out.write({ stream: ` ---> Running in ${short(e.id)}\n` });
+                break;
+              case 'output':
+                out.write({ stream: e.data.toString('utf8') });
+                break;
+              case 'stepDone':
+                out.write({ stream: ` ---> ${short(e.image)}\n` });
+                break;
+              case 'warning':
+                out.write({ stream: `${e.message}\n` });
+                break;
+            }
+          };
+          out.start();
+          const shm = intParam(q, 'shmsize');
+          const networkMode = q.get('networkmode');
+          const platform = q.get('platform');
+          const target = q.get('target');
+          const result = await backend.build(
+            {
+              contextDir: ctxDir.dir,
+              dockerfile,
+              dockerfileName,
+              tags: q.getAll('t').filter(Boolean),
+              buildArgs,
+              labels,
+              ...(target ? { target } : {}),
+              noCache: boolParam(q, 'nocache'),
+              noCacheFilter,
+              ...(networkMode ? { networkMode } : {}),
+              extraHosts,
+              ...(shm ? { shmSize: shm } : {}),
+              ...(ulimits ? { ulimits } : {}),
+              secrets,
+              ...(platform ? { platform } : {}),
+              signal: ctx.signal,
+            },
+            emit,
+          );
+          out.write({ aux: { ID: result.id } });
+          if (quiet) out.write({ stream: `${result.id}\n` });
+          else {
+            out.write({ stream: `Successfully built ${short(result.id)}\n` });
+            for (const t of result.tags)
+              out.write({ stream: `Successfully tagged ${familiarString(parseReference(t))}\n` });
+          }
+          out.end();
+        } catch (err) {
+          if (!ctx.res.headersSent) throw err;
+          const message = errorMessage(err);
+          const code = err instanceof RunFailedError ? err.exitCode : 1;
+          ctx.res.write(`${JSON.stringify({ errorDetail: { code, message }, error: message })}\n`);
+          out.end();
+        } finally {
+          await ctxDir.remove();
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/build/prune',
+      handler: async (ctx) => {
+        const f = parseFilters(ctx.query, [
+          'until',
+          'unused-for',
+          'id',
+          'type',
+          'inuse',
+          'shared',
+          'private',
+        ]);
+        const until = f.get('until')?.[0] ?? f.get('unused-for')?.[0];
+        let untilMs: number | undefined;
+        if (until) {
+          const ns = parseGoDuration(until);
+          untilMs = ns !== undefined ? Date.now() - ns / 1e6 : Date.parse(until);
+          if (Number.isNaN(untilMs)) {
+            throw new InvalidArgumentError(
+              'INVALID_FILTER',
+              `invalid until filter "${until}": use a duration like 24h`,
+            );
+          }
+        }
+        const r = await backend.prune({
+          ...(untilMs !== undefined ? { until: untilMs } : {}),
+          all: boolParam(ctx.query, 'all'),
+        });
+        sendJson(ctx.res, 200, { CachesDeleted: r.deleted, SpaceReclaimed: r.spaceReclaimed });
+      },
+    },
+  ];
+}

@@ -1,0 +1,570 @@
+// Runs one build: stages in dependency order (independent stages at the same time), each
+// instruction as a step that either comes from the cache or runs and is stored as an
+// intermediate image. The cache key of a step is its parent image plus everything that
+// decides its result (see the key parts at each step kind).
+import { createHash } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { ContainerFsOps, ContainerService } from '../containers/index.ts';
+import { mkdirInRoot } from '../containers/rootfs.ts';
+import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+import type { ImageService } from '../images/index.ts';
+import type { BuildCacheStore } from '../metadata/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import { hostPlatform, type ImageConfig, type Platform, parsePlatform } from '../oci/image.ts';
+import { GlobalArgs, platformArgs, StageArgs } from './args.ts';
+import { parseInstruction } from './dockerfile/parser.ts';
+import { expandWord, type Lookup } from './dockerfile/expand.ts';
+import type { Dockerfile, Instruction, Stage } from './dockerfile/types.ts';
+import { baseStage, findStage, plan } from './graph.ts';
+import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
+import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
+import { mountScratch, type ScratchRoot } from './rootfs.ts';
+import { checksumSources, type CopyItem, type CopyPlan, copyInto, parseChmod } from './steps/copy.ts';
+import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
+import { runInContainer } from './steps/run.ts';
+import { hasWildcard, resolveSources } from './steps/sources.ts';
+import type { BuildEvent, BuildRequest } from './types.ts';
+
+export interface ExecutorDeps {
+  readonly images: ImageService;
+  readonly containers: ContainerService;
+  readonly fsops: ContainerFsOps;
+  readonly cache: BuildCacheStore;
+  readonly layersRoot: string;
+  /** Directory of `RUN --mount=type=cache` contents, kept across builds. */
+  readonly cacheMountsRoot: string;
+  /** Pulls a missing base image; absent: a missing base is an error. */
+  readonly pull?: (ref: string, platform: Platform | undefined, signal: AbortSignal) => Promise<Digest>;
+  /** Downloads an ADD URL to `file`; returns the Last-Modified time if any. */
+  readonly fetchUrl?: (url: string, file: string, signal: AbortSignal) => Promise<Date | undefined>;
+  /** Unpacks a local archive for ADD, confined to `dir`. */
+  readonly extractArchive?: (file: string, dir: string) => Promise<void>;
+}
+
+function key(parts: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+function bad(instr: Instruction | undefined, why: string): never {
+  throw new InvalidArgumentError(
+    'DOCKERFILE_INVALID',
+    instr ? `Dockerfile:${instr.range.start.line}: ${why}` : why,
+  );
+}
+
+function flag(instr: Instruction, name: string): string | undefined {
+  return instr.flags.find((f) => f.name === name)?.value;
+}
+
+function envLookup(cfg: ImageConfig, args: StageArgs): Lookup {
+  const env = cfg.config?.Env ?? [];
+  return (name) => {
+    for (let i = env.length - 1; i >= 0; i--) {
+      const e = env[i]!;
+      if (e.startsWith(`${name}=`)) return e.slice(name.length + 1);
+    }
+    return args.get(name);
+  };
+}
+
+export class BuildExecution {
+  readonly #deps: ExecutorDeps;
+  readonly #req: BuildRequest;
+  readonly #df: Dockerfile;
+  readonly #emit: (e: BuildEvent) => void;
+  readonly #global: GlobalArgs;
+  readonly #platform: Platform;
+  readonly #stages = new Map<number, Promise<ImageState>>();
+  readonly #roots = new Map<string, Promise<ScratchRoot>>();
+  readonly #abort = new AbortController();
+  readonly #tmpDir: string;
+  #total = 0;
+  #counter = 0;
+
+  constructor(
+    deps: ExecutorDeps,
+    req: BuildRequest,
+    df: Dockerfile,
+    tmpDir: string,
+    emit: (e: BuildEvent) => void,
+  ) {
+    this.#deps = deps;
+    this.#req = req;
+    this.#df = df;
+    this.#emit = emit;
+    this.#tmpDir = tmpDir;
+    this.#platform = req.platform ? parsePlatform(req.platform) : hostPlatform();
+    const host = hostPlatform();
+    if (this.#platform.architecture !== host.architecture || this.#platform.os !== host.os) {
+      throw new InvalidArgumentError(
+        'BUILD_PLATFORM',
+        `cannot build for ${req.platform}: Berth builds only for the host platform ${host.os}/${host.architecture}`,
+      );
+    }
+    this.#global = new GlobalArgs(req.buildArgs, platformArgs(this.#platform, host));
+    for (const a of df.metaArgs) {
+      for (const { name, default: def } of a.args) {
+        this.#global.declare(
+          name,
+          def === undefined ? undefined : expandWord(def, this.#global.lookup, df.directives.escape),
+        );
+      }
+    }
+    req.signal.addEventListener('abort', () => this.#abort.abort(req.signal.reason), { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Builds the target stage; returns its final image state. */
+  async run(): Promise<ImageState> {
+    const { target, order } = plan(this.#df, this.#req.target, this.#global.lookup);
+    this.#total = order.reduce((n, s) => n + 1 + s.instructions.filter((i) => i.kind !== 'ARG').length, 0);
+    try {
+      // Start every needed stage now: a stage waits only for what it uses, so independent
+      // stages overlap.
+      for (const s of order) this.#stage(s);
+      const result = await this.#stage(target);
+      const unused = this.#global.unused();
+      if (unused.length > 0) {
+        this.#emit({
+          type: 'warning',
+          message: `[Warning] One or more build-args [${unused.join(' ')}] were not consumed`,
+        });
+      }
+      return result;
+    } catch (err) {
+      this.#abort.abort(err);
+      await Promise.allSettled(this.#stages.values());
+      throw err;
+    } finally {
+      await Promise.allSettled([...this.#roots.values()].map(async (r) => (await r).release()));
+    }
+  }
+
+  #stage(s: Stage): Promise<ImageState> {
+    let p = this.#stages.get(s.index);
+    if (!p) {
+      p = this.#runStage(s);
+      p.catch(() => {}); // observed by whoever awaits it; a failure also aborts the build
+      this.#stages.set(s.index, p);
+    }
+    return p;
+  }
+
+  #stageByRef(instr: Instruction, ref: string): Stage | undefined {
+    return (
+      findStage(this.#df.stages, ref) ??
+      (ref === '' ? bad(instr, '--from needs a stage name or image') : undefined)
+    );
+  }
+
+  async #imageState(id: Digest): Promise<ImageState> {
+    return { id, config: await this.#deps.images.config(id) };
+  }
+
+  async #resolveImage(ref: string, instr: Instruction): Promise<Digest> {
+    const { images, pull } = this.#deps;
+    const found = images.tryResolve(ref);
+    if (found) return found.id;
+    if (!pull) {
+      throw new NotFoundError(
+        'BUILD_IMAGE_NOT_FOUND',
+        `Dockerfile:${instr.range.start.line}: base image "${ref}" not found: pull it, or build it first`,
+      );
+    }
+    return pull(ref, this.#platform, this.signal);
+  }
+
+  async #root(state: ImageState): Promise<ScratchRoot> {
+    const id = await materialise(this.#deps.images, state);
+    let p = this.#roots.get(id);
+    if (!p) {
+      p = mountScratch(this.#deps.images, this.#deps.layersRoot, this.#tmpDir, state.config);
+      this.#roots.set(id, p);
+    }
+    return p;
+  }
+
+  /** The filesystem a `--from` names: a stage's result or an image. */
+  async #fromRoot(instr: Instruction, ref: string): Promise<{ root: string; id: Digest }> {
+    const stage = this.#stageByRef(instr, ref);
+    const state = stage
+      ? await this.#stage(stage)
+      : await this.#imageState(await this.#resolveImage(ref, instr));
+    const id = await materialise(this.#deps.images, state);
+    return { root: (await this.#root(state)).root, id };
+  }
+
+  #startStep(stage: Stage, text: string): number {
+    const n = ++this.#counter;
+    this.#emit({ type: 'step', stage: stage.name ?? String(stage.index), n, total: this.#total, text });
+    return n;
+  }
+
+  /** Looks up `k`; on a miss runs `make` and records its result. */
+  async #cached(
+    stage: Stage,
+    n: number,
+    k: string,
+    description: string,
+    make: () => Promise<ImageState>,
+  ): Promise<ImageState> {
+    const { cache, images } = this.#deps;
+    const started = Date.now();
+    const noCache =
+      this.#req.noCache || (stage.name !== undefined && this.#req.noCacheFilter.includes(stage.name));
+    const hit = noCache ? undefined : cache.get(k);
+    if (hit && images.deps.meta.get(hit.image)) {
+      await cache.touch(k);
+      this.#emit({ type: 'cached', n });
+      this.#emit({ type: 'stepDone', n, image: hit.image, ms: Date.now() - started });
+      return this.#imageState(hit.image);
+    }
+    const state = await make();
+    const now = new Date().toISOString();
+    const id = state.id ?? (await materialise(images, state));
+    await cache.put({ key: k, image: id, description, created: now, lastUsed: now, usageCount: 0 });
+    this.#emit({ type: 'stepDone', n, image: id, ms: Date.now() - started });
+    return { id, config: state.config };
+  }
+
+  async #runStage(stage: Stage): Promise<ImageState> {
+    const esc = this.#df.directives.escape;
+    const from = stage.from;
+    const n0 = this.#startStep(stage, from.original);
+    const started = Date.now();
+    const baseRef = expandWord(from.image, this.#global.lookup, esc);
+    const baseS = baseStage(this.#df, stage, this.#global.lookup);
+    let state: ImageState;
+    if (baseS) state = await this.#stage(baseS);
+    else if (baseRef.toLowerCase() === 'scratch') state = scratchState(this.#platform);
+    else {
+      if (baseRef === '') bad(from, 'FROM needs an image name (the ARG it uses may be empty)');
+      state = await this.#imageState(await this.#resolveImage(baseRef, from));
+    }
+    if (state.id) this.#emit({ type: 'stepDone', n: n0, image: state.id, ms: Date.now() - started });
+    const args = new StageArgs(this.#global, this.#req.buildArgs);
+    let cmdSet = false;
+    // ONBUILD triggers of the base image run first and are not inherited.
+    const triggers = baseS ? [] : (state.config.config?.OnBuild ?? []);
+    const instructions: Instruction[] = [
+      ...triggers.map((t) => {
+        try {
+          return parseInstruction(t, esc);
+        } catch (err) {
+          return bad(from, `the base image's ONBUILD trigger "${t}" is invalid: ${(err as Error).message}`);
+        }
+      }),
+      ...stage.instructions,
+    ];
+    if (triggers.length > 0) {
+      state = { ...state, config: { ...state.config, config: { ...state.config.config, OnBuild: null } } };
+      this.#total += triggers.length;
+    }
+    for (const instr of instructions) {
+      if (this.signal.aborted) throw this.signal.reason ?? new Error('build cancelled');
+      if (instr.kind === 'ARG') {
+        // ARG changes no image: it only scopes values for the steps after it.
+        for (const a of instr.args) {
+          const lookup = envLookup(state.config, args);
+          args.declare(a.name, a.default === undefined ? undefined : expandWord(a.default, lookup, esc));
+        }
+        continue;
+      }
+      const n = this.#startStep(stage, instr.original);
+      state = await this.#step(stage, n, instr, state, args, cmdSet);
+      if (instr.kind === 'CMD') cmdSet = true;
+    }
+    if (!state.id) state = { id: await materialise(this.#deps.images, state), config: state.config };
+    return state;
+  }
+
+  async #step(
+    stage: Stage,
+    n: number,
+    instr: Instruction,
+    state: ImageState,
+    args: StageArgs,
+    cmdSet: boolean,
+  ): Promise<ImageState> {
+    const esc = this.#df.directives.escape;
+    const lookup = envLookup(state.config, args);
+    const cfg = state.config.config ?? {};
+    const parent = state.id ?? `scratch:${this.#platform.os}/${this.#platform.architecture}`;
+    const { images } = this.#deps;
+    const meta = applyMetadata(instr, cfg, { lookup, escape: esc, cmdSetInStage: cmdSet });
+    if (meta) {
+      const k = key(['meta', parent, meta.createdBy, meta.config, meta.author ?? '']);
+      return this.#cached(stage, n, k, meta.createdBy, () =>
+        commitStep(images, state, {
+          config: meta.config,
+          createdBy: meta.createdBy,
+          ...(meta.author ? { author: meta.author } : {}),
+        }),
+      );
+    }
+    switch (instr.kind) {
+      case 'WORKDIR': {
+        const dir = workdirPath(instr, cfg, { lookup, escape: esc, cmdSetInStage: cmdSet });
+        const config = { ...cfg, WorkingDir: dir };
+        const k = key(['workdir', parent, dir, cfg.User ?? '']);
+        return this.#cached(stage, n, k, `WORKDIR ${dir}`, async () => {
+          const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
+          try {
+            await mkdirInRoot(scratch.root, dir);
+            return await commitStep(images, state, {
+              config,
+              createdBy: `WORKDIR ${dir}`,
+              layer: scratch.diff(),
+              signal: this.signal,
+            });
+          } finally {
+            await scratch.release();
+          }
+        });
+      }
+      case 'RUN':
+        return this.#run(stage, n, instr, state, args, lookup);
+      case 'COPY':
+      case 'ADD':
+        return this.#copy(stage, n, instr, state, lookup);
+      case 'FROM':
+        return bad(instr, 'FROM inside a stage');
+      default:
+        return bad(instr, `${instr.kind} is not supported here`);
+    }
+  }
+
+  async #run(
+    stage: Stage,
+    n: number,
+    instr: Extract<Instruction, { kind: 'RUN' }>,
+    state: ImageState,
+    args: StageArgs,
+    lookup: Lookup,
+  ): Promise<ImageState> {
+    const esc = this.#df.directives.escape;
+    const cfg = state.config.config ?? {};
+    const { images } = this.#deps;
+    let argv = commandArgs(instr.command, cfg.Shell);
+    // Heredocs are the shell's business (the builder expands nothing in RUN): a lone `RUN <<EOF`
+    // runs the body as the script; otherwise the text and the bodies go to the shell together.
+    if (instr.heredocs.length > 0 && instr.command.form === 'shell') {
+      const shell = cfg.Shell ?? ['/bin/sh', '-c'];
+      const lone =
+        instr.heredocs.length === 1 && /^\s*<<-?\s*["']?[^\s"']+["']?\s*$/.test(instr.command.text);
+      argv = lone
+        ? [...shell, instr.heredocs[0]!.content]
+        : [...shell, [instr.command.text, ...instr.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')];
+    }
+    const network = flag(instr, 'network') ?? 'default';
+    if (!['default', 'none', 'host'].includes(network))
+      bad(instr, `RUN --network=${network}: use default, none or host`);
+    const effectiveNetwork = network === 'default' ? this.#req.networkMode || 'default' : network;
+    const mounts = parseRunMounts(instr, lookup, esc);
+    const argEnv = [...args.declared(), ...args.proxies()].filter(
+      (e) => !(cfg.Env ?? []).some((x) => x.split('=')[0] === e.split('=')[0]),
+    );
+    const k = key([
+      'run',
+      state.id ?? 'scratch',
+      argv,
+      args.declared(),
+      effectiveNetwork,
+      mounts.map((m) => [m.type, m.target, m.options]),
+      this.#req.extraHosts,
+    ]);
+    const createdBy = `RUN ${argEnv.length > 0 ? `|${argEnv.length} ${argEnv.join(' ')} ` : ''}${argv.join(' ')}`;
+    return this.#cached(stage, n, k, createdBy, async () => {
+      const image = await materialise(images, state);
+      const plan = await planRunMounts(instr, mounts, {
+        contextDir: this.#req.contextDir,
+        rootOf: async (ref) => (await this.#fromRoot(instr, expandWord(ref, lookup, esc))).root,
+        cacheRoot: this.#deps.cacheMountsRoot,
+        secrets: this.#req.secrets,
+        tmpDir: this.#tmpDir,
+      });
+      try {
+        const ran = await runInContainer(this.#deps, {
+          image,
+          argv,
+          config: cfg,
+          extraEnv: [...argEnv, ...plan.env],
+          networkMode: effectiveNetwork,
+          extraHosts: this.#req.extraHosts,
+          ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
+          ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
+          mounts: plan,
+          signal: this.signal,
+          onContainer: (id) => this.#emit({ type: 'container', n, id }),
+          onOutput: (data) => this.#emit({ type: 'output', n, data }),
+        });
+        try {
+          return await commitStep(
+            images,
+            { id: image, config: state.config },
+            {
+              config: cfg,
+              createdBy,
+              layer: await ran.layer(),
+              signal: this.signal,
+            },
+          );
+        } finally {
+          await ran.remove();
+        }
+      } finally {
+        await plan.cleanup();
+      }
+    });
+  }
+
+  async #copy(
+    stage: Stage,
+    n: number,
+    instr: Extract<Instruction, { kind: 'COPY' | 'ADD' }>,
+    state: ImageState,
+    lookup: Lookup,
+  ): Promise<ImageState> {
+    const esc = this.#df.directives.escape;
+    const cfg = state.config.config ?? {};
+    const { images } = this.#deps;
+    const ex = (w: string) => expandWord(w, lookup, esc);
+    const isAdd = instr.kind === 'ADD';
+    const fromRef = flag(instr, 'from');
+    if (isAdd && fromRef !== undefined) bad(instr, 'ADD does not take --from: use COPY --from');
+    const from = fromRef !== undefined ? await this.#fromRoot(instr, ex(fromRef)) : undefined;
+    const srcRoot = from?.root ?? this.#req.contextDir;
+    const destRaw = ex(instr.dest);
+    const dest =
+      path.posix.resolve(cfg.WorkingDir || '/', destRaw) +
+      (destRaw.endsWith('/') && destRaw !== '/' ? '/' : '');
+    const heredocByName = new Map(instr.heredocs.map((h) => [h.name, h]));
+    const items: CopyItem[] = [];
+    const inline: { name: string; content: string }[] = [];
+    const urls: string[] = [];
+    let wildcard = false;
+    for (const raw of instr.sources) {
+      const hd = /^<<-?["']?([^"']+)["']?$/.exec(raw);
+      if (hd && heredocByName.has(hd[1]!)) {
+        const h = heredocByName.get(hd[1]!)!;
+        inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, lookup) : h.content });
+        continue;
+      }
+      const src = ex(raw);
+      if (isAdd && /^https?:\/\//i.test(src)) {
+        urls.push(src);
+        continue;
+      }
+      if (isAdd && /^(git@|git:\/\/)|\.git(#.*)?$/.test(src)) {
+        bad(instr, `ADD ${src}: git sources are not supported by Berth; clone into the context and COPY`);
+      }
+      if (hasWildcard(src)) wildcard = true;
+      const found = await resolveSources(srcRoot, src);
+      if (found.length === 0) {
+        const where = from ? `in ${fromRef}` : 'in the build context';
+        bad(
+          instr,
+          `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${from ? '' : '; check the path and your .dockerignore'}`,
+        );
+      }
+      for (const rel of found) items.push({ rel, pattern: src });
+    }
+    const chown = flag(instr, 'chown');
+    const chmodRaw = flag(instr, 'chmod');
+    const checksumFlag = flag(instr, 'checksum');
+    const exclude = instr.flags.filter((f) => f.name === 'exclude').map((f) => ex(f.value ?? ''));
+    const parents = flag(instr, 'parents') !== undefined && flag(instr, 'parents') !== 'false';
+    const unpackFlag = flag(instr, 'unpack');
+    const plan: Omit<CopyPlan, 'srcRoot' | 'items'> = {
+      inline,
+      dest,
+      destIsDir: dest.endsWith('/') || instr.sources.length > 1 || wildcard,
+      ...(chown ? { chown: ex(chown) } : {}),
+      ...(chmodRaw ? { chmod: parseChmod(ex(chmodRaw)) } : {}),
+      parents,
+      exclude,
+      unpack: isAdd && unpackFlag !== 'false',
+      ...(this.#deps.extractArchive ? { extractArchive: this.#deps.extractArchive } : {}),
+    };
+    // URL sources are downloaded first: their bytes are part of the cache key.
+    const downloads: CopyItem[] = [];
+    let dlDir: string | undefined;
+    if (urls.length > 0) {
+      if (!this.#deps.fetchUrl) bad(instr, 'ADD of a URL is not available in this daemon');
+      dlDir = await fsp.mkdtemp(path.join(this.#tmpDir, 'add-'));
+      for (const url of urls) {
+        const name = path.posix.basename(new URL(url).pathname) || 'index.html';
+        const file = path.join(dlDir, name);
+        const mtime = await this.#deps.fetchUrl(url, file, this.signal);
+        if (checksumFlag) {
+          const sum = `sha256:${createHash('sha256')
+            .update(await fsp.readFile(file))
+            .digest('hex')}`;
+          if (sum !== checksumFlag)
+            bad(instr, `ADD ${url}: checksum mismatch: expected ${checksumFlag}, got ${sum}`);
+        }
+        await fsp.chmod(file, 0o600);
+        if (mtime) await fsp.utimes(file, mtime, mtime);
+        downloads.push({ rel: name, pattern: name });
+      }
+    } else if (checksumFlag) bad(instr, 'ADD --checksum is only for URL sources');
+    try {
+      const sums = [
+        items.length > 0 ? await checksumSources(srcRoot, items, exclude) : '',
+        downloads.length > 0 && dlDir ? await checksumSources(dlDir, downloads, []) : '',
+      ];
+      const shown = `${instr.kind} ${[...instr.sources].join(' ')} ${destRaw}`;
+      const k = key([
+        'copy',
+        state.id ?? 'scratch',
+        instr.kind,
+        from?.id ?? 'context',
+        items.map((i) => i.rel),
+        sums,
+        inline,
+        { ...plan, extractArchive: undefined },
+        cfg.User ?? '',
+      ]);
+      const createdBy = `${shown}${sums[0] ? ` # sha256:${sums[0].slice(0, 12)}` : ''}`;
+      return await this.#cached(stage, n, k, shown, async () => {
+        const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
+        try {
+          if (items.length > 0 || inline.length > 0)
+            await copyInto(scratch.root, { ...plan, srcRoot, items });
+          if (downloads.length > 0 && dlDir) {
+            await copyInto(scratch.root, {
+              ...plan,
+              inline: [],
+              srcRoot: dlDir,
+              items: downloads,
+              destIsDir: plan.destIsDir || urls.length > 1,
+              unpack: false,
+            });
+          }
+          return await commitStep(images, state, {
+            config: cfg,
+            createdBy,
+            layer: scratch.diff(),
+            signal: this.signal,
+          });
+        } finally {
+          await scratch.release();
+        }
+      });
+    } finally {
+      if (dlDir) await fsp.rm(dlDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Heredoc bodies expand `$VAR`/`${VAR}` only (no quote removal), as BuildKit does. */
+function expandHeredoc(content: string, lookup: Lookup): string {
+  return content.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (m, a, b) => {
+    const v = lookup((a ?? b) as string);
+    return v ?? m;
+  });
+}

@@ -1,0 +1,247 @@
+// COPY and ADD into a step's root filesystem: Docker's destination rules (a trailing `/`, several
+// sources or a wildcard make the destination a directory; a directory source copies its
+// contents), ownership root:root unless --chown (names resolved in the destination image),
+// --chmod, --parents, --exclude, heredoc sources, and for ADD local tar archives unpacked and
+// remote URLs downloaded with an optional --checksum.
+import { createHash } from 'node:crypto';
+import { createReadStream, promises as fsp, type Stats } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { mkdirInRoot, readInRoot, resolveInRoot } from '../../containers/rootfs.ts';
+import { InvalidArgumentError } from '../../errdefs/index.ts';
+import { parseGroup, parsePasswd } from '../../runtime/user.ts';
+import { segmentRegExp } from './sources.ts';
+
+export interface CopyItem {
+  /** Path relative to the source root ('.' for the root itself). */
+  readonly rel: string;
+  /** The pattern it matched, for --parents (the part before the first wildcard is dropped). */
+  readonly pattern: string;
+}
+
+export interface CopyPlan {
+  readonly srcRoot: string;
+  readonly items: readonly CopyItem[];
+  /** Inline files from heredocs: name → content. */
+  readonly inline: readonly { name: string; content: string }[];
+  /** Absolute destination inside the image (WORKDIR applied); may end with `/`. */
+  readonly dest: string;
+  /** The destination is a directory (trailing `/`, several sources, a wildcard). */
+  readonly destIsDir: boolean;
+  readonly chown?: string;
+  readonly chmod?: number;
+  readonly parents: boolean;
+  readonly exclude: readonly string[];
+  /** ADD: unpack local tar archives. */
+  readonly unpack: boolean;
+  readonly extractArchive?: (file: string, destDir: string) => Promise<void>;
+}
+
+function bad(why: string): never {
+  throw new InvalidArgumentError('DOCKERFILE_INVALID', why);
+}
+
+/** `user[:group]` → numbers, names looked up in the destination's /etc/passwd and /etc/group. */
+export async function resolveChown(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const [u = '', g] = spec.split(':');
+  const passwd = parsePasswd((await readInRoot(root, '/etc/passwd')) ?? '');
+  const groups = parseGroup((await readInRoot(root, '/etc/group')) ?? '');
+  const uid = /^\d+$/.test(u)
+    ? Number(u)
+    : (passwd.find((p) => p.name === u)?.uid ??
+      bad(`--chown=${spec}: unable to find user ${u}: no matching entries in the image's /etc/passwd`));
+  if (g === undefined || g === '') return { uid, gid: uid };
+  const gid = /^\d+$/.test(g)
+    ? Number(g)
+    : (groups.find((x) => x.name === g)?.gid ??
+      bad(`--chown=${spec}: unable to find group ${g}: no matching entries in the image's /etc/group`));
+  return { uid, gid };
+}
+
+/** Whether `rel` (relative to the source root) matches an --exclude pattern. */
+function excluded(rel: string, patterns: readonly string[]): boolean {
+  if (patterns.length === 0) return false;
+  const parts = rel.split('/');
+  return patterns.some((p) => {
+    const segs = path.posix.normalize(p).replace(/^\/+/, '').split('/');
+    // A pattern matches the path or any of its parent directories.
+    for (let n = 1; n <= parts.length; n++) {
+      if (n !== segs.length) continue;
+      if (segs.every((s, i) => s === '**' || segmentRegExp(s).test(parts[i]!))) return true;
+    }
+    return (
+      segs.includes('**') && segs.every((s) => s === '**' || parts.some((x) => segmentRegExp(s).test(x)))
+    );
+  });
+}
+
+interface Owner {
+  uid: number;
+  gid: number;
+}
+
+async function copyEntry(
+  src: string,
+  st: Stats,
+  dst: string,
+  owner: Owner | undefined,
+  chmod: number | undefined,
+  rel: string,
+  exclude: readonly string[],
+): Promise<void> {
+  if (excluded(rel, exclude)) return;
+  const own = async (p: string, s: Stats) => {
+    await fsp.lchown(p, owner?.uid ?? 0, owner?.gid ?? 0);
+    if (!s.isSymbolicLink()) {
+      await fsp.chmod(p, chmod ?? s.mode & 0o7777);
+      await fsp.utimes(p, s.atime, s.mtime);
+    }
+  };
+  if (st.isDirectory()) {
+    const existing = await fsp.lstat(dst).catch(() => undefined);
+    if (existing && !existing.isDirectory()) await fsp.rm(dst, { recursive: true, force: true });
+    if (!existing?.isDirectory()) await fsp.mkdir(dst);
+    for (const name of (await fsp.readdir(src)).sort()) {
+      const s = await fsp.lstat(path.join(src, name));
+      await copyEntry(path.join(src, name), s, path.join(dst, name), owner, chmod, `${rel}/${name}`, exclude);
+    }
+    await own(dst, st);
+    return;
+  }
+  const existing = await fsp.lstat(dst).catch(() => undefined);
+  if (existing) await fsp.rm(dst, { recursive: true, force: true });
+  if (st.isSymbolicLink()) {
+    await fsp.symlink(await fsp.readlink(src), dst);
+  } else if (st.isFile()) {
+    await fsp.copyFile(src, dst);
+  } else {
+    return; // sockets, fifos and devices are not part of a build context
+  }
+  await own(dst, st);
+}
+
+/** Mode bits from `--chmod` (octal only, as the legacy builder). */
+export function parseChmod(v: string): number {
+  if (!/^[0-7]{3,4}$/.test(v)) bad(`invalid --chmod=${v}: use octal permission bits such as 755 or 0644`);
+  return Number.parseInt(v, 8);
+}
+
+/** The directory part of a pattern before its first wildcard (what --parents drops). */
+function patternBase(pattern: string): string {
+  const segs = path.posix.resolve('/', pattern).slice(1).split('/');
+  const i = segs.findIndex((s) => /[*?[]/.test(s));
+  return (i === -1 ? segs.slice(0, -1) : segs.slice(0, i)).join('/');
+}
+
+async function isArchive(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 3 && buf[0] === 0x1f && buf[1] === 0x8b) return true; // gzip
+    if (bytesRead >= 3 && buf.subarray(0, 3).toString('latin1') === 'BZh') return true;
+    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+      return true;
+    return bytesRead >= 262 && buf.subarray(257, 262).toString('latin1') === 'ustar';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Performs the copy into `root` (the step's mounted filesystem). */
+export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
+  const owner = plan.chown ? await resolveChown(root, plan.chown) : undefined;
+  const destPath = plan.dest;
+  const ensureDir = async (dir: string) => {
+    const existed = await fsp.lstat(await resolveInRoot(root, dir)).catch(() => undefined);
+    await mkdirInRoot(root, dir);
+    if (!existed && owner) await fsp.chown(await resolveInRoot(root, dir), owner.uid, owner.gid);
+  };
+  const existing = await fsp.stat(await resolveInRoot(root, destPath)).catch(() => undefined);
+  const intoDir = plan.destIsDir || Boolean(existing?.isDirectory());
+  await ensureDir(intoDir ? destPath : path.posix.dirname(destPath));
+  for (const f of plan.inline) {
+    const target = intoDir ? path.posix.join(destPath, f.name) : destPath;
+    const real = await resolveInRoot(root, target);
+    await fsp.rm(real, { force: true, recursive: true });
+    await fsp.writeFile(real, f.content, { mode: plan.chmod ?? 0o644 });
+    await fsp.chmod(real, plan.chmod ?? 0o644);
+    await fsp.chown(real, owner?.uid ?? 0, owner?.gid ?? 0);
+  }
+  for (const item of plan.items) {
+    // A source path that is a symlink is followed (inside the source root), as Docker does.
+    const src = await resolveInRoot(plan.srcRoot, item.rel);
+    const st = await fsp.stat(src);
+    if (st.isDirectory()) {
+      let target = destPath;
+      if (plan.parents && item.rel !== '.') {
+        const base = patternBase(item.pattern);
+        target = path.posix.join(destPath, path.posix.relative(base || '.', item.rel));
+      }
+      await ensureDir(target);
+      const real = await resolveInRoot(root, target);
+      for (const name of (await fsp.readdir(src)).sort()) {
+        const s = await fsp.lstat(path.join(src, name));
+        await copyEntry(
+          path.join(src, name),
+          s,
+          path.join(real, name),
+          owner,
+          plan.chmod,
+          `${item.rel}/${name}`,
+          plan.exclude,
+        );
+      }
+      continue;
+    }
+    if (excluded(item.rel, plan.exclude)) continue;
+    let target = intoDir ? path.posix.join(destPath, path.posix.basename(item.rel)) : destPath;
+    if (plan.parents) {
+      const base = patternBase(item.pattern);
+      target = path.posix.join(destPath, path.posix.relative(base || '.', item.rel));
+      await ensureDir(path.posix.dirname(target));
+    }
+    if (plan.unpack && plan.extractArchive && (await isArchive(src))) {
+      // An archive unpacks into the destination as a directory, whatever its spelling.
+      await ensureDir(destPath);
+      await plan.extractArchive(src, await resolveInRoot(root, destPath));
+      continue;
+    }
+    const real = await resolveInRoot(root, target);
+    await copyEntry(src, st, real, owner, plan.chmod, item.rel, []);
+  }
+}
+
+/**
+ * The cache checksum of the sources: paths, types, permission bits, owners, sizes, contents and
+ * link targets — never times, so touching a file keeps the cache.
+ */
+export async function checksumSources(
+  root: string,
+  items: readonly CopyItem[],
+  exclude: readonly string[],
+): Promise<string> {
+  const h = createHash('sha256');
+  const visit = async (rel: string, real: string, st: Stats): Promise<void> => {
+    if (excluded(rel, exclude)) return;
+    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
+    if (st.isSymbolicLink()) h.update(`link:${await fsp.readlink(real)}\0`);
+    else if (st.isFile()) {
+      h.update(`size:${st.size}\0`);
+      const fh = createHash('sha256');
+      await pipeline(createReadStream(real), fh);
+      h.update(fh.digest('hex'));
+    } else if (st.isDirectory()) {
+      for (const name of (await fsp.readdir(real)).sort()) {
+        const p = path.join(real, name);
+        await visit(`${rel}/${name}`, p, await fsp.lstat(p));
+      }
+    }
+    h.update('\n');
+  };
+  for (const item of items) {
+    const real = await resolveInRoot(root, item.rel);
+    await visit(item.rel, real, await fsp.stat(real));
+  }
+  return h.digest('hex');
+}

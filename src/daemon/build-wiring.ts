@@ -1,0 +1,100 @@
+// The builder's wiring: its service, the context extraction for POST /build, base image pulls
+// through the registry client, and ADD's URL downloads. Kept out of daemon.ts to keep that
+// composition root readable.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
+import type { BuildBackend } from '../api/router/build/backend.ts';
+import type { Log } from '../base/log.ts';
+import { BuildService } from '../build/index.ts';
+import type { ContainerService } from '../containers/index.ts';
+import { ContainerFsOps } from '../containers/index.ts';
+import { InvalidArgumentError } from '../errdefs/index.ts';
+import type { ImageService } from '../images/index.ts';
+import { BuildCacheStore } from '../metadata/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { Platform } from '../oci/image.ts';
+
+const run = promisify(execFile);
+
+export interface BuildWiring {
+  readonly service: BuildService;
+  readonly backend: BuildBackend;
+}
+
+export async function wireBuilder(o: {
+  dataRoot: string;
+  images: ImageService;
+  containers: ContainerService;
+  log: Log;
+  pull: (ref: string, platform: Platform | undefined, signal: AbortSignal) => Promise<Digest>;
+}): Promise<BuildWiring> {
+  const root = path.join(o.dataRoot, 'build');
+  const cache = await BuildCacheStore.open(path.join(o.dataRoot, 'build-cache'));
+  const extractArchive = async (file: string, dir: string) => {
+    // GNU tar detects the compression, strips leading `/`, skips `..` members and delays
+    // symlinks that point outside until the end (so nothing is written through them).
+    await run('tar', ['-x', '-f', file, '-C', dir, '--no-overwrite-dir']);
+  };
+  const service = new BuildService({
+    root,
+    log: o.log,
+    images: o.images,
+    containers: o.containers,
+    fsops: new ContainerFsOps(o.containers),
+    cache,
+    layersRoot: path.join(o.dataRoot, 'layers'),
+    cacheMountsRoot: path.join(root, 'cache-mounts'),
+    pull: o.pull,
+    imageUsers: (id) => o.containers.usersOf(id),
+    extractArchive,
+    fetchUrl: async (url, file, signal) => {
+      const res = await fetch(url, { signal, redirect: 'follow' });
+      if (!res.ok || !res.body) {
+        throw new InvalidArgumentError(
+          'ADD_URL_FAILED',
+          `ADD ${url}: the server answered ${res.status} ${res.statusText}`,
+        );
+      }
+      await pipeline(
+        Readable.fromWeb(res.body as import('node:stream/web').ReadableStream),
+        createWriteStream(file),
+      );
+      const lm = res.headers.get('last-modified');
+      return lm ? new Date(lm) : undefined;
+    },
+  });
+  await service.recover();
+  const backend: BuildBackend = {
+    extractContext: async (tar, signal) => {
+      const dir = path.join(service.tmpRoot, `ctx-${randomBytes(6).toString('hex')}`);
+      await fsp.mkdir(dir, { recursive: true });
+      const remove = () => fsp.rm(dir, { recursive: true, force: true });
+      try {
+        const file = `${dir}.tar`;
+        await pipeline(tar, createWriteStream(file), { signal });
+        try {
+          const st = await fsp.stat(file);
+          if (st.size > 0) await extractArchive(file, dir);
+        } finally {
+          await fsp.rm(file, { force: true });
+        }
+      } catch (err) {
+        await remove();
+        throw new InvalidArgumentError(
+          'BAD_CONTEXT',
+          `could not read the build context: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
+        );
+      }
+      return { dir, remove };
+    },
+    build: (req, emit) => service.build(req, emit),
+    prune: (opts) => service.prune(opts),
+    usage: () => service.usage(),
+  };
+  return { service, backend };
+}

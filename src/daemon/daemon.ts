@@ -1,5 +1,6 @@
 // The composition root: opens the stores, runs recovery, wires services to the API and listens.
 import { buildRoutes } from '../api/router/build/routes.ts';
+import { diskUsageRoutes } from '../api/router/system/df.ts';
 import { wireBuilder } from './build-wiring.ts';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -499,6 +500,13 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         }),
         ...imageRoutes(imagesBackend),
         ...buildRoutes(builder.backend),
+        ...diskUsageRoutes({
+          images: imagesBackend,
+          containers: containersBackend,
+          volumes: volumesBackend,
+          build: builder.backend,
+          layersSize: async () => (await layers.list()).reduce((n, m) => n + m.size, 0),
+        }),
         ...containerRoutes(containersBackend),
         ...containerFsRoutes(new ContainerFsOps(containers)),
         ...networkRoutes(networksBackend),

@@ -44,3 +44,20 @@ export async function until(what: string, fn: () => Promise<boolean>, ms = 30_00
   }
   assert.fail(`timed out waiting for ${what}`);
 }
+
+/** A build context in a fresh temp dir: `files` maps relative paths to contents (or content + mode). */
+export async function makeContext(
+  files: Record<string, string | { content: string; mode?: number }>,
+): Promise<string> {
+  const { mkdtemp, mkdir, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-ctx-'));
+  for (const [rel, v] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    await mkdir(path.dirname(p), { recursive: true });
+    const f = typeof v === 'string' ? { content: v } : v;
+    await writeFile(p, f.content, { mode: f.mode ?? 0o644 });
+  }
+  return dir;
+}

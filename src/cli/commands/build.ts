@@ -116,7 +116,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       return runChecks(ctx, contextArg, o.file);
     }
     const mode = o.quiet ? 'quiet' : (o.progress as 'auto' | 'plain' | 'tty' | 'quiet');
-    if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(mode)) {
+    if (!['auto', 'plain', 'tty', 'quiet'].includes(mode)) {
       throw new CliError(`invalid --progress "${o.progress}": use auto, plain, tty or quiet`, 125);
     }
     const outputs = o.output.map(parseOutput);
@@ -165,7 +165,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       q: o.quiet ? '1' : undefined,
     };
     // Progress goes to stderr (as BuildKit's), so stdout carries only what -q prints.
-    const ui = new BuildProgress(ctx.err, mode === 'rawjson' ? 'plain' : mode);
+    const ui = new BuildProgress(ctx.err, mode);
     let imageId: string | undefined;
     try {
       const messages = ctx

@@ -23,7 +23,7 @@ function created(view: ImageView): number {
   return Math.floor(Date.parse(view.config.created ?? view.record.added) / 1000);
 }
 
-function summary(view: ImageView) {
+export function summary(view: ImageView) {
   return {
     Id: view.id,
     ParentId: view.record.parent ?? '',

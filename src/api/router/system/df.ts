@@ -1,0 +1,77 @@
+// GET /system/df (`docker system df`): images with how many containers use them, containers,
+// volumes with their usage, and the build cache. Composed here from the other areas' backends
+// so each keeps its own view code.
+import type { BuildBackend } from '../build/backend.ts';
+import type { ContainersBackend } from '../containers/backend.ts';
+import { summaryView } from '../containers/views.ts';
+import type { ImagesBackend } from '../images/backend.ts';
+import { summary } from '../images/routes.ts';
+import type { Route } from '../../server.ts';
+import { sendJson } from '../../http.ts';
+import type { VolumesBackend } from '../volumes/backend.ts';
+import { volumeView } from '../volumes/routes.ts';
+
+export interface DiskUsageSources {
+  readonly images: ImagesBackend;
+  readonly containers: ContainersBackend;
+  readonly volumes: VolumesBackend;
+  readonly build: BuildBackend;
+  /** Bytes of all image layers on disk. */
+  layersSize(): Promise<number>;
+}
+
+export function diskUsageRoutes(s: DiskUsageSources): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/system/df',
+      handler: async (ctx) => {
+        const types = new Set(ctx.query.getAll('type'));
+        const want = (t: string) => types.size === 0 || types.has(t);
+        const recs = s.containers.list();
+        const images = want('image')
+          ? (await s.images.list())
+              .filter((v) => !v.record.intermediate)
+              .map((v) => ({ ...summary(v), Containers: recs.filter((r) => r.imageId === v.id).length }))
+          : undefined;
+        const containers = want('container')
+          ? recs.map((r) => ({ ...summaryView(r, s.containers.networks(r)), SizeRw: 0, SizeRootFs: 0 }))
+          : undefined;
+        const volumes = want('volume')
+          ? await Promise.all(
+              s.volumes
+                .list()
+                .map(async (v) =>
+                  volumeView(v, {
+                    size: await s.volumes.size(v.name),
+                    refCount: s.volumes.users(v.name).length,
+                  }),
+                ),
+            )
+          : undefined;
+        const cache = want('build-cache')
+          ? (await s.build.usage()).map((c) => ({
+              ID: c.id,
+              Parent: '',
+              Parents: [],
+              Type: 'regular',
+              Description: c.description,
+              InUse: c.inUse,
+              Shared: false,
+              Size: c.size,
+              CreatedAt: c.created,
+              LastUsedAt: c.lastUsed,
+              UsageCount: c.usageCount,
+            }))
+          : undefined;
+        sendJson(ctx.res, 200, {
+          LayersSize: await s.layersSize(),
+          ...(images ? { Images: images } : {}),
+          ...(containers ? { Containers: containers } : {}),
+          ...(volumes ? { Volumes: volumes } : {}),
+          ...(cache ? { BuildCache: cache } : {}),
+        });
+      },
+    },
+  ];
+}

@@ -25,7 +25,10 @@ async function failBuild(dockerfile: string, files: Record<string, string> = {})
 
 describe('bad build input', () => {
   test('Dockerfile syntax errors name the line', async () => {
-    assert.match(await failBuild('FROM busybox\nRUN true\n\nRUNN echo\n'), /unknown instruction: RUNN.*|line 4|Dockerfile:4/i);
+    assert.match(
+      await failBuild('FROM busybox\nRUN true\n\nRUNN echo\n'),
+      /unknown instruction: RUNN.*|line 4|Dockerfile:4/i,
+    );
     assert.match(await failBuild('FROM busybox\nRUN <<EOF\necho never ends\n'), /heredoc|EOF/i);
     assert.match(await failBuild('FROM busybox\nSHELL [\'/bin/sh\', "-c"]\n'), /SHELL|JSON/i);
     assert.match(await failBuild('RUN true\nFROM busybox\n'), /FROM|stage/i);
@@ -49,7 +52,10 @@ describe('bad build input', () => {
     const outside = `/tmp/berth-escape-${process.pid}`;
     await rm(outside, { force: true });
     for (const entries of [
-      [{ name: 'Dockerfile', body: 'FROM busybox\nCOPY . /c\n' }, { name: `../../../..${outside}`, body: 'x' }],
+      [
+        { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /c\n' },
+        { name: `../../../..${outside}`, body: 'x' },
+      ],
       [
         { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /c\n' },
         { name: 'link', type: 'symlink' as const, linkname: '/tmp' },
@@ -57,7 +63,9 @@ describe('bad build input', () => {
       ],
     ]) {
       const tar = await makeTar(entries);
-      const r = await daemon.d.request('POST', '/build?t=hostile', tar, { 'Content-Type': 'application/x-tar' });
+      const r = await daemon.d.request('POST', '/build?t=hostile', tar, {
+        'Content-Type': 'application/x-tar',
+      });
       const text = r.body.toString();
       assert.ok(r.status >= 400 || /error/.test(text), `refused: ${r.status} ${text}`);
       assert.equal(existsSync(outside), false, 'nothing written outside the context dir');
@@ -75,7 +83,11 @@ describe('bad build input', () => {
     const badTag = await daemon.d.berth(['build', '-t', 'UPPER:case', dir]);
     assert.notEqual(badTag.code, 0);
     assert.match(badTag.stderr, /UPPER|reference|invalid/i);
-    const badArgs = await daemon.d.request('POST', '/build?buildargs=notjson', await makeTar([{ name: 'Dockerfile', body: 'FROM busybox\n' }]));
+    const badArgs = await daemon.d.request(
+      'POST',
+      '/build?buildargs=notjson',
+      await makeTar([{ name: 'Dockerfile', body: 'FROM busybox\n' }]),
+    );
     assert.equal(badArgs.status, 400);
     assert.match(badArgs.body.toString(), /buildargs/);
   });

@@ -43,9 +43,20 @@ describe('multi-stage builds and the cache', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ok(await daemon.d.docker(['run', '--rm', 'multi'])), 'artifact\n');
     // --target builds only what that stage needs (the failing stage is never run).
-    const t = await daemon.d.berth(['build', '--progress=plain', '--target', 'builder', '-t', 'multi:builder', dir]);
+    const t = await daemon.d.berth([
+      'build',
+      '--progress=plain',
+      '--target',
+      'builder',
+      '-t',
+      'multi:builder',
+      dir,
+    ]);
     assert.equal(t.code, 0, t.stderr);
-    assert.equal(ok(await daemon.d.docker(['run', '--rm', 'multi:builder', 'cat', '/out/bin'])), 'artifact\n');
+    assert.equal(
+      ok(await daemon.d.docker(['run', '--rm', 'multi:builder', 'cat', '/out/bin'])),
+      'artifact\n',
+    );
     const bad = await daemon.d.berth(['build', '--target', 'nope', dir]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /target stage "nope" could not be found/);
@@ -54,7 +65,10 @@ describe('multi-stage builds and the cache', () => {
     ok(await daemon.d.berth(['build', '-t', 'onbuild-parent', parent]));
     const child = await ctxDir({ Dockerfile: 'FROM onbuild-parent\nRUN cat /trig\n' });
     ok(await daemon.d.berth(['build', '-t', 'onbuild-child', child]));
-    assert.equal(ok(await daemon.d.docker(['run', '--rm', 'onbuild-child', 'cat', '/trig'])), 'from-trigger\n');
+    assert.equal(
+      ok(await daemon.d.docker(['run', '--rm', 'onbuild-child', 'cat', '/trig'])),
+      'from-trigger\n',
+    );
     const cfg = JSON.parse(ok(await daemon.d.docker(['image', 'inspect', 'onbuild-child'])))[0].Config;
     assert.ok(!cfg.OnBuild || cfg.OnBuild.length === 0, 'triggers are not inherited');
   });
@@ -76,24 +90,47 @@ describe('multi-stage builds and the cache', () => {
     });
     const r = await daemon.d.berth(['build', '--progress=plain', '-t', 'parallel', dir]);
     assert.equal(r.code, 0, r.stderr);
-    const out = ok(await daemon.d.docker(['run', '--rm', 'parallel', 'cat', '/a.start', '/a.end', '/b.start', '/b.end']));
-    const [aStart, aEnd, bStart, bEnd] = out.trim().split('\n').map(Number) as [number, number, number, number];
-    assert.ok(aStart < bEnd && bStart < aEnd, `the two RUN steps overlap: a ${aStart}-${aEnd}, b ${bStart}-${bEnd}`);
+    const out = ok(
+      await daemon.d.docker(['run', '--rm', 'parallel', 'cat', '/a.start', '/a.end', '/b.start', '/b.end']),
+    );
+    const [aStart, aEnd, bStart, bEnd] = out.trim().split('\n').map(Number) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    assert.ok(
+      aStart < bEnd && bStart < aEnd,
+      `the two RUN steps overlap: a ${aStart}-${aEnd}, b ${bStart}-${bEnd}`,
+    );
   });
 
   test('a second build is fully cached; a changed file invalidates its COPY and every later step', async () => {
     const dir = await ctxDir({
-      Dockerfile: 'FROM busybox\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt > /copy\nENV DONE=1\n',
+      Dockerfile:
+        'FROM busybox\nRUN echo one > /one\nCOPY a.txt /a.txt\nRUN cat /a.txt > /copy\nENV DONE=1\n',
       'a.txt': 'v1\n',
     });
-    const first = await daemon.d.berth(['build', '--progress=plain', '--iidfile', path.join(dir, '..', `${path.basename(dir)}.iid`), '-t', 'cache:1', dir]);
+    const first = await daemon.d.berth([
+      'build',
+      '--progress=plain',
+      '--iidfile',
+      path.join(dir, '..', `${path.basename(dir)}.iid`),
+      '-t',
+      'cache:1',
+      dir,
+    ]);
     assert.equal(first.code, 0, first.stderr);
     assert.deepEqual(cachedSteps(first.stderr), []);
     const second = await daemon.d.berth(['build', '--progress=plain', '-t', 'cache:1', dir]);
     assert.deepEqual(cachedSteps(second.stderr), [2, 3, 4, 5]);
     const id1 = await readFile(path.join(dir, '..', `${path.basename(dir)}.iid`), 'utf8');
     await rm(path.join(dir, '..', `${path.basename(dir)}.iid`));
-    assert.equal(JSON.parse(ok(await daemon.d.docker(['image', 'inspect', 'cache:1'])))[0].Id, id1, 'same image');
+    assert.equal(
+      JSON.parse(ok(await daemon.d.docker(['image', 'inspect', 'cache:1'])))[0].Id,
+      id1,
+      'same image',
+    );
     // Touching a file (new mtime, same content) keeps the cache.
     await writeFile(path.join(dir, 'a.txt'), 'v1\n');
     const touched = await daemon.d.berth(['build', '--progress=plain', '-t', 'cache:1', dir]);
@@ -150,7 +187,16 @@ describe('multi-stage builds and the cache', () => {
     const saved = await daemon.d.request('GET', '/images/mounts:2/get');
     assert.equal(saved.status, 200);
     assert.ok(!saved.body.includes('TOPSECRET'), 'secret content absent from the saved image');
-    const ls = ok(await daemon.d.docker(['run', '--rm', 'mounts:2', 'sh', '-c', 'ls -a /run/secrets 2>/dev/null; ls /tok 2>&1 || true']));
+    const ls = ok(
+      await daemon.d.docker([
+        'run',
+        '--rm',
+        'mounts:2',
+        'sh',
+        '-c',
+        'ls -a /run/secrets 2>/dev/null; ls /tok 2>&1 || true',
+      ]),
+    );
     assert.doesNotMatch(ls, /token/);
     // Without --secret the optional mount is left out, so the command reading it fails.
     const missing = await daemon.d.berth(['build', '--no-cache', dir]);

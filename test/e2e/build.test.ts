@@ -18,7 +18,9 @@ async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string>
   return d;
 }
 
-async function inspect(ref: string): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }> {
+async function inspect(
+  ref: string,
+): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }> {
   return JSON.parse(ok(await daemon.d.docker(['image', 'inspect', ref])))[0];
 }
 
@@ -61,7 +63,7 @@ describe('docker build (legacy API) against berthd', () => {
     assert.equal(c.User, 'nobody');
     assert.equal(c.WorkingDir, '/srv/app');
     assert.equal(c.StopSignal, 'SIGQUIT');
-    assert.deepEqual(c.Healthcheck, { Test: ['CMD', 'true'], Interval: 5e9, Timeout: 2e9, Retries: 4 });
+    assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Timeout: 2e9, Retries: 4 });
     assert.deepEqual(c.OnBuild, ['RUN echo triggered']);
     assert.deepEqual(c.Entrypoint, ['/bin/echo']);
     assert.deepEqual(c.Cmd, ['hello']);
@@ -70,7 +72,9 @@ describe('docker build (legacy API) against berthd', () => {
     // The image runs with its entrypoint, user and workdir.
     const out = ok(await daemon.d.docker(['run', '--rm', 'meta:1']));
     assert.equal(out.trim(), 'hello');
-    const pwd = ok(await daemon.d.docker(['run', '--rm', '--entrypoint', 'sh', 'meta:1', '-c', 'pwd; id -u']));
+    const pwd = ok(
+      await daemon.d.docker(['run', '--rm', '--entrypoint', 'sh', 'meta:1', '-c', 'pwd; id -u']),
+    );
     assert.equal(pwd.trim(), '/srv/app\n65534');
   });
 
@@ -81,7 +85,7 @@ describe('docker build (legacy API) against berthd', () => {
         'RUN echo built > /built && mkdir -p /opt/x',
         'COPY a.txt /opt/',
         'COPY dir/ /opt/dir/',
-        'COPY --chown=nobody:nobody --chmod=640 a.txt /opt/owned',
+        'COPY --chown=nobody:nogroup --chmod=640 a.txt /opt/owned',
         'COPY *.md /docs/',
         'ADD archive.tar /unpacked/',
         'ADD a.txt /opt/added',
@@ -98,7 +102,10 @@ describe('docker build (legacy API) against berthd', () => {
       'ignored.txt': 'no\n',
     });
     const { execFileSync } = await import('node:child_process');
-    execFileSync('sh', ['-c', `cd ${dir} && mkdir t && echo inside > t/in.txt && tar -cf archive.tar -C t in.txt && rm -r t`]);
+    execFileSync('sh', [
+      '-c',
+      `cd ${dir} && mkdir t && echo inside > t/in.txt && tar -cf archive.tar -C t in.txt && rm -r t`,
+    ]);
     const r = await daemon.d.docker(['build', '-t', 'files:1', dir], LEGACY);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     const script = [
@@ -107,10 +114,7 @@ describe('docker build (legacy API) against berthd', () => {
       'stat -c "%U:%G %a" /opt/owned',
     ].join('; ');
     const out = ok(await daemon.d.docker(['run', '--rm', 'files:1', 'sh', '-c', script]));
-    assert.equal(
-      out,
-      'built\nalpha\n1\n2\ninside\nalpha\nalpha\nalpha\nx.md\ny.md\nnobody:nobody 640\n',
-    );
+    assert.equal(out, 'built\nalpha\n1\n2\ninside\nalpha\nalpha\nalpha\nx.md\ny.md\nnobody:nogroup 640\n');
     // One layer per filesystem step: busybox's + RUN, COPY x4, ADD x2, RUN x2.
     const img = await inspect('files:1');
     const base = await inspect('busybox');
@@ -130,7 +134,11 @@ describe('docker build (legacy API) against berthd', () => {
     const q = await daemon.d.berth(['build', '-q', dir]);
     assert.equal(q.code, 0, q.stderr);
     assert.match(q.stdout.trim(), /^sha256:[a-f0-9]{64}$/);
-    assert.equal(q.stdout.trim(), (await inspect('viaberth')).Id, 'same Dockerfile, fully cached: same image');
+    assert.equal(
+      q.stdout.trim(),
+      (await inspect('viaberth')).Id,
+      'same Dockerfile, fully cached: same image',
+    );
   });
 
   test('ARG: defaults, --build-arg, scope per stage, ARG before FROM', async () => {
@@ -147,14 +155,20 @@ describe('docker build (legacy API) against berthd', () => {
         '',
       ].join('\n'),
     });
-    const r = await daemon.d.docker(['build', '--build-arg', 'WHO=berth', '--build-arg', 'NOTUSED=1', '-t', 'args:1', dir], LEGACY);
+    const r = await daemon.d.docker(
+      ['build', '--build-arg', 'WHO=berth', '--build-arg', 'NOTUSED=1', '-t', 'args:1', dir],
+      LEGACY,
+    );
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /build-args \[NOTUSED\] were not consumed/);
     const out = ok(await daemon.d.docker(['run', '--rm', 'args:1', 'cat', '/greeting']));
     assert.equal(out, 'hello berth g [] \n');
     const img = await inspect('args:1');
     assert.ok((img.Config.Env as string[]).includes('FROM_ARG=berth'));
-    assert.ok(!(img.Config.Env as string[]).some((e) => e.startsWith('WHO=')), 'ARG values are not kept in the image env');
+    assert.ok(
+      !(img.Config.Env as string[]).some((e) => e.startsWith('WHO=')),
+      'ARG values are not kept in the image env',
+    );
   });
 
   test('heredocs: RUN <<EOF and COPY <<EOF', async () => {
@@ -195,17 +209,26 @@ describe('docker build (legacy API) against berthd', () => {
       ['docker', ['build', '-t', 'ignore:docker', dir]],
       ['berth', ['build', '-t', 'ignore:berth', dir]],
     ] as const) {
-      const r = client === 'docker' ? await daemon.d.docker([...args], LEGACY) : await daemon.d.berth([...args]);
+      const r =
+        client === 'docker' ? await daemon.d.docker([...args], LEGACY) : await daemon.d.berth([...args]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
     }
     for (const tag of ['ignore:docker', 'ignore:berth']) {
-      const out = ok(await daemon.d.docker(['run', '--rm', tag, 'sh', '-c', 'cd /ctx && find . -type f | sort']));
-      assert.deepEqual(out.trim().split('\n'), ['./.dockerignore', './Dockerfile', './keep.log', './src/main.c'], tag);
+      const out = ok(
+        await daemon.d.docker(['run', '--rm', tag, 'sh', '-c', 'cd /ctx && find . -type f | sort']),
+      );
+      assert.deepEqual(
+        out.trim().split('\n'),
+        ['./.dockerignore', './Dockerfile', './keep.log', './src/main.c'],
+        tag,
+      );
     }
   });
 
   test('build - reads a Dockerfile or a context tar from stdin', async () => {
-    const r = await daemon.d.berth(['build', '-t', 'stdin:df', '-'], { input: 'FROM busybox\nRUN echo piped > /p\n' });
+    const r = await daemon.d.berth(['build', '-t', 'stdin:df', '-'], {
+      input: 'FROM busybox\nRUN echo piped > /p\n',
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(ok(await daemon.d.docker(['run', '--rm', 'stdin:df', 'cat', '/p'])), 'piped\n');
     const dir = await ctxDir({ Dockerfile: 'FROM busybox\nCOPY f /f\n', f: 'from tar\n' });
@@ -217,7 +240,9 @@ describe('docker build (legacy API) against berthd', () => {
   });
 
   test('a failing RUN stops the build with its exit code and output; nothing is tagged', async () => {
-    const dir = await ctxDir({ Dockerfile: 'FROM busybox\nRUN echo about to fail && exit 3\nRUN echo never\n' });
+    const dir = await ctxDir({
+      Dockerfile: 'FROM busybox\nRUN echo about to fail && exit 3\nRUN echo never\n',
+    });
     const r = await daemon.d.docker(['build', '-t', 'failing:1', dir], LEGACY);
     assert.equal(r.code, 3, r.stderr + r.stdout);
     assert.match(r.stderr + r.stdout, /returned a non-zero code: 3/);

@@ -18,7 +18,8 @@ interface BuildOptions {
   label: string[];
   target?: string;
   cache: boolean;
-  noCacheFilter: string[];
+  /** `--no-cache-filter` (commander names it after the negated form). */
+  cacheFilter: string[];
   pull?: boolean;
   network?: string;
   addHost: string[];
@@ -153,7 +154,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       labels: JSON.stringify(keyValues(o.label, 'label', false)),
       target: o.target,
       nocache: o.cache ? undefined : '1',
-      nocachefilter: o.noCacheFilter.length > 0 ? o.noCacheFilter.join(',') : undefined,
+      nocachefilter: o.cacheFilter.length > 0 ? o.cacheFilter.join(',') : undefined,
       pull: o.pull ? '1' : undefined,
       networkmode: o.network,
       extrahosts: o.addHost.length > 0 ? o.addHost.join(',') : undefined,

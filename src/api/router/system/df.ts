@@ -39,14 +39,12 @@ export function diskUsageRoutes(s: DiskUsageSources): Route[] {
           : undefined;
         const volumes = want('volume')
           ? await Promise.all(
-              s.volumes
-                .list()
-                .map(async (v) =>
-                  volumeView(v, {
-                    size: await s.volumes.size(v.name),
-                    refCount: s.volumes.users(v.name).length,
-                  }),
-                ),
+              s.volumes.list().map(async (v) =>
+                volumeView(v, {
+                  size: await s.volumes.size(v.name),
+                  refCount: s.volumes.users(v.name).length,
+                }),
+              ),
             )
           : undefined;
         const cache = want('build-cache')

@@ -95,7 +95,16 @@ export class LayerSnapshots {
         const meta: LayerMeta = { name, ...(parent !== undefined ? { parent } : {}), link, size, labels };
         await atomicWriteJson(path.join(tmp, META_FILE), meta);
         const final = path.join(this.#root, name);
-        await fsp.rename(tmp, final);
+        try {
+          await fsp.rename(tmp, final);
+        } catch (err) {
+          // A concurrent commit of the same content won the rename: keep theirs.
+          const code = (err as NodeJS.ErrnoException).code;
+          const theirs = code === 'ENOTEMPTY' || code === 'EEXIST' ? await this.get(name) : undefined;
+          if (!theirs) throw err;
+          await fsp.rm(tmp, { recursive: true, force: true });
+          return theirs;
+        }
         await fsyncDir(this.#root);
         await fsp.symlink(path.join('..', name, 'diff'), path.join(this.#linkDir, link));
         return meta;

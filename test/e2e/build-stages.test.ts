@@ -77,9 +77,9 @@ describe('multi-stage builds and the cache', () => {
     const dir = await ctxDir({
       Dockerfile: [
         'FROM busybox AS a',
-        'RUN date +%s.%N > /start && sleep 2 && date +%s.%N > /end',
+        'RUN cut -d" " -f1 /proc/uptime > /start && sleep 2 && cut -d" " -f1 /proc/uptime > /end',
         'FROM busybox AS b',
-        'RUN date +%s.%N > /start && sleep 2 && date +%s.%N > /end',
+        'RUN cut -d" " -f1 /proc/uptime > /start && sleep 2 && cut -d" " -f1 /proc/uptime > /end',
         'FROM busybox',
         'COPY --from=a /start /a.start',
         'COPY --from=a /end /a.end',

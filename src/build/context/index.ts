@@ -1,0 +1,11 @@
+// The build context: .dockerignore, safe extraction of the context tar, COPY/ADD source
+// resolution and content checksums for the build cache.
+
+export {
+  dockerignoreFor,
+  IgnoreMatcher,
+  type LoadedDockerignore,
+  loadDockerignore,
+  parseDockerignore,
+} from './dockerignore.ts';
+export { BadPatternError, cleanPath, compileGlob, globMatch, hasMeta } from './glob.ts';

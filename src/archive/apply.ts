@@ -52,11 +52,18 @@ export interface ApplyLayerOptions {
   readonly rename?: (name: string) => string;
   /** Refuse to replace a directory with a non-directory or the reverse (docker cp). */
   readonly noOverwriteDirNonDir?: boolean;
+  /**
+   * Refuse symlinks whose relative target climbs above the root (`a/l -> ../../x`), as Docker's
+   * Untar does for build contexts. Absolute targets stay allowed (they are never followed here).
+   */
+  readonly confineSymlinks?: boolean;
 }
 
 export interface ApplyLayerResult {
   /** Total bytes of regular file content written. */
   readonly size: number;
+  /** Entries applied (every kind, whiteouts included; not the root entry `./`). */
+  readonly entries: number;
 }
 
 const WHITEOUT_PREFIX = '.wh.';
@@ -123,6 +130,7 @@ export async function applyLayer(
     owner: opts.owner ?? 'keep',
     rename: opts.rename,
     noOverwriteDirNonDir: opts.noOverwriteDirNonDir ?? false,
+    confineSymlinks: opts.confineSymlinks ?? false,
   });
   try {
     let sliceStart = performance.now();
@@ -138,7 +146,7 @@ export async function applyLayer(
     }
     await reader.drain();
     await ex.finish();
-    return { size: ex.size };
+    return { size: ex.size, entries: ex.entries };
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     throw err;
@@ -159,6 +167,7 @@ class Extractor {
   readonly #owner: 'keep' | 'none' | { readonly uid: number; readonly gid: number };
   readonly #rename: ((name: string) => string) | undefined;
   readonly #noOverwriteDirNonDir: boolean;
+  readonly #confineSymlinks: boolean;
   /**
    * Directories verified or created in this extraction ('' is the root). Invariant: every
    * ancestor of a cached path is cached too, and a cached path is a real directory on disk.
@@ -178,6 +187,7 @@ class Extractor {
    */
   readonly #newOwner: readonly [number, number] | undefined;
   size = 0;
+  entries = 0;
 
   constructor(
     root: string,
@@ -190,8 +200,10 @@ class Extractor {
       owner: 'keep' | 'none' | { readonly uid: number; readonly gid: number };
       rename: ((name: string) => string) | undefined;
       noOverwriteDirNonDir: boolean;
+      confineSymlinks: boolean;
     },
   ) {
+    this.#confineSymlinks = o.confineSymlinks;
     this.#whiteouts = o.whiteouts;
     this.#owner = o.owner;
     this.#rename = o.rename;
@@ -236,6 +248,7 @@ class Extractor {
       if (e.kind !== 'directory') throw refuseEntry(e.name, 'the layer root can only be a directory');
       return;
     }
+    this.entries++;
     const base = baseOf(rel);
     if (this.#whiteouts && base.startsWith(WHITEOUT_PREFIX)) return this.#whiteout(e, rel, base);
     this.#ensureDir(parentOf(rel), e.name);
@@ -424,6 +437,12 @@ class Extractor {
   async #symlink(e: TarEntry, rel: string): Promise<void> {
     if (e.linkname === '') throw refuseEntry(e.name, 'symlink has an empty target');
     if (e.linkname.includes('\0')) throw refuseEntry(e.name, 'symlink target contains a NUL byte');
+    if (this.#confineSymlinks && !e.linkname.startsWith('/') && climbsOut(parentOf(rel), e.linkname)) {
+      throw refuseEntry(
+        e.name,
+        `symlink target ${JSON.stringify(displayName(e.linkname))} points outside the root`,
+      );
+    }
     const p = this.#abs(rel);
     // The target is stored as is: we never follow symlinks, so where it points is harmless here.
     await this.#create(rel, () => fs.symlinkSync(nameToBytes(e.linkname), p));
@@ -620,4 +639,19 @@ class Extractor {
       // the caller removes dest after a failure anyway
     }
   }
+}
+
+/** True if `target`, read relative to the directory `fromDir` (both relative to the root), leaves it. */
+function climbsOut(fromDir: string, target: string): boolean {
+  let depthNow = fromDir === '' ? 0 : depth(fromDir) + 1;
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (depthNow === 0) return true;
+      depthNow--;
+    } else {
+      depthNow++;
+    }
+  }
+  return false;
 }

@@ -1,0 +1,82 @@
+// Unpacking the build context a client sent (POST /build body) into a private directory.
+//
+// The archive is untrusted, so this reuses the layer extractor (archive/apply.ts), which
+// confines every entry, never writes through a symlink, refuses hard links that leave the tree,
+// and keeps modes, owners (as root) and times. On top of it, the build-context rules of
+// Docker's daemon (pkg/archive Untar):
+// - absolute names are made relative to the context root (`/etc/x` → `etc/x`, `/../x` → `x`),
+//   hard link targets alike; a relative `..` that climbs out is refused;
+// - a symlink whose relative target climbs out of the context is refused (absolute targets
+//   are kept: nothing follows them here, and COPY resolves them inside the context);
+// - `.wh.*` names are ordinary files (a context is not a layer);
+// - device nodes are refused (Docker would mknod them; a client has no business creating
+//   devices in the daemon's filesystem);
+// - plain or gzip tar, detected by magic (Docker also takes bzip2/xz; we say so clearly).
+//
+// Errors name the entry: `refusing build context entry "../x": path escapes the build context root`.
+
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { applyLayer, decompress } from '../../archive/index.ts';
+import { InvalidArgumentError } from '../../errdefs/index.ts';
+import { cleanPath } from './glob.ts';
+
+export interface ExtractContextOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface ExtractContextResult {
+  /** Entries written (files, directories, links ...; not the root). */
+  readonly files: number;
+  /** Bytes of regular file content. */
+  readonly bytes: number;
+}
+
+/** Docker's normalisation of entry names: absolute names become relative to the root. */
+function relativeName(name: string): string {
+  if (!name.startsWith('/')) return name;
+  const cleaned = cleanPath(name).slice(1);
+  return cleaned === '' ? './' : cleaned;
+}
+
+/** Layer wording → build-context wording, same codes' meaning under a BUILD_CONTEXT_ prefix. */
+function asContextError(err: unknown): unknown {
+  if (!(err instanceof InvalidArgumentError) || !err.code.startsWith('LAYER_')) return err;
+  let message = err.message
+    .replaceAll('layer entry', 'build context entry')
+    .replaceAll('layer root', 'build context root')
+    .replaceAll('in the layer', 'in the build context')
+    .replace(/^layer is not/, 'build context is not');
+  if (err.code === 'LAYER_UNSUPPORTED_COMPRESSION') {
+    message = `unsupported build context compression (${err.message}); send a plain or gzip-compressed tar`;
+  }
+  return new InvalidArgumentError(`BUILD_CONTEXT_${err.code.slice('LAYER_'.length)}`, message, {
+    cause: err,
+  });
+}
+
+/**
+ * Extracts a build context tar (plain or gzip) into `dir`, an existing empty directory owned by
+ * the daemon (created if missing). On failure `dir` may be partly written and the caller removes
+ * it; nothing outside `dir` is ever created or changed. `tar` is consumed or destroyed.
+ */
+export async function extractContext(
+  tar: Readable,
+  dir: string,
+  opts: ExtractContextOptions = {},
+): Promise<ExtractContextResult> {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    const r = await applyLayer(decompress(tar), dir, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      whiteouts: false,
+      allowDevices: false,
+      rename: relativeName,
+      confineSymlinks: true,
+    });
+    return { files: r.entries, bytes: r.size };
+  } catch (err) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    throw asContextError(err);
+  }
+}

@@ -1,0 +1,164 @@
+// extractContext: a build context tar (plain or gzip) unpacked safely. Hostile archives are
+// refused with an InvalidArgumentError naming the entry, and nothing outside the destination
+// is created or changed.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { extractContext } from '../../../src/build/context/extract.ts';
+import { InvalidArgumentError } from '../../../src/errdefs/index.ts';
+import { type Entry, makeTar } from '../../helpers/tarballs.ts';
+import { buildTar, isRoot, sandbox, snapshot, streamOf } from '../archive/helpers.ts';
+
+type Box = ReturnType<typeof sandbox>;
+
+async function expectRefused(
+  t: Parameters<typeof sandbox>[0],
+  entries: Entry[],
+  message: RegExp,
+): Promise<Box> {
+  const box = sandbox(t);
+  const before = snapshot(box.outside);
+  const siblings = fs.readdirSync(box.root).sort();
+  const passwd = fs.statSync('/etc/passwd');
+  await assert.rejects(extractContext(streamOf(await makeTar(entries)), box.dest), (err: unknown) => {
+    assert.ok(err instanceof InvalidArgumentError, `expected InvalidArgumentError, got ${String(err)}`);
+    assert.match(err.message, message);
+    assert.match(err.code, /^BUILD_CONTEXT_/);
+    return true;
+  });
+  assert.deepEqual(snapshot(box.outside), before, 'outside directory unchanged');
+  assert.deepEqual(fs.readdirSync(box.root).sort(), siblings, 'nothing created next to dest');
+  const after = fs.statSync('/etc/passwd');
+  assert.deepEqual([after.nlink, after.mtimeMs], [passwd.nlink, passwd.mtimeMs]);
+  return box;
+}
+
+describe('extractContext', () => {
+  it('extracts files, directories, links with modes, times and owners; gzip detected by magic', async (t) => {
+    const tar = await buildTar([
+      { name: 'Dockerfile', content: 'FROM scratch\n', mode: 0o600, mtime: new Date(1_500_000_000_000) },
+      { name: 'src/', type: 'directory', mode: 0o750, mtime: new Date(1_400_000_000_000) },
+      { name: 'src/run.sh', content: '#!/bin/sh\n', mode: 0o755, uid: 1234, gid: 5678 },
+      { name: 'src/link', type: 'symlink', linkname: 'run.sh' },
+      { name: 'src/abs', type: 'symlink', linkname: '/etc/passwd' },
+      { name: 'src/hard', type: 'link', linkname: 'src/run.sh' },
+      { name: '.wh.notawhiteout', content: 'x' },
+    ]);
+    for (const [label, body] of [
+      ['plain', tar],
+      ['gzip', gzipSync(tar)],
+    ] as const) {
+      const box = sandbox(t);
+      const r = await extractContext(streamOf(body, 100), box.dest);
+      assert.deepEqual(r, { files: 7, bytes: 13 + 10 + 1 }, label);
+      const snap = snapshot(box.dest);
+      assert.equal(snap.Dockerfile?.mode, 0o600);
+      assert.equal(snap.Dockerfile?.mtime, 1_500_000_000);
+      assert.equal(snap.src?.mode, 0o750);
+      assert.equal(snap.src?.mtime, 1_400_000_000);
+      assert.equal(snap['src/run.sh']?.mode, 0o755);
+      assert.equal(snap['src/run.sh']?.nlink, 2, 'hard link within the context');
+      assert.equal(snap['src/link']?.target, 'run.sh');
+      assert.equal(snap['src/abs']?.target, '/etc/passwd', 'absolute symlink targets are kept, not followed');
+      assert.equal(snap['.wh.notawhiteout']?.type, 'file');
+      if (isRoot) assert.deepEqual([snap['src/run.sh']?.uid, snap['src/run.sh']?.gid], [1234, 5678]);
+    }
+  });
+
+  it('makes absolute names relative to the context root, as Docker does', async (t) => {
+    const box = sandbox(t);
+    const tar = await makeTar([
+      { name: '/etc/app.conf', body: 'a' },
+      { name: '/../../up.txt', body: 'b' },
+      { name: '/etc/hard', type: 'link', linkname: '/etc/app.conf' },
+    ]);
+    await extractContext(streamOf(tar), box.dest);
+    assert.equal(fs.readFileSync(path.join(box.dest, 'etc/app.conf'), 'utf8'), 'a');
+    assert.equal(fs.readFileSync(path.join(box.dest, 'up.txt'), 'utf8'), 'b');
+    assert.equal(fs.statSync(path.join(box.dest, 'etc/hard')).nlink, 2);
+  });
+
+  it('refuses ../ entries', async (t) => {
+    await expectRefused(
+      t,
+      [{ name: '../outside/evil', body: 'x' }],
+      /"\.\.\/outside\/evil".*escapes the build context root/,
+    );
+    await expectRefused(t, [{ name: 'a/../../outside/evil', body: 'x' }], /escapes the build context root/);
+  });
+
+  it('refuses writing through a symlink that points outside (absolute target)', async (t) => {
+    const box = sandbox(t);
+    const before = snapshot(box.outside);
+    const tar = await makeTar([
+      { name: 'esc', type: 'symlink', linkname: box.outside },
+      { name: 'esc/secret', body: 'overwritten' },
+    ]);
+    await assert.rejects(extractContext(streamOf(tar), box.dest), (err: unknown) => {
+      assert.ok(err instanceof InvalidArgumentError);
+      assert.match(err.message, /"esc\/secret".*parent "esc" is a symlink/);
+      return true;
+    });
+    assert.deepEqual(snapshot(box.outside), before);
+    assert.equal(fs.readFileSync(path.join(box.outside, 'secret'), 'utf8'), 'do not touch');
+  });
+
+  it('refuses a relative symlink that climbs out of the context', async (t) => {
+    await expectRefused(
+      t,
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'd/esc', type: 'symlink', linkname: '../../outside' },
+        { name: 'd/esc/secret', body: 'overwritten' },
+      ],
+      /"d\/esc".*symlink target "\.\.\/\.\.\/outside" points outside/,
+    );
+  });
+
+  it('refuses hard links to files outside the context', async (t) => {
+    await expectRefused(
+      t,
+      [{ name: 'h', type: 'link', linkname: '../outside/secret' }],
+      /"h".*hard link target escapes/,
+    );
+    // Absolute targets are made relative: /etc/passwd is looked up inside the context.
+    await expectRefused(
+      t,
+      [{ name: 'p', type: 'link', linkname: '/etc/passwd' }],
+      /"p".*does not exist in the build context/,
+    );
+    await expectRefused(
+      t,
+      [
+        { name: 'l', type: 'symlink', linkname: '/etc' },
+        { name: 'h', type: 'link', linkname: 'l/passwd' },
+      ],
+      /"h".*passes through a symlink/,
+    );
+  });
+
+  it('refuses device nodes', async (t) => {
+    await expectRefused(
+      t,
+      [{ name: 'null', type: 'character-device' }],
+      /"null".*device nodes are not allowed/,
+    );
+  });
+
+  it('refuses input that is not a tar, and unsupported compression, with a clear message', async (t) => {
+    const box = sandbox(t);
+    await assert.rejects(
+      extractContext(streamOf(Buffer.from('FROM busybox\nRUN true\n'.repeat(40))), box.dest),
+      (err: unknown) =>
+        err instanceof InvalidArgumentError && /build context is not a valid tar/.test(err.message),
+    );
+    await assert.rejects(
+      extractContext(streamOf(Buffer.from('BZh91AY&SY....')), box.dest),
+      (err: unknown) =>
+        err instanceof InvalidArgumentError && /plain or gzip-compressed tar/.test(err.message),
+    );
+  });
+});

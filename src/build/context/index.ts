@@ -9,3 +9,11 @@ export {
   parseDockerignore,
 } from './dockerignore.ts';
 export { BadPatternError, cleanPath, compileGlob, globMatch, hasMeta } from './glob.ts';
+export {
+  type ChecksumCache,
+  type ChecksumOptions,
+  checksumSources,
+  expandSourcePattern,
+} from './checksum.ts';
+export { type ExtractContextOptions, type ExtractContextResult, extractContext } from './extract.ts';
+export { confineRelative, resolveInRoot, type ScopedPath } from './scope.ts';

@@ -3,5 +3,14 @@
 
 export { type ApplyLayerOptions, type ApplyLayerResult, applyLayer } from './apply.ts';
 export { type Compression, decompress, detectCompression } from './compression.ts';
-export { type PackOptions, type PackPathOptions, packDirectory, packPath, rebaseName } from './pack.ts';
+export {
+  type ExtraFile,
+  type PackOptions,
+  type PackPathOptions,
+  packDirectory,
+  packPath,
+  rebaseName,
+  tarOfFiles,
+} from './pack.ts';
+export { isTarHeader } from './tar-format.ts';
 export { readXattrsRecursive } from './xattr.ts';

@@ -24,8 +24,25 @@ import { readXattrsRecursive, type XattrBatch } from './xattr.ts';
 
 export interface PackOptions {
   readonly signal?: AbortSignal;
-  /** Leaves out a path (relative, a binary string as in tar-format.ts) and what is below it. */
-  readonly skip?: (rel: string) => boolean;
+  /**
+   * Leaves out a path (relative, a binary string as in tar-format.ts) and what is below it
+   * (`true`), or only the entry itself while a directory's children are still visited
+   * (`'contents'`: a .dockerignore'd directory that holds an exception; a non-directory is
+   * left out).
+   */
+  readonly skip?: (rel: string) => boolean | 'contents';
+  /** Every entry gets this owner instead of the file's (docker build contexts are 0:0). */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** Regular files appended after the tree; their names are archive paths, not on disk. */
+  readonly extraFiles?: readonly ExtraFile[];
+}
+
+export interface ExtraFile {
+  readonly name: string;
+  readonly content: Buffer;
+  readonly mode: number;
+  /** Seconds since the epoch (default: now). */
+  readonly mtime?: number;
 }
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -125,15 +142,19 @@ class Packer {
   /** Output name of an entry (cp rebasing); identity for layers. */
   readonly #rename: ((name: string) => string) | undefined;
 
-  readonly #skip: ((rel: string) => boolean) | undefined;
+  readonly #skip: ((rel: string) => boolean | 'contents') | undefined;
+  readonly #owner: { readonly uid: number; readonly gid: number } | undefined;
+  readonly #extra: readonly ExtraFile[];
 
   constructor(
     root: string,
     signal: AbortSignal | undefined,
     rename?: (name: string) => string,
-    skip?: (rel: string) => boolean,
+    opts: Pick<PackOptions, 'skip' | 'owner' | 'extraFiles'> = {},
   ) {
-    this.#skip = skip;
+    this.#skip = opts.skip;
+    this.#owner = opts.owner;
+    this.#extra = opts.extraFiles ?? [];
     this.#root = Buffer.from(root, 'utf8').toString('latin1');
     this.#signal = signal;
     this.#rename = rename;
@@ -176,6 +197,19 @@ class Packer {
     // to carry the marker: put it at the top.
     if (this.#isOpaque('')) yield this.#opaqueEntry('', st);
     yield* this.#dir('');
+    const now = Math.floor(Date.now() / 1000);
+    for (const f of this.#extra) {
+      const header = this.#hdr({
+        name: f.name,
+        typeflag: TypeFlag.file,
+        mode: f.mode,
+        uid: this.#owner?.uid ?? 0,
+        gid: this.#owner?.gid ?? 0,
+        size: f.content.length,
+        mtime: f.mtime ?? now,
+      });
+      yield Buffer.concat([header, f.content, Buffer.alloc(padded(f.content.length) - f.content.length)]);
+    }
     yield END_OF_ARCHIVE;
   }
 
@@ -206,20 +240,25 @@ class Packer {
     for (const name of names) {
       this.#signal?.throwIfAborted();
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      if (this.#skip?.(childRel)) continue;
-      yield* this.#entry(childRel, name);
+      const verdict = this.#skip?.(childRel) ?? false;
+      if (verdict === true) continue;
+      yield* this.#entry(childRel, name, verdict === 'contents');
     }
   }
 
-  async *#entry(rel: string, name: string): AsyncGenerator<Buffer> {
+  async *#entry(rel: string, name: string, contentsOnly = false): AsyncGenerator<Buffer> {
     const p = this.#abs(rel);
     // Synchronous metadata calls: microseconds each, where a thread-pool round trip per call
     // made small-file trees ~10× slower than tar (measured by scripts/bench-cp.ts).
     const st = fs.lstatSync(p, { bigint: true });
+    if (contentsOnly) {
+      if (st.isDirectory()) yield* this.#dir(rel);
+      return;
+    }
     const common = {
       mode: Number(st.mode) & 0o7777,
-      uid: Number(st.uid),
-      gid: Number(st.gid),
+      uid: this.#owner?.uid ?? Number(st.uid),
+      gid: this.#owner?.gid ?? Number(st.gid),
       mtime: seconds(st.mtimeNs),
     };
     if (st.isDirectory()) {
@@ -397,7 +436,7 @@ function changed(rel: string): InternalError {
  */
 export function packDirectory(dir: string, opts: PackOptions = {}): Readable {
   const root = path.resolve(dir);
-  return Readable.from(new Packer(root, opts.signal, undefined, opts.skip).run(root), { objectMode: false });
+  return Readable.from(new Packer(root, opts.signal, undefined, opts).run(root), { objectMode: false });
 }
 
 /**
@@ -425,4 +464,27 @@ export function packPath(dir: string, base: string, opts: PackPathOptions = {}):
   const rename =
     to === undefined || to === latinBase ? undefined : (n: string) => rebaseName(n, latinBase, to);
   return Readable.from(new Packer(root, opts.signal, rename).runOne(latinBase), { objectMode: false });
+}
+
+/** A tar of the given regular files alone, in memory (e.g. a Dockerfile read from stdin). */
+export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
+  const now = Math.floor(Date.now() / 1000);
+  const parts: Buffer[] = [];
+  for (const f of files) {
+    parts.push(
+      headerBlocks({
+        name: f.name,
+        typeflag: TypeFlag.file,
+        mode: f.mode,
+        uid: 0,
+        gid: 0,
+        size: f.content.length,
+        mtime: f.mtime ?? now,
+      }),
+      f.content,
+      Buffer.alloc(padded(f.content.length) - f.content.length),
+    );
+  }
+  parts.push(END_OF_ARCHIVE);
+  return Buffer.concat(parts);
 }

@@ -135,6 +135,16 @@ function isZeroBlock(block: Buffer): boolean {
 }
 
 /** Decodes one header block; `null` for an all-zero block (end of archive). */
+/** True if `block` (the first 512 bytes of a stream) is a tar header with a valid checksum. */
+export function isTarHeader(block: Buffer): boolean {
+  if (block.length < BLOCK_SIZE) return false;
+  try {
+    return decodeHeader(block.subarray(0, BLOCK_SIZE)) !== null;
+  } catch {
+    return false;
+  }
+}
+
 export function decodeHeader(block: Buffer): RawHeader | null {
   if (block.length !== BLOCK_SIZE) throw new TarFormatError('short header block');
   if (isZeroBlock(block)) return null;

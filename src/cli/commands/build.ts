@@ -122,21 +122,25 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     }
     const outputs = o.output.map(parseOutput);
     let body: NodeJS.ReadableStream;
-    let dockerfile = o.file ?? 'Dockerfile';
+    let dockerfile: string;
     if (contextArg === '-') {
+      if (o.file === '-') {
+        throw new CliError("invalid argument: can't use stdin for both build context and dockerfile", 125);
+      }
       const c = await contextFromStdin(ctx.stdin);
       body = c.stream;
-      dockerfile = c.dockerfileInContext ?? dockerfile;
+      // -f names a file inside a context tar; a Dockerfile alone on stdin is always `Dockerfile`.
+      dockerfile = c.archive ? (o.file ?? c.dockerfileInContext) : c.dockerfileInContext;
     } else {
-      const st = await fsp.stat(contextArg).catch(() => undefined);
-      if (!st?.isDirectory()) {
-        throw new CliError(`unable to prepare context: path "${contextArg}" not found or not a directory`, 1);
+      let dockerfileContent: Buffer | undefined;
+      if (o.file === '-') {
+        const chunks: Buffer[] = [];
+        for await (const c of ctx.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+        dockerfileContent = Buffer.concat(chunks);
       }
-      const packed = await packBuildContext(
-        contextArg,
-        o.file === '-' ? '-' : (o.file ?? 'Dockerfile'),
-        ctx.stdin,
-      );
+      // docker resolves -f against the current directory, not the context.
+      const file = o.file === undefined || o.file === '-' ? '' : path.resolve(o.file);
+      const packed = packBuildContext(contextArg, file, dockerfileContent ? { dockerfileContent } : {});
       body = packed.stream;
       dockerfile = packed.dockerfileInContext;
     }

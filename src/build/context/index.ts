@@ -10,6 +10,12 @@ export {
 } from './dockerignore.ts';
 export { BadPatternError, cleanPath, compileGlob, globMatch, hasMeta } from './glob.ts';
 export {
+  type ContextDockerfile,
+  DEFAULT_DOCKERFILE,
+  pruneBuildFiles,
+  readContextDockerfile,
+} from './build-files.ts';
+export {
   type ChecksumCache,
   type ChecksumOptions,
   checksumSources,

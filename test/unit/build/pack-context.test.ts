@@ -182,10 +182,11 @@ describe('contextFromStdin', () => {
     ]);
     for (const input of [plain, gzipSync(plain)]) {
       const chunks = [input.subarray(0, 100), input.subarray(100, 700), input.subarray(700)];
-      const { stream, dockerfileInContext } = await contextFromStdin(
+      const { stream, dockerfileInContext, archive } = await contextFromStdin(
         Readable.from(chunks, { objectMode: false }),
       );
       assert.equal(dockerfileInContext, 'Dockerfile');
+      assert.equal(archive, true);
       const out: Buffer[] = [];
       for await (const c of stream) out.push(c as Buffer);
       assert.ok(Buffer.concat(out).equals(input));
@@ -194,10 +195,11 @@ describe('contextFromStdin', () => {
 
   it('turns a Dockerfile alone into a one-file context', async () => {
     const text = `FROM scratch\n${'# padding\n'.repeat(100)}`;
-    const { stream, dockerfileInContext } = await contextFromStdin(
+    const { stream, dockerfileInContext, archive } = await contextFromStdin(
       Readable.from([Buffer.from(text)], { objectMode: false }),
     );
     assert.equal(dockerfileInContext, 'Dockerfile');
+    assert.equal(archive, false);
     const got = await entries(stream);
     assert.deepEqual([...got.keys()], ['Dockerfile']);
     assert.equal(got.get('Dockerfile')?.body, text);

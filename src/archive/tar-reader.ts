@@ -242,7 +242,19 @@ export class TarReader {
     const rest = this.#contentLeft + this.#paddingLeft;
     if (rest > 0) {
       if (this.#available >= rest) this.#skipBuffered(rest);
-      else await this.#skip(rest);
+      else {
+        if (this.#contentLeft > 0) await this.#skip(this.#contentLeft);
+        this.#contentLeft = 0;
+        // Input that ends right after the last entry's content, with no padding and no zero
+        // blocks, is a complete archive for Go's reader (its padding read returns io.EOF); the
+        // docker CLI sends such contexts when it adds a Dockerfile from outside the context.
+        if (this.#available === 0 && !(await this.#fill(1))) {
+          this.#paddingLeft = 0;
+          this.#ended = true;
+          return null;
+        }
+        await this.#skip(this.#paddingLeft);
+      }
     }
     this.#contentLeft = 0;
     this.#paddingLeft = 0;

@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { BuildBackend } from '../api/router/build/backend.ts';
 import type { Log } from '../base/log.ts';
+import { extractContext, pruneBuildFiles, readContextDockerfile } from '../build/context/index.ts';
 import { BuildService } from '../build/index.ts';
 import type { ContainerService } from '../containers/index.ts';
 import { ContainerFsOps } from '../containers/index.ts';
@@ -70,27 +71,20 @@ export async function wireBuilder(o: {
   });
   await service.recover();
   const backend: BuildBackend = {
-    extractContext: async (tar, signal) => {
+    extractContext: async (tar, signal, dockerfileName) => {
       const dir = path.join(service.tmpRoot, `ctx-${randomBytes(6).toString('hex')}`);
-      await fsp.mkdir(dir, { recursive: true });
       const remove = () => fsp.rm(dir, { recursive: true, force: true });
       try {
-        const file = `${dir}.tar`;
-        await pipeline(tar, createWriteStream(file), { signal });
-        try {
-          const st = await fsp.stat(file);
-          if (st.size > 0) await extractArchive(file, dir);
-        } finally {
-          await fsp.rm(file, { force: true });
-        }
+        // Confined extraction with Docker's context rules; hostile entries fail with a 400
+        // naming the entry (src/build/context/extract.ts).
+        await extractContext(tar, dir, { signal });
+        const df = await readContextDockerfile(dir, dockerfileName);
+        await pruneBuildFiles(dir, df.name);
+        return { dir, remove, dockerfile: { name: df.name, content: df.content.toString('utf8') } };
       } catch (err) {
         await remove();
-        throw new InvalidArgumentError(
-          'BAD_CONTEXT',
-          `could not read the build context: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
-        );
+        throw err;
       }
-      return { dir, remove };
     },
     build: (req, emit) => service.build(req, emit),
     prune: (opts) => service.prune(opts),

@@ -24,7 +24,7 @@ export interface ContextDockerfile {
 function notFound(name: string): InvalidArgumentError {
   return new InvalidArgumentError(
     'BUILD_DOCKERFILE_NOT_FOUND',
-    `Cannot locate specified Dockerfile: ${name}`,
+    `Cannot locate specified Dockerfile: ${name} (not in the build context; pass its path with -f)`,
   );
 }
 

@@ -39,7 +39,7 @@ describe('readContextDockerfile', () => {
         readContextDockerfile(dir, name),
         (err: unknown) =>
           err instanceof InvalidArgumentError &&
-          err.message === `Cannot locate specified Dockerfile: ${name}`,
+          err.message.startsWith(`Cannot locate specified Dockerfile: ${name} (`),
         name,
       );
     }

@@ -162,3 +162,27 @@ describe('extractContext', () => {
     );
   });
 });
+
+describe('extractContext: archives as the docker CLI sends them', () => {
+  it('accepts a last entry without padding or end blocks (docker build -f outside the context)', async (t) => {
+    const full = await makeTar([
+      { name: 'a.txt', body: 'a\n' },
+      { name: '.dockerignore', body: '.dockerignore\n.dockerfile.x\n' },
+    ]);
+    // header(512) + a.txt content block(512) + header(512) + 28 bytes of content, then EOF
+    const truncated = full.subarray(0, 512 * 3 + 28);
+    const box = sandbox(t);
+    assert.deepEqual(await extractContext(streamOf(truncated, 100), box.dest), { files: 2, bytes: 30 });
+    assert.equal(
+      fs.readFileSync(path.join(box.dest, '.dockerignore'), 'utf8'),
+      '.dockerignore\n.dockerfile.x\n',
+    );
+    // Content cut short, or padding cut in the middle, is still a truncated archive.
+    for (const cut of [512 * 3 + 27, 512 * 3 + 100]) {
+      await assert.rejects(
+        extractContext(streamOf(full.subarray(0, cut)), sandbox(t).dest),
+        /unexpected end of data/,
+      );
+    }
+  });
+});

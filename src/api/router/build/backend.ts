@@ -3,8 +3,16 @@ import type { Readable } from 'node:stream';
 import type { BuildEvent, BuildRequest, BuildResult, CacheUsage } from '../../../build/index.ts';
 
 export interface BuildBackend {
-  /** Extracts a context tar (plain or compressed) into a new temp dir; returns it. */
-  extractContext(tar: Readable, signal: AbortSignal): Promise<{ dir: string; remove(): Promise<void> }>;
+  /**
+   * Extracts a context tar (plain or gzip) into a new temp dir, reads the Dockerfile `dockerfile`
+   * from it (inside the context only; `''` for the default) and then drops the Dockerfile and
+   * .dockerignore from the context when the .dockerignore names them, as Docker's daemon does.
+   */
+  extractContext(
+    tar: Readable,
+    signal: AbortSignal,
+    dockerfile: string,
+  ): Promise<{ dir: string; dockerfile: { name: string; content: string }; remove(): Promise<void> }>;
   build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<BuildResult>;
   prune(opts: { until?: number; all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
   usage(): Promise<CacheUsage[]>;

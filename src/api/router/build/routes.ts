@@ -1,8 +1,6 @@
 // POST /build (the legacy builder API the docker CLI uses with DOCKER_BUILDKIT=0, and
 // docker-py's images.build) and POST /build/prune. Progress is Docker's JSON lines: `stream`
 // text in the legacy builder's wording, `aux` with the image ID, in-band `error`.
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { parseGoDuration } from '../../../base/duration.ts';
 import { type BuildEvent, RunFailedError } from '../../../build/index.ts';
 import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
@@ -78,22 +76,14 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           .flatMap((v) => v.split(','))
           .filter(Boolean);
         const out = new JsonLinesWriter(ctx.res);
-        const ctxDir = await backend.extractContext(requestBody(ctx.req), ctx.signal);
+        const ctxDir = await backend.extractContext(
+          requestBody(ctx.req),
+          ctx.signal,
+          q.get('dockerfile') ?? '',
+        );
         try {
-          const dockerfileName = q.get('dockerfile') || 'Dockerfile';
-          const file = path.join(ctxDir.dir, path.posix.resolve('/', dockerfileName));
-          let dockerfile: string;
-          try {
-            dockerfile = await fsp.readFile(file, 'utf8');
-          } catch {
-            // docker CLI sends `dockerfile=Dockerfile` even when the file is named `dockerfile`.
-            dockerfile = await fsp.readFile(path.join(path.dirname(file), 'dockerfile'), 'utf8').catch(() => {
-              throw new InvalidArgumentError(
-                'DOCKERFILE_NOT_FOUND',
-                `Cannot locate specified Dockerfile: ${dockerfileName} (not in the build context; pass its path with -f)`,
-              );
-            });
-          }
+          const dockerfileName = ctxDir.dockerfile.name;
+          const dockerfile = ctxDir.dockerfile.content;
           // Berth's CLI asks for the events themselves and draws BuildKit-like progress.
           const structured = boolParam(q, 'berthprogress');
           const emit = (e: BuildEvent) => {

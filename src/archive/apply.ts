@@ -29,7 +29,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { TEMP_PREFIX } from '../base/atomic.ts';
 import { InternalError, InvalidArgumentError } from '../errdefs/index.ts';
 import { depth, errnoOf, removeTree, tryMkdir, wrapFsError, writevAll } from './apply-fs.ts';
-import { baseOf, cleanEntryPath, parentOf, refuseEntry } from './entry-path.ts';
+import { baseOf, cleanEntryPath, climbsOut, parentOf, refuseEntry } from './entry-path.ts';
 import { displayName, nameToBytes } from './tar-format.ts';
 import { type TarEntry, TarReader } from './tar-reader.ts';
 import { applyXattrs, isValidXattrName, runTool, type XattrBatch } from './xattr.ts';
@@ -639,19 +639,4 @@ class Extractor {
       // the caller removes dest after a failure anyway
     }
   }
-}
-
-/** True if `target`, read relative to the directory `fromDir` (both relative to the root), leaves it. */
-function climbsOut(fromDir: string, target: string): boolean {
-  let depthNow = fromDir === '' ? 0 : depth(fromDir) + 1;
-  for (const part of target.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (depthNow === 0) return true;
-      depthNow--;
-    } else {
-      depthNow++;
-    }
-  }
-  return false;
 }

@@ -72,3 +72,18 @@ export function parentOf(rel: string): string {
 export function baseOf(rel: string): string {
   return rel.slice(rel.lastIndexOf('/') + 1);
 }
+
+/** True if `target`, read relative to the directory `fromDir` (both relative to the root), leaves it. */
+export function climbsOut(fromDir: string, target: string): boolean {
+  let depthNow = fromDir === '' ? 0 : fromDir.split('/').length;
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (depthNow === 0) return true;
+      depthNow--;
+    } else {
+      depthNow++;
+    }
+  }
+  return false;
+}

@@ -208,6 +208,11 @@ function readHead(s: Readable, n: number): Promise<{ head: Buffer; ended: boolea
   });
 }
 
+async function* prepend(head: Buffer, rest: Readable): AsyncGenerator<Buffer> {
+  if (head.length > 0) yield head;
+  for await (const c of rest) yield typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+}
+
 /**
  * `build -`: stdin is either a context archive (a tar, possibly compressed: detected by its
  * magic or a valid tar header, as docker does) passed through untouched, or a Dockerfile alone,
@@ -216,13 +221,9 @@ function readHead(s: Readable, n: number): Promise<{ head: Buffer; ended: boolea
 export async function contextFromStdin(stdin: Readable): Promise<StdinContext> {
   const { head, ended } = await readHead(stdin, 512);
   if (detectCompression(head) !== 'none' || isTarHeader(head)) {
-    let stream: Readable;
-    if (ended) {
-      stream = ReadableStream.from([head], { objectMode: false });
-    } else {
-      stdin.unshift(head);
-      stream = stdin;
-    }
+    // The sniffed bytes go in front of the rest (unshift() could lose them when 'end' is
+    // already on its way).
+    const stream = ReadableStream.from(ended ? [head] : prepend(head, stdin), { objectMode: false });
     return { stream, dockerfileInContext: DEFAULT_DOCKERFILE, archive: true };
   }
   const chunks: Buffer[] = [head];

@@ -2,6 +2,7 @@
 // Dockerfile and .dockerignore dropped before COPY when the .dockerignore names them, and a
 // Dockerfile outside the context (docker CLI and berth CLI alike).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,6 +82,23 @@ describe('build context', () => {
       JSON.parse(missing.body.toString()).message,
       /Cannot locate specified Dockerfile: \.\.\/\.\.\/etc\/passwd/,
     );
+  });
+
+  test('contexts compressed with gzip, bzip2 or xz are accepted, as the Engine API documents', async () => {
+    const tar = await makeTar([
+      { name: 'Dockerfile', body: 'FROM busybox\nCOPY f /f\n' },
+      { name: 'f', body: 'compressed\n' },
+    ]);
+    for (const tool of ['gzip', 'bzip2', 'xz']) {
+      const body = execFileSync(tool, ['-c'], { input: tar });
+      const r = await daemon.d.request('POST', `/build?t=packed:${tool}`, body, {
+        'Content-Type': 'application/x-tar',
+      });
+      assert.equal(r.status, 200, r.body.toString());
+      assert.doesNotMatch(r.body.toString(), /"error"/, tool);
+      const out = ok(await daemon.d.docker(['run', '--rm', `packed:${tool}`, 'cat', '/f']));
+      assert.equal(out, 'compressed\n', tool);
+    }
   });
 
   test('a .dockerignore that names the Dockerfile and itself keeps both out of COPY', async () => {

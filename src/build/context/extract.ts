@@ -11,14 +11,15 @@
 // - `.wh.*` names are ordinary files (a context is not a layer);
 // - device nodes are refused (Docker would mknod them; a client has no business creating
 //   devices in the daemon's filesystem);
-// - plain or gzip tar, detected by magic (Docker also takes bzip2/xz; we say so clearly).
+// - plain, gzip, bzip2, xz or zstd tar, detected by magic (decompress.ts).
 //
 // Errors name the entry: `refusing build context entry "../x": path escapes the build context root`.
 
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { applyLayer, decompress } from '../../archive/index.ts';
+import { applyLayer } from '../../archive/index.ts';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
+import { decompressContext } from './decompress.ts';
 import { cleanPath } from './glob.ts';
 
 export interface ExtractContextOptions {
@@ -56,7 +57,7 @@ function asContextError(err: unknown): unknown {
 }
 
 /**
- * Extracts a build context tar (plain or gzip) into `dir`, an existing empty directory owned by
+ * Extracts a build context tar (plain or compressed) into `dir`, an existing empty directory owned by
  * the daemon (created if missing). On failure `dir` may be partly written and the caller removes
  * it; nothing outside `dir` is ever created or changed. `tar` is consumed or destroyed.
  */
@@ -66,8 +67,22 @@ export async function extractContext(
   opts: ExtractContextOptions = {},
 ): Promise<ExtractContextResult> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // applyLayer watches the signal once it runs; until then (sniffing the format) we do.
+  const onAbort = (): void => {
+    tar.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let plain: Readable;
   try {
-    const r = await applyLayer(decompress(tar), dir, {
+    plain = await decompressContext(tar);
+  } catch (err) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  try {
+    const r = await applyLayer(plain, dir, {
       ...(opts.signal ? { signal: opts.signal } : {}),
       whiteouts: false,
       allowDevices: false,

@@ -181,15 +181,19 @@ describe('contextFromStdin', () => {
       { name: 'big', body: Buffer.alloc(200_000, 1) },
     ]);
     for (const input of [plain, gzipSync(plain)]) {
-      const chunks = [input.subarray(0, 100), input.subarray(100, 700), input.subarray(700)];
-      const { stream, dockerfileInContext, archive } = await contextFromStdin(
-        Readable.from(chunks, { objectMode: false }),
-      );
-      assert.equal(dockerfileInContext, 'Dockerfile');
-      assert.equal(archive, true);
-      const out: Buffer[] = [];
-      for await (const c of stream) out.push(c as Buffer);
-      assert.ok(Buffer.concat(out).equals(input));
+      for (const chunks of [
+        [input.subarray(0, 100), input.subarray(100, 700), input.subarray(700)],
+        [input],
+      ]) {
+        const { stream, dockerfileInContext, archive } = await contextFromStdin(
+          Readable.from(chunks, { objectMode: false }),
+        );
+        assert.equal(dockerfileInContext, 'Dockerfile');
+        assert.equal(archive, true);
+        const out: Buffer[] = [];
+        for await (const c of stream) out.push(c as Buffer);
+        assert.ok(Buffer.concat(out).equals(input));
+      }
     }
   });
 

@@ -74,6 +74,12 @@ describe('build context', () => {
     }
     await assert.rejects(readdir('/tmp/berth-escape'), /ENOENT/);
     assert.deepEqual(await readdir(daemon.d.dataRoot), dataRootBefore);
+    // The half-extracted context directories were removed.
+    const tmp = await readdir(path.join(daemon.d.dataRoot, 'build', 'tmp'));
+    assert.deepEqual(
+      tmp.filter((n) => n.startsWith('ctx-')),
+      [],
+    );
     const missing = await daemon.d.request('POST', '/build?dockerfile=../../etc/passwd', await makeTar([]), {
       'Content-Type': 'application/x-tar',
     });

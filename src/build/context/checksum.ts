@@ -31,6 +31,11 @@ export type ChecksumCache = Map<string, string>;
 export interface ChecksumOptions {
   readonly cache?: ChecksumCache;
   readonly signal?: AbortSignal;
+  /**
+   * Leaves a node below a source (and its subtree) out, e.g. COPY --exclude: called with the
+   * source as given joined with the path below it (`src/a/b.txt` for source `src`).
+   */
+  readonly skip?: (path: string) => boolean;
 }
 
 type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block' | 'socket';
@@ -115,6 +120,11 @@ export async function checksumSources(
       const names = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
       for (const name of names) {
         const childRel = rel === '' ? name.toString('latin1') : `${rel}/${name.toString('latin1')}`;
+        if (opts.skip) {
+          const given = relPaths[source]!;
+          const below = Buffer.from(childRel, 'latin1').toString('utf8');
+          if (opts.skip(given === '.' ? below : `${given}/${below}`)) continue;
+        }
         visit(source, Buffer.concat([abs, SLASH, name]), childRel);
       }
     }

@@ -95,6 +95,19 @@ describe('checksumSources', () => {
     assert.equal(await checksumSources(dir, ['big', 'big2']), first);
   });
 
+  it('skip leaves paths out (COPY --exclude)', async (t) => {
+    const dir = tree(t, { 'src/a.go': 'a', 'src/b.txt': 'b', 'src/sub/c.txt': 'c' });
+    const skipTxt = { skip: (p: string) => p.endsWith('.txt') };
+    const seen: string[] = [];
+    const before = await checksumSources(dir, ['src'], { skip: (p) => (seen.push(p), p.endsWith('.txt')) });
+    assert.deepEqual(seen, ['src/a.go', 'src/b.txt', 'src/sub', 'src/sub/c.txt']);
+    fs.writeFileSync(path.join(dir, 'src/b.txt'), 'changed');
+    fs.writeFileSync(path.join(dir, 'src/sub/c.txt'), 'changed');
+    assert.equal(await checksumSources(dir, ['src'], skipTxt), before, 'excluded files do not count');
+    fs.writeFileSync(path.join(dir, 'src/a.go'), 'changed');
+    assert.notEqual(await checksumSources(dir, ['src'], skipTxt), before);
+  });
+
   it('a missing source is a NotFoundError naming it', async (t) => {
     const dir = tree(t, FILES);
     await assert.rejects(

@@ -99,7 +99,12 @@ describe('checksumSources', () => {
     const dir = tree(t, { 'src/a.go': 'a', 'src/b.txt': 'b', 'src/sub/c.txt': 'c' });
     const skipTxt = { skip: (p: string) => p.endsWith('.txt') };
     const seen: string[] = [];
-    const before = await checksumSources(dir, ['src'], { skip: (p) => (seen.push(p), p.endsWith('.txt')) });
+    const before = await checksumSources(dir, ['src'], {
+      skip: (p) => {
+        seen.push(p);
+        return p.endsWith('.txt');
+      },
+    });
     assert.deepEqual(seen, ['src/a.go', 'src/b.txt', 'src/sub', 'src/sub/c.txt']);
     fs.writeFileSync(path.join(dir, 'src/b.txt'), 'changed');
     fs.writeFileSync(path.join(dir, 'src/sub/c.txt'), 'changed');

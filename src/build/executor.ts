@@ -20,10 +20,10 @@ import { baseStage, findStage, plan } from './graph.ts';
 import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
-import { checksumSources, type CopyItem, type CopyPlan, copyInto, parseChmod } from './steps/copy.ts';
+import { checksumSources, expandSourcePattern, hasMeta } from './context/index.ts';
+import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
 import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
 import { runInContainer } from './steps/run.ts';
-import { hasWildcard, resolveSources } from './steps/sources.ts';
 import type { BuildEvent, BuildRequest } from './types.ts';
 
 export interface ExecutorDeps {
@@ -79,6 +79,7 @@ export class BuildExecution {
   readonly #roots = new Map<string, Promise<ScratchRoot>>();
   readonly #abort = new AbortController();
   readonly #tmpDir: string;
+  readonly #sums = new Map<string, string>();
   #total = 0;
   #counter = 0;
 
@@ -196,6 +197,20 @@ export class BuildExecution {
       : await this.#imageState(await this.#resolveImage(ref, instr));
     const id = await materialise(this.#deps.images, state);
     return { root: (await this.#root(state)).root, id };
+  }
+
+  /** Content checksum of COPY sources; file digests are cached for the whole build. */
+  #checksum(root: string, items: readonly CopyItem[], exclude: readonly string[]): Promise<string> {
+    const skipOf = excluder(exclude);
+    const rels = items.map((i) => i.rel);
+    return checksumSources(root, rels, {
+      cache: this.#sums,
+      signal: this.signal,
+      skip: (p) => {
+        const src = rels.find((r) => p === r || p.startsWith(`${r}/`)) ?? '.';
+        return src !== p && skipOf(src, src === '.' ? p : p.slice(src.length + 1));
+      },
+    });
   }
 
   #startStep(stage: Stage, text: string): number {
@@ -462,8 +477,8 @@ export class BuildExecution {
       if (isAdd && /^(git@|git:\/\/)|\.git(#.*)?$/.test(src)) {
         bad(instr, `ADD ${src}: git sources are not supported by Berth; clone into the context and COPY`);
       }
-      if (hasWildcard(src)) wildcard = true;
-      const found = await resolveSources(srcRoot, src);
+      if (hasMeta(src)) wildcard = true;
+      const found = await expandSourcePattern(srcRoot, src);
       if (found.length === 0) {
         const where = from ? `in ${fromRef}` : 'in the build context';
         bad(
@@ -514,8 +529,8 @@ export class BuildExecution {
     } else if (checksumFlag) bad(instr, 'ADD --checksum is only for URL sources');
     try {
       const sums = [
-        items.length > 0 ? await checksumSources(srcRoot, items, exclude) : '',
-        downloads.length > 0 && dlDir ? await checksumSources(dlDir, downloads, []) : '',
+        items.length > 0 ? await this.#checksum(srcRoot, items, exclude) : '',
+        downloads.length > 0 && dlDir ? await this.#checksum(dlDir, downloads, []) : '',
       ];
       const shown = `${instr.kind} ${[...instr.sources].join(' ')} ${destRaw}`;
       const k = key([
@@ -529,7 +544,7 @@ export class BuildExecution {
         { ...plan, extractArchive: undefined },
         cfg.User ?? '',
       ]);
-      const createdBy = `${shown}${sums[0] ? ` # sha256:${sums[0].slice(0, 12)}` : ''}`;
+      const createdBy = `${shown}${sums[0] ? ` # ${sums[0].slice(0, 19)}` : ''}`;
       return await this.#cached(stage, n, k, shown, async () => {
         const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
         try {

@@ -195,22 +195,22 @@ class Lexer {
 }
 
 /** One word: variables expanded, quotes and escapes removed. */
-export function expandWord(word: string, lookup: Lookup, escape: Esc = '\\'): string {
-  const lx = new Lexer(word, lookup, escape, false);
+export function expandWord(word: string, lookup: Lookup, esc: Esc = '\\'): string {
+  const lx = new Lexer(word, lookup, esc, false);
   lx.run();
   return lx.words[0] ?? '';
 }
 
 /** Expands, then splits on unquoted whitespace (EXPOSE, VOLUME in shell form). */
-export function expandWords(text: string, lookup: Lookup, escape: Esc = '\\'): string[] {
-  const lx = new Lexer(text, lookup, escape, true);
+export function expandWords(text: string, lookup: Lookup, esc: Esc = '\\'): string[] {
+  const lx = new Lexer(text, lookup, esc, true);
   lx.run();
   return lx.words;
 }
 
 /** Names of the variables a word refers to (for checks such as UndefinedVar). */
-export function variablesIn(word: string, escape: Esc = '\\'): string[] {
-  const lx = new Lexer(word, () => undefined, escape, false);
+export function variablesIn(word: string, esc: Esc = '\\'): string[] {
+  const lx = new Lexer(word, () => undefined, esc, false);
   try {
     lx.run();
   } catch {

@@ -418,12 +418,12 @@ function toInstruction(ll: LogicalLine, esc: Esc): Instruction {
 }
 
 /** One instruction from its text (e.g. an ONBUILD trigger run in a child build). */
-export function parseInstruction(text: string, escape: Esc = '\\'): Instruction {
+export function parseInstruction(text: string, esc: Esc = '\\'): Instruction {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
-  const lls = splitLogicalLines(lines, 0, escape, []);
+  const lls = splitLogicalLines(lines, 0, esc, []);
   if (lls.length !== 1)
     throw new DockerfileSyntaxError(1, `expected one instruction, got ${lls.length}: ${text}`);
-  return toInstruction(lls[0]!, escape);
+  return toInstruction(lls[0]!, esc);
 }
 
 export function parseDockerfile(text: string): Dockerfile {

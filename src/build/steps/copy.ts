@@ -3,14 +3,12 @@
 // contents), ownership root:root unless --chown (names resolved in the destination image),
 // --chmod, --parents, --exclude, heredoc sources, and for ADD local tar archives unpacked and
 // remote URLs downloaded with an optional --checksum.
-import { createHash } from 'node:crypto';
-import { createReadStream, promises as fsp, type Stats } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { mkdirInRoot, readInRoot, resolveInRoot } from '../../containers/rootfs.ts';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { parseGroup, parsePasswd } from '../../runtime/user.ts';
-import { segmentRegExp } from './sources.ts';
+import { IgnoreMatcher } from '../context/index.ts';
 
 export interface CopyItem {
   /** Path relative to the source root ('.' for the root itself). */
@@ -58,21 +56,15 @@ export async function resolveChown(root: string, spec: string): Promise<{ uid: n
   return { uid, gid };
 }
 
-/** Whether `rel` (relative to the source root) matches an --exclude pattern. */
-function excluded(rel: string, patterns: readonly string[]): boolean {
-  if (patterns.length === 0) return false;
-  const parts = rel.split('/');
-  return patterns.some((p) => {
-    const segs = path.posix.normalize(p).replace(/^\/+/, '').split('/');
-    // A pattern matches the path or any of its parent directories.
-    for (let n = 1; n <= parts.length; n++) {
-      if (n !== segs.length) continue;
-      if (segs.every((s, i) => s === '**' || segmentRegExp(s).test(parts[i]!))) return true;
-    }
-    return (
-      segs.includes('**') && segs.every((s) => s === '**' || parts.some((x) => segmentRegExp(s).test(x)))
-    );
-  });
+/**
+ * `--exclude` patterns (.dockerignore syntax) tested against a path below a copied source and
+ * against the same path with the source's name in front, so `--exclude=*.log` and
+ * `--exclude=dir/*.log` both work for `COPY dir/ /dst/`.
+ */
+export function excluder(patterns: readonly string[]): (source: string, below: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const m = new IgnoreMatcher(patterns);
+  return (source, below) => m.matches(below) || (source !== '.' && m.matches(`${source}/${below}`));
 }
 
 interface Owner {
@@ -86,10 +78,10 @@ async function copyEntry(
   dst: string,
   owner: Owner | undefined,
   chmod: number | undefined,
-  rel: string,
-  exclude: readonly string[],
+  below: string,
+  skip: (below: string) => boolean,
 ): Promise<void> {
-  if (excluded(rel, exclude)) return;
+  if (below !== '' && skip(below)) return;
   const own = async (p: string, s: Stats) => {
     await fsp.lchown(p, owner?.uid ?? 0, owner?.gid ?? 0);
     if (!s.isSymbolicLink()) {
@@ -103,7 +95,8 @@ async function copyEntry(
     if (!existing?.isDirectory()) await fsp.mkdir(dst);
     for (const name of (await fsp.readdir(src)).sort()) {
       const s = await fsp.lstat(path.join(src, name));
-      await copyEntry(path.join(src, name), s, path.join(dst, name), owner, chmod, `${rel}/${name}`, exclude);
+      const b = below ? `${below}/${name}` : name;
+      await copyEntry(path.join(src, name), s, path.join(dst, name), owner, chmod, b, skip);
     }
     await own(dst, st);
     return;
@@ -168,7 +161,9 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
     await fsp.chmod(real, plan.chmod ?? 0o644);
     await fsp.chown(real, owner?.uid ?? 0, owner?.gid ?? 0);
   }
+  const skipOf = excluder(plan.exclude);
   for (const item of plan.items) {
+    const skip = (below: string) => skipOf(item.rel, below);
     // A source path that is a symlink is followed (inside the source root), as Docker does.
     const src = await resolveInRoot(plan.srcRoot, item.rel);
     const st = await fsp.stat(src);
@@ -182,19 +177,11 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       const real = await resolveInRoot(root, target);
       for (const name of (await fsp.readdir(src)).sort()) {
         const s = await fsp.lstat(path.join(src, name));
-        await copyEntry(
-          path.join(src, name),
-          s,
-          path.join(real, name),
-          owner,
-          plan.chmod,
-          `${item.rel}/${name}`,
-          plan.exclude,
-        );
+        await copyEntry(path.join(src, name), s, path.join(real, name), owner, plan.chmod, name, skip);
       }
       continue;
     }
-    if (excluded(item.rel, plan.exclude)) continue;
+    if (plan.exclude.length > 0 && new IgnoreMatcher(plan.exclude).matches(item.rel)) continue;
     let target = intoDir ? path.posix.join(destPath, path.posix.basename(item.rel)) : destPath;
     if (plan.parents) {
       const base = patternBase(item.pattern);
@@ -208,40 +195,6 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       continue;
     }
     const real = await resolveInRoot(root, target);
-    await copyEntry(src, st, real, owner, plan.chmod, item.rel, []);
+    await copyEntry(src, st, real, owner, plan.chmod, '', () => false);
   }
-}
-
-/**
- * The cache checksum of the sources: paths, types, permission bits, owners, sizes, contents and
- * link targets — never times, so touching a file keeps the cache.
- */
-export async function checksumSources(
-  root: string,
-  items: readonly CopyItem[],
-  exclude: readonly string[],
-): Promise<string> {
-  const h = createHash('sha256');
-  const visit = async (rel: string, real: string, st: Stats): Promise<void> => {
-    if (excluded(rel, exclude)) return;
-    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(`link:${await fsp.readlink(real)}\0`);
-    else if (st.isFile()) {
-      h.update(`size:${st.size}\0`);
-      const fh = createHash('sha256');
-      await pipeline(createReadStream(real), fh);
-      h.update(fh.digest('hex'));
-    } else if (st.isDirectory()) {
-      for (const name of (await fsp.readdir(real)).sort()) {
-        const p = path.join(real, name);
-        await visit(`${rel}/${name}`, p, await fsp.lstat(p));
-      }
-    }
-    h.update('\n');
-  };
-  for (const item of items) {
-    const real = await resolveInRoot(root, item.rel);
-    await visit(item.rel, real, await fsp.stat(real));
-  }
-  return h.digest('hex');
 }

@@ -1,13 +1,13 @@
 // The builder's wiring: its service, the context extraction for POST /build, base image pulls
 // through the registry client, and ADD's URL downloads. Kept out of daemon.ts to keep that
 // composition root readable.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { promisify } from 'node:util';
+import { applyLayer } from '../archive/index.ts';
+import { decompressContext } from '../build/context/decompress.ts';
 import type { BuildBackend } from '../api/router/build/backend.ts';
 import type { Log } from '../base/log.ts';
 import { extractContext, pruneBuildFiles, readContextDockerfile } from '../build/context/index.ts';
@@ -19,8 +19,6 @@ import type { ImageService } from '../images/index.ts';
 import { BuildCacheStore } from '../metadata/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { Platform } from '../oci/image.ts';
-
-const run = promisify(execFile);
 
 export interface BuildWiring {
   readonly service: BuildService;
@@ -36,10 +34,11 @@ export async function wireBuilder(o: {
 }): Promise<BuildWiring> {
   const root = path.join(o.dataRoot, 'build');
   const cache = await BuildCacheStore.open(path.join(o.dataRoot, 'build-cache'));
+  // ADD of a local archive: unpacked by the layer extractor (every path confined to the
+  // destination, nothing written through a symlink), any compression the context accepts.
   const extractArchive = async (file: string, dir: string) => {
-    // GNU tar detects the compression, strips leading `/`, skips `..` members and delays
-    // symlinks that point outside until the end (so nothing is written through them).
-    await run('tar', ['-x', '-f', file, '-C', dir, '--no-overwrite-dir']);
+    const plain = await decompressContext(createReadStream(file));
+    await applyLayer(plain, dir, { whiteouts: false, allowDevices: false });
   };
   const service = new BuildService({
     root,

@@ -38,6 +38,11 @@ export interface ExecutorDeps {
   readonly pull?: (ref: string, platform: Platform | undefined, signal: AbortSignal) => Promise<Digest>;
   /** Downloads an ADD URL to `file`; returns the Last-Modified time if any. */
   readonly fetchUrl?: (url: string, file: string, signal: AbortSignal) => Promise<Date | undefined>;
+  /**
+   * Checksums of `COPY --from` sources by image ID, patterns and excludes, kept across builds
+   * (an image's files never change, so neither do these).
+   */
+  readonly imageSourceSums?: Map<string, { items: CopyItem[]; sum: string }>;
   /** Unpacks a local archive for ADD, confined to `dir`. */
   readonly extractArchive?: (file: string, dir: string) => Promise<void>;
 }
@@ -189,6 +194,15 @@ export class BuildExecution {
     return p;
   }
 
+  /** The image a `--from` names: a stage's result or an image (not mounted). */
+  async #fromImage(instr: Instruction, ref: string): Promise<ImageState & { id: Digest }> {
+    const stage = this.#stageByRef(instr, ref);
+    const state = stage
+      ? await this.#stage(stage)
+      : await this.#imageState(await this.#resolveImage(ref, instr));
+    return { id: await materialise(this.#deps.images, state), config: state.config };
+  }
+
   /** The filesystem a `--from` names: a stage's result or an image. */
   async #fromRoot(instr: Instruction, ref: string): Promise<{ root: string; id: Digest }> {
     const stage = this.#stageByRef(instr, ref);
@@ -233,7 +247,7 @@ export class BuildExecution {
       this.#req.noCache || (stage.name !== undefined && this.#req.noCacheFilter.includes(stage.name));
     const hit = noCache ? undefined : cache.get(k);
     if (hit && images.deps.meta.get(hit.image)) {
-      await cache.touch(k);
+      cache.touch(k);
       this.#emit({ type: 'cached', n });
       this.#emit({ type: 'stepDone', n, image: hit.image, ms: Date.now() - started });
       return this.#imageState(hit.image);
@@ -333,7 +347,7 @@ export class BuildExecution {
             return await commitStep(images, state, {
               config,
               createdBy: `WORKDIR ${dir}`,
-              layer: scratch.diff(),
+              ...(await scratch.detachDiff()),
               signal: this.signal,
             });
           } finally {
@@ -424,7 +438,7 @@ export class BuildExecution {
             {
               config: cfg,
               createdBy,
-              layer: await ran.layer(),
+              ...(await ran.layer()),
               signal: this.signal,
             },
           );
@@ -451,17 +465,24 @@ export class BuildExecution {
     const isAdd = instr.kind === 'ADD';
     const fromRef = flag(instr, 'from');
     if (isAdd && fromRef !== undefined) bad(instr, 'ADD does not take --from: use COPY --from');
-    const from = fromRef !== undefined ? await this.#fromRoot(instr, ex(fromRef)) : undefined;
-    const srcRoot = from?.root ?? this.#req.contextDir;
+    const from = fromRef !== undefined ? await this.#fromImage(instr, ex(fromRef)) : undefined;
+    // Another stage's or image's files are mounted only when they must be read: an image never
+    // changes, so what its sources match and their checksum are remembered across builds.
+    let mounted: Promise<string> | undefined;
+    const srcRootOf = (): Promise<string> => {
+      if (!from) return Promise.resolve(this.#req.contextDir);
+      mounted ??= this.#root(from).then((r) => r.root);
+      return mounted;
+    };
     const destRaw = ex(instr.dest);
     const dest =
       path.posix.resolve(cfg.WorkingDir || '/', destRaw) +
       (destRaw.endsWith('/') && destRaw !== '/' ? '/' : '');
     const heredocByName = new Map(instr.heredocs.map((h) => [h.name, h]));
-    const items: CopyItem[] = [];
+    let items: CopyItem[] = [];
     const inline: { name: string; content: string }[] = [];
     const urls: string[] = [];
-    let wildcard = false;
+    const patterns: string[] = [];
     for (const raw of instr.sources) {
       const hd = /^<<-?["']?([^"']+)["']?$/.exec(raw);
       if (hd && heredocByName.has(hd[1]!)) {
@@ -477,21 +498,33 @@ export class BuildExecution {
       if (isAdd && /^(git@|git:\/\/)|\.git(#.*)?$/.test(src)) {
         bad(instr, `ADD ${src}: git sources are not supported by Berth; clone into the context and COPY`);
       }
-      if (hasMeta(src)) wildcard = true;
-      const found = await expandSourcePattern(srcRoot, src);
-      if (found.length === 0) {
-        const where = from ? `in ${fromRef}` : 'in the build context';
-        bad(
-          instr,
-          `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${from ? '' : '; check the path and your .dockerignore'}`,
-        );
+      patterns.push(src);
+    }
+    const wildcard = patterns.some(hasMeta);
+    const exclude = instr.flags.filter((f) => f.name === 'exclude').map((f) => ex(f.value ?? ''));
+    const memoKey = from ? JSON.stringify([from.id, patterns, exclude]) : undefined;
+    const memo = memoKey ? this.#deps.imageSourceSums?.get(memoKey) : undefined;
+    let sourceSum = memo?.sum ?? '';
+    if (memo) items = [...memo.items];
+    else {
+      const srcRoot = patterns.length > 0 ? await srcRootOf() : '';
+      for (const src of patterns) {
+        const found = await expandSourcePattern(srcRoot, src);
+        if (found.length === 0) {
+          const where = from ? `in ${fromRef}` : 'in the build context';
+          bad(
+            instr,
+            `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${from ? '' : '; check the path and your .dockerignore'}`,
+          );
+        }
+        for (const rel of found) items.push({ rel, pattern: src });
       }
-      for (const rel of found) items.push({ rel, pattern: src });
+      if (items.length > 0) sourceSum = await this.#checksum(srcRoot, items, exclude);
+      if (memoKey) rememberSum(this.#deps.imageSourceSums, memoKey, { items, sum: sourceSum });
     }
     const chown = flag(instr, 'chown');
     const chmodRaw = flag(instr, 'chmod');
     const checksumFlag = flag(instr, 'checksum');
-    const exclude = instr.flags.filter((f) => f.name === 'exclude').map((f) => ex(f.value ?? ''));
     const parents = flag(instr, 'parents') !== undefined && flag(instr, 'parents') !== 'false';
     const unpackFlag = flag(instr, 'unpack');
     const plan: Omit<CopyPlan, 'srcRoot' | 'items'> = {
@@ -529,7 +562,7 @@ export class BuildExecution {
     } else if (checksumFlag) bad(instr, 'ADD --checksum is only for URL sources');
     try {
       const sums = [
-        items.length > 0 ? await this.#checksum(srcRoot, items, exclude) : '',
+        sourceSum,
         downloads.length > 0 && dlDir ? await this.#checksum(dlDir, downloads, []) : '',
       ];
       const shown = `${instr.kind} ${[...instr.sources].join(' ')} ${destRaw}`;
@@ -549,7 +582,7 @@ export class BuildExecution {
         const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
         try {
           if (items.length > 0 || inline.length > 0)
-            await copyInto(scratch.root, { ...plan, srcRoot, items });
+            await copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items });
           if (downloads.length > 0 && dlDir) {
             await copyInto(scratch.root, {
               ...plan,
@@ -563,7 +596,7 @@ export class BuildExecution {
           return await commitStep(images, state, {
             config: cfg,
             createdBy,
-            layer: scratch.diff(),
+            ...(await scratch.detachDiff()),
             signal: this.signal,
           });
         } finally {
@@ -574,6 +607,17 @@ export class BuildExecution {
       if (dlDir) await fsp.rm(dlDir, { recursive: true, force: true });
     }
   }
+}
+
+/** Remembers an image's source checksum; the map is bounded (cleared when it grows large). */
+function rememberSum(
+  map: Map<string, { items: CopyItem[]; sum: string }> | undefined,
+  k: string,
+  v: { items: CopyItem[]; sum: string },
+): void {
+  if (!map) return;
+  if (map.size >= 4096) map.clear();
+  map.set(k, v);
 }
 
 /** Heredoc bodies expand `$VAR`/`${VAR}` only (no quote removal), as BuildKit does. */

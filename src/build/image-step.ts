@@ -4,7 +4,7 @@
 // parent (as Docker's legacy builder keeps its intermediate images).
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../images/index.ts';
-import { ingestLayer } from '../images/layer-ingest.ts';
+import { ingestLayer, ingestLayerDir } from '../images/layer-ingest.ts';
 import { chainIds, type Digest } from '../oci/digest.ts';
 import type { ContainerConfig, HistoryEntry, ImageConfig } from '../oci/image.ts';
 
@@ -38,6 +38,11 @@ export interface StepCommit {
   readonly createdBy: string;
   /** Tar of the step's changes; absent for metadata-only steps. */
   readonly layer?: Readable;
+  /**
+   * The directory `layer` was packed from (overlay form, not mounted, on the store's
+   * filesystem): moved into the layer store instead of extracting the tar again.
+   */
+  readonly layerDir?: string;
   readonly author?: string;
   readonly signal?: AbortSignal;
 }
@@ -53,10 +58,10 @@ export async function commitStep(
     let diffId: Digest | undefined;
     if (step.layer) {
       const parentChain = chainIds(base.rootfs.diff_ids).at(-1);
-      const ingested = await ingestLayer(images.deps, step.layer, {
-        ...(parentChain ? { parentChain } : {}),
-        ...(step.signal ? { signal: step.signal } : {}),
-      });
+      const o = { ...(parentChain ? { parentChain } : {}), ...(step.signal ? { signal: step.signal } : {}) };
+      const ingested = step.layerDir
+        ? await ingestLayerDir(images.deps, step.layerDir, step.layer, o)
+        : await ingestLayer(images.deps, step.layer, o);
       // A step that changed nothing adds history but no layer (as Docker).
       if (ingested.diffId !== EMPTY_TAR) diffId = ingested.diffId;
     }

@@ -17,6 +17,11 @@ export interface ScratchRoot {
   readonly root: string;
   /** Tar of what changed (overlay whiteouts become `.wh.` entries). Call after the changes. */
   diff(): Readable;
+  /**
+   * Unmounts and returns the changes for commitStep: the tar and the upper dir it is packed
+   * from (which the layer store may then take over).
+   */
+  detachDiff(): Promise<{ layer: Readable; layerDir: string }>;
   release(): Promise<void>;
 }
 
@@ -37,6 +42,10 @@ export async function mountScratch(
   return {
     root: merged,
     diff: () => packDirectory(upper),
+    detachDiff: async () => {
+      await unmount(merged);
+      return { layer: packDirectory(upper), layerDir: upper };
+    },
     release: async () => {
       if (released) return;
       released = true;

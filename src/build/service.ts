@@ -37,7 +37,7 @@ export class BuildService {
   readonly deps: BuildServiceDeps;
 
   constructor(deps: BuildServiceDeps) {
-    this.deps = deps;
+    this.deps = { imageSourceSums: new Map(), ...deps };
   }
 
   get tmpRoot(): string {

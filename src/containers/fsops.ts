@@ -2,7 +2,8 @@
 // Each runs on running and stopped containers alike: the rootfs is mounted for the duration
 // when the container is not running (ContainerService.withRootfs), and commit pauses a running
 // container by default so the layer is a consistent snapshot.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { ConflictError } from '../errdefs/index.ts';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { packDirectory } from '../archive/index.ts';
@@ -148,17 +149,22 @@ export class ContainerFsOps {
   }
 
   /**
-   * The container's changes as a layer tar (what commit stores), leaving out the mount points
-   * Berth created, plus `mountPoints` (container paths of extra mounts, e.g. a build's RUN
-   * --mount targets) when they are empty and absent from the image.
+   * For a stopped container about to be removed (a build's RUN step): its changes as a layer
+   * tar plus the upper dir that tar is packed from, with Berth's own mount points deleted from
+   * it first so the directory holds exactly what the tar does (see ingestLayerDir).
    */
-  async diffLayer(ref: string, mountPoints: readonly string[] = []): Promise<Readable> {
+  async detachDiff(
+    ref: string,
+    mountPoints: readonly string[] = [],
+  ): Promise<{ layer: Readable; layerDir: string }> {
     const rec = this.#svc.find(ref);
+    if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      throw new ConflictError('CONTAINER_RUNNING', `container ${rec.id} is still running`);
+    }
     const { upper, lowers, skip } = await this.#diffSources(rec);
     for (const p of await berthMountPoints(upper, lowers, mountPoints)) skip.add(p);
-    return packDirectory(upper, {
-      skip: (rel) => skip.has(`/${Buffer.from(rel, 'latin1').toString('utf8')}`),
-    });
+    for (const p of skip) await rm(path.join(upper, p), { recursive: true, force: true });
+    return { layer: packDirectory(upper), layerDir: upper };
   }
 
   async #diffSources(rec: ContainerRecord) {

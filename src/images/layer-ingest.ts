@@ -2,6 +2,8 @@
 // the uncompressed tar. The bytes are read once: decompress → hash + copy into the blob
 // store → safe extraction, all in one pipeline.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
 import { applyLayer, decompress } from '../archive/index.ts';
 import type { ContentStore } from '../content/index.ts';
@@ -136,4 +138,64 @@ function drain(s: Readable): Promise<void> {
     s.on('end', resolve);
     s.resume();
   });
+}
+
+/** Bytes of regular file content under `dir` (a layer's size as LayerMeta counts it). */
+function contentSize(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) total += fs.lstatSync(p).size;
+    }
+  };
+  walk(dir);
+  return total;
+}
+
+/**
+ * Stores a layer whose extracted form already exists: `tar` (the uncompressed layer, e.g. a
+ * pack of `dir`) is hashed and kept as the blob, then `dir` itself is moved into the layer store
+ * rather than extracting the tar a second time. `dir` must be on the store's filesystem and
+ * must hold exactly what the tar holds (overlay whiteouts as character devices 0/0). The tar
+ * is read to its end before `dir` moves.
+ */
+export async function ingestLayerDir(
+  deps: LayerIngestDeps,
+  dir: string,
+  tar: Readable,
+  opts: { parentChain?: Digest; signal?: AbortSignal } = {},
+): Promise<IngestedLayer> {
+  const writer = await deps.content.writer();
+  const hash = createHash('sha256');
+  try {
+    for await (const chunk of tar) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      hash.update(chunk as Buffer);
+      await writer.write(chunk as Buffer);
+    }
+  } catch (err) {
+    tar.destroy();
+    await writer.abort();
+    throw err;
+  }
+  const diffId = `sha256:${hash.digest('hex')}` as Digest;
+  const chainId = chainIdOf(opts.parentChain, diffId);
+  const size = contentSize(dir);
+  const prepared = await deps.layers.adopt(dir);
+  try {
+    await writer.commit({ digest: diffId });
+    await prepared.commit({
+      name: digestHex(chainId),
+      ...(opts.parentChain ? { parent: digestHex(opts.parentChain) } : {}),
+      size,
+      labels: { diffId },
+    });
+  } catch (err) {
+    await writer.abort().catch(() => {});
+    await prepared.abort();
+    throw err;
+  }
+  return { diffId, chainId, size };
 }

@@ -54,13 +54,16 @@ export class BuildCacheStore {
     this.#records.set(rec.key, rec);
   }
 
-  /** Records a hit; the write is best effort (a lost `lastUsed` only affects prune order). */
-  async touch(key: string): Promise<void> {
+  /**
+   * Records a hit in memory at once and on disk in the background: a lost `lastUsed` only
+   * changes prune order, and an fsync per cached step would dominate a fully cached build.
+   */
+  touch(key: string): void {
     const rec = this.#records.get(key);
     if (!rec) return;
-    await this.put({ ...rec, lastUsed: new Date().toISOString(), usageCount: rec.usageCount + 1 }).catch(
-      () => {},
-    );
+    const next = { ...rec, lastUsed: new Date().toISOString(), usageCount: rec.usageCount + 1 };
+    this.#records.set(key, next);
+    atomicWriteJson(path.join(this.#dir, `${key}.json`), next).catch(() => {});
   }
 
   async delete(key: string): Promise<void> {

@@ -72,10 +72,21 @@ export class LayerSnapshots {
     return out;
   }
 
-  async prepare(): Promise<PreparedLayer> {
+  /**
+   * Like prepare, with `filled` (a directory on the same filesystem, already holding the
+   * layer's content in overlay form) moved in as the layer's `diff/` instead of an empty one.
+   */
+  async adopt(filled: string): Promise<PreparedLayer> {
+    return this.prepare(filled);
+  }
+
+  async prepare(filled?: string): Promise<PreparedLayer> {
     const tmp = path.join(this.#root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const dir = path.join(tmp, 'diff');
-    await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
+    if (filled) {
+      await fsp.mkdir(tmp, { mode: 0o755 });
+      await fsp.rename(filled, dir);
+    } else await fsp.mkdir(dir, { recursive: true, mode: 0o755 });
     let done = false;
     return {
       dir,

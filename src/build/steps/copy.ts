@@ -3,7 +3,7 @@
 // contents), ownership root:root unless --chown (names resolved in the destination image),
 // --chmod, --parents, --exclude, heredoc sources, and for ADD local tar archives unpacked and
 // remote URLs downloaded with an optional --checksum.
-import { promises as fsp, type Stats } from 'node:fs';
+import fs, { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { mkdirInRoot, readInRoot, resolveInRoot } from '../../containers/rootfs.ts';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
@@ -72,6 +72,15 @@ interface Owner {
   gid: number;
 }
 
+/** Files up to this size are copied with synchronous calls (see copyEntry). */
+const SMALL_FILE = 256 << 10;
+
+/**
+ * Copies one source entry (recursively for directories). Synchronous calls for metadata and
+ * small files: a build context is mostly small files, and five promise round trips through
+ * the thread pool per file cost ~0.8 ms where the system calls take ~30 µs. The event loop is
+ * given back every 200 entries so the daemon keeps answering during a large COPY.
+ */
 async function copyEntry(
   src: string,
   st: Stats,
@@ -80,37 +89,44 @@ async function copyEntry(
   chmod: number | undefined,
   below: string,
   skip: (below: string) => boolean,
+  counter = { n: 0 },
 ): Promise<void> {
   if (below !== '' && skip(below)) return;
-  const own = async (p: string, s: Stats) => {
-    await fsp.lchown(p, owner?.uid ?? 0, owner?.gid ?? 0);
+  if (++counter.n % 200 === 0) await new Promise((r) => setImmediate(r));
+  const own = (p: string, s: Stats) => {
+    fs.lchownSync(p, owner?.uid ?? 0, owner?.gid ?? 0);
     if (!s.isSymbolicLink()) {
-      await fsp.chmod(p, chmod ?? s.mode & 0o7777);
-      await fsp.utimes(p, s.atime, s.mtime);
+      fs.chmodSync(p, chmod ?? s.mode & 0o7777);
+      fs.utimesSync(p, s.atime, s.mtime);
     }
   };
+  const existing = lstatOrUndefined(dst);
   if (st.isDirectory()) {
-    const existing = await fsp.lstat(dst).catch(() => undefined);
-    if (existing && !existing.isDirectory()) await fsp.rm(dst, { recursive: true, force: true });
-    if (!existing?.isDirectory()) await fsp.mkdir(dst);
-    for (const name of (await fsp.readdir(src)).sort()) {
-      const s = await fsp.lstat(path.join(src, name));
+    if (existing && !existing.isDirectory()) fs.rmSync(dst, { recursive: true, force: true });
+    if (!existing?.isDirectory()) fs.mkdirSync(dst);
+    for (const name of fs.readdirSync(src).sort()) {
+      const s = fs.lstatSync(path.join(src, name));
       const b = below ? `${below}/${name}` : name;
-      await copyEntry(path.join(src, name), s, path.join(dst, name), owner, chmod, b, skip);
+      await copyEntry(path.join(src, name), s, path.join(dst, name), owner, chmod, b, skip, counter);
     }
-    await own(dst, st);
+    own(dst, st);
     return;
   }
-  const existing = await fsp.lstat(dst).catch(() => undefined);
-  if (existing) await fsp.rm(dst, { recursive: true, force: true });
-  if (st.isSymbolicLink()) {
-    await fsp.symlink(await fsp.readlink(src), dst);
-  } else if (st.isFile()) {
-    await fsp.copyFile(src, dst);
-  } else {
-    return; // sockets, fifos and devices are not part of a build context
+  if (existing) fs.rmSync(dst, { recursive: true, force: true });
+  if (st.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(src), dst);
+  else if (st.isFile()) {
+    if (st.size <= SMALL_FILE) fs.copyFileSync(src, dst);
+    else await fsp.copyFile(src, dst);
+  } else return; // sockets, fifos and devices are not part of a build context
+  own(dst, st);
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
   }
-  await own(dst, st);
 }
 
 /** Mode bits from `--chmod` (octal only, as the legacy builder). */

@@ -45,7 +45,10 @@ export class RunFailedError extends InvalidArgumentError {
 export async function runInContainer(
   deps: RunDeps,
   step: RunStep,
-): Promise<{ layer: () => Promise<import('node:stream').Readable>; remove: () => Promise<void> }> {
+): Promise<{
+  layer: () => Promise<{ layer: import('node:stream').Readable; layerDir: string }>;
+  remove: () => Promise<void>;
+}> {
   const { containers } = deps;
   const env = [...(step.config.Env ?? []), ...step.extraEnv];
   const { id } = await containers.create({
@@ -94,7 +97,7 @@ export async function runInContainer(
     } finally {
       step.signal.removeEventListener('abort', onAbort);
     }
-    return { layer: () => deps.fsops.diffLayer(id, step.mounts.targets), remove };
+    return { layer: () => deps.fsops.detachDiff(id, step.mounts.targets), remove };
   } catch (err) {
     await remove();
     throw err;

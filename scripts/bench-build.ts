@@ -33,14 +33,15 @@ COPY --from=tools /tools /tools
 RUN ls /data | wc -l > /count
 `;
 
-// Two stages with the same amount of work and no dependency between them.
+// Two stages with the same amount of work and no dependency between them; the last stage
+// takes one file of each, so the whole build is about the two stages' work.
 const PARALLEL = `FROM busybox AS a
 RUN mkdir /a && cd /a && i=0 && while [ $i -lt 1500 ]; do echo $i > f$i; i=$((i+1)); done && sleep 1
 FROM busybox AS b
 RUN mkdir /b && cd /b && i=0 && while [ $i -lt 1500 ]; do echo $i > f$i; i=$((i+1)); done && sleep 1
 FROM busybox
-COPY --from=a /a /a
-COPY --from=b /b /b
+COPY --from=a /a/f1 /a1
+COPY --from=b /b/f1 /b1
 `;
 
 function makeContext(dir: string): void {

@@ -38,6 +38,20 @@ echo
 echo "==> berth run --rm busybox (a real container: conmon + runc on an overlay of the image)"
 berth run --rm busybox sh -c 'echo "hello from a Berth container: $(hostname), uid $(id -u), $(uname -sr)"'
 echo
+echo "==> berth build (a two-stage Dockerfile; the second run is all cache hits)"
+ctx=$(mktemp -d)
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox AS make
+RUN mkdir /out && echo "built by Berth at $(date -u +%H:%M:%S)" > /out/message
+FROM busybox
+COPY --from=make /out/message /message
+CMD ["cat", "/message"]
+DOCKERFILE
+berth build --progress=plain -t berth-demo:latest "$ctx"
+berth build --progress=plain -t berth-demo:latest "$ctx" 2>&1 | grep -c CACHED | sed 's/^/cached steps on the second build: /'
+berth run --rm berth-demo:latest
+rm -rf "$ctx"
+echo
 echo "==> the real docker CLI against Berth (DOCKER_HOST=unix://$sock)"
 if command -v docker >/dev/null; then
   DOCKER_HOST=unix://$sock docker images busybox

@@ -525,7 +525,7 @@ export class BuildExecution {
     const chown = flag(instr, 'chown');
     const chmodRaw = flag(instr, 'chmod');
     const checksumFlag = flag(instr, 'checksum');
-    const parents = flag(instr, 'parents') !== undefined && flag(instr, 'parents') !== 'false';
+    const parents = instr.flags.some((f) => f.name === 'parents' && f.value !== 'false');
     const unpackFlag = flag(instr, 'unpack');
     const plan: Omit<CopyPlan, 'srcRoot' | 'items'> = {
       inline,

@@ -31,6 +31,8 @@ export interface CacheUsage {
   readonly lastUsed: string;
   readonly usageCount: number;
   readonly inUse: boolean;
+  /** The step's image is also a named (non-intermediate) image. */
+  readonly shared: boolean;
 }
 
 export class BuildService {
@@ -121,11 +123,12 @@ export class BuildService {
         id: r.key.slice(0, 25),
         description: r.description,
         image: r.image,
-        size: rec?.intermediate ? await this.#ownSize(r.image) : 0,
+        size: rec ? await this.#ownSize(r.image) : 0,
         created: r.created,
         lastUsed: r.lastUsed,
         usageCount: r.usageCount,
         inUse: this.deps.imageUsers(r.image).length > 0,
+        shared: rec !== undefined && !rec.intermediate,
       });
     }
     return out;

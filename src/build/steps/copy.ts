@@ -135,11 +135,14 @@ export function parseChmod(v: string): number {
   return Number.parseInt(v, 8);
 }
 
-/** The directory part of a pattern before its first wildcard (what --parents drops). */
+/**
+ * What --parents drops from a source path: nothing, or everything up to a `/./` pivot
+ * (`./x/./y/*.txt` keeps `y/...`), as rsync's --relative.
+ */
 function patternBase(pattern: string): string {
-  const segs = path.posix.resolve('/', pattern).slice(1).split('/');
-  const i = segs.findIndex((s) => /[*?[]/.test(s));
-  return (i === -1 ? segs.slice(0, -1) : segs.slice(0, i)).join('/');
+  const body = pattern.replace(/^(\.\/)+/, '');
+  const pivot = body.indexOf('/./');
+  return pivot === -1 ? '' : path.posix.resolve('/', body.slice(0, pivot)).slice(1);
 }
 
 async function isArchive(file: string): Promise<boolean> {

@@ -1,12 +1,14 @@
 // `berth build` (also `builder build`, `image build`) and `builder prune`: docker's flags, the
 // context packed with .dockerignore applied before it is sent, BuildKit-like progress, and
 // `--output` exporting the result's files through the export API.
+import { spawn } from 'node:child_process';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { JsonMessage } from '../../client/index.ts';
 import { contextFromStdin, packBuildContext } from '../build-context.ts';
+import { runChecks } from '../build-check.ts';
 import { type BuildUiEvent, BuildProgress } from '../build-progress.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanSize } from '../format/index.ts';
@@ -91,7 +93,6 @@ async function exportImage(
       return;
     }
     await fsp.mkdir(out.dest, { recursive: true });
-    const { spawn } = await import('node:child_process');
     const tar = spawn('tar', ['-x', '-C', out.dest, '--no-same-owner'], {
       stdio: ['pipe', 'inherit', 'inherit'],
     });
@@ -113,7 +114,6 @@ async function exportImage(
 export function registerBuild(program: Command, ctx: CliContext): void {
   const build = async (contextArg: string, o: BuildOptions) => {
     if (o.check) {
-      const { runChecks } = await import('../build-check.ts');
       return runChecks(ctx, contextArg, o.file);
     }
     const mode = o.quiet ? 'quiet' : (o.progress as 'auto' | 'plain' | 'tty' | 'quiet');

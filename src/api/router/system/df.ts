@@ -55,7 +55,8 @@ export function diskUsageRoutes(s: DiskUsageSources): Route[] {
               Type: 'regular',
               Description: c.description,
               InUse: c.inUse,
-              Shared: false,
+              // A step image that is also a named image's last layer is shared with it.
+              Shared: c.shared,
               Size: c.size,
               CreatedAt: c.created,
               LastUsedAt: c.lastUsed,

@@ -101,17 +101,20 @@ function parseDirectives(lines: string[]): { directives: Directives; consumed: n
   };
 }
 
-const HEREDOC = /<<(-?)\s*(["']?)([A-Za-z0-9_.-]+)\2/g;
+const HEREDOC = /<<(-?)[ \t]*(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2/g;
 
 /** Heredoc markers outside quotes in an instruction's text (RUN, COPY, ADD only). */
 function heredocMarkers(text: string): { name: string; stripTabs: boolean; expand: boolean }[] {
   const out: { name: string; stripTabs: boolean; expand: boolean }[] = [];
-  // Blank out quoted spans so `echo "<<x"` is not a heredoc.
-  const masked = text.replace(/'[^']*'|"(?:\\.|[^"\\])*"/g, (m) => ' '.repeat(m.length));
-  for (const m of masked.matchAll(HEREDOC)) {
-    const raw = text.slice(m.index!, m.index! + m[0].length);
-    const quoted = /["']/.test(raw);
-    out.push({ name: m[3]!, stripTabs: m[1] === '-', expand: !quoted });
+  // Quoted spans (`echo "<<x"` is no heredoc), except a quoted delimiter right after `<<`.
+  const spans: [number, number][] = [];
+  for (const m of text.matchAll(/'[^']*'|"(?:\\.|[^"\\])*"/g)) {
+    if (/<<-?[ \t]*$/.test(text.slice(0, m.index))) continue;
+    spans.push([m.index!, m.index! + m[0].length]);
+  }
+  for (const m of text.matchAll(HEREDOC)) {
+    if (spans.some(([a, b]) => m.index! >= a && m.index! < b)) continue;
+    out.push({ name: m[3]!, stripTabs: m[1] === '-', expand: m[2] === '' });
   }
   return out;
 }

@@ -61,7 +61,11 @@ interface Candidate {
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const t = performance.now();
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 600_000 });
+  const r = spawnSync(cmd, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 600_000,
+  });
   const dt = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return dt;
@@ -107,7 +111,8 @@ async function startDockerd(dir: string): Promise<{ host: string; stop: () => Pr
 }
 
 async function main(): Promise<void> {
-  if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (!process.argv.includes('--no-build'))
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const d = await startTestDaemon();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-build-'));
   let docker: Awaited<ReturnType<typeof startDockerd>>;
@@ -115,24 +120,39 @@ async function main(): Promise<void> {
     const ctx = path.join(tmp, 'ctx');
     makeContext(ctx);
     await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
-    const berthEnv = { BERTH_HOST: d.host, DOCKER_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'docker-config') };
+    const berthEnv = {
+      BERTH_HOST: d.host,
+      DOCKER_HOST: d.host,
+      DOCKER_CONFIG: path.join(d.dir, 'docker-config'),
+    };
     const cands: Candidate[] = [
-      { name: 'berth build', build: (a) => timed(path.join(ROOT, 'bin/berth'), ['build', '-q', '--network', 'none', ...a], berthEnv) },
+      {
+        name: 'berth build',
+        build: (a) =>
+          timed(path.join(ROOT, 'bin/berth'), ['build', '-q', '--network', 'none', ...a], berthEnv),
+      },
       {
         name: 'docker build (legacy) → berthd',
-        build: (a) => timed('docker', ['build', '-q', '--network', 'none', ...a], { ...berthEnv, DOCKER_BUILDKIT: '0' }),
+        build: (a) =>
+          timed('docker', ['build', '-q', '--network', 'none', ...a], { ...berthEnv, DOCKER_BUILDKIT: '0' }),
       },
     ];
     docker = await startDockerd(path.join(tmp, 'docker'));
     if (docker) {
       const saved = path.join(tmp, 'busybox.tar');
-      execFileSync(path.join(ROOT, 'bin/berth'), ['save', '-o', saved, 'busybox:latest'], { env: { ...process.env, ...berthEnv } });
+      execFileSync(path.join(ROOT, 'bin/berth'), ['save', '-o', saved, 'busybox:latest'], {
+        env: { ...process.env, ...berthEnv },
+      });
       execFileSync('docker', ['-H', docker.host, 'load', '-i', saved], { stdio: 'ignore' });
       const env = { DOCKER_HOST: docker.host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: path.join(tmp, 'dcfg') };
-      cands.push({ name: 'Docker 20.10 legacy builder (dockerd)', build: (a) => timed('docker', ['build', '-q', '--network', 'none', ...a], env) });
+      cands.push({
+        name: 'Docker 20.10 legacy builder (dockerd)',
+        build: (a) => timed('docker', ['build', '-q', '--network', 'none', ...a], env),
+      });
     }
     const results = new Map<string, Record<string, number[]>>();
-    for (const c of cands) results.set(c.name, { cold: [], cached: [], changed: [], parallel: [], a: [], b: [] });
+    for (const c of cands)
+      results.set(c.name, { cold: [], cached: [], changed: [], parallel: [], a: [], b: [] });
     for (let i = 0; i < RUNS; i++) {
       // Each run starts with a different candidate: the first build after another daemon's
       // writes pays for their writeback, and that must not always hit the same one.
@@ -149,7 +169,9 @@ async function main(): Promise<void> {
         r.b!.push(c.build(['--no-cache', '--target', 'b', ...pf, ctx]));
       }
     }
-    console.log(`\n== docker build: 50 MB context (1000 files, 20 MB more .dockerignored), 2000 files made by RUN; ${RUNS} runs, median ms`);
+    console.log(
+      `\n== docker build: 50 MB context (1000 files, 20 MB more .dockerignored), 2000 files made by RUN; ${RUNS} runs, median ms`,
+    );
     const base = results.get(cands.at(-1)!.name)!;
     const hdr = `${'candidate'.padEnd(40)} ${'cold'.padStart(8)} ${'cached'.padStart(8)} ${'1 change'.padStart(9)} ${'2 stages'.padStart(9)} ${'a then b'.padStart(9)}`;
     console.log(hdr);
@@ -164,12 +186,16 @@ async function main(): Promise<void> {
     for (const c of cands.slice(0, -1)) {
       const r = results.get(c.name)!;
       const ratio = (k: string) => (median(r[k]!) / median(base[k]!)).toFixed(2);
-      console.log(`${c.name.padEnd(40)} cold ${ratio('cold')}×  cached ${ratio('cached')}×  1 change ${ratio('changed')}×  2 stages ${ratio('parallel')}×`);
+      console.log(
+        `${c.name.padEnd(40)} cold ${ratio('cold')}×  cached ${ratio('cached')}×  1 change ${ratio('changed')}×  2 stages ${ratio('parallel')}×`,
+      );
     }
     for (const c of cands) {
       const r = results.get(c.name)!;
       const seq = r.a!.map((x, i) => x + r.b![i]!);
-      console.log(`${c.name.padEnd(40)} two independent stages together / one after the other: ${(median(r.parallel!) / median(seq)).toFixed(2)}`);
+      console.log(
+        `${c.name.padEnd(40)} two independent stages together / one after the other: ${(median(r.parallel!) / median(seq)).toFixed(2)}`,
+      );
     }
   } finally {
     await docker?.stop();

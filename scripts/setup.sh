@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Berth needs on Debian 12 (as root): OCI runtime, monitor, iptables, the static
-# busybox used for the base image, attr tools; then the npm dependencies and the build.
+# busybox used for the base image, attr tools, and for tests the registry, skopeo and docker-py;
+# then the npm dependencies and the build.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in runc conmon iptables iproute2 busybox-static attr tini gcc libc6-dev python3 docker-registry skopeo; do
+for pkg in runc conmon iptables iproute2 busybox-static attr tini gcc libc6-dev python3 python3-docker docker-registry skopeo; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

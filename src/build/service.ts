@@ -12,6 +12,7 @@ import { unmount } from '../snapshots/index.ts';
 import { parseDockerfile } from './dockerfile/parser.ts';
 import { BuildExecution, type ExecutorDeps } from './executor.ts';
 import { commitStep } from './image-step.ts';
+import { BUILD_STEP_LABEL } from './steps/run.ts';
 import type { BuildEvent, BuildRequest, BuildResult } from './types.ts';
 
 export interface BuildServiceDeps extends ExecutorDeps {
@@ -46,8 +47,19 @@ export class BuildService {
     return path.join(this.deps.root, 'tmp');
   }
 
-  /** Start-up: unmount and remove what builds killed mid-way left, drop records of lost images. */
+  /**
+   * Start-up: remove RUN containers, unmount and remove temp dirs that builds killed mid-way
+   * left, drop cache records of lost images.
+   */
   async recover(): Promise<void> {
+    for (const c of this.deps.containers.list()) {
+      if (c.config.Labels?.[BUILD_STEP_LABEL] !== 'true') continue;
+      await this.deps.containers
+        .remove(c.id, { force: true, volumes: true })
+        .catch((err) =>
+          this.deps.log('warn', 'could not remove a build step container', { id: c.id, err: String(err) }),
+        );
+    }
     await fsp.mkdir(this.tmpRoot, { recursive: true });
     await fsp.mkdir(this.deps.cacheMountsRoot, { recursive: true });
     for (const name of await fsp.readdir(this.tmpRoot)) {

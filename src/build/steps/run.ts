@@ -29,6 +29,9 @@ export interface RunStep {
   readonly onOutput: (data: Buffer) => void;
 }
 
+/** Marks a RUN step's container, so a daemon restart after a crash can remove leftovers. */
+export const BUILD_STEP_LABEL = 'com.berth.build-step';
+
 /** A RUN whose command failed: Docker's legacy wording plus the last lines of output. */
 export class RunFailedError extends InvalidArgumentError {
   readonly exitCode: number;
@@ -59,7 +62,7 @@ export async function runInContainer(
       Env: env,
       User: step.config.User ?? '',
       WorkingDir: step.config.WorkingDir ?? '',
-      Labels: {},
+      Labels: { [BUILD_STEP_LABEL]: 'true' },
       AttachStdout: true,
       AttachStderr: true,
     },

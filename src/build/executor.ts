@@ -85,6 +85,7 @@ export class BuildExecution {
   readonly #abort = new AbortController();
   readonly #tmpDir: string;
   readonly #sums = new Map<string, string>();
+  readonly #pulled = new Map<string, Promise<Digest>>();
   #total = 0;
   #counter = 0;
 
@@ -173,6 +174,15 @@ export class BuildExecution {
 
   async #resolveImage(ref: string, instr: Instruction): Promise<Digest> {
     const { images, pull } = this.#deps;
+    // --pull: the registry's current image, once per reference and build.
+    if (this.#req.pull && pull) {
+      let p = this.#pulled.get(ref);
+      if (!p) {
+        p = pull(ref, this.#platform, this.signal);
+        this.#pulled.set(ref, p);
+      }
+      return p;
+    }
     const found = images.tryResolve(ref);
     if (found) return found.id;
     if (!pull) {

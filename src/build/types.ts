@@ -14,6 +14,8 @@ export interface BuildRequest {
   readonly labels: Readonly<Record<string, string>>;
   readonly target?: string;
   readonly noCache: boolean;
+  /** `--pull`: fetch base images from their registry even when present. */
+  readonly pull?: boolean;
   /** Stage names whose steps skip the cache (`--no-cache-filter`). */
   readonly noCacheFilter: readonly string[];
   /** `--network` for RUN: default (bridge), host or none. */

@@ -130,6 +130,7 @@ export function buildRoutes(backend: BuildBackend): Route[] {
               labels,
               ...(target ? { target } : {}),
               noCache: boolParam(q, 'nocache'),
+              pull: boolParam(q, 'pull'),
               noCacheFilter,
               ...(networkMode ? { networkMode } : {}),
               extraHosts,

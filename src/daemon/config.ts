@@ -1,6 +1,7 @@
 // berthd configuration: built-in defaults < /etc/berth/daemon.json < command-line flags.
 // daemon.json uses Docker's key names where the two overlap; unknown keys and keys given both
 // as a flag and in the file are errors, as in dockerd.
+import { CERT_DIRS } from '../registry/client/http.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errdefs/index.ts';
@@ -19,6 +20,8 @@ export interface DaemonConfig {
   readonly runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   readonly insecureRegistries: string[];
   readonly registryMirrors: string[];
+  /** Where per-registry CA certificates live (`<dir>/<host:port>/ca.crt`), searched in order. */
+  readonly registryCertsDirs: string[];
   readonly labels: string[];
   readonly tls: boolean;
   readonly configFile: string;
@@ -56,6 +59,7 @@ const FILE_KEYS = {
   runtimes: 'runtimes',
   'insecure-registries': 'insecureRegistries',
   'registry-mirrors': 'registryMirrors',
+  'registry-certs-dirs': 'registryCertsDirs',
   labels: 'labels',
   tls: 'tls',
   tlsverify: 'tls',
@@ -215,6 +219,8 @@ export function parseCommandLine(
       runtimes,
       insecureRegistries: list('insecure-registries'),
       registryMirrors: list('registry-mirrors'),
+      registryCertsDirs:
+        list('registry-certs-dirs').length > 0 ? list('registry-certs-dirs') : [...CERT_DIRS],
       labels: list('labels'),
       tls,
       configFile,

@@ -203,6 +203,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const registries = new RegistryClient({
       insecureRegistries: config.insecureRegistries,
       mirrors: config.registryMirrors,
+      certsDirs: config.registryCertsDirs,
     });
     const imagesBackend: ImagesBackend = {
       pull: async (refText, o) => {

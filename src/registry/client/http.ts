@@ -3,7 +3,7 @@
 // credentials must not follow them there), timeouts, and retries with back-off on 5xx and
 // connection resets. node:https rather than fetch: fetch cannot take per-host CAs without the
 // undici package.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -26,20 +26,39 @@ export interface HttpRequest {
   readonly signal?: AbortSignal;
   /** Milliseconds without a response (headers) before giving up. Default 30 s. */
   readonly timeoutMs?: number;
+  /** Where per-registry CA certificates are looked up (default CERT_DIRS). */
+  readonly caDirs?: readonly string[];
+  /** Accept any certificate (an insecure registry, as Docker treats loopback and `insecure-registries`). */
+  readonly skipVerify?: boolean;
 }
 
 /** Where per-registry CA certificates live, Berth's first, then Docker's. */
 export const CERT_DIRS = ['/etc/berth/certs.d', '/etc/docker/certs.d'];
 
-const caCache = new Map<string, Buffer[] | undefined>();
+/** Found CAs per host folder, valid while the folders' mtimes stay the same. */
+const caCache = new Map<string, { stamp: string; cas: Buffer[] | undefined }>();
 
-/** Extra CA certificates for `host[:port]` (every *.crt in its certs.d folder). */
+/**
+ * Extra CA certificates for `host[:port]` (every *.crt in its certs.d folder). Read again when a
+ * folder changes (a stat per request), so a CA placed while berthd runs is used at once, as in
+ * Docker.
+ */
 export function registryCAs(hostPort: string, dirs: readonly string[] = CERT_DIRS): Buffer[] | undefined {
+  const folders = dirs.map((d) => path.join(d, hostPort));
+  const stamp = folders
+    .map((f) => {
+      try {
+        return String(statSync(f).mtimeMs);
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
   const key = `${dirs.join(':')}|${hostPort}`;
-  if (caCache.has(key)) return caCache.get(key);
+  const cached = caCache.get(key);
+  if (cached?.stamp === stamp) return cached.cas;
   const found: Buffer[] = [];
-  for (const d of dirs) {
-    const dir = path.join(d, hostPort);
+  for (const dir of folders) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -48,9 +67,9 @@ export function registryCAs(hostPort: string, dirs: readonly string[] = CERT_DIR
     }
     for (const n of names) if (n.endsWith('.crt')) found.push(readFileSync(path.join(dir, n)));
   }
-  const out = found.length > 0 ? found : undefined;
-  caCache.set(key, out);
-  return out;
+  const cas = found.length > 0 ? found : undefined;
+  caCache.set(key, { stamp, cas });
+  return cas;
 }
 
 export class TransportError extends Error {
@@ -65,7 +84,7 @@ function once(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const isHttps = req.url.protocol === 'https:';
     const mod = isHttps ? https : http;
-    const ca = isHttps ? registryCAs(req.url.host) : undefined;
+    const ca = isHttps ? registryCAs(req.url.host, req.caDirs) : undefined;
     const r = mod.request(
       req.url,
       {
@@ -73,6 +92,7 @@ function once(req: HttpRequest): Promise<HttpResponse> {
         headers: req.headers,
         // An explicit `ca` replaces Node's bundled roots: keep them and add the registry's own.
         ...(ca ? { ca: [...tls.rootCertificates, ...ca] } : {}),
+        ...(isHttps && req.skipVerify ? { rejectUnauthorized: false } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
       },
       (res) => {

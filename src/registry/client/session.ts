@@ -21,6 +21,8 @@ export interface RegistryClientOptions {
   readonly insecureRegistries?: readonly string[];
   /** Mirrors tried first for docker.io (`https://mirror.example`). */
   readonly mirrors?: readonly string[];
+  /** Directories of per-registry CA certificates (`<dir>/<host:port>/*.crt`); default CERT_DIRS. */
+  readonly certsDirs?: readonly string[];
 }
 
 export const MANIFEST_ACCEPT = [
@@ -187,7 +189,13 @@ export class RegistryClient {
     let lastErr: unknown;
     for (const scheme of schemes) {
       try {
-        const res = await request({ ...init, url: new URL(`${scheme}//${host}${pathAndQuery}`) });
+        // An insecure registry (loopback, or listed) is not verified over TLS either, as Docker.
+        const res = await request({
+          ...init,
+          url: new URL(`${scheme}//${host}${pathAndQuery}`),
+          ...(this.#opts.certsDirs ? { caDirs: this.#opts.certsDirs } : {}),
+          skipVerify: this.insecure(host),
+        });
         this.#scheme.set(host, scheme);
         return res;
       } catch (err) {

@@ -338,14 +338,24 @@ function cgroupParentOf(dir: string): string {
 export interface TestDaemonOptions {
   /** Contents of the daemon's daemon.json (default `{}`). */
   readonly config?: Record<string, unknown>;
+  /**
+   * Runs before berthd starts, with the test's directory (the data root will be `<dir>/data`),
+   * e.g. to mount a small tmpfs there. Mounts below the directory are undone by cleanup().
+   */
+  readonly prepare?: (dir: string) => Promise<void>;
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-test-'));
   if (opts.config) writeFileSync(path.join(dir, 'daemon.json'), `${JSON.stringify(opts.config)}\n`);
   try {
+    await opts.prepare?.(dir);
     return await launch(dir);
   } catch (err) {
+    for (const l of (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+      const m = l.split(' ')[4] ?? '';
+      if (m.startsWith(`${dir}/`)) await run('umount', ['-l', m]).catch(() => {});
+    }
     await fsp.rm(dir, { recursive: true, force: true });
     throw err;
   }

@@ -215,6 +215,7 @@ export async function pullImage(
     const names = [`${repo}@${top.digest}`, ...(ref.tag ? [formatReference(ref)] : [])];
     const before = ref.tag ? svc.tryResolve(formatReference(ref))?.id : undefined;
     await svc.register(id, { names });
+    await opts.distribution?.setManifestType(id, top.mediaType);
     for (const [i, l] of manifest.layers.entries()) {
       await opts.distribution?.add(diffIds[i]!, {
         digest: l.digest,

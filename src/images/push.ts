@@ -1,7 +1,8 @@
 // `docker push`: upload the config and every layer the registry lacks (gzip-compressed on the
 // fly from the stored tar, deterministically, so the same layer always gets the same digest),
 // mounting blobs from another repository of the same registry when one is known, then PUT a
-// Docker schema 2 manifest under the tag. The registry is behind `PushTarget`.
+// Docker schema 2 manifest (an OCI manifest for images that came as OCI) under the tag. The
+// registry is behind `PushTarget`.
 import { Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { ContentStore } from '../content/index.ts';
@@ -68,13 +69,17 @@ export async function pushImage(
     // Docker lists the top layer first.
     for (const d of [...diffIds].reverse()) emit({ status: 'Preparing', id: short(d) });
 
+    // An image pulled as OCI goes out as OCI; everything else (built, imported, committed,
+    // pulled as Docker) as Docker schema 2.
+    const oci = opts.distribution?.manifestType(id) === MediaType.OciManifest;
+    const layerType = oci ? MediaType.OciLayerGzip : MediaType.DockerLayerGzip;
     const layers: { digest: Digest; size: number }[] = new Array(diffIds.length);
     let next = 0;
     const worker = async () => {
       for (;;) {
         const i = next++;
         if (i >= diffIds.length) return;
-        layers[i] = await pushLayer(target, diffIds[i]!, repository, { ...opts, emit, content });
+        layers[i] = await pushLayer(target, diffIds[i]!, repository, { ...opts, emit, content, layerType });
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 3) }, worker));
@@ -82,15 +87,20 @@ export async function pushImage(
     if (!(await target.hasBlob(id, signal))) {
       await target.upload(readableOf(configBytes), { expected: id, ...(signal ? { signal } : {}) });
     }
+    const manifestType = oci ? MediaType.OciManifest : MediaType.DockerManifest;
     const manifest = Buffer.from(
       JSON.stringify({
         schemaVersion: 2,
-        mediaType: MediaType.DockerManifest,
-        config: { mediaType: MediaType.DockerConfig, size: configBytes.length, digest: id },
-        layers: layers.map((l) => ({ mediaType: MediaType.DockerLayerGzip, size: l.size, digest: l.digest })),
+        mediaType: manifestType,
+        config: {
+          mediaType: oci ? MediaType.OciConfig : MediaType.DockerConfig,
+          size: configBytes.length,
+          digest: id,
+        },
+        layers: layers.map((l) => ({ mediaType: layerType, size: l.size, digest: l.digest })),
       }),
     );
-    const digest = await target.putManifest(tag, MediaType.DockerManifest, manifest, signal);
+    const digest = await target.putManifest(tag, manifestType, manifest, signal);
     await content.put(manifest);
     await svc.register(id, {
       names: [`${formatReference({ domain: ref.domain, path: ref.path })}@${digest}`],
@@ -109,7 +119,7 @@ async function pushLayer(
   target: PushTarget,
   diffId: Digest,
   repository: string,
-  o: PushOptions & { emit: (e: PushEvent) => void; content: ContentStore },
+  o: PushOptions & { emit: (e: PushEvent) => void; content: ContentStore; layerType: string },
 ): Promise<{ digest: Digest; size: number }> {
   const id = digestHex(diffId).slice(0, 12);
   const signal = o.signal;
@@ -155,7 +165,7 @@ async function pushLayer(
   await o.distribution?.add(diffId, {
     digest: r.digest,
     size: r.size,
-    mediaType: MediaType.DockerLayerGzip,
+    mediaType: o.layerType,
     repository,
   });
   o.emit({ status: 'Pushed', id });

@@ -17,6 +17,8 @@ export interface BlobSource {
 
 interface FileShape {
   byDiffId: Record<string, BlobSource[]>;
+  /** Image ID → media type of the manifest it was pulled with (push keeps OCI images OCI). */
+  manifestTypes?: Record<string, string>;
 }
 
 export class DistributionMetadata {
@@ -39,12 +41,26 @@ export class DistributionMetadata {
     return this.#data.byDiffId[diffId] ?? [];
   }
 
+  /** The manifest media type image `id` was pulled with, if it was pulled. */
+  manifestType(id: Digest): string | undefined {
+    return this.#data.manifestTypes?.[id];
+  }
+
+  async setManifestType(id: Digest, mediaType: string): Promise<void> {
+    this.#data.manifestTypes = { ...(this.#data.manifestTypes ?? {}), [id]: mediaType };
+    await this.#save();
+  }
+
   /** Records a blob for a layer (newest first; a few per layer are enough). */
   async add(diffId: Digest, src: BlobSource): Promise<void> {
     const list = (this.#data.byDiffId[diffId] ?? []).filter(
       (s) => !(s.digest === src.digest && s.repository === src.repository),
     );
     this.#data.byDiffId[diffId] = [src, ...list].slice(0, 8);
+    await this.#save();
+  }
+
+  async #save(): Promise<void> {
     const snapshot = JSON.parse(JSON.stringify(this.#data)) as FileShape;
     this.#writing = this.#writing.then(() => atomicWriteJson(this.#file, snapshot)).catch(() => {});
     await this.#writing;

@@ -5,13 +5,14 @@
 // 1000 files plus 20 MB kept out by .dockerignore), the same build fully cached, the build after
 // one changed file, and two independent stages built together versus one after the other.
 // Run: node --import tsx scripts/bench-build.ts [runs]
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestDaemon } from '../test/helpers/daemon.ts';
 import { busyboxTar } from '../test/helpers/fixtures.ts';
+import { startDockerd } from './bench-dockerd.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 3);
@@ -69,45 +70,6 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const dt = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return dt;
-}
-
-/** A private dockerd on unix sockets in `dir`: no bridge, no iptables changes. */
-async function startDockerd(dir: string): Promise<{ host: string; stop: () => Promise<void> } | undefined> {
-  const bin = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
-  if (!bin) return undefined;
-  const sock = path.join(dir, 'docker.sock');
-  const child: ChildProcess = spawn(
-    bin,
-    [
-      `--host=unix://${sock}`,
-      `--data-root=${path.join(dir, 'data')}`,
-      `--exec-root=${path.join(dir, 'exec')}`,
-      `--pidfile=${path.join(dir, 'docker.pid')}`,
-      '--bridge=none',
-      '--iptables=false',
-      '--ip-masq=false',
-      '--ip-forward=false',
-      '--userland-proxy=false',
-      '--storage-driver=overlay2',
-    ],
-    { stdio: ['ignore', 'ignore', 'ignore'] },
-  );
-  const host = `unix://${sock}`;
-  for (let i = 0; i < 100; i++) {
-    if (spawnSync('docker', ['-H', host, 'version'], { stdio: 'ignore' }).status === 0) {
-      return {
-        host,
-        stop: async () => {
-          child.kill('SIGTERM');
-          await new Promise((r) => child.once('exit', r));
-        },
-      };
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGKILL');
-  console.log('(dockerd did not come up; Docker column skipped)');
-  return undefined;
 }
 
 async function main(): Promise<void> {

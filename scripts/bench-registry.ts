@@ -8,6 +8,7 @@ import { mkdtempSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTestDaemon } from '../test/helpers/daemon.ts';
+import { startDockerd } from './bench-dockerd.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { dockerLegacyArchive, makeTar } from '../test/helpers/tarballs.ts';
 
@@ -28,6 +29,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number
 export async function benchRegistry(runs = 3): Promise<void> {
   const d = await startTestDaemon();
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-reg-'));
+  let docker: Awaited<ReturnType<typeof startDockerd>>;
   try {
     const env = { DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'docker-config') };
     const berth = path.join(ROOT, 'bin/berth');
@@ -45,6 +47,12 @@ export async function benchRegistry(runs = 3): Promise<void> {
     const pushS: number[] = [];
     const pullB: number[] = [];
     const pullS: number[] = [];
+    const pushD: number[] = [];
+    const pullD: number[] = [];
+    docker = await startDockerd(path.join(tmp, 'dockerd'));
+    const denv = docker ? { DOCKER_HOST: docker.host, DOCKER_CONFIG: path.join(tmp, 'dcfg') } : {};
+    if (docker)
+      execFileSync('docker', ['load', '-i', archive], { env: { ...process.env, ...denv }, stdio: 'ignore' });
     for (let i = 0; i < runs; i++) {
       // Fresh registries each run, one per tool: nothing is already there to skip or mount.
       const [rb, rs] = await Promise.all([startRegistry(), startRegistry()]);
@@ -72,6 +80,24 @@ export async function benchRegistry(runs = 3): Promise<void> {
           timed('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${target}`, `oci:${dest}:x`]),
         );
         await fsp.rm(dest, { recursive: true, force: true });
+        if (docker) {
+          // The same image through a Docker daemon, to a registry of its own.
+          const rd = await startRegistry();
+          try {
+            const dt = `${rd.host}/bench/app:1`;
+            execFileSync('docker', ['tag', 'bench/big:1', dt], { env: { ...process.env, ...denv } });
+            pushD.push(timed('docker', ['push', '-q', dt], denv));
+            execFileSync('docker', ['rmi', '-f', 'bench/big:1', dt], {
+              env: { ...process.env, ...denv },
+              stdio: 'ignore',
+            });
+            pullD.push(timed('docker', ['pull', '-q', dt], denv));
+            execFileSync('docker', ['tag', dt, 'bench/big:1'], { env: { ...process.env, ...denv } });
+            execFileSync('docker', ['rmi', dt], { env: { ...process.env, ...denv }, stdio: 'ignore' });
+          } finally {
+            await rd.stop();
+          }
+        }
         execFileSync(berth, ['tag', target, 'bench/big:1'], { env: { ...process.env, ...env } });
         execFileSync(berth, ['rmi', target], { env: { ...process.env, ...env }, stdio: 'ignore' });
       } finally {
@@ -88,7 +114,16 @@ export async function benchRegistry(runs = 3): Promise<void> {
     line('push (berth vs skopeo copy)', pushB, pushS);
     line('pull (berth vs skopeo copy)', pullB, pullS);
     console.log('(berth pull also extracts every layer into the store; skopeo only writes the blobs)');
+    if (docker) {
+      const vs = (name: string, a: number[], b: number[]) =>
+        console.log(
+          `${name.padEnd(30)} berth ${median(a).toFixed(0)} ms, Docker 20.10 daemon ${median(b).toFixed(0)} ms: ratio ${(median(a) / median(b)).toFixed(2)}×`,
+        );
+      vs('push (berth vs dockerd)', pushB, pushD);
+      vs('pull (berth vs dockerd)', pullB, pullD);
+    } else console.log('(no dockerd installed: the Docker column is skipped)');
   } finally {
+    await docker?.stop();
     await d.cleanup();
     await fsp.rm(tmp, { recursive: true, force: true });
   }

@@ -132,5 +132,5 @@ export async function benchRegistry(runs = 3): Promise<void> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   if (!process.argv.includes('--no-build'))
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  await benchRegistry();
+  await benchRegistry(Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 3));
 }

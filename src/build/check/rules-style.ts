@@ -47,7 +47,7 @@ export const fromAsCasing: Rule = {
       const words = from.original.trim().split(/\s+/);
       const as = words.at(-2);
       const kw = keywordOf(from);
-      if (!as || as.toLowerCase() !== 'as') continue;
+      if (as?.toLowerCase() !== 'as') continue;
       if ((isUpper(kw) && !isUpper(as)) || (isLower(kw) && !isLower(as))) {
         out.push({
           line: lineOf(from),

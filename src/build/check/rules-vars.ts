@@ -179,7 +179,7 @@ export const redundantTargetPlatform: Rule = {
     const out: Report[] = [];
     for (const stage of df.stages) {
       const p = stage.from.platform ?? flagValue(stage.from.flags, 'platform');
-      if (p === '$TARGETPLATFORM' || p === '${TARGETPLATFORM}') {
+      if (p !== undefined && /^\$(?:TARGETPLATFORM|\{TARGETPLATFORM\})$/.test(p)) {
         out.push({
           line: lineOf(stage.from),
           message:

@@ -26,6 +26,13 @@ export function keywordOf(instr: Instruction): string {
   return /^\s*(\S+)/.exec(instr.original)?.[1] ?? instr.kind;
 }
 
+/** The `AS name` of a FROM as written (the parser lower-cases the stage name). */
+export function aliasAsWritten(from: FromInstruction): string | undefined {
+  if (from.alias === undefined) return undefined;
+  const words = from.original.trim().split(/\s+/);
+  return words.at(-2)?.toLowerCase() === 'as' ? words.at(-1) : from.alias;
+}
+
 export function flagValue(flags: readonly Flag[], name: string): string | undefined {
   return flags.find((f) => f.name === name)?.value;
 }

@@ -1,5 +1,6 @@
 // `berth build --check`: reports Dockerfile problems without building. Pure: the caller reads the
 // Dockerfile and measures the context; this parses, applies `# check=` and runs the rules.
+import { DockerfileSyntaxError } from '../dockerfile/errors.ts';
 import { parseDockerfile } from '../dockerfile/parser.ts';
 import type { Dockerfile } from '../dockerfile/types.ts';
 import {
@@ -30,11 +31,6 @@ function enabled(config: CheckConfig, name: string, experimental: boolean): bool
   return config.experimental === 'all' || config.experimental.has(name);
 }
 
-function syntaxLine(err: unknown): number | undefined {
-  const line = (err as { line?: unknown } | null)?.line;
-  return typeof line === 'number' ? line : undefined;
-}
-
 export function checkDockerfile(text: string, opts: CheckOptions = {}): CheckResult {
   const lines = text.split(/\r?\n/);
   const findings: Finding[] = [];
@@ -57,9 +53,13 @@ export function checkDockerfile(text: string, opts: CheckOptions = {}): CheckRes
   try {
     df = parseDockerfile(text);
   } catch (err) {
-    const line = syntaxLine(err);
-    if (line === undefined || !(err instanceof Error)) throw err;
-    findings.push({ rule: 'SyntaxError', level: 'error', message: err.message, line });
+    if (!(err instanceof DockerfileSyntaxError)) throw err;
+    findings.push({
+      rule: 'SyntaxError',
+      level: 'error',
+      message: err.message.replace(/^Dockerfile:\d+: /, ''),
+      line: err.line,
+    });
     return { findings, failed: true };
   }
   if (df.stages.length === 0) {

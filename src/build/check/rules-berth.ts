@@ -107,8 +107,14 @@ interface Created {
   readonly contents: boolean;
 }
 
+/**
+ * `p` against the working directory; `cwd` is '' while it is unknown (the base image's), and then
+ * relative paths stay relative so they still compare with each other.
+ */
 function resolve(cwd: string, p: string): string {
-  return path.posix.resolve(cwd, p).replace(/\/+$/, '') || '/';
+  const joined = p.startsWith('/') || cwd === '' ? p : `${cwd}/${p}`;
+  const n = path.posix.normalize(joined).replace(/\/+$/, '');
+  return n === '' ? '/' : n;
 }
 
 const GLOB_RE = /[*?[]/;
@@ -123,15 +129,19 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** True when removing `target` (a path or glob) removes something `c` created. */
-function removes(target: string, c: Created): boolean {
+/** Whether removing `target` (a path or glob) removes all of what `c` created, a part of it, or none. */
+function removes(target: string, c: Created): 'all' | 'part' | undefined {
   const under = (a: string, b: string) => a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
-  if (!GLOB_RE.test(target)) return under(c.path, target) || (c.contents && under(target, c.path));
+  if (!GLOB_RE.test(target)) {
+    if (under(c.path, target)) return 'all';
+    return c.contents && under(target, c.path) ? 'part' : undefined;
+  }
   const re = globToRegExp(target);
-  // The glob removes c or one of its parents, or (for a tree c made) something inside c.
-  for (let p = c.path; p !== '/' && p !== ''; p = path.posix.dirname(p)) if (re.test(p)) return true;
+  for (let p = c.path; p !== '/' && p !== '.' && p !== ''; p = path.posix.dirname(p))
+    if (re.test(p)) return 'all';
+  // A glob below a tree c made (`rm -rf /var/lib/apt/lists/*`) removes what c put there.
   const dir = target.slice(0, target.search(GLOB_RE)).replace(/\/[^/]*$/, '') || '/';
-  return c.contents && under(dir, c.path);
+  return c.contents && under(dir, c.path) ? 'part' : undefined;
 }
 
 function urlBase(u: string): string | undefined {
@@ -225,7 +235,7 @@ export const deletedInLaterLayer: Rule = {
   run({ df }) {
     const out: Report[] = [];
     for (const stage of df.stages) {
-      let workdir = '/';
+      let workdir = '';
       let created: Created[] = [];
       for (const i of stage.instructions) {
         if (i.kind === 'WORKDIR') {
@@ -259,9 +269,12 @@ export const deletedInLaterLayer: Rule = {
           if (p.name === 'rm') {
             for (const a of p.args) {
               if (a.dynamic || a.text.startsWith('-')) continue;
-              const target = a.text.startsWith('/') ? a.text : `${cwd}/${a.text}`;
-              const hit = created.filter((c) => removes(path.posix.normalize(target), c));
-              for (const c of hit) {
+              const target = resolve(cwd, a.text);
+              const gone: Created[] = [];
+              for (const c of created) {
+                const how = removes(target, c);
+                if (how === undefined) continue;
+                if (how === 'all') gone.push(c);
                 const key = `${c.path}@${c.line}`;
                 if (reported.has(key)) continue;
                 reported.add(key);
@@ -269,12 +282,13 @@ export const deletedInLaterLayer: Rule = {
                   c.how === 'COPY' || c.how === 'ADD'
                     ? 'do not copy it (narrow the COPY or add it to .dockerignore), or copy it in a build stage and COPY --from only what you keep'
                     : `create and remove it in the same RUN, joining the commands with &&`;
+                const what = how === 'all' ? `'${c.path}'` : `'${target}' in '${c.path}'`;
                 out.push({
                   line: lineOf(i),
-                  message: `'${c.path}' made at line ${c.line} (${c.how}) is removed here, but the layer of line ${c.line} still holds it, so the image does not shrink: ${fix}`,
+                  message: `${what} made at line ${c.line} (${c.how}) is removed here, but the layer of line ${c.line} still holds it, so the image does not shrink: ${fix}`,
                 });
               }
-              created = created.filter((c) => !hit.includes(c));
+              created = created.filter((c) => !gone.includes(c));
             }
             continue;
           }

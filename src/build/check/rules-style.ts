@@ -3,7 +3,7 @@
 // to do.
 import path from 'node:path';
 import type { Instruction } from '../dockerfile/types.ts';
-import { flagValue, instructions, keywordOf, lineOf, stageChain } from './ast.ts';
+import { aliasAsWritten, flagValue, instructions, keywordOf, lineOf, stageChain } from './ast.ts';
 import { rawDirectives } from './directive.ts';
 import type { Report, Rule } from './types.ts';
 
@@ -62,12 +62,16 @@ export const fromAsCasing: Rule = {
 export const stageNameCasing: Rule = {
   name: 'StageNameCasing',
   run({ df }) {
-    return df.stages
-      .filter((s) => s.from.alias !== undefined && !isLower(s.from.alias))
-      .map((s) => ({
+    const out: Report[] = [];
+    for (const s of df.stages) {
+      const name = aliasAsWritten(s.from);
+      if (name === undefined || isLower(name)) continue;
+      out.push({
         line: lineOf(s.from),
-        message: `Stage name '${s.from.alias}' should be lowercase: name it '${s.from.alias!.toLowerCase()}'`,
-      }));
+        message: `Stage name '${name}' should be lowercase: name it '${name.toLowerCase()}'`,
+      });
+    }
+    return out;
   },
 };
 
@@ -313,7 +317,8 @@ export const invalidDefinitionDescription: Rule = {
       const c = commentAbove(lineOf(instr));
       if (c === undefined) return;
       const first = c.trim().split(/\s+/)[0] ?? '';
-      if (first !== name) out.push({ line: lineOf(instr), message: DESCRIPTION_MESSAGE });
+      if (first.toLowerCase() !== name.toLowerCase())
+        out.push({ line: lineOf(instr), message: DESCRIPTION_MESSAGE });
     };
     for (const { instr } of instructions(df)) {
       if (instr.kind === 'FROM' && instr.alias !== undefined) check(instr.alias, instr);

@@ -11,7 +11,7 @@ import {
   rawDirectives,
 } from './directive.ts';
 import { ALL_RULES } from './rules.ts';
-import type { CheckOptions, Finding } from './types.ts';
+import { type CheckOptions, dockerRuleUrl, type Finding } from './types.ts';
 
 export type { CheckConfig } from './directive.ts';
 export { parseCheckDirective } from './directive.ts';
@@ -54,11 +54,16 @@ export function checkDockerfile(text: string, opts: CheckOptions = {}): CheckRes
     df = parseDockerfile(text);
   } catch (err) {
     if (!(err instanceof DockerfileSyntaxError)) throw err;
+    const message = err.message.replace(/^Dockerfile:\d+: /, '');
+    // The parser refuses duplicate stage names (the build would fail on them); report it under
+    // Docker's rule name so the finding reads the same as Docker's.
+    const duplicate = /^duplicate stage name/i.test(message);
     findings.push({
-      rule: 'SyntaxError',
+      rule: duplicate ? 'DuplicateStageName' : 'SyntaxError',
       level: 'error',
-      message: err.message.replace(/^Dockerfile:\d+: /, ''),
+      message: duplicate ? `D${message.slice(1)}` : message,
       line: err.line,
+      ...(duplicate ? { url: dockerRuleUrl('DuplicateStageName') } : {}),
     });
     return { findings, failed: true };
   }

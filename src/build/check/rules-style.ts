@@ -75,25 +75,6 @@ export const stageNameCasing: Rule = {
   },
 };
 
-export const duplicateStageName: Rule = {
-  name: 'DuplicateStageName',
-  run({ df }) {
-    const seen = new Map<string, number>();
-    const out: Report[] = [];
-    for (const s of df.stages) {
-      if (s.name === undefined) continue;
-      const first = seen.get(s.name);
-      if (first !== undefined) {
-        out.push({
-          line: lineOf(s.from),
-          message: `Duplicate stage name '${s.name}', stage names should be unique: line ${first} already uses it, rename one of them`,
-        });
-      } else seen.set(s.name, lineOf(s.from));
-    }
-    return out;
-  },
-};
-
 const RESERVED_STAGE_NAMES = new Set(['context', 'scratch']);
 
 export const reservedStageName: Rule = {
@@ -333,7 +314,6 @@ export function styleRules(): Rule[] {
     consistentInstructionCasing,
     fromAsCasing,
     stageNameCasing,
-    duplicateStageName,
     reservedStageName,
     jsonArgsRecommended,
     maintainerDeprecated,

@@ -153,8 +153,8 @@ function urlBase(u: string): string | undefined {
 function writtenBy(
   p: { name: string; args: readonly Word[] },
   cmd: SimpleCommand,
-): { path: string; contents: boolean }[] {
-  const out: { path: string; contents: boolean }[] = [];
+): { path: string; contents: boolean; how?: string }[] {
+  const out: { path: string; contents: boolean; how?: string }[] = [];
   const lit = p.args.filter((a) => !a.dynamic).map((a) => a.text);
   const operands = lit.filter((a) => !a.startsWith('-'));
   const optArg = (...names: string[]) => {
@@ -170,7 +170,7 @@ function writtenBy(
   };
   for (const r of cmd.redirects) {
     if ((r.op === '>' || r.op === '>>') && !r.target.dynamic && r.target.text !== '/dev/null') {
-      out.push({ path: r.target.text, contents: false });
+      out.push({ path: r.target.text, contents: false, how: `${p.name} ${r.op}` });
     }
   }
   switch (p.name) {
@@ -294,7 +294,12 @@ export const deletedInLaterLayer: Rule = {
           }
           for (const w of writtenBy(p, cmd)) {
             if (w.path.includes('$')) continue;
-            made.push({ path: resolve(cwd, w.path), line: lineOf(i), how: p.name, contents: w.contents });
+            made.push({
+              path: resolve(cwd, w.path),
+              line: lineOf(i),
+              how: w.how ?? p.name,
+              contents: w.contents,
+            });
           }
         }
         created.push(...made);

@@ -321,7 +321,7 @@ export const largeContextWithoutDockerignore: Rule = {
     return [
       {
         line: 0,
-        message: `The build context is ${mb} MiB and has no .dockerignore, so every build sends all of it: add a .dockerignore excluding what the image does not need (.git, build output, dependencies)`,
+        message: `The build context holds at least ${mb} MiB and has no .dockerignore, so every build sends all of it: add a .dockerignore excluding what the image does not need (.git, build output, dependencies)`,
       },
     ];
   },

@@ -300,7 +300,7 @@ const cases: {
     bad: df('FROM alpine:3'),
     lines: [0],
     opts: { contextSize: 512 * 1024 * 1024, hasDockerignore: false },
-    match: /The build context is 512 MiB and has no \.dockerignore/,
+    match: /The build context holds at least 512 MiB and has no \.dockerignore/,
     good: [df('FROM alpine:3')],
     goodOpts: { contextSize: 512 * 1024 * 1024, hasDockerignore: true },
   },

@@ -87,7 +87,10 @@ describe('berth build --check', () => {
     const env = { env: { BERTH_HOST: `unix://${noDaemon}` } };
     const r = await run(path.join(ROOT, 'bin/berth'), ['build', '--check', dir], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^WARNING: LargeContextWithoutDockerignore - The build context holds at least 150 MiB/m);
+    assert.match(
+      r.stdout,
+      /^WARNING: LargeContextWithoutDockerignore - The build context holds at least 150 MiB/m,
+    );
     await writeFile(path.join(dir, '.dockerignore'), 'big.bin\n');
     const r2 = await run(path.join(ROOT, 'bin/berth'), ['build', '--check', dir], env);
     assert.equal(r2.stdout, 'Check complete, no warnings found.\n');

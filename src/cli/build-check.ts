@@ -42,7 +42,17 @@ export async function contextSize(dir: string, limit: number): Promise<number> {
 async function readStdin(ctx: CliContext): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of ctx.stdin) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  const buf = Buffer.concat(chunks);
+  // `build - < context.tar[.gz]` sends a whole context; --check reads only a Dockerfile from stdin.
+  const gzip = buf[0] === 0x1f && buf[1] === 0x8b;
+  const tar = buf.length >= 263 && buf.toString('latin1', 257, 262) === 'ustar';
+  if (gzip || tar) {
+    throw new CliError(
+      'berth build --check reads a Dockerfile from stdin, not a context archive: extract the archive and pass its directory',
+      125,
+    );
+  }
+  return buf.toString('utf8');
 }
 
 function format(f: Finding): string {

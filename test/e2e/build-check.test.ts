@@ -77,6 +77,18 @@ describe('berth build --check', () => {
     assert.match(r.stderr, /^ERROR: SyntaxError - unknown instruction: FROBNICATE.* \(line 3\)$/m);
   });
 
+  test('- reads the Dockerfile from stdin (and refuses a context archive there)', async () => {
+    const env = { BERTH_HOST: `unix://${noDaemon}` };
+    const berth = path.join(ROOT, 'bin/berth');
+    const r = await run(berth, ['build', '--check', '-'], { env, input: 'FROM alpine:3.20\nCMD echo hi\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^WARNING: JSONArgsRecommended - .* \(line 2\)$/m);
+    const header = `${'x'.repeat(257)}ustar\0${'\0'.repeat(250)}`;
+    const t = await run(berth, ['build', '--check', '-'], { env, input: header });
+    assert.equal(t.code, 125);
+    assert.match(t.stderr, /not a context archive/);
+  });
+
   test('a large context without .dockerignore is reported; a missing Dockerfile is a clear error', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-ctx-'));
     dirs.push(dir);

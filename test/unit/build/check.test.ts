@@ -9,6 +9,7 @@ import {
   checkDockerfile,
   type Finding,
 } from '../../../src/build/check/index.ts';
+import { program, simpleCommands } from '../../../src/build/check/shell.ts';
 
 const df = (...lines: string[]) => `${lines.join('\n')}\n`;
 
@@ -434,5 +435,56 @@ describe('syntax errors', () => {
     const r = checkDockerfile(df('# just a comment'));
     assert.equal(r.failed, true);
     assert.equal(r.findings[0]?.level, 'error');
+  });
+});
+
+describe('RUN script reader', () => {
+  const words = (script: string) => simpleCommands(script).map((c) => c.words.map((w) => w.text));
+
+  test('splits on && || ; | & and newlines, keeps quoted operators', () => {
+    assert.deepEqual(words('a 1 && b "x && y" || c;d | e & f\ng \\\n h'), [
+      ['a', '1'],
+      ['b', 'x && y'],
+      ['c'],
+      ['d'],
+      ['e'],
+      ['f'],
+      ['g', 'h'],
+    ]);
+  });
+
+  test('redirections are not words; descriptors and dups are dropped', () => {
+    const [c] = simpleCommands('echo hi 2>&1 >/tmp/out 2> /tmp/err');
+    assert.deepEqual(
+      c!.words.map((w) => w.text),
+      ['echo', 'hi'],
+    );
+    assert.deepEqual(
+      c!.redirects.map((r) => [r.op, r.target.text]),
+      [
+        ['>', '/tmp/out'],
+        ['>', '/tmp/err'],
+      ],
+    );
+  });
+
+  test('variables make a word dynamic; single quotes do not', () => {
+    const [c] = simpleCommands(`rm -rf "$DIR"/x '$lit' \${HOME}`);
+    assert.deepEqual(
+      c!.words.map((w) => [w.text, w.dynamic]),
+      [
+        ['rm', false],
+        ['-rf', false],
+        ['$DIR/x', true],
+        ['$lit', false],
+        ['${HOME}', true],
+      ],
+    );
+  });
+
+  test('program() skips assignments and wrappers; pipes link commands', () => {
+    const cmds = simpleCommands('yes | DEBIAN_FRONTEND=noninteractive sudo -E apt-get install x');
+    assert.equal(program(cmds[1]!)?.name, 'apt-get');
+    assert.equal(program(cmds[1]!.pipedFrom!)?.name, 'yes');
   });
 });

@@ -276,34 +276,38 @@ export const copyIgnoredFile: Rule = {
   },
 };
 
-const DESCRIPTION_MESSAGE =
-  'Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.';
-
 export const invalidDefinitionDescription: Rule = {
   name: 'InvalidDefinitionDescription',
   experimental: true,
   run({ df, lines }) {
     const directiveLines = new Set(rawDirectives(lines).map((d) => d.line));
-    const isComment = (line: number) =>
-      line >= 1 && !directiveLines.has(line) && /^\s*#/.test(lines[line - 1] ?? '');
-    // The first line of the comment block right above `line`, if there is one.
+    // The comment line right above an instruction is its description (as `--call=outline` reads it).
     const commentAbove = (line: number): string | undefined => {
-      let l = line - 1;
-      if (!isComment(l)) return undefined;
-      while (isComment(l - 1)) l--;
-      return lines[l - 1]!.replace(/^\s*#\s?/, '');
+      const l = line - 1;
+      if (l < 1 || directiveLines.has(l)) return undefined;
+      const m = /^\s*#\s?(.*)$/.exec(lines[l - 1] ?? '');
+      return m?.[1];
     };
     const out: Report[] = [];
-    const check = (name: string, instr: Instruction) => {
+    const check = (what: string, names: string[], instr: Instruction) => {
       const c = commentAbove(lineOf(instr));
-      if (c === undefined) return;
-      const first = c.trim().split(/\s+/)[0] ?? '';
-      if (first.toLowerCase() !== name.toLowerCase())
-        out.push({ line: lineOf(instr), message: DESCRIPTION_MESSAGE });
+      if (c === undefined || names.includes(c.split(' ')[0]!)) return;
+      const example = what === 'ARG' && names.length > 1 ? '<arg_key>' : names[0]!;
+      out.push({
+        line: lineOf(instr),
+        message: `Comment for ${what} should follow the format: \`# ${example} <description>\`; if it is not a description, put an empty line between the comment and the instruction`,
+      });
     };
     for (const { instr } of instructions(df)) {
-      if (instr.kind === 'FROM' && instr.alias !== undefined) check(instr.alias, instr);
-      if (instr.kind === 'ARG' && instr.args.length === 1) check(instr.args[0]!.name, instr);
+      if (instr.kind === 'FROM' && instr.alias !== undefined) {
+        check('build stage', [...new Set([aliasAsWritten(instr)!, instr.alias])], instr);
+      }
+      if (instr.kind === 'ARG')
+        check(
+          'ARG',
+          instr.args.map((a) => a.name),
+          instr,
+        );
     }
     return out;
   },

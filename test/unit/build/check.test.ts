@@ -232,7 +232,7 @@ const cases: {
       'ARG VERSION=1',
     ),
     lines: [3, 6],
-    match: /Comment for build stage or argument should follow the format/,
+    match: /Comment for build stage should follow the format: `# base <description>`/,
     good: [
       df(
         '# check=experimental=all',

@@ -4,7 +4,7 @@
 // Docker schema 2 manifest (an OCI manifest for images that came as OCI) under the tag. The
 // registry is behind `PushTarget`.
 import { Readable, Transform } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { compressLayer } from '../archive/compress-layer.ts';
 import type { ContentStore } from '../content/index.ts';
 import { NotFoundError } from '../errdefs/index.ts';
 import type { DistributionMetadata } from '../metadata/index.ts';
@@ -140,8 +140,8 @@ async function pushLayer(
       return { digest: src.digest, size: src.size };
     }
   }
-  // Compress from the stored tar; zlib's gzip is deterministic (no timestamp in the header), so
-  // pushing the same layer again yields the same blob.
+  // Compress from the stored tar, deterministically (no timestamp in the header, per-block
+  // levels chosen from the content), so pushing the same layer again yields the same blob.
   const total = (await o.content.info(diffId))?.size ?? 0;
   let sent = 0;
   let last = 0;
@@ -159,8 +159,7 @@ async function pushLayer(
     }),
   );
   source.on('error', (err) => counted.destroy(err));
-  const gz = counted.pipe(createGzip({ level: 6 }));
-  counted.on('error', (err) => gz.destroy(err));
+  const gz = compressLayer(counted);
   const r = await target.upload(gz, signal ? { signal } : {});
   await o.distribution?.add(diffId, {
     digest: r.digest,

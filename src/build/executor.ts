@@ -19,6 +19,7 @@ import type { Dockerfile, Instruction, Stage } from './dockerfile/types.ts';
 import { baseStage, findStage, plan } from './graph.ts';
 import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
+import { bad, envLookup, expandHeredoc, flag, key, rememberSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
 import { checksumSources, expandSourcePattern, hasMeta } from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
@@ -45,32 +46,6 @@ export interface ExecutorDeps {
   readonly imageSourceSums?: Map<string, { items: CopyItem[]; sum: string }>;
   /** Unpacks a local archive for ADD, confined to `dir`. */
   readonly extractArchive?: (file: string, dir: string) => Promise<void>;
-}
-
-function key(parts: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-}
-
-function bad(instr: Instruction | undefined, why: string): never {
-  throw new InvalidArgumentError(
-    'DOCKERFILE_INVALID',
-    instr ? `Dockerfile:${instr.range.start.line}: ${why}` : why,
-  );
-}
-
-function flag(instr: Instruction, name: string): string | undefined {
-  return instr.flags.find((f) => f.name === name)?.value;
-}
-
-function envLookup(cfg: ImageConfig, args: StageArgs): Lookup {
-  const env = cfg.config?.Env ?? [];
-  return (name) => {
-    for (let i = env.length - 1; i >= 0; i--) {
-      const e = env[i]!;
-      if (e.startsWith(`${name}=`)) return e.slice(name.length + 1);
-    }
-    return args.get(name);
-  };
 }
 
 export class BuildExecution {
@@ -617,23 +592,4 @@ export class BuildExecution {
       if (dlDir) await fsp.rm(dlDir, { recursive: true, force: true });
     }
   }
-}
-
-/** Remembers an image's source checksum; the map is bounded (cleared when it grows large). */
-function rememberSum(
-  map: Map<string, { items: CopyItem[]; sum: string }> | undefined,
-  k: string,
-  v: { items: CopyItem[]; sum: string },
-): void {
-  if (!map) return;
-  if (map.size >= 4096) map.clear();
-  map.set(k, v);
-}
-
-/** Heredoc bodies expand `$VAR`/`${VAR}` only (no quote removal), as BuildKit does. */
-function expandHeredoc(content: string, lookup: Lookup): string {
-  return content.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g, (m, a, b) => {
-    const v = lookup((a ?? b) as string);
-    return v ?? m;
-  });
 }

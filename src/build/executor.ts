@@ -11,7 +11,7 @@ import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import type { ImageService } from '../images/index.ts';
 import type { BuildCacheStore } from '../metadata/index.ts';
 import type { Digest } from '../oci/digest.ts';
-import { hostPlatform, type ImageConfig, type Platform, parsePlatform } from '../oci/image.ts';
+import { hostPlatform, type Platform, parsePlatform } from '../oci/image.ts';
 import { GlobalArgs, platformArgs, StageArgs } from './args.ts';
 import { parseInstruction } from './dockerfile/parser.ts';
 import { expandWord, type Lookup } from './dockerfile/expand.ts';

@@ -5,7 +5,6 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Log } from '../base/log.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
-import type { ImageService } from '../images/index.ts';
 import { chainIds, type Digest, digestHex } from '../oci/digest.ts';
 import { formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
 import { unmount } from '../snapshots/index.ts';

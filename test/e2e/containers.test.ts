@@ -2,34 +2,20 @@
 // stop, rm, and what is left behind.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { busyboxTar } from '../helpers/fixtures.ts';
+import { describe, test } from 'node:test';
+import { useBusyboxDaemon } from '../helpers/e2e.ts';
 
-let d: TestDaemon;
-before(async () => {
-  d = await startTestDaemon();
-  const r = await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
-});
-after(async () => {
-  // Remove every container this file made (stops them), then the daemon and its files.
-  if (d) {
-    const ids = (await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length > 0) await d.docker(['rm', '-f', ...ids]);
-    await d.cleanup();
-  }
-});
+const daemon = useBusyboxDaemon();
 
 function mounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
-    .filter((l) => l.includes(d.dataRoot));
+    .filter((l) => l.includes(daemon.d.dataRoot));
 }
 
 describe('docker run', () => {
   test('prints output and returns the exit code', async () => {
-    const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    const r = await daemon.d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, 'out\n');
     assert.equal(r.stderr, 'err\n');
@@ -37,21 +23,21 @@ describe('docker run', () => {
 
   test('a fast echo never loses output', async () => {
     for (let i = 0; i < 5; i++) {
-      const r = await d.docker(['run', '--rm', 'busybox', 'echo', `hi ${i}`]);
+      const r = await daemon.d.docker(['run', '--rm', 'busybox', 'echo', `hi ${i}`]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `hi ${i}\n`);
     }
   });
 
   test('127 for a missing command, 126 for a non-executable one', async () => {
-    const nf = await d.docker(['run', '--rm', 'busybox', '/nonexistent']);
+    const nf = await daemon.d.docker(['run', '--rm', 'busybox', '/nonexistent']);
     assert.equal(nf.code, 127, nf.stderr);
-    const ne = await d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
+    const ne = await daemon.d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
     assert.equal(ne.code, 126, ne.stderr);
   });
 
   test('the process sees the image config, env, user and workdir', async () => {
-    const r = await d.docker([
+    const r = await daemon.d.docker([
       'run',
       '--rm',
       '-e',
@@ -72,29 +58,39 @@ describe('docker run', () => {
   });
 
   test('berth run -i pipes stdin too', async () => {
-    const r = await d.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], { input: 'shout\n' });
+    const r = await daemon.d.berth(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'tr a-z A-Z'], {
+      input: 'shout\n',
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'SHOUT\n');
-    const code = await d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo bye; exit 3']);
+    const code = await daemon.d.berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo bye; exit 3']);
     assert.equal(code.code, 3, code.stderr);
     assert.equal(code.stdout, 'bye\n');
   });
 
   test('-t gives the process a terminal and a raw stream', async () => {
-    const r = await d.docker(['run', '-t', '--rm', 'busybox', 'sh', '-c', 'test -t 1 && echo tty; exit 5']);
+    const r = await daemon.d.docker([
+      'run',
+      '-t',
+      '--rm',
+      'busybox',
+      'sh',
+      '-c',
+      'test -t 1 && echo tty; exit 5',
+    ]);
     assert.equal(r.code, 5, r.stderr);
     assert.equal(r.stdout, 'tty\r\n');
   });
 
   test('-i pipes stdin to the process and closes it at EOF', async () => {
-    const r = await d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo after'], {
+    const r = await daemon.d.docker(['run', '-i', '--rm', 'busybox', 'sh', '-c', 'cat; echo after'], {
       input: 'line one\nline two\n',
       timeoutMs: 15_000,
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'line one\nline two\nafter\n');
     const big = 'x'.repeat(200_000);
-    const wc = await d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], {
+    const wc = await daemon.d.docker(['run', '-i', '--rm', 'busybox', 'wc', '-c'], {
       input: big,
       timeoutMs: 15_000,
     });
@@ -102,7 +98,15 @@ describe('docker run', () => {
   });
 
   test('--init runs the command under an init as PID 1', async () => {
-    const r = await d.docker(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/comm; echo $$']);
+    const r = await daemon.d.docker([
+      'run',
+      '--rm',
+      '--init',
+      'busybox',
+      'sh',
+      '-c',
+      'cat /proc/1/comm; echo $$',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const [comm, pid] = r.stdout.trim().split('\n');
     assert.match(comm!, /tini|docker-init/);
@@ -110,8 +114,8 @@ describe('docker run', () => {
   });
 
   test('--rm leaves no container and no mount behind', async () => {
-    await d.docker(['run', '--rm', 'busybox', 'true']);
-    const ps = await d.docker(['ps', '-aq']);
+    await daemon.d.docker(['run', '--rm', 'busybox', 'true']);
+    const ps = await daemon.d.docker(['ps', '-aq']);
     assert.equal(ps.stdout.trim(), '');
     assert.deepEqual(mounts(), []);
   });
@@ -119,7 +123,7 @@ describe('docker run', () => {
 
 describe('lifecycle', () => {
   test('run -d, ps, logs, inspect, stop, rm', async () => {
-    const run = await d.docker([
+    const run = await daemon.d.docker([
       'run',
       '-d',
       '--name',
@@ -132,9 +136,9 @@ describe('lifecycle', () => {
     assert.equal(run.code, 0, run.stderr);
     const id = run.stdout.trim();
     assert.match(id, /^[a-f0-9]{64}$/);
-    const ps = await d.docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+    const ps = await daemon.d.docker(['ps', '--format', '{{.Names}} {{.Status}}']);
     assert.match(ps.stdout, /^ticker Up /m);
-    const state = await d.docker([
+    const state = await daemon.d.docker([
       'inspect',
       '-f',
       '{{.State.Status}} {{.State.Running}} {{gt .State.Pid 0}}',
@@ -144,22 +148,22 @@ describe('lifecycle', () => {
     // logs of a running container (bounded wait for the first line)
     let logs = '';
     for (let i = 0; i < 50 && !logs.includes('started'); i++) {
-      logs = (await d.docker(['logs', 'ticker'])).stdout;
+      logs = (await daemon.d.docker(['logs', 'ticker'])).stdout;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(logs, 'started\n');
-    const stop = await d.docker(['stop', '-t', '5', 'ticker']);
+    const stop = await daemon.d.docker(['stop', '-t', '5', 'ticker']);
     assert.equal(stop.code, 0, stop.stderr);
-    const after = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]);
+    const after = await daemon.d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]);
     assert.equal(after.stdout.trim(), 'exited 0');
-    assert.equal((await d.docker(['logs', 'ticker'])).stdout, 'started\nbye\n');
-    const rm = await d.docker(['rm', 'ticker']);
+    assert.equal((await daemon.d.docker(['logs', 'ticker'])).stdout, 'started\nbye\n');
+    const rm = await daemon.d.docker(['rm', 'ticker']);
     assert.equal(rm.code, 0, rm.stderr);
     assert.deepEqual(mounts(), []);
   });
 
   test('stop -t 1 kills a process that ignores SIGTERM (137)', async () => {
-    const run = await d.docker([
+    const run = await daemon.d.docker([
       'run',
       '-d',
       'busybox',
@@ -169,59 +173,59 @@ describe('lifecycle', () => {
     ]);
     const id = run.stdout.trim();
     const t0 = Date.now();
-    assert.equal((await d.docker(['stop', '-t', '1', id])).code, 0);
+    assert.equal((await daemon.d.docker(['stop', '-t', '1', id])).code, 0);
     assert.ok(Date.now() - t0 < 8000);
-    assert.equal((await d.docker(['inspect', '-f', '{{.State.ExitCode}}', id])).stdout.trim(), '137');
-    await d.docker(['rm', id]);
+    assert.equal((await daemon.d.docker(['inspect', '-f', '{{.State.ExitCode}}', id])).stdout.trim(), '137');
+    await daemon.d.docker(['rm', id]);
   });
 
   test('errors: unknown image, name conflict, rm of a running container, kill of a stopped one, bad signal', async () => {
-    const noimg = await d.request('POST', '/containers/create', JSON.stringify({ Image: 'nothere' }), {
+    const noimg = await daemon.d.request('POST', '/containers/create', JSON.stringify({ Image: 'nothere' }), {
       'Content-Type': 'application/json',
     });
     assert.equal(noimg.status, 404);
     assert.match(JSON.parse(noimg.body.toString()).message, /No such image: nothere/);
-    const bad = await d.request('POST', '/containers/create', '{not json', {
+    const bad = await daemon.d.request('POST', '/containers/create', '{not json', {
       'Content-Type': 'application/json',
     });
     assert.equal(bad.status, 400);
-    const badName = await d.docker(['create', '--name', 'bad name!', 'busybox']);
+    const badName = await daemon.d.docker(['create', '--name', 'bad name!', 'busybox']);
     assert.notEqual(badName.code, 0);
     assert.match(badName.stderr, /Invalid container name/);
 
-    const run = await d.docker(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '30']);
+    const run = await daemon.d.docker(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '30']);
     const id = run.stdout.trim();
-    const conflict = await d.docker(['create', '--name', 'holder', 'busybox']);
+    const conflict = await daemon.d.docker(['create', '--name', 'holder', 'busybox']);
     assert.notEqual(conflict.code, 0);
     assert.match(conflict.stderr, new RegExp(`name "/holder" is already in use by container "${id}"`));
-    const rm = await d.docker(['rm', 'holder']);
+    const rm = await daemon.d.docker(['rm', 'holder']);
     assert.notEqual(rm.code, 0);
     assert.match(rm.stderr, /container is running: stop the container before removing or force remove/);
-    const sig = await d.request('POST', `/containers/${id}/kill?signal=SIGNOPE`);
+    const sig = await daemon.d.request('POST', `/containers/${id}/kill?signal=SIGNOPE`);
     assert.equal(sig.status, 400);
-    const again = await d.request('POST', `/containers/${id}/start`);
+    const again = await daemon.d.request('POST', `/containers/${id}/start`);
     assert.equal(again.status, 304);
-    assert.equal((await d.docker(['rm', '-f', 'holder'])).code, 0);
-    const created = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
-    const kill = await d.request('POST', `/containers/${created}/kill`);
+    assert.equal((await daemon.d.docker(['rm', '-f', 'holder'])).code, 0);
+    const created = (await daemon.d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const kill = await daemon.d.request('POST', `/containers/${created}/kill`);
     assert.equal(kill.status, 409);
-    await d.docker(['rm', created]);
+    await daemon.d.docker(['rm', created]);
     assert.deepEqual(mounts(), []);
   });
 
   test('rmi of an image a container uses is a conflict', async () => {
-    const c = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
-    const r = await d.docker(['rmi', 'busybox']);
+    const c = (await daemon.d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const r = await daemon.d.docker(['rmi', 'busybox']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /container [a-f0-9]{12} is using its referenced image/);
-    await d.docker(['rm', c]);
+    await daemon.d.docker(['rm', c]);
   });
 });
 
 describe('pause, restart, rename, prune', () => {
   test('pause freezes a counter; unpause resumes it', async () => {
     const id = (
-      await d.docker([
+      await daemon.d.docker([
         'run',
         '-d',
         'busybox',
@@ -231,7 +235,9 @@ describe('pause, restart, rename, prune', () => {
       ])
     ).stdout.trim();
     // No exec yet: read the counter through the container's upper layer instead.
-    const upper = (await d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])).stdout.trim();
+    const upper = (
+      await daemon.d.docker(['inspect', '-f', '{{.GraphDriver.Data.UpperDir}}', id])
+    ).stdout.trim();
     const counter = () => {
       try {
         return Number(readFileSync(`${upper}/tmp/n`, 'utf8').trim() || '0');
@@ -240,73 +246,75 @@ describe('pause, restart, rename, prune', () => {
       }
     };
     for (let i = 0; i < 100 && counter() < 2; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal((await d.docker(['pause', id])).code, 0);
+    assert.equal((await daemon.d.docker(['pause', id])).code, 0);
     assert.equal(
-      (await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id])).stdout.trim(),
+      (await daemon.d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Paused}}', id])).stdout.trim(),
       'paused true',
     );
     const frozen = counter();
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(counter(), frozen);
-    const again = await d.request('POST', `/containers/${id}/pause`);
+    const again = await daemon.d.request('POST', `/containers/${id}/pause`);
     assert.equal(again.status, 409);
-    assert.equal((await d.docker(['unpause', id])).code, 0);
+    assert.equal((await daemon.d.docker(['unpause', id])).code, 0);
     // Bounded wait: the counter must move again within 5 s of unpausing.
     for (let i = 0; i < 100 && counter() <= frozen; i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(counter() > frozen, 'counter moves again after unpause');
-    assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+    assert.equal((await daemon.d.docker(['rm', '-f', id])).code, 0);
   });
 
   test('top lists the container processes only', async () => {
-    const id = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'sleep 31 & sleep 32'])).stdout.trim();
+    const id = (
+      await daemon.d.docker(['run', '-d', 'busybox', 'sh', '-c', 'sleep 31 & sleep 32'])
+    ).stdout.trim();
     let out = '';
     for (let i = 0; i < 20 && !out.includes('sleep 32'); i++) {
-      out = (await d.docker(['top', id])).stdout;
+      out = (await daemon.d.docker(['top', id])).stdout;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.match(out, /^UID\s+PID\s+PPID/);
     assert.match(out, /sleep 31/);
     assert.match(out, /sleep 32/);
     assert.doesNotMatch(out, /berthd|conmon/);
-    const aux = await d.docker(['top', id, 'aux']);
+    const aux = await daemon.d.docker(['top', id, 'aux']);
     assert.match(aux.stdout, /USER\s+PID/);
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 
   test('restart runs the command again; rename keeps the container', async () => {
     const id = (
-      await d.docker(['run', '-d', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; sleep 30'])
+      await daemon.d.docker(['run', '-d', '--name', 'again', 'busybox', 'sh', '-c', 'echo run; sleep 30'])
     ).stdout.trim();
-    assert.equal((await d.docker(['restart', '-t', '0', 'again'])).code, 0);
+    assert.equal((await daemon.d.docker(['restart', '-t', '0', 'again'])).code, 0);
     let logs = '';
     for (let i = 0; i < 40 && logs !== 'run\nrun\n'; i++) {
-      logs = (await d.docker(['logs', 'again'])).stdout;
+      logs = (await daemon.d.docker(['logs', 'again'])).stdout;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(logs, 'run\nrun\n');
-    assert.equal((await d.docker(['rename', 'again', 'renamed'])).code, 0);
+    assert.equal((await daemon.d.docker(['rename', 'again', 'renamed'])).code, 0);
     assert.equal(
-      (await d.docker(['inspect', '-f', '{{.Name}} {{.State.Running}}', id])).stdout.trim(),
+      (await daemon.d.docker(['inspect', '-f', '{{.Name}} {{.State.Running}}', id])).stdout.trim(),
       '/renamed true',
     );
-    assert.equal((await d.docker(['rm', '-f', 'renamed'])).code, 0);
+    assert.equal((await daemon.d.docker(['rm', '-f', 'renamed'])).code, 0);
   });
 
   test('container prune removes stopped containers only', async () => {
-    const stopped = (await d.docker(['create', 'busybox', 'true'])).stdout.trim();
-    const running = (await d.docker(['run', '-d', 'busybox', 'sleep', '30'])).stdout.trim();
-    const r = await d.docker(['container', 'prune', '-f']);
+    const stopped = (await daemon.d.docker(['create', 'busybox', 'true'])).stdout.trim();
+    const running = (await daemon.d.docker(['run', '-d', 'busybox', 'sleep', '30'])).stdout.trim();
+    const r = await daemon.d.docker(['container', 'prune', '-f']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(stopped));
-    assert.equal((await d.docker(['ps', '-aq', '--no-trunc'])).stdout.trim(), running);
-    await d.docker(['rm', '-f', running]);
+    assert.equal((await daemon.d.docker(['ps', '-aq', '--no-trunc'])).stdout.trim(), running);
+    await daemon.d.docker(['rm', '-f', running]);
   });
 });
 
 describe('exec', () => {
   test('output, exit codes, env, user, workdir, stdin, inspect; 409 when not running', async () => {
-    const id = (await d.docker(['run', '-d', '-e', 'BASE=1', 'busybox', 'sleep', '30'])).stdout.trim();
-    const out = await d.docker([
+    const id = (await daemon.d.docker(['run', '-d', '-e', 'BASE=1', 'busybox', 'sleep', '30'])).stdout.trim();
+    const out = await daemon.d.docker([
       'exec',
       '-e',
       'X=2',
@@ -322,12 +330,14 @@ describe('exec', () => {
     assert.equal(out.code, 4, out.stderr);
     assert.equal(out.stdout, '1 2 65534 /tmp\n');
     assert.equal(out.stderr, 'oops\n');
-    const piped = await d.docker(['exec', '-i', id, 'sh', '-c', 'cat; echo done'], { input: 'from stdin\n' });
+    const piped = await daemon.d.docker(['exec', '-i', id, 'sh', '-c', 'cat; echo done'], {
+      input: 'from stdin\n',
+    });
     assert.equal(piped.stdout, 'from stdin\ndone\n');
-    const nf = await d.docker(['exec', id, '/nope']);
+    const nf = await daemon.d.docker(['exec', id, '/nope']);
     assert.equal(nf.code, 127, nf.stderr);
     // inspect through the API
-    const create = await d.request(
+    const create = await daemon.d.request(
       'POST',
       `/containers/${id}/exec`,
       JSON.stringify({ Cmd: ['sh', '-c', 'exit 9'] }),
@@ -336,28 +346,33 @@ describe('exec', () => {
       },
     );
     const execId = JSON.parse(create.body.toString()).Id;
-    await d.request('POST', `/exec/${execId}/start`, JSON.stringify({ Detach: false }), {
+    await daemon.d.request('POST', `/exec/${execId}/start`, JSON.stringify({ Detach: false }), {
       'Content-Type': 'application/json',
     });
-    const info = JSON.parse((await d.request('GET', `/exec/${execId}/json`)).body.toString());
+    const info = JSON.parse((await daemon.d.request('GET', `/exec/${execId}/json`)).body.toString());
     assert.equal(info.ExitCode, 9);
     assert.equal(info.Running, false);
-    await d.docker(['stop', '-t', '0', id]);
-    const stopped = await d.request('POST', `/containers/${id}/exec`, JSON.stringify({ Cmd: ['true'] }), {
-      'Content-Type': 'application/json',
-    });
+    await daemon.d.docker(['stop', '-t', '0', id]);
+    const stopped = await daemon.d.request(
+      'POST',
+      `/containers/${id}/exec`,
+      JSON.stringify({ Cmd: ['true'] }),
+      {
+        'Content-Type': 'application/json',
+      },
+    );
     assert.equal(stopped.status, 409);
     assert.match(JSON.parse(stopped.body.toString()).message, /is not running/);
-    await d.docker(['rm', id]);
+    await daemon.d.docker(['rm', id]);
   });
 });
 
 describe('events', () => {
   test('run --rm emits create, start, die (with exit code), destroy in order', async () => {
     const since = Date.now() / 1000;
-    await d.docker(['run', '--rm', '--name', 'evented', 'busybox', 'sh', '-c', 'exit 2']);
+    await daemon.d.docker(['run', '--rm', '--name', 'evented', 'busybox', 'sh', '-c', 'exit 2']);
     const until = Date.now() / 1000 + 0.5;
-    const r = await d.docker([
+    const r = await daemon.d.docker([
       'events',
       '--since',
       since.toFixed(3),
@@ -380,20 +395,29 @@ describe('events', () => {
 
 describe('surviving the daemon', () => {
   test('kill -9 of berthd leaves containers running; the next berthd adopts them and sees exits', async () => {
-    const long = (await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])).stdout.trim();
-    const short = (
-      await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'read x < /dev/null; sleep 1; echo short; exit 5'])
+    const long = (
+      await daemon.d.docker(['run', '-d', 'busybox', 'sh', '-c', 'echo long; sleep 30'])
     ).stdout.trim();
-    await d.kill9();
+    const short = (
+      await daemon.d.docker([
+        'run',
+        '-d',
+        'busybox',
+        'sh',
+        '-c',
+        'read x < /dev/null; sleep 1; echo short; exit 5',
+      ])
+    ).stdout.trim();
+    await daemon.d.kill9();
     await new Promise((r) => setTimeout(r, 1800)); // the short one exits while berthd is down
-    d = await d.restart();
-    const ls = await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', long, short]);
+    daemon.d = await daemon.d.restart();
+    const ls = await daemon.d.docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', long, short]);
     assert.equal(ls.stdout.trim(), 'running 0\nexited 5');
-    assert.equal((await d.docker(['logs', short])).stdout, 'short\n');
-    const killed = await d.docker(['kill', long]);
+    assert.equal((await daemon.d.docker(['logs', short])).stdout, 'short\n');
+    const killed = await daemon.d.docker(['kill', long]);
     assert.equal(killed.code, 0, killed.stderr);
-    const w = await d.docker(['wait', long]);
+    const w = await daemon.d.docker(['wait', long]);
     assert.equal(w.stdout.trim(), '137');
-    await d.docker(['rm', long, short]);
+    await daemon.d.docker(['rm', long, short]);
   });
 });

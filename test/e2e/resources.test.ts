@@ -4,32 +4,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { busyboxTar } from '../helpers/fixtures.ts';
+import { describe, test } from 'node:test';
+import { useBusyboxDaemon } from '../helpers/e2e.ts';
 
-let d: TestDaemon;
-before(async () => {
-  d = await startTestDaemon();
-  const r = await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox:latest']);
-  assert.equal(r.code, 0, r.stderr);
-});
-after(async () => {
-  if (d) {
-    const ids = (await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean);
-    if (ids.length > 0) await d.docker(['rm', '-f', ...ids]);
-    await d.cleanup();
-  }
-});
+const daemon = useBusyboxDaemon();
 
 /** A file of the container's cgroup (v1 layout: <controller>/<parent>/<id>). */
 function cg(controller: string, id: string, file: string): string {
-  const parent = `berth-test-${path.basename(d.dir).replace(/^berth-test-/, '')}`;
+  const parent = `berth-test-${path.basename(daemon.d.dir).replace(/^berth-test-/, '')}`;
   return readFileSync(path.join('/sys/fs/cgroup', controller, parent, id, file), 'utf8').trim();
 }
 
 async function runDetached(args: string[]): Promise<string> {
-  const r = await d.docker(['run', '-d', ...args]);
+  const r = await daemon.d.docker(['run', '-d', ...args]);
   assert.equal(r.code, 0, r.stderr);
   return r.stdout.trim();
 }
@@ -41,20 +28,20 @@ interface Inspected {
 }
 
 async function inspect(id: string): Promise<Inspected> {
-  const r = await d.docker(['inspect', id]);
+  const r = await daemon.d.docker(['inspect', id]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout)[0];
 }
 
 async function count(): Promise<number> {
-  return (await d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean).length;
+  return (await daemon.d.docker(['ps', '-aq'])).stdout.trim().split('\n').filter(Boolean).length;
 }
 
 describe('limits', () => {
   test('a process allocating past --memory 32m is OOM-killed and reported', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     // tail keeps the whole "line" of /dev/zero in memory: it grows until the limit.
-    const r = await d.docker([
+    const r = await daemon.d.docker([
       'run',
       '--name',
       'oom',
@@ -72,7 +59,7 @@ describe('limits', () => {
     assert.equal(info.State.ExitCode, 137);
     assert.equal(info.HostConfig.Memory, 32 * 1024 * 1024);
     const until = Math.ceil(Date.now() / 1000) + 1;
-    const ev = await d.docker([
+    const ev = await daemon.d.docker([
       'events',
       '--since',
       String(since),
@@ -101,14 +88,14 @@ describe('limits', () => {
     assert.equal(cg('pids', id, 'pids.max'), '20');
     let logs = '';
     for (let i = 0; i < 50 && !logs.includes('spawned'); i++) {
-      const l = await d.docker(['logs', id]);
+      const l = await daemon.d.docker(['logs', id]);
       logs = l.stdout + l.stderr;
       if (!logs.includes('spawned')) await new Promise((r) => setTimeout(r, 100));
     }
     assert.match(logs, /can't fork|Resource temporarily unavailable/, logs);
     assert.ok(Number(cg('pids', id, 'pids.current')) <= 20);
     assert.ok(Number(cg('pids', id, 'pids.current')) >= 10);
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 
   test('--cpus 0.5 sets the CFS quota and caps a busy loop near half a CPU', async () => {
@@ -125,11 +112,11 @@ describe('limits', () => {
     assert.ok(used > 0.05, `busy loop barely ran: ${used.toFixed(2)} CPUs`);
     const info = await inspect(id);
     assert.equal(info.HostConfig.NanoCpus, 5e8);
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 
   test('--cpuset-cpus 0 pins the process to CPU 0', async () => {
-    const r = await d.docker([
+    const r = await daemon.d.docker([
       'run',
       '--rm',
       '--cpuset-cpus',
@@ -144,7 +131,7 @@ describe('limits', () => {
   });
 
   test('--ulimit nofile=1024:1024 is what ulimit -n sees; above the host hard limit is refused', async () => {
-    const r = await d.docker([
+    const r = await daemon.d.docker([
       'run',
       '--rm',
       '--ulimit',
@@ -156,7 +143,7 @@ describe('limits', () => {
     ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '1024\n1024\n');
-    const b = await d.berth([
+    const b = await daemon.d.berth([
       'run',
       '--rm',
       '--ulimit',
@@ -169,7 +156,14 @@ describe('limits', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(b.stdout, '512\n');
     const before = await count();
-    const big = await d.docker(['run', '--rm', '--ulimit', 'nofile=99999999:99999999', 'busybox', 'true']);
+    const big = await daemon.d.docker([
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=99999999:99999999',
+      'busybox',
+      'true',
+    ]);
     assert.notEqual(big.code, 0);
     assert.match(big.stderr, /above the host's hard limit/);
     assert.equal(await count(), before);
@@ -178,11 +172,11 @@ describe('limits', () => {
   test('update changes the memory limit of a running container (docker and berth CLIs)', async () => {
     const id = await runDetached(['--memory', '64m', 'busybox', 'sleep', '60']);
     assert.equal(cg('memory', id, 'memory.limit_in_bytes'), String(64 << 20));
-    const u = await d.docker(['update', '--memory', '96m', '--memory-swap', '192m', id]);
+    const u = await daemon.d.docker(['update', '--memory', '96m', '--memory-swap', '192m', id]);
     assert.equal(u.code, 0, u.stderr);
     assert.equal(cg('memory', id, 'memory.limit_in_bytes'), String(96 << 20));
     assert.equal((await inspect(id)).HostConfig.Memory, 96 << 20);
-    const b = await d.berth([
+    const b = await daemon.d.berth([
       'update',
       '--memory',
       '128m',
@@ -195,11 +189,11 @@ describe('limits', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(cg('memory', id, 'memory.limit_in_bytes'), String(128 << 20));
     assert.equal(cg('pids', id, 'pids.max'), '50');
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 
   test('the berth CLI sends its resource flags and the limits reach the cgroup', async () => {
-    const r = await d.berth([
+    const r = await daemon.d.berth([
       'run',
       '-d',
       '--memory',
@@ -220,7 +214,7 @@ describe('limits', () => {
     assert.equal(cg('cpu', id, 'cpu.cfs_quota_us'), '150000');
     assert.equal(cg('cpu', id, 'cpu.shares'), '512');
     assert.equal(cg('pids', id, 'pids.max'), '30');
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 });
 
@@ -228,7 +222,7 @@ describe('bad input', () => {
   test('bad values are 400 before anything is created', async () => {
     const before = await count();
     const create = (host: Record<string, unknown>) =>
-      d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: host }), {
+      daemon.d.request('POST', '/containers/create', JSON.stringify({ Image: 'busybox', HostConfig: host }), {
         'Content-Type': 'application/json',
       });
     for (const [host, msg] of [
@@ -243,20 +237,20 @@ describe('bad input', () => {
       assert.equal(r.status, 400, `${JSON.stringify(host)}: ${r.body}`);
       assert.match(JSON.parse(r.body.toString()).message, msg);
     }
-    const cli = await d.docker(['run', '--cpuset-cpus', '99', 'busybox', 'true']);
+    const cli = await daemon.d.docker(['run', '--cpuset-cpus', '99', 'busybox', 'true']);
     assert.notEqual(cli.code, 0);
     assert.match(cli.stderr, /Requested CPUs are not available - requested 99/);
-    const bm = await d.berth(['run', '--memory', '1x', 'busybox', 'true']);
+    const bm = await daemon.d.berth(['run', '--memory', '1x', 'busybox', 'true']);
     assert.equal(bm.code, 125);
     assert.match(bm.stderr, /--memory/);
-    const bc = await d.berth(['run', '--cpus', '-1', 'busybox', 'true']);
+    const bc = await daemon.d.berth(['run', '--cpus', '-1', 'busybox', 'true']);
     assert.equal(bc.code, 125);
     assert.match(bc.stderr, /--cpus/);
     assert.equal(await count(), before);
   });
 
   test('--kernel-memory is accepted with a warning', async () => {
-    const r = await d.request(
+    const r = await daemon.d.request(
       'POST',
       '/containers/create',
       JSON.stringify({ Image: 'busybox', HostConfig: { KernelMemory: 64 << 20 } }),
@@ -265,7 +259,7 @@ describe('bad input', () => {
     assert.equal(r.status, 201, r.body.toString());
     const body = JSON.parse(r.body.toString());
     assert.match(body.Warnings.join('\n'), /kernel memory/);
-    await d.docker(['rm', body.Id]);
+    await daemon.d.docker(['rm', body.Id]);
   });
 });
 
@@ -281,27 +275,30 @@ describe('stats', () => {
       '-c',
       'while :; do :; done',
     ]);
-    const r = await d.docker(['stats', '--no-stream', '--format', '{{json .}}', 'st']);
+    const r = await daemon.d.docker(['stats', '--no-stream', '--format', '{{json .}}', 'st']);
     assert.equal(r.code, 0, r.stderr);
     const row = JSON.parse(r.stdout);
     assert.equal(row.Name, 'st');
     assert.equal(row.ID, id.slice(0, 12));
-    assert.match(row.MemUsage, /^[\d.]+[KMG]?i?B \/ 64MiB$/);
+    assert.match(row.MemUsage, /^[\daemon.d.]+[KMG]?i?B \/ 64MiB$/);
     const cpu = Number.parseFloat(row.CPUPerc);
     assert.ok(cpu > 1 && cpu <= 200, row.CPUPerc);
     assert.ok(Number(row.PIDs) >= 1, row.PIDs);
 
-    const table = await d.docker(['stats', '--no-stream', 'st']);
+    const table = await daemon.d.docker(['stats', '--no-stream', 'st']);
     assert.match(
       table.stdout,
       /CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS/,
     );
-    const ours = await d.berth(['stats', '--no-stream', 'st']);
+    const ours = await daemon.d.berth(['stats', '--no-stream', 'st']);
     assert.equal(ours.code, 0, ours.stderr);
     assert.match(ours.stdout, /CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT/);
-    assert.match(ours.stdout, new RegExp(`${id.slice(0, 12)}\\s+st\\s+[\\d.]+%\\s+[\\d.]+\\w+ / 64MiB`));
+    assert.match(
+      ours.stdout,
+      new RegExp(`${id.slice(0, 12)}\\s+st\\s+[\\daemon.d.]+%\\s+[\\daemon.d.]+\\w+ / 64MiB`),
+    );
 
-    const api = await d.request('GET', `/containers/${id}/stats?stream=false`);
+    const api = await daemon.d.request('GET', `/containers/${id}/stats?stream=false`);
     assert.equal(api.status, 200);
     const s = JSON.parse(api.body.toString());
     for (const k of [
@@ -323,11 +320,11 @@ describe('stats', () => {
     assert.ok(Array.isArray(s.cpu_stats.cpu_usage.percpu_usage));
     assert.ok('throttling_data' in s.cpu_stats);
     const one = JSON.parse(
-      (await d.request('GET', `/containers/${id}/stats?stream=false&one-shot=true`)).body.toString(),
+      (await daemon.d.request('GET', `/containers/${id}/stats?stream=false&one-shot=true`)).body.toString(),
     );
     assert.equal(one.preread, '0001-01-01T00:00:00Z');
     assert.ok(one.pids_stats.current >= 1);
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 
   test('stream=true sends one object a second with precpu from the previous one', async () => {
@@ -336,7 +333,7 @@ describe('stats', () => {
       const got: string[] = [];
       let buf = '';
       const req = http.get(
-        { socketPath: d.socket, path: `/containers/${id}/stats`, timeout: 10_000 },
+        { socketPath: daemon.d.socket, path: `/containers/${id}/stats`, timeout: 10_000 },
         (res) => {
           res.setEncoding('utf8');
           res.on('data', (c: string) => {
@@ -362,8 +359,8 @@ describe('stats', () => {
     assert.equal(b.preread, a.read);
     assert.equal(b.precpu_stats.cpu_usage.total_usage, a.cpu_stats.cpu_usage.total_usage);
     // A stopped container: berth stats -a shows it with dashes, as docker does.
-    await d.docker(['stop', '-t', '0', id]);
-    const all = await d.berth([
+    await daemon.d.docker(['stop', '-t', '0', id]);
+    const all = await daemon.d.berth([
       'stats',
       '--no-stream',
       '-a',
@@ -372,6 +369,6 @@ describe('stats', () => {
     ]);
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, new RegExp(`${id.slice(0, 12)} -- -- / --`));
-    await d.docker(['rm', '-f', id]);
+    await daemon.d.docker(['rm', '-f', id]);
   });
 });

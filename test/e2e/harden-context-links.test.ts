@@ -5,11 +5,14 @@
 // as `/`, so no build can read a host file. Every case runs with the docker CLI (legacy
 // builder) and the berth CLI; host canaries are checked to be unread and unchanged.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import tar from 'tar-stream';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 import { makeTar } from '../helpers/tarballs.ts';
 
@@ -33,6 +36,11 @@ before(async () => {
     path.join(outside, 'evil.tar'),
     await makeTar([{ name: 'pwned.txt', body: `${CANARY}\n` }]),
   );
+  // A host .dockerignore whose second line is not a valid pattern: an error quoting it, or
+  // the Dockerfile going missing, would show that the daemon read it.
+  await writeFile(path.join(outside, 'ignore.txt'), `Dockerfile\n${CANARY}-[\n`);
+  // A host FIFO: opening it blocks until a writer comes, which never happens.
+  execFileSync('mkfifo', [path.join(outside, 'fifo')]);
   const st = await stat(path.join(outside, 'canary.txt'));
   canaryStat = { ino: st.ino, nlink: st.nlink, size: st.size, mtimeMs: st.mtimeMs };
 });
@@ -66,10 +74,64 @@ async function sh(tag: string, script: string): Promise<string> {
 
 /** The host canaries are where they were, unchanged, and nothing was added next to them. */
 async function assertHostUntouched(): Promise<void> {
-  assert.deepEqual((await readdir(outside)).sort(), ['canary.txt', 'evil.tar']);
+  assert.deepEqual((await readdir(outside)).sort(), ['canary.txt', 'evil.tar', 'fifo', 'ignore.txt']);
+  assert.equal(await readFile(path.join(outside, 'ignore.txt'), 'utf8'), `Dockerfile\n${CANARY}-[\n`);
   assert.equal(await readFile(path.join(outside, 'canary.txt'), 'utf8'), `${CANARY}\n`);
   const st = await stat(path.join(outside, 'canary.txt'));
   assert.deepEqual({ ino: st.ino, nlink: st.nlink, size: st.size, mtimeMs: st.mtimeMs }, canaryStat);
+}
+
+/** A context tar with any entry types (tar-stream directly: the shared helper has no FIFOs). */
+async function rawTar(
+  entries: { name: string; type?: 'file' | 'symlink' | 'fifo'; body?: string; linkname?: string }[],
+): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    pack.entry(
+      { name: e.name, type, mode: 0o644, ...(e.linkname ? { linkname: e.linkname } : {}) },
+      type === 'file' ? (e.body ?? '') : '',
+    );
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** POST /build with a bound of `ms` (a hang is a failure, not a 60 s wait). */
+function postBuild(query: string, body: Buffer, ms: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: daemon.d.socket,
+        method: 'POST',
+        path: `/build?${query}`,
+        headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length },
+      },
+      (res) => {
+        const out: Buffer[] = [];
+        res.on('data', (c: Buffer) => out.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(out).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(ms, () => req.destroy(new Error(`POST /build?${query}: no answer within ${ms} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `/_ping` answers within a second. */
+async function assertResponsive(): Promise<void> {
+  const started = Date.now();
+  const r = await daemon.d.request('GET', '/_ping');
+  assert.equal(r.status, 200);
+  assert.ok(Date.now() - started < 1000, `/_ping took ${Date.now() - started} ms`);
 }
 
 describe('build context symlinks', () => {
@@ -281,6 +343,45 @@ describe('build context symlinks', () => {
     }
     assert.deepEqual(await readdir(victim), []);
     assert.ok((await lstat(victim)).isDirectory());
+    await assertHostUntouched();
+  });
+
+  test('the daemon reads a .dockerignore only inside the context and only if it is a regular file', async () => {
+    const dockerfile = { name: 'Dockerfile', body: 'FROM busybox\nCOPY . /ctx/\n' };
+    const ignore = path.join(outside, 'ignore.txt');
+    const followed: [string, Parameters<typeof rawTar>[0]][] = [
+      ['abs', [dockerfile, { name: '.dockerignore', type: 'symlink', linkname: ignore }]],
+      [
+        'rel',
+        [dockerfile, { name: '.dockerignore', type: 'symlink', linkname: `../../../../../../..${ignore}` }],
+      ],
+      ['own', [dockerfile, { name: 'Dockerfile.dockerignore', type: 'symlink', linkname: ignore }]],
+      [
+        'fifo',
+        [dockerfile, { name: '.dockerignore', type: 'symlink', linkname: path.join(outside, 'fifo') }],
+      ],
+    ];
+    for (const [name, entries] of followed) {
+      const pending = postBuild(`t=links-ignore:${name}`, await rawTar(entries), 15_000);
+      await assertResponsive();
+      const r = await pending;
+      assert.equal(r.status, 200, `${name}: ${r.text}`);
+      assert.doesNotMatch(r.text, /"error"/, name);
+      assert.doesNotMatch(r.text, new RegExp(CANARY), name);
+      // The link resolved to a missing file inside the context: no patterns, nothing pruned.
+      const ls = await sh(`links-ignore:${name}`, 'ls -A /ctx');
+      assert.match(ls, /^Dockerfile$/m, name);
+    }
+    // A FIFO inside the context is no ignore file: a clear 400, not a request that never ends.
+    const pending = postBuild(
+      't=links-ignore:ctxfifo',
+      await rawTar([dockerfile, { name: '.dockerignore', type: 'fifo' }]),
+      15_000,
+    );
+    await assertResponsive();
+    const r = await pending;
+    assert.equal(r.status, 400, r.text);
+    assert.match(JSON.parse(r.text).message, /\.dockerignore.*not a regular file/);
     await assertHostUntouched();
   });
 });

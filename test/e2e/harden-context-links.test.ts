@@ -384,4 +384,20 @@ describe('build context symlinks', () => {
     assert.match(JSON.parse(r.text).message, /\.dockerignore.*not a regular file/);
     await assertHostUntouched();
   });
+
+  test('ADD of a FIFO (or a link to one) never blocks the build: it is not an archive to sniff', async () => {
+    const entries: Parameters<typeof rawTar>[0] = [
+      { name: 'Dockerfile', body: 'FROM busybox\nADD f /x/\nADD l /y/\nCOPY f l /z/\n' },
+      { name: 'f', type: 'fifo' },
+      { name: 'l', type: 'symlink', linkname: '/f' },
+    ];
+    const pending = postBuild('t=links-fifo:1', await rawTar(entries), 15_000);
+    await assertResponsive();
+    const r = await pending;
+    assert.equal(r.status, 200, r.text);
+    assert.doesNotMatch(r.text, /"error"/);
+    // Nothing of a FIFO is copied (as for one below a copied folder); the directories exist.
+    assert.equal(await sh('links-fifo:1', 'ls -A /x /y /z | tr "\\n" " "'), '/x:  /y:  /z: ');
+    await assertHostUntouched();
+  });
 });

@@ -21,7 +21,7 @@ import { commitStep, type ImageState, materialise, scratchState } from './image-
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
 import { bad, envLookup, expandHeredoc, flag, key, rememberSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
-import { checksumSources, expandSourcePattern, hasMeta } from './context/index.ts';
+import { checksumSources, expandSourcePattern, hasMeta, missingSourceNote } from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
 import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
 import { runInContainer } from './steps/run.ts';
@@ -499,7 +499,7 @@ export class BuildExecution {
           const where = from ? `in ${fromRef}` : 'in the build context';
           bad(
             instr,
-            `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${from ? '' : '; check the path and your .dockerignore'}`,
+            `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${missingSourceNote(srcRoot, src, from ? `the filesystem of ${fromRef}` : undefined)}${from ? '' : '; check the path and your .dockerignore'}`,
           );
         }
         for (const rel of found) items.push({ rel, pattern: src });

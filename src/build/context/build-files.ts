@@ -65,7 +65,7 @@ export async function pruneBuildFiles(dir: string, dockerfileName: string): Prom
   const root = path.resolve(dir);
   const name = dockerfileName === '' ? DEFAULT_DOCKERFILE : dockerfileName;
   const dockerfile = resolveInRoot(root, name, false);
-  const loaded = await loadDockerignore(dockerfile.rel, root);
+  const loaded = await loadDockerignore(dockerfile.rel, root, { inRoot: true });
   if (loaded === undefined) return [];
   const matcher = new IgnoreMatcher(loaded.patterns);
   const ignoreRel = path.relative(root, loaded.file);

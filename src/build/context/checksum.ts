@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { NotFoundError } from '../../errdefs/index.ts';
 import { compileGlob, hasMeta } from './glob.ts';
+import { missingSourceNote } from './missing.ts';
 import { confineRelative, resolveInRoot } from './scope.ts';
 
 /** Files hashed at once. */
@@ -135,7 +136,7 @@ export async function checksumSources(
     if (r.stat === undefined) {
       throw new NotFoundError(
         'BUILD_SOURCE_NOT_FOUND',
-        `file not found in build context or excluded by .dockerignore: ${JSON.stringify(p)}`,
+        `file not found in build context or excluded by .dockerignore: ${JSON.stringify(p)}${missingSourceNote(root, p)}`,
       );
     }
     visit(i, Buffer.from(r.abs), '');

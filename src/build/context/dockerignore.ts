@@ -12,10 +12,12 @@
 // - the LAST pattern that matches a path decides (so a later `!x` re-includes, a later `x`
 //   re-excludes).
 
+import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { BadPatternError, cleanPath, globMatch, globToRegexSource } from './glob.ts';
+import { resolveInRoot } from './scope.ts';
 
 /** The patterns of a .dockerignore file, normalised as Docker's reader does (`!` kept). */
 export function parseDockerignore(text: string): string[] {
@@ -196,22 +198,72 @@ export interface LoadedDockerignore {
   readonly patterns: string[];
 }
 
+/** Largest ignore file read (a real one is a few hundred bytes; Docker has no limit). */
+const MAX_DOCKERIGNORE = 16 << 20;
+
+export interface LoadDockerignoreOptions {
+  /**
+   * `contextDir` is an untrusted extracted context (the daemon): each candidate is resolved
+   * inside it with symlinks followed in scope (a `.dockerignore` linking to `/etc/shadow` means
+   * `<context>/etc/shadow`), as Docker's daemon opens it. Without it (the CLI, reading the
+   * user's own directory) symlinks are followed as the docker CLI does.
+   */
+  readonly inRoot?: boolean;
+}
+
+function unreadable(file: string, why: string, cause?: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    'BUILD_DOCKERIGNORE_UNREADABLE',
+    `cannot read the ignore file ${JSON.stringify(file)}: ${why}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Reads one regular file. O_NONBLOCK: a FIFO (or a device) would otherwise block a thread of
+ * the pool until a writer comes, and such a node is refused after the fstat anyway.
+ */
+async function readRegular(abs: string, shown: string, flags: number): Promise<string | undefined> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(abs, fsc.O_RDONLY | fsc.O_NONBLOCK | flags);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw unreadable(shown, code ?? String(err), err);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw unreadable(shown, 'not a regular file; send a regular .dockerignore');
+    if (st.size > MAX_DOCKERIGNORE) throw unreadable(shown, 'larger than 16 MiB');
+    return (await fh.readFile()).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Reads the ignore file that applies (see dockerignoreFor); undefined when there is none. */
 export async function loadDockerignore(
   dockerfilePath: string,
   contextDir: string,
+  opts: LoadDockerignoreOptions = {},
 ): Promise<LoadedDockerignore | undefined> {
+  const root = path.resolve(contextDir);
   for (const file of dockerignoreFor(dockerfilePath, contextDir)) {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      throw new InvalidArgumentError('BUILD_DOCKERIGNORE_UNREADABLE', `cannot read ${file}: ${String(err)}`, {
-        cause: err,
-      });
+    let text: string | undefined;
+    if (opts.inRoot) {
+      const rel = path.relative(root, file);
+      // A Dockerfile named outside the context has no ignore file of its own in it.
+      if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) continue;
+      const r = resolveInRoot(root, rel);
+      if (r.stat === undefined) continue;
+      // The resolved path holds no symlink (the context is the daemon's, nothing swaps one in);
+      // O_NOFOLLOW makes sure of it for the last component.
+      text = await readRegular(r.abs, rel, fsc.O_NOFOLLOW);
+    } else {
+      text = await readRegular(file, file, 0);
     }
+    if (text === undefined) continue;
     return { file, patterns: parseDockerignore(text) };
   }
   return undefined;

@@ -6,8 +6,13 @@
 // Docker's daemon (pkg/archive Untar):
 // - absolute names are made relative to the context root (`/etc/x` → `etc/x`, `/../x` → `x`),
 //   hard link targets alike; a relative `..` that climbs out is refused;
-// - a symlink whose relative target climbs out of the context is refused (absolute targets
-//   are kept: nothing follows them here, and COPY resolves them inside the context);
+// - symlinks are stored verbatim, whatever their target (absolute, or climbing out with `..`):
+//   a context is a copy of a client's directory, and Docker's daemon (which untars it in a
+//   chroot) keeps such links too. That is safe because nothing here or later follows a link
+//   on the host: the extractor never writes through one (an entry `l/x` below a symlink `l`
+//   is refused, as is a hard link whose target passes through one), COPY/ADD follow a source
+//   link only inside the context root (scope.ts), and links below a copied folder are copied
+//   as links;
 // - `.wh.*` names are ordinary files (a context is not a layer);
 // - device nodes are refused (Docker would mknod them; a client has no business creating
 //   devices in the daemon's filesystem);
@@ -87,7 +92,6 @@ export async function extractContext(
       whiteouts: false,
       allowDevices: false,
       rename: relativeName,
-      confineSymlinks: true,
     });
     return { files: r.entries, bytes: r.size };
   } catch (err) {

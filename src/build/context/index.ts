@@ -22,4 +22,5 @@ export {
   expandSourcePattern,
 } from './checksum.ts';
 export { type ExtractContextOptions, type ExtractContextResult, extractContext } from './extract.ts';
+export { missingSourceNote } from './missing.ts';
 export { confineRelative, resolveInRoot, type ScopedPath } from './scope.ts';

@@ -145,8 +145,15 @@ function patternBase(pattern: string): string {
   return pivot === -1 ? '' : path.posix.resolve('/', body.slice(0, pivot)).slice(1);
 }
 
-async function isArchive(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
+/**
+ * Whether ADD unpacks `file`: a regular file that starts like a tar (plain or compressed). Only
+ * a regular file is opened: opening a FIFO would block a thread of the pool until a writer
+ * came (never), freezing the build and, four such builds later, every file operation of the
+ * daemon. O_NOFOLLOW|O_NONBLOCK keep that true if the node changed since `st` was taken.
+ */
+async function isArchive(file: string, st: Stats): Promise<boolean> {
+  if (!st.isFile()) return false;
+  const fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
@@ -183,9 +190,12 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
   const skipOf = excluder(plan.exclude);
   for (const item of plan.items) {
     const skip = (below: string) => skipOf(item.rel, below);
-    // A source path that is a symlink is followed (inside the source root), as Docker does.
+    // A source path that is a symlink, or passes through one, is followed inside the source
+    // root (the context or the stage's filesystem), which acts as `/` for it: Docker's
+    // FollowSymlinkInScope. `src` then holds no symlink, and lstat makes sure nothing on the
+    // host is followed. Symlinks below a copied directory are copied as symlinks (copyEntry).
     const src = await resolveInRoot(plan.srcRoot, item.rel);
-    const st = await fsp.stat(src);
+    const st = await fsp.lstat(src);
     if (st.isDirectory()) {
       let target = destPath;
       if (plan.parents && item.rel !== '.') {
@@ -207,7 +217,7 @@ export async function copyInto(root: string, plan: CopyPlan): Promise<void> {
       target = path.posix.join(destPath, path.posix.relative(base || '.', item.rel));
       await ensureDir(path.posix.dirname(target));
     }
-    if (plan.unpack && plan.extractArchive && (await isArchive(src))) {
+    if (plan.unpack && plan.extractArchive && (await isArchive(src, st))) {
       // An archive unpacks into the destination as a directory, whatever its spelling.
       await ensureDir(destPath);
       await plan.extractArchive(src, await resolveInRoot(root, destPath));

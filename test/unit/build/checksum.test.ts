@@ -83,6 +83,37 @@ describe('checksumSources', () => {
     assert.equal(await checksumSources(dir, ['abs']), real);
   });
 
+  it('links out of the root: recorded by target below a source, followed in scope as a source', async (t) => {
+    const host = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-sum-host-'));
+    t.after(() => fs.rmSync(host, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(host, 'secret'), 'host');
+    const dir = tree(t, {
+      'd/f': 'x',
+      'd/abs': `->${host}/secret`,
+      'd/up': '->../../secret',
+      top: `->${host}/secret`,
+    });
+    const sum = () => checksumSources(dir, ['d']);
+    const before = await sum();
+    // The host file is never read: changing it changes nothing.
+    fs.writeFileSync(path.join(host, 'secret'), 'changed on the host');
+    assert.equal(await sum(), before);
+    // A new target does.
+    fs.unlinkSync(path.join(dir, 'd/up'));
+    fs.symlinkSync('../../other', path.join(dir, 'd/up'));
+    assert.notEqual(await sum(), before);
+    // As a source, the link means <root><host>/secret: missing, whatever the host has there.
+    await assert.rejects(
+      checksumSources(dir, ['top']),
+      (err: unknown) => err instanceof NotFoundError && err.message.includes('"top"'),
+    );
+    fs.mkdirSync(path.join(dir, host), { recursive: true });
+    fs.writeFileSync(path.join(dir, host, 'secret'), 'host');
+    const scoped = await checksumSources(dir, ['top']);
+    fs.writeFileSync(path.join(dir, host, 'secret'), 'in the context');
+    assert.notEqual(await checksumSources(dir, ['top']), scoped, 'the in-context target is what counts');
+  });
+
   it('a big file (streamed) and a shared cache give the same digests', async (t) => {
     const big = Buffer.alloc(3 << 20, 7);
     const dir = tree(t, {});

@@ -2,6 +2,7 @@
 // context" → ".dockerignore files") and moby/patternmatcher's rules.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -244,5 +245,47 @@ describe('dockerignoreFor / loadDockerignore', () => {
       file: path.join(dir, 'build/app.Dockerfile.dockerignore'),
       patterns: ['own-rule'],
     });
+  });
+
+  it('inRoot: follows links inside the context only, and reads only regular files', async (t) => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-ignore-'));
+    t.after(() => fs.rmSync(top, { recursive: true, force: true }));
+    const dir = path.join(top, 'ctx');
+    fs.mkdirSync(dir);
+    const host = path.join(top, 'host-ignore');
+    fs.writeFileSync(host, 'host-rule\n');
+    fs.symlinkSync(host, path.join(dir, '.dockerignore'));
+    // Resolved as <ctx><host>: missing, so there is no ignore file (Docker's daemon alike).
+    assert.equal(await loadDockerignore('Dockerfile', dir, { inRoot: true }), undefined);
+    // The CLI reads the user's own tree: it follows the link, as the docker CLI does.
+    assert.deepEqual((await loadDockerignore('Dockerfile', dir))?.patterns, ['host-rule']);
+    fs.unlinkSync(path.join(dir, '.dockerignore'));
+    fs.symlinkSync('../../../host-ignore', path.join(dir, '.dockerignore'));
+    assert.equal(await loadDockerignore('Dockerfile', dir, { inRoot: true }), undefined);
+    // An in-scope target is read: `/rules` means <ctx>/rules.
+    fs.writeFileSync(path.join(dir, 'rules'), 'ctx-rule\n');
+    fs.unlinkSync(path.join(dir, '.dockerignore'));
+    fs.symlinkSync('/rules', path.join(dir, '.dockerignore'));
+    assert.deepEqual(await loadDockerignore('Dockerfile', dir, { inRoot: true }), {
+      file: path.join(dir, '.dockerignore'),
+      patterns: ['ctx-rule'],
+    });
+    // A FIFO (which would block a reader forever) or a directory is refused, naming the file.
+    fs.unlinkSync(path.join(dir, '.dockerignore'));
+    execFileSync('mkfifo', [path.join(dir, '.dockerignore')]);
+    for (const inRoot of [true, false]) {
+      await assert.rejects(
+        loadDockerignore('Dockerfile', dir, { inRoot }),
+        (err: unknown) =>
+          err instanceof InvalidArgumentError && /\.dockerignore.*not a regular file/.test(err.message),
+      );
+    }
+    fs.unlinkSync(path.join(dir, '.dockerignore'));
+    fs.mkdirSync(path.join(dir, '.dockerignore'));
+    await assert.rejects(loadDockerignore('Dockerfile', dir, { inRoot: true }), /not a regular file/);
+    // A Dockerfile outside the context has no ignore file of its own inside it.
+    fs.rmdirSync(path.join(dir, '.dockerignore'));
+    fs.writeFileSync(path.join(top, 'Dockerfile.dockerignore'), 'outside-rule\n');
+    assert.equal(await loadDockerignore('../Dockerfile', dir, { inRoot: true }), undefined);
   });
 });

@@ -107,7 +107,27 @@ describe('extractContext', () => {
     assert.equal(fs.readFileSync(path.join(box.outside, 'secret'), 'utf8'), 'do not touch');
   });
 
-  it('refuses a relative symlink that climbs out of the context', async (t) => {
+  it('keeps symlinks that climb out of the context verbatim (as Docker does), never followed', async (t) => {
+    const box = sandbox(t);
+    const before = snapshot(box.outside);
+    const tar = await makeTar([
+      { name: 'd/', type: 'directory' },
+      { name: 'd/esc', type: 'symlink', linkname: '../../outside' },
+      { name: 'd/deep', type: 'symlink', linkname: '../../../../../../../../../../etc/passwd' },
+      { name: 'up', type: 'symlink', linkname: '..' },
+      { name: 'abs', type: 'symlink', linkname: box.outside },
+    ]);
+    const r = await extractContext(streamOf(tar), box.dest);
+    assert.equal(r.files, 5);
+    const snap = snapshot(box.dest);
+    assert.equal(snap['d/esc']?.target, '../../outside');
+    assert.equal(snap['d/deep']?.target, '../../../../../../../../../../etc/passwd');
+    assert.equal(snap.up?.target, '..');
+    assert.equal(snap.abs?.target, box.outside);
+    assert.deepEqual(snapshot(box.outside), before);
+  });
+
+  it('refuses writing through a symlink that climbs out, or through a directory turned into one', async (t) => {
     await expectRefused(
       t,
       [
@@ -115,7 +135,25 @@ describe('extractContext', () => {
         { name: 'd/esc', type: 'symlink', linkname: '../../outside' },
         { name: 'd/esc/secret', body: 'overwritten' },
       ],
-      /"d\/esc".*symlink target "\.\.\/\.\.\/outside" points outside/,
+      /"d\/esc\/secret".*parent "d\/esc" is a symlink/,
+    );
+    await expectRefused(
+      t,
+      [
+        { name: 'd/', type: 'directory' },
+        { name: 'd/x', body: 'first' },
+        { name: 'd', type: 'symlink', linkname: '../outside' },
+        { name: 'd/secret', body: 'overwritten' },
+      ],
+      /"d\/secret".*parent "d" is a symlink/,
+    );
+    await expectRefused(
+      t,
+      [
+        { name: 'esc', type: 'symlink', linkname: '../outside' },
+        { name: 'h', type: 'link', linkname: 'esc/secret' },
+      ],
+      /"h".*passes through a symlink/,
     );
   });
 

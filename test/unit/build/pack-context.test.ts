@@ -165,12 +165,20 @@ describe('packBuildContext', () => {
       'sub/y': 'y',
     });
     fs.symlinkSync('x', path.join(dir, 'sub/l'));
+    // Links out of the context travel as links, as the docker CLI sends them; ignored ones do not.
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'sub/abs'));
+    fs.symlinkSync('../../../outside', path.join(dir, 'sub/up'));
+    fs.symlinkSync('/etc', path.join(dir, 'sub/y-link'));
+    fs.appendFileSync(path.join(dir, '.dockerignore'), 'sub/y-link\n');
     const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'berth-pack-dest-'));
     t.after(() => fs.rmSync(dest, { recursive: true, force: true }));
     const r = await extractContext(packBuildContext(dir, '').stream, dest);
-    assert.equal(r.files, 5); // .dockerignore, Dockerfile, sub, sub/l, sub/x
+    assert.equal(r.files, 7); // .dockerignore, Dockerfile, sub, sub/abs, sub/l, sub/up, sub/x
     assert.equal(fs.readlinkSync(path.join(dest, 'sub/l')), 'x');
+    assert.equal(fs.readlinkSync(path.join(dest, 'sub/abs')), '/etc/passwd');
+    assert.equal(fs.readlinkSync(path.join(dest, 'sub/up')), '../../../outside');
     assert.equal(fs.existsSync(path.join(dest, 'sub/y')), false);
+    assert.equal(fs.lstatSync(path.join(dest, 'sub/y-link'), { throwIfNoEntry: false }), undefined);
   });
 });
 

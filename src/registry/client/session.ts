@@ -112,7 +112,15 @@ export class RegistryClient {
     }
     const auth = new Authenticator();
     auth.noteChallenge(api, res.headers['www-authenticate']);
-    const header = await auth.header(api, '', creds, signal);
+    // Refused credentials are the one registry answer that is a 401 from the daemon (POST /auth).
+    const header = await auth.header(api, '', creds, signal).catch((err: unknown) => {
+      if (err instanceof ForbiddenError && err.code === 'TOKEN_DENIED')
+        throw new UnauthorizedError(
+          'LOGIN_FAILED',
+          `login to ${host} failed: unauthorized: incorrect username or password`,
+        );
+      throw err;
+    });
     if (!header)
       throw new UnauthorizedError(
         'LOGIN_FAILED',
@@ -241,14 +249,23 @@ export class RepositorySession {
     return `repository:${this.ref.path}:${this.#actions}`;
   }
 
-  /** A request with auth: on 401 the challenge is noted and the request sent once more. */
+  /**
+   * A request with auth: on 401 the challenge is noted and the request sent once more.
+   * `extraScopes` widen the token (a cross-repository mount needs pull on the source).
+   */
   async call(
     method: string,
     pathAndQuery: string,
-    opts: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal } = {},
+    opts: {
+      headers?: Record<string, string>;
+      body?: Buffer | Readable;
+      signal?: AbortSignal;
+      extraScopes?: readonly string[];
+    } = {},
   ): Promise<HttpResponse> {
+    const scope = [this.#scope, ...(opts.extraScopes ?? [])].join(' ');
     const send = async () => {
-      const auth = await this.#client.auth.header(this.host, this.#scope, this.#creds, opts.signal);
+      const auth = await this.#client.auth.header(this.host, scope, this.#creds, opts.signal);
       return this.#client.send(this.host, pathAndQuery, {
         method,
         headers: { ...(opts.headers ?? {}), ...(auth ? { Authorization: auth } : {}) },
@@ -259,7 +276,7 @@ export class RepositorySession {
     let res = await send();
     if (res.status === 401 && (!opts.body || Buffer.isBuffer(opts.body))) {
       res.body.resume();
-      this.#client.auth.invalidate(this.host, this.#scope, this.#creds);
+      this.#client.auth.invalidate(this.host, scope, this.#creds);
       const c = this.#client.auth.noteChallenge(this.host, res.headers['www-authenticate']);
       if (c) res = await send();
     }
@@ -272,7 +289,10 @@ export class RepositorySession {
     let detail = '';
     try {
       const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-      detail = (j.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+      // Docker's form: the code in lower case with spaces ("denied: requested access …").
+      detail = (j.errors ?? [])
+        .map((e) => [e.code?.toLowerCase().replace(/_/g, ' '), e.message].filter(Boolean).join(': '))
+        .join('; ');
     } catch {
       detail = text.slice(0, 200);
     }
@@ -281,17 +301,15 @@ export class RepositorySession {
         ? this.ref.path.replace(/^library\//, '')
         : `${this.ref.domain}/${this.ref.path}`;
     const what = whatTemplate.replace('{name}', name);
-    if (res.status === 401) {
-      throw new UnauthorizedError(
-        'REGISTRY_UNAUTHORIZED',
-        `${this.#actions.includes('push') ? 'push' : 'pull'} access denied for ${name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`,
-      );
+    // A registry's UNAUTHORIZED or DENIED never becomes a 401 from the daemon: the docker CLI
+    // takes a 401 as "ask for a password" and waits at a prompt. Docker answers a pull with
+    // 404 "pull access denied …" (a push reports it in-band), and so does Berth.
+    if (res.status === 401 || res.status === 403) {
+      const push = this.#actions.includes('push');
+      const message = `${push ? 'push' : 'pull'} access denied for ${name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`;
+      if (push) throw new ForbiddenError('REGISTRY_PUSH_DENIED', message);
+      throw new NotFoundError('REGISTRY_PULL_DENIED', message);
     }
-    if (res.status === 403)
-      throw new ForbiddenError(
-        'REGISTRY_FORBIDDEN',
-        `access to ${name} is forbidden${detail ? `: ${detail}` : ''}`,
-      );
     if (res.status === 404)
       throw new NotFoundError(
         'REGISTRY_NOT_FOUND',
@@ -447,31 +465,42 @@ export class PushSession {
     return this.#s.fail(res, `blob ${digest} of {name}`);
   }
 
-  /**
-   * Starts an upload; with `mount` asks the registry to link the blob from another repository
-   * first (true when it did, so nothing needs uploading).
-   */
-  async #start(
-    mount?: { digest: Digest; from: string },
-    signal?: AbortSignal,
-  ): Promise<{ mounted: boolean; location?: string }> {
-    const q = mount
-      ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}`
-      : '';
-    const res = await this.#s.call('POST', `/v2/${this.#s.ref.path}/blobs/uploads/${q}`, {
+  /** Starts an upload session; resolves with its location. */
+  async #start(signal?: AbortSignal): Promise<string> {
+    const res = await this.#s.call('POST', `/v2/${this.#s.ref.path}/blobs/uploads/`, {
       headers: { 'Content-Length': '0' },
       body: Buffer.alloc(0),
       ...(signal ? { signal } : {}),
     });
     res.body.resume();
-    if (res.status === 201 && mount) return { mounted: true };
     if (res.status !== 202) return this.#s.fail(res, 'upload of {name}');
-    return { mounted: false, location: locationPath(res.headers.location, this.#s.host) };
+    return locationPath(res.headers.location, this.#s.host);
   }
 
-  /** Links a blob from another repository of the same registry; false when the registry would not. */
+  /**
+   * Links a blob from another repository of the same registry (201). False when the registry
+   * would not: a 202 (it started an upload instead, which is cancelled here since the caller
+   * uploads with its own session) or any refusal (no pull right on `from`, unknown blob, a
+   * registry without mounts); the caller then uploads the blob.
+   */
   async mount(digest: Digest, from: string, signal?: AbortSignal): Promise<boolean> {
-    return (await this.#start({ digest, from }, signal)).mounted;
+    const q = `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const res = await this.#s.call('POST', `/v2/${this.#s.ref.path}/blobs/uploads/${q}`, {
+      headers: { 'Content-Length': '0' },
+      body: Buffer.alloc(0),
+      extraScopes: [`repository:${from}:pull`],
+      ...(signal ? { signal } : {}),
+    });
+    res.body.resume();
+    if (res.status === 201) return true;
+    if (res.status === 202 && res.headers.location) {
+      const loc = locationPath(res.headers.location, this.#s.host);
+      const del = await this.#s
+        .call('DELETE', loc, { ...(signal ? { signal } : {}), extraScopes: [`repository:${from}:pull`] })
+        .catch(() => undefined);
+      del?.body.resume();
+    }
+    return false;
   }
 
   /**
@@ -482,7 +511,7 @@ export class PushSession {
     body: Readable,
     opts: { expected?: Digest; signal?: AbortSignal } = {},
   ): Promise<PushBlobResult> {
-    const { location } = await this.#start(undefined, opts.signal);
+    const location = await this.#start(opts.signal);
     const hash = createHash('sha256');
     let size = 0;
     const counted = body.pipe(
@@ -495,7 +524,7 @@ export class PushSession {
       }),
     );
     body.on('error', (err) => counted.destroy(err));
-    const patch = await this.#s.call('PATCH', location!, {
+    const patch = await this.#s.call('PATCH', location, {
       headers: { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' },
       body: counted,
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -112,7 +112,7 @@ export class Authenticator {
     if (res.status === 401 || res.status === 403) {
       throw new ForbiddenError(
         'TOKEN_DENIED',
-        `the registry's token service (${url.host}) refused the credentials: ${creds?.username ? 'check the user name and password, or run berth login again' : "log in first with 'berth login'"}`,
+        `the registry's token service (${url.host}) refused the credentials: ${creds?.username ? 'check the user name and password, or log in again' : "log in first with 'docker login'"}`,
       );
     }
     if (res.status !== 200) {

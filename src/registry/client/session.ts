@@ -273,14 +273,37 @@ export class RepositorySession {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     };
-    let res = await send();
-    if (res.status === 401 && (!opts.body || Buffer.isBuffer(opts.body))) {
-      res.body.resume();
-      this.#client.auth.invalidate(this.host, scope, this.#creds);
-      const c = this.#client.auth.noteChallenge(this.host, res.headers['www-authenticate']);
-      if (c) res = await send();
+    try {
+      let res = await send();
+      if (res.status === 401 && (!opts.body || Buffer.isBuffer(opts.body))) {
+        res.body.resume();
+        this.#client.auth.invalidate(this.host, scope, this.#creds);
+        const c = this.#client.auth.noteChallenge(this.host, res.headers['www-authenticate']);
+        if (c) res = await send();
+      }
+      return res;
+    } catch (err) {
+      // The token service refused (anonymous, or these credentials): the same answer as a
+      // registry's own UNAUTHORIZED, so the same error (never a daemon 401, see fail()).
+      if (err instanceof ForbiddenError && err.code === 'TOKEN_DENIED') throw this.#denied(err.message);
+      throw err;
     }
-    return res;
+  }
+
+  /** Docker's "pull access denied" (404) or "push access denied" (403). */
+  #denied(detail: string): Error {
+    const push = this.#actions.includes('push');
+    const message = `${push ? 'push' : 'pull'} access denied for ${this.#name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`;
+    return push
+      ? new ForbiddenError('REGISTRY_PUSH_DENIED', message)
+      : new NotFoundError('REGISTRY_PULL_DENIED', message);
+  }
+
+  /** The repository as Docker names it in messages. */
+  get #name(): string {
+    return this.ref.domain === 'docker.io'
+      ? this.ref.path.replace(/^library\//, '')
+      : `${this.ref.domain}/${this.ref.path}`;
   }
 
   /** Maps an error status to Docker's messages. */
@@ -296,20 +319,11 @@ export class RepositorySession {
     } catch {
       detail = text.slice(0, 200);
     }
-    const name =
-      this.ref.domain === 'docker.io'
-        ? this.ref.path.replace(/^library\//, '')
-        : `${this.ref.domain}/${this.ref.path}`;
-    const what = whatTemplate.replace('{name}', name);
+    const what = whatTemplate.replace('{name}', this.#name);
     // A registry's UNAUTHORIZED or DENIED never becomes a 401 from the daemon: the docker CLI
     // takes a 401 as "ask for a password" and waits at a prompt. Docker answers a pull with
     // 404 "pull access denied …" (a push reports it in-band), and so does Berth.
-    if (res.status === 401 || res.status === 403) {
-      const push = this.#actions.includes('push');
-      const message = `${push ? 'push' : 'pull'} access denied for ${name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`;
-      if (push) throw new ForbiddenError('REGISTRY_PUSH_DENIED', message);
-      throw new NotFoundError('REGISTRY_PULL_DENIED', message);
-    }
+    if (res.status === 401 || res.status === 403) throw this.#denied(detail);
     if (res.status === 404)
       throw new NotFoundError(
         'REGISTRY_NOT_FOUND',

@@ -63,7 +63,14 @@ export class BcryptPool {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(this.#url);
+    // From source (tests under tsx) a worker thread does not get the parent's tsx loader, so a
+    // stub registers it before importing the .ts entry. The bundle (dist/) needs none of this.
+    const worker = this.#url.pathname.endsWith('.ts')
+      ? new Worker(
+          `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(this.#url.href)}); })`,
+          { eval: true },
+        )
+      : new Worker(this.#url);
     // Idle workers must not keep `berth registry gc` or a stopping server alive.
     worker.unref();
     const slot: Slot = { worker, job: undefined };

@@ -67,7 +67,8 @@ export class BucketMap {
       b.tokens -= 1;
       return 0;
     }
-    return Math.ceil((1 - b.tokens) * this.#interval(b));
+    // (Rounded first: 0.999 tokens of a 1000 ms interval is 1 ms, not 1.0000000000000009.)
+    return Math.ceil(Math.round((1 - b.tokens) * this.#interval(b) * 1000) / 1000);
   }
 
   /** Gives back a token taken for a check that succeeded (or was never made). */

@@ -41,7 +41,12 @@ export class BcryptPool {
   readonly #slots: Slot[] = [];
   /** Checks for (user, address) pairs that logged in before go first. */
   readonly #urgent: Pending[] = [];
-  readonly #queue: Pending[] = [];
+  /**
+   * The others queue per client (address) and are served round-robin, so one address's burst
+   * of guesses does not delay everyone else's login by its whole length.
+   */
+  readonly #queues = new Map<string, Pending[]>();
+  #queued = 0;
   #nextId = 1;
   #closed = false;
 
@@ -51,15 +56,41 @@ export class BcryptPool {
     this.#url = o.workerUrl ?? defaultWorkerUrl();
   }
 
-  /** Whether `password` matches the bcrypt `hash`. Rejects with PoolBusyError when saturated. */
-  compare(password: string, hash: string, urgent = false): Promise<boolean> {
+  /**
+   * Whether `password` matches the bcrypt `hash`; `client` names who asks (its address) for fair
+   * queueing. Rejects with PoolBusyError when saturated.
+   */
+  compare(password: string, hash: string, o: { urgent?: boolean; client?: string } = {}): Promise<boolean> {
     if (this.#closed) return Promise.reject(new Error('the password checker is shut down'));
-    if (!urgent && this.#queue.length >= this.#maxQueue)
+    if (!o.urgent && this.#queued >= this.#maxQueue)
       return Promise.reject(new PoolBusyError('too many password checks waiting'));
     return new Promise<boolean>((resolve, reject) => {
-      (urgent ? this.#urgent : this.#queue).push({ id: this.#nextId++, password, hash, resolve, reject });
+      const job = { id: this.#nextId++, password, hash, resolve, reject };
+      if (o.urgent) this.#urgent.push(job);
+      else {
+        const key = o.client ?? '';
+        const q = this.#queues.get(key);
+        if (q) q.push(job);
+        else this.#queues.set(key, [job]);
+        this.#queued++;
+      }
       this.#pump();
     });
+  }
+
+  /** The next job: urgent ones, else the head of the client queue whose turn it is. */
+  #next(): Pending | undefined {
+    const urgent = this.#urgent.shift();
+    if (urgent) return urgent;
+    const first = this.#queues.entries().next().value;
+    if (!first) return undefined;
+    const [key, q] = first;
+    const job = q.shift()!;
+    this.#queued--;
+    // Round-robin: this client goes to the back (Map order), or away when it has no more.
+    this.#queues.delete(key);
+    if (q.length > 0) this.#queues.set(key, q);
+    return job;
   }
 
   #spawn(): Slot {
@@ -96,11 +127,11 @@ export class BcryptPool {
 
   #pump(): void {
     for (;;) {
-      if (this.#urgent.length === 0 && this.#queue.length === 0) return;
+      if (this.#urgent.length === 0 && this.#queued === 0) return;
       let slot = this.#slots.find((s) => !s.job);
       if (!slot && this.#slots.length < this.#size) slot = this.#spawn();
       if (!slot) return;
-      const job = (this.#urgent.shift() ?? this.#queue.shift())!;
+      const job = this.#next()!;
       slot.job = job;
       slot.worker.postMessage({ id: job.id, password: job.password, hash: job.hash });
     }
@@ -108,10 +139,11 @@ export class BcryptPool {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const p of [...this.#urgent, ...this.#queue])
+    for (const p of [...this.#urgent, ...[...this.#queues.values()].flat()])
       p.reject(new Error('the password checker is shut down'));
     this.#urgent.length = 0;
-    this.#queue.length = 0;
+    this.#queues.clear();
+    this.#queued = 0;
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }

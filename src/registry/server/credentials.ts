@@ -77,7 +77,7 @@ export class Htpasswd {
     }
     let ok: boolean;
     try {
-      ok = await this.#bcrypt.compare(password, hash, admission.trusted);
+      ok = await this.#bcrypt.compare(password, hash, { urgent: admission.trusted, client: address });
     } catch (err) {
       // Saturated or a lost worker: not the user's fault, so no failure is counted.
       admission.done('cancelled');

@@ -109,6 +109,16 @@ describe('Htpasswd.check', () => {
     assert.equal(limited.length, 5);
     assert.ok((await h.check('alice', 'right', '10.0.0.7')).ok, 'the verified pair is not limited');
   });
+  it('serves clients round-robin: one burst does not hold back another client', async () => {
+    const hash = bcrypt.hashSync('x', 4);
+    const order: string[] = [];
+    const run = (client: string, n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        pool.compare('y', hash, { client }).then(() => order.push(`${client}${i}`)),
+      );
+    await Promise.all([...run('a', 6), ...run('b', 1)]);
+    assert.ok(order.indexOf('b0') <= 2, `order: ${order.join(' ')}`);
+  });
   it('refuses non-bcrypt entries', () => {
     assert.throws(() => new Htpasswd('bob:{SHA}abc\n'), /not bcrypt/);
   });

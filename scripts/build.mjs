@@ -17,6 +17,17 @@ await Promise.all([
       js: "#!/usr/bin/env node\nimport { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
     },
   }),
+  // berth-registry's bcrypt worker thread (src/registry/server/bcrypt-pool.ts loads it from
+  // beside the registry bundle), so password checks never run on the server's event loop.
+  build({
+    ...common,
+    format: 'esm',
+    entryPoints: ['src/registry/server/bcrypt-worker.ts'],
+    outfile: 'dist/berth-registry-bcrypt.mjs',
+    banner: {
+      js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);",
+    },
+  }),
   build({
     ...common,
     format: 'esm',

@@ -5,6 +5,9 @@ import { type ErrorKind, errorMessage, isBerthError } from '../errdefs/index.ts'
 const STATUS_BY_KIND = {
   'not-modified': 304,
   'invalid-argument': 400,
+  // Only POST /auth throws this kind (the daemon refusing credentials): the docker CLI answers a
+  // 401 from any other route with a password prompt, so registry refusals on pull/push/build are
+  // not-found / forbidden (src/registry/client/session.ts).
   unauthorized: 401,
   forbidden: 403,
   'not-found': 404,

@@ -66,8 +66,14 @@ program
       });
       const handler: http.RequestListener = (req, res) => {
         const url = new URL(req.url ?? '/', 'http://x');
-        if (token && url.pathname === '/token' && req.method === 'GET')
-          return token.handleToken(req, res, url.searchParams);
+        if (token && url.pathname === '/token' && req.method === 'GET') {
+          token.handleToken(req, res, url.searchParams).catch((err: unknown) => {
+            process.stderr.write(`error: GET /token: ${String((err as Error)?.stack ?? err)}\n`);
+            if (!res.headersSent) res.writeHead(500, { 'Content-Length': 0 });
+            res.end();
+          });
+          return;
+        }
         api(req, res);
       };
       const server = tls
@@ -80,9 +86,26 @@ program
       process.stderr.write(
         `berth-registry listening on ${tls ? 'https' : 'http'}://${o.addr} (storage ${o.root})\n`,
       );
-      const stop = () => server.close(() => process.exit(0));
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
+      // Every signal a service manager, a terminal or a test sends stops the server: close the
+      // listener, let requests in flight finish for a few seconds, then exit regardless.
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        server.close(() => {
+          void htpasswd?.close();
+          process.exit(0);
+        });
+        server.closeIdleConnections();
+        setTimeout(() => process.exit(0), 5000).unref();
+      };
+      for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) process.on(sig, stop);
+      // Started by `berth registry serve` (an IPC channel to the CLI): when the CLI goes away,
+      // even by SIGKILL, the channel closes and the server stops instead of living on.
+      if (process.channel) {
+        process.channel.unref();
+        process.on('disconnect', stop);
+      }
     },
   );
 

@@ -1,7 +1,7 @@
 // `berth pull` (and later push, login, logout, search): registry commands. Credentials come from
 // the docker-compatible config file (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`)
 // and travel to the daemon in X-Registry-Auth, as the docker CLI sends them.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -347,7 +347,15 @@ function collectList(v: string, acc: string[]): string[] {
   return [...acc, v];
 }
 
-/** `berth registry serve|gc …` runs the registry program that ships beside the CLI. */
+/** Signals passed on to the registry program (what service managers and terminals send). */
+const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const;
+
+/**
+ * `berth registry serve|gc …` runs the registry program that ships beside the CLI, as a child
+ * that lives exactly as long as this process: every signal is passed on, the CLI exits with the
+ * child's status (re-raising the signal that ended it), and the IPC channel makes the child stop
+ * when the CLI dies without a chance to pass anything on (SIGKILL).
+ */
 export function registerRegistryServer(program: Command): void {
   program
     .command('registry')
@@ -355,12 +363,28 @@ export function registerRegistryServer(program: Command): void {
     .allowUnknownOption()
     .helpOption(false)
     .argument('[ARGS...]')
-    .action((args: string[]) => {
+    .action(async (args: string[]) => {
       const entry = path.join(path.dirname(process.argv[1] ?? ''), 'berth-registry.mjs');
-      try {
-        execFileSync(process.execPath, [entry, ...args], { stdio: 'inherit' });
-      } catch (err) {
-        throw new CliError('', (err as { status?: number }).status ?? 1);
+      const child = spawn(process.execPath, [entry, ...args], {
+        stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      });
+      const forward = (sig: NodeJS.Signals) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+      };
+      for (const sig of FORWARDED_SIGNALS) process.on(sig, forward);
+      const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+        (resolve, reject) => {
+          child.once('error', reject);
+          child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+        },
+      ).finally(() => {
+        for (const sig of FORWARDED_SIGNALS) process.off(sig, forward);
+      });
+      if (signal) {
+        // Die of the same signal, so whoever waits on the CLI sees what ended the server.
+        process.kill(process.pid, signal);
+        await new Promise((r) => setTimeout(r, 1000));
       }
+      if (code !== 0) throw new CliError('', code ?? 1);
     });
 }

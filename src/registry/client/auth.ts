@@ -2,7 +2,7 @@
 // challenge; Basic sends the credentials on each request; Bearer trades them (or nothing, for
 // anonymous pulls) at the realm for a token scoped to `repository:<name>:pull[,push]`, cached
 // until it expires.
-import { UnauthorizedError } from '../../errdefs/index.ts';
+import { ForbiddenError, UnavailableError } from '../../errdefs/index.ts';
 import { readBody, request } from './http.ts';
 
 export interface Credentials {
@@ -95,10 +95,14 @@ export class Authenticator {
     signal?: AbortSignal,
   ): Promise<CachedToken> {
     const realm = c.params.realm;
-    if (!realm) throw new UnauthorizedError('NO_REALM', 'the registry asked for a token but named no realm');
+    // None of these is an UnauthorizedError: that kind is a 401 from the daemon, which the docker
+    // CLI answers with a password prompt; only `docker login` (RegistryClient.login) may give it.
+    if (!realm) throw new UnavailableError('NO_REALM', 'the registry asked for a token but named no realm');
     const url = new URL(realm);
     if (c.params.service) url.searchParams.set('service', c.params.service);
-    if (scope) url.searchParams.set('scope', scope);
+    // Several scopes (a mount needs push here and pull on the source) go as repeated `scope`
+    // parameters, as Docker's client sends them.
+    for (const one of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', one);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (creds?.username) {
       headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
@@ -106,13 +110,13 @@ export class Authenticator {
     const res = await request({ method: 'GET', url, headers, ...(signal ? { signal } : {}) });
     const body = await readBody(res.body, 1 << 20);
     if (res.status === 401 || res.status === 403) {
-      throw new UnauthorizedError(
+      throw new ForbiddenError(
         'TOKEN_DENIED',
-        `the registry's token service (${url.host}) refused the credentials: ${creds?.username ? 'check the user name and password, or run berth login again' : "log in first with 'berth login'"}`,
+        `the registry's token service (${url.host}) refused the credentials: ${creds?.username ? 'check the user name and password, or log in again' : "log in first with 'docker login'"}`,
       );
     }
     if (res.status !== 200) {
-      throw new UnauthorizedError(
+      throw new UnavailableError(
         'TOKEN_FAILED',
         `token request to ${url.host} failed with HTTP ${res.status}`,
       );
@@ -124,7 +128,7 @@ export class Authenticator {
     };
     const token = json.token ?? json.access_token;
     if (!token)
-      throw new UnauthorizedError('TOKEN_FAILED', `the token service at ${url.host} returned no token`);
+      throw new UnavailableError('TOKEN_FAILED', `the token service at ${url.host} returned no token`);
     // Renew 10 s early; the spec's default lifetime is 60 s.
     const life = (json.expires_in && json.expires_in > 0 ? json.expires_in : 60) * 1000;
     return { token, expiresAt: this.#now() + Math.max(0, life - 10_000) };

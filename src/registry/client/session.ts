@@ -1,8 +1,7 @@
 // A registry client for one repository: endpoint and scheme choice (HTTPS; plain HTTP only for
 // loopback and `insecure-registries`, as Docker), authentication on 401, manifests and blobs.
 import net from 'node:net';
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   ForbiddenError,
   InvalidArgumentError,
@@ -15,6 +14,7 @@ import { MediaType } from '../../oci/media-types.ts';
 import type { Reference } from '../../oci/reference.ts';
 import { Authenticator, type Credentials } from './auth.ts';
 import { type HttpResponse, readBody, request, TransportError } from './http.ts';
+import { PushSession } from './push-session.ts';
 
 export interface RegistryClientOptions {
   /** Hosts (`host:port`) or CIDRs where plain HTTP is allowed. */
@@ -112,7 +112,15 @@ export class RegistryClient {
     }
     const auth = new Authenticator();
     auth.noteChallenge(api, res.headers['www-authenticate']);
-    const header = await auth.header(api, '', creds, signal);
+    // Refused credentials are the one registry answer that is a 401 from the daemon (POST /auth).
+    const header = await auth.header(api, '', creds, signal).catch((err: unknown) => {
+      if (err instanceof ForbiddenError && err.code === 'TOKEN_DENIED')
+        throw new UnauthorizedError(
+          'LOGIN_FAILED',
+          `login to ${host} failed: unauthorized: incorrect username or password`,
+        );
+      throw err;
+    });
     if (!header)
       throw new UnauthorizedError(
         'LOGIN_FAILED',
@@ -241,14 +249,23 @@ export class RepositorySession {
     return `repository:${this.ref.path}:${this.#actions}`;
   }
 
-  /** A request with auth: on 401 the challenge is noted and the request sent once more. */
+  /**
+   * A request with auth: on 401 the challenge is noted and the request sent once more.
+   * `extraScopes` widen the token (a cross-repository mount needs pull on the source).
+   */
   async call(
     method: string,
     pathAndQuery: string,
-    opts: { headers?: Record<string, string>; body?: Buffer | Readable; signal?: AbortSignal } = {},
+    opts: {
+      headers?: Record<string, string>;
+      body?: Buffer | Readable;
+      signal?: AbortSignal;
+      extraScopes?: readonly string[];
+    } = {},
   ): Promise<HttpResponse> {
+    const scope = [this.#scope, ...(opts.extraScopes ?? [])].join(' ');
     const send = async () => {
-      const auth = await this.#client.auth.header(this.host, this.#scope, this.#creds, opts.signal);
+      const auth = await this.#client.auth.header(this.host, scope, this.#creds, opts.signal);
       return this.#client.send(this.host, pathAndQuery, {
         method,
         headers: { ...(opts.headers ?? {}), ...(auth ? { Authorization: auth } : {}) },
@@ -256,14 +273,37 @@ export class RepositorySession {
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     };
-    let res = await send();
-    if (res.status === 401 && (!opts.body || Buffer.isBuffer(opts.body))) {
-      res.body.resume();
-      this.#client.auth.invalidate(this.host, this.#scope, this.#creds);
-      const c = this.#client.auth.noteChallenge(this.host, res.headers['www-authenticate']);
-      if (c) res = await send();
+    try {
+      let res = await send();
+      if (res.status === 401 && (!opts.body || Buffer.isBuffer(opts.body))) {
+        res.body.resume();
+        this.#client.auth.invalidate(this.host, scope, this.#creds);
+        const c = this.#client.auth.noteChallenge(this.host, res.headers['www-authenticate']);
+        if (c) res = await send();
+      }
+      return res;
+    } catch (err) {
+      // The token service refused (anonymous, or these credentials): the same answer as a
+      // registry's own UNAUTHORIZED, so the same error (never a daemon 401, see fail()).
+      if (err instanceof ForbiddenError && err.code === 'TOKEN_DENIED') throw this.#denied(err.message);
+      throw err;
     }
-    return res;
+  }
+
+  /** Docker's "pull access denied" (404) or "push access denied" (403). */
+  #denied(detail: string): Error {
+    const push = this.#actions.includes('push');
+    const message = `${push ? 'push' : 'pull'} access denied for ${this.#name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`;
+    return push
+      ? new ForbiddenError('REGISTRY_PUSH_DENIED', message)
+      : new NotFoundError('REGISTRY_PULL_DENIED', message);
+  }
+
+  /** The repository as Docker names it in messages. */
+  get #name(): string {
+    return this.ref.domain === 'docker.io'
+      ? this.ref.path.replace(/^library\//, '')
+      : `${this.ref.domain}/${this.ref.path}`;
   }
 
   /** Maps an error status to Docker's messages. */
@@ -272,26 +312,18 @@ export class RepositorySession {
     let detail = '';
     try {
       const j = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
-      detail = (j.errors ?? []).map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ');
+      // Docker's form: the code in lower case with spaces ("denied: requested access …").
+      detail = (j.errors ?? [])
+        .map((e) => [e.code?.toLowerCase().replace(/_/g, ' '), e.message].filter(Boolean).join(': '))
+        .join('; ');
     } catch {
       detail = text.slice(0, 200);
     }
-    const name =
-      this.ref.domain === 'docker.io'
-        ? this.ref.path.replace(/^library\//, '')
-        : `${this.ref.domain}/${this.ref.path}`;
-    const what = whatTemplate.replace('{name}', name);
-    if (res.status === 401) {
-      throw new UnauthorizedError(
-        'REGISTRY_UNAUTHORIZED',
-        `${this.#actions.includes('push') ? 'push' : 'pull'} access denied for ${name}, repository does not exist or may require 'docker login'${detail ? `: ${detail}` : ''}`,
-      );
-    }
-    if (res.status === 403)
-      throw new ForbiddenError(
-        'REGISTRY_FORBIDDEN',
-        `access to ${name} is forbidden${detail ? `: ${detail}` : ''}`,
-      );
+    const what = whatTemplate.replace('{name}', this.#name);
+    // A registry's UNAUTHORIZED or DENIED never becomes a 401 from the daemon: the docker CLI
+    // takes a 401 as "ask for a password" and waits at a prompt. Docker answers a pull with
+    // 404 "pull access denied …" (a push reports it in-band), and so does Berth.
+    if (res.status === 401 || res.status === 403) throw this.#denied(detail);
     if (res.status === 404)
       throw new NotFoundError(
         'REGISTRY_NOT_FOUND',
@@ -409,139 +441,5 @@ export class RepositorySession {
   }
 }
 
-/** A Location header as a path on the same registry (registries may answer absolute URLs). */
-function locationPath(loc: string | undefined, host: string): string {
-  if (!loc)
-    throw new UnavailableError('REGISTRY_ERROR', `the registry ${host} started an upload without a Location`);
-  if (loc.startsWith('/')) return loc;
-  const u = new URL(loc);
-  return `${u.pathname}${u.search}`;
-}
-
-export interface PushBlobResult {
-  readonly digest: Digest;
-  readonly size: number;
-}
-
-/** Upload side of a repository session (kept apart from pulls for readability). */
-export class PushSession {
-  readonly #s: RepositorySession;
-
-  constructor(s: RepositorySession) {
-    this.#s = s.forPush();
-  }
-
-  get ref(): Reference {
-    return this.#s.ref;
-  }
-
-  async hasBlob(digest: Digest, signal?: AbortSignal): Promise<boolean> {
-    const res = await this.#s.call(
-      'HEAD',
-      `/v2/${this.#s.ref.path}/blobs/${digest}`,
-      signal ? { signal } : {},
-    );
-    res.body.resume();
-    if (res.status === 200) return true;
-    if (res.status === 404) return false;
-    return this.#s.fail(res, `blob ${digest} of {name}`);
-  }
-
-  /**
-   * Starts an upload; with `mount` asks the registry to link the blob from another repository
-   * first (true when it did, so nothing needs uploading).
-   */
-  async #start(
-    mount?: { digest: Digest; from: string },
-    signal?: AbortSignal,
-  ): Promise<{ mounted: boolean; location?: string }> {
-    const q = mount
-      ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}`
-      : '';
-    const res = await this.#s.call('POST', `/v2/${this.#s.ref.path}/blobs/uploads/${q}`, {
-      headers: { 'Content-Length': '0' },
-      body: Buffer.alloc(0),
-      ...(signal ? { signal } : {}),
-    });
-    res.body.resume();
-    if (res.status === 201 && mount) return { mounted: true };
-    if (res.status !== 202) return this.#s.fail(res, 'upload of {name}');
-    return { mounted: false, location: locationPath(res.headers.location, this.#s.host) };
-  }
-
-  /** Links a blob from another repository of the same registry; false when the registry would not. */
-  async mount(digest: Digest, from: string, signal?: AbortSignal): Promise<boolean> {
-    return (await this.#start({ digest, from }, signal)).mounted;
-  }
-
-  /**
-   * Streams a blob up (POST, one PATCH with the whole body, PUT with the digest learnt while
-   * streaming). `expected` is checked when known.
-   */
-  async upload(
-    body: Readable,
-    opts: { expected?: Digest; signal?: AbortSignal } = {},
-  ): Promise<PushBlobResult> {
-    const { location } = await this.#start(undefined, opts.signal);
-    const hash = createHash('sha256');
-    let size = 0;
-    const counted = body.pipe(
-      new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          hash.update(chunk);
-          size += chunk.length;
-          cb(null, chunk);
-        },
-      }),
-    );
-    body.on('error', (err) => counted.destroy(err));
-    const patch = await this.#s.call('PATCH', location!, {
-      headers: { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' },
-      body: counted,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    patch.body.resume();
-    if (patch.status !== 202 && patch.status !== 204) return this.#s.fail(patch, 'blob upload to {name}');
-    const digest = `sha256:${hash.digest('hex')}` as Digest;
-    if (opts.expected && opts.expected !== digest) {
-      throw new InvalidArgumentError(
-        'BLOB_DIGEST_MISMATCH',
-        `uploaded content has digest ${digest}, expected ${opts.expected}`,
-      );
-    }
-    const next = locationPath(patch.headers.location ?? location, this.#s.host);
-    const sep = next.includes('?') ? '&' : '?';
-    const put = await this.#s.call('PUT', `${next}${sep}digest=${encodeURIComponent(digest)}`, {
-      headers: { 'Content-Length': '0' },
-      body: Buffer.alloc(0),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    put.body.resume();
-    if (put.status !== 201 && put.status !== 204) return this.#s.fail(put, `blob ${digest} of {name}`);
-    return { digest, size };
-  }
-
-  /** PUTs a manifest under a tag (or digest); returns the digest the registry stored. */
-  async putManifest(
-    tagOrDigest: string,
-    mediaType: string,
-    bytes: Buffer,
-    signal?: AbortSignal,
-  ): Promise<Digest> {
-    const res = await this.#s.call('PUT', `/v2/${this.#s.ref.path}/manifests/${tagOrDigest}`, {
-      headers: { 'Content-Type': mediaType, 'Content-Length': String(bytes.length) },
-      body: bytes,
-      ...(signal ? { signal } : {}),
-    });
-    const text = (await readBody(res.body, 64 << 10)).toString();
-    if (res.status !== 201 && res.status !== 200) {
-      return this.#s.fail(
-        { ...res, body: Readable.from([Buffer.from(text)]) },
-        `manifest ${tagOrDigest} of {name}`,
-      );
-    }
-    return sha256Digest(bytes);
-  }
-}
-
+export { type PushBlobResult, PushSession } from './push-session.ts';
 export { TransportError };

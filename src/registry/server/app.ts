@@ -5,17 +5,10 @@
 // the spec's codes. Authentication is a pluggable check (see auth.ts).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Access, type Authorizer, type Need, writeDenial } from './access.ts';
 import { DIGEST_RE, type Digest, NAME_RE, type RegistryStorage, TAG_RE } from './storage.ts';
 
-export type Access = 'pull' | 'push' | 'delete';
-
-/** Decides whether a request may go on; answers the 401/403 itself when not. */
-export type Authorizer = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  repo: string | undefined,
-  access: Access,
-) => Promise<boolean>;
+export type { Access, Authorizer } from './access.ts';
 
 export interface RegistryAppOptions {
   readonly storage: RegistryStorage;
@@ -111,7 +104,16 @@ export function registryHandler(
   const st = opts.storage;
   const maxManifest = opts.maxManifestBytes ?? 4 << 20;
   const maxBlob = opts.maxBlobBytes ?? 64 * 2 ** 30;
-  const authorize: Authorizer = opts.authorize ?? (async () => true);
+  const check: Authorizer = opts.authorize ?? (async () => undefined);
+  /** Whether the request may go on; when not, the 401 or 429 has been answered. */
+  const allowed = async (req: IncomingMessage, res: ServerResponse, need: Need): Promise<boolean> => {
+    const denial = await check(req, need);
+    if (!denial) return true;
+    writeDenial(req, res, denial);
+    return false;
+  };
+  const authorize = (req: IncomingMessage, res: ServerResponse, repo: string, action: Access) =>
+    allowed(req, res, { repository: repo, action });
 
   const json = (
     res: ServerResponse,
@@ -177,12 +179,13 @@ export function registryHandler(
     if (mount && from) {
       const d = checkDigest(mount);
       checkName(from);
-      // Only from a repository the client may read.
-      if ((await st.repoHasBlob(from, d)) && (await authorize(req, res, from, 'pull'))) {
+      // Only from a repository the client may read. A mount that cannot be done (unknown blob,
+      // or `from` not readable with these credentials) is not an error: the spec's answer is a
+      // 202 that starts an ordinary upload, which the code below gives.
+      if ((await st.repoHasBlob(from, d)) && !(await check(req, { repository: from, action: 'pull' }))) {
         await st.linkBlob(name, d);
         return empty(res, 201, { Location: `/v2/${name}/blobs/${d}`, 'Docker-Content-Digest': d });
       }
-      if (res.headersSent) return;
     }
     const digest = q.get('digest');
     const id = await st.startUpload();
@@ -398,12 +401,13 @@ export function registryHandler(
     const p = url.pathname;
     res.setHeader('Docker-Distribution-Api-Version', 'registry/2.0');
     if (p === '/v2/' || p === '/v2') {
-      if (!(await authorize(req, res, undefined, 'pull'))) return;
+      if (!(await allowed(req, res, undefined))) return;
       return json(res, 200, {});
     }
     if (p === '/v1/search' && req.method === 'GET') {
-      // Docker's v1 search API over the catalog, so `docker search host:port/term` works.
-      if (!(await authorize(req, res, undefined, 'pull'))) return;
+      // Docker's v1 search API over the catalog, so `docker search host:port/term` works; it
+      // lists repositories, so it needs what the catalog needs.
+      if (!(await allowed(req, res, { catalog: true }))) return;
       const q = (url.searchParams.get('q') ?? '').toLowerCase();
       const n = Math.min(100, Math.max(1, Number(url.searchParams.get('n') ?? 25) || 25));
       const names = (await st.catalog()).filter((r) => r.includes(q)).slice(0, n);
@@ -420,7 +424,9 @@ export function registryHandler(
       });
     }
     if (p === '/v2/_catalog') {
-      if (!(await authorize(req, res, undefined, 'pull'))) return;
+      // Every repository's name: only for callers granted `registry:catalog:*` (as Docker's
+      // distribution), not for anyone who can log in.
+      if (!(await allowed(req, res, { catalog: true }))) return;
       const repos = paginate(await st.catalog(), url.searchParams, '/v2/_catalog', res);
       return json(res, 200, { repositories: repos });
     }

@@ -1,48 +1,29 @@
 // Authentication for Berth's registry server.
 //
-// - htpasswd (bcrypt) Basic auth: every request carries the user's password.
+// - htpasswd (bcrypt) Basic auth: every request carries the user's password; every
+//   authenticated user may do everything, the catalog included (one level of trust).
 // - token mode: the same server also serves `/token` (the registry token spec's realm): a user
 //   authenticates there with Basic auth and receives a short-lived HMAC-signed token (JWT, HS256)
-//   whose `access` claim lists the repository actions granted; API requests carry it as Bearer.
-//   Grants come from an ACL: `user:actions` per repository pattern (`*` matches any).
+//   whose `access` claim lists what was granted; API requests carry it as Bearer. Grants come
+//   from an ACL: `user:repository-pattern:actions` (`*` matches any); the catalog
+//   (`registry:catalog:*`, also needed by /v1/search) only for a `user:*:catalog` rule.
+// Password checks (credentials.ts) are rate-limited and run bcrypt off the event loop.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import bcrypt from 'bcryptjs';
-import type { Access, Authorizer } from './app.ts';
+import {
+  type Access,
+  type Authorizer,
+  type Denial,
+  formatChallenge,
+  type Need,
+  peerAddress,
+  scopeOf,
+  tooManyAttempts,
+  writeDenial,
+} from './access.ts';
+import type { Htpasswd } from './credentials.ts';
 
-export class Htpasswd {
-  readonly #users = new Map<string, string>();
-  /** Verified user:password pairs (bcrypt is slow by design; checks repeat on every request). */
-  readonly #verified = new Map<string, number>();
-
-  constructor(text: string) {
-    for (const line of text.split('\n')) {
-      const i = line.indexOf(':');
-      if (i <= 0) continue;
-      const hash = line.slice(i + 1).trim();
-      if (!/^\$2[aby]\$\d\d\$/.test(hash)) {
-        throw new Error(`htpasswd entry for "${line.slice(0, i)}" is not bcrypt: create it with htpasswd -B`);
-      }
-      this.#users.set(line.slice(0, i), hash);
-    }
-  }
-
-  static load(file: string): Htpasswd {
-    return new Htpasswd(readFileSync(file, 'utf8'));
-  }
-
-  check(user: string, password: string): boolean {
-    const hash = this.#users.get(user);
-    if (!hash) return false;
-    const key = createHmac('sha256', hash).update(password).digest('hex');
-    const until = this.#verified.get(`${user}:${key}`);
-    if (until && until > Date.now()) return true;
-    if (!bcrypt.compareSync(password, hash)) return false;
-    this.#verified.set(`${user}:${key}`, Date.now() + 5 * 60_000);
-    return true;
-  }
-}
+export { Htpasswd } from './credentials.ts';
 
 function basicCredentials(req: IncomingMessage): { user: string; password: string } | undefined {
   const m = /^Basic\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
@@ -52,31 +33,33 @@ function basicCredentials(req: IncomingMessage): { user: string; password: strin
   return i < 0 ? undefined : { user: text.slice(0, i), password: text.slice(i + 1) };
 }
 
-function unauthorized(res: ServerResponse, challenge: string, message: string, code = 'UNAUTHORIZED'): false {
-  const body = JSON.stringify({ errors: [{ code, message }] });
-  res.writeHead(401, {
-    'WWW-Authenticate': challenge,
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-    'Docker-Distribution-Api-Version': 'registry/2.0',
-  });
-  res.end(body);
-  return false;
+function unauthorized(challenge: string, message: string, code = 'UNAUTHORIZED'): Denial {
+  return { status: 401, code, message, headers: { 'WWW-Authenticate': challenge } };
 }
 
-/** Basic auth against an htpasswd file: any authenticated user may pull, push and delete. */
-export function basicAuthorizer(htpasswd: Htpasswd, realm = 'berth-registry'): Authorizer {
-  return async (req, res) => {
-    const c = basicCredentials(req);
-    if (c && htpasswd.check(c.user, c.password)) return true;
-    return unauthorized(res, `Basic realm="${realm}"`, 'authentication required');
-  };
+/** Checks Basic credentials: undefined when valid, else the 401 or 429 to answer. */
+async function checkBasic(htpasswd: Htpasswd, req: IncomingMessage, challenge: string, message: string) {
+  const c = basicCredentials(req);
+  if (!c) return unauthorized(challenge, 'authentication required');
+  const r = await htpasswd.check(c.user, c.password, peerAddress(req));
+  if (r.ok) return undefined;
+  if (r.retryAfterSeconds !== undefined) return tooManyAttempts(r.retryAfterSeconds);
+  return unauthorized(challenge, message, 'UNAUTHORIZED');
 }
+
+/** Basic auth against an htpasswd file: any authenticated user may do anything. */
+export function basicAuthorizer(htpasswd: Htpasswd, realm = 'berth-registry'): Authorizer {
+  const challenge = formatChallenge('Basic', [['realm', realm]]);
+  return (req) => checkBasic(htpasswd, req, challenge, 'authentication required');
+}
+
+/** An ACL action: a repository action, or `catalog` (listing every repository). */
+export type AclAction = Access | 'catalog';
 
 export interface AclRule {
   readonly user: string; // '*' for everyone authenticated
   readonly repository: string; // exact name, prefix/*, or *
-  readonly actions: readonly Access[];
+  readonly actions: readonly AclAction[];
 }
 
 /** `user:repo-pattern:pull,push` lines (or a single `user:pull,push` for every repository). */
@@ -87,16 +70,21 @@ export function parseAcl(lines: readonly string[]): AclRule[] {
       throw new Error(`bad ACL rule "${l}": use user:repository:actions`);
     const [user, repository, actions] =
       parts.length === 2 ? [parts[0]!, '*', parts[1]!] : [parts[0]!, parts[1]!, parts[2]!];
-    const list = actions.split(',').map((a) => a.trim()) as Access[];
+    const list = actions.split(',').map((a) => a.trim()) as AclAction[];
     for (const a of list) {
-      if (!['pull', 'push', 'delete'].includes(a)) throw new Error(`bad action "${a}" in ACL rule "${l}"`);
+      if (!['pull', 'push', 'delete', 'catalog'].includes(a))
+        throw new Error(`bad action "${a}" in ACL rule "${l}": use pull, push, delete or catalog`);
+      if (a === 'catalog' && repository !== '*')
+        throw new Error(
+          `bad ACL rule "${l}": catalog lists every repository, so write it as ${user}:*:catalog`,
+        );
     }
     return { user, repository, actions: list };
   });
 }
 
-function granted(acl: readonly AclRule[], user: string, repo: string): Set<Access> {
-  const out = new Set<Access>();
+function granted(acl: readonly AclRule[], user: string, repo: string): Set<AclAction> {
+  const out = new Set<AclAction>();
   for (const r of acl) {
     if (r.user !== '*' && r.user !== user) continue;
     const match =
@@ -129,6 +117,18 @@ interface Claims {
   access: { type: string; name: string; actions: string[] }[];
 }
 
+/** Whether a token's claims cover a need (`undefined`: any valid token). */
+function covers(claims: Claims, need: Need): boolean {
+  if (!need) return true;
+  if ('catalog' in need)
+    return claims.access.some(
+      (a) => a.type === 'registry' && a.name === 'catalog' && a.actions.includes('*'),
+    );
+  return claims.access.some(
+    (a) => a.type === 'repository' && a.name === need.repository && a.actions.includes(need.action),
+  );
+}
+
 export class TokenAuth {
   readonly #o: TokenAuthOptions;
 
@@ -158,23 +158,39 @@ export class TokenAuth {
     return claims;
   }
 
-  /** GET /token?service=&scope=…: Basic credentials in, a token with the granted actions out. */
-  handleToken(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
-    const c = basicCredentials(req);
-    if (!c || !this.#o.htpasswd.check(c.user, c.password)) {
-      unauthorized(res, `Basic realm="${this.#o.service}"`, 'invalid user name or password', 'DENIED');
-      return;
-    }
+  /** The access a user gets for the requested scopes (ungranted actions are dropped). */
+  #grant(user: string, scopes: readonly string[]): Claims['access'] {
     const access: Claims['access'] = [];
-    for (const scope of query.getAll('scope').flatMap((s) => s.split(' '))) {
+    for (const scope of scopes) {
+      if (scope === 'registry:catalog:*') {
+        if (this.#o.acl.some((r) => (r.user === '*' || r.user === user) && r.actions.includes('catalog')))
+          access.push({ type: 'registry', name: 'catalog', actions: ['*'] });
+        continue;
+      }
       const m = /^repository:([^:]+):(.+)$/.exec(scope);
       if (!m) continue;
-      const allowed = granted(this.#o.acl, c.user, m[1]!);
+      const allowed = granted(this.#o.acl, user, m[1]!);
       const actions = m[2]!
         .split(',')
-        .filter((a) => allowed.has(a as Access) || (a === '*' && allowed.size > 0));
+        .filter((a) => (a !== 'catalog' && allowed.has(a as Access)) || (a === '*' && allowed.size > 0));
       access.push({ type: 'repository', name: m[1]!, actions });
     }
+    return access;
+  }
+
+  /** GET /token?service=&scope=…: Basic credentials in, a token with the granted actions out. */
+  async handleToken(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const c = basicCredentials(req);
+    const challenge = formatChallenge('Basic', [['realm', this.#o.service]]);
+    const denial = await checkBasic(this.#o.htpasswd, req, challenge, 'invalid user name or password');
+    if (denial || !c) {
+      writeDenial(req, res, denial ?? unauthorized(challenge, 'authentication required'));
+      return;
+    }
+    const access = this.#grant(
+      c.user,
+      query.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean)),
+    );
     const now = this.#now();
     const ttl = this.#o.ttlSeconds ?? 300;
     const token = this.sign({ sub: c.user, aud: this.#o.service, iat: now, exp: now + ttl, access });
@@ -189,24 +205,21 @@ export class TokenAuth {
   }
 
   authorizer(): Authorizer {
-    return async (req, res, repo, access) => {
-      const scope = repo
-        ? ` scope="repository:${repo}:${access === 'pull' ? 'pull' : `pull,${access}`}"`
-        : '';
-      const challenge = `Bearer realm="${this.#o.realm}",service="${this.#o.service}"${scope}`;
+    return async (req, need) => {
+      const scope = scopeOf(need);
+      const params: [string, string][] = [
+        ['realm', this.#o.realm],
+        ['service', this.#o.service],
+        ...(scope ? [['scope', scope] as [string, string]] : []),
+      ];
       const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
       const claims = m ? this.verify(m[1]!) : undefined;
-      if (!claims) return unauthorized(res, challenge, 'authentication required');
-      if (!repo) return true;
-      const ok = claims.access.some(
-        (a) => a.type === 'repository' && a.name === repo && a.actions.includes(access),
-      );
-      if (ok) return true;
+      if (!claims) return unauthorized(formatChallenge('Bearer', params), 'authentication required');
+      if (covers(claims, need)) return undefined;
       // An insufficient scope is a 401 with the scope to ask for (clients fetch a new token).
       return unauthorized(
-        res,
-        `${challenge},error="insufficient_scope"`,
-        `token does not grant ${access} on ${repo}`,
+        formatChallenge('Bearer', [...params, ['error', 'insufficient_scope']]),
+        `the token does not grant ${scope}: ask the registry's administrator for that access`,
         'DENIED',
       );
     };

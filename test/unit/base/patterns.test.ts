@@ -1,0 +1,164 @@
+// The user-pattern module: Go's path.Match semantics for globs (plus .dockerignore's `**`), Go's
+// regexp syntax for regexes, 400-class errors for malformed patterns, and no super-linear work
+// on hostile input (asserted by the result; a backtracking engine would not return at all).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  BadPatternError,
+  compileGlob,
+  compileRegex,
+  globMatch,
+  MAX_REGEX_LENGTH,
+} from '../../../src/base/patterns/index.ts';
+import { InvalidArgumentError } from '../../../src/errdefs/index.ts';
+
+describe('globMatch (Go path.Match)', () => {
+  const cases: [string, string, boolean][] = [
+    ['abc', 'abc', true],
+    ['*', 'abc', true],
+    ['*c', 'abc', true],
+    ['a*', 'a', true],
+    ['a*', 'abc', true],
+    ['a*', 'ab/c', false],
+    ['a*/b', 'abc/b', true],
+    ['a*/b', 'a/c/b', false],
+    ['a*b*c*d*e*/f', 'axbxcxdxe/f', true],
+    ['a*b*c*d*e*/f', 'axbxcxdxexxx/f', true],
+    ['a*b*c*d*e*/f', 'axbxcxdxe/xxx/f', false],
+    ['a*b*c*d*e*/f', 'axbxcxdxexxx/fff', false],
+    ['a*b?c*x', 'abxbbxdbxebxczzx', true],
+    ['a*b?c*x', 'abxbbxdbxebxczzy', false],
+    ['ab[c]', 'abc', true],
+    ['ab[b-d]', 'abc', true],
+    ['ab[e-g]', 'abc', false],
+    ['ab[^c]', 'abc', false],
+    ['ab[^b-d]', 'abc', false],
+    ['ab[^e-g]', 'abc', true],
+    ['a\\*b', 'a*b', true],
+    ['a\\*b', 'ab', false],
+    ['a?b', 'a☺b', true],
+    ['a[^a]b', 'a☺b', true],
+    ['a???b', 'a☺b', false],
+    ['a[!a]b', '!', false],
+    ['[!a]', '!', true], // Go negates with ^ only: [!a] is the class {!, a}
+    ['[!a]', 'b', false],
+    ['[a-ζ]*', 'α', true],
+    ['*[a-ζ]', 'A', false],
+    ['a?b', 'a/b', false],
+    ['a*b', 'a/b', false],
+    ['a[/]b', 'a/b', true], // a class may match '/' in Go
+    ['[\\]a]', ']', true],
+    ['[\\-]', '-', true],
+    ['[x\\-]', 'x', true],
+    ['[x\\-]', '-', true],
+    ['[x\\-]', 'z', false],
+    ['[\\-x]', 'a', false],
+    ['[z-a]', 'm', false], // a reversed range matches nothing
+    ['*x', 'xxx', true],
+    ['a]', 'a]', true],
+    ['', '', true],
+    ['', 'a', false],
+    ['*', '', true],
+    ['library/*', 'library/busybox', true],
+  ];
+  for (const [p, s, want] of cases) {
+    it(`${JSON.stringify(p)} vs ${JSON.stringify(s)} → ${want}`, () => {
+      assert.equal(globMatch(p, s), want);
+    });
+  }
+
+  it('refuses malformed patterns with ErrBadPattern naming the pattern', () => {
+    for (const bad of [
+      '[',
+      '[^',
+      '[^bc',
+      'a[',
+      '[]a]',
+      '[-]',
+      '[x-]',
+      '[a-b-c]',
+      '\\',
+      'a\\',
+      '[\\',
+      '[a',
+      '[a-',
+      '[]',
+      '[^]',
+    ]) {
+      assert.throws(
+        () => compileGlob(bad),
+        (err: unknown) =>
+          err instanceof BadPatternError &&
+          err instanceof InvalidArgumentError &&
+          err.message.includes(JSON.stringify(bad)),
+        bad,
+      );
+    }
+  });
+
+  it('validates the whole pattern even where it would not match', () => {
+    assert.throws(() => globMatch('x[', 'y'), BadPatternError);
+  });
+
+  it('is linear on hostile stars', () => {
+    const pattern = `${'*a'.repeat(40)}*b`;
+    const name = 'a'.repeat(20_000);
+    assert.equal(globMatch(pattern, name), false);
+    assert.equal(globMatch(pattern, `${name}b`), true);
+  });
+});
+
+describe('compileGlob with doubleStar (.dockerignore)', () => {
+  const g = (p: string) => compileGlob(p, { doubleStar: true });
+  it('** at the end matches everything below', () => {
+    assert.equal(g('a/**').test('a/b/c'), true);
+    assert.equal(g('a/**').test('b/c'), false);
+  });
+  it('**/ matches zero or more directories', () => {
+    assert.equal(g('**/x.go').test('x.go'), true);
+    assert.equal(g('**/x.go').test('a/b/x.go'), true);
+    assert.equal(g('a/**/b').test('a/b'), true);
+    assert.equal(g('a/**/b').test('a/x/y/b'), true);
+    assert.equal(g('a/**/b').test('a/xb'), false);
+    assert.equal(g('**foo').test('x/yfoo'), false); // `(.*/)?foo`
+    assert.equal(g('**foo').test('x/foo'), true);
+  });
+  it('is linear on hostile ** and * mixes', () => {
+    const p = `${'**/*a'.repeat(30)}*b`;
+    assert.equal(g(p).test(`${'a/'.repeat(3000)}a`), false);
+  });
+  it('without the option, ** is two stars (one run)', () => {
+    assert.equal(globMatch('a/**', 'a/b/c'), false);
+    assert.equal(globMatch('a/**', 'a/bc'), true);
+  });
+});
+
+describe('compileRegex (Go regexp syntax, linear time)', () => {
+  it('matches anywhere, like regexp.MatchString', () => {
+    const r = compileRegex('^web-[0-9]+$', 'name filter');
+    assert.equal(r.test('web-12'), true);
+    assert.equal(r.test('xweb-12'), false);
+    assert.equal(compileRegex('eb', 'name filter').test('web'), true);
+  });
+  it('finishes on the catastrophic-backtracking classics', () => {
+    const s = `${'a'.repeat(50_000)}b`;
+    assert.equal(compileRegex('^(a|a)*$', 'name filter').test(s), false);
+    assert.equal(compileRegex('^(a+)+$', 'name filter').test(s), false);
+    assert.equal(compileRegex('(x+x+)+y', 'name filter').test('x'.repeat(50_000)), false);
+  });
+  it('refuses an invalid pattern with a message naming it', () => {
+    assert.throws(
+      () => compileRegex('(', 'name filter'),
+      (err: unknown) =>
+        err instanceof InvalidArgumentError &&
+        /invalid name filter "\(".*missing closing \)/.test(err.message),
+    );
+    for (const bad of ['a{1001}', '(?=x)', '\\1', '[z-a]', '*']) {
+      assert.throws(() => compileRegex(bad, 'name filter'), InvalidArgumentError, bad);
+    }
+  });
+  it('refuses patterns whose program or text is too large', () => {
+    assert.throws(() => compileRegex('.{1000}'.repeat(20), 'name filter'), /too large/);
+    assert.throws(() => compileRegex('a'.repeat(MAX_REGEX_LENGTH + 1), 'name filter'), /longer than/);
+  });
+});

@@ -2,6 +2,7 @@
 // prune endpoint (unknown keys, values outside a key's set, malformed JSON), `before`/`since`
 // naming a missing container is a 404, and both of Docker's filter JSON shapes work.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { type DaemonHolder, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
@@ -122,4 +123,23 @@ describe('filters Docker rejects', () => {
     assert.equal((await status('GET', `/containers/json?filters=${q({ status: [] })}`)).status, 200);
     ok(await daemon.d.docker(['ps', '-a']));
   });
+});
+
+test('an events stream with a far `until` stays open (no timer overflow)', async () => {
+  const until = Math.floor(Date.now() / 1000) + 60 * 24 * 3600;
+  const res = await new Promise<'open' | 'ended'>((resolve, reject) => {
+    const req = http.request({ socketPath: daemon.d.socket, path: `/events?until=${until}` }, (r) => {
+      r.resume();
+      r.on('end', () => resolve('ended'));
+      setTimeout(() => {
+        resolve('open');
+        req.destroy();
+      }, 500);
+    });
+    req.on('error', () => {});
+    req.on('close', () => resolve('ended'));
+    req.end();
+    setTimeout(() => reject(new Error('no answer')), 5000);
+  });
+  assert.equal(res, 'open');
 });

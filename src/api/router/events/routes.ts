@@ -87,12 +87,20 @@ export function eventRoutes(bus: EventBus): Route[] {
         }
         await new Promise<void>((resolve) => {
           const unsubscribe = bus.subscribe(send);
+          let timer: NodeJS.Timeout | undefined;
           const stop = () => {
+            clearTimeout(timer);
             unsubscribe();
             resolve();
           };
           ctx.signal.addEventListener('abort', stop, { once: true });
-          if (until !== undefined) setTimeout(stop, Number((until - nowNano) / 1_000_000n)).unref();
+          // Node fires a timer longer than 2^31-1 ms at once: a far `until` is reached in steps.
+          const arm = () => {
+            const left = Number((until! - BigInt(Date.now()) * 1_000_000n) / 1_000_000n);
+            if (left <= 0) stop();
+            else timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1)).unref();
+          };
+          if (until !== undefined) arm();
         });
         ctx.res.end();
       },

@@ -189,6 +189,90 @@ function run(tokens: readonly Token[], name: string): boolean {
   return cur[m] === 1;
 }
 
+/**
+ * The same NFA with its state set in one 32-bit integer (bit i: "before token i"), for patterns
+ * of at most 30 tokens (nearly all): one step is a few shifts and masks instead of a loop over
+ * the tokens, so matching a context of 100k files stays as fast as the RegExp it replaces. The
+ * bound is unchanged: O(n) steps, each O(1) (the ε-closure loop runs at most m times).
+ */
+function bitMatcher(tokens: readonly Token[]): (name: string) => boolean {
+  const m = tokens.length;
+  const lit = new Map<number, number>();
+  const classes: { bit: number; t: Extract<Token, { k: 'class' }> }[] = [];
+  let any = 0; // advance on one non-'/' character
+  let starSelf = 0; // stay on a non-'/' character
+  let anySelf = 0; // stay on any character
+  let entry = 0; // `(.*/)?` entry: advance by one on any character, by two on '/'
+  let inner = 0; // `(.*/)?` inside: advance on '/'
+  let eps1 = 0;
+  let eps2 = 0;
+  tokens.forEach((t, i) => {
+    const bit = 1 << i;
+    switch (t.k) {
+      case 'lit':
+        lit.set(t.c, (lit.get(t.c) ?? 0) | bit);
+        break;
+      case 'class':
+        classes.push({ bit, t });
+        break;
+      case 'any':
+        any |= bit;
+        break;
+      case 'star':
+        starSelf |= bit;
+        eps1 |= bit;
+        break;
+      case 'dstar':
+        anySelf |= bit;
+        eps1 |= bit;
+        break;
+      case 'dirsEntry':
+        entry |= bit;
+        eps2 |= bit;
+        break;
+      case 'dirsInner':
+        anySelf |= bit;
+        inner |= bit;
+        break;
+    }
+  });
+  const advance = (c: number): number => {
+    let a = (lit.get(c) ?? 0) | entry;
+    for (const { bit, t } of classes) if (classMatches(t, c)) a |= bit;
+    return c === SLASH ? a | inner : a | any;
+  };
+  // Advance masks of the ASCII characters, computed once.
+  const ascii = new Int32Array(128);
+  for (let c = 0; c < 128; c++) ascii[c] = advance(c);
+  const close = (set: number): number => {
+    for (;;) {
+      const more = set | ((set & eps1) << 1) | ((set & eps2) << 2);
+      if (more === set) return set;
+      set = more;
+    }
+  };
+  const start = close(1);
+  return (name) => {
+    let cur = start;
+    for (let i = 0; i < name.length; i++) {
+      let c = name.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < name.length) {
+        const lo = name.charCodeAt(i + 1);
+        if (lo >= 0xdc00 && lo < 0xe000) {
+          c = ((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000;
+          i++;
+        }
+      }
+      const a = c < 128 ? ascii[c]! : advance(c);
+      const self = c === SLASH ? anySelf : anySelf | starSelf;
+      const next = ((cur & a) << 1) | (c === SLASH ? (cur & entry) << 2 : 0) | (cur & self);
+      if (next === 0) return false;
+      cur = close(next);
+    }
+    return ((cur >>> m) & 1) === 1;
+  };
+}
+
 /** Compiles a Go path.Match pattern; throws BadPatternError (a 400) when it is malformed. */
 export function compileGlob(pattern: string, opts: GlobOptions = {}): Glob {
   const tokens = parse(pattern, opts.doubleStar === true);
@@ -196,6 +280,7 @@ export function compileGlob(pattern: string, opts: GlobOptions = {}): Glob {
     const literal = tokens.map((t) => String.fromCodePoint((t as { c: number }).c)).join('');
     return { pattern, test: (name) => name === literal };
   }
+  if (tokens.length <= 30) return { pattern, test: bitMatcher(tokens) };
   return { pattern, test: (name) => run(tokens, name) };
 }
 

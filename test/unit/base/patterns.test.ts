@@ -162,3 +162,88 @@ describe('compileRegex (Go regexp syntax, linear time)', () => {
     assert.throws(() => compileRegex('a'.repeat(MAX_REGEX_LENGTH + 1), 'name filter'), /longer than/);
   });
 });
+
+describe('glob engine against a reference matcher (property)', () => {
+  // The reference: the grammar's meaning written as a memoised recursion over (pattern, name)
+  // positions on already-tokenised input — obviously right, too slow for real use.
+  type Tok =
+    | { k: 'lit'; c: string }
+    | { k: 'any' }
+    | { k: 'star' }
+    | { k: 'dstar' }
+    | { k: 'dirs' }
+    | { k: 'cls'; neg: boolean; set: string };
+  const pieces: [string, Tok][] = [
+    ['a', { k: 'lit', c: 'a' }],
+    ['b', { k: 'lit', c: 'b' }],
+    ['/', { k: 'lit', c: '/' }],
+    ['?', { k: 'any' }],
+    ['*', { k: 'star' }],
+    ['[ab]', { k: 'cls', neg: false, set: 'ab' }],
+    ['[^a]', { k: 'cls', neg: true, set: 'a' }],
+  ];
+  function ref(toks: Tok[], name: string): boolean {
+    const memo = new Map<string, boolean>();
+    const go = (i: number, j: number): boolean => {
+      const key = `${i},${j}`;
+      const hit = memo.get(key);
+      if (hit !== undefined) return hit;
+      let r: boolean;
+      const t = toks[i];
+      if (!t) r = j === name.length;
+      else if (t.k === 'star') r = go(i + 1, j) || (j < name.length && name[j] !== '/' && go(i, j + 1));
+      else if (t.k === 'dstar') r = true;
+      else if (t.k === 'dirs') {
+        r = go(i + 1, j);
+        for (let e = j; !r && e < name.length; e++) if (name[e] === '/') r = go(i + 1, e + 1);
+      } else if (j >= name.length) r = false;
+      else {
+        const c = name[j]!;
+        const ok = t.k === 'lit' ? c === t.c : t.k === 'any' ? c !== '/' : t.set.includes(c) !== t.neg;
+        r = ok && go(i + 1, j + 1);
+      }
+      memo.set(key, r);
+      return r;
+    };
+    return go(0, 0);
+  }
+  it('agrees on random patterns and names, short (bit-parallel) and long (array) patterns', async () => {
+    const fc = (await import('fast-check')).default;
+    const piece = fc.constantFrom(...pieces);
+    const name = fc.array(fc.constantFrom('a', 'b', '/', 'c'), { maxLength: 10 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), name, (ps, n) => {
+        const text = ps.map((p) => p[0]).join('');
+        // Consecutive stars are one star in both (the engine merges them).
+        return (
+          globMatch(text, n) ===
+          ref(
+            ps.map((p) => p[1]),
+            n,
+          )
+        );
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it('agrees with ** (dockerignore) patterns', async () => {
+    const fc = (await import('fast-check')).default;
+    const piece = fc.constantFrom<[string, Tok][]>(...pieces.map((p) => [p]), [['**/', { k: 'dirs' }]]);
+    const name = fc.array(fc.constantFrom('a', 'b', '/'), { maxLength: 10 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 36 }), fc.boolean(), name, (groups, tail, n) => {
+        let ps = groups.flat();
+        // Two `*` in a row, or a `*` next to `**`, would tokenise as another `**`.
+        ps = ps.filter((p, i) => !(p[1].k === 'star' && ['star', 'dirs'].includes(ps[i - 1]?.[1].k ?? '')));
+        ps = ps.filter((p, i) => !(p[1].k === 'star' && ps[i + 1]?.[1].k === 'dirs'));
+        if (tail && ps.at(-1)?.[1].k === 'star') ps = ps.slice(0, -1);
+        const text = ps.map((p) => p[0]).join('') + (tail ? '**' : '');
+        const toks = ps.map((p) => p[1]).concat(tail ? [{ k: 'dstar' }] : []);
+        // A `**/` that ends the pattern is `.*`, as in moby/patternmatcher.
+        if (toks.at(-1)?.k === 'dirs') toks[toks.length - 1] = { k: 'dstar' };
+        return compileGlob(text, { doubleStar: true }).test(n) === ref(toks, n);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

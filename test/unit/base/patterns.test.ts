@@ -105,6 +105,10 @@ describe('globMatch (Go path.Match)', () => {
     const name = 'a'.repeat(20_000);
     assert.equal(globMatch(pattern, name), false);
     assert.equal(globMatch(pattern, `${name}b`), true);
+    // Short enough for the bit-parallel form.
+    const short = `${'*a'.repeat(14)}*b`;
+    assert.equal(globMatch(short, name), false);
+    assert.equal(globMatch(short, `${name}b`), true);
   });
 });
 

@@ -2,7 +2,6 @@
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
 import { compileGlob, type Glob } from '../../../base/patterns/index.ts';
 import type { ImageView } from '../../../images/index.ts';
-import { parseUntil } from '../../../images/index.ts';
 import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
 import {
   boolParam,
@@ -13,7 +12,7 @@ import {
   requestBody,
   sendJson,
 } from '../../http.ts';
-import { FILTERS, labelsMatch } from '../../filters.ts';
+import { FILTERS, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
 import type { ImagesBackend } from './backend.ts';
@@ -79,7 +78,7 @@ async function filterImages(
   const beforeT = before ? created(await backend.view(before)) : undefined;
   const sinceT = since ? created(await backend.view(since)) : undefined;
   const until = f.get('until')?.[0];
-  const untilT = until ? parseUntil(until) / 1000 : undefined;
+  const untilT = until ? parseTimestamp(until)! / 1000 : undefined;
   return views.filter((v) => {
     const isDangling = v.repoTags.length === 0;
     if (dangling !== undefined && isTrue(dangling) !== isDangling) return false;
@@ -317,7 +316,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         const until = f.get('until')?.[0];
         const result = await backend.prune({
           dangling: dangling === undefined ? true : isTrue(dangling),
-          ...(until ? { until: parseUntil(until) } : {}),
+          ...(until ? { until: parseTimestamp(until)! } : {}),
           ...(f.has('label') ? { label: f.get('label')! } : {}),
           ...(f.has('label!') ? { labelNot: f.get('label!')! } : {}),
         });

@@ -13,9 +13,9 @@
 // the syntax and its errors are Go's (`error parsing regexp: missing closing ): ...`, repeat
 // counts capped at 1000, no `(?=`, no `\1`, no `\Z`); `(?P<n>` and `(?<n>` both name groups as
 // in Go 1.22+. One difference found: re2js accepts a class range that starts at a Perl class
-// (`[\d-z]`, a literal '-'), which Go refuses. Matching works on JavaScript strings decoded to code points where Go decodes
-// UTF-8 bytes to runes: the same for valid text; a lone surrogate is one code point here and
-// would be invalid UTF-8 (U+FFFD) in Go.
+// (`[\d-z]`, a literal '-'), which Go refuses. Matching works on JavaScript strings decoded to
+// code points where Go decodes UTF-8 bytes to runes: the same for valid text; a lone surrogate
+// is one code point here and would be invalid UTF-8 (U+FFFD) in Go.
 //
 // The caps bound the work of one match to O(input × program) with a small program: Go accepts
 // larger programs, but a request must not buy seconds of daemon CPU with a 10-byte `.{1000}{…}`.

@@ -3,6 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../errdefs/index.ts';
+import { type FilterSpec, type Filters, parseFiltersJson } from './filters.ts';
+
+export type { Filters } from './filters.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -53,37 +56,16 @@ export function intParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-/** Docker's `filters` JSON: `{"key":["v1","v2"]}` or the legacy `{"key":{"v1":true}}`. */
-export type Filters = Map<string, string[]>;
-
-export function parseFilters(q: URLSearchParams, allowed: readonly string[]): Filters {
-  const raw = q.get('filters');
-  const out: Filters = new Map();
-  if (!raw) return out;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidArgumentError('INVALID_FILTER', `invalid filters: ${raw} is not valid JSON`);
-  }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(
-      'INVALID_FILTER',
-      'invalid filters: expected a JSON object of filter names',
-    );
-  }
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!allowed.includes(k)) {
-      throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${k}'`);
-    }
-    let values: string[];
-    if (Array.isArray(v)) values = v.map(String);
-    else if (v && typeof v === 'object')
-      values = Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]);
-    else throw new InvalidArgumentError('INVALID_FILTER', `invalid filter '${k}': expected a list of values`);
-    out.set(k, values);
-  }
-  return out;
+/**
+ * Docker's `filters` query parameter, checked against one endpoint's entry in FILTERS
+ * (filters.ts): unknown keys, bad values and malformed JSON are 400s. A plain key list is
+ * accepted for callers that take any value.
+ */
+export function parseFilters(q: URLSearchParams, spec: FilterSpec | readonly string[]): Filters {
+  const table: FilterSpec = Array.isArray(spec)
+    ? Object.fromEntries((spec as readonly string[]).map((k) => [k, null]))
+    : (spec as FilterSpec);
+  return parseFiltersJson(q.get('filters'), table);
 }
 
 export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<Buffer> {

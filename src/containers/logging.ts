@@ -1,5 +1,6 @@
 // The log options Berth honours (Docker's json-file driver names) and the rotation of running
 // containers' logs. conmon writes the log; berthd rotates it when more than one file is kept.
+import { compileRegex } from '../base/patterns/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { LogRotator } from '../logs/index.ts';
 import type { HostConfig } from './record.ts';
@@ -79,18 +80,15 @@ export function logPolicy(
     const v = envMap.get(k);
     if (v !== undefined) details[k] = v;
   }
-  const addRegex = (re: string | undefined, from: Iterable<[string, string]>) => {
+  // Go's regexp syntax in linear time (base/patterns): the option is user text, matched on the
+  // daemon's event loop; an invalid one is a 400 that names it.
+  const addRegex = (re: string | undefined, opt: string, from: Iterable<[string, string]>) => {
     if (!re) return;
-    let r: RegExp;
-    try {
-      r = new RegExp(re);
-    } catch {
-      throw bad(`invalid regular expression in log opts: ${re}`);
-    }
+    const r = compileRegex(re, `log option ${opt}`);
     for (const [k, v] of from) if (r.test(k)) details[k] = v;
   };
-  addRegex(opts['labels-regex'], Object.entries(labels));
-  addRegex(opts['env-regex'], envMap.entries());
+  addRegex(opts['labels-regex'], 'labels-regex', Object.entries(labels));
+  addRegex(opts['env-regex'], 'env-regex', envMap.entries());
   return { ...(maxSize !== undefined ? { maxSize } : {}), maxFiles, details };
 }
 

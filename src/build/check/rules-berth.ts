@@ -1,6 +1,7 @@
 // Berth's best-practice rules, beside Docker's: each catches a mistake that makes images bigger,
 // builds fail or results change without the Dockerfile changing.
 import path from 'node:path';
+import { compileGlob, type Glob } from '../../base/patterns/index.ts';
 import type { CommandLine, Instruction } from '../dockerfile/types.ts';
 import { parseReference } from '../../oci/reference.ts';
 import { expandWithDefaults, lineOf } from './ast.ts';
@@ -119,14 +120,18 @@ function resolve(cwd: string, p: string): string {
 
 const GLOB_RE = /[*?[]/;
 
-function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (const ch of glob) {
-    if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else re += ch.replace(/[.+^${}()|\\]/g, '\\$&'); // `[...]` classes mean the same in both
+/**
+ * A shell glob from a Dockerfile's `rm` as a matcher. It goes through the linear-time glob
+ * engine: a JavaScript RegExp backtracks polynomially on `rm /a*a*a*…b` and the check runs in the
+ * daemon. The shell's `[!…]` negation is Go's `[^…]`; a malformed glob matches nothing (a lint
+ * never fails a build).
+ */
+function shellGlob(glob: string): Glob | undefined {
+  try {
+    return compileGlob(glob.replaceAll('[!', '[^'));
+  } catch {
+    return undefined;
   }
-  return new RegExp(`^${re}$`);
 }
 
 /** Whether removing `target` (a path or glob) removes all of what `c` created, a part of it, or none. */
@@ -136,8 +141,8 @@ function removes(target: string, c: Created): 'all' | 'part' | undefined {
     if (under(c.path, target)) return 'all';
     return c.contents && under(target, c.path) ? 'part' : undefined;
   }
-  const re = globToRegExp(target);
-  for (let p = c.path; p !== '/' && p !== '.' && p !== ''; p = path.posix.dirname(p))
+  const re = shellGlob(target);
+  for (let p = c.path; re && p !== '/' && p !== '.' && p !== ''; p = path.posix.dirname(p))
     if (re.test(p)) return 'all';
   // A glob below a tree c made (`rm -rf /var/lib/apt/lists/*`) removes what c put there.
   const dir = target.slice(0, target.search(GLOB_RE)).replace(/\/[^/]*$/, '') || '/';

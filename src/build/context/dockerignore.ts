@@ -16,7 +16,7 @@ import { constants as fsc } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
-import { BadPatternError, cleanPath, globMatch, globToRegexSource } from './glob.ts';
+import { BadPatternError, cleanPath, compileGlob, compileIgnoreGlob, type Glob, globMatch } from './glob.ts';
 import { resolveInRoot } from './scope.ts';
 
 /** The patterns of a .dockerignore file, normalised as Docker's reader does (`!` kept). */
@@ -52,7 +52,8 @@ interface Pattern {
   readonly text: string;
   readonly exclusion: boolean;
   readonly kind: Kind;
-  readonly regex: RegExp | undefined;
+  /** The linear-time matcher for the `regex` kind (never a JavaScript RegExp: see glob.ts). */
+  readonly regex: Glob | undefined;
   /** Path components, for mayContainExceptions. */
   readonly segments: readonly string[];
 }
@@ -90,8 +91,11 @@ function compile(raw: string): Pattern {
     p = p.slice(1);
   }
   // Validate as filepath.Match would (Docker fails the build on a malformed pattern).
+  let regex: Glob | undefined;
+  const kind = kindOf(p);
   try {
-    globToRegexSource(p.replaceAll('**', '*'));
+    compileGlob(p.replaceAll('**', '*'));
+    if (kind === 'regex') regex = compileIgnoreGlob(p);
   } catch (err) {
     if (err instanceof BadPatternError) {
       throw new InvalidArgumentError(
@@ -101,8 +105,6 @@ function compile(raw: string): Pattern {
     }
     throw err;
   }
-  const kind = kindOf(p);
-  const regex = kind === 'regex' ? new RegExp(`^${globToRegexSource(p, true)}$`, 'su') : undefined;
   return { text: p, exclusion, kind, regex, segments: p.split('/') };
 }
 

@@ -488,3 +488,22 @@ describe('RUN script reader', () => {
     assert.equal(program(cmds[1]!.pipedFrom!)?.name, 'yes');
   });
 });
+
+describe('DeletedInLaterLayer globs', () => {
+  test('a hostile rm glob against a long copied path finishes, with the right answer', () => {
+    const long = `/${'a'.repeat(120)}c`;
+    // A JavaScript RegExp for this glob backtracks polynomially; the linear matcher answers.
+    quiet('DeletedInLaterLayer', df('FROM busybox', `COPY x ${long}`, `RUN rm -rf /${'*a'.repeat(20)}*b`));
+    fires(
+      'DeletedInLaterLayer',
+      df('FROM busybox', `COPY x ${long}`, `RUN rm -rf /${'*a'.repeat(20)}*c`),
+      [3],
+    );
+  });
+
+  test('shell negation [!…] and a malformed glob', () => {
+    fires('DeletedInLaterLayer', df('FROM busybox', 'COPY x /tmp/xy', 'RUN rm -rf /tmp/x[!a]'), [3]);
+    quiet('DeletedInLaterLayer', df('FROM busybox', 'COPY x /tmp/xa', 'RUN rm -rf /tmp/x[!a]'));
+    quiet('DeletedInLaterLayer', df('FROM busybox', 'COPY x /tmp/x[', 'RUN rm -rf /tmp/x[*'));
+  });
+});

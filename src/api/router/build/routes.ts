@@ -1,10 +1,10 @@
 // POST /build (the legacy builder API the docker CLI uses with DOCKER_BUILDKIT=0, and
 // docker-py's images.build) and POST /build/prune. Progress is Docker's JSON lines: `stream`
 // text in the legacy builder's wording, `aux` with the image ID, in-band `error`.
-import { parseGoDuration } from '../../../base/duration.ts';
 import { type BuildEvent, RunFailedError } from '../../../build/index.ts';
 import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import { familiarString, parseReference } from '../../../oci/reference.ts';
+import { FILTERS, parseTimestamp } from '../../filters.ts';
 import { boolParam, intParam, parseFilters, requestBody, sendJson } from '../../http.ts';
 import type { Route } from '../../server.ts';
 import { JsonLinesWriter } from '../../streams/json-lines.ts';
@@ -165,27 +165,9 @@ export function buildRoutes(backend: BuildBackend): Route[] {
       method: 'POST',
       path: '/build/prune',
       handler: async (ctx) => {
-        const f = parseFilters(ctx.query, [
-          'until',
-          'unused-for',
-          'id',
-          'type',
-          'inuse',
-          'shared',
-          'private',
-        ]);
+        const f = parseFilters(ctx.query, FILTERS.buildPrune);
         const until = f.get('until')?.[0] ?? f.get('unused-for')?.[0];
-        let untilMs: number | undefined;
-        if (until) {
-          const ns = parseGoDuration(until);
-          untilMs = ns !== undefined ? Date.now() - ns / 1e6 : Date.parse(until);
-          if (Number.isNaN(untilMs)) {
-            throw new InvalidArgumentError(
-              'INVALID_FILTER',
-              `invalid until filter "${until}": use a duration like 24h`,
-            );
-          }
-        }
+        const untilMs = until !== undefined ? parseTimestamp(until) : undefined;
         const r = await backend.prune({
           ...(untilMs !== undefined ? { until: untilMs } : {}),
           all: boolParam(ctx.query, 'all'),

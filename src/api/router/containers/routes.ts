@@ -1,4 +1,5 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
+import { compileRegex } from '../../../base/patterns/index.ts';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
@@ -22,6 +23,7 @@ import {
   sendNoContent,
   terminalSize,
 } from '../../http.ts';
+import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Route } from '../../server.ts';
 import type { ContainersBackend } from './backend.ts';
 import { resourceRoutes } from './resources.ts';
@@ -100,27 +102,83 @@ function parseCreateBody(body: unknown) {
   };
 }
 
-function listFilters(recs: ContainerRecord[], f: Map<string, string[]>): ContainerRecord[] {
-  return recs.filter((r) => {
+/** One value of `publish=`/`expose=` as a port range and protocol (checked by FILTERS). */
+function portFilter(v: string): { lo: number; hi: number; proto: string } {
+  const [range = '', proto = 'tcp'] = v.toLowerCase().split('/');
+  const [lo = '0', hi = lo] = range.split('-');
+  return { lo: Number(lo), hi: Number(hi), proto };
+}
+
+const inPorts = (want: string[], have: { port: number; proto: string }[]) =>
+  want.map(portFilter).some((w) => have.some((h) => h.proto === w.proto && h.port >= w.lo && h.port <= w.hi));
+
+/**
+ * `docker ps` filters, as moby's daemon/list.go applies them. `name=` values are Go regexes
+ * compiled once per request by the linear-time engine (a JavaScript RegExp backtracks: `^(a|a)*$`
+ * froze the daemon); as in Docker an exact name matches first, with or without the leading '/'.
+ */
+function listFilters(
+  backend: ContainersBackend,
+  all: readonly ContainerRecord[],
+  f: Filters,
+): ContainerRecord[] {
+  const names = f.get('name')?.map((v) => ({ exact: v, re: compileRegex(v, 'name filter') }));
+  const nameOk = (n: string) =>
+    names!.some((p) => p.exact === n || p.exact === `/${n}` || p.re.test(`/${n}`) || p.re.test(n));
+  // before/since name containers, which must exist (a 404 otherwise, as in Docker).
+  const before = f.get('before')?.map((ref) => backend.find(ref).created);
+  const since = f.get('since')?.map((ref) => backend.find(ref).created);
+  const isTask = f.get('is-task')?.[0];
+  return all.filter((r) => {
     if (f.has('id') && !f.get('id')!.some((v) => r.id.startsWith(v))) return false;
-    if (f.has('name') && !f.get('name')!.some((v) => new RegExp(v.replace(/^\//, '')).test(r.name)))
-      return false;
+    if (names && !nameOk(r.name)) return false;
     if (f.has('status') && !f.get('status')!.includes(r.state.status)) return false;
-    if (
-      f.has('exited') &&
-      !(r.state.status === 'exited' && f.get('exited')!.includes(String(r.state.exitCode)))
-    )
-      return false;
-    if (f.has('label')) {
-      for (const l of f.get('label')!) {
-        const eq = l.indexOf('=');
-        const ok =
-          eq === -1 ? Object.hasOwn(r.config.Labels, l) : r.config.Labels[l.slice(0, eq)] === l.slice(eq + 1);
-        if (!ok) return false;
-      }
+    if (f.has('exited')) {
+      const st = r.state;
+      if (!(st.status === 'exited' && f.get('exited')!.some((v) => Number(v) === st.exitCode))) return false;
     }
+    if (!labelsMatch(r.config.Labels, f)) return false;
     if (f.has('ancestor') && !f.get('ancestor')!.some((a) => r.config.Image === a || r.imageId.includes(a)))
       return false;
+    if (before && !before.every((t) => r.created < t)) return false;
+    if (since && !since.every((t) => r.created > t)) return false;
+    if (f.has('health')) {
+      const h = r.state.status === 'running' && r.health ? r.health.Status : 'none';
+      if (!f.get('health')!.includes(h)) return false;
+    }
+    // Berth runs no swarm tasks.
+    if (isTask !== undefined && (isTask === 'true' || isTask === '1')) return false;
+    if (f.has('isolation') && !f.get('isolation')!.includes('default')) return false;
+    if (f.has('volume')) {
+      const mounts = r.mounts ?? [];
+      if (!f.get('volume')!.some((v) => mounts.some((m) => m.Name === v || m.Destination === v)))
+        return false;
+    }
+    if (f.has('network') || f.has('publish')) {
+      const nets = backend.networks(r);
+      if (
+        f.has('network') &&
+        !f
+          .get('network')!
+          .some((n) => nets.endpoints.some((e) => e.networkName === n || e.networkId.startsWith(n)))
+      )
+        return false;
+      if (
+        f.has('publish') &&
+        !inPorts(
+          f.get('publish')!,
+          nets.ports.map((p) => ({ port: p.hostPort, proto: p.proto })),
+        )
+      )
+        return false;
+    }
+    if (f.has('expose')) {
+      const exposed = Object.keys(r.config.ExposedPorts ?? {}).map((k) => {
+        const [port = '0', proto = 'tcp'] = k.split('/');
+        return { port: Number(port), proto };
+      });
+      if (!inPorts(f.get('expose')!, exposed)) return false;
+    }
     return true;
   });
 }
@@ -147,21 +205,12 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'GET',
       path: '/containers/json',
       handler: (ctx) => {
-        const f = parseFilters(ctx.query, [
-          'id',
-          'name',
-          'label',
-          'status',
-          'ancestor',
-          'exited',
-          'before',
-          'since',
-        ]);
+        const f = parseFilters(ctx.query, FILTERS.containerList);
         let recs = backend.list();
         if (!boolParam(ctx.query, 'all') && !f.has('status') && !f.has('exited')) {
           recs = recs.filter((r) => r.state.status === 'running' || r.state.status === 'paused');
         }
-        recs = listFilters(recs, f);
+        recs = listFilters(backend, recs, f);
         recs.sort((a, b) => (a.created < b.created ? 1 : -1));
         const limit = intParam(ctx.query, 'limit');
         if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
@@ -276,22 +325,12 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/prune',
       handler: async (ctx) => {
-        const f = parseFilters(ctx.query, ['label', 'until']);
-        const labels = f.get('label') ?? [];
+        const f = parseFilters(ctx.query, FILTERS.containerPrune);
         const until = f.get('until')?.[0];
-        const untilMs = until
-          ? Number.isNaN(Date.parse(until))
-            ? Date.now() - Number.parseFloat(until) * 1000
-            : Date.parse(until)
-          : undefined;
+        const untilMs = until !== undefined ? parseTimestamp(until) : undefined;
         const removed = await backend.prune((r) => {
           if (untilMs !== undefined && !(Date.parse(r.created) < untilMs)) return false;
-          return labels.every((l) => {
-            const eq = l.indexOf('=');
-            return eq === -1
-              ? Object.hasOwn(r.config.Labels, l)
-              : r.config.Labels[l.slice(0, eq)] === l.slice(eq + 1);
-          });
+          return labelsMatch(r.config.Labels, f);
         });
         sendJson(ctx.res, 200, { ContainersDeleted: removed.length > 0 ? removed : null, SpaceReclaimed: 0 });
       },

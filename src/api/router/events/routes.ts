@@ -1,6 +1,7 @@
 // GET /events: Docker's event stream (JSON objects, one per line) with since/until and filters.
 import type { BerthEvent, EventBus } from '../../../events/index.ts';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { FILTERS, labelsMatch } from '../../filters.ts';
 import { parseFilters } from '../../http.ts';
 import type { Route } from '../../server.ts';
 
@@ -42,15 +43,7 @@ export function eventRoutes(bus: EventBus): Route[] {
       handler: async (ctx) => {
         const since = parseTime(ctx.query.get('since'), 'since');
         const until = parseTime(ctx.query.get('until'), 'until');
-        const f = parseFilters(ctx.query, [
-          'type',
-          'container',
-          'image',
-          'event',
-          'label',
-          'daemon',
-          'scope',
-        ]);
+        const f = parseFilters(ctx.query, FILTERS.events);
         const match = (e: BerthEvent) => {
           if (f.has('type') && !f.get('type')!.includes(e.type)) return false;
           if (f.has('event') && !f.get('event')!.some((a) => e.action === a || e.action.startsWith(`${a}:`)))
@@ -68,15 +61,17 @@ export function eventRoutes(bus: EventBus): Route[] {
             !f.get('image')!.some((i) => e.attributes.image === i || (e.type === 'image' && e.id.includes(i)))
           )
             return false;
-          if (f.has('label')) {
-            for (const l of f.get('label')!) {
-              const eq = l.indexOf('=');
-              const ok =
-                eq === -1 ? Object.hasOwn(e.attributes, l) : e.attributes[l.slice(0, eq)] === l.slice(eq + 1);
-              if (!ok) return false;
-            }
+          for (const kind of ['network', 'volume'] as const) {
+            const want = f.get(kind);
+            if (want && !(e.type === kind && want.some((v) => e.id.startsWith(v) || e.attributes.name === v)))
+              return false;
           }
-          return true;
+          // Berth's events are all local and it has no swarm objects: those filters match nothing.
+          if (f.has('scope') && !f.get('scope')!.includes('local')) return false;
+          for (const k of ['config', 'node', 'plugin', 'secret', 'service'] as const)
+            if (f.has(k)) return false;
+          if (f.has('daemon') && e.type !== 'daemon') return false;
+          return labelsMatch(e.attributes, f);
         };
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
         ctx.res.flushHeaders();
@@ -92,12 +87,20 @@ export function eventRoutes(bus: EventBus): Route[] {
         }
         await new Promise<void>((resolve) => {
           const unsubscribe = bus.subscribe(send);
+          let timer: NodeJS.Timeout | undefined;
           const stop = () => {
+            clearTimeout(timer);
             unsubscribe();
             resolve();
           };
           ctx.signal.addEventListener('abort', stop, { once: true });
-          if (until !== undefined) setTimeout(stop, Number((until - nowNano) / 1_000_000n)).unref();
+          // Node fires a timer longer than 2^31-1 ms at once: a far `until` is reached in steps.
+          const arm = () => {
+            const left = Number((until! - BigInt(Date.now()) * 1_000_000n) / 1_000_000n);
+            if (left <= 0) stop();
+            else timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1)).unref();
+          };
+          if (until !== undefined) arm();
         });
         ctx.res.end();
       },

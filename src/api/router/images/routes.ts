@@ -1,7 +1,7 @@
 // /images/*: list, inspect, import, tag, delete, history, prune, save (get) and load.
 import { InvalidArgumentError, NotFoundError, NotImplementedError } from '../../../errdefs/index.ts';
+import { compileGlob, type Glob } from '../../../base/patterns/index.ts';
 import type { ImageView } from '../../../images/index.ts';
-import { labelMatches, parseUntil } from '../../../images/index.ts';
 import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
 import {
   boolParam,
@@ -12,12 +12,14 @@ import {
   requestBody,
   sendJson,
 } from '../../http.ts';
+import { FILTERS, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
 import type { ImagesBackend } from './backend.ts';
 import { handlePull, handlePush } from './pull.ts';
 
-const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
+/** A boolean filter value (FILTERS has checked it is one). */
+const isTrue = (v: string) => v === '1' || v.toLowerCase() === 'true';
 
 function created(view: ImageView): number {
   return Math.floor(Date.parse(view.config.created ?? view.record.added) / 1000);
@@ -38,34 +40,24 @@ export function summary(view: ImageView) {
   };
 }
 
-/** Go's path.Match subset docker uses for `reference=` filters: `*`, `?`, `[...]`. */
-function globMatch(pattern: string, s: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i);
-      if (end === -1) return false;
-      re += `[${pattern.slice(i + 1, end).replace(/^\^|^!/, '^')}]`;
-      i = end;
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`${re}$`).test(s);
-}
-
-function refMatches(t: string, patterns: string[]): boolean {
+/**
+ * Docker's reference.FamiliarMatch: Go's path.Match against the familiar string (`name:tag`)
+ * or the familiar name. The globs are compiled once per request by the linear-time engine
+ * (base/patterns): a RegExp would backtrack on `*a*a*a*…b`. A malformed glob is a 400.
+ */
+function refMatches(t: string, patterns: readonly Glob[]): boolean {
   const ref = parseReference(t);
-  return patterns.some((p) => globMatch(p, familiarString(ref)) || globMatch(p, familiarName(ref)));
+  const full = familiarString(ref);
+  const name = familiarName(ref);
+  return patterns.some((p) => p.test(full) || p.test(name));
 }
 
-function matchesReference(view: ImageView, patterns: string[]): boolean {
+function matchesReference(view: ImageView, patterns: readonly Glob[]): boolean {
   return [...view.repoTags, ...view.repoDigests].some((t) => refMatches(t, patterns));
 }
 
 /** As Docker: with a reference filter, an image shows only the names that matched. */
-function onlyMatchingNames(view: ImageView, patterns: string[] | undefined): ImageView {
+function onlyMatchingNames(view: ImageView, patterns: readonly Glob[] | undefined): ImageView {
   if (!patterns) return view;
   return {
     ...view,
@@ -74,23 +66,28 @@ function onlyMatchingNames(view: ImageView, patterns: string[] | undefined): Ima
   };
 }
 
-async function filterImages(backend: ImagesBackend, views: ImageView[], f: Filters): Promise<ImageView[]> {
+async function filterImages(
+  backend: ImagesBackend,
+  views: ImageView[],
+  f: Filters,
+  refs: readonly Glob[] | undefined,
+): Promise<ImageView[]> {
   const dangling = f.get('dangling')?.[0];
   const before = f.get('before')?.[0];
   const since = f.get('since')?.[0];
   const beforeT = before ? created(await backend.view(before)) : undefined;
   const sinceT = since ? created(await backend.view(since)) : undefined;
   const until = f.get('until')?.[0];
-  const untilT = until ? parseUntil(until) / 1000 : undefined;
+  const untilT = until ? parseTimestamp(until)! / 1000 : undefined;
   return views.filter((v) => {
     const isDangling = v.repoTags.length === 0;
-    if (dangling !== undefined && (dangling === 'true' || dangling === '1') !== isDangling) return false;
+    if (dangling !== undefined && isTrue(dangling) !== isDangling) return false;
     const labels = v.config.config?.Labels ?? {};
-    if (f.has('label') && !f.get('label')!.every((l) => labelMatches(labels, l))) return false;
+    if (!labelsMatch(labels, f)) return false;
     if (beforeT !== undefined && !(created(v) < beforeT)) return false;
     if (sinceT !== undefined && !(created(v) > sinceT)) return false;
     if (untilT !== undefined && !(created(v) < untilT)) return false;
-    if (f.has('reference') && !matchesReference(v, f.get('reference')!)) return false;
+    if (refs && !matchesReference(v, refs)) return false;
     return true;
   });
 }
@@ -207,14 +204,13 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       method: 'GET',
       path: '/images/json',
       handler: async (ctx) => {
-        const filters = parseFilters(ctx.query, LIST_FILTERS);
+        const filters = parseFilters(ctx.query, FILTERS.imageList);
         // Legacy `filter=name` parameter (API < 1.41 clients).
         const legacy = ctx.query.get('filter');
         if (legacy) filters.set('reference', [legacy]);
         let views = await backend.list();
-        views = (await filterImages(backend, views, filters)).map((v) =>
-          onlyMatchingNames(v, filters.get('reference')),
-        );
+        const refs = filters.get('reference')?.map((p) => compileGlob(p));
+        views = (await filterImages(backend, views, filters, refs)).map((v) => onlyMatchingNames(v, refs));
         if (!boolParam(ctx.query, 'all')) {
           const parents = new Set(views.map((v) => v.record.parent).filter(Boolean));
           views = views.filter(
@@ -315,12 +311,12 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       method: 'POST',
       path: '/images/prune',
       handler: async (ctx) => {
-        const f = parseFilters(ctx.query, ['dangling', 'until', 'label', 'label!']);
+        const f = parseFilters(ctx.query, FILTERS.imagePrune);
         const dangling = f.get('dangling')?.[0];
         const until = f.get('until')?.[0];
         const result = await backend.prune({
-          dangling: dangling === undefined ? true : dangling === 'true' || dangling === '1',
-          ...(until ? { until: parseUntil(until) } : {}),
+          dangling: dangling === undefined ? true : isTrue(dangling),
+          ...(until ? { until: parseTimestamp(until)! } : {}),
           ...(f.has('label') ? { label: f.get('label')! } : {}),
           ...(f.has('label!') ? { labelNot: f.get('label!')! } : {}),
         });
@@ -344,7 +340,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
             `invalid limit ${ctx.query.get('limit')}: use 1 to 100`,
           );
         }
-        const filters = parseFilters(ctx.query, ['stars', 'is-official', 'is-automated']);
+        const filters = parseFilters(ctx.query, FILTERS.imageSearch);
         let results = await backend.search(term, limit, ctx.signal);
         const stars = Number(filters.get('stars')?.[0] ?? 0);
         const official = filters.get('is-official')?.[0];
@@ -352,8 +348,8 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         results = results.filter(
           (r) =>
             r.star_count >= stars &&
-            (official === undefined || r.is_official === (official === 'true')) &&
-            (automated === undefined || r.is_automated === (automated === 'true')),
+            (official === undefined || r.is_official === isTrue(official)) &&
+            (automated === undefined || r.is_automated === isTrue(automated)),
         );
         sendJson(ctx.res, 200, results);
       },

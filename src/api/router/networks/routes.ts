@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { NetworkRecord } from '../../../network/index.ts';
 import { parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
+import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Route } from '../../server.ts';
 import type { NetworksBackend } from './backend.ts';
 
@@ -71,22 +72,24 @@ function strMap(v: unknown, what: string): Record<string, string> {
   return o as Record<string, string>;
 }
 
-function matches(n: NetworkRecord, f: Map<string, string[]>): boolean {
+const BUILTIN = new Set(['bridge', 'host', 'none']);
+const isTrue = (v: string) => v === '1' || v.toLowerCase() === 'true';
+
+/** `GET /networks` filters (values checked by FILTERS.networkList). */
+function matches(n: NetworkRecord, f: Filters): boolean {
   if (f.has('name') && !f.get('name')!.some((v) => n.name.includes(v))) return false;
   if (f.has('id') && !f.get('id')!.some((v) => n.id.startsWith(v))) return false;
   if (f.has('driver') && !f.get('driver')!.includes(driverName(n))) return false;
-  if (f.has('type')) {
-    const t = n.name === 'bridge' || n.name === 'host' || n.name === 'none' ? 'builtin' : 'custom';
-    if (!f.get('type')!.includes(t)) return false;
-  }
-  if (f.has('label')) {
-    for (const l of f.get('label')!) {
-      const eq = l.indexOf('=');
-      const ok = eq === -1 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1);
-      if (!ok) return false;
-    }
-  }
-  return true;
+  if (f.has('type') && !f.get('type')!.includes(BUILTIN.has(n.name) ? 'builtin' : 'custom')) return false;
+  if (f.has('scope') && !f.get('scope')!.includes('local')) return false;
+  // Docker: dangling=true lists the custom networks no container uses.
+  const dangling = f.get('dangling')?.[0];
+  if (
+    dangling !== undefined &&
+    isTrue(dangling) !== (!BUILTIN.has(n.name) && Object.keys(n.endpoints).length === 0)
+  )
+    return false;
+  return labelsMatch(n.labels, f);
 }
 
 export function networkRoutes(backend: NetworksBackend): Route[] {
@@ -95,7 +98,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'GET',
       path: '/networks',
       handler: (ctx) => {
-        const f = parseFilters(ctx.query, ['name', 'id', 'driver', 'type', 'label', 'scope', 'dangling']);
+        const f = parseFilters(ctx.query, FILTERS.networkList);
         const list = backend.list().filter((n) => matches(n, f));
         sendJson(
           ctx.res,
@@ -157,20 +160,12 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/prune',
       handler: async (ctx) => {
-        const f = parseFilters(ctx.query, ['label', 'label!', 'until']);
-        const names = await backend.prune((n) => {
-          for (const l of f.get('label') ?? []) {
-            const eq = l.indexOf('=');
-            if (eq === -1 ? !Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] !== l.slice(eq + 1))
-              return false;
-          }
-          for (const l of f.get('label!') ?? []) {
-            const eq = l.indexOf('=');
-            if (eq === -1 ? Object.hasOwn(n.labels, l) : n.labels[l.slice(0, eq)] === l.slice(eq + 1))
-              return false;
-          }
-          return true;
-        });
+        const f = parseFilters(ctx.query, FILTERS.networkPrune);
+        const until = f.get('until')?.[0];
+        const untilMs = until !== undefined ? parseTimestamp(until) : undefined;
+        const names = await backend.prune(
+          (n) => (untilMs === undefined || Date.parse(n.created) < untilMs) && labelsMatch(n.labels, f),
+        );
         sendJson(ctx.res, 200, { NetworksDeleted: names });
       },
     },

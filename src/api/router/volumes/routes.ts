@@ -9,6 +9,7 @@ import {
   sendJson,
   sendNoContent,
 } from '../../http.ts';
+import { FILTERS, labelsMatch } from '../../filters.ts';
 import type { Route } from '../../server.ts';
 import type { VolumesBackend } from './backend.ts';
 
@@ -35,24 +36,10 @@ function strMap(v: unknown, what: string): Record<string, string> | undefined {
   return v as Record<string, string>;
 }
 
-function boolFilter(values: string[] | undefined, name: string): boolean | undefined {
-  if (!values || values.length === 0) return undefined;
-  const v = values[0]!.toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new InvalidArgumentError(
-    'INVALID_FILTER',
-    `invalid filter '${name}=${values[0]}': use true or false`,
-  );
-}
-
-/** `label=key` / `label=key=value` (all must hold) and `label!=…` (none may hold). */
-function labelsMatch(labels: Record<string, string>, want: string[], negate: string[]): boolean {
-  const has = (l: string) => {
-    const eq = l.indexOf('=');
-    return eq === -1 ? Object.hasOwn(labels, l) : labels[l.slice(0, eq)] === l.slice(eq + 1);
-  };
-  return want.every(has) && !negate.some(has);
+/** A boolean filter's value (FILTERS has checked it is one). */
+function boolFilter(values: string[] | undefined): boolean | undefined {
+  const v = values?.[0];
+  return v === undefined ? undefined : v === '1' || v.toLowerCase() === 'true';
 }
 
 export function volumeRoutes(backend: VolumesBackend): Route[] {
@@ -61,13 +48,13 @@ export function volumeRoutes(backend: VolumesBackend): Route[] {
       method: 'GET',
       path: '/volumes',
       handler: (ctx) => {
-        const f = parseFilters(ctx.query, ['dangling', 'name', 'label', 'label!', 'driver']);
-        const dangling = boolFilter(f.get('dangling'), 'dangling');
+        const f = parseFilters(ctx.query, FILTERS.volumeList);
+        const dangling = boolFilter(f.get('dangling'));
         const list = backend.list().filter((v) => {
           if (dangling !== undefined && (backend.users(v.name).length === 0) !== dangling) return false;
           if (f.has('name') && !f.get('name')!.some((n) => v.name.includes(n))) return false;
           if (f.has('driver') && !f.get('driver')!.includes(v.driver)) return false;
-          return labelsMatch(v.labels, f.get('label') ?? [], f.get('label!') ?? []);
+          return labelsMatch(v.labels, f);
         });
         list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
         sendJson(ctx.res, 200, { Volumes: list.map((v) => volumeView(v)), Warnings: [] });
@@ -99,13 +86,11 @@ export function volumeRoutes(backend: VolumesBackend): Route[] {
       method: 'POST',
       path: '/volumes/prune',
       handler: async (ctx) => {
-        const f = parseFilters(ctx.query, ['label', 'label!', 'all']);
+        const f = parseFilters(ctx.query, FILTERS.volumePrune);
         // Docker 23+ (API 1.42): only anonymous volumes unless all=true; older clients prune all.
-        const all = boolFilter(f.get('all'), 'all') ?? compareVersions(ctx.version, '1.42') < 0;
+        const all = boolFilter(f.get('all')) ?? compareVersions(ctx.version, '1.42') < 0;
         const r = await backend.prune(
-          (v) =>
-            (all || Object.hasOwn(v.labels, ANONYMOUS_LABEL)) &&
-            labelsMatch(v.labels, f.get('label') ?? [], f.get('label!') ?? []),
+          (v) => (all || Object.hasOwn(v.labels, ANONYMOUS_LABEL)) && labelsMatch(v.labels, f),
         );
         sendJson(ctx.res, 200, {
           VolumesDeleted: r.deleted.length > 0 ? r.deleted : null,

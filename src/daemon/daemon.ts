@@ -158,6 +158,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           .filter((c) => c.state.status === 'running' || c.state.status === 'paused')
           .map((c) => c.id),
       ),
+      new Map(containers.list().map((c) => [c.id, c.name])),
     );
     await containers.startAfterRecovery();
     const execs = new ExecService(containers);

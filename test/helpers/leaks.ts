@@ -19,7 +19,11 @@ export async function addressesOf(d: TestDaemon, id: string): Promise<string[]> 
   return out;
 }
 
-/** Everything of the containers `ids` (and addresses `ips`) still on the host; [] when clean. */
+/**
+ * Everything of the containers `ids` (and addresses `ips`) still on the host; [] when clean.
+ * Veths are counted on the bridges whatever their container: pass `bridges` only when no other
+ * container runs on them.
+ */
 export async function leftovers(
   d: TestDaemon,
   ids: readonly string[],
@@ -30,14 +34,20 @@ export async function leftovers(
   const mountinfo = await fsp.readFile('/proc/self/mountinfo', 'utf8');
   for (const line of mountinfo.split('\n')) {
     const m = line.split(' ')[4] ?? '';
-    if (m.startsWith(`${d.dataRoot}/`) || m.startsWith(`${d.dir}/exec/`)) found.push(`mount ${m}`);
+    if (
+      (m.startsWith(`${d.dataRoot}/`) || m.startsWith(`${d.dir}/exec/`)) &&
+      ids.some((id) => m.includes(id))
+    )
+      found.push(`mount ${m}`);
   }
   const runcList = await run('runc', ['--root', path.join(d.dir, 'exec', 'runc'), 'list', '-q']);
-  for (const id of runcList.stdout.split('\n').filter(Boolean)) found.push(`runc state ${id}`);
+  for (const id of runcList.stdout.split('\n').filter(Boolean))
+    if (ids.includes(id)) found.push(`runc state ${id}`);
   for (const pid of await fsp.readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const cmd = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmd.includes('conmon') && cmd.includes(d.dir)) found.push(`conmon pid ${pid}`);
+    if (cmd.includes('conmon') && cmd.includes(d.dir) && ids.some((id) => cmd.includes(id)))
+      found.push(`conmon pid ${pid}`);
     // A zombie holds nothing but its pid until the host's init reaps it (the kill was ours).
     const stat = await fsp.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     if (/\) Z /.test(stat)) continue;

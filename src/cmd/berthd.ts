@@ -31,7 +31,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 15_000);
+    // The forced exit still releases the host's bridges and rules (bounded), which a graceful
+    // close does last and a stuck one never reached.
+    const force = setTimeout(() => {
+      log('warn', 'shutdown took too long; forcing exit');
+      const bounded = new Promise((r) => setTimeout(r, 5_000).unref());
+      void Promise.race([daemon.releaseHost().catch(() => {}), bounded]).then(() => process.exit(1));
+    }, 15_000);
     force.unref();
     daemon.close().then(
       () => process.exit(0),

@@ -11,3 +11,14 @@ export function crashPoint(step: string): void {
   // The signal is delivered on the way out of the kill syscall; never run the next step.
   for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
 }
+
+/**
+ * Test-only: with BERTH_CRASH_AT=<step>, never resolves (a clean-up that hangs, to exercise
+ * the forced exit); otherwise resolves at once.
+ */
+export function stallPoint(step: string): Promise<void> {
+  if (target === undefined || target !== step) return Promise.resolve();
+  process.stderr.write(`berthd: stall point ${step}: hanging\n`);
+  // A live timer, as a clean-up stuck on I/O has: a bare pending promise would let Node exit.
+  return new Promise(() => setInterval(() => {}, 1000));
+}

@@ -19,6 +19,15 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(parsed.config.logLevel);
+  // Signals are caught before the daemon starts: a SIGTERM in the window between the socket
+  // answering and the handler being installed killed berthd without any clean-up. One that
+  // arrives during start-up is acted on once the start finished.
+  let pending: string | undefined;
+  let stop = (signal: string) => {
+    pending ??= signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(parsed.config, log);
@@ -27,7 +36,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal });
@@ -54,8 +63,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => {
     log('error', 'unhandled promise rejection', { err: String((err as Error)?.stack ?? err) });
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (pending) stop(pending);
 }
 
 void main();

@@ -3,8 +3,7 @@ import type { Log } from '../base/log.ts';
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
 import { execFile } from 'node:child_process';
-import { access, readdir, readFile, rm, rmdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import { crashPoint } from '../base/crashpoint.ts';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
@@ -25,7 +24,7 @@ import {
   replaceOrAppendEnv,
   UPDATABLE_FIELDS,
 } from '../runtime/index.ts';
-import { type LayerSnapshots, unmount } from '../snapshots/index.ts';
+import type { LayerSnapshots } from '../snapshots/index.ts';
 import type { NetworkManager } from '../network/index.ts';
 import type { LocalVolumes } from '../volumes/index.ts';
 import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
@@ -40,6 +39,7 @@ import {
 } from './restart.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
+import { settleLeftovers } from './leftovers.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
@@ -809,100 +809,26 @@ export class ContainerService {
     await this.deps.store.purge(rec.id);
   }
 
-  /**
-   * A container whose record says it is not running must hold nothing: a start cut short by a
-   * crash (after the rootfs mount, the netns, `runc create` or even `runc start`, before the
-   * record said running) left those behind. Each check is a stat or a read unless there is
-   * something to undo, so a store full of exited containers starts fast.
-   */
-  async #settleLeftovers(
-    rec: ContainerRecord,
-    mountinfo: string,
-    dir = this.deps.store.dir(rec.id),
-  ): Promise<void> {
-    const { id } = rec;
-    let binding: ReturnType<ConmonRuntime['runtimeFor']>;
-    try {
-      binding = this.deps.runtime.bind(id, rec.hostConfig.Runtime);
-    } catch {
-      binding = this.deps.runtime.runtimeFor(id);
-    }
-    // The monitor first: with it gone, killing the process writes no exit file a later start
-    // would mistake for its own.
-    const conmonPid = Number((await readFile(path.join(dir, 'conmon.pid'), 'utf8').catch(() => '')).trim());
-    if (conmonPid > 0) {
-      const cmdline = await readFile(`/proc/${conmonPid}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.includes('conmon') && cmdline.includes(id)) {
-        try {
-          process.kill(conmonPid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
-    const hasState = await access(path.join(binding.root, id)).then(
-      () => true,
-      () => false,
-    );
-    if (hasState) {
-      this.deps.log('info', 'removing what a cut-short start left', { id });
-      await this.deps.runtime
-        .delete(id, true)
-        .catch((err) => this.deps.log('warn', 'runtime delete failed', { id, err: String(err) }));
-    }
-    if (mountinfo.includes(`${dir}/`)) {
-      await teardownRootfs(this.deps, rec).catch((err) =>
-        this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
-      );
-      // A removed container's directory was renamed with its mounts: undo those by path.
-      const below = mountinfo
-        .split('\n')
-        .map((l) => l.split(' ')[4] ?? '')
-        .filter((m) => m.startsWith(`${dir}/`))
-        .sort((a, b) => b.length - a.length);
-      for (const m of below) await unmount(m).catch(() => {});
-    }
-    const net = this.deps.network;
-    if (net) {
-      const netnsLeft = await access(net.netnsPath(id)).then(
-        () => true,
-        () => false,
-      );
-      if (netnsLeft || net.endpointsOf(id).some((e) => e.ep.vethHost || e.ep.ports))
-        await net
-          .detach(id)
-          .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
-    }
-    if (hasState) await this.#removeCgroup(id);
-    await this.deps.runtime.clearExit(id);
-  }
-
-  /** The container's (empty) cgroup directories, which `runc delete` leaves when it never ran. */
-  async #removeCgroup(id: string): Promise<void> {
-    const cg = this.cgroup(id);
-    const dirs =
-      cg.version === 2
-        ? [path.dirname(cg.file('', 'x'))]
-        : (await readdir('/sys/fs/cgroup').catch(() => [] as string[])).map((c) =>
-            path.dirname(cg.file(c, 'x')),
-          );
-    for (const d of dirs) await rmdir(d).catch(() => {});
-  }
-
   async #recoverContainers(): Promise<void> {
     referenceMounts(this.deps.volumes, this.list());
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
     // Removals committed before a crash: release what they still held.
     for (const p of [...this.deps.store.pendingRemovals()]) {
       this.deps.log('info', 'finishing a removal cut short', { id: p.rec.id });
-      await this.#settleLeftovers(p.rec, mountinfo, this.deps.store.removedDir(p.rec.id, p.dropAnonymous));
+      await settleLeftovers(
+        this.deps,
+        this.cgroup(p.rec.id),
+        p.rec,
+        mountinfo,
+        this.deps.store.removedDir(p.rec.id, p.dropAnonymous),
+      );
       await this.#finishRemoval(p.rec, p.dropAnonymous).catch((err) =>
         this.deps.log('warn', 'finishing removal failed', { id: p.rec.id, err: String(err) }),
       );
     }
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-        await this.#settleLeftovers(rec, mountinfo);
+        await settleLeftovers(this.deps, this.cgroup(rec.id), rec, mountinfo);
         continue;
       }
       try {

@@ -23,6 +23,7 @@ import { volumeRoutes } from '../api/router/volumes/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
+import { stallPoint } from '../base/crashpoint.ts';
 import { BERTH_VERSION } from '../base/version.ts';
 import {
   ContainerFsOps,
@@ -139,6 +140,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       return released;
     };
     cleanups.push(releaseHost);
+    cleanups.push(() => stallPoint('shutdown:before-network'));
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
     const volumes = await LocalVolumes.open(path.join(config.dataRoot, 'volumes'), log);
     const containers = new ContainerService({

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
-import { run } from '../helpers/daemon.ts';
+import { ROOT, run } from '../helpers/daemon.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
@@ -126,6 +126,61 @@ test('the bridge stays while a container uses it, and the next start takes it ov
   h.d = await h.d.restart();
   assert.equal(await h.d.stop(), 0);
   assert.equal(await bridgeUp(), false);
+  assert.deepEqual(await ourChains(), []);
+  h.d = await h.d.restart();
+});
+
+test('a shutdown stuck past the forced exit still releases the bridge and its chains', async () => {
+  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'shutdown:before-network' } });
+  assert.ok(await bridgeUp());
+  const t0 = Date.now();
+  const code = await h.d.stop();
+  const ms = Date.now() - t0;
+  assert.match(h.d.logs(), /stall point/);
+  assert.equal(code, 1, 'the forced exit');
+  assert.ok(ms < 22_000, `took ${ms} ms`);
+  assert.equal(await bridgeUp(), false, 'the bridge is released');
+  assert.deepEqual(await ourChains(), [], 'the iptables chains are released');
+  h.d = await h.d.restart();
+});
+
+test('a SIGTERM during start-up is acted on once the start finished, with the clean-up', async () => {
+  await h.d.stop();
+  const dir = h.d.dir;
+  const child = spawn(
+    process.execPath,
+    [
+      `${ROOT}/dist/berthd.mjs`,
+      ...['--data-root', `${dir}/data`, '--exec-root', `${dir}/exec`, '-H', h.d.host],
+      ...['--config-file', `${dir}/daemon.json`, '--log-level', 'debug'],
+      ...[
+        '--cgroup-parent',
+        `/berth-test-${dir
+          .split('/')
+          .pop()!
+          .replace(/^berth-test-/, '')}`,
+      ],
+      ...['--bridge', h.d.bridge, '--bip', `10.199.${h.d.netByte}.1/24`],
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let logs = '';
+  let signalled = false;
+  child.stderr!.on('data', (c: Buffer) => {
+    logs += c.toString();
+    // Mid start-up: the stores are open, recovery and the listeners are still to come.
+    if (!signalled && logs.includes('"cgroups"')) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await exited;
+  clearTimeout(timer);
+  assert.ok(signalled, logs);
+  assert.equal(code, 0, `berthd died of the signal instead of stopping:\n${logs.slice(-1500)}`);
+  assert.equal(await bridgeUp(), false, 'the bridge is released');
   assert.deepEqual(await ourChains(), []);
   h.d = await h.d.restart();
 });

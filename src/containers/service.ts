@@ -238,10 +238,14 @@ export class ContainerService {
       ...(mounts.length > 0 ? { mounts } : {}),
     };
     try {
-      await store.put(rec);
-      // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
+      // The address first (bad --ip / unknown network fail here), then the record: a crash
+      // between leaves an address of no container, which start-up's reconcile drops; the other
+      // order left a container without its network.
       if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
+      crashPoint('create:between-record-and-network');
+      await store.put(rec);
     } catch (err) {
+      await this.deps.network?.release(id).catch(() => {});
       await releaseMounts(this.deps.volumes, id, mounts, true);
       throw err;
     }

@@ -92,6 +92,26 @@ test('rename cut short: the endpoints answer to the new name', async () => {
   assert.ok(r.stdout.includes(ip), `DNS answers the new name: ${r.stdout} ${r.stderr}`);
 });
 
+test('create cut short between the address and the record: no container without its network', async () => {
+  const before = ok(await h.d.docker(['network', 'inspect', '-f', '{{json .Containers}}', 'cnet']));
+  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'create:between-record-and-network' } });
+  const r = await h.d.docker(['create', '--name', 'halfmade', '--network', 'cnet', 'busybox', 'true'], {
+    timeoutMs: 20_000,
+  });
+  assert.notEqual(r.code, 0);
+  await crashed(h.d);
+  h.d = await h.d.restart();
+  const made = await h.d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'halfmade']);
+  if (made.code === 0)
+    assert.ok(JSON.parse(made.stdout).cnet, `a container without its network: ${made.stdout}`);
+  else
+    assert.equal(
+      ok(await h.d.docker(['network', 'inspect', '-f', '{{json .Containers}}', 'cnet'])),
+      before,
+      'an address reserved for no container',
+    );
+});
+
 test('rm cut short after its commit point releases the address and the anonymous volume', async () => {
   const id = ok(await h.d.docker(['create', '--network', 'cnet', '-v', '/data', 'busybox', 'true'])).trim();
   const vol = ok(await h.d.docker(['inspect', '-f', '{{range .Mounts}}{{.Name}}{{end}}', id])).trim();

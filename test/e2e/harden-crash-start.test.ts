@@ -16,7 +16,12 @@ async function containersOnDisk(): Promise<string[]> {
 }
 
 test('a --rm container whose start was cut short is removed at the next start, leaving nothing', async () => {
-  for (const step of ['start:after-rootfs', 'start:after-create', 'start:before-record']) {
+  for (const step of [
+    'start:after-network',
+    'start:after-rootfs',
+    'start:after-create',
+    'start:before-record',
+  ]) {
     h.d = await h.d.restart({ env: { BERTH_CRASH_AT: step } });
     const r = await h.d.docker(['run', '--rm', 'busybox', 'sleep', '30'], { timeoutMs: 20_000 });
     assert.notEqual(r.code, 0, `${step}: run should fail when the daemon dies`);

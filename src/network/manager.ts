@@ -497,7 +497,7 @@ export class NetworkManager {
     for (const { net, ep } of this.endpointsOf(containerId)) {
       if (netId && net.id !== netId) continue;
       await this.#unplug(containerId, net, ep);
-      crashPoint('disconnect:after-unplug');
+      crashPoint('release:after-unplug'); // disconnect, and rm's release
       await this.#setEndpoint(net.id, containerId, () => undefined);
     }
   }

@@ -62,7 +62,7 @@ test('connect and disconnect cut short leave no phantom endpoint', async () => {
   const nets = await assertConsistent(id, 'connect cut short');
   assert.ok(nets.cnet, 'the reserved endpoint is plugged at the next start');
 
-  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'disconnect:after-unplug' } });
+  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'release:after-unplug' } });
   assert.notEqual((await h.d.docker(['network', 'disconnect', 'cnet', id], { timeoutMs: 20_000 })).code, 0);
   await crashed(h.d);
   h.d = await h.d.restart();

@@ -602,6 +602,7 @@ export class NetworkManager {
     const plan = { netns: this.netnsPath(containerId), vethHost, ifname, ip: ep.ip, mac: ep.mac };
     if (newNetns) await createNetnsWithEndpoint(net, plan, defaultRoute);
     else await plugEndpoint(net, plan, defaultRoute);
+    crashPoint('plug:after-veth'); // start and connect: a veth the records do not know yet
     await this.#setEndpoint(net.id, containerId, (e) => ({ ...e, vethHost }));
   }
 

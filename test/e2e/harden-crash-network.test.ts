@@ -55,12 +55,17 @@ test('connect and disconnect cut short leave no phantom endpoint', async () => {
   ok(await h.d.docker(['network', 'create', '--subnet', `10.198.${h.d.netByte}.0/24`, 'cnet']));
   const id = ok(await h.d.docker(['run', '-d', '--name', 'c1', 'busybox', 'sleep', '300'])).trim();
 
-  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'connect:after-allocate' } });
-  assert.notEqual((await h.d.docker(['network', 'connect', 'cnet', id], { timeoutMs: 20_000 })).code, 0);
-  await crashed(h.d);
-  h.d = await h.d.restart();
-  const nets = await assertConsistent(id, 'connect cut short');
-  assert.ok(nets.cnet, 'the reserved endpoint is plugged at the next start');
+  for (const step of ['connect:after-allocate', 'plug:after-veth']) {
+    h.d = await h.d.restart({ env: { BERTH_CRASH_AT: step } });
+    assert.notEqual((await h.d.docker(['network', 'connect', 'cnet', id], { timeoutMs: 20_000 })).code, 0);
+    await crashed(h.d);
+    h.d = await h.d.restart();
+    const nets = await assertConsistent(id, `${step}: connect cut short`);
+    assert.ok(nets.cnet, `${step}: the reserved endpoint is plugged at the next start`);
+    const br = await bridgeOf('cnet');
+    assert.equal((await fsp.readdir(`/sys/class/net/${br}/brif`)).length, 1, `${step}: one veth on cnet`);
+    if (step === 'connect:after-allocate') ok(await h.d.docker(['network', 'disconnect', 'cnet', id]));
+  }
 
   h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'release:after-unplug' } });
   assert.notEqual((await h.d.docker(['network', 'disconnect', 'cnet', id], { timeoutMs: 20_000 })).code, 0);

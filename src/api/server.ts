@@ -33,6 +33,12 @@ export interface ApiHandlers {
   request(req: IncomingMessage, res: ServerResponse): void;
   /** http.Server 'upgrade' events: attach and exec hijack the connection. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Shutdown: ends every open request at once — hijacked attach/exec sockets (which the http
+   * server no longer tracks, and whose wait held `server.close` until the forced exit) and
+   * streaming answers (logs -f, events, wait) — and refuses new ones.
+   */
+  closeSessions(): void;
 }
 
 export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
@@ -43,7 +49,21 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
     router.on(r.method, r.path, () => {}, { index: handlers.length - 1 });
   }
 
+  // Everything a request holds open, so shutdown can end it; entries leave when they close.
+  const open = new Set<{ destroy(): unknown }>();
+  let closing = false;
+  const track = (x: { destroy(): unknown; once(e: 'close', f: () => void): unknown }) => {
+    open.add(x);
+    x.once('close', () => open.delete(x));
+  };
+
   const handle = (req: IncomingMessage, res: ServerResponse, upgraded?: { socket: Duplex; head: Buffer }) => {
+    if (closing) {
+      (upgraded?.socket ?? res).destroy();
+      return;
+    }
+    track(res);
+    if (upgraded) track(upgraded.socket);
     const started = performance.now();
     res.setHeader('Server', opts.serverHeader);
     res.setHeader('Api-Version', API_VERSION);
@@ -133,8 +153,18 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
     });
   };
   const apiHandlers: ApiHandlers = {
+    closeSessions: () => {
+      closing = true;
+      for (const x of [...open]) x.destroy();
+      open.clear();
+    },
     request: (req, res) => handle(req, res),
     upgrade: (req, socket, head) => {
+      if (closing) {
+        socket.destroy();
+        return;
+      }
+      track(socket);
       // Node does not parse the body of an upgrade request: it arrives in `head` or on the socket.
       // Read Content-Length bytes first so the handler sees its JSON and the stream starts clean.
       const want = Number(req.headers['content-length'] ?? 0);

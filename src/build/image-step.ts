@@ -2,6 +2,7 @@
 // and (for steps that change files) one layer from a tar of what changed. Every step image is
 // stored as an intermediate image record: it is the build cache's value and the next step's
 // parent (as Docker's legacy builder keeps its intermediate images).
+import { crashPoint } from '../base/crashpoint.ts';
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../images/index.ts';
 import { ingestLayer, ingestLayerDir } from '../images/layer-ingest.ts';
@@ -62,6 +63,7 @@ export async function commitStep(
       const ingested = step.layerDir
         ? await ingestLayerDir(images.deps, step.layerDir, step.layer, o)
         : await ingestLayer(images.deps, step.layer, o);
+      crashPoint('build:after-layer');
       // A step that changed nothing adds history but no layer (as Docker).
       if (ingested.diffId !== EMPTY_TAR) diffId = ingested.diffId;
     }
@@ -83,6 +85,7 @@ export async function commitStep(
       history: [...(base.history ?? []), history],
     };
     const blob = await images.deps.content.put(Buffer.from(JSON.stringify(config)));
+    crashPoint('build:after-config');
     await images.register(blob.digest, {
       ...(parent.id ? { parent: parent.id } : {}),
       intermediate: true,

@@ -19,6 +19,15 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(parsed.config.logLevel);
+  // Signals are caught before the daemon starts: a SIGTERM in the window between the socket
+  // answering and the handler being installed killed berthd without any clean-up. One that
+  // arrives during start-up is acted on once the start finished.
+  let pending: string | undefined;
+  let stop = (signal: string) => {
+    pending ??= signal;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(parsed.config, log);
@@ -27,11 +36,17 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: string) => {
+  stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log('info', 'shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 15_000);
+    // The forced exit still releases the host's bridges and rules (bounded), which a graceful
+    // close does last and a stuck one never reached.
+    const force = setTimeout(() => {
+      log('warn', 'shutdown took too long; forcing exit');
+      const bounded = new Promise((r) => setTimeout(r, 5_000).unref());
+      void Promise.race([daemon.releaseHost().catch(() => {}), bounded]).then(() => process.exit(1));
+    }, 15_000);
     force.unref();
     daemon.close().then(
       () => process.exit(0),
@@ -48,8 +63,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => {
     log('error', 'unhandled promise rejection', { err: String((err as Error)?.stack ?? err) });
   });
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  if (pending) stop(pending);
 }
 
 void main();

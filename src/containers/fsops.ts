@@ -134,7 +134,7 @@ export class ContainerFsOps {
     };
     planCommit(req); // bad references and --change lines fail before the container is paused
     const pause = o.pause && rec.state.status === 'running';
-    if (pause) await this.#svc.pause(rec.id);
+    if (pause) await this.#svc.pause(rec.id, { by: 'commit' });
     try {
       const { upper, skip } = await this.#diffSources(rec);
       const tar = packDirectory(upper, {

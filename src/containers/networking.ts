@@ -39,8 +39,8 @@ export function endpointRequest(s: EndpointSettings | null | undefined, mac?: st
 }
 
 /**
- * At create, after the record was written: validates the mode and reserves the container's
- * address (IPAM). On failure the reservation and the record are undone.
+ * At create, before the record is written: validates the mode and reserves the container's
+ * address (IPAM). On failure the reservation is undone.
  */
 export async function allocateNetworks(
   network: NetworkManager,
@@ -53,7 +53,6 @@ export async function allocateNetworks(
     await reserve(network, store, rec, req.networkingConfig, mac);
   } catch (err) {
     await network.release(rec.id).catch(() => {});
-    await store.delete(rec.id);
     throw err;
   }
 }

@@ -124,6 +124,11 @@ export interface ContainerRecord {
     FailingStreak: number;
     Log: { Start: string; End: string; ExitCode: number; Output: string }[];
   };
+  /**
+   * The daemon itself froze the container (commit's pause, a cp/export freeze), written before
+   * the freeze: the next start resumes it if a crash left it so. A user's pause never sets it.
+   */
+  readonly daemonPaused?: 'commit' | 'freeze';
   /** Volumes, binds and `--mount` tmpfs mounts (absent in records from before volumes). */
   readonly mounts?: readonly MountPoint[];
 }

@@ -3,7 +3,8 @@ import type { Log } from '../base/log.ts';
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { crashPoint } from '../base/crashpoint.ts';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
@@ -38,6 +39,7 @@ import {
 } from './restart.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
+import { settleLeftovers } from './leftovers.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
@@ -236,10 +238,14 @@ export class ContainerService {
       ...(mounts.length > 0 ? { mounts } : {}),
     };
     try {
-      await store.put(rec);
-      // Reserve the address now (bad --ip / unknown network fail here; the record is undone).
+      // The address first (bad --ip / unknown network fail here), then the record: a crash
+      // between leaves an address of no container, which start-up's reconcile drops; the other
+      // order left a container without its network.
       if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
+      crashPoint('create:between-record-and-network');
+      await store.put(rec);
     } catch (err) {
+      await this.deps.network?.release(id).catch(() => {});
       await releaseMounts(this.deps.volumes, id, mounts, true);
       throw err;
     }
@@ -309,7 +315,9 @@ export class ContainerService {
       const logCap = monitorLogCap(logs);
       try {
         const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
+        crashPoint('start:after-network');
         await prepareBundle(this.deps, rec, this.facts, net);
+        crashPoint('start:after-rootfs');
         const { pid, conmonPid } = await this.deps.runtime.create({
           id: rec.id,
           name: rec.name,
@@ -325,13 +333,16 @@ export class ContainerService {
           ...(rec.hostConfig.Runtime ? { runtime: rec.hostConfig.Runtime } : {}),
           ...(logCap !== undefined ? { logSizeMax: logCap } : {}),
         });
+        crashPoint('start:after-create');
         await this.deps.runtime.start(rec.id);
+        crashPoint('start:before-record');
         rec = await this.#setState(rec, {
           status: 'running',
           pid,
           monitorPid: conmonPid,
           startedAt: new Date().toISOString(),
         });
+        crashPoint('start:after-record');
         this.#armLogRotation(rec);
         this.#emit(rec.id, 'start', rec);
       } catch (err) {
@@ -418,7 +429,8 @@ export class ContainerService {
         ?.detach(id)
         .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
-      const next = await this.#setState(rec, {
+      const { daemonPaused: _dp, ...base } = rec;
+      const next = await this.#setState(base, {
         status: 'exited',
         exitCode: exit.code,
         startedAt,
@@ -559,11 +571,16 @@ export class ContainerService {
         );
       // An exited container's runtime state was already deleted when its exit was handled.
       if (cur.state.status !== 'exited') await this.deps.runtime.delete(rec.id, true).catch(() => {});
+      crashPoint('rm:after-runtime-delete');
       await teardownRootfs(this.deps, cur);
-      await this.deps.network?.release(rec.id);
-      await this.deps.store.delete(rec.id);
+      crashPoint('rm:after-unmount');
       const dropAnonymous = Boolean(opts.volumes || cur.hostConfig.AutoRemove);
-      await releaseMounts(this.deps.volumes, rec.id, cur.mounts ?? [], dropAnonymous);
+      // The commit point: once the record is renamed away the removal is finished at the next
+      // start if a crash cuts it short (recover → #finishRemoval); before it, the container is
+      // whole and not running, which recovery also settles.
+      await this.deps.store.markRemoved(rec.id, dropAnonymous);
+      crashPoint('rm:after-record');
+      await this.#finishRemoval(cur, dropAnonymous);
       this.#emit(rec.id, 'destroy', cur);
       this.#notify(rec.id, undefined);
       this.#listeners.delete(rec.id);
@@ -571,19 +588,43 @@ export class ContainerService {
     });
   }
 
-  async pause(ref: string): Promise<void> {
+  /**
+   * `by`: the daemon pauses for its own operation (commit). That intent is written before the
+   * freeze, so a crash while paused is undone at the next start instead of leaving the
+   * container paused forever; a user's pause is kept across restarts.
+   */
+  async pause(ref: string, opts: { by?: 'commit' } = {}): Promise<void> {
     const rec = this.find(ref);
     await this.#lock.run(rec.id, async () => {
-      const cur = this.deps.store.get(rec.id)!;
+      let cur = this.deps.store.get(rec.id)!;
       if (cur.state.status === 'paused') {
         throw new ConflictError('ALREADY_PAUSED', `Container ${rec.id} is already paused`);
       }
       if (cur.state.status !== 'running')
         throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
-      await this.deps.runtime.pause(rec.id);
-      await this.#setState(cur, { ...cur.state, status: 'paused' });
+      const state = cur.state;
+      if (opts.by) {
+        cur = { ...cur, daemonPaused: opts.by };
+        await this.deps.store.put(cur);
+      }
+      try {
+        await this.deps.runtime.pause(rec.id);
+      } catch (err) {
+        if (opts.by) await this.#clearDaemonPause(rec.id);
+        throw err;
+      }
+      crashPoint(`${opts.by ?? 'pause'}:after-pause`);
+      await this.#setState(cur, { ...state, status: 'paused' });
       this.#emit(rec.id, 'pause');
     });
+  }
+
+  async #clearDaemonPause(id: string): Promise<void> {
+    const cur = this.deps.store.get(id);
+    if (cur?.daemonPaused) {
+      const { daemonPaused: _d, ...rest } = cur;
+      await this.deps.store.put(rest);
+    }
   }
 
   async unpause(ref: string): Promise<void> {
@@ -593,7 +634,8 @@ export class ContainerService {
       if (cur.state.status !== 'paused')
         throw new ConflictError('NOT_PAUSED', `Container ${rec.id} is not paused`);
       await this.deps.runtime.resume(rec.id);
-      await this.#setState(cur, { ...cur.state, status: 'running' });
+      const { daemonPaused: _d, ...rest } = cur;
+      await this.#setState(rest, { ...cur.state, status: 'running' });
       this.#emit(rec.id, 'unpause');
     });
   }
@@ -627,6 +669,9 @@ export class ContainerService {
       }
       const cur = this.deps.store.get(rec.id)!;
       await this.deps.store.put({ ...cur, name });
+      crashPoint('rename:after-record');
+      // Endpoints carry the name for the embedded DNS; start-up re-derives them from the record.
+      await this.deps.network?.renameEndpoints(rec.id, name);
       this.#emit(rec.id, 'rename');
     });
   }
@@ -698,7 +743,12 @@ export class ContainerService {
       // symlink to the host between our lstat and our open. Frozen processes cannot.
       if (opts.freeze && cur.state.status === 'running') {
         frozen = true;
-        await this.#freezers.enter(id, () => this.deps.runtime.pause(id));
+        // Recorded before the freeze, as commit's pause: a crash while frozen is undone at start.
+        await this.#freezers.enter(id, async () => {
+          await this.deps.store.put({ ...cur, daemonPaused: 'freeze' });
+          await this.deps.runtime.pause(id);
+          crashPoint('freeze:after-pause');
+        });
       }
       return cur;
     });
@@ -706,7 +756,11 @@ export class ContainerService {
       return await fn(rec, rootfsPaths(dir).merged);
     } finally {
       await this.#lock.run(id, async () => {
-        if (frozen) await this.#freezers.leave(id, () => this.deps.runtime.resume(id));
+        if (frozen)
+          await this.#freezers.leave(id, async () => {
+            await this.deps.runtime.resume(id);
+            await this.#clearDaemonPause(id);
+          });
         if (releaseRootfs(dir) === 0 && !live(this.deps.store.get(id))) await teardownRootfs(this.deps, rec);
       });
     }
@@ -751,10 +805,36 @@ export class ContainerService {
     }
   }
 
+  /** What a removal releases after its commit point (markRemoved); idempotent, for recovery too. */
+  async #finishRemoval(rec: ContainerRecord, dropAnonymous: boolean): Promise<void> {
+    await this.deps.network?.release(rec.id);
+    crashPoint('rm:after-network-release');
+    await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
+    await this.deps.store.purge(rec.id);
+  }
+
   async #recoverContainers(): Promise<void> {
     referenceMounts(this.deps.volumes, this.list());
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+    // Removals committed before a crash: release what they still held.
+    for (const p of [...this.deps.store.pendingRemovals()]) {
+      this.deps.log('info', 'finishing a removal cut short', { id: p.rec.id });
+      await settleLeftovers(
+        this.deps,
+        this.cgroup(p.rec.id),
+        p.rec,
+        mountinfo,
+        this.deps.store.removedDir(p.rec.id, p.dropAnonymous),
+      );
+      await this.#finishRemoval(p.rec, p.dropAnonymous).catch((err) =>
+        this.deps.log('warn', 'finishing removal failed', { id: p.rec.id, err: String(err) }),
+      );
+    }
     for (const rec of this.list()) {
-      if (rec.state.status !== 'running' && rec.state.status !== 'paused') continue;
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+        await settleLeftovers(this.deps, this.cgroup(rec.id), rec, mountinfo);
+        continue;
+      }
       try {
         this.deps.runtime.bind(rec.id, rec.hostConfig.Runtime);
       } catch (err) {
@@ -769,7 +849,16 @@ export class ContainerService {
       if (st && (st.status === 'running' || st.status === 'paused')) {
         this.deps.log('info', 'adopted running container', { id: rec.id, pid: st.pid });
         this.#armLogRotation(rec);
-        if (st.status !== rec.state.status) {
+        if (rec.daemonPaused) {
+          // A pause berthd took for itself (commit, a cp freeze) outlived it: undo it.
+          this.deps.log('info', 'resuming a container berthd had paused', {
+            id: rec.id,
+            by: rec.daemonPaused,
+          });
+          if (st.status === 'paused') await this.deps.runtime.resume(rec.id).catch(() => {});
+          const { daemonPaused: _d, ...rest } = rec;
+          await this.#setState(rest, { ...rec.state, status: 'running' });
+        } else if (st.status !== rec.state.status) {
           await this.#setState(rec, { ...rec.state, status: st.status });
         }
         continue;
@@ -779,13 +868,24 @@ export class ContainerService {
       await this.deps.runtime.delete(rec.id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch(() => {});
       await this.deps.network?.detach(rec.id).catch(() => {});
-      await this.#setState(rec, {
+      const { daemonPaused: _d, ...rest } = rec;
+      await this.#setState(rest, {
         status: 'exited',
         exitCode: 255,
         startedAt: rec.state.startedAt,
         finishedAt: now,
         error: 'the container monitor was gone when berthd started; exit status unknown',
       });
+    }
+    // Docker's restore: an AutoRemove (--rm) container that is not running is removed, also one
+    // a crash left created or half-started (its leftovers were settled above).
+    for (const rec of this.list()) {
+      if (!rec.hostConfig.AutoRemove || rec.state.status === 'running' || rec.state.status === 'paused')
+        continue;
+      this.deps.log('info', 'removing a --rm container that is not running', { id: rec.id });
+      await this.remove(rec.id, { force: true }).catch((err) =>
+        this.deps.log('warn', 'removing --rm container failed', { id: rec.id, err: String(err) }),
+      );
     }
   }
 }

@@ -6,9 +6,22 @@ import { atomicWriteJson, readJsonIfExists, removeTempFiles } from '../base/atom
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import type { ContainerRecord } from './record.ts';
 
+/**
+ * A removal cut short by a crash: the directory was renamed (the commit point of `rm`) but
+ * what the container held elsewhere (network addresses, volumes) may not be released yet.
+ */
+export interface PendingRemoval {
+  readonly rec: ContainerRecord;
+  /** `rm -v` or `--rm`: its anonymous volumes go too. */
+  readonly dropAnonymous: boolean;
+}
+
+const REMOVING = /^([a-f0-9]{64})\.removing(-v)?$/;
+
 export class ContainerStore {
   readonly root: string;
   readonly #byId = new Map<string, ContainerRecord>();
+  readonly #pending: PendingRemoval[] = [];
 
   private constructor(root: string) {
     this.root = root;
@@ -18,8 +31,14 @@ export class ContainerStore {
     const s = new ContainerStore(root);
     await fsp.mkdir(root, { recursive: true, mode: 0o710 });
     for (const id of await fsp.readdir(root)) {
-      if (id.endsWith('.removing')) {
-        await fsp.rm(path.join(root, id), { recursive: true, force: true }); // removal cut short
+      const removing = REMOVING.exec(id);
+      if (removing) {
+        // A removal cut short: the service finishes it (pendingRemovals), then purges the files.
+        const rec = (await readJsonIfExists(path.join(root, id, 'config.v2.json')).catch(() => undefined)) as
+          | ContainerRecord
+          | undefined;
+        if (rec && rec.id === removing[1]) s.#pending.push({ rec, dropAnonymous: removing[2] !== undefined });
+        else await fsp.rm(path.join(root, id), { recursive: true, force: true });
         continue;
       }
       if (!/^[a-f0-9]{64}$/.test(id)) continue;
@@ -71,11 +90,39 @@ export class ContainerStore {
     this.#byId.set(rec.id, rec);
   }
 
-  async delete(id: string): Promise<void> {
+  /** Removals a crash cut short, found at open; each is finished, then `purge`d. */
+  pendingRemovals(): readonly PendingRemoval[] {
+    return this.#pending;
+  }
+
+  /**
+   * The commit point of a removal: the record goes (one rename), so a crash after it leaves no
+   * half container. The renamed directory keeps the record until `purge`, for the start-up to
+   * finish releasing what it held; `-v` in its name says anonymous volumes go too.
+   */
+  async markRemoved(id: string, dropAnonymous = false): Promise<void> {
     this.#byId.delete(id);
-    // The record goes first (renamed away), so a crash mid-removal leaves no half container.
-    const doomed = `${this.dir(id)}.removing`;
-    await fsp.rename(this.dir(id), doomed).catch(() => {});
-    await fsp.rm(doomed, { recursive: true, force: true });
+    await fsp.rename(this.dir(id), this.#doomed(id, dropAnonymous)).catch(() => {});
+  }
+
+  /** Where a removed container's files wait for `purge`. */
+  removedDir(id: string, dropAnonymous: boolean): string {
+    return this.#doomed(id, dropAnonymous);
+  }
+
+  /** Deletes the files of a container whose removal was committed (markRemoved). */
+  async purge(id: string): Promise<void> {
+    for (const v of [false, true]) await fsp.rm(this.#doomed(id, v), { recursive: true, force: true });
+    const i = this.#pending.findIndex((p) => p.rec.id === id);
+    if (i >= 0) this.#pending.splice(i, 1);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.markRemoved(id);
+    await this.purge(id);
+  }
+
+  #doomed(id: string, dropAnonymous: boolean): string {
+    return `${this.dir(id)}.removing${dropAnonymous ? '-v' : ''}`;
   }
 }

@@ -23,6 +23,7 @@ import { volumeRoutes } from '../api/router/volumes/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
+import { stallPoint } from '../base/crashpoint.ts';
 import { BERTH_VERSION } from '../base/version.ts';
 import {
   ContainerFsOps,
@@ -72,6 +73,11 @@ import type { Log } from './log.ts';
 export interface RunningDaemon {
   readonly images: ImageService;
   close(): Promise<void>;
+  /**
+   * What must not outlive berthd even when `close` cannot finish (the forced exit): DNS
+   * servers, port proxies, and bridges and rules no container uses. Idempotent.
+   */
+  releaseHost(): Promise<void>;
 }
 
 export async function startDaemon(config: DaemonConfig, log: Log): Promise<RunningDaemon> {
@@ -83,6 +89,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
   const unlock = await acquireDataRootLock(config.dataRoot);
   const cleanups: (() => Promise<void>)[] = [unlock];
+  let releaseHost = async (): Promise<void> => {};
   try {
     const content = await LocalContentStore.open(path.join(config.dataRoot, 'blobs'));
     const layers = await LayerSnapshots.open(path.join(config.dataRoot, 'layers'));
@@ -121,11 +128,19 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ...(config.dns.length > 0 ? { upstreams: config.dns } : {}),
       log,
     });
-    // Last out: DNS servers and port proxies stop; bridges and rules go when no container uses them.
-    cleanups.push(async () => {
-      await network.close();
-      await network.teardownUnused();
-    });
+    // Last out: DNS servers and port proxies stop; bridges and rules go when no container uses
+    // them (a running container keeps its bridge: it outlives berthd and the next start adopts
+    // both). Also the forced exit's last act (releaseHost).
+    let released: Promise<void> | undefined;
+    releaseHost = () => {
+      released ??= (async () => {
+        await network.close();
+        await network.teardownUnused();
+      })();
+      return released;
+    };
+    cleanups.push(releaseHost);
+    cleanups.push(() => stallPoint('shutdown:before-network'));
     const containerStore = await ContainerStore.open(path.join(config.dataRoot, 'containers'));
     const volumes = await LocalVolumes.open(path.join(config.dataRoot, 'volumes'), log);
     const containers = new ContainerService({
@@ -158,6 +173,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           .filter((c) => c.state.status === 'running' || c.state.status === 'paused')
           .map((c) => c.id),
       ),
+      new Map(containers.list().map((c) => [c.id, c.name])),
     );
     await containers.startAfterRecovery();
     const execs = new ExecService(containers);
@@ -526,6 +542,9 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       cleanups.push(async () => {
         await new Promise<void>((r) => {
           server.close(() => r());
+          // Hijacked sessions are no longer the http server's: without this, close waited for
+          // every open exec/attach to end, past the forced exit, and nothing below ran.
+          handler.closeSessions();
           server.closeAllConnections();
         });
         if (l.kind === 'unix') await fsp.rm(l.path, { force: true });
@@ -541,6 +560,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     return {
       images,
+      releaseHost: () => releaseHost(),
       close: async () => {
         for (const c of cleanups.reverse())
           await c().catch((err) => log('warn', 'cleanup failed', { err: String(err) }));

@@ -1,6 +1,7 @@
 // `docker commit` on the image side: a layer tar (the container's diff) on top of the parent
 // image becomes a new image, stored like import does (blob + extracted layer + config).
 import type { Readable } from 'node:stream';
+import { crashPoint } from '../base/crashpoint.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { chainIds, type Digest } from '../oci/digest.ts';
 import type { ContainerConfig, ImageConfig } from '../oci/image.ts';
@@ -82,6 +83,7 @@ export async function commitImage(svc: ImageService, layer: Readable, req: Commi
       ...(parentChain ? { parentChain } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
     });
+    crashPoint('commit:after-layer');
     const created = new Date().toISOString();
     const cmd = req.containerConfig.Cmd ?? [];
     // A container that changed nothing adds no layer, only history (as Docker).
@@ -112,6 +114,7 @@ export async function commitImage(svc: ImageService, layer: Readable, req: Commi
       ],
     };
     const blob = await svc.deps.content.put(Buffer.from(JSON.stringify(config)));
+    crashPoint('commit:after-config');
     await svc.register(blob.digest, { ...(plan.name ? { names: [plan.name] } : {}), parent: req.parent });
     svc.deps.log('info', 'image committed', { id: blob.digest, ref: plan.name, container: req.containerId });
     return blob.digest;

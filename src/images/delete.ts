@@ -1,4 +1,5 @@
 // `docker rmi`: untag vs delete with Docker's rules.
+import { crashPoint } from '../base/crashpoint.ts';
 import { ConflictError, NotFoundError } from '../errdefs/index.ts';
 import { type Digest, shortHex } from '../oci/digest.ts';
 import { familiarString, parseReference, type Reference } from '../oci/reference.ts';
@@ -41,7 +42,9 @@ export async function deleteImage(
     if (left.length === 0 && users.length > 0 && !opts.force) {
       throw conflictInUse(refOrId, id, users[0]!);
     }
-    await meta.removeRefs(toRemove);
+    if (!(left.length === 0 && (await deleteRecordFirst(svc, id, users.length > 0))))
+      await meta.removeRefs(toRemove);
+    crashPoint('rmi:after-untag');
     for (const n of toRemove) records.push({ untagged: familiarString(parseReference(n)) });
     if (left.length > 0) return records;
   } else {
@@ -67,7 +70,8 @@ export async function deleteImage(
     }
     if (users.length > 0 && !opts.force) throw conflictInUse(refOrId, id, users[0]!);
     if (names.length > 0) {
-      await meta.removeRefs(names);
+      if (!(await deleteRecordFirst(svc, id, users.length > 0))) await meta.removeRefs(names);
+      crashPoint('rmi:after-untag');
       for (const n of names) records.push({ untagged: familiarString(parseReference(n)) });
     }
   }
@@ -83,9 +87,22 @@ export async function deleteImage(
   if (users.length > 0) return records; // forced: names removed, image kept for its containers
   await meta.delete(id);
   records.push({ deleted: id });
+  crashPoint('rmi:after-record');
   const gc = await svc.gc();
   for (const layer of gc.removedLayers) records.push({ deleted: `sha256:${layer}` });
   return records;
+}
+
+/**
+ * When the last names go and the image goes with them, the record goes first: a crash after it
+ * leaves names of a missing image, which start-up drops (ImageService.recover) and so finishes
+ * the delete; the other order left an untagged image nobody asked to keep.
+ */
+async function deleteRecordFirst(svc: ImageService, id: Digest, used: boolean): Promise<boolean> {
+  const { meta } = svc.deps;
+  if (used || meta.all().some((r) => r.parent === id)) return false; // kept: only untagged
+  await meta.delete(id);
+  return true;
 }
 
 function sameRepo(a: Reference, b: Reference): boolean {

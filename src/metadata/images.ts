@@ -2,6 +2,7 @@
 // in memory (listing never touches the disk) and every change is written atomically:
 // `images/<id-hex>.json` per image and `images/references.json` for all names.
 import { promises as fsp } from 'node:fs';
+import { crashPoint } from '../base/crashpoint.ts';
 import path from 'node:path';
 import { atomicWriteJson, readJsonIfExists, removeTempFiles } from '../base/atomic.ts';
 import { type Digest, digestHex, isDigest } from '../oci/digest.ts';
@@ -65,10 +66,13 @@ export class ImageMetadataStore {
   }
 
   async delete(id: Digest): Promise<void> {
-    // References go first so a crash never leaves a name pointing at a deleted image.
+    // The record file goes first: a crash after it leaves names of a missing image, which
+    // start-up drops (ImageService.recover), so the delete finishes. Names first left an
+    // untagged image nobody asked to keep. The in-memory view changes last, all at once.
+    await fsp.rm(path.join(this.#dir, `${digestHex(id)}.json`), { force: true });
+    crashPoint('rmi:between-record-and-names');
     const names = this.namesOf(id);
     if (names.length > 0) await this.removeRefs(names);
-    await fsp.rm(path.join(this.#dir, `${digestHex(id)}.json`), { force: true });
     this.#images.delete(id);
   }
 

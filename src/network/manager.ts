@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { crashPoint } from '../base/crashpoint.ts';
 import type { Log } from '../base/log.ts';
 import {
   ConflictError,
@@ -196,8 +197,30 @@ export class NetworkManager {
     return [...routeCidrs(foreign), ...own];
   }
 
-  /** Brings up bridges, rules and DNS for the records; removes leftovers of this daemon. */
-  async reconcile(running: ReadonlySet<string>): Promise<void> {
+  /**
+   * Brings up bridges, rules and DNS for the records; removes leftovers of this daemon.
+   * `containers` (ID → name), when given, is every container that exists: endpoints of others
+   * (a removal cut short) are dropped, names follow renames, and a running container's endpoint
+   * without its interface (a connect or disconnect cut short) is plugged again.
+   */
+  async reconcile(running: ReadonlySet<string>, containers?: ReadonlyMap<string, string>): Promise<void> {
+    for (const n of this.list()) {
+      if (!containers) break;
+      const stale = Object.values(n.endpoints).filter(
+        (ep) => !containers.has(ep.containerId) || containers.get(ep.containerId) !== ep.containerName,
+      );
+      if (stale.length === 0) continue;
+      for (const ep of stale)
+        if (!containers.has(ep.containerId) && ep.vethHost) await unplugEndpoint(ep.vethHost);
+      await this.#o.store.update(n.id, (cur) => {
+        const eps: Record<string, Endpoint> = {};
+        for (const [cid, ep] of Object.entries(cur.endpoints)) {
+          const name = containers.get(cid);
+          if (name !== undefined) eps[cid] = { ...ep, containerName: name };
+        }
+        return { ...cur, endpoints: eps };
+      });
+    }
     const bridges = this.list().filter((n) => n.driver === 'bridge');
     for (const n of bridges) {
       await ensureBridge(n);
@@ -205,7 +228,8 @@ export class NetworkManager {
       let changed = false;
       const eps = { ...n.endpoints };
       for (const [cid, ep] of Object.entries(eps)) {
-        if (!running.has(cid) && (ep.vethHost || ep.ports)) {
+        const gone = ep.vethHost !== undefined && running.has(cid) && !(await linkExists(ep.vethHost));
+        if ((!running.has(cid) && (ep.vethHost || ep.ports)) || gone) {
           if (ep.vethHost) await unplugEndpoint(ep.vethHost);
           const { vethHost: _v, ports: _p, ...rest } = ep;
           eps[cid] = rest;
@@ -225,6 +249,7 @@ export class NetworkManager {
       if (!running.has(f)) await removeNetns(path.join(this.#o.netnsDir, f));
     }
     for (const n of bridges) await this.#ensureDns(n);
+    for (const cid of running) await this.#replugMissing(cid);
     // Serve the published ports of containers that kept running while berthd was down.
     for (const cid of running) {
       for (const { ep } of this.endpointsOf(cid)) {
@@ -237,6 +262,46 @@ export class NetworkManager {
         }
       }
     }
+  }
+
+  /**
+   * A running container's bridge endpoints without an interface (berthd died between reserving
+   * and plugging, or between unplugging and releasing) get it back; one that cannot be plugged
+   * is released, so inspect never shows an endpoint the container does not have.
+   */
+  async #replugMissing(cid: string): Promise<void> {
+    const eps = this.endpointsOf(cid).filter((e) => e.net.driver === 'bridge');
+    if (!eps.some((e) => !e.ep.vethHost)) return;
+    const netns = await fsp.access(this.netnsPath(cid)).then(
+      () => true,
+      () => false,
+    );
+    if (!netns) return;
+    let plugged = eps.filter((e) => e.ep.vethHost).length;
+    for (const { net, ep } of eps) {
+      if (ep.vethHost) continue;
+      try {
+        await this.#plug(cid, net, ep, `eth${plugged}`, plugged === 0);
+        plugged++;
+        this.#o.log('info', 'plugged an endpoint a crash left without its interface', {
+          id: cid,
+          network: net.name,
+        });
+      } catch (err) {
+        this.#o.log('warn', 'dropping an endpoint that cannot be plugged again', {
+          id: cid,
+          network: net.name,
+          err: String(err),
+        });
+        await this.#setEndpoint(net.id, cid, () => undefined);
+      }
+    }
+  }
+
+  /** A renamed container's endpoints answer DNS under the new name. */
+  async renameEndpoints(containerId: string, name: string): Promise<void> {
+    for (const { net } of this.endpointsOf(containerId))
+      await this.#setEndpoint(net.id, containerId, (e) => ({ ...e, containerName: name }));
   }
 
   async #ensureDns(n: NetworkRecord): Promise<void> {
@@ -432,6 +497,7 @@ export class NetworkManager {
     for (const { net, ep } of this.endpointsOf(containerId)) {
       if (netId && net.id !== netId) continue;
       await this.#unplug(containerId, net, ep);
+      crashPoint('release:after-unplug'); // disconnect, and rm's release
       await this.#setEndpoint(net.id, containerId, () => undefined);
     }
   }
@@ -536,6 +602,7 @@ export class NetworkManager {
     const plan = { netns: this.netnsPath(containerId), vethHost, ifname, ip: ep.ip, mac: ep.mac };
     if (newNetns) await createNetnsWithEndpoint(net, plan, defaultRoute);
     else await plugEndpoint(net, plan, defaultRoute);
+    crashPoint('plug:after-veth'); // start and connect: a veth the records do not know yet
     await this.#setEndpoint(net.id, containerId, (e) => ({ ...e, vethHost }));
   }
 
@@ -561,10 +628,12 @@ export class NetworkManager {
         `container ${containerName} cannot be connected to network ${n.name}: host, none and container network modes cannot be combined with other networks`,
       );
     const next = await this.allocate(n.id, containerId, containerName, req);
+    crashPoint('connect:after-allocate');
     if (!running) return;
     const ifIndex = current.filter((e) => e.ep.vethHost).length;
     try {
       await this.#plug(containerId, next, next.endpoints[containerId]!, `eth${ifIndex}`, ifIndex === 0);
+      crashPoint('connect:after-plug');
     } catch (err) {
       await this.release(containerId, n.id);
       throw err;

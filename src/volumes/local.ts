@@ -4,6 +4,7 @@
 // the root. Users (containers) are counted in memory; the container service re-registers them
 // at start-up from its records.
 import { execFile } from 'node:child_process';
+import { crashPoint } from '../base/crashpoint.ts';
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -153,6 +154,7 @@ export class LocalVolumes {
         await fsp.mkdir(path.join(tmp, '_data'), { recursive: true, mode: 0o755 });
         await fsp.chmod(tmp, 0o701);
         await atomicWriteJson(path.join(tmp, RECORD), rec);
+        crashPoint('volume-create:before-rename');
         await fsp.rename(tmp, path.join(this.root, name));
         await fsyncDir(this.root);
       } catch (err) {
@@ -246,6 +248,7 @@ export class LocalVolumes {
       this.#byName.delete(name);
       this.#users.delete(name);
       await fsyncDir(this.root).catch(() => {});
+      crashPoint('volume-rm:after-rename');
       await fsp.rm(doomed, { recursive: true, force: true });
     });
   }

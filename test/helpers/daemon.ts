@@ -42,8 +42,10 @@ export interface TestDaemon {
   stop(): Promise<number | null>;
   /** SIGKILL without any cleanup, like a crash. */
   kill9(): Promise<void>;
-  /** Starts a new berthd on the same data root and socket. */
-  restart(): Promise<TestDaemon>;
+  /** Starts a new berthd on the same data root and socket (with `env` added to its environment). */
+  restart(opts?: { env?: Record<string, string> }): Promise<TestDaemon>;
+  /** Resolves with the exit code (null when killed by a signal) once this berthd has exited. */
+  readonly exited: Promise<number | null>;
   /** Stops the daemon (if running) and removes every file the test made. */
   cleanup(): Promise<void>;
 }
@@ -122,7 +124,7 @@ async function waitReady(socket: string, child: ChildProcess, logs: () => string
   throw new Error(`berthd did not answer on ${socket} within 20s:\n${logs()}`);
 }
 
-async function launch(dir: string): Promise<TestDaemon> {
+async function launch(dir: string, extraEnv: Record<string, string> = {}): Promise<TestDaemon> {
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'exec');
   const socket = path.join(dir, 'berth.sock');
@@ -157,7 +159,10 @@ async function launch(dir: string): Promise<TestDaemon> {
       '--bip',
       `10.199.${netByte}.1/24`,
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(Object.keys(extraEnv).length > 0 ? { env: { ...process.env, ...extraEnv } } : {}),
+    },
   );
   let logText = '';
   child.stderr!.on('data', (c: Buffer) => {
@@ -178,6 +183,7 @@ async function launch(dir: string): Promise<TestDaemon> {
     bridge,
     netByte,
     logs,
+    exited,
     berth: (args, opts = {}) => run(BERTH, args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     docker: (args, opts = {}) => run('docker', args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     request: (method, urlPath, body, headers) => httpRequest(socket, method, urlPath, body, headers),
@@ -193,9 +199,9 @@ async function launch(dir: string): Promise<TestDaemon> {
       child.kill('SIGKILL');
       await exited;
     },
-    restart: async () => {
+    restart: async (opts = {}) => {
       if (running) await d.stop();
-      return launch(dir);
+      return launch(dir, opts.env);
     },
     cleanup: async () => {
       if (running) {
@@ -343,6 +349,8 @@ export interface TestDaemonOptions {
    * e.g. to mount a small tmpfs there. Mounts below the directory are undone by cleanup().
    */
   readonly prepare?: (dir: string) => Promise<void>;
+  /** Added to berthd's environment (e.g. BERTH_CRASH_AT for crash-point tests). */
+  readonly env?: Record<string, string>;
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -350,7 +358,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
   if (opts.config) writeFileSync(path.join(dir, 'daemon.json'), `${JSON.stringify(opts.config)}\n`);
   try {
     await opts.prepare?.(dir);
-    return await launch(dir);
+    return await launch(dir, opts.env);
   } catch (err) {
     for (const l of (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
       const m = l.split(' ')[4] ?? '';

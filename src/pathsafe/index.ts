@@ -1,0 +1,33 @@
+// pathsafe: the one way to turn a user-supplied path into a path under a root (ARCHITECTURE.md
+// §7). Every component is resolved inside the root, symlinks included, with the root acting as
+// `/` (openat2 RESOLVE_IN_ROOT semantics): `..` never climbs above it, absolute link targets
+// restart at it, more than 40 links fail with ELOOP. `resolveInRoot` gives a host path for a
+// root nobody else changes while it is used (build context, a stage's snapshot, the content
+// store); the `*InRoot` file operations in open.ts walk by file descriptor and re-check the fd,
+// for roots a running container can change under us.
+//
+// Callers (audited for issue 14): build context sources and Dockerfile lookup
+// (build/context/scope.ts re-exports this), RUN --mount bind/cache sources
+// (build/steps/run-mounts.ts), WORKDIR/VOLUME creation (build/metadata-steps.ts), COPY
+// destinations and container paths (containers/rootfs.ts), docker cp and /archive
+// (containers/archive.ts), mount targets and volume copy-up (containers/mounts.ts),
+// /etc/passwd and /etc/group lookups (containers/rootfs-users.ts).
+export {
+  assertFdInRoot,
+  type MkdirOptions,
+  type MkdirResult,
+  mkdirAllInRoot,
+  type Opened,
+  type OpenOptions,
+  openInRoot,
+  readFileInRoot,
+  writeFileInRoot,
+} from './open.ts';
+export {
+  cleanRelative,
+  MAX_SYMLINKS,
+  type Resolved,
+  type ResolveOptions,
+  resolveInRoot,
+  resolveInRootSync,
+} from './resolve.ts';

@@ -9,6 +9,7 @@ import type { Stats } from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readXattrsRecursive } from '../archive/index.ts';
+import { lstatBeneath } from '../pathsafe/index.ts';
 
 export const ChangeKind = { Modify: 0, Add: 1, Delete: 2 } as const;
 export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
@@ -39,7 +40,8 @@ function isWhiteout(st: Stats): boolean {
 /** The lower view of a path: the first layer (topmost first) that has it, unless whited out. */
 export async function lowerStat(lowers: readonly string[], rel: string): Promise<Stats | undefined> {
   for (const layer of lowers) {
-    const st = await fsp.lstat(path.join(layer, rel)).catch(() => undefined);
+    // Literal: a symlinked parent in a layer names nothing there (and must not reach the host).
+    const st = await lstatBeneath(layer, rel);
     if (st === undefined) continue;
     return isWhiteout(st) ? undefined : st;
   }
@@ -63,7 +65,8 @@ export async function berthMountPoints(
 ): Promise<Set<string>> {
   const out = new Set<string>();
   for (const p of [...MOUNT_POINTS, ...extra]) {
-    const st = await fsp.lstat(path.join(upper, p)).catch(() => undefined);
+    // The container may have replaced a parent with a symlink to a host path: never follow it.
+    const st = await lstatBeneath(upper, p);
     if (st && (await isEmpty(path.join(upper, p), st)) && !(await lowerStat(lowers, p))) out.add(p);
   }
   return out;

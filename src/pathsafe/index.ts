@@ -4,7 +4,8 @@
 // restart at it, more than 40 links fail with ELOOP. `resolveInRoot` gives a host path for a
 // root nobody else changes while it is used (build context, a stage's snapshot, the content
 // store); the `*InRoot` file operations in open.ts walk by file descriptor and re-check the fd,
-// for roots a running container can change under us.
+// for roots a running container can change under us. beneath.ts takes paths literally, no
+// symlink followed, for trees read as data (overlay upper dirs, layers).
 //
 // Callers (audited for issue 14): build context sources and Dockerfile lookup
 // (build/context/scope.ts re-exports this), RUN --mount bind/cache sources
@@ -12,6 +13,7 @@
 // destinations and container paths (containers/rootfs.ts), docker cp and /archive
 // (containers/archive.ts), mount targets and volume copy-up (containers/mounts.ts),
 // /etc/passwd and /etc/group lookups (containers/rootfs-users.ts).
+export { lstatBeneath, removeBeneath } from './beneath.ts';
 export {
   assertFdInRoot,
   type MkdirOptions,

@@ -1,0 +1,109 @@
+// Issue 14 §1 audit: container paths a user names (docker cp both ways, -w, --user, volume
+// targets) and the build's own clean-up of mount points are resolved inside the container's
+// rootfs even when the image or the container planted symlinks to host paths. The host is
+// checked with canary files in a temp dir: content, link count and listing unchanged.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+
+const LEGACY = { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 60_000 };
+const SECRET = `host-canary-${process.pid}-${Date.now()}`;
+const daemon = useBusyboxDaemon();
+const dirs: string[] = [];
+let canary = '';
+let listing: string[] = [];
+
+async function setUp(): Promise<void> {
+  canary = await mkdtemp(path.join(os.tmpdir(), 'berth-canary-'));
+  dirs.push(canary);
+  await writeFile(path.join(canary, 'shadow'), SECRET);
+  await writeFile(path.join(canary, 'passwd'), 'canaryuser:x:4242:4242::/:/bin/sh\n');
+  await writeFile(path.join(canary, 'hosts'), '');
+  await mkdir(path.join(canary, 'e'));
+  listing = (await readdir(canary)).sort();
+  // An image full of links to the host canary.
+  const ctx = await makeContext({
+    Dockerfile:
+      'FROM busybox\n' +
+      `RUN ln -s / /escape && ln -s ${canary} /w && ln -s ${canary} /data && ` +
+      `rm /etc/passwd && ln -s ${canary}/passwd /etc/passwd && ln -s ${canary}/shadow /etc/sl\n`,
+  });
+  dirs.push(ctx);
+  ok(await daemon.d.docker(['build', '-t', 'hostile', ctx], LEGACY));
+}
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function assertHostUntouched(): Promise<void> {
+  assert.deepEqual((await readdir(canary)).sort(), listing, 'the host canary dir changed');
+  assert.equal(await readFile(path.join(canary, 'shadow'), 'utf8'), SECRET);
+  assert.equal((await stat(path.join(canary, 'shadow'))).nlink, 1);
+  assert.deepEqual(await readdir(path.join(canary, 'e')), []);
+}
+
+describe('container paths stay inside the rootfs', () => {
+  before(setUp);
+
+  test('docker cp into and out of a container through planted links', async () => {
+    const c = 'cp-escape';
+    ok(
+      await daemon.d.docker([
+        'run',
+        '-d',
+        '--name',
+        c,
+        'hostile',
+        'sh',
+        '-c',
+        `mkdir -p ${canary} && echo in-container > ${canary}/shadow && sleep 600`,
+      ]),
+    );
+    const local = path.join(await mkdtemp(path.join(os.tmpdir(), 'berth-cp-')), 'x');
+    dirs.push(path.dirname(local));
+    await writeFile(local, 'from-the-client');
+    // Into the container: lands in the container's own copy of the path.
+    ok(await daemon.d.docker(['cp', local, `${c}:/escape${canary}/x`]));
+    ok(await daemon.d.docker(['cp', local, `${c}:/w/x2`]));
+    assert.equal(
+      ok(await daemon.d.docker(['exec', c, 'cat', `${canary}/x`, `${canary}/x2`])),
+      'from-the-clientfrom-the-client',
+    );
+    // Out of the container: the container's file, never the host's.
+    for (const args of [
+      ['cp', `${c}:/escape${canary}/shadow`, '-'],
+      ['cp', '-L', `${c}:/etc/sl`, '-'],
+      ['cp', `${c}:/w/shadow`, '-'],
+    ]) {
+      const r = await daemon.d.docker(args);
+      assert.ok(!r.stdout.includes(SECRET), `${args.join(' ')} read the host file`);
+      assert.match(r.stdout, /in-container/, `${args.join(' ')}: ${r.stderr}`);
+    }
+    await assertHostUntouched();
+  });
+
+  test('-w, --user and volume targets through image links do not touch the host', async () => {
+    ok(await daemon.d.docker(['run', '--rm', '-w', '/w/newdir', 'hostile', 'true']));
+    ok(await daemon.d.docker(['run', '--rm', '-v', 'pathsafe-vol:/data/e/v', 'hostile', 'true']));
+    const r = await daemon.d.docker(['run', '--rm', '--user', 'canaryuser', 'hostile', 'id', '-u']);
+    assert.doesNotMatch(r.stdout, /4242/, 'the host passwd file was read');
+    assert.notEqual(r.code, 0);
+    await assertHostUntouched();
+  });
+
+  test('a RUN that swaps a mount point parent for a link out: clean-up stays inside', async () => {
+    const ctx = await makeContext({
+      Dockerfile:
+        'FROM busybox\n' +
+        `RUN --mount=type=tmpfs,target=/x/e mv /x /x.old && ln -s ${canary} /x\n` +
+        `RUN --mount=type=bind,target=/y/e mv /y /y.old && ln -s ${canary} /y\n`,
+    });
+    dirs.push(ctx);
+    const r = await daemon.d.docker(['build', '--no-cache', ctx], LEGACY);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    await assertHostUntouched();
+  });
+});

@@ -106,4 +106,39 @@ describe('container paths stay inside the rootfs', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     await assertHostUntouched();
   });
+
+  test('docker diff of a container swapping a directory for a link out: 200, never the host dir', async () => {
+    const c = 'diff-race';
+    const hostOnly = `host-only-${process.pid}`;
+    await writeFile(path.join(canary, hostOnly), '');
+    listing = (await readdir(canary)).sort();
+    // The container flips /d between a real directory and a symlink to the host canary dir
+    // (bounded loop; it is removed long before the end).
+    ok(
+      await daemon.d.docker([
+        'run',
+        '-d',
+        '--name',
+        c,
+        'busybox',
+        'sh',
+        '-c',
+        `mkdir -p /d/sub && ln -s ${canary} /l && i=0; while [ $i -lt 200000 ]; do mv /d /t; mv /l /d; mv /d /l; mv /t /d; i=$((i+1)); done`,
+      ]),
+    );
+    const id = ok(await daemon.d.docker(['inspect', '-f', '{{.Id}}', c])).trim();
+    const deadline = Date.now() + 15_000;
+    let rounds = 0;
+    for (; rounds < 400 && Date.now() < deadline; rounds++) {
+      const r = await daemon.d.request('GET', `/containers/${id}/changes`);
+      // A path vanishing mid-walk is a change in progress, not a server error.
+      assert.equal(r.status, 200, r.body.toString());
+      assert.ok(!r.body.toString().includes(hostOnly), `diff listed the host directory: ${r.body}`);
+    }
+    assert.ok(rounds > 20, `only ${rounds} diffs ran`);
+    ok(await daemon.d.docker(['rm', '-f', c]));
+    await rm(path.join(canary, hostOnly));
+    listing = (await readdir(canary)).sort();
+    await assertHostUntouched();
+  });
 });

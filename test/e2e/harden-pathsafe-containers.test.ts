@@ -136,6 +136,14 @@ describe('container paths stay inside the rootfs', () => {
       assert.ok(!r.body.toString().includes(hostOnly), `diff listed the host directory: ${r.body}`);
     }
     assert.ok(rounds > 20, `only ${rounds} diffs ran`);
+    // stat (HEAD /archive, what `docker cp` asks first) does not freeze the container either:
+    // the file exists only on the host, so it must never be found.
+    let found = 0;
+    for (let i = 0; i < 1500 && Date.now() < deadline + 10_000; i++) {
+      const r = await daemon.d.request('HEAD', `/containers/${id}/archive?path=/d/${hostOnly}`);
+      if (r.status === 200) found++;
+    }
+    assert.equal(found, 0, 'stat saw a host file through the swapped directory');
     ok(await daemon.d.docker(['rm', '-f', c]));
     await rm(path.join(canary, hostOnly));
     listing = (await readdir(canary)).sort();

@@ -95,6 +95,17 @@ describe('RUN --mount=type=bind stays inside its root', () => {
     await assertHostUntouched();
   });
 
+  test('WORKDIR and VOLUME through a symlink to the host are created inside the image', async () => {
+    const r = await build({
+      Dockerfile:
+        `FROM busybox\nRUN ln -s ${canary} /w\nWORKDIR /w/newdir\nRUN pwd && touch made-here\n` +
+        'VOLUME /w/vol\nRUN ls /w/newdir\n',
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /made-here/);
+    await assertHostUntouched();
+  });
+
   test('bad numeric mount options are refused with a message naming them', async () => {
     for (const [opt, re] of [
       ['type=cache,target=/c,mode=rwx', /mode=rwx is not an octal file mode/],

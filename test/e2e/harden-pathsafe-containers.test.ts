@@ -88,6 +88,12 @@ describe('container paths stay inside the rootfs', () => {
   test('-w, --user and volume targets through image links do not touch the host', async () => {
     ok(await daemon.d.docker(['run', '--rm', '-w', '/w/newdir', 'hostile', 'true']));
     ok(await daemon.d.docker(['run', '--rm', '-v', 'pathsafe-vol:/data/e/v', 'hostile', 'true']));
+    // A volume on a path that is a link to the host: copy-up reads the image's content only.
+    ok(await daemon.d.docker(['run', '--rm', '-v', 'pathsafe-vol2:/data', 'hostile', 'true']));
+    const listed = ok(
+      await daemon.d.docker(['run', '--rm', '-v', 'pathsafe-vol2:/v', 'busybox', 'ls', '-a', '/v']),
+    );
+    assert.doesNotMatch(listed, /shadow|passwd/, 'the host dir was copied into the volume');
     const r = await daemon.d.docker(['run', '--rm', '--user', 'canaryuser', 'hostile', 'id', '-u']);
     assert.doesNotMatch(r.stdout, /4242/, 'the host passwd file was read');
     assert.notEqual(r.code, 0);

@@ -150,6 +150,20 @@ describe('container paths stay inside the rootfs', () => {
       if (r.status === 200) found++;
     }
     assert.equal(found, 0, 'stat saw a host file through the swapped directory');
+    // commit with pause=false packs the upper dir of a live container: never the host's files.
+    let commits = 0;
+    let leaked = 0;
+    for (; commits < 20 && Date.now() < deadline + 25_000; commits++) {
+      const c1 = await daemon.d.request('POST', `/commit?container=${id}&pause=0`, '{}', {
+        'Content-Type': 'application/json',
+      });
+      if (c1.status !== 201) continue; // a file changed while packed: refused, fine
+      const img = (JSON.parse(c1.body.toString()) as { Id: string }).Id;
+      const saved = await daemon.d.request('GET', `/images/${img}/get`);
+      if (saved.body.includes(SECRET)) leaked++;
+      await daemon.d.request('DELETE', `/images/${img}?force=1`);
+    }
+    assert.equal(leaked, 0, `${leaked} of ${commits} commits packed the host canary`);
     ok(await daemon.d.docker(['rm', '-f', c]));
     await rm(path.join(canary, hostOnly));
     listing = (await readdir(canary)).sort();

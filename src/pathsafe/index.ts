@@ -7,12 +7,12 @@
 // for roots a running container can change under us. beneath.ts takes paths literally, no
 // symlink followed, for trees read as data (overlay upper dirs, layers).
 //
-// Callers (audited for issue 14): build context sources and Dockerfile lookup
-// (build/context/scope.ts re-exports this), RUN --mount bind/cache sources
-// (build/steps/run-mounts.ts), WORKDIR/VOLUME creation (build/metadata-steps.ts), COPY
-// destinations and container paths (containers/rootfs.ts), docker cp and /archive
-// (containers/archive.ts), mount targets and volume copy-up (containers/mounts.ts),
-// /etc/passwd and /etc/group lookups (containers/rootfs-users.ts).
+// Callers (audited for issue 14; docs/architecture.md "In-root paths" has the whole list):
+// build context sources and Dockerfile lookup (build/context/scope.ts re-exports this), RUN
+// --mount bind sources (build/steps/run-mounts.ts), every container path through
+// containers/rootfs.ts (WORKDIR and WorkingDir creation, COPY destinations, /etc/passwd and
+// /etc/group lookups, volume copy-up sources), docker cp's stat (containers/archive.ts), and
+// a RUN step's mount-point clean-up (containers/fsops.ts, changes.ts: *Beneath).
 export { lstatBeneath, removeBeneath } from './beneath.ts';
 export {
   assertFdInRoot,

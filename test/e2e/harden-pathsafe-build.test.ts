@@ -95,6 +95,21 @@ describe('RUN --mount=type=bind stays inside its root', () => {
     await assertHostUntouched();
   });
 
+  test('a rw bind copy keeps owners, modes and special files; writes stay in the copy', async () => {
+    const r = await build({
+      Dockerfile:
+        'FROM busybox AS a\nRUN mkdir /d && echo orig > /d/f && chown 1234:5678 /d/f && chmod 640 /d/f && mkfifo /d/p\n' +
+        'FROM busybox\n' +
+        'RUN --mount=type=bind,from=a,source=d,target=/m,rw stat -c "%u:%g %a %F" /m/f /m/p && echo new > /m/f\n' +
+        'RUN --mount=type=bind,from=a,source=d,target=/m cat /m/f\n',
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /1234:5678 640 regular file/);
+    assert.match(r.out, /fifo/);
+    assert.match(r.out, /orig/);
+    assert.doesNotMatch(r.out, /^new$/m);
+  });
+
   test('WORKDIR and VOLUME through a symlink to the host are created inside the image', async () => {
     const r = await build({
       Dockerfile:

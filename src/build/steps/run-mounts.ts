@@ -1,8 +1,10 @@
 // `RUN --mount=...`: bind (context or another stage), cache (kept across builds under the
 // data root), tmpfs and secret mounts, turned into the RUN container's Binds and Tmpfs.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { expandWord, type Lookup } from '../dockerfile/expand.ts';
 import type { Instruction } from '../dockerfile/types.ts';
@@ -13,6 +15,8 @@ export interface RunMount {
   readonly target: string;
   readonly options: Readonly<Record<string, string>>;
 }
+
+const execFileP = promisify(execFile);
 
 function bad(instr: Instruction, why: string): never {
   throw new InvalidArgumentError(
@@ -138,7 +142,13 @@ export async function planRunMounts(
           // of the resolved content. Links inside it are copied as links; the container resolves
           // them in its own root, and the copy itself is a real file or directory.
           const copy = path.join(src.tmpDir, `bind-${randomBytes(6).toString('hex')}`);
-          await fsp.cp(source, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+          // cp -a: owners, modes, times, links and special files (a FIFO) kept, nothing followed.
+          await execFileP('cp', ['-a', '-T', '--', source, copy]).catch((err: { stderr?: string }) =>
+            bad(
+              instr,
+              `copying the rw bind source "${o.source ?? '.'}" failed: ${err.stderr?.trim() || String(err)}`,
+            ),
+          );
           temp.push(copy);
           binds.push(`${copy}:${m.target}`);
         } else binds.push(`${source}:${m.target}:ro`);

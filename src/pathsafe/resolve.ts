@@ -47,6 +47,9 @@ function* walk(
   unsafe: string,
   opts: ResolveOptions,
 ): Generator<Ask, Resolved, fs.Stats | string | undefined> {
+  if (unsafe.includes('\0')) {
+    throw new InvalidArgumentError('PATH_INVALID', `path ${JSON.stringify(unsafe)} contains a NUL byte`);
+  }
   const followFinal = opts.followFinal ?? true;
   // Empty and `.` parts stay in the queue so that a trailing `/` or `/.` counts as "more to
   // come" and forces the last link to be followed, as the kernel does.
@@ -103,6 +106,12 @@ export function resolveInRootSync(root: string, unsafe: string, opts: ResolveOpt
 
 function missing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENAMETOOLONG') {
+    throw new InvalidArgumentError(
+      'PATH_TOO_LONG',
+      `${(err as NodeJS.ErrnoException).path ?? 'a path'}: name too long`,
+    );
+  }
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 

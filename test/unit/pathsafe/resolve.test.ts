@@ -103,6 +103,15 @@ describe('resolveInRoot', () => {
     assert.equal(await both(root, 'file/x'), 'file/x');
   });
 
+  it('refuses NUL bytes and over-long names with a 400-class error', async (t) => {
+    const root = tree(t, { 'd/': '' });
+    await assert.rejects(resolveInRoot(root, 'd/a\0b'), (e: { code?: string }) => e.code === 'PATH_INVALID');
+    assert.throws(
+      () => resolveInRootSync(root, `d/${'x'.repeat(300)}`),
+      (e: { code?: string }) => e.code === 'PATH_TOO_LONG',
+    );
+  });
+
   it('cleans lexically for names that are not looked up', () => {
     assert.equal(cleanRelative('/../a/./b/'), 'a/b');
     assert.equal(cleanRelative('..'), '.');

@@ -109,7 +109,8 @@ function missing(err: unknown): boolean {
   if (code === 'ENAMETOOLONG') {
     throw new InvalidArgumentError(
       'PATH_TOO_LONG',
-      `${(err as NodeJS.ErrnoException).path ?? 'a path'}: name too long`,
+      // Not the host path: that would name the daemon's data root.
+      'a path component is longer than the filesystem allows (255 bytes)',
     );
   }
   return code === 'ENOENT' || code === 'ENOTDIR';

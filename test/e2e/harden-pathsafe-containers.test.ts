@@ -169,4 +169,39 @@ describe('container paths stay inside the rootfs', () => {
     listing = (await readdir(canary)).sort();
     await assertHostUntouched();
   });
+
+  test('exec --user reads the container passwd even while it is swapped for a link to the host', async () => {
+    const c = 'passwd-race';
+    // /etc/passwd flips between a real file and a symlink to the host canary's passwd, where
+    // canaryuser is 4242; in the container it is 1111 (also at the link's in-root target, so
+    // every lookup finds the user: exec with an unknown user does not come back, see report).
+    // Bounded loop; the container is removed long before its end.
+    const line = 'canaryuser:x:1111:1111::/:/bin/sh';
+    ok(
+      await daemon.d.docker([
+        'run',
+        '-d',
+        '--name',
+        c,
+        'busybox',
+        'sh',
+        '-c',
+        `echo ${line} >> /etc/passwd && cp /etc/passwd /p.real && mkdir -p ${canary} && cp /p.real ${canary}/passwd && ` +
+          `i=0; while [ $i -lt 100000 ]; do cp /p.real /etc/p1; mv -f /etc/p1 /etc/passwd; ln -s ${canary}/passwd /etc/p2; mv -f /etc/p2 /etc/passwd; i=$((i+1)); done`,
+      ]),
+    );
+    let asHostUser = 0;
+    let asContainerUser = 0;
+    let runs = 0;
+    const deadline = Date.now() + 15_000;
+    for (; runs < 60 && Date.now() < deadline; runs++) {
+      const r = await daemon.d.docker(['exec', '-u', 'canaryuser', c, 'id', '-u'], { timeoutMs: 5000 });
+      if (r.stdout.includes('4242')) asHostUser++;
+      if (r.stdout.includes('1111')) asContainerUser++;
+    }
+    ok(await daemon.d.docker(['rm', '-f', c]));
+    assert.ok(asContainerUser >= 10, `only ${asContainerUser} of ${runs} execs ran as the container's user`);
+    assert.equal(asHostUser, 0, `${asHostUser} of ${runs} execs ran as a user found in the host's passwd`);
+    await assertHostUntouched();
+  });
 });

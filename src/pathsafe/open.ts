@@ -59,6 +59,22 @@ async function openDirChain(root: string, parts: readonly string[]): Promise<fsp
   }
 }
 
+/**
+ * After an ENOTDIR: true when it is real, i.e. a component that must be a directory is a file
+ * (neither a directory nor a link that a concurrent swap could have put there).
+ */
+async function fileInTheWay(root: string, parts: readonly string[], flags: number): Promise<boolean> {
+  const mustBeDirs = flags & O_DIRECTORY ? parts.length : parts.length - 1;
+  let at = root;
+  for (let i = 0; i < mustBeDirs; i++) {
+    at = path.join(at, parts[i]!);
+    const st = await fsp.lstat(at).catch(() => undefined);
+    if (st === undefined || st.isSymbolicLink()) return false;
+    if (!st.isDirectory()) return true;
+  }
+  return false;
+}
+
 function partsOf(rel: string): string[] {
   return rel === '.' ? [] : rel.split('/');
 }
@@ -110,6 +126,7 @@ export async function openInRoot(root: string, unsafe: string, opts: OpenOptions
         );
       }
       // A component that resolved as a directory is now a link or gone: walk again.
+      if (code === 'ENOTDIR' && (await fileInTheWay(rootAbs, parts, opts.flags ?? O_RDONLY))) throw err;
       if (code === 'ELOOP' || code === 'ENOTDIR' || (code === 'ENOENT' && resolved.stat !== undefined))
         continue;
       throw err;

@@ -47,6 +47,14 @@ describe('in-root file operations', () => {
     );
   });
 
+  it('reports a file used as a directory as ENOTDIR, not as a race', async (t) => {
+    const root = tree(t, { f: 'data' });
+    const { O_RDONLY, O_DIRECTORY } = fs.constants;
+    await assert.rejects(openInRoot(root, 'f/', { flags: O_RDONLY | O_DIRECTORY }), { code: 'ENOTDIR' });
+    await assert.rejects(openInRoot(root, 'f/x'), { code: 'ENOTDIR' });
+    assert.equal(await readFileInRoot(root, 'f/x'), undefined);
+  });
+
   it('refuses a final symlink when told not to follow it', async (t) => {
     const root = tree(t, { l: '->x', x: 'data' });
     await assert.rejects(

@@ -9,13 +9,15 @@ import { InvalidArgumentError } from '../errdefs/index.ts';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
-/** The components of a relative or container path; `..` is refused, not resolved. */
+/**
+ * The components of a relative or container path, `..` applied lexically (clamped at the root:
+ * nothing here is a link that `..` could mean to leave).
+ */
 function components(rel: string): string[] {
-  const parts = rel.split('/').filter((c) => c !== '' && c !== '.');
-  if (parts.includes('..')) {
-    throw new InvalidArgumentError('PATH_DOTDOT', `${JSON.stringify(rel)} must not contain ".."`);
-  }
-  return parts;
+  return path.posix
+    .normalize(`/${rel}`)
+    .split('/')
+    .filter((c) => c !== '' && c !== '.');
 }
 
 /**

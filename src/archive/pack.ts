@@ -138,6 +138,13 @@ class Packer {
   #xattrs: XattrBatch = new Map();
   /** "dev:ino" → name of the first entry for that inode, for hard links. */
   readonly #links = new Map<string, string>();
+  /**
+   * Open fds of the directories being walked, by relative path. Entries are reached through
+   * their parent's fd (`/proc/self/fd/N/name`, i.e. openat) and directories are opened with
+   * O_NOFOLLOW, so a directory swapped for a symlink mid-walk (a container that was not paused)
+   * cannot lead the walk to a host path.
+   */
+  readonly #dirFds = new Map<string, number>();
 
   /** Output name of an entry (cp rebasing); identity for layers. */
   readonly #rename: ((name: string) => string) | undefined;
@@ -180,7 +187,14 @@ class Packer {
         this.#xattrs.set(rel === '' ? base : `${base}/${rel}`, attrs);
       }
     }
-    yield* this.#entry(base, base);
+    const rootFd = this.#openDir('');
+    this.#dirFds.set('', rootFd);
+    try {
+      yield* this.#entry(base, base);
+    } finally {
+      this.#dirFds.delete('');
+      fs.closeSync(rootFd);
+    }
     yield END_OF_ARCHIVE;
   }
 
@@ -214,7 +228,24 @@ class Packer {
   }
 
   #abs(rel: string): Buffer {
+    const slash = rel.lastIndexOf('/');
+    const fd = this.#dirFds.get(slash === -1 ? '' : rel.slice(0, slash));
+    if (rel !== '' && fd !== undefined) return nameToBytes(`/proc/self/fd/${fd}/${rel.slice(slash + 1)}`);
     return nameToBytes(rel === '' ? this.#root : `${this.#root}/${rel}`);
+  }
+
+  /** Opens directory `rel` for the walk (through its parent's fd, never following a link). */
+  #openDir(rel: string): number {
+    try {
+      return fs.openSync(
+        this.#abs(rel),
+        fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | (rel === '' ? 0 : fs.constants.O_NOFOLLOW),
+      );
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') throw changed(rel);
+      throw err;
+    }
   }
 
   #isOpaque(rel: string): boolean {
@@ -234,15 +265,22 @@ class Packer {
   }
 
   async *#dir(rel: string): AsyncGenerator<Buffer> {
-    const names = (await fsp.readdir(this.#abs(rel), { encoding: 'buffer' })).map(bytesToName);
-    // Binary strings compare char by char, i.e. bytewise: the order of the raw names.
-    names.sort();
-    for (const name of names) {
-      this.#signal?.throwIfAborted();
-      const childRel = rel === '' ? name : `${rel}/${name}`;
-      const verdict = this.#skip?.(childRel) ?? false;
-      if (verdict === true) continue;
-      yield* this.#entry(childRel, name, verdict === 'contents');
+    const fd = this.#openDir(rel);
+    this.#dirFds.set(rel, fd);
+    try {
+      const names = (await fsp.readdir(`/proc/self/fd/${fd}`, { encoding: 'buffer' })).map(bytesToName);
+      // Binary strings compare char by char, i.e. bytewise: the order of the raw names.
+      names.sort();
+      for (const name of names) {
+        this.#signal?.throwIfAborted();
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        const verdict = this.#skip?.(childRel) ?? false;
+        if (verdict === true) continue;
+        yield* this.#entry(childRel, name, verdict === 'contents');
+      }
+    } finally {
+      this.#dirFds.delete(rel);
+      fs.closeSync(fd);
     }
   }
 

@@ -131,8 +131,15 @@ export async function readXattrsRecursive(
   );
   // getfattr exits non-zero when some file had no readable attrs or vanished; it still prints
   // everything it could read, and a tree we pack is not supposed to change underneath us.
-  if (r.code !== 0 && r.stdout.length === 0 && r.stderr !== '') {
-    throw new InternalError('ARCHIVE_XATTR_READ_FAILED', `reading extended attributes failed: ${r.stderr}`);
+  // A file that vanished mid-walk (a running container's upper dir) is not a failure either.
+  const problems = String(r.stderr)
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.endsWith(': No such file or directory'));
+  if (r.code !== 0 && r.stdout.length === 0 && problems.length > 0) {
+    throw new InternalError(
+      'ARCHIVE_XATTR_READ_FAILED',
+      `reading extended attributes failed: ${problems.join('\n')}`,
+    );
   }
   const rootBin = Buffer.from(root, 'utf8').toString('latin1');
   const out: XattrBatch = new Map();

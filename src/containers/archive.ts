@@ -1,13 +1,16 @@
 // `docker cp` on the daemon side: stat, read (tar) and write (untar) paths of a container's root
 // filesystem, following Docker's path rules. Paths are resolved the way a process in the
-// container sees them (rootfs.ts): symlinks are followed inside the rootfs only, `..` never
-// climbs above it, and extraction never writes through a symlink (archive/apply.ts).
+// container sees them (src/pathsafe): symlinks are followed inside the rootfs only, `..` never
+// climbs above it, and extraction never writes through a symlink (archive/apply.ts). Reading
+// (tar) and writing (untar) run with the container frozen (fsops.ts), so the walks of
+// archive/ cannot be raced; stat does not freeze and looks through a directory fd instead.
 import type { Stats } from 'node:fs';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyLayer, packPath } from '../archive/index.ts';
-import { ForbiddenError, InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+import { ForbiddenError, InvalidArgumentError, isBerthError, NotFoundError } from '../errdefs/index.ts';
+import { type Opened, openInRoot } from '../pathsafe/index.ts';
 import { resolveInRoot } from './rootfs.ts';
 
 /** Docker's `ContainerPathStat` (the `X-Docker-Container-Path-Stat` header, base64 JSON). */
@@ -81,6 +84,8 @@ export function goBase(p: string): string {
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
+const { O_RDONLY, O_DIRECTORY } = fsConstants;
+
 function notFound(p: string, id: string): NotFoundError {
   return new NotFoundError('PATH_NOT_FOUND', `Could not find the file ${p} in container ${id}`);
 }
@@ -101,13 +106,26 @@ export async function statContainerPath(root: string, p: string, id: string): Pr
   const slash = absPath.lastIndexOf('/');
   const dirPart = absPath.slice(0, slash + 1);
   const basePart = absPath.slice(slash + 1);
-  const dir = await resolveInRoot(root, dirPart);
-  const hostPath = basePart === '' || basePart === '.' ? dir : path.join(dir, basePart);
+  // The directory is opened by fd (pathsafe), and the entry looked at through that fd: stat
+  // runs without freezing the container, which could otherwise swap a parent for a symlink to
+  // the host between the resolution and the lstat.
+  let opened: Opened;
+  try {
+    opened = await openInRoot(root, dirPart, { flags: O_RDONLY | O_DIRECTORY, scope: `container ${id}` });
+  } catch (err) {
+    if (isBerthError(err)) throw err; // a symlink loop or a path that kept changing
+    throw notFound(p, id);
+  }
+  const dir = opened.resolved.abs;
+  const self = basePart === '' || basePart === '.';
+  const hostPath = self ? dir : path.join(dir, basePart);
   let st: Stats;
   try {
-    st = await fsp.lstat(hostPath);
+    st = self ? await opened.handle.stat() : await fsp.lstat(`/proc/self/fd/${opened.handle.fd}/${basePart}`);
   } catch {
     throw notFound(p, id);
+  } finally {
+    await opened.handle.close();
   }
   let linkTarget = '';
   if (st.isSymbolicLink()) {

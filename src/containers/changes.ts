@@ -6,9 +6,10 @@
 // Mount points Berth itself creates in the upper dir (Docker keeps them in an init layer) are
 // not reported while they are empty.
 import type { Stats } from 'node:fs';
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readXattrsRecursive } from '../archive/index.ts';
+import { lstatBeneath } from '../pathsafe/index.ts';
 
 export const ChangeKind = { Modify: 0, Add: 1, Delete: 2 } as const;
 export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
@@ -39,7 +40,8 @@ function isWhiteout(st: Stats): boolean {
 /** The lower view of a path: the first layer (topmost first) that has it, unless whited out. */
 export async function lowerStat(lowers: readonly string[], rel: string): Promise<Stats | undefined> {
   for (const layer of lowers) {
-    const st = await fsp.lstat(path.join(layer, rel)).catch(() => undefined);
+    // Literal: a symlinked parent in a layer names nothing there (and must not reach the host).
+    const st = await lstatBeneath(layer, rel);
     if (st === undefined) continue;
     return isWhiteout(st) ? undefined : st;
   }
@@ -63,7 +65,8 @@ export async function berthMountPoints(
 ): Promise<Set<string>> {
   const out = new Set<string>();
   for (const p of [...MOUNT_POINTS, ...extra]) {
-    const st = await fsp.lstat(path.join(upper, p)).catch(() => undefined);
+    // The container may have replaced a parent with a symlink to a host path: never follow it.
+    const st = await lstatBeneath(upper, p);
     if (st && (await isEmpty(path.join(upper, p), st)) && !(await lowerStat(lowers, p))) out.add(p);
   }
   return out;
@@ -92,12 +95,17 @@ export async function containerChanges(
   }
   const changes: Change[] = [];
   const changedDirs = new Set<string>();
-  const visit = async (rel: string): Promise<void> => {
-    const names = (await fsp.readdir(path.join(upper, rel))).sort();
+  // The walk holds each directory open and reaches children through its fd with O_NOFOLLOW: a
+  // running container swapping a directory for a symlink mid-walk cannot make it list a host
+  // directory (the swapped entry is then seen as the symlink it has become, or skipped).
+  const visit = async (rel: string, dirFd: fsp.FileHandle): Promise<void> => {
+    const at = `/proc/self/fd/${dirFd.fd}`;
+    const names = (await fsp.readdir(at)).sort();
     for (const name of names) {
       const p = rel === '/' ? `/${name}` : `${rel}/${name}`;
       if (skip.has(p)) continue;
-      const st = await fsp.lstat(path.join(upper, p));
+      const st = await fsp.lstat(`${at}/${name}`).catch(() => undefined);
+      if (st === undefined) continue; // removed meanwhile
       const lower = await lowerStat(lowers, p);
       let kind: ChangeKind | undefined;
       if (isWhiteout(st) || (opaque.has(p) && lower?.isDirectory())) kind = ChangeKind.Delete;
@@ -114,9 +122,24 @@ export async function containerChanges(
         }
         changes.push({ Path: p, Kind: kind });
       }
-      if (st.isDirectory()) await visit(p);
+      if (st.isDirectory()) {
+        const child = await fsp
+          .open(`${at}/${name}`, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW)
+          .catch(() => undefined);
+        if (child === undefined) continue; // swapped for something else meanwhile
+        try {
+          await visit(p, child);
+        } finally {
+          await child.close();
+        }
+      }
     }
   };
-  await visit('/');
+  const top = await fsp.open(upper, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    await visit('/', top);
+  } finally {
+    await top.close();
+  }
   return changes;
 }

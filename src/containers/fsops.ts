@@ -2,12 +2,13 @@
 // Each runs on running and stopped containers alike: the rootfs is mounted for the duration
 // when the container is not running (ContainerService.withRootfs), and commit pauses a running
 // container by default so the layer is a consistent snapshot.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { ConflictError } from '../errdefs/index.ts';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { packDirectory } from '../archive/index.ts';
 import { commitImage, planCommit } from '../images/index.ts';
+import { removeBeneath } from '../pathsafe/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ContainerConfig as ImageContainerConfig } from '../oci/image.ts';
 import {
@@ -163,7 +164,8 @@ export class ContainerFsOps {
     }
     const { upper, lowers, skip } = await this.#diffSources(rec);
     for (const p of await berthMountPoints(upper, lowers, mountPoints)) skip.add(p);
-    for (const p of skip) await rm(path.join(upper, p), { recursive: true, force: true });
+    // Through fds, no symlink followed: the step may have swapped a parent for a link out.
+    for (const p of skip) await removeBeneath(upper, p);
     return { layer: packDirectory(upper), layerDir: upper };
   }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../base/atomic.ts';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
-import { type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
+import { type Digest, digestHex, parseDigest, sha256Digest } from '../oci/digest.ts';
 
 export interface BlobInfo {
   readonly digest: Digest;
@@ -62,7 +62,9 @@ export class LocalContentStore implements ContentStore {
   }
 
   blobPath(digest: Digest): string {
-    return path.join(this.#blobDir, digestHex(digest));
+    // Digests are branded after a format check, but a cast elsewhere must still not turn a
+    // `sha256:../../x` into a path outside the store.
+    return path.join(this.#blobDir, digestHex(parseDigest(digest)));
   }
 
   async info(digest: Digest): Promise<BlobInfo | undefined> {

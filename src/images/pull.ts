@@ -8,7 +8,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { KeyedMutex } from '../base/lock.ts';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import type { DistributionMetadata } from '../metadata/index.ts';
-import { chainIds, type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
+import { chainIds, type Digest, digestHex, isDigest, sha256Digest } from '../oci/digest.ts';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/image.ts';
 import { hostPlatform } from '../oci/image.ts';
 import { MediaType } from '../oci/media-types.ts';
@@ -157,6 +157,16 @@ export async function pullImage(
         'MANIFEST_INVALID',
         `the manifest lists ${manifest.layers.length} layers but the config ${diffIds.length} diff IDs`,
       );
+    }
+    // Diff IDs name layer directories (the first chain ID is the first diff ID itself): a
+    // registry's config must not turn `sha256:../../x` into a path (load.ts checks the same).
+    for (const d of diffIds) {
+      if (!isDigest(d)) {
+        throw new InvalidArgumentError(
+          'CONFIG_INVALID',
+          `the image config has an invalid diff ID ${JSON.stringify(d)}`,
+        );
+      }
     }
     const chain = chainIds(diffIds);
     const present = await Promise.all(

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { atomicWriteJson, fsyncDir, removeTempFiles, TEMP_PREFIX } from '../base/atomic.ts';
-import { NotFoundError } from '../errdefs/index.ts';
+import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
+
+const LAYER_NAME = /^[a-f0-9]{64}$/;
 
 export interface LayerMeta {
   readonly name: string;
@@ -49,11 +51,23 @@ export class LayerSnapshots {
     return s;
   }
 
+  /** A layer's directory; names are chain ID hex, so none can reach outside the root. */
+  #dir(name: string): string {
+    if (!LAYER_NAME.test(name)) {
+      throw new InvalidArgumentError(
+        'INVALID_LAYER_NAME',
+        `invalid layer name ${JSON.stringify(name)}: expected 64 hex digits`,
+      );
+    }
+    return path.join(this.#root, name);
+  }
+
   diffDir(name: string): string {
-    return path.join(this.#root, name, 'diff');
+    return path.join(this.#dir(name), 'diff');
   }
 
   async get(name: string): Promise<LayerMeta | undefined> {
+    if (!LAYER_NAME.test(name)) return undefined; // not a layer name: no such layer
     try {
       return JSON.parse(await fsp.readFile(path.join(this.#root, name, META_FILE), 'utf8')) as LayerMeta;
     } catch (err) {
@@ -91,6 +105,7 @@ export class LayerSnapshots {
     return {
       dir,
       commit: async ({ name, parent, size, labels = {} }) => {
+        const final = this.#dir(name);
         done = true;
         const existing = await this.get(name);
         if (existing) {
@@ -105,7 +120,6 @@ export class LayerSnapshots {
           .slice(0, 26);
         const meta: LayerMeta = { name, ...(parent !== undefined ? { parent } : {}), link, size, labels };
         await atomicWriteJson(path.join(tmp, META_FILE), meta);
-        const final = path.join(this.#root, name);
         try {
           await fsp.rename(tmp, final);
         } catch (err) {
@@ -135,7 +149,7 @@ export class LayerSnapshots {
     // Rename first so a crash mid-delete leaves a temp dir that recovery removes, never a
     // half-deleted layer that looks committed.
     const doomed = path.join(this.#root, `${TEMP_PREFIX}rm-${name}`);
-    await fsp.rename(path.join(this.#root, name), doomed);
+    await fsp.rename(this.#dir(name), doomed);
     await fsp.rm(doomed, { recursive: true, force: true });
   }
 

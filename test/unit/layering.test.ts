@@ -27,6 +27,7 @@ const RANK: Record<string, number> = {
   archive: 30,
   metadata: 30,
   oci: 20,
+  pathsafe: 15,
   errdefs: 10,
   base: 10,
 };

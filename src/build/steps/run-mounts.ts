@@ -1,17 +1,22 @@
 // `RUN --mount=...`: bind (context or another stage), cache (kept across builds under the
 // data root), tmpfs and secret mounts, turned into the RUN container's Binds and Tmpfs.
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { expandWord, type Lookup } from '../dockerfile/expand.ts';
 import type { Instruction } from '../dockerfile/types.ts';
+import { resolveInRoot } from '../../pathsafe/index.ts';
 
 export interface RunMount {
   readonly type: 'bind' | 'cache' | 'tmpfs' | 'secret';
   readonly target: string;
   readonly options: Readonly<Record<string, string>>;
 }
+
+const execFileP = promisify(execFile);
 
 function bad(instr: Instruction, why: string): never {
   throw new InvalidArgumentError(
@@ -86,9 +91,32 @@ export interface MountSources {
   readonly tmpDir: string;
 }
 
-/** Confines `p` below `root`: `../x` cannot leave the context (Docker resolves it inside). */
-function inside(root: string, p: string): string {
-  return path.join(root, path.posix.resolve('/', p ?? '.'));
+/** An octal permission value (`0755`, `700`) of a mount option; `fallback` when unset. */
+function modeOption(instr: Instruction, o: Readonly<Record<string, string>>, fallback: number): number {
+  if (o.mode === undefined) return fallback;
+  if (!/^0?[0-7]{1,4}$/.test(o.mode)) bad(instr, `mode=${o.mode} is not an octal file mode such as 0755`);
+  return Number.parseInt(o.mode, 8);
+}
+
+/** A uid= or gid= option: a decimal id the kernel accepts (0 when unset). */
+function idOption(instr: Instruction, o: Readonly<Record<string, string>>, key: 'uid' | 'gid'): number {
+  const v = o[key];
+  if (v === undefined) return 0;
+  const n = /^\d{1,10}$/.test(v) ? Number(v) : Number.NaN;
+  if (!(n >= 0 && n < 0xffffffff))
+    bad(instr, `${key}=${v} is not a numeric ${key === 'uid' ? 'user' : 'group'} id`);
+  return n;
+}
+
+/**
+ * The host path of a bind source, resolved inside its root (the context or a stage's root)
+ * with every symlink followed against that root: a link to `/etc` names the root's etc, never
+ * the host's. The roots are not changed by anyone while the step runs, so a path is enough.
+ */
+async function bindSource(instr: Instruction, base: string, source: string, what: string): Promise<string> {
+  const r = await resolveInRoot(base, source, { scope: what });
+  if (r.stat === undefined) bad(instr, `bind source "${source}" does not exist in ${what}`);
+  return r.abs;
 }
 
 export async function planRunMounts(
@@ -106,24 +134,36 @@ export async function planRunMounts(
     switch (m.type) {
       case 'bind': {
         const base = o.from ? await src.rootOf(o.from) : src.contextDir;
-        const source = inside(base, o.source ?? '.');
-        await fsp.lstat(source).catch(() => bad(instr, `bind source "${o.source ?? '.'}" does not exist`));
+        const what = o.from ? `"${o.from}"` : 'the build context';
+        const source = await bindSource(instr, base, o.source ?? '.', what);
         const rw = o.rw === 'true' || o.readwrite === 'true';
         if (rw) {
-          // Writes to a rw bind are thrown away after the step (BuildKit's rule): work on a copy.
+          // Writes to a rw bind are thrown away after the step (BuildKit's rule): work on a copy
+          // of the resolved content. Links inside it are copied as links; the container resolves
+          // them in its own root, and the copy itself is a real file or directory.
           const copy = path.join(src.tmpDir, `bind-${randomBytes(6).toString('hex')}`);
-          await fsp.cp(source, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+          // cp -a: owners, modes, times, links and special files (a FIFO) kept, nothing followed.
+          await execFileP('cp', ['-a', '-T', '--', source, copy]).catch((err: { stderr?: string }) =>
+            bad(
+              instr,
+              `copying the rw bind source "${o.source ?? '.'}" failed: ${err.stderr?.trim() || String(err)}`,
+            ),
+          );
           temp.push(copy);
           binds.push(`${copy}:${m.target}`);
         } else binds.push(`${source}:${m.target}:ro`);
         break;
       }
       case 'cache': {
+        // The id only names a directory through its hash, so no id can reach outside cacheRoot.
         const id = o.id ?? m.target;
         const dir = path.join(src.cacheRoot, createHash('sha256').update(id).digest('hex'));
+        const mode = modeOption(instr, o, 0o755);
+        const uid = idOption(instr, o, 'uid');
+        const gid = idOption(instr, o, 'gid');
         try {
-          await fsp.mkdir(dir, { mode: o.mode ? Number.parseInt(o.mode, 8) : 0o755 });
-          if (o.uid || o.gid) await fsp.chown(dir, Number(o.uid ?? 0), Number(o.gid ?? 0));
+          await fsp.mkdir(dir, { mode });
+          if (o.uid || o.gid) await fsp.chown(dir, uid, gid);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
@@ -131,10 +171,13 @@ export async function planRunMounts(
         break;
       }
       case 'tmpfs':
+        // The size goes into mount options: only a number with an optional unit may reach them.
+        if (o.size !== undefined && !/^\d{1,19}[kmg%]?$/i.test(o.size))
+          bad(instr, `size=${o.size} is not a size such as 64m`);
         tmpfs[m.target] = o.size ? `size=${o.size}` : '';
         break;
       case 'secret': {
-        const file = src.secrets[o.id!];
+        const file = Object.hasOwn(src.secrets, o.id!) ? src.secrets[o.id!] : undefined;
         const required = o.required === 'true';
         if (file === undefined) {
           if (required)
@@ -148,8 +191,8 @@ export async function planRunMounts(
         // A private copy with the mount's mode and owner; the original file stays untouched.
         const copy = path.join(src.tmpDir, `secret-${randomBytes(6).toString('hex')}`);
         await fsp.copyFile(file, copy);
-        await fsp.chmod(copy, o.mode ? Number.parseInt(o.mode, 8) : 0o400);
-        await fsp.chown(copy, Number(o.uid ?? 0), Number(o.gid ?? 0));
+        await fsp.chmod(copy, modeOption(instr, o, 0o400));
+        await fsp.chown(copy, idOption(instr, o, 'uid'), idOption(instr, o, 'gid'));
         temp.push(copy);
         binds.push(`${copy}:${m.target}:ro`);
         break;

@@ -20,6 +20,8 @@ export type Digest = `sha256:${string}`;
 export const NAME_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
 export const TAG_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+/** One file or folder name below a repository: tags, hex digests, fixed folder names. */
+const COMPONENT_RE = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 export class RegistryStorage {
   readonly root: string;
@@ -37,11 +39,24 @@ export class RegistryStorage {
   }
 
   blobPath(d: Digest): string {
+    // The request handlers check digests first; checking again here keeps every path this
+    // store makes inside it even if a caller forgets (a `..` or `/` can never reach a join).
+    if (!DIGEST_RE.test(d))
+      throw Object.assign(new Error(`invalid digest ${JSON.stringify(d)}`), { code: 'DIGEST_INVALID' });
     return path.join(this.root, 'blobs/sha256', d.slice(7));
   }
 
   #repo(name: string, ...rest: string[]): string {
-    // NAME_RE was checked by the caller; joining cannot leave the repositories folder.
+    if (!NAME_RE.test(name) || name.length > 255)
+      throw Object.assign(new Error(`invalid repository name ${JSON.stringify(name)}`), {
+        code: 'NAME_INVALID',
+      });
+    for (const c of rest) {
+      if (!COMPONENT_RE.test(c))
+        throw Object.assign(new Error(`invalid path component ${JSON.stringify(c)}`), {
+          code: 'NAME_INVALID',
+        });
+    }
     return path.join(this.root, 'repositories', name, ...rest);
   }
 

@@ -25,6 +25,8 @@ export interface ExecConfig {
   readonly attachStderr: boolean;
   /** Initial terminal size with `tty`. */
   readonly consoleSize?: { height: number; width: number };
+  /** The detach keys asked for at create, in Docker's syntax (unset: ctrl-p,ctrl-q). */
+  readonly detachKeys?: string;
 }
 
 export interface ExecRecord {

@@ -1,5 +1,5 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
-import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
   ContainerRecord,
@@ -23,6 +23,7 @@ import {
   terminalSize,
 } from '../../http.ts';
 import type { Route } from '../../server.ts';
+import { endHijacked, parseDetachKeys, watchDetachKeys } from '../../streams/detach-keys.ts';
 import type { ContainersBackend } from './backend.ts';
 import { resourceRoutes } from './resources.ts';
 import { inspectView, summaryView } from './views.ts';
@@ -382,6 +383,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         const stdout = boolParam(ctx.query, 'stdout');
         const stderr = boolParam(ctx.query, 'stderr');
         const tty = rec.config.Tty;
+        // Checked before the stream opens, so a bad value is a plain 400.
+        const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'), 'detach');
         // Registered before anything else so an exit right after start is never missed.
         const exited = backend.wait(rec.id, 'next-exit').then(() => {});
         exited.catch(() => {});
@@ -389,10 +392,19 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
         );
         const abort = new AbortController();
+        let detached = false;
         conn.on('close', () => abort.abort());
         conn.on('error', () => abort.abort());
         if (boolParam(ctx.query, 'stdin') && rec.config.OpenStdin && backend.feedStdin) {
-          void backend.feedStdin(rec.id, conn, abort.signal).catch(() => {});
+          // With a terminal, the detach keys end this session (the output loop below stops on
+          // the abort) and leave the container running with its stdin open.
+          const stdin = tty
+            ? watchDetachKeys(conn, detachKeys, () => {
+                detached = true;
+                abort.abort();
+              })
+            : conn;
+          void backend.feedStdin(rec.id, stdin, abort.signal).catch(() => {});
         } else {
           conn.on('data', () => {}); // no stdin wanted: read and drop what the client sends
         }
@@ -412,9 +424,10 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             }
           }
         } catch (err) {
-          if (!abort.signal.aborted) throw err;
+          // The stream is open: the error can only be told in it (as Docker does), then closed.
+          if (!abort.signal.aborted) conn.write(`${errorMessage(err)}\r\n`);
         }
-        conn.end();
+        endHijacked(conn, detached);
       },
     },
   ];

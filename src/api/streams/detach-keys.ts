@@ -92,10 +92,11 @@ export class DetachKeyMatcher {
 
 /**
  * The client's stdin with the detach keys filtered out. When they are typed, `onDetach` runs
- * and the returned stream neither ends nor passes anything more: an end would close the
- * process's stdin, and detaching must leave the process as it was.
+ * and the returned stream passes nothing more and does not end by itself: where an end would
+ * close the process's stdin (an exec's terminal), detaching must leave it open; the caller
+ * ends it where that is safe.
  */
-export function watchDetachKeys(input: Readable, keys: Buffer, onDetach: () => void): Readable {
+export function watchDetachKeys(input: Readable, keys: Buffer, onDetach: () => void): PassThrough {
   const matcher = new DetachKeyMatcher(keys);
   const out = new PassThrough();
   input.on('data', (chunk: Buffer) => {
@@ -110,6 +111,9 @@ export function watchDetachKeys(input: Readable, keys: Buffer, onDetach: () => v
   input.on('error', () => {
     if (!matcher.detached) out.end();
   });
+  // A hijacked socket can come paused (the server pauses it after reading a body that came
+  // in later packets than the headers), and a 'data' listener alone does not resume it.
+  input.resume();
   return out;
 }
 

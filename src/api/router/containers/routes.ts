@@ -392,24 +392,48 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
         );
         const abort = new AbortController();
+        // The stdin relay stops on its own after a detach (below); on a hang-up it is stopped.
+        const stdinAbort = new AbortController();
         let detached = false;
-        conn.on('close', () => abort.abort());
-        conn.on('error', () => abort.abort());
+        const hangUp = () => {
+          abort.abort();
+          if (!detached) stdinAbort.abort();
+          else setTimeout(() => stdinAbort.abort(), 2000).unref();
+        };
+        conn.on('close', hangUp);
+        conn.on('error', hangUp);
         if (boolParam(ctx.query, 'stdin') && rec.config.OpenStdin && backend.feedStdin) {
           // With a terminal, the detach keys end this session (the output loop below stops on
-          // the abort) and leave the container running with its stdin open.
-          const stdin = tty
-            ? watchDetachKeys(conn, detachKeys, () => {
-                detached = true;
-                abort.abort();
-              })
-            : conn;
-          void backend.feedStdin(rec.id, stdin, abort.signal).catch(() => {});
+          // the abort) and leave the container running. What was typed before them still goes
+          // in: the relay gets an end of input, which with a terminal leaves the container's
+          // stdin open (conmon --leave-stdin-open, as Docker closes stdin only without one).
+          let stdin: NodeJS.ReadableStream = conn;
+          if (tty) {
+            const watched = watchDetachKeys(conn, detachKeys, () => {
+              detached = true;
+              watched.end();
+              abort.abort();
+            });
+            stdin = watched;
+          }
+          void backend.feedStdin(rec.id, stdin, stdinAbort.signal).catch(() => {});
         } else {
-          conn.on('data', () => {}); // no stdin wanted: read and drop what the client sends
+          // No stdin wanted: read and drop what the client sends (resumed: the socket can come
+          // paused, and a 'data' listener alone would leave it so).
+          conn.on('data', () => {});
+          conn.resume();
         }
         try {
-          if (logs || stream) {
+          if (!stdout && !stderr) {
+            // stdin alone (docker-py's attach_socket with stdin and stream): no output to
+            // follow, the session lasts until the client leaves or detaches, or the container
+            // exits.
+            if (stream && !abort.signal.aborted)
+              await Promise.race([
+                exited,
+                new Promise((res) => abort.signal.addEventListener('abort', res, { once: true })),
+              ]);
+          } else if (logs || stream) {
             for await (const r of readLogs(backend.logPath(rec.id), {
               follow: stream,
               tail: logs ? 'all' : 0,

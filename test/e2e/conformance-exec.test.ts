@@ -121,3 +121,15 @@ test('the docker CLI: exec -t and exec without a terminal still print as before'
   const t = await daemon.d.docker(['exec', '-t', 'pyexec', 'echo', 'tty']);
   assert.equal(t.stdout, 'tty\r\n', t.stderr);
 });
+
+test("an exec that cannot start exits 126, a missing command too (docker-py's exec_run)", async () => {
+  const script = `
+import docker, json
+c = docker.DockerClient(base_url="${daemon.d.host}", version="1.41")
+ct = c.containers.get("pyexec")
+print(json.dumps([ct.exec_run("docker ps")[0], ct.exec_run("/etc/passwd")[0], ct.exec_run("true")[0]]))
+`;
+  const r = await run('python3', ['-c', script], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), [126, 126, 0]);
+});

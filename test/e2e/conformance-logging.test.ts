@@ -22,6 +22,8 @@ try:
     out["unknown"] = None
 except docker.errors.APIError as e:
     out["unknown"] = [e.status_code, e.explanation]
+ct2 = c.create_container("busybox", ["true"], host_config=c.create_host_config(log_config=docker.types.LogConfig(type="", config={"max-file": "100"})))
+out["default"] = c.inspect_container(ct2)["HostConfig"]["LogConfig"]
 m = docker.DockerClient(base_url="${daemon.d.host}", version="1.41")
 out["none"] = m.containers.run("busybox", "echo hello", log_config={"type": "none"}, name="lognone")
 print(json.dumps(out))
@@ -32,6 +34,13 @@ print(json.dumps(out))
   assert.deepEqual(out.maxfile, { Type: 'json-file', Config: { 'max-file': '100' } });
   assert.deepEqual(out.unknown, [400, "logger: no log driver named 'asdf' is registered"]);
   assert.equal(out.none, null);
+  // No driver named: Docker reports its default by name.
+  assert.deepEqual(out.default, { Type: 'json-file', Config: { 'max-file': '100' } });
+  const plain = ok(await daemon.d.docker(['create', 'busybox', 'true'])).trim();
+  assert.equal(
+    ok(await daemon.d.docker(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', plain])),
+    'json-file\n',
+  );
   assert.equal(
     ok(await daemon.d.docker(['inspect', '-f', '{{.HostConfig.LogConfig.Type}}', 'lognone'])),
     'none\n',

@@ -136,6 +136,23 @@ for (const client of ['docker', 'berth'] as const) {
       assert.equal(again.code, 9, again.screen);
       assert.match(again.screen, /back-2/);
     });
+
+    test('--detach-keys reach the daemon too: ctrl-p ctrl-q go to the process, the chosen key detaches', async () => {
+      const name = `tty-keys-${client}`;
+      const r = await inTerminal(
+        client,
+        ['run', '-it', '--detach-keys', 'ctrl-x', '--name', name, 'busybox', 'sh'],
+        [
+          { afterMs: 1000, text: '\x10\x11' },
+          { afterMs: 1400, text: 'echo still-$((2+2))\r' },
+          { afterMs: 2000, text: '\x18' },
+        ],
+      );
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /still-4/);
+      const state = await d.docker(['inspect', '-f', '{{.State.Running}}', name]);
+      assert.equal(state.stdout.trim(), 'true');
+    });
   });
 }
 

@@ -75,6 +75,8 @@ raw(s).sendall(b"one\\n\\x10\\x11")
 time.sleep(0.5)
 s2 = raw(c.attach_socket(ct, {"stdin": True, "stream": True, "stdout": True}))
 s2.settimeout(5)
+# attach serves output by following the log from its end: let it start before typing
+time.sleep(0.5)
 s2.sendall(b"two\\n")
 got = b""
 end = time.time() + 5

@@ -25,6 +25,8 @@ export interface ExecConfig {
   readonly attachStderr: boolean;
   /** Initial terminal size with `tty`. */
   readonly consoleSize?: { height: number; width: number };
+  /** The detach keys asked for at create, in Docker's syntax (unset: ctrl-p,ctrl-q). */
+  readonly detachKeys?: string;
 }
 
 export interface ExecRecord {
@@ -279,11 +281,10 @@ export class ExecService {
     const { code, stderrTail } = await (e.config.tty
       ? this.#runWithTerminal(e, rt.path, args, io)
       : this.#runWithPipes(e, rt.path, args, io));
-    // runc reports its own failure to start the process as 255 with a message.
+    // runc reports its own failure to start the process as 255 with a message. Docker's exec
+    // answers every failure to start with 126, a missing command too (unlike `run`'s 127).
     let exitCode = code;
-    if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) {
-      exitCode = /not found|no such file/i.test(stderrTail) ? 127 : 126;
-    }
+    if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) exitCode = 126;
     if (processFile) await fsp.rm(processFile, { force: true });
     delete e.resize;
     e.running = false;

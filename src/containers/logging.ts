@@ -26,7 +26,9 @@ const KNOWN_OPTS = new Set([
   'mode',
   'max-buffer-size',
 ]);
-const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local']);
+// `none` is accepted as Docker's is (clients such as docker-py's containers.run ask for it);
+// Berth still keeps the log file for it.
+const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local', 'none']);
 
 function bad(message: string): InvalidArgumentError {
   return new InvalidArgumentError('INVALID_LOG_OPT', message);
@@ -40,9 +42,9 @@ export function logPolicy(
 ): LogPolicy {
   const type = h.LogConfig?.Type ?? '';
   if (!DRIVERS.has(type)) {
-    throw bad(
-      `logging driver "${type}" is not supported by Berth: use json-file (the default; k8s-file and local are accepted as aliases)`,
-    );
+    // Docker's own text, which clients match (docker-py's tests do); the drivers Berth has are
+    // json-file (the default), with k8s-file and local as aliases, and none.
+    throw bad(`logger: no log driver named '${type}' is registered`);
   }
   const opts = h.LogConfig?.Config ?? {};
   for (const k of Object.keys(opts)) {
@@ -63,8 +65,7 @@ export function logPolicy(
     maxFiles = Number(fileText);
     if (!/^\d+$/.test(fileText) || maxFiles < 1)
       throw bad(`invalid max-file "${fileText}": it must be a whole number of at least 1`);
-    if (maxFiles > 1 && maxSize === undefined)
-      throw bad('max-file cannot be set without max-size: add --log-opt max-size=...');
+    // Without max-size nothing rotates, so max-file has no effect; Docker accepts it so.
   }
   const details: Record<string, string> = {};
   for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {

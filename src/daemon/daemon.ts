@@ -21,6 +21,7 @@ import { networkRoutes } from '../api/router/networks/routes.ts';
 import type { VolumesBackend } from '../api/router/volumes/backend.ts';
 import { volumeRoutes } from '../api/router/volumes/routes.ts';
 import type { ImagesBackend } from '../api/router/images/backend.ts';
+import { swarmRoutes } from '../api/router/swarm/routes.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { stallPoint } from '../base/crashpoint.ts';
@@ -530,6 +531,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ...volumeRoutes(volumesBackend),
         ...execRoutes(execs),
         ...eventRoutes(events),
+        ...swarmRoutes(),
       ],
     });
 

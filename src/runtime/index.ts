@@ -18,5 +18,5 @@ export type {
   ResourcePlan,
 } from './resources.ts';
 export { CgroupPaths, cgroupVersion, hostHardLimits, oomKilled, readHostResourceFacts } from './cgroups.ts';
-export { parseBlkio, parseIoStat, parseProcStat, readCgroupSample } from './stats.ts';
-export type { CgroupSample } from './stats.ts';
+export { parseBlkio, parseIoStat, parseNetDev, parseProcStat, readCgroupSample } from './stats.ts';
+export type { CgroupSample, NetworkStats } from './stats.ts';

@@ -39,6 +39,57 @@ export interface CgroupSample {
     io_service_bytes_recursive: BlkioEntry[] | null;
     io_serviced_recursive: BlkioEntry[] | null;
   };
+  /** Per-interface counters of the container's network namespace (lo left out, as Docker). */
+  readonly networks?: Record<string, NetworkStats>;
+}
+
+export interface NetworkStats {
+  rx_bytes: number;
+  rx_packets: number;
+  rx_errors: number;
+  rx_dropped: number;
+  tx_bytes: number;
+  tx_packets: number;
+  tx_errors: number;
+  tx_dropped: number;
+}
+
+/**
+ * /proc/<pid>/net/dev: `name: rx bytes packets errs drop fifo frame compressed multicast`, then
+ * tx `bytes packets errs drop ...`. Loopback is not one of the container's networks.
+ */
+export function parseNetDev(s: string): Record<string, NetworkStats> {
+  const out: Record<string, NetworkStats> = {};
+  for (const line of s.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon === -1) continue;
+    const name = line.slice(0, colon).trim();
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (!name || name === 'lo' || f.length < 16 || f.some((n) => !Number.isFinite(n))) continue;
+    out[name] = {
+      rx_bytes: f[0]!,
+      rx_packets: f[1]!,
+      rx_errors: f[2]!,
+      rx_dropped: f[3]!,
+      tx_bytes: f[8]!,
+      tx_packets: f[9]!,
+      tx_errors: f[10]!,
+      tx_dropped: f[11]!,
+    };
+  }
+  return out;
+}
+
+/** The container's interfaces, seen through the first process of its cgroup. */
+async function readNetworks(procsFile: string): Promise<{ networks?: Record<string, NetworkStats> }> {
+  const pid = (await text(procsFile)).split('\n')[0]?.trim();
+  if (!pid || !/^\d+$/.test(pid)) return {};
+  const nets = parseNetDev(await text(`/proc/${pid}/net/dev`));
+  return Object.keys(nets).length > 0 ? { networks: nets } : {};
 }
 
 const NS_PER_TICK = 1e9 / 100; // USER_HZ is 100 on Linux
@@ -105,7 +156,11 @@ export function parseIoStat(s: string): { bytes: BlkioEntry[]; ios: BlkioEntry[]
 
 export async function readCgroupSample(cg: CgroupPaths, hostMemory = os.totalmem()): Promise<CgroupSample> {
   const procStat = parseProcStat(await text('/proc/stat'));
-  return cg.version === 2 ? readV2(cg, hostMemory, procStat) : readV1(cg, hostMemory, procStat);
+  const [sample, nets] = await Promise.all([
+    cg.version === 2 ? readV2(cg, hostMemory, procStat) : readV1(cg, hostMemory, procStat),
+    readNetworks(cg.version === 2 ? cg.file('', 'cgroup.procs') : cg.file('pids', 'cgroup.procs')),
+  ]);
+  return { ...sample, ...nets };
 }
 
 async function readV1(

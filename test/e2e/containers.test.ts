@@ -334,8 +334,9 @@ describe('exec', () => {
       input: 'from stdin\n',
     });
     assert.equal(piped.stdout, 'from stdin\ndone\n');
+    // Docker's exec answers any failure to start the process with 126, a missing one too.
     const nf = await daemon.d.docker(['exec', id, '/nope']);
-    assert.equal(nf.code, 127, nf.stderr);
+    assert.equal(nf.code, 126, nf.stderr);
     // inspect through the API
     const create = await daemon.d.request(
       'POST',

@@ -112,7 +112,7 @@ for (const client of ['docker', 'berth'] as const) {
       assert.match(r.screen, /33 101/);
       assert.match(r.screen, /\/dev\/pts\/\d+/);
       const nf = await inTerminal(client, ['exec', '-it', name, 'no-such-command']);
-      assert.equal(nf.code, 127, nf.screen);
+      assert.equal(nf.code, 126, nf.screen); // Docker's exec: 126 for any failure to start
     });
 
     test('ctrl-p ctrl-q detaches and leaves the container running; attach joins it again', async () => {
@@ -135,6 +135,23 @@ for (const client of ['docker', 'berth'] as const) {
       );
       assert.equal(again.code, 9, again.screen);
       assert.match(again.screen, /back-2/);
+    });
+
+    test('--detach-keys reach the daemon too: ctrl-p ctrl-q go to the process, the chosen key detaches', async () => {
+      const name = `tty-keys-${client}`;
+      const r = await inTerminal(
+        client,
+        ['run', '-it', '--detach-keys', 'ctrl-x', '--name', name, 'busybox', 'sh'],
+        [
+          { afterMs: 1000, text: '\x10\x11' },
+          { afterMs: 1400, text: 'echo still-$((2+2))\r' },
+          { afterMs: 2000, text: '\x18' },
+        ],
+      );
+      assert.equal(r.code, 0, r.screen);
+      assert.match(r.screen, /still-4/);
+      const state = await d.docker(['inspect', '-f', '{{.State.Running}}', name]);
+      assert.equal(state.stdout.trim(), 'true');
     });
   });
 }

@@ -28,7 +28,14 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
       throw new CliError('the input device is not a TTY');
     const wait = client.raw('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
     const conn = await client.hijack(`/containers/${info.Id}/attach`, {
-      query: { stream: true, stdout: true, stderr: true, ...(interactive ? { stdin: true } : {}) },
+      // The daemon watches for the same keys as this CLI (docker's CLI sends them too).
+      query: {
+        stream: true,
+        stdout: true,
+        stderr: true,
+        ...(interactive ? { stdin: true } : {}),
+        ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
+      },
     });
     const session = await runSession(conn, ctx, {
       tty: info.Config.Tty,

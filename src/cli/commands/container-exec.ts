@@ -38,6 +38,7 @@ export function registerExec(program: Command, container: Command, ctx: CliConte
           AttachStdin: attach && Boolean(o.interactive),
           AttachStdout: attach,
           AttachStderr: attach,
+          ...(o.detachKeys ? { DetachKeys: o.detachKeys } : {}),
           Detach: Boolean(o.detach),
           ...(o.tty && process.stdout.isTTY
             ? { ConsoleSize: [process.stdout.rows, process.stdout.columns] }

@@ -293,6 +293,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         stdout: want.size === 0 || want.has('stdout'),
         stderr: want.size === 0 || want.has('stderr'),
         ...(o.interactive || want.has('stdin') ? { stdin: true } : {}),
+        ...(o.detachKeys ? { detachKeys: o.detachKeys } : {}),
       },
     });
     const waitRes = ctx

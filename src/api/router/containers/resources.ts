@@ -34,6 +34,7 @@ export function statsView(rec: ContainerRecord, cur?: CgroupSample, prev?: Cgrou
     cpu_stats: cur?.cpu ?? EMPTY_CPU,
     precpu_stats: prev?.cpu ?? EMPTY_CPU,
     memory_stats: cur?.memory ?? {},
+    ...(cur?.networks ? { networks: cur.networks } : {}),
     name: `/${rec.name}`,
     id: rec.id,
   };

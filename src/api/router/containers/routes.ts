@@ -1,6 +1,6 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { compileRegex } from '../../../base/patterns/index.ts';
-import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
   ContainerRecord,
@@ -25,6 +25,7 @@ import {
 } from '../../http.ts';
 import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Route } from '../../server.ts';
+import { endHijacked, parseDetachKeys, watchDetachKeys } from '../../streams/detach-keys.ts';
 import type { ContainersBackend } from './backend.ts';
 import { resourceRoutes } from './resources.ts';
 import { inspectView, summaryView } from './views.ts';
@@ -421,6 +422,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         const stdout = boolParam(ctx.query, 'stdout');
         const stderr = boolParam(ctx.query, 'stderr');
         const tty = rec.config.Tty;
+        // Checked before the stream opens, so a bad value is a plain 400.
+        const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'), 'detach');
         // Registered before anything else so an exit right after start is never missed.
         const exited = backend.wait(rec.id, 'next-exit').then(() => {});
         exited.catch(() => {});
@@ -428,15 +431,48 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
         );
         const abort = new AbortController();
-        conn.on('close', () => abort.abort());
-        conn.on('error', () => abort.abort());
+        // The stdin relay stops on its own after a detach (below); on a hang-up it is stopped.
+        const stdinAbort = new AbortController();
+        let detached = false;
+        const hangUp = () => {
+          abort.abort();
+          if (!detached) stdinAbort.abort();
+          else setTimeout(() => stdinAbort.abort(), 2000).unref();
+        };
+        conn.on('close', hangUp);
+        conn.on('error', hangUp);
         if (boolParam(ctx.query, 'stdin') && rec.config.OpenStdin && backend.feedStdin) {
-          void backend.feedStdin(rec.id, conn, abort.signal).catch(() => {});
+          // With a terminal, the detach keys end this session (the output loop below stops on
+          // the abort) and leave the container running. What was typed before them still goes
+          // in: the relay gets an end of input, which with a terminal leaves the container's
+          // stdin open (conmon --leave-stdin-open, as Docker closes stdin only without one).
+          let stdin: NodeJS.ReadableStream = conn;
+          if (tty) {
+            const watched = watchDetachKeys(conn, detachKeys, () => {
+              detached = true;
+              watched.end();
+              abort.abort();
+            });
+            stdin = watched;
+          }
+          void backend.feedStdin(rec.id, stdin, stdinAbort.signal).catch(() => {});
         } else {
-          conn.on('data', () => {}); // no stdin wanted: read and drop what the client sends
+          // No stdin wanted: read and drop what the client sends (resumed: the socket can come
+          // paused, and a 'data' listener alone would leave it so).
+          conn.on('data', () => {});
+          conn.resume();
         }
         try {
-          if (logs || stream) {
+          if (!stdout && !stderr) {
+            // stdin alone (docker-py's attach_socket with stdin and stream): no output to
+            // follow, the session lasts until the client leaves or detaches, or the container
+            // exits.
+            if (stream && !abort.signal.aborted)
+              await Promise.race([
+                exited,
+                new Promise((res) => abort.signal.addEventListener('abort', res, { once: true })),
+              ]);
+          } else if (logs || stream) {
             for await (const r of readLogs(backend.logPath(rec.id), {
               follow: stream,
               tail: logs ? 'all' : 0,
@@ -451,9 +487,10 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             }
           }
         } catch (err) {
-          if (!abort.signal.aborted) throw err;
+          // The stream is open: the error can only be told in it (as Docker does), then closed.
+          if (!abort.signal.aborted) conn.write(`${errorMessage(err)}\r\n`);
         }
-        conn.end();
+        endHijacked(conn, detached);
       },
     },
   ];

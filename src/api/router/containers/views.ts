@@ -97,8 +97,12 @@ export function inspectView(
       NetworkMode: 'default',
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
-      LogConfig: { Type: 'json-file', Config: {} },
       ...rec.hostConfig,
+      // No driver named means the daemon's default, which Docker reports by name, never as "".
+      LogConfig: {
+        Type: rec.hostConfig.LogConfig?.Type || 'json-file',
+        Config: rec.hostConfig.LogConfig?.Config ?? {},
+      },
     },
     GraphDriver: { Name: 'overlay2', Data: graphDriver },
     Mounts: mountsView(rec),

@@ -1,9 +1,10 @@
 // /containers/{id}/exec and /exec/*: create, start (hijacked stream), inspect, resize.
 import type { ExecConfig, ExecRecord } from '../../../containers/index.ts';
-import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { ConflictError, errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import { muxFrame } from '../../../logs/index.ts';
-import { readJsonBody, sendJson, terminalSize } from '../../http.ts';
+import { compareVersions, readJsonBody, sendJson, terminalSize } from '../../http.ts';
 import type { Route } from '../../server.ts';
+import { detachKeyBytes, endHijacked, parseDetachKeys, watchDetachKeys } from '../../streams/detach-keys.ts';
 
 export interface ExecBackend {
   create(containerRef: string, config: ExecConfig): string;
@@ -29,6 +30,28 @@ function consoleSize(v: unknown): { consoleSize?: { height: number; width: numbe
   return { consoleSize: { height, width } };
 }
 
+/**
+ * A body field by name, matched case-insensitively as Go's JSON decoding does: docker-py sends
+ * `detachKeys` where the spec says `DetachKeys`.
+ */
+function field(b: Record<string, unknown>, name: string): unknown {
+  if (name in b) return b[name];
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(b)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+function detachKeysOf(v: unknown): { detachKeys?: string } {
+  if (v === undefined || v === null || v === '') return {};
+  if (typeof v !== 'string')
+    throw new InvalidArgumentError(
+      'INVALID_PARAMETER',
+      'invalid DetachKeys: expected a string such as "ctrl-p,ctrl-q"',
+    );
+  parseDetachKeys(v, 'escape');
+  return { detachKeys: v };
+}
+
 export function execRoutes(backend: ExecBackend): Route[] {
   return [
     {
@@ -49,6 +72,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
           attachStdout: b.AttachStdout === true,
           attachStderr: b.AttachStderr === true,
           ...consoleSize(b.ConsoleSize),
+          ...detachKeysOf(field(b, 'DetachKeys')),
         });
         sendJson(ctx.res, 201, { Id: id });
       },
@@ -57,30 +81,68 @@ export function execRoutes(backend: ExecBackend): Route[] {
       method: 'POST',
       path: '/exec/:id/start',
       handler: async (ctx) => {
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean };
         const e = backend.get(ctx.params.id!);
-        if (b.Detach) {
+        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
+        if (typeof b !== 'object' || Array.isArray(b))
+          throw new InvalidArgumentError('INVALID_BODY', 'exec start config must be a JSON object');
+        if (e.running || e.exitCode !== null)
+          throw new ConflictError('EXEC_STARTED', `Exec ${e.id} has already been started`);
+        const override = field(b, 'DetachKeys');
+        const keys = parseDetachKeys(
+          typeof override === 'string' && override !== '' ? override : e.config.detachKeys,
+          'escape',
+        );
+        if (field(b, 'Detach') === true) {
           void backend.start(e.id, { onStdout: () => {}, onStderr: () => {} }).catch(() => {});
           ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
           ctx.res.end();
           return;
         }
-        const tty = e.config.tty;
+        // The framing follows the start request's Tty, not the exec's (as Docker's router does):
+        // a client that starts a TTY exec with Tty false reads the terminal's output as stdout
+        // frames, and one that asks for Tty gets raw bytes even from pipes.
+        const raw = field(b, 'Tty') === true;
+        const upgrade = ctx.req.headers.upgrade !== undefined;
+        // Docker names the multiplexed type only from API 1.42, and only on an upgrade.
+        const multiplexedType = upgrade && !raw && compareVersions(ctx.version, '1.42') >= 0;
         const conn = ctx.hijack(
-          tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+          multiplexedType ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
         );
         conn.on('error', () => {});
-        const stdin = e.config.attachStdin ? conn : undefined;
-        await backend.start(e.id, {
+        let detached = false;
+        let onDetach = () => {};
+        const detach = new Promise<void>((resolve) => {
+          onDetach = resolve;
+        });
+        // Only a terminal watches for the detach keys; then the exec keeps running after it.
+        const stdin = !e.config.attachStdin
+          ? undefined
+          : e.config.tty
+            ? watchDetachKeys(conn, keys, () => {
+                detached = true;
+                onDetach();
+              })
+            : conn;
+        const send = (stream: 'stdout' | 'stderr', d: Buffer) => {
+          if (!detached && !conn.destroyed) conn.write(raw ? d : muxFrame(stream, d));
+        };
+        const running = backend.start(e.id, {
           ...(stdin ? { stdin } : {}),
           onStdout: (d) => {
-            if (e.config.attachStdout) conn.write(tty ? d : muxFrame('stdout', d));
+            if (e.config.attachStdout) send('stdout', d);
           },
           onStderr: (d) => {
-            if (e.config.attachStderr) conn.write(muxFrame('stderr', d));
+            if (e.config.attachStderr) send('stderr', d);
           },
         });
-        conn.end();
+        running.catch(() => {});
+        try {
+          await Promise.race([running, detach]);
+        } catch (err) {
+          // The stream is open: the error can only be told in it (as Docker does).
+          if (!conn.destroyed) conn.write(`${errorMessage(err)}\r\n`);
+        }
+        endHijacked(conn, detached);
       },
     },
     {
@@ -98,7 +160,8 @@ export function execRoutes(backend: ExecBackend): Route[] {
           OpenStdout: e.config.attachStdout,
           OpenStderr: e.config.attachStderr,
           CanRemove: false,
-          DetachKeys: '',
+          // Docker's inspect carries the raw key bytes, hence base64 in JSON.
+          DetachKeys: (detachKeyBytes(e.config.detachKeys ?? '') ?? Buffer.alloc(0)).toString('base64'),
           ProcessConfig: {
             tty: e.config.tty,
             entrypoint: e.config.cmd[0],

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../errdefs/index.ts';
+import { decodeBody, type SchemaName } from './validate/index.ts';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -101,14 +102,24 @@ export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<B
   return Buffer.concat(chunks);
 }
 
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/**
+ * The JSON body decoded as the endpoint's Engine API type (see validate/): every JSON body goes
+ * through a schema, so a value a Go client could not read back is refused before it is stored.
+ * Empty or `null` is undefined.
+ */
+export async function readJsonBody<T = Record<string, unknown>>(
+  req: IncomingMessage,
+  schema: SchemaName,
+): Promise<T | undefined> {
   const buf = await readBody(req);
   if (buf.length === 0) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    parsed = JSON.parse(buf.toString('utf8')) as unknown;
   } catch (err) {
     throw new InvalidArgumentError('INVALID_JSON', `invalid JSON in request body: ${(err as Error).message}`);
   }
+  return decodeBody<T>(schema, parsed);
 }
 
 export function compareVersions(a: string, b: string): number {

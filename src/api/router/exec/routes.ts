@@ -35,9 +35,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/exec',
       handler: async (ctx) => {
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
-        if (typeof b !== 'object' || Array.isArray(b))
-          throw new InvalidArgumentError('INVALID_BODY', 'exec config must be a JSON object');
+        const b = (await readJsonBody(ctx.req, 'execCreate')) ?? {};
         const id = backend.create(ctx.params.id!, {
           cmd: strings(b.Cmd, 'Cmd'),
           env: strings(b.Env, 'Env'),
@@ -57,7 +55,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
       method: 'POST',
       path: '/exec/:id/start',
       handler: async (ctx) => {
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean };
+        const b = (await readJsonBody<{ Detach?: boolean; Tty?: boolean }>(ctx.req, 'execStart')) ?? {};
         const e = backend.get(ctx.params.id!);
         if (b.Detach) {
           void backend.start(e.id, { onStdout: () => {}, onStderr: () => {} }).catch(() => {});

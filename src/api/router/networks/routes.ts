@@ -115,7 +115,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/create',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkCreate'), 'body');
         if (typeof b.Name !== 'string' || b.Name === '')
           throw new InvalidArgumentError('INVALID_NAME', 'network name is required: set "Name"');
         if (b.EnableIPv6 === true)
@@ -178,7 +178,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/:id/connect',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkConnect'), 'body');
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError('INVALID_CONTAINER', 'set "Container" to the container to connect');
         const ep = obj(b.EndpointConfig, 'EndpointConfig');
@@ -200,7 +200,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/:id/disconnect',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkDisconnect'), 'body');
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError(
             'INVALID_CONTAINER',

@@ -25,6 +25,8 @@ const KNOWN_OPTS = new Set([
   'mode',
   'max-buffer-size',
 ]);
+/** The most rotated files a container may keep (Docker sets no bound; each is visited on read). */
+const MAX_FILES = 1000;
 const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local']);
 
 function bad(message: string): InvalidArgumentError {
@@ -62,6 +64,9 @@ export function logPolicy(
     maxFiles = Number(fileText);
     if (!/^\d+$/.test(fileText) || maxFiles < 1)
       throw bad(`invalid max-file "${fileText}": it must be a whole number of at least 1`);
+    // Reading and rotating visit every numbered file: an absurd count would pin the daemon.
+    if (maxFiles > MAX_FILES)
+      throw bad(`invalid max-file "${fileText}": keep at most ${MAX_FILES} files (raise max-size instead)`);
     if (maxFiles > 1 && maxSize === undefined)
       throw bad('max-file cannot be set without max-size: add --log-opt max-size=...');
   }

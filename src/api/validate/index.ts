@@ -174,9 +174,11 @@ function fieldPath(pointer: string): string {
   return out;
 }
 
-function describe(e: ErrorObject, what: string): string {
+function describe(e: ErrorObject, what: string, root: string): string {
   const s = (e.parentSchema ?? {}) as BodySchema;
-  const field = fieldPath(e.instancePath);
+  const inner = fieldPath(e.instancePath);
+  const field =
+    root === '' ? inner : inner === '' ? root : /^\[/.test(inner) ? root + inner : `${root}.${inner}`;
   const into = field === '' ? `the ${what} value` : `field ${field}`;
   const numeric = types(s).some((t) => t === 'integer' || t === 'number');
   const base = `json: cannot unmarshal ${jsonKind(e.data, numeric)} into ${into} of type ${goTypeName(s)}`;
@@ -207,7 +209,7 @@ const WHAT: Record<SchemaName, string> = {
  * The body as Go would decode it into the endpoint's type, or a 400-class error naming the field
  * and the type it needs. An empty body or a JSON null is `undefined` (Go keeps the zero value).
  */
-export async function decodeBody<T>(name: SchemaName, body: unknown): Promise<T | undefined> {
+export async function decodeBody<T>(name: SchemaName, body: unknown, root = ''): Promise<T | undefined> {
   if (body === undefined || body === null) return undefined;
   const schema = SCHEMAS[name];
   const value = normalize(schema, body);
@@ -216,7 +218,7 @@ export async function decodeBody<T>(name: SchemaName, body: unknown): Promise<T 
     const e = check.errors?.[0];
     throw new InvalidArgumentError(
       'INVALID_BODY_TYPE',
-      e ? describe(e, WHAT[name]) : `invalid ${WHAT[name]} body`,
+      e ? describe(e, WHAT[name], root) : `invalid ${WHAT[name]} body`,
     );
   }
   return value as T;
@@ -239,5 +241,5 @@ export async function decodeJsonParam<T>(
       `invalid ${param}: not valid JSON (${(err as Error).message})`,
     );
   }
-  return decodeBody<T>(name, parsed);
+  return decodeBody<T>(name, parsed, param);
 }

@@ -85,17 +85,28 @@ function verifyDns(h: HostConfig): void {
   }
 }
 
-/** `host:ip` (or `host=ip`; `[v6]` brackets allowed; `host-gateway` for the host's address). */
+/**
+ * One ExtraHosts entry: `host:ip` split at the first colon (so `h:::1` is IPv6), or `host=ip`;
+ * `[v6]` brackets are dropped. The one parser for create's check and the container's /etc/hosts.
+ */
+export function parseExtraHost(e: string): { host: string; ip: string } | undefined {
+  const eq = e.indexOf('=');
+  const sep = eq !== -1 ? eq : e.indexOf(':');
+  if (sep <= 0) return undefined;
+  return { host: e.slice(0, sep), ip: e.slice(sep + 1).replace(/^\[(.*)\]$/, '$1') };
+}
+
 function verifyExtraHosts(h: HostConfig): void {
   for (const e of h.ExtraHosts ?? []) {
-    const eq = e.indexOf('=');
-    const sep = eq !== -1 ? eq : e.indexOf(':');
-    if (sep <= 0) bad('INVALID_EXTRA_HOST', `bad format for add-host: "${e}"`);
-    const host = e.slice(0, sep);
-    const ip = e.slice(sep + 1).replace(/^\[(.*)\]$/, '$1');
-    if (!HOSTNAME.test(host)) bad('INVALID_EXTRA_HOST', `invalid hostname in add-host: "${e}"`);
-    if (ip !== 'host-gateway' && net.isIP(ip) === 0)
-      bad('INVALID_EXTRA_HOST', `invalid IP address in add-host: "${ip}"`);
+    const p = parseExtraHost(e);
+    if (!p) bad('INVALID_EXTRA_HOST', `bad format for add-host: "${e}"`);
+    if (!HOSTNAME.test(p.host)) bad('INVALID_EXTRA_HOST', `invalid hostname in add-host: "${e}"`);
+    if (p.ip === 'host-gateway')
+      bad(
+        'INVALID_EXTRA_HOST',
+        `"host-gateway" in add-host "${e}" is not supported by Berth yet: give the host's IP address`,
+      );
+    if (net.isIP(p.ip) === 0) bad('INVALID_EXTRA_HOST', `invalid IP address in add-host: "${p.ip}"`);
   }
 }
 

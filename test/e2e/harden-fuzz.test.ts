@@ -219,14 +219,12 @@ function safeContainer(raw: string): string {
   const hc = (b as { HostConfig?: unknown } | null)?.HostConfig;
   // Untouched bodies go out as generated (re-serialising a very deep one would overflow here).
   if (typeof hc !== 'object' || hc === null || Array.isArray(hc)) return raw;
-  {
-    for (const k of Object.keys(hc)) {
-      if (
-        ['binds', 'mounts', 'volumesfrom', 'devices'].includes(k.toLowerCase()) &&
-        Array.isArray((hc as Record<string, unknown>)[k])
-      )
-        delete (hc as Record<string, unknown>)[k];
-    }
+  for (const k of Object.keys(hc)) {
+    if (
+      ['binds', 'mounts', 'volumesfrom', 'devices'].includes(k.toLowerCase()) &&
+      Array.isArray((hc as Record<string, unknown>)[k])
+    )
+      delete (hc as Record<string, unknown>)[k];
   }
   return JSON.stringify(b) ?? raw;
 }

@@ -1,30 +1,22 @@
 // Request bodies checked against the Engine API's types before a handler sees them, so nothing a
 // Go client cannot decode is ever stored (a `"Labels":{"a":1}` record would break `docker ps` for
 // every container). The schemas are generated from the spec (scripts/gen-api-schemas.ts); this
-// module first makes the body what Go's decoder would make of it, then checks it with ajv:
+// module first makes the body what Go's decoder would make of it, then checks every value's type:
 //  - null leaves a field at its zero value (the field is dropped; in a map or list it becomes
 //    "", 0, false, {} or []),
 //  - field names match case-insensitively, as in encoding/json (the value is moved to the
 //    spec's spelling, so a wrong type under another case is caught too and never echoed back),
 //  - unknown fields are ignored, integers must be whole and inside their Go type's range.
-// ajv is loaded and each schema compiled on first use: daemon start-up pays nothing for them.
-import type { ErrorObject, ValidateFunction } from 'ajv';
+// The check walks the schema itself: nothing is compiled, so start-up and the first request pay
+// nothing (ajv, compiling the create schema, took ~0.1-0.4 s on first use, and its standalone
+// code was 2.8 MB). test/unit/api/validate-oracle.test.ts holds the walk to ajv's verdicts.
 import { InvalidArgumentError } from '../../errdefs/index.ts';
-import type { BodySchema, JsonType } from './schema-types.ts';
+import { type BodySchema, GO_INT_BOUNDS, type JsonType } from './schema-types.ts';
 import { QUERY_SCHEMAS, type QuerySchemaName } from './query-schemas.ts';
 import { SCHEMAS as BODY_SCHEMAS, type SchemaName as BodySchemaName } from './schemas.gen.ts';
 
 export type SchemaName = BodySchemaName | QuerySchemaName;
 const SCHEMAS: Record<SchemaName, BodySchema> = { ...BODY_SCHEMAS, ...QUERY_SCHEMAS };
-
-/** [minimum, exclusive maximum] of each Go integer type (all exactly representable doubles). */
-const BOUNDS: Record<string, readonly [number, number]> = {
-  int64: [-(2 ** 63), 2 ** 63],
-  int32: [-(2 ** 31), 2 ** 31],
-  uint64: [0, 2 ** 64],
-  uint32: [0, 2 ** 32],
-  uint16: [0, 2 ** 16],
-};
 
 function types(s: BodySchema): readonly JsonType[] {
   return s.type === undefined ? [] : typeof s.type === 'string' ? [s.type] : s.type;
@@ -93,35 +85,61 @@ function normalize(s: BodySchema, v: unknown, depth = 0): unknown {
   return rec;
 }
 
-/** Adds each integer's bounds for ajv (kept out of the generated file: one table, exact values). */
-function withBounds(s: BodySchema): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...s };
-  if (s.goType) {
-    const [min, maxExcl] = BOUNDS[s.goType] ?? BOUNDS.int64!;
-    out.minimum = min;
-    out.exclusiveMaximum = maxExcl;
-  }
-  if (s.properties)
-    out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, x]) => [k, withBounds(x)]));
-  if (s.items) out.items = withBounds(s.items);
-  if (s.additionalProperties) out.additionalProperties = withBounds(s.additionalProperties);
-  return out;
+/** A value of the wrong type: where, what the schema wanted, what was there. */
+interface Mismatch {
+  readonly path: readonly string[];
+  readonly schema: BodySchema;
+  readonly value: unknown;
 }
 
-let ajvPromise: Promise<import('ajv').Ajv> | undefined;
-const compiled = new Map<SchemaName, ValidateFunction>();
+function kindOk(s: BodySchema, v: unknown): boolean {
+  const t = types(s);
+  if (t.length === 0) return true; // the spec leaves it open (interface{} in Go)
+  if (v === null) return t.includes('null');
+  if (Array.isArray(v)) return t.includes('array');
+  switch (typeof v) {
+    case 'string':
+      return t.includes('string');
+    case 'boolean':
+      return t.includes('boolean');
+    case 'number':
+      if (t.includes('number')) return Number.isFinite(v);
+      if (!t.includes('integer') || !Number.isInteger(v)) return false;
+      if (s.goType) {
+        const [min, maxExcl] = GO_INT_BOUNDS[s.goType] ?? GO_INT_BOUNDS.int64!;
+        return v >= min && v < maxExcl;
+      }
+      return true;
+    case 'object':
+      return t.includes('object');
+    default:
+      return false;
+  }
+}
 
-async function validator(name: SchemaName): Promise<ValidateFunction> {
-  const have = compiled.get(name);
-  if (have) return have;
-  ajvPromise ??= import('ajv').then(({ Ajv }) => {
-    const ajv = new Ajv({ allErrors: false, strict: false, verbose: true, validateSchema: false });
-    ajv.addKeyword({ keyword: 'goType', schemaType: 'string' });
-    return ajv;
-  });
-  const fn = (await ajvPromise).compile(withBounds(SCHEMAS[name]));
-  compiled.set(name, fn);
-  return fn;
+/**
+ * The first value (in document order) whose JSON type the schema does not allow. The walk follows
+ * the schema, so its depth is the schema's (a few levels), whatever the body's nesting.
+ */
+function mismatch(s: BodySchema, v: unknown, path: string[]): Mismatch | undefined {
+  if (!kindOk(s, v)) return { path, schema: s, value: v };
+  if (v === null || typeof v !== 'object') return undefined;
+  if (Array.isArray(v)) {
+    if (!s.items) return undefined;
+    for (let i = 0; i < v.length; i++) {
+      const m = mismatch(s.items, v[i], [...path, String(i)]);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  const rec = v as Record<string, unknown>;
+  for (const key of Object.keys(rec)) {
+    const sub = s.properties && Object.hasOwn(s.properties, key) ? s.properties[key] : s.additionalProperties;
+    if (!sub) continue; // unknown fields are ignored, as by Go's decoder
+    const m = mismatch(sub, rec[key], [...path, key]);
+    if (m) return m;
+  }
+  return undefined;
 }
 
 /** Go's name for the type a schema decodes into, for messages. */
@@ -164,26 +182,24 @@ function jsonKind(v: unknown, numeric: boolean): string {
   return typeof v;
 }
 
-/** `/HostConfig/PortBindings/80~1tcp/0` → `HostConfig.PortBindings.80/tcp[0]`. */
-function fieldPath(pointer: string): string {
+/** `[HostConfig, PortBindings, 80/tcp, 0]` → `HostConfig.PortBindings.80/tcp[0]`. */
+function fieldPath(segments: readonly string[]): string {
   let out = '';
-  for (const raw of pointer.split('/').slice(1)) {
-    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const seg of segments)
     out += /^\d+$/.test(seg) && out !== '' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
-  }
   return out;
 }
 
-function describe(e: ErrorObject, what: string, root: string): string {
-  const s = (e.parentSchema ?? {}) as BodySchema;
-  const inner = fieldPath(e.instancePath);
+function describe(m: Mismatch, what: string, root: string): string {
+  const s = m.schema;
+  const inner = fieldPath(m.path);
   const field =
     root === '' ? inner : inner === '' ? root : /^\[/.test(inner) ? root + inner : `${root}.${inner}`;
   const into = field === '' ? `the ${what} value` : `field ${field}`;
   const numeric = types(s).some((t) => t === 'integer' || t === 'number');
-  const base = `json: cannot unmarshal ${jsonKind(e.data, numeric)} into ${into} of type ${goTypeName(s)}`;
-  if (s.goType && typeof e.data === 'number') {
-    const [min, maxExcl] = BOUNDS[s.goType] ?? BOUNDS.int64!;
+  const base = `json: cannot unmarshal ${jsonKind(m.value, numeric)} into ${into} of type ${goTypeName(s)}`;
+  if (s.goType && typeof m.value === 'number') {
+    const [min, maxExcl] = GO_INT_BOUNDS[s.goType] ?? GO_INT_BOUNDS.int64!;
     return `${base}: give a whole number from ${BigInt(min)} to ${BigInt(maxExcl) - 1n}`;
   }
   return base;
@@ -208,28 +224,19 @@ const WHAT: Record<SchemaName, string> = {
 /**
  * The body as Go would decode it into the endpoint's type, or a 400-class error naming the field
  * and the type it needs. An empty body or a JSON null is `undefined` (Go keeps the zero value).
+ * `root` prefixes field names (a query parameter's name).
  */
-export async function decodeBody<T>(name: SchemaName, body: unknown, root = ''): Promise<T | undefined> {
+export function decodeBody<T>(name: SchemaName, body: unknown, root = ''): T | undefined {
   if (body === undefined || body === null) return undefined;
   const schema = SCHEMAS[name];
   const value = normalize(schema, body);
-  const check = await validator(name);
-  if (!check(value)) {
-    const e = check.errors?.[0];
-    throw new InvalidArgumentError(
-      'INVALID_BODY_TYPE',
-      e ? describe(e, WHAT[name], root) : `invalid ${WHAT[name]} body`,
-    );
-  }
+  const m = mismatch(schema, value, []);
+  if (m) throw new InvalidArgumentError('INVALID_BODY_TYPE', describe(m, WHAT[name], root));
   return value as T;
 }
 
 /** A query parameter carrying JSON (`buildargs`, `labels`, ...), decoded like a body. */
-export async function decodeJsonParam<T>(
-  q: URLSearchParams,
-  param: string,
-  name: QuerySchemaName,
-): Promise<T | undefined> {
+export function decodeJsonParam<T>(q: URLSearchParams, param: string, name: QuerySchemaName): T | undefined {
   const raw = q.get(param);
   if (raw === null || raw === '') return undefined;
   let parsed: unknown;

@@ -52,10 +52,9 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           );
         }
         // Typed like Docker's Go structs: labels reach the image config, which every client reads.
-        const buildArgs =
-          (await decodeJsonParam<Record<string, string | null>>(q, 'buildargs', 'buildArgs')) ?? {};
-        const labels = (await decodeJsonParam<Record<string, string>>(q, 'labels', 'buildLabels')) ?? {};
-        const ulimits = await decodeJsonParam<{ Name: string; Soft: number; Hard: number }[]>(
+        const buildArgs = decodeJsonParam<Record<string, string | null>>(q, 'buildargs', 'buildArgs') ?? {};
+        const labels = decodeJsonParam<Record<string, string>>(q, 'labels', 'buildLabels') ?? {};
+        const ulimits = decodeJsonParam<{ Name: string; Soft: number; Hard: number }[]>(
           q,
           'ulimits',
           'buildUlimits',

@@ -27,6 +27,19 @@ const KNOWN_OPTS = new Set([
 ]);
 /** The most rotated files a container may keep (Docker sets no bound; each is visited on read). */
 const MAX_FILES = 1000;
+/** Docker's built-in log drivers (moby daemon/logdrivers_linux.go). */
+const DOCKER_DRIVERS = new Set([
+  'none',
+  'awslogs',
+  'fluentd',
+  'gcplogs',
+  'gelf',
+  'journald',
+  'logentries',
+  'splunk',
+  'syslog',
+  'etwlogs',
+]);
 const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local']);
 
 function bad(message: string): InvalidArgumentError {
@@ -41,8 +54,11 @@ export function logPolicy(
 ): LogPolicy {
   const type = h.LogConfig?.Type ?? '';
   if (!DRIVERS.has(type)) {
+    // A driver Docker has but Berth does not gets Berth's explanation; any other name, Docker's words.
     throw bad(
-      `logging driver "${type}" is not supported by Berth: use json-file (the default; k8s-file and local are accepted as aliases)`,
+      DOCKER_DRIVERS.has(type)
+        ? `logging driver "${type}" is not supported by Berth: use json-file (the default; k8s-file and local are accepted as aliases)`
+        : `logger: no log driver named '${type}' is registered`,
     );
   }
   const opts = h.LogConfig?.Config ?? {};
@@ -67,8 +83,8 @@ export function logPolicy(
     // Reading and rotating visit every numbered file: an absurd count would pin the daemon.
     if (maxFiles > MAX_FILES)
       throw bad(`invalid max-file "${fileText}": keep at most ${MAX_FILES} files (raise max-size instead)`);
-    if (maxFiles > 1 && maxSize === undefined)
-      throw bad('max-file cannot be set without max-size: add --log-opt max-size=...');
+    // Docker accepts max-file alone and never rotates then: one file is kept and read.
+    if (maxSize === undefined) maxFiles = 1;
   }
   const details: Record<string, string> = {};
   for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {

@@ -256,6 +256,13 @@ describe("Docker's create-time refusals", () => {
     await refused(lc({ 'max-size': 'lots' }), /invalid max-size/);
     await refused(lc({ 'max-size': '1k', 'max-file': '100000000' }), /invalid max-file/);
     await refused(lc({ 'max-size': 5 }), /max-size of type string/);
+    await refused(
+      { Image: 'busybox', HostConfig: { LogConfig: { Type: 'asdf', Config: {} } } },
+      /logger: no log driver named 'asdf' is registered/,
+    );
+    // Docker takes max-file without max-size (nothing rotates then).
+    const id = ok(await daemon.d.docker(['create', '--log-opt', 'max-file=3', 'busybox'])).trim();
+    ok(await daemon.d.docker(['rm', id]));
   });
 
   test('a bad MAC address', async () => {

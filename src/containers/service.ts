@@ -166,7 +166,7 @@ export class ContainerService {
       }
     } else name = generateName((n) => store.byName(n) !== undefined);
     // What Docker refuses at create, before anything is resolved or stored.
-    verifyContainerSettings(req.config, req.hostConfig);
+    verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
     checkRestartPolicy(req.hostConfig);

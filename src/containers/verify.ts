@@ -122,7 +122,11 @@ function verifyHostname(name: string | undefined, field: 'Hostname' | 'Domainnam
 }
 
 /** Throws Docker's 400 for the first setting Docker would refuse at create. */
-export function verifyContainerSettings(config: Partial<ContainerConfig>, h: HostConfig): void {
+export function verifyContainerSettings(
+  config: Partial<ContainerConfig>,
+  h: HostConfig,
+  endpoints?: Record<string, { MacAddress?: string } | null> | null,
+): void {
   const wd = config.WorkingDir ?? '';
   if (wd !== '' && !wd.startsWith('/'))
     bad('INVALID_WORKDIR', `the working directory '${wd}' is invalid, it needs to be an absolute path`);
@@ -136,7 +140,12 @@ export function verifyContainerSettings(config: Partial<ContainerConfig>, h: Hos
     bad('INVALID_OOM_SCORE_ADJ', `Invalid value ${oom}, range for oom score adj is [-1000, 1000]`);
   verifyDns(h);
   verifyExtraHosts(h);
-  const mac = (config as { MacAddress?: string }).MacAddress;
+  verifyMac((config as { MacAddress?: string }).MacAddress);
+  for (const ep of Object.values(endpoints ?? {})) verifyMac(ep?.MacAddress);
+}
+
+/** A MAC address as `ip link` takes it (the start would fail on anything else). */
+export function verifyMac(mac: string | undefined): void {
   if (mac && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac))
     bad('INVALID_MAC_ADDRESS', `invalid MAC address: ${mac} (use six hex pairs like 02:42:ac:11:00:02)`);
 }

@@ -267,5 +267,15 @@ describe("Docker's create-time refusals", () => {
 
   test('a bad MAC address', async () => {
     await refused({ Image: 'busybox', MacAddress: 'zz:zz' }, /invalid MAC address: zz:zz/);
+    await refused(
+      { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { bridge: { MacAddress: 'nope' } } } },
+      /invalid MAC address: nope/,
+    );
+    const c = await post('/networks/bridge/connect', {
+      Container: existing,
+      EndpointConfig: { MacAddress: 'x' },
+    });
+    assert.equal(c.status, 400, c.text);
+    assert.match(c.message, /invalid MAC address: x/);
   });
 });

@@ -7,7 +7,8 @@
 // Safety: nothing here starts a container. Network bodies always get this daemon's own test
 // subnet and no driver options (no bridge on a host route or under another name), container
 // bodies never bind host paths, builds never name an image that would be pulled.
-// Replay a failure with BERTH_FUZZ_SEED=<seed printed in the failure>.
+// Replay a failure with BERTH_FUZZ_SEED=<seed printed in the failure>; search deeper with
+// BERTH_FUZZ_SCALE=<n> (n times the runs).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, test } from 'node:test';
@@ -17,6 +18,8 @@ import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
 const SEED = Number(process.env.BERTH_FUZZ_SEED ?? 20261207);
+/** More runs for a deeper local search (BERTH_FUZZ_SCALE=10); the suite runs ~150 requests. */
+const SCALE = Math.max(1, Number(process.env.BERTH_FUZZ_SCALE ?? 1));
 const REQUEST_TIMEOUT_MS = 8_000;
 
 interface Answer {
@@ -352,7 +355,7 @@ const BUILD_KEYS = [
   'cachefrom',
 ];
 
-const params = (n: number) => ({ seed: SEED, numRuns: n, endOnFailure: true, errorWithCause: true });
+const params = (n: number) => ({ seed: SEED, numRuns: n * SCALE, endOnFailure: true });
 
 describe('bounded fuzz of the user-facing endpoints', () => {
   test('POST /containers/create', async () => {

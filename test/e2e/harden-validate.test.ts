@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, test } from 'node:test';
+import { pack } from 'tar-stream';
 import { useBusyboxDaemon } from '../helpers/e2e.ts';
 import { ok } from '../helpers/e2e.ts';
 
@@ -132,6 +133,26 @@ describe('bodies of the wrong types', () => {
     assert.equal(b.status, 400, b.body.toString());
     assert.match(b.body.toString(), /labels|Labels/);
     ok(await daemon.d.docker(['images']));
+  });
+});
+
+describe('names longer than the filesystem takes', () => {
+  test('are a 400, not a 500 (volume name, build dockerfile=)', async () => {
+    const long = 'a'.repeat(300);
+    const v = await post('/volumes/create', { Name: long });
+    assert.equal(v.status, 400, v.text);
+    assert.match(v.message, /too long/);
+    assert.doesNotMatch(v.message, /berth-test/); // no daemon paths in the answer
+    assert.doesNotMatch(ok(await daemon.d.docker(['volume', 'ls', '-q'])), /aaaa/);
+    const p = pack();
+    p.entry({ name: 'Dockerfile' }, 'FROM busybox\n');
+    p.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of p) chunks.push(c as Buffer);
+    const b = await daemon.d.request('POST', `/build?dockerfile=${long}`, Buffer.concat(chunks), {
+      'Content-Type': 'application/x-tar',
+    });
+    assert.equal(b.status, 400, b.body.toString());
   });
 });
 

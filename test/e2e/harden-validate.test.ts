@@ -300,3 +300,14 @@ describe("Docker's create-time refusals", () => {
     assert.match(c.message, /invalid MAC address: x/);
   });
 });
+
+test('after every refusal the daemon answers /_ping within a second and lists everything', async () => {
+  const t0 = Date.now();
+  const r = await daemon.d.request('GET', '/_ping');
+  assert.equal(r.status, 200);
+  assert.ok(Date.now() - t0 < 1000);
+  ok(await daemon.d.docker(['ps', '-a']));
+  ok(await daemon.d.docker(['images']));
+  ok(await daemon.d.docker(['network', 'ls']));
+  ok(await daemon.d.docker(['volume', 'ls']));
+});

@@ -44,11 +44,12 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
 export function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
+  // As strconv.Atoi reads it: decimal digits only (no `1e3`, no `0x10`), and exactly representable.
   const n = Number(v);
-  if (!Number.isInteger(n)) {
+  if (!/^[-+]?\d+$/.test(v) || !Number.isSafeInteger(n)) {
     throw new InvalidArgumentError(
       'INVALID_PARAMETER',
-      `invalid value for ${name}: "${v}" is not an integer`,
+      `invalid value for ${name}: "${v}" is not an integer (give a whole number of at most 15 digits)`,
     );
   }
   return n;

@@ -130,6 +130,9 @@ export function verifyContainerSettings(
   const wd = config.WorkingDir ?? '';
   if (wd !== '' && !wd.startsWith('/'))
     bad('INVALID_WORKDIR', `the working directory '${wd}' is invalid, it needs to be an absolute path`);
+  // moby's opts.ValidateEnv: a variable needs a name (`=x` or an empty entry has none).
+  for (const e of config.Env ?? [])
+    if (e === '' || e.startsWith('=')) bad('INVALID_ENV', `invalid environment variable: ${e}`);
   verifyHostname(config.Hostname, 'Hostname');
   verifyHostname(config.Domainname, 'Domainname');
   verifyHealthcheck(config.Healthcheck);

@@ -188,6 +188,10 @@ describe("Docker's create-time refusals", () => {
     assert.match(r.stderr, /the working directory 'rel\/dir' is invalid, it needs to be an absolute path/);
   });
 
+  test('an environment variable without a name', async () => {
+    await refused({ Image: 'busybox', Env: ['A=1', '=oops'] }, /invalid environment variable: =oops/);
+  });
+
   test('OomScoreAdj outside -1000..1000 (docker CLI)', async () => {
     const r = await daemon.d.docker(['create', '--oom-score-adj', '1001', 'busybox']);
     assert.notEqual(r.code, 0);

@@ -43,6 +43,8 @@ test('ExtraHosts parse as Docker splits them (first colon, or =; brackets droppe
 });
 
 test('refusals', () => {
+  refuses({ Env: ['A=1', '=x'] }, {}, /invalid environment variable: =x/);
+  refuses({ Env: [''] }, {}, /invalid environment variable: $/);
   refuses(
     { WorkingDir: 'rel' },
     {},

@@ -121,18 +121,25 @@ function verifyHostname(name: string | undefined, field: 'Hostname' | 'Domainnam
     );
 }
 
+function verifyWorkingDir(wd: string | undefined): void {
+  if (wd && !wd.startsWith('/'))
+    bad('INVALID_WORKDIR', `the working directory '${wd}' is invalid, it needs to be an absolute path`);
+}
+
+/** moby's opts.ValidateEnv: a variable needs a name (`=x` or an empty entry has none). */
+function verifyEnv(env: readonly string[] | undefined): void {
+  for (const e of env ?? [])
+    if (e === '' || e.startsWith('=')) bad('INVALID_ENV', `invalid environment variable: ${e}`);
+}
+
 /** Throws Docker's 400 for the first setting Docker would refuse at create. */
 export function verifyContainerSettings(
   config: Partial<ContainerConfig>,
   h: HostConfig,
   endpoints?: Record<string, { MacAddress?: string } | null> | null,
 ): void {
-  const wd = config.WorkingDir ?? '';
-  if (wd !== '' && !wd.startsWith('/'))
-    bad('INVALID_WORKDIR', `the working directory '${wd}' is invalid, it needs to be an absolute path`);
-  // moby's opts.ValidateEnv: a variable needs a name (`=x` or an empty entry has none).
-  for (const e of config.Env ?? [])
-    if (e === '' || e.startsWith('=')) bad('INVALID_ENV', `invalid environment variable: ${e}`);
+  verifyWorkingDir(config.WorkingDir);
+  verifyEnv(config.Env);
   verifyHostname(config.Hostname, 'Hostname');
   verifyHostname(config.Domainname, 'Domainname');
   verifyHealthcheck(config.Healthcheck);
@@ -151,4 +158,17 @@ export function verifyContainerSettings(
 export function verifyMac(mac: string | undefined): void {
   if (mac && !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac))
     bad('INVALID_MAC_ADDRESS', `invalid MAC address: ${mac} (use six hex pairs like 02:42:ac:11:00:02)`);
+}
+
+/** What `POST /commit` writes into an image config: checked as create checks a container's. */
+export function verifyImageOverrides(
+  c:
+    | { WorkingDir?: string; ExposedPorts?: Record<string, unknown>; Healthcheck?: unknown; Env?: string[] }
+    | undefined,
+): void {
+  if (!c) return;
+  verifyWorkingDir(c.WorkingDir);
+  verifyEnv(c.Env);
+  verifyExposedPorts(c.ExposedPorts);
+  verifyHealthcheck(c.Healthcheck as ContainerConfig['Healthcheck']);
 }

@@ -136,6 +136,27 @@ describe('bodies of the wrong types', () => {
   });
 });
 
+describe('POST /commit writes only what a later run can read', () => {
+  test('bad ExposedPorts, a relative WorkingDir or a wrong-typed Labels in the body are a 400 and make no image', async () => {
+    const id = await ensureExisting();
+    const imagesBefore = ok(await daemon.d.docker(['images', '-q']));
+    for (const [body, re] of [
+      [{ ExposedPorts: { 'abc/tcp': {} } }, /invalid port specification: "abc\/tcp"/],
+      [{ WorkingDir: 'rel' }, /the working directory 'rel' is invalid/],
+      [{ Labels: { a: 1 } }, /Labels\.a of type string/],
+      [
+        { Healthcheck: { Test: ['CMD', 'true'], Interval: 5 } },
+        /Interval in Healthcheck cannot be less than 1ms/,
+      ],
+    ] as const) {
+      const r = await post(`/commit?container=${id}&repo=hv-commit`, body);
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.message, re);
+    }
+    assert.equal(ok(await daemon.d.docker(['images', '-q'])), imagesBefore);
+  });
+});
+
 describe('names longer than the filesystem takes', () => {
   test('are a 400, not a 500 (volume name, build dockerfile=)', async () => {
     const long = 'a'.repeat(300);

@@ -45,6 +45,15 @@ const GO_TYPES: Record<string, string> = {
   'ExecConfig.ConsoleSize[]': 'uint64',
 };
 
+/** Fields moby's Go structs decode that the spec does not list (typed so a wrong type is refused). */
+const GO_EXTRA_FIELDS: Record<string, Record<string, Node>> = {
+  AuthConfig: {
+    auth: { type: 'string' },
+    identitytoken: { type: 'string' },
+    registrytoken: { type: 'string' },
+  },
+};
+
 /** docker's StrSlice: a string or a list of strings. */
 const STR_SLICE = new Set(['ContainerConfig.Cmd', 'ContainerConfig.Entrypoint', 'ContainerConfig.Shell']);
 
@@ -84,6 +93,7 @@ function shape(input: Node, where: string, seen: string[]): Node {
       const props: Record<string, Node> = {};
       for (const [k, v] of Object.entries(n.properties as Record<string, Node>))
         props[k] = shape(v, `${here}.${k}`, chain);
+      Object.assign(props, defName ? GO_EXTRA_FIELDS[defName] : undefined);
       out.properties = props;
     }
     if (n.additionalProperties && typeof n.additionalProperties === 'object')

@@ -460,6 +460,9 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
       password: { type: 'string' },
       email: { type: 'string' },
       serveraddress: { type: 'string' },
+      auth: { type: 'string' },
+      identitytoken: { type: 'string' },
+      registrytoken: { type: 'string' },
     },
   },
   volumeCreate: {

@@ -18,8 +18,22 @@ const STATUS_BY_KIND = {
   unavailable: 503,
 } as const satisfies Record<ErrorKind, number>;
 
+/**
+ * System errors that only a client's input can cause: a name or path longer than the filesystem
+ * takes (a volume name, a build's `dockerfile=`...) is the client's to shorten, not a daemon fault.
+ */
+const CLIENT_ERRNOS: ReadonlySet<string> = new Set(['ENAMETOOLONG']);
+
+/** The message for a CLIENT_ERRNOS error: what to do, without the daemon's own paths. */
+function clientErrnoMessage(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return `a name or path in the request is too long for the filesystem (${e.code}${e.syscall ? ` in ${e.syscall}` : ''}): give a shorter one (at most 255 bytes per path component)`;
+}
+
 export function statusOf(err: unknown): number {
-  return isBerthError(err) ? STATUS_BY_KIND[err.kind] : 500;
+  if (isBerthError(err)) return STATUS_BY_KIND[err.kind];
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && CLIENT_ERRNOS.has(code) ? 400 : 500;
 }
 
 export function writeError(res: ServerResponse, err: unknown): void {
@@ -29,7 +43,9 @@ export function writeError(res: ServerResponse, err: unknown): void {
     res.end();
     return;
   }
-  const body = JSON.stringify({ message: errorMessage(err) });
+  const body = JSON.stringify({
+    message: status === 400 && !isBerthError(err) ? clientErrnoMessage(err) : errorMessage(err),
+  });
   if (res.headersSent) {
     // Streaming responses report errors in-band (see streams/json-lines.ts); here we can only end.
     res.end();

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { type FilterSpec, type Filters, parseFiltersJson } from './filters.ts';
+import { decodeBody, type SchemaName } from './validate/index.ts';
 
 export type { Filters } from './filters.ts';
 
@@ -46,11 +47,12 @@ export function boolParam(q: URLSearchParams, name: string, dflt = false): boole
 export function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
+  // As strconv.Atoi reads it: decimal digits only (no `1e3`, no `0x10`), and exactly representable.
   const n = Number(v);
-  if (!Number.isInteger(n)) {
+  if (!/^[-+]?\d+$/.test(v) || !Number.isSafeInteger(n)) {
     throw new InvalidArgumentError(
       'INVALID_PARAMETER',
-      `invalid value for ${name}: "${v}" is not an integer`,
+      `invalid value for ${name}: "${v}" is not an integer (give a whole number of at most 15 digits)`,
     );
   }
   return n;
@@ -83,14 +85,24 @@ export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<B
   return Buffer.concat(chunks);
 }
 
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/**
+ * The JSON body decoded as the endpoint's Engine API type (see validate/): every JSON body goes
+ * through a schema, so a value a Go client could not read back is refused before it is stored.
+ * Empty or `null` is undefined.
+ */
+export async function readJsonBody<T = Record<string, unknown>>(
+  req: IncomingMessage,
+  schema: SchemaName,
+): Promise<T | undefined> {
   const buf = await readBody(req);
   if (buf.length === 0) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(buf.toString('utf8')) as unknown;
+    parsed = JSON.parse(buf.toString('utf8')) as unknown;
   } catch (err) {
     throw new InvalidArgumentError('INVALID_JSON', `invalid JSON in request body: ${(err as Error).message}`);
   }
+  return decodeBody<T>(schema, parsed);
 }
 
 export function compareVersions(a: string, b: string): number {

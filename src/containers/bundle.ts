@@ -21,6 +21,7 @@ import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
 import { securityInputs } from './security.ts';
 import type { ContainerServiceDeps } from './service.ts';
+import { parseExtraHost } from './verify.ts';
 
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
 export const INIT_BINARY = '/usr/bin/tini-static';
@@ -119,9 +120,10 @@ export async function prepareBundle(
     'ff00::0\tip6-mcastprefix',
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
-    ...(rec.hostConfig.ExtraHosts ?? []).map((h) => {
-      const i = h.lastIndexOf(':');
-      return `${h.slice(i + 1)}\t${h.slice(0, i)}`;
+    // Checked at create (verify.ts); parsed the same way here.
+    ...(rec.hostConfig.ExtraHosts ?? []).flatMap((h) => {
+      const p = parseExtraHost(h);
+      return p ? [`${p.ip}\t${p.host}`] : [];
     }),
     ...(net?.links ?? []),
     // The container's own address (first network) names it, as in Docker.

@@ -22,6 +22,7 @@ import { lowerDirsOf, rootfsPaths } from './bundle.ts';
 import { berthMountPoints, type Change, containerChanges } from './changes.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerService } from './service.ts';
+import { verifyImageOverrides } from './verify.ts';
 
 export interface CommitOptions {
   readonly reference?: string;
@@ -134,6 +135,8 @@ export class ContainerFsOps {
       containerId: rec.id,
     };
     planCommit(req); // bad references and --change lines fail before the container is paused
+    // The overrides become the image's config, which every later `run` of it reads.
+    verifyImageOverrides(o.overrides);
     const pause = o.pause && rec.state.status === 'running';
     if (pause) await this.#svc.pause(rec.id, { by: 'commit' });
     try {

@@ -26,6 +26,20 @@ const KNOWN_OPTS = new Set([
   'mode',
   'max-buffer-size',
 ]);
+/** The most rotated files a container may keep (Docker sets no bound; each is visited on read). */
+const MAX_FILES = 1000;
+/** Docker's built-in log drivers (moby daemon/logdrivers_linux.go). */
+const DOCKER_DRIVERS = new Set([
+  'awslogs',
+  'fluentd',
+  'gcplogs',
+  'gelf',
+  'journald',
+  'logentries',
+  'splunk',
+  'syslog',
+  'etwlogs',
+]);
 // `none` is accepted as Docker's is (clients such as docker-py's containers.run ask for it);
 // Berth still keeps the log file for it.
 const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local', 'none']);
@@ -42,9 +56,12 @@ export function logPolicy(
 ): LogPolicy {
   const type = h.LogConfig?.Type ?? '';
   if (!DRIVERS.has(type)) {
-    // Docker's own text, which clients match (docker-py's tests do); the drivers Berth has are
-    // json-file (the default), with k8s-file and local as aliases, and none.
-    throw bad(`logger: no log driver named '${type}' is registered`);
+    // A driver Docker has but Berth does not gets Berth's explanation; any other name, Docker's words.
+    throw bad(
+      DOCKER_DRIVERS.has(type)
+        ? `logging driver "${type}" is not supported by Berth: use json-file (the default; k8s-file and local are accepted as aliases)`
+        : `logger: no log driver named '${type}' is registered`,
+    );
   }
   const opts = h.LogConfig?.Config ?? {};
   for (const k of Object.keys(opts)) {
@@ -65,7 +82,11 @@ export function logPolicy(
     maxFiles = Number(fileText);
     if (!/^\d+$/.test(fileText) || maxFiles < 1)
       throw bad(`invalid max-file "${fileText}": it must be a whole number of at least 1`);
-    // Without max-size nothing rotates, so max-file has no effect; Docker accepts it so.
+    // Reading and rotating visit every numbered file: an absurd count would pin the daemon.
+    if (maxFiles > MAX_FILES)
+      throw bad(`invalid max-file "${fileText}": keep at most ${MAX_FILES} files (raise max-size instead)`);
+    // Docker accepts max-file alone and never rotates then: one file is kept and read.
+    if (maxSize === undefined) maxFiles = 1;
   }
   const details: Record<string, string> = {};
   for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {

@@ -21,7 +21,7 @@ export function restartPolicy(h: HostConfig): RestartPolicy {
   return { Name: name, MaximumRetryCount: p?.MaximumRetryCount ?? 0 };
 }
 
-/** Docker's validation at create; throws a 400-class error naming the problem. */
+/** Docker's validation at create (its texts); throws a 400-class error naming the problem. */
 export function checkRestartPolicy(h: HostConfig): void {
   const p = h.RestartPolicy as { Name?: unknown; MaximumRetryCount?: unknown } | undefined;
   if (p === undefined || p === null) return;
@@ -29,17 +29,27 @@ export function checkRestartPolicy(h: HostConfig): void {
   if (typeof name !== 'string' || !NAMES.has(name)) {
     throw new InvalidArgumentError(
       'INVALID_RESTART_POLICY',
-      `invalid restart policy '${String(name)}': use no, always, unless-stopped or on-failure[:max-retries]`,
+      `invalid restart policy: unknown policy '${String(name)}'; use one of 'no', 'always', 'unless-stopped', or 'on-failure'`,
     );
   }
   const max = p.MaximumRetryCount ?? 0;
-  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
-    throw new InvalidArgumentError('INVALID_RESTART_POLICY', 'maximum retry count cannot be negative');
-  }
-  if (max > 0 && name !== 'on-failure') {
+  if (typeof max !== 'number' || !Number.isInteger(max)) {
     throw new InvalidArgumentError(
       'INVALID_RESTART_POLICY',
-      `maximum retry count can only be used with 'on-failure'`,
+      'invalid restart policy: maximum retry count must be a whole number',
+    );
+  }
+  if (name === 'on-failure' && max < 0) {
+    throw new InvalidArgumentError(
+      'INVALID_RESTART_POLICY',
+      'invalid restart policy: maximum retry count cannot be negative',
+    );
+  }
+  // Docker lets an empty name carry any count (what clients before v25 sent by default).
+  if (max !== 0 && name !== 'on-failure' && name !== '') {
+    throw new InvalidArgumentError(
+      'INVALID_RESTART_POLICY',
+      `invalid restart policy: maximum retry count can only be used with 'on-failure'`,
     );
   }
   if (h.AutoRemove && name !== '' && name !== 'no') {

@@ -45,6 +45,7 @@ import { checkSecurity } from './security.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import { StatsSampler } from './stats.ts';
+import { verifyContainerSettings } from './verify.ts';
 import type { ContainerStore } from './store.ts';
 
 const execFileP = promisify(execFile);
@@ -166,6 +167,8 @@ export class ContainerService {
         );
       }
     } else name = generateName((n) => store.byName(n) !== undefined);
+    // What Docker refuses at create, before anything is resolved or stored.
+    verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
     logPolicy(req.hostConfig);
     checkRestartPolicy(req.hostConfig);

@@ -119,7 +119,9 @@ describe('logs', () => {
     const r3 = await d.docker(['create', '--log-opt', 'bogus=1', 'busybox']);
     assert.match(r3.stderr, /unknown log opt 'bogus'/);
     const r4 = await d.docker(['create', '--log-driver', 'syslog', 'busybox']);
-    assert.match(r4.stderr, /logger: no log driver named 'syslog' is registered/);
+    assert.match(r4.stderr, /logging driver "syslog" is not supported by Berth/);
+    const r5 = await d.docker(['create', '--log-driver', 'nosuch', 'busybox']);
+    assert.match(r5.stderr, /logger: no log driver named 'nosuch' is registered/);
   });
 
   test('--details shows the attributes chosen by the labels and env log options', async () => {

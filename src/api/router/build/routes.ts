@@ -8,17 +8,8 @@ import { FILTERS, parseTimestamp } from '../../filters.ts';
 import { boolParam, intParam, parseFilters, requestBody, sendJson } from '../../http.ts';
 import type { Route } from '../../server.ts';
 import { JsonLinesWriter } from '../../streams/json-lines.ts';
+import { decodeJsonParam } from '../../validate/index.ts';
 import type { BuildBackend } from './backend.ts';
-
-function jsonParam<T>(q: URLSearchParams, name: string, what: string): T | undefined {
-  const raw = q.get(name);
-  if (raw === null || raw === '') return undefined;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${name}: expected JSON ${what}`);
-  }
-}
 
 /** `secrets` (Berth's extension): `id=path` pairs, comma-separated in repeated params. */
 function secretsParam(q: URLSearchParams): Record<string, string> {
@@ -60,13 +51,13 @@ export function buildRoutes(backend: BuildBackend): Route[] {
             'remote build contexts are not supported by Berth: send the context as a tar body',
           );
         }
-        const buildArgs =
-          jsonParam<Record<string, string | null>>(q, 'buildargs', 'object of build args') ?? {};
-        const labels = jsonParam<Record<string, string>>(q, 'labels', 'object of labels') ?? {};
-        const ulimits = jsonParam<{ Name: string; Soft: number; Hard: number }[]>(
+        // Typed like Docker's Go structs: labels reach the image config, which every client reads.
+        const buildArgs = decodeJsonParam<Record<string, string | null>>(q, 'buildargs', 'buildArgs') ?? {};
+        const labels = decodeJsonParam<Record<string, string>>(q, 'labels', 'buildLabels') ?? {};
+        const ulimits = decodeJsonParam<{ Name: string; Soft: number; Hard: number }[]>(
           q,
           'ulimits',
-          'list of ulimits',
+          'buildUlimits',
         );
         const quiet = boolParam(q, 'q');
         const secrets = secretsParam(q);

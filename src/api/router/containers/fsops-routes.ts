@@ -32,17 +32,15 @@ async function sendTar(
 }
 
 /** The commit body: a container Config whose set fields override the container's. */
-function commitOverrides(body: unknown) {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body !== 'object' || Array.isArray(body))
-    throw new InvalidArgumentError('INVALID_BODY', 'the commit body must be a JSON container config');
-  const b = body as Record<string, unknown>;
+function commitOverrides(b: Record<string, unknown> | undefined) {
+  if (b === undefined) return undefined;
   const out: Record<string, unknown> = {};
   for (const k of ['User', 'WorkingDir', 'StopSignal'] as const) {
     if (typeof b[k] === 'string' && b[k] !== '') out[k] = b[k];
   }
   for (const k of ['Cmd', 'Entrypoint', 'Env', 'OnBuild'] as const) {
-    const v = b[k];
+    // Cmd and Entrypoint are docker's StrSlice: one string is a one-word list.
+    const v = typeof b[k] === 'string' ? [b[k]] : b[k];
     if (v === undefined || v === null) continue;
     if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
       throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${k}: expected a list of strings`);
@@ -125,7 +123,7 @@ export function containerFsRoutes(backend: ContainerFsBackend): Route[] {
             'INVALID_REFERENCE',
             `a tag needs a repository: got tag "${tag}" and no repo`,
           );
-        const overrides = commitOverrides(await readJsonBody(ctx.req));
+        const overrides = commitOverrides(await readJsonBody(ctx.req, 'commit'));
         const id = await backend.commit(container, {
           ...(repo ? { reference: tag ? `${repo}:${tag}` : repo } : {}),
           comment: q.get('comment') ?? '',

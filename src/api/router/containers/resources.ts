@@ -46,10 +46,10 @@ export function resourceRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/update',
       handler: async (ctx) => {
-        const body = await readJsonBody(ctx.req);
-        if (!body || typeof body !== 'object' || Array.isArray(body))
+        const body = await readJsonBody<ResourceFields>(ctx.req, 'containerUpdate');
+        if (!body)
           throw new InvalidArgumentError('INVALID_BODY', 'update needs a JSON object of resource fields');
-        const r = await backend.update(ctx.params.id!, body as ResourceFields);
+        const r = await backend.update(ctx.params.id!, body);
         sendJson(ctx.res, 200, { Warnings: r.warnings });
       },
     },

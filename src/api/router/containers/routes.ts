@@ -4,6 +4,7 @@ import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
   ContainerRecord,
+  HostConfig,
   NetworkingConfig,
   WaitCondition,
 } from '../../../containers/index.ts';
@@ -30,76 +31,75 @@ import type { ContainersBackend } from './backend.ts';
 import { resourceRoutes } from './resources.ts';
 import { inspectView, summaryView } from './views.ts';
 
-function strList(v: unknown, field: string): string[] | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === null) return null;
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${field}: expected a list of strings`);
+/** The create body once decoded against the Engine API's types (validate/containerCreate). */
+interface CreateBody {
+  Image?: string;
+  Env?: string[];
+  Cmd?: string | string[];
+  Entrypoint?: string | string[];
+  User?: string;
+  WorkingDir?: string;
+  Hostname?: string;
+  Domainname?: string;
+  StopSignal?: string;
+  MacAddress?: string;
+  StopTimeout?: number;
+  Healthcheck?: NonNullable<ContainerConfig['Healthcheck']>;
+  Labels?: Record<string, string>;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Volumes?: Record<string, Record<string, never>>;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  HostConfig?: HostConfig;
+  NetworkingConfig?: NetworkingConfig;
 }
 
-/** Config.Volumes: `{"/path": {}}` (anonymous volumes, e.g. `docker run -v /path`). */
-function volumesField(v: unknown): { Volumes?: Record<string, Record<string, never>> } {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v))
-    throw new InvalidArgumentError('INVALID_PARAMETER', 'invalid Volumes: expected an object of paths');
-  return Object.keys(v).length > 0 ? { Volumes: v as Record<string, Record<string, never>> } : {};
+/** docker's StrSlice: one string is a one-word list. */
+function strSlice(v: string | string[] | undefined): string[] | undefined {
+  return typeof v === 'string' ? [v] : v;
 }
 
-function parseCreateBody(body: unknown) {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+function parseCreateBody(b: CreateBody | undefined) {
+  if (!b) {
     throw new InvalidArgumentError('INVALID_BODY', 'config cannot be empty in order to create a container');
   }
-  const b = body as Record<string, unknown>;
-  if (typeof b.Image !== 'string' || b.Image === '') {
+  if (!b.Image) {
     throw new InvalidArgumentError('NO_IMAGE', 'no image given: set "Image" in the create request');
   }
-  const host = (b.HostConfig ?? {}) as Record<string, unknown>;
-  if (typeof host !== 'object' || Array.isArray(host))
-    throw new InvalidArgumentError('INVALID_BODY', 'HostConfig must be an object');
-  const env = strList(b.Env, 'Env') ?? [];
-  const cmd = strList(b.Cmd, 'Cmd');
-  const entrypoint = strList(b.Entrypoint, 'Entrypoint');
-  const str = (k: string) => {
-    const v = b[k];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string')
-      throw new InvalidArgumentError('INVALID_PARAMETER', `invalid ${k}: expected a string`);
-    return v;
-  };
-  const bool = (k: string) => b[k] === true;
+  const cmd = strSlice(b.Cmd);
+  const entrypoint = strSlice(b.Entrypoint);
+  const opt = <K extends keyof CreateBody>(k: K) =>
+    (b[k] !== undefined ? { [k]: b[k] } : {}) as { [P in K]?: NonNullable<CreateBody[P]> };
   return {
     config: {
       Image: b.Image,
-      Env: env,
+      Env: b.Env ?? [],
       ...(cmd !== undefined ? { Cmd: cmd } : {}),
       ...(entrypoint !== undefined ? { Entrypoint: entrypoint } : {}),
-      ...(str('User') !== undefined ? { User: str('User')! } : {}),
-      ...(str('WorkingDir') !== undefined ? { WorkingDir: str('WorkingDir')! } : {}),
-      ...(str('Hostname') !== undefined ? { Hostname: str('Hostname')! } : {}),
-      ...(str('Domainname') !== undefined ? { Domainname: str('Domainname')! } : {}),
-      ...(str('StopSignal') !== undefined ? { StopSignal: str('StopSignal')! } : {}),
-      ...(str('MacAddress') ? { MacAddress: str('MacAddress')! } : {}),
-      ...(typeof b.StopTimeout === 'number' ? { StopTimeout: b.StopTimeout } : {}),
-      ...(b.Healthcheck && typeof b.Healthcheck === 'object' && !Array.isArray(b.Healthcheck)
-        ? { Healthcheck: b.Healthcheck as NonNullable<ContainerConfig['Healthcheck']> }
-        : {}),
-      ...(b.Labels && typeof b.Labels === 'object' ? { Labels: b.Labels as Record<string, string> } : {}),
-      ...(b.ExposedPorts && typeof b.ExposedPorts === 'object'
-        ? { ExposedPorts: b.ExposedPorts as Record<string, Record<string, never>> }
-        : {}),
-      ...volumesField(b.Volumes),
-      Tty: bool('Tty'),
-      OpenStdin: bool('OpenStdin'),
-      StdinOnce: bool('StdinOnce'),
-      AttachStdin: bool('AttachStdin'),
-      AttachStdout: bool('AttachStdout'),
-      AttachStderr: bool('AttachStderr'),
+      ...opt('User'),
+      ...opt('WorkingDir'),
+      ...opt('Hostname'),
+      ...opt('Domainname'),
+      ...opt('StopSignal'),
+      ...(b.MacAddress ? { MacAddress: b.MacAddress } : {}),
+      ...opt('StopTimeout'),
+      ...opt('Healthcheck'),
+      ...opt('Labels'),
+      ...opt('ExposedPorts'),
+      ...(b.Volumes && Object.keys(b.Volumes).length > 0 ? { Volumes: b.Volumes } : {}),
+      Tty: b.Tty === true,
+      OpenStdin: b.OpenStdin === true,
+      StdinOnce: b.StdinOnce === true,
+      AttachStdin: b.AttachStdin === true,
+      AttachStdout: b.AttachStdout === true,
+      AttachStderr: b.AttachStderr === true,
     },
-    hostConfig: host,
-    ...(b.NetworkingConfig && typeof b.NetworkingConfig === 'object'
-      ? { networkingConfig: b.NetworkingConfig as NetworkingConfig }
-      : {}),
+    hostConfig: b.HostConfig ?? {},
+    ...(b.NetworkingConfig ? { networkingConfig: b.NetworkingConfig } : {}),
   };
 }
 
@@ -191,7 +191,9 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/create',
       handler: async (ctx) => {
-        const { config, hostConfig, networkingConfig } = parseCreateBody(await readJsonBody(ctx.req));
+        const { config, hostConfig, networkingConfig } = parseCreateBody(
+          await readJsonBody<CreateBody>(ctx.req, 'containerCreate'),
+        );
         const name = ctx.query.get('name') ?? undefined;
         const r = await backend.create({
           ...(name ? { name } : {}),

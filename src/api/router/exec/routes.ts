@@ -58,9 +58,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/exec',
       handler: async (ctx) => {
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
-        if (typeof b !== 'object' || Array.isArray(b))
-          throw new InvalidArgumentError('INVALID_BODY', 'exec config must be a JSON object');
+        const b = (await readJsonBody(ctx.req, 'execCreate')) ?? {};
         const id = backend.create(ctx.params.id!, {
           cmd: strings(b.Cmd, 'Cmd'),
           env: strings(b.Env, 'Env'),
@@ -82,7 +80,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
       path: '/exec/:id/start',
       handler: async (ctx) => {
         const e = backend.get(ctx.params.id!);
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
+        const b = ((await readJsonBody(ctx.req, 'execStart')) ?? {}) as Record<string, unknown>;
         if (typeof b !== 'object' || Array.isArray(b))
           throw new InvalidArgumentError('INVALID_BODY', 'exec start config must be a JSON object');
         if (e.running || e.exitCode !== null)

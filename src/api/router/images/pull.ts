@@ -18,6 +18,8 @@ export function registryAuth(headers: IncomingHttpHeaders): Credentials | undefi
   } catch {
     throw new InvalidArgumentError('INVALID_REGISTRY_AUTH', 'X-Registry-Auth is not base64url-encoded JSON');
   }
+  // `null`, a list or a string decode (Go keeps the zero AuthConfig): never read fields off them.
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
   const str = (k: string) =>
     typeof json[k] === 'string' && json[k] !== '' ? (json[k] as string) : undefined;
   const creds: Record<string, string> = {};

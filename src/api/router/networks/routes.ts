@@ -118,7 +118,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/create',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkCreate'), 'body');
         if (typeof b.Name !== 'string' || b.Name === '')
           throw new InvalidArgumentError('INVALID_NAME', 'network name is required: set "Name"');
         if (b.EnableIPv6 === true)
@@ -173,10 +173,20 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/:id/connect',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkConnect'), 'body');
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError('INVALID_CONTAINER', 'set "Container" to the container to connect');
         const ep = obj(b.EndpointConfig, 'EndpointConfig');
+        // Checked here, before the endpoint is recorded: `ip link` would refuse it at start.
+        if (
+          typeof ep.MacAddress === 'string' &&
+          ep.MacAddress &&
+          !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(ep.MacAddress)
+        )
+          throw new InvalidArgumentError(
+            'INVALID_MAC_ADDRESS',
+            `invalid MAC address: ${ep.MacAddress} (use six hex pairs like 02:42:ac:11:00:02)`,
+          );
         const ipamCfg = obj(ep.IPAMConfig, 'IPAMConfig');
         const aliases = Array.isArray(ep.Aliases)
           ? (ep.Aliases as unknown[]).filter((a): a is string => typeof a === 'string')
@@ -195,7 +205,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'POST',
       path: '/networks/:id/disconnect',
       handler: async (ctx) => {
-        const b = obj(await readJsonBody(ctx.req), 'body');
+        const b = obj(await readJsonBody(ctx.req, 'networkDisconnect'), 'body');
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError(
             'INVALID_CONTAINER',

@@ -20,7 +20,8 @@ export function systemRoutes(backend: SystemBackend): Route[] {
       method: 'POST',
       path: '/auth',
       handler: async (ctx) => {
-        const b = ((await readJsonBody(ctx.req)) ?? {}) as Record<string, unknown>;
+        // Decoded before anything else: a body of the wrong types is a 400, never a registry call.
+        const b = (await readJsonBody(ctx.req, 'auth')) ?? {};
         const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
         if (!backend.login)
           throw new InvalidArgumentError('LOGIN_UNAVAILABLE', 'this daemon cannot log in to registries');

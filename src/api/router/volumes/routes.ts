@@ -64,10 +64,7 @@ export function volumeRoutes(backend: VolumesBackend): Route[] {
       method: 'POST',
       path: '/volumes/create',
       handler: async (ctx) => {
-        const body = (await readJsonBody(ctx.req)) ?? {};
-        if (typeof body !== 'object' || Array.isArray(body))
-          throw new InvalidArgumentError('INVALID_BODY', 'the volume create body must be a JSON object');
-        const b = body as Record<string, unknown>;
+        const b = (await readJsonBody(ctx.req, 'volumeCreate')) ?? {};
         for (const k of ['Name', 'Driver'] as const)
           if (b[k] !== undefined && b[k] !== null && typeof b[k] !== 'string')
             throw new InvalidArgumentError('INVALID_BODY', `${k} must be a string`);

@@ -2,6 +2,7 @@
 // exec in the container every Interval, with Docker's defaults (30 s interval, 30 s timeout,
 // 3 retries), output cut at 4 KiB, the last 5 results kept, failures during StartPeriod not
 // counted, and a `health_status: <status>` event on every change.
+import { clampDelay } from '../base/timers.ts';
 import type { ContainerRecord } from './record.ts';
 
 export interface HealthcheckConfig {
@@ -76,7 +77,7 @@ export class HealthMonitor {
     const cmd = probeCommand(h);
     if (!rec || !cmd) return;
     const interval = h?.Interval ? h.Interval / NS_PER_MS : DEFAULT_MS;
-    const timeout = h?.Timeout ? h.Timeout / NS_PER_MS : DEFAULT_MS;
+    const timeout = clampDelay(h?.Timeout ? h.Timeout / NS_PER_MS : DEFAULT_MS);
     const retries = h?.Retries && h.Retries > 0 ? h.Retries : 3;
     const startPeriod = h?.StartPeriod ? h.StartPeriod / NS_PER_MS : 0;
     const startedAt = Date.now();
@@ -100,12 +101,12 @@ export class HealthMonitor {
       if (this.#timers.has(id))
         this.#timers.set(
           id,
-          setTimeout(() => void tick(), interval),
+          setTimeout(() => void tick(), clampDelay(interval)),
         );
     };
     this.#timers.set(
       id,
-      setTimeout(() => void tick(), interval),
+      setTimeout(() => void tick(), clampDelay(interval)),
     );
   }
 

@@ -5,6 +5,7 @@ import type { Log } from '../base/log.ts';
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { crashPoint } from '../base/crashpoint.ts';
+import { sleep } from '../base/timers.ts';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
@@ -891,8 +892,4 @@ export class ContainerService {
       );
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

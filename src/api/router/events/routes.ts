@@ -1,4 +1,5 @@
 // GET /events: Docker's event stream (JSON objects, one per line) with since/until and filters.
+import { clampDelay } from '../../../base/timers.ts';
 import type { BerthEvent, EventBus } from '../../../events/index.ts';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { FILTERS, labelsMatch } from '../../filters.ts';
@@ -98,7 +99,7 @@ export function eventRoutes(bus: EventBus): Route[] {
           const arm = () => {
             const left = Number((until! - BigInt(Date.now()) * 1_000_000n) / 1_000_000n);
             if (left <= 0) stop();
-            else timer = setTimeout(arm, Math.min(left, 2 ** 31 - 1)).unref();
+            else timer = setTimeout(arm, clampDelay(left)).unref();
           };
           if (until !== undefined) arm();
         });

@@ -5,7 +5,8 @@
 import dgram from 'node:dgram';
 
 /** Resolves a lower-case name to IPv4 addresses on this network (empty: not ours). */
-export type Lookup = (name: string) => string[];
+/** `from`: the asking address (links on user-defined networks are per container). */
+export type Lookup = (name: string, from: string) => string[];
 
 interface Question {
   readonly name: string;
@@ -67,7 +68,7 @@ export async function startDns(
     const q = parseQuestion(msg);
     if (!q) return;
     const reply = (b: Buffer) => sock.send(b, rinfo.port, rinfo.address);
-    const ours = lookup(q.name.replace(/\.$/, ''));
+    const ours = lookup(q.name.replace(/\.$/, ''), rinfo.address);
     if (ours.length > 0) {
       // Only A records exist for container names; other types get an empty NOERROR answer.
       reply(buildReply(msg, q, q.type === 1 ? ours : []));

@@ -122,9 +122,11 @@ async function reserve(
     );
   // Docker records an entry for another network and fails the start with 404 "network X not
   // found"; refusing at create says the same before anything is written.
-  for (const k of named)
-    if (k !== mode && k !== net.name && k !== net.id) notFoundAs400(() => network.find(k));
-  const settings = eps[mode] ?? eps[net.name] ?? eps[net.id] ?? null;
+  // The docker CLI keys the entry by the mode as typed, `default` included.
+  const same = (k: string) => [mode, net.name, net.id].includes(k === '' || k === 'default' ? 'bridge' : k);
+  for (const k of named) if (!same(k)) notFoundAs400(() => network.find(k));
+  const key = named.find(same);
+  const settings = key === undefined ? null : (eps[key] ?? null);
   const req = endpointRequest(settings, mac);
   await network.allocate(
     net.id,

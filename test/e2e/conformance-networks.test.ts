@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { run } from '../helpers/daemon.ts';
-import { useBusyboxDaemon } from '../helpers/e2e.ts';
+import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
 const tag = randomBytes(3).toString('hex');
@@ -176,4 +176,52 @@ print(json.dumps({"ipam": c.inspect_container(a)["NetworkSettings"]["Networks"][
                   "enabled": c.inspect_network(net)["EnableIPv6"]}))
 `);
   assert.deepEqual(out, { ipam: { IPv6Address: `${prefix}::f00d` }, enabled: false });
+});
+
+test('docker CLI: --ipv6 --subnet gives eth0 its address; --link on a user-defined network is a DNS name', async () => {
+  const d = daemon.d;
+  const prefix = `fd42:${tag.slice(0, 4)}:${tag.slice(4)}00:3`;
+  ok(await d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, `cli6-${tag}`]));
+  const addr = ok(
+    await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      `cli6-${tag}`,
+      'busybox',
+      'ip',
+      '-6',
+      'addr',
+      'show',
+      'eth0',
+    ]),
+  );
+  assert.match(addr, new RegExp(`inet6 ${prefix}::2/64`));
+  ok(
+    await d.docker([
+      'run',
+      '-d',
+      '--name',
+      `tgt-${tag}`,
+      '--network',
+      `cli6-${tag}`,
+      'busybox',
+      'sleep',
+      '100',
+    ]),
+  );
+  const r = await d.docker([
+    'run',
+    '--rm',
+    '--network',
+    `cli6-${tag}`,
+    '--link',
+    `tgt-${tag}:db`,
+    'busybox',
+    'nslookup',
+    'db',
+  ]);
+  assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  ok(await d.docker(['rm', '-f', `tgt-${tag}`]));
+  ok(await d.docker(['network', 'rm', `cli6-${tag}`]));
 });

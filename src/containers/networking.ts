@@ -5,6 +5,7 @@ import { ConflictError, InvalidArgumentError, isBerthError } from '../errdefs/in
 import type { Attachment, EndpointRequest, NetworkManager } from '../network/index.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
+import { verifyMac } from './verify.ts';
 
 export interface EndpointSettings {
   IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
@@ -44,11 +45,7 @@ export function endpointRequest(s: EndpointSettings | null | undefined, mac?: st
       ? Object.fromEntries(Object.entries(s.DriverOpts).filter(([, v]) => typeof v === 'string'))
       : undefined;
   const m = str(s?.MacAddress) || mac;
-  if (m && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(m))
-    throw new InvalidArgumentError(
-      'INVALID_MAC',
-      `invalid MAC address "${m}": use six hex pairs like 02:42:ac:11:00:02`,
-    );
+  verifyMac(m); // the one check create and connect share; `ip link` would refuse it at start
   const ipamConfig = {
     ...(ip ? { IPv4Address: ip } : {}),
     ...(ip6 ? { IPv6Address: ip6 } : {}),

@@ -335,7 +335,7 @@ export class NetworkManager {
       const names = [ep.containerName, ep.containerId.slice(0, 12), ...ep.aliases].map((x) =>
         x.toLowerCase(),
       );
-      if (names.includes(name)) out.push(ep.ip);
+      if (names.includes(name)) out.push(ep.ip, ...(ep.ip6 ? [ep.ip6] : []));
     }
     return out;
   }

@@ -222,6 +222,20 @@ test('docker CLI: --ipv6 --subnet gives eth0 its address; --link on a user-defin
     'db',
   ]);
   assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  // The embedded DNS answers AAAA with the container's IPv6 address.
+  const aaaa = ok(
+    await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      `cli6-${tag}`,
+      'busybox',
+      'nslookup',
+      '-type=aaaa',
+      `tgt-${tag}`,
+    ]),
+  );
+  assert.match(aaaa, new RegExp(`Address: ${prefix}::[0-9a-f]+`));
   ok(await d.docker(['rm', '-f', `tgt-${tag}`]));
   ok(await d.docker(['network', 'rm', `cli6-${tag}`]));
 });

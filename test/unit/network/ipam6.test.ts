@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { buildReply, parseQuestion } from '../../../src/network/dns.ts';
 import {
   bigToIp6,
   contains6,
@@ -76,4 +77,15 @@ test('IPv6 plan: a v6 pool beside the v4 one; --ipv6 needs one; gateway inside t
   const off = planNetwork({ name: 'v6d', ipam: [{ Subnet: 'fd42:5::/64' }] }, ctx);
   assert.equal(off.enableIPv6, undefined);
   assert.equal(off.subnet6, 'fd42:5::/64');
+});
+
+test('DNS: an AAAA reply carries the 16 address bytes', () => {
+  // id 0x1234, RD, one question: "web" AAAA IN
+  const q = Buffer.from([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x77, 0x65, 0x62, 0, 0, 28, 0, 1]);
+  const parsed = parseQuestion(q)!;
+  const r = buildReply(q, parsed, ['fd42:1::f00d']);
+  assert.equal(r.readUInt16BE(6), 1);
+  const ans = r.subarray(q.length);
+  assert.deepEqual([ans.readUInt16BE(2), ans.readUInt16BE(10)], [28, 16]);
+  assert.equal(ans.subarray(12, 28).toString('hex'), 'fd42000100000000000000000000f00d');
 });

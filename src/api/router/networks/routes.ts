@@ -180,16 +180,6 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError('INVALID_CONTAINER', 'set "Container" to the container to connect');
         const ep = obj(b.EndpointConfig, 'EndpointConfig');
-        // Checked here, before the endpoint is recorded: `ip link` would refuse it at start.
-        if (
-          typeof ep.MacAddress === 'string' &&
-          ep.MacAddress &&
-          !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(ep.MacAddress)
-        )
-          throw new InvalidArgumentError(
-            'INVALID_MAC_ADDRESS',
-            `invalid MAC address: ${ep.MacAddress} (use six hex pairs like 02:42:ac:11:00:02)`,
-          );
         await backend.connect(ctx.params.id!, b.Container, endpointRequest(ep as EndpointSettings));
         sendNoContent(ctx.res, 200);
       },

@@ -1,6 +1,8 @@
 // IPv6 address management, pure functions (BigInt: 128-bit addresses): parsing, formatting in
-// the canonical RFC 5952 form Docker reports, and the next free address of a subnet.
-import { InvalidArgumentError } from '../errdefs/index.ts';
+// the canonical RFC 5952 form Docker reports, the next free address of a subnet, and an
+// endpoint's address on a network record (persisting it is the store's job).
+import { ConflictError, FailedPreconditionError, InvalidArgumentError } from '../errdefs/index.ts';
+import type { NetworkRecord } from './store.ts';
 
 export interface Cidr6 {
   readonly base: bigint;
@@ -100,4 +102,37 @@ export function nextFree6(
   const end = range.base + (1n << BigInt(128 - range.bits));
   for (let i = 0n, ip = lo; i < BigInt(limit) && ip < end; i++, ip++) if (!used.has(ip)) return ip;
   return undefined;
+}
+
+/**
+ * The endpoint's IPv6 address on an IPv6 network: the requested one, checked, else the next
+ * free one of the range. A v6 request on a network without `--ipv6` is only recorded (Docker
+ * 20.10 keeps it in IPAMConfig and assigns nothing).
+ */
+export function pickIp6(n: NetworkRecord, want: string | undefined): string | undefined {
+  if (!n.enableIPv6 || !n.subnet6) return undefined;
+  const subnet = parseCidr6(n.subnet6);
+  const used = new Set<bigint>([ip6ToBig(n.gateway6!)!]);
+  for (const e of Object.values(n.endpoints)) if (e.ip6) used.add(ip6ToBig(e.ip6)!);
+  if (want) {
+    const ip = ip6ToBig(want);
+    if (ip === undefined) throw new InvalidArgumentError('INVALID_IP', `invalid IPv6 address "${want}"`);
+    if (!contains6(subnet, ip) || ip === subnet.base)
+      throw new InvalidArgumentError(
+        'INVALID_IP',
+        `invalid address ${want}: it is not a host address in network ${n.name}'s subnet ${n.subnet6}`,
+      );
+    if (used.has(ip)) {
+      const holder = Object.values(n.endpoints).find((e) => e.ip6 && ip6ToBig(e.ip6) === ip);
+      throw new ConflictError(
+        'ADDRESS_IN_USE',
+        `Address already in use: ${want} is ${holder ? `taken by container ${holder.containerName}` : 'the gateway'} on network ${n.name}`,
+      );
+    }
+    return bigToIp6(ip);
+  }
+  const ip = nextFree6(subnet, n.ipRange6 ? parseCidr6(n.ipRange6) : subnet, used);
+  if (ip === undefined)
+    throw new FailedPreconditionError('NO_ADDRESS', `no available IPv6 addresses on network ${n.name}`);
+  return bigToIp6(ip);
 }

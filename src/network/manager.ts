@@ -41,7 +41,7 @@ import {
   pickSubnet,
   routeCidrs,
 } from './ipam.ts';
-import { bigToIp6, contains6, ip6ToBig, nextFree6, parseCidr6 } from './ipam6.ts';
+import { pickIp6 } from './ipam6.ts';
 import { type PortProxy, planBindings, startProxies } from './ports.ts';
 import { planNetwork } from './plan.ts';
 import type { Endpoint, EndpointConfig, NetworkRecord, NetworkStore, PortBinding } from './store.ts';
@@ -677,39 +677,6 @@ export class NetworkManager {
   ports(containerId: string): PortBinding[] {
     return this.endpointsOf(containerId).flatMap((e) => e.ep.ports ?? []);
   }
-}
-
-/**
- * The endpoint's IPv6 address on an IPv6 network: the requested one, checked, else the next
- * free one of the range. A v6 request on a network without `--ipv6` is only recorded (Docker
- * 20.10 keeps it in IPAMConfig and assigns nothing).
- */
-function pickIp6(n: NetworkRecord, want: string | undefined): string | undefined {
-  if (!n.enableIPv6 || !n.subnet6) return undefined;
-  const subnet = parseCidr6(n.subnet6);
-  const used = new Set<bigint>([ip6ToBig(n.gateway6!)!]);
-  for (const e of Object.values(n.endpoints)) if (e.ip6) used.add(ip6ToBig(e.ip6)!);
-  if (want) {
-    const ip = ip6ToBig(want);
-    if (ip === undefined) throw new InvalidArgumentError('INVALID_IP', `invalid IPv6 address "${want}"`);
-    if (!contains6(subnet, ip) || ip === subnet.base)
-      throw new InvalidArgumentError(
-        'INVALID_IP',
-        `invalid address ${want}: it is not a host address in network ${n.name}'s subnet ${n.subnet6}`,
-      );
-    if (used.has(ip)) {
-      const holder = Object.values(n.endpoints).find((e) => e.ip6 && ip6ToBig(e.ip6) === ip);
-      throw new ConflictError(
-        'ADDRESS_IN_USE',
-        `Address already in use: ${want} is ${holder ? `taken by container ${holder.containerName}` : 'the gateway'} on network ${n.name}`,
-      );
-    }
-    return bigToIp6(ip);
-  }
-  const ip = nextFree6(subnet, n.ipRange6 ? parseCidr6(n.ipRange6) : subnet, used);
-  if (ip === undefined)
-    throw new FailedPreconditionError('NO_ADDRESS', `no available IPv6 addresses on network ${n.name}`);
-  return bigToIp6(ip);
 }
 
 class ForbiddenNetwork extends ForbiddenError {

@@ -5,10 +5,13 @@ import { ConflictError, InvalidArgumentError, isBerthError } from '../errdefs/in
 import type { Attachment, EndpointRequest, NetworkManager } from '../network/index.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
+import { verifyMac } from './verify.ts';
 
 export interface EndpointSettings {
-  IPAMConfig?: { IPv4Address?: string } | null;
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
+  Links?: string[] | null;
   Aliases?: string[] | null;
+  DriverOpts?: Record<string, string> | null;
   MacAddress?: string;
 }
 
@@ -22,19 +25,44 @@ export function networkMode(rec: Pick<ContainerRecord, 'hostConfig'>): string {
   return m === '' || m === 'default' ? 'bridge' : m;
 }
 
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+
+/**
+ * What the network manager needs from one EndpointSettings (create or connect), with the
+ * settings as asked kept in `config` so inspect shows them back as Docker does.
+ */
 export function endpointRequest(s: EndpointSettings | null | undefined, mac?: string): EndpointRequest {
-  const ip = s?.IPAMConfig?.IPv4Address;
-  const aliases = (s?.Aliases ?? []).filter(Boolean);
-  const m = s?.MacAddress || mac;
-  if (m && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(m))
-    throw new InvalidArgumentError(
-      'INVALID_MAC',
-      `invalid MAC address "${m}": use six hex pairs like 02:42:ac:11:00:02`,
-    );
+  const ipam = s?.IPAMConfig && typeof s.IPAMConfig === 'object' ? s.IPAMConfig : {};
+  const ip = str(ipam.IPv4Address);
+  const ip6 = str(ipam.IPv6Address);
+  const linkLocal = strList(ipam.LinkLocalIPs);
+  const aliases = strList(s?.Aliases);
+  const links = strList(s?.Links);
+  const opts =
+    s?.DriverOpts && typeof s.DriverOpts === 'object' && !Array.isArray(s.DriverOpts)
+      ? Object.fromEntries(Object.entries(s.DriverOpts).filter(([, v]) => typeof v === 'string'))
+      : undefined;
+  const m = str(s?.MacAddress) || mac;
+  verifyMac(m); // the one check create and connect share; `ip link` would refuse it at start
+  const ipamConfig = {
+    ...(ip ? { IPv4Address: ip } : {}),
+    ...(ip6 ? { IPv6Address: ip6 } : {}),
+    ...(linkLocal.length > 0 ? { LinkLocalIPs: linkLocal } : {}),
+  };
+  const config = {
+    ...(Object.keys(ipamConfig).length > 0 ? { IPAMConfig: ipamConfig } : {}),
+    ...(links.length > 0 ? { Links: links } : {}),
+    ...(opts && Object.keys(opts).length > 0 ? { DriverOpts: opts } : {}),
+    ...(str(s?.MacAddress) ? { MacAddress: str(s?.MacAddress)!.toLowerCase() } : {}),
+  };
   return {
     ...(ip ? { ip } : {}),
+    ...(ip6 ? { ip6 } : {}),
     ...(aliases.length > 0 ? { aliases } : {}),
     ...(m ? { mac: m.toLowerCase() } : {}),
+    ...(Object.keys(config).length > 0 ? { config } : {}),
   };
 }
 
@@ -81,8 +109,48 @@ async function reserve(
   }
   const net = notFoundAs400(() => network.find(mode));
   const eps = cfg?.EndpointsConfig ?? {};
-  const settings = eps[mode] ?? eps[net.name] ?? eps[net.id] ?? null;
-  await network.allocate(net.id, rec.id, rec.name, endpointRequest(settings, mac));
+  // API < 1.44 (all Berth serves): one network at create; the others are `network connect`s.
+  // Docker refuses more than one entry, whether the extra networks exist or not.
+  const named = Object.keys(eps);
+  if (named.length > 1)
+    throw new InvalidArgumentError(
+      'TOO_MANY_NETWORKS',
+      `Container cannot be connected to network endpoints: ${named.join(', ')}; connect the others with \`docker network connect\` after create`,
+    );
+  // Docker records an entry for another network and fails the start with 404 "network X not
+  // found"; refusing at create says the same before anything is written.
+  // The docker CLI keys the entry by the mode as typed, `default` included.
+  const same = (k: string) => [mode, net.name, net.id].includes(k === '' || k === 'default' ? 'bridge' : k);
+  for (const k of named) if (!same(k)) notFoundAs400(() => network.find(k));
+  const key = named.find(same);
+  const settings = key === undefined ? null : (eps[key] ?? null);
+  const req = endpointRequest(settings, mac);
+  await network.allocate(
+    net.id,
+    rec.id,
+    rec.name,
+    withLegacyLinks(req, rec, net.driver === 'bridge' && !net.isDefault),
+  );
+}
+
+/**
+ * HostConfig.Links on a user-defined network are names the embedded DNS answers for this
+ * container (Docker folds them into the endpoint's Links); /etc/hosts lines are the default
+ * bridge's way only.
+ */
+function withLegacyLinks(req: EndpointRequest, rec: ContainerRecord, userNet: boolean): EndpointRequest {
+  const legacy = (rec.hostConfig.Links as string[] | null | undefined) ?? [];
+  if (!userNet || legacy.length === 0) return req;
+  const own = req.config?.Links ?? [];
+  const links = [...own];
+  for (const l of legacy) {
+    const [rawName, rawAlias] = l.split(':');
+    const name = rawName!.replace(/^\//, '');
+    const alias = (rawAlias ?? name).split('/').pop()!;
+    const v = `${name}:${alias}`;
+    if (!links.includes(v)) links.push(v);
+  }
+  return { ...req, config: { ...req.config, Links: links } };
 }
 
 export interface ContainerNet extends Attachment {
@@ -115,7 +183,9 @@ export async function attachNetworks(
     exposed: rec.config.ExposedPorts,
   });
   const links: string[] = [];
-  for (const l of (h.Links as string[] | null | undefined) ?? []) {
+  // On user-defined networks links are DNS names (withLegacyLinks), not /etc/hosts lines.
+  const onDefault = network.endpointsOf(rec.id).some((e) => e.net.isDefault);
+  for (const l of onDefault ? ((h.Links as string[] | null | undefined) ?? []) : []) {
     // `name:alias` from the CLI, `/name:/me/alias` as Docker stores it.
     const [rawName, rawAlias] = l.split(':');
     const name = rawName!.replace(/^\//, '');

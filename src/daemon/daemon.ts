@@ -359,6 +359,11 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           mac: ep.mac,
           aliases: ep.aliases,
           isDefault: Boolean(net.isDefault),
+          userDefined: net.driver === 'bridge' && !net.isDefault,
+          ip6: ep.ip6 ?? '',
+          prefixLen6: ep.ip6 && net.subnet6 ? Number(net.subnet6.split('/')[1]) : 0,
+          gateway6: ep.ip6 ? (net.gateway6 ?? '') : '',
+          config: ep.config ?? {},
           active: running && (ep.vethHost !== undefined || net.driver !== 'bridge'),
         }));
         return {

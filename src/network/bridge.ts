@@ -140,8 +140,13 @@ export async function ensureBridge(n: NetworkRecord): Promise<void> {
   const batch = [
     ...(n.mtu ? [`link set ${br} mtu ${n.mtu}`] : []),
     `addr replace ${n.gateway}/${bits} dev ${br}`,
+    // nodad: the address is ours alone and must answer at once, not after duplicate detection.
+    ...(n.enableIPv6 && n.gateway6
+      ? [`addr replace ${n.gateway6}/${n.subnet6!.split('/')[1]} dev ${br} nodad`]
+      : []),
     `link set ${br} up`,
   ];
+  if (n.enableIPv6) await fsp.writeFile(`/proc/sys/net/ipv6/conf/${br}/disable_ipv6`, '0').catch(() => {});
   await cmd('ip', ['-batch', '-'], `${batch.join('\n')}\n`);
   if (!n.internal) {
     // Outbound NAT needs forwarding, as with Docker; published ports on loopback need
@@ -171,6 +176,16 @@ export interface EndpointPlan {
   readonly ifname: string;
   readonly ip: string;
   readonly mac: string;
+  readonly ip6?: string;
+}
+
+/** `ip -batch` lines giving the container end its IPv6 address (and route), on v6 networks. */
+function v6Lines(n: NetworkRecord, ep: EndpointPlan, defaultRoute: boolean): string[] {
+  if (!ep.ip6 || !n.subnet6) return [];
+  return [
+    `addr add ${ep.ip6}/${n.subnet6.split('/')[1]} dev ${ep.ifname} nodad`,
+    ...(defaultRoute && !n.internal ? [`route replace ::/0 via ${n.gateway6} dev ${ep.ifname}`] : []),
+  ];
 }
 
 /** veth pair: host end on the bridge, container end (`ifname`) configured inside the netns. */
@@ -188,6 +203,7 @@ export async function plugEndpoint(n: NetworkRecord, ep: EndpointPlan, defaultRo
   const bits = parseCidr(n.subnet!).bits;
   const inner = [`addr add ${ep.ip}/${bits} dev ${ep.ifname}`, `link set ${ep.ifname} up`, 'link set lo up'];
   if (defaultRoute && !n.internal) inner.push(`route replace default via ${n.gateway} dev ${ep.ifname}`);
+  inner.push(...v6Lines(n, ep, defaultRoute));
   try {
     await cmd('nsenter', [`--net=${ep.netns}`, 'ip', '-batch', '-'], `${inner.join('\n')}\n`);
   } catch (err) {
@@ -216,6 +232,7 @@ export async function createNetnsWithEndpoint(
     `link set ${ep.ifname} up`,
     'link set lo up',
     ...(defaultRoute && !n.internal ? [`route replace default via ${n.gateway} dev ${ep.ifname}`] : []),
+    ...v6Lines(n, ep, defaultRoute),
   ];
   await cmd('unshare', [`--net=${ep.netns}`, 'ip', '-batch', '-'], `${inner.join('\n')}\n`);
   await cmd('ip', ['link', 'set', ep.vethHost, 'master', n.bridge!, 'up']);

@@ -1,11 +1,15 @@
 // The embedded DNS server of a user-defined network: a UDP server in berthd bound to the
-// network's gateway address, port 53. It answers A queries for the names of the containers on
+// network's gateway address, port 53. It answers A and AAAA queries for the names of the containers on
 // that network (name, short ID, aliases) and forwards everything else to the host's resolvers.
 // While berthd is down, names do not resolve (containers keep running).
 import dgram from 'node:dgram';
+import { ip6ToBig } from './ipam6.ts';
 
-/** Resolves a lower-case name to IPv4 addresses on this network (empty: not ours). */
-export type Lookup = (name: string) => string[];
+/**
+ * Resolves a lower-case name to the addresses (IPv4 and, on IPv6 networks, IPv6) it has on this
+ * network; empty: not ours. `from`: the asking address (links are per container).
+ */
+export type Lookup = (name: string, from: string) => string[];
 
 interface Question {
   readonly name: string;
@@ -30,7 +34,7 @@ export function parseQuestion(msg: Buffer): Question | undefined {
   return { name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(off + 1), end: off + 5 };
 }
 
-/** A reply to `query` with the given A records (rcode 0), or an error rcode. */
+/** A reply to `query` with the given A/AAAA records (rcode 0), or an error rcode. */
 export function buildReply(query: Buffer, q: Question, addrs: readonly string[], rcode = 0): Buffer {
   const head = Buffer.from(query.subarray(0, q.end));
   // QR=1, opcode copied, AA=1, RD copied, RA=1.
@@ -41,13 +45,15 @@ export function buildReply(query: Buffer, q: Question, addrs: readonly string[],
   head.writeUInt16BE(0, 8);
   head.writeUInt16BE(0, 10);
   const answers = addrs.map((ip) => {
-    const a = Buffer.alloc(16);
+    const v6 = ip6ToBig(ip);
+    const a = Buffer.alloc(v6 === undefined ? 16 : 28);
     a.writeUInt16BE(0xc00c, 0); // pointer to the question name
-    a.writeUInt16BE(1, 2); // A
+    a.writeUInt16BE(v6 === undefined ? 1 : 28, 2); // A or AAAA
     a.writeUInt16BE(1, 4); // IN
     a.writeUInt32BE(600, 6);
-    a.writeUInt16BE(4, 10);
-    for (const [i, p] of ip.split('.').entries()) a.writeUInt8(Number(p), 12 + i);
+    a.writeUInt16BE(v6 === undefined ? 4 : 16, 10);
+    if (v6 === undefined) for (const [i, p] of ip.split('.').entries()) a.writeUInt8(Number(p), 12 + i);
+    else for (let i = 0; i < 16; i++) a.writeUInt8(Number((v6 >> BigInt(8 * (15 - i))) & 0xffn), 12 + i);
     return a;
   });
   return Buffer.concat([head, ...answers]);
@@ -67,10 +73,13 @@ export async function startDns(
     const q = parseQuestion(msg);
     if (!q) return;
     const reply = (b: Buffer) => sock.send(b, rinfo.port, rinfo.address);
-    const ours = lookup(q.name.replace(/\.$/, ''));
+    const ours = lookup(q.name.replace(/\.$/, ''), rinfo.address);
     if (ours.length > 0) {
-      // Only A records exist for container names; other types get an empty NOERROR answer.
-      reply(buildReply(msg, q, q.type === 1 ? ours : []));
+      // A and AAAA records exist for container names; other types get an empty NOERROR answer.
+      const v6 = (a: string) => a.includes(':');
+      reply(
+        buildReply(msg, q, q.type === 1 ? ours.filter((a) => !v6(a)) : q.type === 28 ? ours.filter(v6) : []),
+      );
       return;
     }
     forward(msg, upstreams).then(reply, () => reply(buildReply(msg, q, [], 2)));

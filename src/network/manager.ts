@@ -41,9 +41,10 @@ import {
   pickSubnet,
   routeCidrs,
 } from './ipam.ts';
+import { pickIp6 } from './ipam6.ts';
 import { type PortProxy, planBindings, startProxies } from './ports.ts';
 import { planNetwork } from './plan.ts';
-import type { Endpoint, NetworkRecord, NetworkStore, PortBinding } from './store.ts';
+import type { Endpoint, EndpointConfig, NetworkRecord, NetworkStore, PortBinding } from './store.ts';
 
 export interface NetworkManagerOptions {
   readonly store: NetworkStore;
@@ -63,6 +64,7 @@ export interface CreateNetworkRequest {
   readonly driver?: string;
   readonly internal?: boolean;
   readonly attachable?: boolean;
+  readonly enableIPv6?: boolean;
   readonly labels?: Record<string, string>;
   readonly options?: Record<string, string>;
   readonly ipam?: {
@@ -75,8 +77,11 @@ export interface CreateNetworkRequest {
 
 export interface EndpointRequest {
   readonly ip?: string;
+  readonly ip6?: string;
   readonly aliases?: string[];
   readonly mac?: string;
+  /** The settings as requested, kept for inspect. */
+  readonly config?: EndpointConfig;
 }
 
 /** What a starting container needs from its networks. */
@@ -307,23 +312,30 @@ export class NetworkManager {
   async #ensureDns(n: NetworkRecord): Promise<void> {
     if (n.isDefault || n.driver !== 'bridge' || this.#dns.has(n.id)) return;
     try {
-      const srv = await startDns(n.gateway!, (name) => this.#lookup(n.id, name), this.#upstreams);
+      const srv = await startDns(n.gateway!, (name, from) => this.#lookup(n.id, name, from), this.#upstreams);
       this.#dns.set(n.id, srv);
     } catch (err) {
       this.#o.log('warn', 'embedded DNS not started', { network: n.name, err: String(err) });
     }
   }
 
-  #lookup(netId: string, name: string): string[] {
+  #lookup(netId: string, asked: string, from: string): string[] {
     const n = this.#o.store.get(netId);
     if (!n) return [];
+    // `--link target:alias` on a user-defined network: the alias is a name for the linking
+    // container only, resolved to the target's current address.
+    const querier = Object.values(n.endpoints).find((e) => e.ip === from);
+    const link = querier?.config?.Links?.map((l) => l.split(':')).find(
+      ([t, a]) => (a ?? t)!.toLowerCase() === asked.toLowerCase(),
+    );
+    const name = (link ? link[0]! : asked).replace(/^\//, '').toLowerCase();
     const out: string[] = [];
     for (const ep of Object.values(n.endpoints)) {
       if (!ep.vethHost) continue; // only running containers have names
       const names = [ep.containerName, ep.containerId.slice(0, 12), ...ep.aliases].map((x) =>
         x.toLowerCase(),
       );
-      if (names.includes(name)) out.push(ep.ip);
+      if (names.includes(name)) out.push(ep.ip, ...(ep.ip6 ? [ep.ip6] : []));
     }
     return out;
   }
@@ -433,16 +445,17 @@ export class NetworkManager {
         mac: '',
         aliases: [],
         staticIp: false,
+        ...(req.config ? { config: req.config } : {}),
       };
       return this.#o.store.update(n.id, (cur) => ({
         ...cur,
         endpoints: { ...cur.endpoints, [containerId]: ep },
       }));
     }
-    if ((req.ip || (req.aliases?.length ?? 0) > 0) && n.isDefault)
+    if ((req.ip || req.ip6 || (req.aliases?.length ?? 0) > 0) && n.isDefault)
       throw new InvalidArgumentError(
         'INVALID_IP',
-        req.ip
+        req.ip || req.ip6
           ? 'user specified IP address is supported on user defined networks only'
           : 'network-scoped alias is supported only for containers in user defined networks',
       );
@@ -475,6 +488,7 @@ export class NetworkManager {
         if (ip === undefined)
           throw new FailedPreconditionError('NO_ADDRESS', `no available IPv4 addresses on network ${n.name}`);
       }
+      const ip6 = pickIp6(n, req.ip6);
       const ep: Endpoint = {
         containerId,
         containerName,
@@ -483,6 +497,8 @@ export class NetworkManager {
         mac: req.mac || macFor(ip),
         aliases: req.aliases ?? [],
         staticIp: Boolean(req.ip),
+        ...(ip6 ? { ip6 } : {}),
+        ...(req.config ? { config: req.config } : {}),
       };
       return {
         ...n,
@@ -599,7 +615,14 @@ export class NetworkManager {
   ): Promise<void> {
     const vethHost = `vb${randomBytes(5).toString('hex')}`;
     if (!(await linkExists(net.bridge!))) await ensureBridge(net);
-    const plan = { netns: this.netnsPath(containerId), vethHost, ifname, ip: ep.ip, mac: ep.mac };
+    const plan = {
+      netns: this.netnsPath(containerId),
+      vethHost,
+      ifname,
+      ip: ep.ip,
+      mac: ep.mac,
+      ...(ep.ip6 ? { ip6: ep.ip6 } : {}),
+    };
     if (newNetns) await createNetnsWithEndpoint(net, plan, defaultRoute);
     else await plugEndpoint(net, plan, defaultRoute);
     crashPoint('plug:after-veth'); // start and connect: a veth the records do not know yet

@@ -11,6 +11,7 @@ import {
   parseCidr,
   pickSubnet,
 } from './ipam.ts';
+import { bigToIp6, contains6, formatCidr6, ip6ToBig, isIPv6, parseCidr6 } from './ipam6.ts';
 import type { CreateNetworkRequest } from './manager.ts';
 import type { NetworkRecord } from './store.ts';
 
@@ -25,10 +26,13 @@ export interface PlanContext {
 
 export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): NetworkRecord {
   if (!req.name) throw new InvalidArgumentError('INVALID_NAME', 'network name must not be empty');
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(req.name))
+  // Docker takes any name (spaces too: `docker network create "test 01"`); only control
+  // characters, which no client can show or type back, are refused.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  if (/[\x00-\x1f\x7f]/.test(req.name))
     throw new InvalidArgumentError(
       'INVALID_NAME',
-      `invalid network name "${req.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      `invalid network name ${JSON.stringify(req.name)}: control characters are not allowed`,
     );
   if (['bridge', 'host', 'none', 'default'].includes(req.name) || ctx.names.has(req.name))
     throw new ConflictError('NETWORK_EXISTS', `network with name ${req.name} already exists`);
@@ -38,9 +42,15 @@ export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): Networ
       'INVALID_DRIVER',
       `driver "${driver}" is not supported: only bridge networks can be created (host and none exist already)`,
     );
-  const cfg = req.ipam?.[0] ?? {};
-  if ((req.ipam?.length ?? 0) > 1)
-    throw new InvalidArgumentError('INVALID_IPAM', 'only one IPv4 IPAM config per network is supported');
+  const v4 = (req.ipam ?? []).filter((c) => !isIPv6(c.Subnet ?? c.Gateway ?? c.IPRange ?? ''));
+  const v6 = (req.ipam ?? []).filter((c) => isIPv6(c.Subnet ?? c.Gateway ?? c.IPRange ?? ''));
+  const cfg = v4[0] ?? {};
+  if (v4.length > 1 || v6.length > 1)
+    throw new InvalidArgumentError(
+      'INVALID_IPAM',
+      'only one IPv4 and one IPv6 IPAM config per network are supported',
+    );
+  const ip6 = planV6(v6[0], Boolean(req.enableIPv6));
   const taken = ctx.taken;
   let subnet: Cidr;
   if (cfg.Subnet) {
@@ -122,7 +132,57 @@ export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): Networ
     ...(cfg.IPRange ? { ipRange: cfg.IPRange } : {}),
     ...(cfg.AuxiliaryAddresses ? { auxAddresses: cfg.AuxiliaryAddresses } : {}),
     ...(mtu ? { mtu } : {}),
+    ...ip6,
     endpoints: {},
   };
   return rec;
+}
+
+/**
+ * The IPv6 half of a network. `--ipv6` needs a subnet (Berth has no default IPv6 pool, as
+ * Docker without `default-address-pools` for v6); a v6 pool without `--ipv6` is kept, as
+ * Docker 20.10 keeps it, but addresses are handed out only with `--ipv6`.
+ */
+function planV6(
+  cfg: { Subnet?: string; Gateway?: string; IPRange?: string } | undefined,
+  enable: boolean,
+): Pick<NetworkRecord, 'enableIPv6' | 'subnet6' | 'gateway6' | 'ipRange6'> {
+  if (!cfg?.Subnet) {
+    if (enable)
+      throw new InvalidArgumentError(
+        'IPV6_SUBNET_REQUIRED',
+        'an IPv6 network needs an IPv6 subnet: add --subnet with an IPv6 prefix like fd42:1::/64',
+      );
+    if (cfg) throw new InvalidArgumentError('INVALID_IPAM', 'an IPv6 gateway or ip-range needs a --subnet');
+    return {};
+  }
+  const subnet = parseCidr6(cfg.Subnet);
+  if (subnet.bits > 126)
+    throw new InvalidArgumentError('INVALID_SUBNET', `subnet ${cfg.Subnet} is too small: use /126 or larger`);
+  let gateway = subnet.base + 1n;
+  if (cfg.Gateway) {
+    const gw = ip6ToBig(cfg.Gateway);
+    if (gw === undefined || !contains6(subnet, gw) || gw === subnet.base)
+      throw new InvalidArgumentError(
+        'INVALID_GATEWAY',
+        `gateway ${cfg.Gateway} is not a host address inside subnet ${formatCidr6(subnet)}`,
+      );
+    gateway = gw;
+  }
+  let ipRange6: string | undefined;
+  if (cfg.IPRange) {
+    const r = parseCidr6(cfg.IPRange, 'ip-range');
+    if (!contains6(subnet, r.base) || r.bits < subnet.bits)
+      throw new InvalidArgumentError(
+        'INVALID_IP_RANGE',
+        `ip-range ${cfg.IPRange} is not inside subnet ${formatCidr6(subnet)}`,
+      );
+    ipRange6 = formatCidr6(r);
+  }
+  return {
+    ...(enable ? { enableIPv6: true } : {}),
+    subnet6: formatCidr6(subnet),
+    gateway6: bigToIp6(gateway),
+    ...(ipRange6 ? { ipRange6 } : {}),
+  };
 }

@@ -15,6 +15,14 @@ export interface PortBinding {
   readonly hostPort: number;
 }
 
+/** What the client asked for at create or connect, echoed by inspect as Docker does. */
+export interface EndpointConfig {
+  readonly IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] };
+  readonly Links?: string[];
+  readonly DriverOpts?: Record<string, string>;
+  readonly MacAddress?: string;
+}
+
 export interface Endpoint {
   readonly containerId: string;
   readonly containerName: string;
@@ -24,6 +32,10 @@ export interface Endpoint {
   readonly aliases: string[];
   /** The address was asked for (`--ip`) rather than picked. */
   readonly staticIp: boolean;
+  /** IPv6 address, on networks with IPv6 enabled. */
+  readonly ip6?: string;
+  /** The requested settings (absent on records written before they were kept). */
+  readonly config?: EndpointConfig;
   /** Host-side veth, while the container runs. */
   readonly vethHost?: string;
   /** Published ports, while the container runs (kept so a restarted berthd serves them again). */
@@ -46,6 +58,11 @@ export interface NetworkRecord {
   readonly ipRange?: string;
   readonly auxAddresses?: Record<string, string>;
   readonly mtu?: number;
+  /** IPv6 (`--ipv6`): the v6 subnet and gateway; without enableIPv6 a v6 subnet is kept only. */
+  readonly enableIPv6?: boolean;
+  readonly subnet6?: string;
+  readonly gateway6?: string;
+  readonly ipRange6?: string;
   /** The default `bridge` network: no embedded DNS, `--link` through /etc/hosts. */
   readonly isDefault?: boolean;
   /** Last address handed out (so a freed address is not reused at once). */

@@ -76,6 +76,19 @@ export interface ContainerEndpointView {
   readonly mac: string;
   readonly aliases: string[];
   readonly isDefault: boolean;
+  /** A network `network create` made (Docker adds the short ID to the aliases there). */
+  readonly userDefined: boolean;
+  /** IPv6 address, prefix length and gateway ('' / 0 without IPv6). */
+  readonly ip6: string;
+  readonly prefixLen6: number;
+  readonly gateway6: string;
+  /** The endpoint settings as requested at create or connect. */
+  readonly config: {
+    IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] };
+    Links?: string[];
+    DriverOpts?: Record<string, string>;
+    MacAddress?: string;
+  };
   /** The endpoint is plugged (the container runs). */
   readonly active: boolean;
 }

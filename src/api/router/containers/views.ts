@@ -33,23 +33,30 @@ export function stateView(rec: ContainerRecord) {
   };
 }
 
-function endpointViews(nets: ContainerNetworks) {
+/**
+ * NetworkSettings.Networks: the settings as requested (IPAMConfig, Links, DriverOpts, a chosen
+ * MacAddress) next to what was assigned; the assigned values only while the container runs.
+ */
+function endpointViews(nets: ContainerNetworks, shortId: string) {
   const out: Record<string, unknown> = {};
   for (const e of nets.endpoints) {
+    const c = e.config;
+    // API < 1.45: a started container answers to its short ID on user-defined networks.
+    const aliases = e.userDefined && e.active ? [...e.aliases, shortId] : e.aliases;
     out[e.networkName] = {
-      IPAMConfig: null,
-      Links: null,
-      Aliases: e.aliases.length > 0 ? e.aliases : null,
-      MacAddress: e.active ? e.mac : '',
+      IPAMConfig: c.IPAMConfig ?? null,
+      Links: c.Links ?? null,
+      Aliases: aliases.length > 0 ? aliases : null,
+      MacAddress: e.active ? e.mac : (c.MacAddress ?? ''),
       NetworkID: e.networkId,
       EndpointID: e.active ? e.endpointId : '',
       Gateway: e.active ? e.gateway : '',
       IPAddress: e.active ? e.ip : '',
       IPPrefixLen: e.active ? e.prefixLen : 0,
-      IPv6Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      DriverOpts: null,
+      IPv6Gateway: e.active ? e.gateway6 : '',
+      GlobalIPv6Address: e.active ? e.ip6 : '',
+      GlobalIPv6PrefixLen: e.active ? e.prefixLen6 : 0,
+      DriverOpts: c.DriverOpts ?? null,
     };
   }
   return out;
@@ -119,13 +126,13 @@ export function inspectView(
       SecondaryIPv6Addresses: null,
       EndpointID: primary?.endpointId ?? '',
       Gateway: primary?.gateway ?? '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
+      GlobalIPv6Address: primary?.ip6 ?? '',
+      GlobalIPv6PrefixLen: primary?.prefixLen6 ?? 0,
       IPAddress: primary?.ip ?? '',
       IPPrefixLen: primary?.prefixLen ?? 0,
-      IPv6Gateway: '',
+      IPv6Gateway: primary?.gateway6 ?? '',
       MacAddress: primary?.mac ?? '',
-      Networks: endpointViews(nets),
+      Networks: endpointViews(nets, rec.id.slice(0, 12)),
     },
   };
 }
@@ -184,7 +191,7 @@ export function summaryView(rec: ContainerRecord, nets: ContainerNetworks) {
     State: rec.state.status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: String(rec.hostConfig.NetworkMode ?? 'default') },
-    NetworkSettings: { Networks: endpointViews(nets) },
+    NetworkSettings: { Networks: endpointViews(nets, rec.id.slice(0, 12)) },
     Mounts: mountsView(rec),
   };
 }

@@ -1,5 +1,6 @@
 // /networks/*: list, inspect, create, remove, prune, connect, disconnect.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
+import { type EndpointSettings, endpointRequest } from '../../../containers/networking.ts';
 import type { NetworkRecord } from '../../../network/index.ts';
 import { parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
 import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
@@ -21,7 +22,7 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
         EndpointID: ep.endpointId,
         MacAddress: ep.mac,
         IPv4Address: `${ep.ip}/${bits}`,
-        IPv6Address: '',
+        IPv6Address: ep.ip6 ? `${ep.ip6}/${n.subnet6!.split('/')[1]}` : '',
       };
     }
   }
@@ -31,7 +32,7 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
     Created: n.created,
     Scope: 'local',
     Driver: driverName(n),
-    EnableIPv6: false,
+    EnableIPv6: n.enableIPv6 === true,
     IPAM: {
       Driver: 'default',
       Options: null,
@@ -43,6 +44,9 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
               ...(n.ipRange ? { IPRange: n.ipRange } : {}),
               ...(n.auxAddresses ? { AuxiliaryAddresses: n.auxAddresses } : {}),
             },
+            ...(n.subnet6
+              ? [{ Subnet: n.subnet6, Gateway: n.gateway6, ...(n.ipRange6 ? { IPRange: n.ipRange6 } : {}) }]
+              : []),
           ]
         : [],
     },
@@ -121,8 +125,6 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
         const b = obj(await readJsonBody(ctx.req, 'networkCreate'), 'body');
         if (typeof b.Name !== 'string' || b.Name === '')
           throw new InvalidArgumentError('INVALID_NAME', 'network name is required: set "Name"');
-        if (b.EnableIPv6 === true)
-          throw new InvalidArgumentError('IPV6_UNSUPPORTED', 'IPv6 networks are not supported by Berth yet');
         const ipam = obj(b.IPAM, 'IPAM');
         const cfg = ipam.Config ?? [];
         if (!Array.isArray(cfg)) throw new InvalidArgumentError('INVALID_BODY', 'IPAM.Config must be a list');
@@ -130,6 +132,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
           name: b.Name,
           ...(typeof b.Driver === 'string' ? { driver: b.Driver } : {}),
           internal: b.Internal === true,
+          enableIPv6: b.EnableIPv6 === true,
           attachable: b.Attachable === true,
           labels: strMap(b.Labels, 'Labels'),
           options: strMap(b.Options, 'Options'),
@@ -177,27 +180,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
         if (typeof b.Container !== 'string' || b.Container === '')
           throw new InvalidArgumentError('INVALID_CONTAINER', 'set "Container" to the container to connect');
         const ep = obj(b.EndpointConfig, 'EndpointConfig');
-        // Checked here, before the endpoint is recorded: `ip link` would refuse it at start.
-        if (
-          typeof ep.MacAddress === 'string' &&
-          ep.MacAddress &&
-          !/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(ep.MacAddress)
-        )
-          throw new InvalidArgumentError(
-            'INVALID_MAC_ADDRESS',
-            `invalid MAC address: ${ep.MacAddress} (use six hex pairs like 02:42:ac:11:00:02)`,
-          );
-        const ipamCfg = obj(ep.IPAMConfig, 'IPAMConfig');
-        const aliases = Array.isArray(ep.Aliases)
-          ? (ep.Aliases as unknown[]).filter((a): a is string => typeof a === 'string')
-          : [];
-        await backend.connect(ctx.params.id!, b.Container, {
-          ...(typeof ipamCfg.IPv4Address === 'string' && ipamCfg.IPv4Address
-            ? { ip: ipamCfg.IPv4Address }
-            : {}),
-          ...(aliases.length > 0 ? { aliases } : {}),
-          ...(typeof ep.MacAddress === 'string' && ep.MacAddress ? { mac: ep.MacAddress } : {}),
-        });
+        await backend.connect(ctx.params.id!, b.Container, endpointRequest(ep as EndpointSettings));
         sendNoContent(ctx.res, 200);
       },
     },

@@ -28,7 +28,6 @@ export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): Networ
   if (!req.name) throw new InvalidArgumentError('INVALID_NAME', 'network name must not be empty');
   // Docker takes any name (spaces too: `docker network create "test 01"`); only control
   // characters, which no client can show or type back, are refused.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
   if (/[\x00-\x1f\x7f]/.test(req.name))
     throw new InvalidArgumentError(
       'INVALID_NAME',

@@ -170,7 +170,7 @@ export function awaitCreate(w: CreateWatch): Promise<CreateOutcome> {
         const pid = await monitorPid(w.conmonPidFile);
         const tree = pid !== undefined ? await describeTree(pid) : 'conmon wrote no pid file';
         done({
-          failed: `conmon did not report the container pid within ${Math.round(w.timeoutMs / 1000)}s; processes: ${tree}`,
+          failed: `conmon did not report the container pid within ${w.timeoutMs % 1000 === 0 ? w.timeoutMs / 1000 : (w.timeoutMs / 1000).toFixed(1)}s; processes: ${tree}`,
           runtimeSaid: (await readText(w.runtimeLog)).trim().split('\n').slice(-10).join('\n'),
         });
       })().catch(() => done({ failed: 'conmon did not report the container pid in time', runtimeSaid: '' }));

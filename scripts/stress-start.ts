@@ -24,10 +24,15 @@ try {
   const env = { DOCKER_BUILDKIT: '0' };
   for (let i = 0; i < rounds && Date.now() < deadline; i++) {
     const t0 = Date.now();
+    const builds = Number(process.env.STRESS_BUILDS ?? 2);
+    const runs = Number(process.env.STRESS_RUNS ?? 4);
     const jobs = [
-      d.docker(['build', '--no-cache', ctx], { env, timeoutMs: 60_000 }),
-      d.docker(['build', '--no-cache', ctx], { env, timeoutMs: 60_000 }),
-      ...Array.from({ length: 4 }, () => d.docker(['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 })),
+      ...Array.from({ length: builds }, () =>
+        d.docker(['build', '--no-cache', ctx], { env, timeoutMs: 60_000 }),
+      ),
+      ...Array.from({ length: runs }, () =>
+        d.docker(['run', '--rm', 'busybox', 'true'], { timeoutMs: 60_000 }),
+      ),
     ];
     const rs = await Promise.all(jobs);
     for (const r of rs) {

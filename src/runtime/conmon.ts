@@ -133,9 +133,10 @@ export class ConmonRuntime {
     await fsp.rm(path.join(this.opts.exitDir, c.id), { force: true });
     const rt = this.bind(c.id, c.runtime);
     await fsp.mkdir(rt.root, { recursive: true, mode: 0o700 });
-    // Fresh per attempt, so only this create's errors are read back.
+    // Fresh per attempt, so only this create's errors are read back, and a monitor pid left by
+    // an earlier start (a restart) is never taken for this one's dead monitor.
     const runtimeLog = path.join(c.bundle, 'runtime.log');
-    await fsp.rm(runtimeLog, { force: true });
+    await Promise.all([runtimeLog, path.join(c.bundle, 'conmon.pid')].map((f) => fsp.rm(f, { force: true })));
     const args = [
       '--api-version', '1',
       '-c', c.id,

@@ -206,7 +206,12 @@ export async function describeTree(root: number, limit = 12): Promise<string> {
 export function createFailure(o: CreateFailure): { text: string; timedOut: boolean } {
   const timedOut = o.failed.startsWith('conmon did not report');
   if (timedOut) {
-    return { text: `${o.failed}; runtime log: ${o.runtimeSaid || '(empty)'}`, timedOut };
+    return {
+      text:
+        `${o.failed}; runtime log: ${o.runtimeSaid || '(empty)'}; the container was not started and ` +
+        'its monitor was stopped: start it again, and if this repeats look at what the processes above wait in',
+      timedOut,
+    };
   }
   return { text: o.conmonSaid?.trim() || o.runtimeSaid || o.failed, timedOut };
 }

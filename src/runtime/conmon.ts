@@ -22,8 +22,17 @@ const exec = promisify(execFile);
  * runtime's log) is noticed without it.
  */
 function createTimeoutMs(): number {
-  const n = Number(process.env.BERTH_CREATE_TIMEOUT_MS);
-  return Number.isInteger(n) && n > 0 ? n : 30_000;
+  return envMs('BERTH_CREATE_TIMEOUT_MS', 30_000);
+}
+
+/** The bound on every other runtime call (start, kill, delete, state, ...); same test knob idea. */
+function runtimeCallTimeoutMs(): number {
+  return envMs('BERTH_RUNTIME_TIMEOUT_MS', 60_000);
+}
+
+function envMs(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
 export interface MonitorOptions {
@@ -120,9 +129,23 @@ export class ConmonRuntime {
     return this.#bindings.get(id) ?? this.resolveRuntime('runc');
   }
 
-  #runtime(id: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  async #runtime(id: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
     const b = this.runtimeFor(id);
-    return exec(b.path, [...b.args, '--root', b.root, ...args], { maxBuffer: 16 << 20 });
+    const timeout = runtimeCallTimeoutMs();
+    try {
+      // Bounded: a wedged runtime call would otherwise hold the container's lock for good.
+      return await exec(b.path, [...b.args, '--root', b.root, ...args], {
+        maxBuffer: 16 << 20,
+        timeout,
+        killSignal: 'SIGKILL',
+      });
+    } catch (err) {
+      const e = err as { killed?: boolean; signal?: string; stderr?: string };
+      if (e.killed && e.signal === 'SIGKILL') {
+        e.stderr = `\`${b.name} ${args[0]}\` did not finish within ${timeout / 1000}s and was killed${e.stderr ? `: ${e.stderr.trim()}` : ''}; the runtime is overloaded or stuck: try again`;
+      }
+      throw err;
+    }
   }
 
   /**

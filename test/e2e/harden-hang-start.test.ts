@@ -17,6 +17,8 @@ const pidsFile = path.join(dir, 'pids');
 const stuck = path.join(dir, 'stuck-rt');
 // Hangs in `create` (a wedged runtime): only the last-resort timeout can end it.
 const slow = path.join(dir, 'slow-rt');
+// Hangs in `start`, the first runtime call berthd makes itself after conmon's create.
+const hangStart = path.join(dir, 'hang-start-rt');
 let d: TestDaemon;
 
 before(async () => {
@@ -35,9 +37,20 @@ before(async () => {
     `#!/bin/sh\ncase " $* " in *" create "*)\n  echo $$ >> ${pidsFile}\n  exec sleep 25;;\nesac\nexec runc "$@"\n`,
     { mode: 0o755 },
   );
+  writeFileSync(
+    hangStart,
+    `#!/bin/sh\ncase " $* " in *" start "*)\n  echo $$ >> ${pidsFile}\n  exec sleep 25;;\nesac\nexec runc "$@"\n`,
+    { mode: 0o755 },
+  );
   d = await startTestDaemon({
-    config: { runtimes: { 'stuck-rt': { path: stuck }, 'slow-rt': { path: slow } } },
-    env: { BERTH_CREATE_TIMEOUT_MS: '4000' },
+    config: {
+      runtimes: {
+        'stuck-rt': { path: stuck },
+        'slow-rt': { path: slow },
+        'hang-start-rt': { path: hangStart },
+      },
+    },
+    env: { BERTH_CREATE_TIMEOUT_MS: '4000', BERTH_RUNTIME_TIMEOUT_MS: '5000' },
   });
   const r = await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'busybox']);
   assert.equal(r.code, 0, r.stderr);
@@ -108,6 +121,24 @@ describe('container create that fails or hangs', () => {
     while (alive(last) && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
     assert.ok(!alive(last), `the hung runtime ${last} is still running`);
     await pingWithin(1000);
+  });
+
+  test('a runtime call that hangs (start) is killed at its bound and named in the error', async () => {
+    const t0 = Date.now();
+    const run = d.docker(['run', '--rm', '--runtime', 'hang-start-rt', 'busybox', 'true'], {
+      timeoutMs: 40_000,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await pingWithin(1000);
+    const r = await run;
+    const took = Date.now() - t0;
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /`hang-start-rt start` did not finish within 5s and was killed/, r.stderr);
+    assert.ok(took < 15_000, `the hung start took ${took} ms to be reported`);
+    await pingWithin(1000);
+    // The daemon still starts containers afterwards.
+    const ok = await d.docker(['run', '--rm', 'busybox', 'echo', 'fine'], { timeoutMs: 30_000 });
+    assert.equal(ok.stdout.trim(), 'fine', ok.stderr);
   });
 
   test('runc’s own create error still comes at once with its message', async () => {

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants, type FSWatcher, promises as fsp, watch } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { awaitCreate, createFailure, timeoutError } from './create-wait.ts';
 import {
   ConflictError,
   FailedPreconditionError,
@@ -14,6 +15,25 @@ import {
 } from '../errdefs/index.ts';
 
 const exec = promisify(execFile);
+
+/**
+ * The last-resort wait for conmon's answer. BERTH_CREATE_TIMEOUT_MS shortens it for tests of a
+ * runtime that hangs; everything that ends earlier (conmon's answer, its death, an error in the
+ * runtime's log) is noticed without it.
+ */
+function createTimeoutMs(): number {
+  return envMs('BERTH_CREATE_TIMEOUT_MS', 30_000);
+}
+
+/** The bound on every other runtime call (start, kill, delete, state, ...); same test knob idea. */
+function runtimeCallTimeoutMs(): number {
+  return envMs('BERTH_RUNTIME_TIMEOUT_MS', 60_000);
+}
+
+function envMs(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
 
 export interface MonitorOptions {
   readonly conmonPath: string;
@@ -109,9 +129,23 @@ export class ConmonRuntime {
     return this.#bindings.get(id) ?? this.resolveRuntime('runc');
   }
 
-  #runtime(id: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  async #runtime(id: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
     const b = this.runtimeFor(id);
-    return exec(b.path, [...b.args, '--root', b.root, ...args], { maxBuffer: 16 << 20 });
+    const timeout = runtimeCallTimeoutMs();
+    try {
+      // Bounded: a wedged runtime call would otherwise hold the container's lock for good.
+      return await exec(b.path, [...b.args, '--root', b.root, ...args], {
+        maxBuffer: 16 << 20,
+        timeout,
+        killSignal: 'SIGKILL',
+      });
+    } catch (err) {
+      const e = err as { killed?: boolean; signal?: string; stderr?: string };
+      if (e.killed && e.signal === 'SIGKILL') {
+        e.stderr = `\`${b.name} ${args[0]}\` did not finish within ${timeout / 1000}s and was killed${e.stderr ? `: ${e.stderr.trim()}` : ''}; the runtime is overloaded or stuck: try again`;
+      }
+      throw err;
+    }
   }
 
   /**
@@ -122,6 +156,10 @@ export class ConmonRuntime {
     await fsp.rm(path.join(this.opts.exitDir, c.id), { force: true });
     const rt = this.bind(c.id, c.runtime);
     await fsp.mkdir(rt.root, { recursive: true, mode: 0o700 });
+    // Fresh per attempt, so only this create's errors are read back, and a monitor pid left by
+    // an earlier start (a restart) is never taken for this one's dead monitor.
+    const runtimeLog = path.join(c.bundle, 'runtime.log');
+    await Promise.all([runtimeLog, path.join(c.bundle, 'conmon.pid')].map((f) => fsp.rm(f, { force: true })));
     const args = [
       '--api-version', '1',
       '-c', c.id,
@@ -136,6 +174,10 @@ export class ConmonRuntime {
       '--socket-dir-path', this.opts.socketDir,
       ...rt.args.flatMap((a) => ['--runtime-arg', a]),
       '--runtime-arg', `--root=${rt.root}`,
+      // The runtime's own error log, as containerd's shim asks every runtime for: read when
+      // conmon cannot pass the error on (see create-wait.ts).
+      '--runtime-arg', `--log=${runtimeLog}`,
+      '--runtime-arg', '--log-format=json',
       '--log-level', 'error',
       ...(c.logSizeMax ? ['--log-size-max', String(c.logSizeMax)] : []),
       ...(c.terminal ? ['-t'] : []),
@@ -153,57 +195,43 @@ export class ConmonRuntime {
       detached: true,
     });
     await conmonLog.close();
-    const stderr = '';
-    let sync = '';
-    const syncPipe = child.stdio[3] as NodeJS.ReadableStream;
-    syncPipe.on('data', (d: Buffer) => {
-      sync += d.toString();
+    const syncPipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    const outcome = await awaitCreate({
+      child,
+      syncPipe,
+      bundle: c.bundle,
+      runtimeLog,
+      conmonPidFile: path.join(c.bundle, 'conmon.pid'),
+      timeoutMs: createTimeoutMs(),
     });
-    // conmon writes one JSON line with the container pid (or the runtime's error) on the sync
-    // pipe; its daemonised child keeps the pipe open afterwards, so read a line, not to EOF.
-    const line = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new InternalError(
-              'CONMON_TIMEOUT',
-              `conmon did not report the container pid within 30s: ${stderr.trim()}`,
-            ),
-          ),
-        30_000,
-      );
-      const finish = (text: string) => {
-        clearTimeout(timer);
-        resolve(text);
-      };
-      syncPipe.on('data', () => {
-        const nl = sync.indexOf('\n');
-        if (nl !== -1) finish(sync.slice(0, nl));
-      });
-      syncPipe.on('end', () => finish(sync));
-      child.on('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-    (syncPipe as unknown as { destroy(): void }).destroy();
+    // conmon's daemonised child keeps the pipe open after its one line: stop reading here.
+    syncPipe.destroy();
     child.unref();
-    let msg: { pid?: number; data?: number; message?: string } = {};
-    try {
-      msg = JSON.parse(line.trim() || '{}') as typeof msg;
-    } catch {
-      msg = {};
-    }
-    const pid = msg.pid ?? msg.data;
-    if (!pid || pid < 0) {
-      // Give conmon a moment to finish its error output.
-      await new Promise((r) => setTimeout(r, 20));
+    if (!('pid' in outcome)) {
+      // A monitor that never reported is of no use: end it and whatever runtime process it is
+      // still waiting on (conmon leads its own session, so its pid is the group's), so the
+      // caller's `runtime delete` and rootfs teardown do not race a half-made container.
+      const monitor = Number(
+        (await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8').catch(() => '')).trim(),
+      );
+      const cmd = await fsp.readFile(`/proc/${monitor}/cmdline`, 'utf8').catch(() => '');
+      if (Number.isInteger(monitor) && monitor > 1 && cmd.includes(c.id)) {
+        try {
+          process.kill(-monitor, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const { text, timedOut } = createFailure(outcome);
+      if (timedOut) throw timeoutError(text);
       const log = await fsp.readFile(path.join(c.bundle, 'conmon.log'), 'utf8').catch(() => '');
-      const why =
-        (msg.message ?? (stderr || log.split('\n').slice(-5).join('\n'))).trim() ||
-        'conmon exited without reporting a pid';
-      throw classifyRuntimeError(why);
+      throw classifyRuntimeError(
+        outcome.conmonSaid || outcome.runtimeSaid
+          ? text
+          : `${text}${log.trim() ? `: ${log.trim().split('\n').slice(-5).join('\n')}` : ''}`,
+      );
     }
+    const pid = outcome.pid;
     const conmonPid = Number((await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8')).trim());
     return { pid, conmonPid };
   }

@@ -151,6 +151,7 @@ export async function prepareBundle(
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     `HOSTNAME=${c.Hostname}`,
     ...(c.Tty ? ['TERM=xterm'] : []),
+    ...(net?.linkEnv ?? []),
   ];
   const env = replaceOrAppendEnv(baseEnv, c.Env);
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);

@@ -3,6 +3,7 @@
 // (IPAM, bridges, veths, ports, DNS) lives in src/network/.
 import { ConflictError, InvalidArgumentError, isBerthError } from '../errdefs/index.ts';
 import type { Attachment, EndpointRequest, NetworkManager } from '../network/index.ts';
+import { linkEnv, parseLink } from './links.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
 
@@ -88,6 +89,8 @@ async function reserve(
 export interface ContainerNet extends Attachment {
   /** `ip names` lines for --link (default bridge). */
   readonly links: string[];
+  /** The environment each link adds (links.ts), before the container's own Env. */
+  readonly linkEnv?: string[];
 }
 
 /** At start: joins another container's netns or builds this one's. */
@@ -115,11 +118,9 @@ export async function attachNetworks(
     exposed: rec.config.ExposedPorts,
   });
   const links: string[] = [];
+  const linkEnvs: string[] = [];
   for (const l of (h.Links as string[] | null | undefined) ?? []) {
-    // `name:alias` from the CLI, `/name:/me/alias` as Docker stores it.
-    const [rawName, rawAlias] = l.split(':');
-    const name = rawName!.replace(/^\//, '');
-    const alias = (rawAlias ?? name).split('/').pop()!;
+    const { name, alias } = parseLink(l);
     const target = store.find(name);
     const ip = network.endpointsOf(target.id).find((e) => e.net.isDefault)?.ep.ip;
     if (!ip || target.state.status !== 'running')
@@ -130,6 +131,15 @@ export async function attachNetworks(
     links.push(
       `${ip}\t${[alias, name, target.id.slice(0, 12)].filter((x, i, a) => a.indexOf(x) === i).join(' ')}`,
     );
+    linkEnvs.push(
+      ...linkEnv({
+        parentName: rec.name,
+        alias,
+        ip,
+        ...(target.config.ExposedPorts ? { exposed: target.config.ExposedPorts } : {}),
+        env: target.config.Env ?? [],
+      }),
+    );
   }
-  return { ...att, links };
+  return { ...att, links, linkEnv: linkEnvs };
 }

@@ -9,7 +9,7 @@ import { sleep } from '../base/timers.ts';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
-import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdefs/index.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../errdefs/index.ts';
 import type { ImageService } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
@@ -43,6 +43,7 @@ import { settleLeftovers } from './leftovers.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
 import { createEnv } from './env.ts';
+import { parseLink } from './links.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import { StatsSampler } from './stats.ts';
@@ -681,6 +682,22 @@ export class ContainerService {
       await this.stop(rec.id, timeoutSeconds);
     await this.start(rec.id);
     this.#emit(rec.id, 'restart');
+  }
+
+  /** `DELETE /containers/{parent}/{alias}?link=1`: drops the parent's link; both containers stay. */
+  async removeLink(parentRef: string, alias: string): Promise<void> {
+    const parent = this.find(parentRef);
+    await this.#lock.run(parent.id, async () => {
+      const cur = this.deps.store.get(parent.id)!;
+      const links = (cur.hostConfig.Links as string[] | null | undefined) ?? [];
+      const kept = links.filter((l) => parseLink(l).alias !== alias);
+      if (kept.length === links.length)
+        throw new NotFoundError(
+          'LINK_NOT_FOUND',
+          `container ${cur.name} has no link named ${alias}: see HostConfig.Links in its inspect`,
+        );
+      await this.deps.store.put({ ...cur, hostConfig: { ...cur.hostConfig, Links: kept } });
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {

@@ -197,3 +197,43 @@ print(json.dumps({"kind": kind}))
   const ping = await daemon.d.request('GET', '/_ping');
   assert.equal(ping.status, 200);
 });
+
+test('legacy links: the link environment, and DELETE /containers/{parent}/{alias}?link=1', async () => {
+  const out = await py<Record<string, unknown>>(`
+db = c.create_container("busybox", "sleep 30", environment={"FOO": "1"}, ports=[5432], name="pydb")
+c.start(db)
+web = c.create_container("busybox", "sh -c 'env; sleep 30'", name="pyweb", host_config=c.create_host_config(links={"pydb": "my-db"}, network_mode="bridge"))
+c.start(web)
+deadline = time.time() + 20
+while b"MY_DB_NAME" not in c.logs(web) and time.time() < deadline: time.sleep(0.1)
+env = sorted(l for l in c.logs(web).decode().split("\\n") if l.startswith("MY_DB_"))
+ip = c.inspect_container(db)["NetworkSettings"]["IPAddress"]
+try:
+    c.remove_container("pydb", link=True); bare = 0
+except docker.errors.APIError as e:
+    bare = e.response.status_code
+c.remove_container("pyweb/my-db", link=True)
+links = c.inspect_container(web)["HostConfig"]["Links"]
+try:
+    c.remove_container("pyweb/my-db", link=True); again = 0
+except docker.errors.APIError as e:
+    again = e.response.status_code
+names = sorted(n for x in c.containers(all=True) for n in x["Names"])
+c.remove_container(web, force=True); c.remove_container(db, force=True)
+print(json.dumps({"env": env, "ip": ip, "bare": bare, "links": links, "again": again, "names": names}))
+`);
+  const ip = out.ip as string;
+  assert.deepEqual(out.env, [
+    'MY_DB_ENV_FOO=1',
+    'MY_DB_NAME=/pyweb/my-db',
+    `MY_DB_PORT=tcp://${ip}:5432`,
+    `MY_DB_PORT_5432_TCP=tcp://${ip}:5432`,
+    `MY_DB_PORT_5432_TCP_ADDR=${ip}`,
+    'MY_DB_PORT_5432_TCP_PORT=5432',
+    'MY_DB_PORT_5432_TCP_PROTO=tcp',
+  ]);
+  assert.equal(out.bare, 409);
+  assert.ok(!JSON.stringify(out.links ?? []).includes('my-db'), JSON.stringify(out.links));
+  assert.equal(out.again, 404);
+  assert.deepEqual(out.names, ['/pydb', '/pyweb']);
+});

@@ -127,12 +127,33 @@ export function locateInMounts(fs: ContainerFs, absPath: string): Located {
 }
 
 /**
- * locateInMounts, with a file bind (`-v /host/file:/etc/x`) made a root of its own directory
+ * locateInMounts, after the rootfs's symlinks (`/data -> /vol1`) are followed up to the last
+ * component (that one too when `followLast`, as extraction does), so a link into a mount
+ * reaches the mount. A file bind (`-v /host/file:/etc/x`) becomes a root of its own directory
  * holding only that name: nothing beside the file is reachable through it.
  */
-async function locate(fs: string | ContainerFs, absPath: string, p: string, id: string): Promise<Located> {
+async function locate(
+  fs: string | ContainerFs,
+  absPath: string,
+  p: string,
+  id: string,
+  followLast = false,
+): Promise<Located> {
   const view = typeof fs === 'string' ? { rootfs: fs } : fs;
-  const l = locateInMounts(view, absPath);
+  let l = locateInMounts(view, absPath);
+  if (!l.mount && (view.mounts?.length ?? 0) > 0) {
+    const slash = absPath.lastIndexOf('/');
+    const head = followLast ? absPath.replace(/\/\.?$/, '') || '/' : absPath.slice(0, slash) || '/';
+    const tail = followLast
+      ? absPath.slice(head === '/' ? absPath.length : head.length)
+      : absPath.slice(slash);
+    const real = await resolveInRoot(view.rootfs, head).catch(() => undefined);
+    if (real !== undefined) {
+      const inRoot = path.posix.join('/', path.relative(view.rootfs, real));
+      const again = locateInMounts(view, inRoot === '/' ? tail || '/' : `${inRoot}${tail}`);
+      if (again.mount) l = again;
+    }
+  }
   if (!l.mount) return l;
   const st = await fsp.stat(l.root).catch(() => undefined);
   if (st === undefined || st.isDirectory()) return l;
@@ -231,7 +252,7 @@ export async function extractToContainer(
   tar: Readable,
   o: ExtractOptions,
 ): Promise<void> {
-  const { root, inner, mount } = await locate(fs, absContainerPath(p), p, id);
+  const { root, inner, mount } = await locate(fs, absContainerPath(p), p, id, true);
   const dest = await resolveInRoot(root, inner);
   const st = await fsp.lstat(dest).catch(() => undefined);
   if (st === undefined) {

@@ -84,7 +84,7 @@ def get(ct, p):
         m = t.getmembers()[0]
         return {"name": stat["name"], "size": stat["size"], "data": t.extractfile(m).read().decode() if m.isfile() else None}
 hc = c.create_host_config(binds={${JSON.stringify(bind)}: {"bind": "/b", "ro": False}}, network_mode="none")
-ct = c.create_container("busybox", 'sh -c "cat /vol1/put.txt /b/put.txt; echo written > /vol1/data.txt; ln -s / /vol1/up; sleep 30"', volumes=["/vol1"], host_config=hc)
+ct = c.create_container("busybox", 'sh -c "cat /vol1/put.txt /b/put.txt; echo written > /vol1/data.txt; ln -s / /vol1/up; ln -s /vol1 /link; sleep 30"', volumes=["/vol1"], host_config=hc)
 r = {}
 # Before start: into the anonymous volume and the bind.
 c.put_archive(ct, "/vol1", tar_of("put.txt", b"to the volume\\n"))
@@ -100,8 +100,12 @@ r["running"] = get(ct, "/vol1/data.txt")
 # A symlink inside the volume pointing at / does not lead to the host.
 r["throughLink"] = get(ct, "/vol1/up${tmp}/canary")
 c.put_archive(ct, "/vol1/up", tar_of("dropped", b"x"))
+# A symlink of the rootfs into the volume leads into the volume, as in the container.
+r["viaLink"] = get(ct, "/link/data.txt")
+c.put_archive(ct, "/link", tar_of("via-link.txt", b"through the link"))
 c.kill(ct)
 r["stopped"] = get(ct, "/vol1/data.txt")
+r["viaLinkPut"] = get(ct, "/vol1/via-link.txt")
 r["mountDir"] = c.get_archive(ct, "/vol1")[1]["name"]
 c.remove_container(ct, force=True, v=True)
 print(json.dumps(r))
@@ -110,6 +114,8 @@ print(json.dumps(r))
   assert.equal(out.logs, 'to the volume\nto the bind\n');
   assert.deepEqual(out.running, { name: 'data.txt', size: 8, data: 'written\n' });
   assert.deepEqual(out.stopped, { name: 'data.txt', size: 8, data: 'written\n' });
+  assert.deepEqual(out.viaLink, { name: 'data.txt', size: 8, data: 'written\n' });
+  assert.deepEqual(out.viaLinkPut, { name: 'via-link.txt', size: 16, data: 'through the link' });
   assert.equal(out.mountDir, 'vol1');
   // The link resolves inside the volume (which has no such path), never to the host's file.
   assert.equal(out.throughLink, null);

@@ -532,14 +532,18 @@ export class ContainerService {
     const exited = sig === 9 ? this.wait(rec.id, 'next-exit', done.signal).catch(() => {}) : undefined;
     try {
       await this.deps.runtime.kill(rec.id, String(sig));
-      this.#emit(rec.id, 'kill', {
-        ...rec,
-        config: { ...rec.config, Labels: { ...rec.config.Labels, signal: String(sig) } },
-      });
+      this.#emitKill(rec, sig);
       if (exited) await Promise.race([exited, sleep(KILL_EXIT_WAIT_MS)]);
     } finally {
       done.abort(); // drops the exit listener when the kill failed or the wait timed out
     }
+  }
+
+  #emitKill(rec: ContainerRecord, sig: number): void {
+    this.#emit(rec.id, 'kill', {
+      ...rec,
+      config: { ...rec.config, Labels: { ...rec.config.Labels, signal: String(sig) } },
+    });
   }
 
   async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
@@ -563,13 +567,21 @@ export class ContainerService {
     const timeout = timeoutSeconds ?? rec.config.StopTimeout ?? 10;
     const exited = this.wait(rec.id, 'next-exit');
     const sig = parseSignal(signalName ?? rec.config.StopSignal ?? 'SIGTERM');
-    await this.deps.runtime.kill(rec.id, String(sig)).catch(() => {});
+    // Docker's stop is kill, die, stop in its events: each signal sent is a `kill` event.
+    await this.deps.runtime.kill(rec.id, String(sig)).then(
+      () => this.#emitKill(rec, sig),
+      () => {},
+    );
     if (rec.state.status === 'paused') await this.deps.runtime.resume(rec.id).catch(() => {});
     const timedOut =
       timeout >= 0
         ? await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)])
         : false;
-    if (timedOut) await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+    if (timedOut)
+      await this.deps.runtime.kill(rec.id, '9', true).then(
+        () => this.#emitKill(rec, 9),
+        () => {},
+      );
     await exited;
     this.#emit(rec.id, 'stop');
   }
@@ -594,7 +606,10 @@ export class ContainerService {
         );
       }
       const exited = this.wait(rec.id, 'next-exit');
-      await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+      await this.deps.runtime.kill(rec.id, '9', true).then(
+        () => this.#emitKill(rec, 9),
+        () => {},
+      );
       await Promise.race([exited, sleep(10_000)]);
     }
     await this.#lock.run(rec.id, async () => {

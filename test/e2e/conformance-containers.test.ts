@@ -243,3 +243,44 @@ print(json.dumps({"env": env, "ip": ip, "bare": bare, "links": links, "again": a
   assert.equal(out.again, 404);
   assert.deepEqual(out.names, ['/pydb', '/pyweb']);
 });
+
+test('events: kill is a kill before the die; stop is kill (the stop signal), die, stop; rm -f kill, die, destroy', async () => {
+  const since = Date.now() / 1000;
+  const d = daemon.d;
+  const k = (
+    await d.docker(['run', '-d', '--name', 'ev-kill', '--network', 'none', 'busybox', 'sleep', '60'])
+  ).stdout.trim();
+  assert.equal((await d.docker(['kill', k])).code, 0);
+  const s = (
+    await d.docker(['run', '-d', '--name', 'ev-stop', '--network', 'none', 'busybox', 'sleep', '60'])
+  ).stdout.trim();
+  assert.equal((await d.docker(['stop', '-t', '0', s])).code, 0);
+  const f = (
+    await d.docker(['run', '-d', '--name', 'ev-rm', '--network', 'none', 'busybox', 'sleep', '60'])
+  ).stdout.trim();
+  assert.equal((await d.docker(['rm', '-f', f])).code, 0);
+  await d.docker(['rm', '-f', k, s]);
+  const until = Date.now() / 1000 + 0.5;
+  const r = await d.docker([
+    'events',
+    '--since',
+    since.toFixed(3),
+    '--until',
+    until.toFixed(3),
+    '--filter',
+    'type=container',
+    '--format',
+    '{{index .Actor.Attributes "name"}} {{.Action}} {{index .Actor.Attributes "signal"}}',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const of = (name: string) =>
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith(`${name} `))
+      .map((l) => l.slice(name.length + 1).trim())
+      .filter((a) => !a.startsWith('create') && !a.startsWith('start'));
+  assert.deepEqual(of('ev-kill').slice(0, 2), ['kill 9', 'die']);
+  assert.deepEqual(of('ev-stop').slice(0, 4), ['kill 15', 'kill 9', 'die', 'stop']);
+  assert.deepEqual(of('ev-rm'), ['kill 9', 'die', 'destroy']);
+});

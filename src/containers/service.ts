@@ -4,6 +4,7 @@ import type { Log } from '../base/log.ts';
 // per container; conmon keeps containers alive across berthd restarts.
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { crashPoint } from '../base/crashpoint.ts';
 import { sleep } from '../base/timers.ts';
 import { promisify } from 'node:util';
@@ -38,7 +39,7 @@ import {
   shouldRestart,
 } from './restart.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
-import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
+import { allocateNetworks, attachNetworks, type NetworkingConfig, networkMode } from './networking.ts';
 import { settleLeftovers } from './leftovers.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
@@ -190,7 +191,10 @@ export class ContainerService {
     const id = randomId();
     const env = createEnv(imageCfg.Env ?? [], req.config.Env ?? []);
     const config: ContainerConfig = {
-      Hostname: req.config.Hostname || id.slice(0, 12),
+      // With the host's network a container takes the host's name, as in Docker.
+      Hostname:
+        req.config.Hostname ||
+        (networkMode({ hostConfig: req.hostConfig }) === 'host' ? os.hostname() : id.slice(0, 12)),
       Domainname: req.config.Domainname ?? '',
       User: req.config.User || imageCfg.User || '',
       AttachStdin: req.config.AttachStdin ?? false,

@@ -3,7 +3,8 @@
 // meanwhile ignores the failed pause; cp (archive) reaches volumes and binds before and after
 // start without leaving the mount's source; a restarting container is not removable without
 // force and `update` changes the restart policy; Env entries without `=` kept; a bad
-// images/load body answers 200 with the error in the stream.
+// images/load body answers 200 with the error in the stream; link env and link removal;
+// kill/stop events in Docker's order; host and container: network identities.
 import assert from 'node:assert/strict';
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
@@ -283,4 +284,45 @@ test('events: kill is a kill before the die; stop is kill (the stop signal), die
   assert.deepEqual(of('ev-kill').slice(0, 2), ['kill 9', 'die']);
   assert.deepEqual(of('ev-stop').slice(0, 4), ['kill 15', 'kill 9', 'die', 'stop']);
   assert.deepEqual(of('ev-rm'), ['kill 9', 'die', 'destroy']);
+});
+
+test("--network host has the host's hostname and hosts; --network container:X has X's hostname, hosts, resolv.conf", async () => {
+  const d = daemon.d;
+  const host = await d.docker([
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    'busybox',
+    'sh',
+    '-c',
+    'hostname; cat /etc/hosts',
+  ]);
+  assert.equal(host.code, 0, host.stderr);
+  const [name, ...hostsLines] = host.stdout.split('\n');
+  assert.equal(name, os.hostname());
+  const hostHosts = (await fsp.readFile('/etc/hosts', 'utf8')).split('\n').filter((l) => /\S/.test(l));
+  for (const l of hostHosts) assert.ok(hostsLines.includes(l), `${l} missing from ${hostsLines.join('|')}`);
+  const x = (await d.docker(['run', '-d', '--name', 'netx', 'busybox', 'sleep', '30'])).stdout.trim();
+  try {
+    const ip = (await d.docker(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', x])).stdout.trim();
+    const xFiles = await d.docker(['exec', x, 'cat', '/etc/hosts', '/etc/resolv.conf']);
+    const j = await d.docker([
+      'run',
+      '--rm',
+      '--network',
+      'container:netx',
+      'busybox',
+      'sh',
+      '-c',
+      'hostname; hostname -i; cat /etc/hosts /etc/resolv.conf',
+    ]);
+    assert.equal(j.code, 0, j.stderr);
+    const [jName, jIp, ...files] = j.stdout.split('\n');
+    assert.equal(jName, x.slice(0, 12));
+    assert.equal(jIp, ip);
+    assert.equal(files.join('\n'), xFiles.stdout);
+  } finally {
+    await d.docker(['rm', '-f', x]);
+  }
 });

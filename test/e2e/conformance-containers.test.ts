@@ -326,3 +326,61 @@ test("--network host has the host's hostname and hosts; --network container:X ha
     await d.docker(['rm', '-f', x]);
   }
 });
+
+test('exec and healthcheck probes emit exec_create, exec_start, exec_die; then health_status', async () => {
+  const d = daemon.d;
+  const since = Date.now() / 1000;
+  const ct = (
+    await d.docker([
+      'run',
+      '-d',
+      '--network',
+      'none',
+      '--health-cmd',
+      'exit 0',
+      '--health-interval',
+      '500ms',
+      'busybox',
+      'sleep',
+      '30',
+    ])
+  ).stdout.trim();
+  try {
+    assert.equal((await d.docker(['exec', ct, 'sh', '-c', 'exit 3'])).code, 3);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const s = await d.docker(['inspect', '-f', '{{.State.Health.Status}}', ct]);
+      if (s.stdout.trim() === 'healthy') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const until = Date.now() / 1000 + 0.3;
+    const r = await d.docker([
+      'events',
+      '--since',
+      since.toFixed(3),
+      '--until',
+      until.toFixed(3),
+      '--filter',
+      `container=${ct}`,
+      '--format',
+      '{{.Action}}|{{index .Actor.Attributes "exitCode"}}|{{if index .Actor.Attributes "execID"}}id{{end}}',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    const user = lines.filter((l) => l.includes('exit 3') || l === 'exec_die|3|id');
+    assert.deepEqual(user, [
+      'exec_create: sh -c exit 3||id',
+      'exec_start: sh -c exit 3||id',
+      'exec_die|3|id',
+    ]);
+    const probe = lines.findIndex((l) => l === 'exec_create: /bin/sh -c exit 0||id');
+    assert.ok(probe >= 0, r.stdout);
+    assert.deepEqual(lines.slice(probe + 1, probe + 4), [
+      'exec_start: /bin/sh -c exit 0||id',
+      'exec_die|0|id',
+      'health_status: healthy||',
+    ]);
+  } finally {
+    await d.docker(['rm', '-f', ct]);
+  }
+});

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { applyLayer, packPath } from '../archive/index.ts';
 import { ForbiddenError, InvalidArgumentError, isBerthError, NotFoundError } from '../errdefs/index.ts';
 import { type Opened, openInRoot } from '../pathsafe/index.ts';
+import type { MountPoint } from './record.ts';
 import { resolveInRoot } from './rootfs.ts';
 
 /** Docker's `ContainerPathStat` (the `X-Docker-Container-Path-Stat` header, base64 JSON). */
@@ -86,6 +87,80 @@ export function goBase(p: string): string {
 
 const { O_RDONLY, O_DIRECTORY } = fsConstants;
 
+/**
+ * What a container's processes see as their file tree: the root filesystem with its volumes
+ * and binds on top. Those mounts live in the container's own mount namespace, not on the
+ * host's view of the rootfs, so cp must look in each mount's source itself.
+ */
+export interface ContainerFs {
+  readonly rootfs: string;
+  readonly mounts?: readonly Pick<MountPoint, 'Type' | 'Source' | 'Destination' | 'RW'>[];
+}
+
+/** Where a container path lives: a root to resolve `inner` in, and the mount if not the rootfs. */
+export interface Located {
+  readonly root: string;
+  /** The path inside `root`, absolute, with cp's trailing `/` or `/.` kept. */
+  readonly inner: string;
+  /** The container path `root` is mounted at ('' for the rootfs itself). */
+  readonly base: string;
+  readonly mount?: Pick<MountPoint, 'Type' | 'Source' | 'Destination' | 'RW'>;
+}
+
+/**
+ * The innermost volume or bind whose destination contains `absPath` (lexically, as the mount
+ * table matches), or the rootfs. Tmpfs mounts have no host source and stay on the rootfs.
+ * Pure: the caller checks the mount's source on disk.
+ */
+export function locateInMounts(fs: ContainerFs, absPath: string): Located {
+  let best: Located | undefined;
+  for (const m of fs.mounts ?? []) {
+    if (m.Type === 'tmpfs' || m.Source === '') continue;
+    const dest = path.posix.join('/', m.Destination).replace(/\/+$/, '') || '/';
+    if (dest === '/') continue; // a mount over / is not something Docker allows
+    if (absPath !== dest && !absPath.startsWith(`${dest}/`)) continue;
+    if (best && best.base.length >= dest.length) continue;
+    best = { root: m.Source, inner: absPath.slice(dest.length) || '/', base: dest, mount: m };
+  }
+  if (best && !best.inner.startsWith('/')) best = { ...best, inner: `/${best.inner}` };
+  return best ?? { root: fs.rootfs, inner: absPath, base: '' };
+}
+
+/**
+ * locateInMounts, after the rootfs's symlinks (`/data -> /vol1`) are followed up to the last
+ * component (that one too when `followLast`, as extraction does), so a link into a mount
+ * reaches the mount. A file bind (`-v /host/file:/etc/x`) becomes a root of its own directory
+ * holding only that name: nothing beside the file is reachable through it.
+ */
+async function locate(
+  fs: string | ContainerFs,
+  absPath: string,
+  p: string,
+  id: string,
+  followLast = false,
+): Promise<Located> {
+  const view = typeof fs === 'string' ? { rootfs: fs } : fs;
+  let l = locateInMounts(view, absPath);
+  if (!l.mount && (view.mounts?.length ?? 0) > 0) {
+    const slash = absPath.lastIndexOf('/');
+    const head = followLast ? absPath.replace(/\/\.?$/, '') || '/' : absPath.slice(0, slash) || '/';
+    const tail = followLast
+      ? absPath.slice(head === '/' ? absPath.length : head.length)
+      : absPath.slice(slash);
+    const real = await resolveInRoot(view.rootfs, head).catch(() => undefined);
+    if (real !== undefined) {
+      const inRoot = path.posix.join('/', path.relative(view.rootfs, real));
+      const again = locateInMounts(view, inRoot === '/' ? tail || '/' : `${inRoot}${tail}`);
+      if (again.mount) l = again;
+    }
+  }
+  if (!l.mount) return l;
+  const st = await fsp.stat(l.root).catch(() => undefined);
+  if (st === undefined || st.isDirectory()) return l;
+  if (l.inner !== '/' && l.inner !== '/.') throw notFound(p, id);
+  return { ...l, root: path.dirname(l.root), inner: `/${path.basename(l.root)}` };
+}
+
 function notFound(p: string, id: string): NotFoundError {
   return new NotFoundError('PATH_NOT_FOUND', `Could not find the file ${p} in container ${id}`);
 }
@@ -101,11 +176,12 @@ interface Resolved {
  * Resolves the directory part inside the rootfs and keeps the last component as is (a
  * symlink there is reported, not followed), as Docker's ResolvePath + StatPath.
  */
-export async function statContainerPath(root: string, p: string, id: string): Promise<Resolved> {
+export async function statContainerPath(fs: string | ContainerFs, p: string, id: string): Promise<Resolved> {
   const absPath = absContainerPath(p);
-  const slash = absPath.lastIndexOf('/');
-  const dirPart = absPath.slice(0, slash + 1);
-  const basePart = absPath.slice(slash + 1);
+  const { root, inner, base } = await locate(fs, absPath, p, id);
+  const slash = inner.lastIndexOf('/');
+  const dirPart = inner.slice(0, slash + 1);
+  const basePart = inner.slice(slash + 1);
   // The directory is opened by fd (pathsafe), and the entry looked at through that fd: stat
   // runs without freezing the container, which could otherwise swap a parent for a symlink to
   // the host between the resolution and the lstat.
@@ -129,8 +205,8 @@ export async function statContainerPath(root: string, p: string, id: string): Pr
   }
   let linkTarget = '';
   if (st.isSymbolicLink()) {
-    const target = await resolveInRoot(root, absPath);
-    linkTarget = `/${path.relative(root, target)}`;
+    const target = await resolveInRoot(root, inner);
+    linkTarget = path.posix.join('/', base, path.relative(root, target));
   }
   return {
     hostPath,
@@ -141,7 +217,7 @@ export async function statContainerPath(root: string, p: string, id: string): Pr
 
 /** `GET /containers/{id}/archive`: the stat and a tar of the path, named as Docker names it. */
 export async function archiveContainerPath(
-  root: string,
+  root: string | ContainerFs,
   p: string,
   id: string,
   signal?: AbortSignal,
@@ -170,13 +246,14 @@ export interface ExtractOptions {
  * to the rootfs; it must be an existing directory.
  */
 export async function extractToContainer(
-  root: string,
+  fs: string | ContainerFs,
   p: string,
   id: string,
   tar: Readable,
   o: ExtractOptions,
 ): Promise<void> {
-  const dest = await resolveInRoot(root, absContainerPath(p));
+  const { root, inner, mount } = await locate(fs, absContainerPath(p), p, id, true);
+  const dest = await resolveInRoot(root, inner);
   const st = await fsp.lstat(dest).catch(() => undefined);
   if (st === undefined) {
     tar.destroy();
@@ -189,11 +266,15 @@ export async function extractToContainer(
       `extraction point ${p} is not a directory: copy to its parent directory instead`,
     );
   }
-  if (o.readonlyRootfs) {
+  // A read-write volume is writable on a read-only rootfs, and a read-only one is not on a
+  // writable rootfs, as in the container itself.
+  if (mount ? !mount.RW : o.readonlyRootfs) {
     tar.destroy();
     throw new ForbiddenError(
-      'ROOTFS_READ_ONLY',
-      `container rootfs is marked read-only: cannot copy into ${p}`,
+      mount ? 'MOUNT_READ_ONLY' : 'ROOTFS_READ_ONLY',
+      mount
+        ? `mounted volume ${mount.Destination} is marked read-only: cannot copy into ${p}`
+        : `container rootfs is marked read-only: cannot copy into ${p}`,
     );
   }
   await applyLayer(tar, dest, {

@@ -15,7 +15,7 @@ import {
 } from '../runtime/index.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import { deactivateMounts, sortMounts, startMounts } from './mounts.ts';
-import type { ContainerNet } from './networking.ts';
+import { type ContainerNet, networkMode } from './networking.ts';
 import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
@@ -112,8 +112,19 @@ export async function prepareBundle(
   const cwd = c.WorkingDir || '/';
   if (cwd !== '/') await mkdirInRoot(merged, cwd);
 
+  const mode = networkMode(rec);
+  // `--network container:X` is X's network identity: its hostname and X's own hostname,
+  // hosts and resolv.conf files (bind-mounted, so later changes to X's show through), as Docker.
+  const joined = mode.startsWith('container:') ? deps.store.find(mode.slice('container:'.length)) : undefined;
+  const hostname = joined ? joined.config.Hostname : c.Hostname;
+  const domainname = joined ? joined.config.Domainname : c.Domainname;
   const fqdn = c.Domainname ? `${c.Hostname}.${c.Domainname}` : c.Hostname;
-  const hosts = [
+  // `--network host` sees the host's names, as its processes share the host's addresses.
+  const hostHosts =
+    mode === 'host'
+      ? (await fsp.readFile('/etc/hosts', 'utf8').catch(() => '')).split('\n').filter((l) => /\S/.test(l))
+      : undefined;
+  const hosts = hostHosts ?? [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
     'fe00::0\tip6-localnet',
@@ -129,15 +140,21 @@ export async function prepareBundle(
     // The container's own address (first network) names it, as in Docker.
     `${net?.hosts[0] ?? '127.0.1.1'}\t${fqdn === c.Hostname ? c.Hostname : `${fqdn} ${c.Hostname}`}`,
   ];
+  if (hostHosts)
+    for (const h of rec.hostConfig.ExtraHosts ?? []) {
+      const p = parseExtraHost(h);
+      if (p) hosts.push(`${p.ip}\t${p.host}`);
+    }
   await Promise.all([
     atomicWriteFile(path.join(dir, 'hostname'), `${c.Hostname}\n`, { sync: false }),
     atomicWriteFile(path.join(dir, 'hosts'), `${hosts.join('\n')}\n`, { sync: false }),
     atomicWriteFile(path.join(dir, 'resolv.conf'), await resolvConf(rec, net), { sync: false }),
   ]);
+  const filesDir = joined ? deps.store.dir(joined.id) : dir;
   const bind = (name: string, dest: string): OciMount => ({
     destination: dest,
     type: 'bind',
-    source: path.join(dir, name),
+    source: path.join(filesDir, name),
     options: ['rbind', 'rprivate'],
   });
   const tmpfs: OciMount[] = Object.entries(rec.hostConfig.Tmpfs ?? {}).map(([dest, opts]) => ({
@@ -149,8 +166,9 @@ export async function prepareBundle(
   const userMounts = await startMounts(deps.volumes, rec, merged);
   const baseEnv = [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-    `HOSTNAME=${c.Hostname}`,
+    `HOSTNAME=${hostname}`,
     ...(c.Tty ? ['TERM=xterm'] : []),
+    ...(net?.linkEnv ?? []),
   ];
   const env = replaceOrAppendEnv(baseEnv, c.Env);
   if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
@@ -174,8 +192,8 @@ export async function prepareBundle(
     user,
     terminal: c.Tty,
     ...(consoleSize ? { consoleSize } : {}),
-    hostname: c.Hostname,
-    ...(c.Domainname ? { domainname: c.Domainname } : {}),
+    hostname,
+    ...(domainname ? { domainname } : {}),
     cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
     mounts: [
       // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.

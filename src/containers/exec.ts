@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../errdefs/index.ts';
 import { replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { rootfsPaths } from './bundle.ts';
+import type { ContainerRecord } from './record.ts';
 import { readInRoot } from './rootfs.ts';
 import { hostBoundingCaps } from './security.ts';
 import type { ContainerService } from './service.ts';
@@ -73,7 +74,18 @@ export class ExecService {
     }
     const id = randomId();
     this.#execs.set(id, { id, containerId: rec.id, config, running: false, exitCode: null, pid: 0 });
+    this.#event(rec, `exec_create: ${config.cmd.join(' ')}`, { execID: id });
     return id;
+  }
+
+  /** Docker's exec events (healthcheck probes included): `exec_create: <cmd>`, `exec_start: <cmd>`, `exec_die`. */
+  #event(rec: ContainerRecord, action: string, attrs: Record<string, string>): void {
+    this.#containers.deps.events?.('container', action, rec.id, {
+      ...(rec.config.Labels ?? {}),
+      ...attrs,
+      name: rec.name,
+      image: rec.config.Image,
+    });
   }
 
   get(id: string): ExecRecord {
@@ -278,6 +290,7 @@ export class ExecService {
       args.splice(args.indexOf('exec') + 1, 0, '--process', processFile);
     }
     e.running = true;
+    this.#event(rec, `exec_start: ${e.config.cmd.join(' ')}`, { execID: e.id });
     const { code, stderrTail } = await (e.config.tty
       ? this.#runWithTerminal(e, rt.path, args, io)
       : this.#runWithPipes(e, rt.path, args, io));
@@ -289,6 +302,7 @@ export class ExecService {
     delete e.resize;
     e.running = false;
     e.exitCode = exitCode;
+    this.#event(rec, 'exec_die', { execID: e.id, exitCode: String(exitCode) });
     return exitCode;
   }
 }

@@ -13,6 +13,7 @@ import type { Digest } from '../oci/digest.ts';
 import type { ContainerConfig as ImageContainerConfig } from '../oci/image.ts';
 import {
   archiveContainerPath,
+  type ContainerFs,
   type ExtractOptions,
   extractToContainer,
   type PathStat,
@@ -57,6 +58,11 @@ export function imageConfigOf(rec: ContainerRecord): ImageContainerConfig {
  */
 const FREEZE = { freeze: true } as const;
 
+/** cp sees the rootfs with the container's volumes and binds on top, as its processes do. */
+function viewOf(rec: ContainerRecord, rootfs: string): ContainerFs {
+  return { rootfs, mounts: rec.mounts ?? [] };
+}
+
 export class ContainerFsOps {
   readonly #svc: ContainerService;
 
@@ -65,7 +71,10 @@ export class ContainerFsOps {
   }
 
   stat(ref: string, p: string): Promise<PathStat> {
-    return this.#svc.withRootfs(ref, async (rec, root) => (await statContainerPath(root, p, rec.id)).stat);
+    return this.#svc.withRootfs(
+      ref,
+      async (rec, root) => (await statContainerPath(viewOf(rec, root), p, rec.id)).stat,
+    );
   }
 
   /**
@@ -81,7 +90,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        const { stat, tar } = await archiveContainerPath(root, p, rec.id, signal);
+        const { stat, tar } = await archiveContainerPath(viewOf(rec, root), p, rec.id, signal);
         await consume(stat, tar);
         this.#event(rec, 'archive-path');
       },
@@ -93,7 +102,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        await extractToContainer(root, p, rec.id, tar, {
+        await extractToContainer(viewOf(rec, root), p, rec.id, tar, {
           ...o,
           readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
         });
@@ -137,8 +146,15 @@ export class ContainerFsOps {
     planCommit(req); // bad references and --change lines fail before the container is paused
     // The overrides become the image's config, which every later `run` of it reads.
     verifyImageOverrides(o.overrides);
-    const pause = o.pause && rec.state.status === 'running';
-    if (pause) await this.#svc.pause(rec.id, { by: 'commit' });
+    // A container that exits between the request and the pause (or whose pause fails) is
+    // committed unpaused, as Docker does: the pause only guards against writes mid-read, and
+    // an exited container makes none.
+    let pause = o.pause && rec.state.status === 'running';
+    if (pause)
+      pause = await this.#svc.pause(rec.id, { by: 'commit' }).then(
+        () => true,
+        () => false,
+      );
     try {
       const { upper, skip } = await this.#diffSources(rec);
       const tar = packDirectory(upper, {

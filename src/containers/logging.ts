@@ -92,11 +92,9 @@ export function logPolicy(
   for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {
     if (labels[k] !== undefined) details[k] = labels[k];
   }
+  // An entry without `=` unsets its variable (see env.ts): it has no value to log.
   const envMap = new Map(
-    env.map((e) => [
-      e.slice(0, e.indexOf('=') === -1 ? e.length : e.indexOf('=')),
-      e.slice(e.indexOf('=') + 1),
-    ]),
+    env.filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
   );
   for (const k of (opts.env ?? '').split(',').filter(Boolean)) {
     const v = envMap.get(k);

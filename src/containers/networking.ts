@@ -3,6 +3,7 @@
 // (IPAM, bridges, veths, ports, DNS) lives in src/network/.
 import { ConflictError, InvalidArgumentError, isBerthError } from '../errdefs/index.ts';
 import type { Attachment, EndpointRequest, NetworkManager } from '../network/index.ts';
+import { linkEnv, parseLink } from './links.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
 import { verifyMac } from './verify.ts';
@@ -156,6 +157,8 @@ function withLegacyLinks(req: EndpointRequest, rec: ContainerRecord, userNet: bo
 export interface ContainerNet extends Attachment {
   /** `ip names` lines for --link (default bridge). */
   readonly links: string[];
+  /** The environment each link adds (links.ts), before the container's own Env. */
+  readonly linkEnv?: string[];
 }
 
 /** At start: joins another container's netns or builds this one's. */
@@ -183,13 +186,12 @@ export async function attachNetworks(
     exposed: rec.config.ExposedPorts,
   });
   const links: string[] = [];
-  // On user-defined networks links are DNS names (withLegacyLinks), not /etc/hosts lines.
+  const linkEnvs: string[] = [];
+  // On user-defined networks links are DNS names (withLegacyLinks), not /etc/hosts lines nor
+  // link variables (Docker sets those for default-bridge links only).
   const onDefault = network.endpointsOf(rec.id).some((e) => e.net.isDefault);
   for (const l of onDefault ? ((h.Links as string[] | null | undefined) ?? []) : []) {
-    // `name:alias` from the CLI, `/name:/me/alias` as Docker stores it.
-    const [rawName, rawAlias] = l.split(':');
-    const name = rawName!.replace(/^\//, '');
-    const alias = (rawAlias ?? name).split('/').pop()!;
+    const { name, alias } = parseLink(l);
     const target = store.find(name);
     const ip = network.endpointsOf(target.id).find((e) => e.net.isDefault)?.ep.ip;
     if (!ip || target.state.status !== 'running')
@@ -200,6 +202,15 @@ export async function attachNetworks(
     links.push(
       `${ip}\t${[alias, name, target.id.slice(0, 12)].filter((x, i, a) => a.indexOf(x) === i).join(' ')}`,
     );
+    linkEnvs.push(
+      ...linkEnv({
+        parentName: rec.name,
+        alias,
+        ip,
+        ...(target.config.ExposedPorts ? { exposed: target.config.ExposedPorts } : {}),
+        env: target.config.Env ?? [],
+      }),
+    );
   }
-  return { ...att, links };
+  return { ...att, links, linkEnv: linkEnvs };
 }

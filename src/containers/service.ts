@@ -4,12 +4,13 @@ import type { Log } from '../base/log.ts';
 // per container; conmon keeps containers alive across berthd restarts.
 import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { crashPoint } from '../base/crashpoint.ts';
 import { sleep } from '../base/timers.ts';
 import { promisify } from 'node:util';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
-import { ConflictError, InvalidArgumentError, NotModifiedError } from '../errdefs/index.ts';
+import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../errdefs/index.ts';
 import type { ImageService } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { ConmonRuntime } from '../runtime/conmon.ts';
@@ -22,7 +23,6 @@ import {
   planResources,
   type ResourceFields,
   readHostResourceFacts,
-  replaceOrAppendEnv,
   UPDATABLE_FIELDS,
 } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
@@ -39,10 +39,12 @@ import {
   shouldRestart,
 } from './restart.ts';
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
-import { allocateNetworks, attachNetworks, type NetworkingConfig } from './networking.ts';
+import { allocateNetworks, attachNetworks, type NetworkingConfig, networkMode } from './networking.ts';
 import { settleLeftovers } from './leftovers.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
+import { createEnv } from './env.ts';
+import { parseLink } from './links.ts';
 import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
 import { parseSignal } from './signals.ts';
 import { StatsSampler } from './stats.ts';
@@ -50,6 +52,8 @@ import { verifyContainerSettings } from './verify.ts';
 import type { ContainerStore } from './store.ts';
 
 const execFileP = promisify(execFile);
+/** How long a SIGKILL waits to see the exit before answering anyway. */
+const KILL_EXIT_WAIT_MS = 10_000;
 
 export interface ContainerServiceDeps {
   readonly store: ContainerStore;
@@ -185,9 +189,12 @@ export class ContainerService {
       cmd: req.config.Cmd ?? null,
     });
     const id = randomId();
-    const env = replaceOrAppendEnv(imageCfg.Env ?? [], req.config.Env ?? []);
+    const env = createEnv(imageCfg.Env ?? [], req.config.Env ?? []);
     const config: ContainerConfig = {
-      Hostname: req.config.Hostname || id.slice(0, 12),
+      // With the host's network a container takes the host's name, as in Docker.
+      Hostname:
+        req.config.Hostname ||
+        (networkMode({ hostConfig: req.hostConfig }) === 'host' ? os.hostname() : id.slice(0, 12)),
       Domainname: req.config.Domainname ?? '',
       User: req.config.User || imageCfg.User || '',
       AttachStdin: req.config.AttachStdin ?? false,
@@ -280,6 +287,13 @@ export class ContainerService {
         const v = (changes as Record<string, unknown>)[k];
         // Docker's client sends zero for every flag not given: zero means "leave as is".
         if (v !== undefined && v !== null && v !== 0 && v !== '') patch[k] = v;
+      }
+      // The update body also carries a restart policy (Docker's UpdateConfig); an empty name
+      // means "leave as is", as Docker's client sends one with every update.
+      const rp = (changes as { RestartPolicy?: { Name?: unknown } }).RestartPolicy;
+      if (rp && typeof rp === 'object' && rp.Name !== undefined && rp.Name !== '') {
+        checkRestartPolicy({ ...rec.hostConfig, RestartPolicy: rp } as HostConfig);
+        patch.RestartPolicy = rp;
       }
       const merged = { ...rec.hostConfig, ...patch } as ResourceFields;
       // A new memory limit above the old swap total drops the derived swap, as Docker does.
@@ -433,7 +447,12 @@ export class ContainerService {
         ?.detach(id)
         .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
-      const { daemonPaused: _dp, ...base } = rec;
+      const { daemonPaused: _dp, ...rest } = rec;
+      const policy = restartPolicy(rec.hostConfig);
+      const restart = shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true);
+      // The exit and the pending restart are one write: a waiter woken by the exit must not see
+      // a container that is neither running nor restarting (and remove it without force).
+      const base = restart ? { ...rest, restarting: true, restartCount: rec.restartCount + 1 } : rest;
       const next = await this.#setState(base, {
         status: 'exited',
         exitCode: exit.code,
@@ -448,10 +467,8 @@ export class ContainerService {
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
       });
       autoRemove = Boolean(rec.hostConfig.AutoRemove);
-      const policy = restartPolicy(rec.hostConfig);
-      if (shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true)) {
+      if (restart) {
         autoRemove = false;
-        await this.deps.store.put({ ...next, restarting: true, restartCount: rec.restartCount + 1 });
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
         if (!this.#recovering)
           this.#restarts.schedule(id, ranMs, () => {
@@ -511,7 +528,22 @@ export class ContainerService {
         `Cannot kill container: ${ref}: Container ${rec.id} is not running`,
       );
     }
-    await this.deps.runtime.kill(rec.id, String(sig));
+    // SIGKILL cannot be caught: Docker answers only once the container is seen exited, so an
+    // inspect right after the kill shows `exited` (137). Other signals may be handled or
+    // ignored by the process and return at once. Bounded: a process stuck in the kernel (D
+    // state) must not hold the request forever.
+    const done = new AbortController();
+    const exited = sig === 9 ? this.wait(rec.id, 'next-exit', done.signal).catch(() => {}) : undefined;
+    try {
+      await this.deps.runtime.kill(rec.id, String(sig));
+      this.#emitKill(rec, sig);
+      if (exited) await Promise.race([exited, sleep(KILL_EXIT_WAIT_MS)]);
+    } finally {
+      done.abort(); // drops the exit listener when the kill failed or the wait timed out
+    }
+  }
+
+  #emitKill(rec: ContainerRecord, sig: number): void {
     this.#emit(rec.id, 'kill', {
       ...rec,
       config: { ...rec.config, Labels: { ...rec.config.Labels, signal: String(sig) } },
@@ -539,13 +571,21 @@ export class ContainerService {
     const timeout = timeoutSeconds ?? rec.config.StopTimeout ?? 10;
     const exited = this.wait(rec.id, 'next-exit');
     const sig = parseSignal(signalName ?? rec.config.StopSignal ?? 'SIGTERM');
-    await this.deps.runtime.kill(rec.id, String(sig)).catch(() => {});
+    // Docker's stop is kill, die, stop in its events: each signal sent is a `kill` event.
+    await this.deps.runtime.kill(rec.id, String(sig)).then(
+      () => this.#emitKill(rec, sig),
+      () => {},
+    );
     if (rec.state.status === 'paused') await this.deps.runtime.resume(rec.id).catch(() => {});
     const timedOut =
       timeout >= 0
         ? await Promise.race([exited.then(() => false), sleep(timeout * 1000).then(() => true)])
         : false;
-    if (timedOut) await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+    if (timedOut)
+      await this.deps.runtime.kill(rec.id, '9', true).then(
+        () => this.#emitKill(rec, 9),
+        () => {},
+      );
     await exited;
     this.#emit(rec.id, 'stop');
   }
@@ -553,6 +593,14 @@ export class ContainerService {
   /** `volumes` (`rm -v`, and always for `--rm`) also removes the container's anonymous volumes. */
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.find(ref);
+    // Between an exit and its policy's restart the container is as good as running: Docker
+    // refuses to remove it without force (the pending restart would otherwise race the removal).
+    if (rec.restarting && !opts.force) {
+      throw new ConflictError(
+        'CONTAINER_RESTARTING',
+        `cannot remove container "/${rec.name}": container is restarting: stop the container before removing or force remove`,
+      );
+    }
     this.#restarts.forget(rec.id);
     if (rec.state.status === 'running' || rec.state.status === 'paused') {
       if (!opts.force) {
@@ -562,7 +610,10 @@ export class ContainerService {
         );
       }
       const exited = this.wait(rec.id, 'next-exit');
-      await this.deps.runtime.kill(rec.id, '9', true).catch(() => {});
+      await this.deps.runtime.kill(rec.id, '9', true).then(
+        () => this.#emitKill(rec, 9),
+        () => {},
+      );
       await Promise.race([exited, sleep(10_000)]);
     }
     await this.#lock.run(rec.id, async () => {
@@ -650,6 +701,22 @@ export class ContainerService {
       await this.stop(rec.id, timeoutSeconds);
     await this.start(rec.id);
     this.#emit(rec.id, 'restart');
+  }
+
+  /** `DELETE /containers/{parent}/{alias}?link=1`: drops the parent's link; both containers stay. */
+  async removeLink(parentRef: string, alias: string): Promise<void> {
+    const parent = this.find(parentRef);
+    await this.#lock.run(parent.id, async () => {
+      const cur = this.deps.store.get(parent.id)!;
+      const links = (cur.hostConfig.Links as string[] | null | undefined) ?? [];
+      const kept = links.filter((l) => parseLink(l).alias !== alias);
+      if (kept.length === links.length)
+        throw new NotFoundError(
+          'LINK_NOT_FOUND',
+          `container ${cur.name} has no link named ${alias}: see HostConfig.Links in its inspect`,
+        );
+      await this.deps.store.put({ ...cur, hostConfig: { ...cur.hostConfig, Links: kept } });
+    });
   }
 
   async rename(ref: string, newName: string): Promise<void> {

@@ -330,6 +330,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       kill: (ref, sig) => containers.kill(ref, sig),
       wait: (ref, cond, signal) => containers.wait(ref, cond, signal),
       remove: (ref, opts) => containers.remove(ref, opts),
+      removeLink: (parent, alias) => containers.removeLink(parent, alias),
       pause: (ref) => containers.pause(ref),
       unpause: (ref) => containers.unpause(ref),
       restart: (ref, t) => containers.restart(ref, t),

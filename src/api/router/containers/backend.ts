@@ -20,6 +20,8 @@ export interface ContainersBackend {
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ code: number; error: string }>;
   /** `volumes`: also remove the container's anonymous volumes (`rm -v`). */
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /** Drops the legacy link `alias` of container `parent`. */
+  removeLink(parent: string, alias: string): Promise<void>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
   restart(ref: string, timeoutSeconds?: number): Promise<void>;

@@ -1,6 +1,6 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { compileRegex } from '../../../base/patterns/index.ts';
-import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
+import { ConflictError, errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
   ContainerRecord,
@@ -342,10 +342,30 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'DELETE',
       path: '/containers/:id',
       handler: async (ctx) => {
+        // A bare name has no parent: there is no link to remove, and the container must stay.
+        if (boolParam(ctx.query, 'link'))
+          throw new ConflictError(
+            'NOT_A_LINK',
+            `${ctx.params.id} is a container, not a link: give the link as <parent>/<alias>`,
+          );
         await backend.remove(ctx.params.id!, {
           force: boolParam(ctx.query, 'force'),
           volumes: boolParam(ctx.query, 'v'),
         });
+        sendNoContent(ctx.res);
+      },
+    },
+    {
+      // A legacy link's name (`/parent/alias`, as `docker rm --link` sends it).
+      method: 'DELETE',
+      path: '/containers/:parent/:alias',
+      handler: async (ctx) => {
+        if (!boolParam(ctx.query, 'link'))
+          throw new InvalidArgumentError(
+            'LINK_NOT_ASKED',
+            `${ctx.params.parent}/${ctx.params.alias} names a link: remove it with link=1 (docker rm --link), or remove the container by its own name`,
+          );
+        await backend.removeLink(ctx.params.parent!, ctx.params.alias!);
         sendNoContent(ctx.res);
       },
     },

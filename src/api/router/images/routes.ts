@@ -296,7 +296,8 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
             },
           });
         } catch (err) {
-          if (!ctx.res.headersSent) throw err;
+          // Docker answers 200 and puts a load's failure in the stream even before any progress
+          // (a body that is no archive at all): docker-py raises ImageLoadError only from there.
           out.error(err);
         }
         out.end();

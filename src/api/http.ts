@@ -145,3 +145,24 @@ export function terminalSize(q: URLSearchParams): { height: number; width: numbe
   };
   return { height: parse('h'), width: parse('w') };
 }
+
+/**
+ * Waits until the client has sent its whole request body (at most `ms`), the rest discarded.
+ * A reply sent while the client still uploads makes the client's next write fail (EPIPE), and
+ * a client may then drop the reply unread; an in-band error (load, import) is sent after this.
+ */
+export function drainRequest(req: IncomingMessage, ms = 10_000): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      req.off('end', done);
+      req.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    req.on('end', done);
+    req.on('close', done);
+    req.resume();
+  });
+}

@@ -195,6 +195,14 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
       if (state === 'close') finish();
       else if (state !== 'done') response.destroy(new Error('the daemon closed the connection mid-reply'));
     });
-    socket.on('close', () => req.signal?.removeEventListener('abort', onAbort));
+    socket.on('close', () => {
+      req.signal?.removeEventListener('abort', onAbort);
+      // A write error (EPIPE while still uploading) destroys the socket without an 'end': the
+      // reply must not be left open, or the process would exit 0 with nothing read.
+      if (!settled) fail(new Error('the daemon closed the connection without a reply'));
+      else if (state === 'close') finish();
+      else if (state !== 'done' && !upgraded)
+        response.destroy(new Error('the daemon closed the connection mid-reply'));
+    });
   });
 }

@@ -150,7 +150,7 @@ describe('broken archives on load', () => {
     const r = await d.berth(['load'], {
       input: Buffer.from('hello, this is not a tar file at all'.repeat(20)),
     });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 1, JSON.stringify(r));
     assert.match(r.stderr, /invalid image archive/);
   });
 

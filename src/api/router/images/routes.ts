@@ -6,6 +6,7 @@ import { parseReference, familiarName, familiarString } from '../../../oci/refer
 import {
   boolParam,
   compareVersions,
+  drainRequest,
   type Filters,
   parseFilters,
   type RequestContext,
@@ -298,6 +299,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         } catch (err) {
           // Docker answers 200 and puts a load's failure in the stream even before any progress
           // (a body that is no archive at all): docker-py raises ImageLoadError only from there.
+          await drainRequest(ctx.req);
           out.error(err);
         }
         out.end();

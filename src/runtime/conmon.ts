@@ -232,8 +232,11 @@ export class ConmonRuntime {
       );
     }
     const pid = outcome.pid;
-    const conmonPid = Number((await fsp.readFile(path.join(c.bundle, 'conmon.pid'), 'utf8')).trim());
-    return { pid, conmonPid };
+    // The first conmon process writes the pid file just before it exits, possibly after the
+    // monitor it forked has already reported the container pid: wait for that exit first.
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise((r) => child.once('exit', r));
+    return { pid, conmonPid: await readConmonPid(path.join(c.bundle, 'conmon.pid')) };
   }
 
   async start(id: string): Promise<void> {
@@ -390,4 +393,20 @@ export function classifyRuntimeError(text: string): Error {
     );
   }
   return new InternalError('RUNTIME_ERROR', `OCI runtime error: ${msg}`);
+}
+
+/**
+ * conmon's own pid file, written by the first conmon process as it exits (an ENOENT 500 on a
+ * start under load when read before that exit). A short bounded retry covers a slow rename.
+ */
+async function readConmonPid(file: string): Promise<number> {
+  for (let i = 0; ; i++) {
+    try {
+      const pid = Number((await fsp.readFile(file, 'utf8')).trim());
+      if (pid > 0 || i >= 200) return pid;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || i >= 200) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

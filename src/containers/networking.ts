@@ -5,6 +5,7 @@ import { ConflictError, InvalidArgumentError, isBerthError } from '../errdefs/in
 import type { Attachment, EndpointRequest, NetworkManager } from '../network/index.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
+import { getOwn } from '../base/own.ts';
 
 export interface EndpointSettings {
   IPAMConfig?: { IPv4Address?: string } | null;
@@ -81,7 +82,7 @@ async function reserve(
   }
   const net = notFoundAs400(() => network.find(mode));
   const eps = cfg?.EndpointsConfig ?? {};
-  const settings = eps[mode] ?? eps[net.name] ?? eps[net.id] ?? null;
+  const settings = getOwn(eps, mode) ?? getOwn(eps, net.name) ?? getOwn(eps, net.id) ?? null;
   await network.allocate(net.id, rec.id, rec.name, endpointRequest(settings, mac));
 }
 

@@ -12,6 +12,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
 } from '../errdefs/index.ts';
+import { getOwn } from '../base/own.ts';
 
 const exec = promisify(execFile);
 
@@ -82,7 +83,7 @@ export class ConmonRuntime {
     if (name === 'runc' && !this.opts.runtimes?.runc) {
       return { name: 'runc', path: this.opts.runtimePath, root: this.opts.runtimeRoot, args: [] };
     }
-    const r = this.opts.runtimes?.[name];
+    const r = getOwn(this.opts.runtimes, name);
     if (!r) {
       throw new InvalidArgumentError(
         'UNKNOWN_RUNTIME',

@@ -2,7 +2,8 @@
 // then part of a manifest or blob, or nothing at all, used to wait forever (the only timer was
 // for the response headers). Now every registry request has an idle timer: the pull fails with
 // a message naming the silence, the daemon stays responsive meanwhile, nothing is tagged, and
-// the connections to the registry are closed. (berthd runs with a 1.5 s idle limit here.)
+// the connections to the registry are closed. A registry that closes mid-response is named in
+// the error (Node only says "aborted"). (berthd runs with a 1.5 s idle limit here.)
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
@@ -55,6 +56,10 @@ before(async () => {
         'Docker-Content-Digest': sha(manifest),
       });
       if (repo === 'half-manifest') return void res.write(manifest.slice(0, 20)); // then silence
+      if (repo === 'short-manifest') {
+        res.write(manifest.slice(0, 20));
+        return void setTimeout(() => res.socket?.destroy(), 50); // closes with bytes missing
+      }
       return void res.end(manifest);
     }
     if (url.includes('/blobs/')) {
@@ -64,6 +69,10 @@ before(async () => {
         'Content-Length': String(body.length),
       });
       if (repo === 'half-blob') return void res.write(body.subarray(0, 10)); // then silence
+      if (repo === 'short-blob') {
+        res.write(body.subarray(0, 10));
+        return void setTimeout(() => res.socket?.destroy(), 50);
+      }
       return void res.end(body);
     }
     res.writeHead(404).end();
@@ -110,6 +119,15 @@ for (const repo of ['silent', 'half-manifest', 'half-blob']) {
     const end = Date.now() + 5000;
     while (sockets.size > 0 && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
     assert.equal(sockets.size, 0, 'berthd closed its connections to the registry');
+  });
+}
+
+for (const repo of ['short-manifest', 'short-blob']) {
+  test(`${repo}: a registry that closes mid-response is named in the error, not "aborted"`, async () => {
+    const r = await d.docker(['pull', `127.0.0.1:${port}/${repo}:1`], { timeoutMs: 40_000 });
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stdout + r.stderr, /closed the connection before the response was complete/);
+    assert.ok((await pingMs()) < 1000);
   });
 }
 

@@ -101,6 +101,14 @@ function once(req: HttpRequest): Promise<HttpResponse> {
       },
       (res) => {
         response = res;
+        // Node reports a registry that closes mid-body as a bare "aborted"; every reader of the
+        // body sees this same error object, so name the registry and what was cut short here.
+        res.prependListener('error', (err: NodeJS.ErrnoException) => {
+          if (err.message === 'aborted') {
+            const declared = res.headers['content-length'];
+            err.message = `${req.url.host} closed the connection before the response was complete (${req.method} ${req.url.pathname}${declared ? `, ${declared} bytes announced` : ''})`;
+          }
+        });
         // The body streams after this: a registry that stops sending mid-body trips the same
         // idle timer, and the reader sees that error instead of waiting forever.
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });

@@ -109,47 +109,20 @@ function tcpProxy(b: PortBinding, target: string): Promise<PortProxy> {
   });
 }
 
-/**
- * UDP has no connection to end, so a flow (one upstream socket per client address) ends when it
- * has been idle this long (Docker's proxy uses the same 90 s).
- */
-const UDP_FLOW_IDLE_MS = 90_000;
-/**
- * Most flows at once per published port. Anyone who can reach the port can send from any
- * number of source ports (or forged addresses), and each flow holds a file descriptor: past
- * the cap the least recently used flow is closed, so berthd never runs out of descriptors.
- */
-export const MAX_UDP_FLOWS = 1024;
-
 function udpProxy(b: PortBinding, target: string): Promise<PortProxy> {
   const sock = dgram.createSocket('udp4');
-  // One upstream socket per client address, so replies find their way back. The Map's order is
-  // recency of use: a flow is moved to the end on every packet.
-  const flows = new Map<string, { up: dgram.Socket; timer: NodeJS.Timeout }>();
-  const drop = (key: string) => {
-    const f = flows.get(key);
-    if (!f) return;
-    flows.delete(key);
-    clearTimeout(f.timer);
-    f.up.close();
-  };
+  // One upstream socket per client address, so replies find their way back.
+  const flows = new Map<string, dgram.Socket>();
   sock.on('message', (msg, rinfo) => {
     const key = `${rinfo.address}:${rinfo.port}`;
-    let f = flows.get(key);
-    if (f) {
-      flows.delete(key);
-      clearTimeout(f.timer);
-    } else {
-      if (flows.size >= MAX_UDP_FLOWS) drop(flows.keys().next().value!);
-      const up = dgram.createSocket('udp4');
+    let up = flows.get(key);
+    if (!up) {
+      up = dgram.createSocket('udp4');
       up.on('message', (reply) => sock.send(reply, rinfo.port, rinfo.address));
       up.on('error', () => {});
-      f = { up, timer: undefined as unknown as NodeJS.Timeout };
+      flows.set(key, up);
     }
-    f.timer = setTimeout(() => drop(key), UDP_FLOW_IDLE_MS);
-    f.timer.unref();
-    flows.set(key, f);
-    f.up.send(msg, b.containerPort, target);
+    up.send(msg, b.containerPort, target);
   });
   return new Promise((resolve, reject) => {
     sock.once('error', (err) => reject(inUse(b, err)));
@@ -157,7 +130,7 @@ function udpProxy(b: PortBinding, target: string): Promise<PortProxy> {
       resolve({
         binding: { ...b, hostPort: sock.address().port },
         close: async () => {
-          for (const key of [...flows.keys()]) drop(key);
+          for (const f of flows.values()) f.close();
           await new Promise<void>((r) => sock.close(() => r()));
         },
       });

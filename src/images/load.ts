@@ -178,7 +178,7 @@ function planDockerArchive(idx: ArchiveIndex): PlannedImage[] {
       bad('manifest.json entry lacks Config or Layers');
     if (m.Layers.length > MAX_LAYERS)
       bad(
-        `manifest.json lists ${m.Layers.length} layers; at most ${MAX_LAYERS} are supported (Docker's limit too)`,
+        `manifest.json lists ${m.Layers.length} layers; at most ${MAX_LAYERS} are supported (overlayfs stacks no more)`,
       );
     const { config, configBytes } = parseConfig(idx, m.Config);
     if (m.Layers.length !== config.rootfs.diff_ids.length) {

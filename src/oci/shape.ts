@@ -6,11 +6,13 @@ import { InvalidArgumentError } from '../errdefs/index.ts';
 import type { ImageIndex, ImageManifest } from './image.ts';
 
 /**
- * Most layers an image may have: Docker's own limit (its layer store refuses a deeper chain,
- * "max depth exceeded"). Without it a 1 KB manifest naming one tiny layer 20000 times makes
- * the daemon extract 20000 layer directories.
+ * Most layers an image may have: overlayfs stacks at most 500 lower layers (the kernel's
+ * OVL_MAX_STACK), so an image with more could never run. (Docker stops at 125; Berth builds and
+ * commits past that, so its own saved and pushed images must still load and pull.) Without a
+ * bound a 1 KB manifest naming one tiny layer 20000 times makes the daemon extract 20000 layer
+ * directories.
  */
-export const MAX_LAYERS = 125;
+export const MAX_LAYERS = 500;
 
 function bad(what: string, why: string): never {
   throw new InvalidArgumentError('MANIFEST_INVALID', `${what} is malformed: ${why}`);
@@ -44,7 +46,7 @@ export function checkManifest(doc: unknown, what: string): ImageManifest {
   if (doc.layers.length > MAX_LAYERS) {
     throw new InvalidArgumentError(
       'TOO_MANY_LAYERS',
-      `${what} lists ${doc.layers.length} layers; at most ${MAX_LAYERS} are supported (Docker's limit too)`,
+      `${what} lists ${doc.layers.length} layers; at most ${MAX_LAYERS} are supported (overlayfs stacks no more)`,
     );
   }
   for (const [i, l] of doc.layers.entries()) checkDescriptor(l, what, `layers[${i}]`);

@@ -15,6 +15,7 @@ const STATUS_BY_KIND = {
   'failed-precondition': 409,
   internal: 500,
   'not-implemented': 501,
+  'too-large': 413,
   unavailable: 503,
 } as const satisfies Record<ErrorKind, number>;
 

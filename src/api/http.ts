@@ -2,7 +2,7 @@
 // Docker's `filters` parameter.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
-import { InvalidArgumentError } from '../errdefs/index.ts';
+import { InvalidArgumentError, TooLargeError } from '../errdefs/index.ts';
 import { type FilterSpec, type Filters, parseFiltersJson } from './filters.ts';
 import { decodeBody, type SchemaName } from './validate/index.ts';
 
@@ -70,16 +70,24 @@ export function parseFilters(q: URLSearchParams, spec: FilterSpec | readonly str
   return parseFiltersJson(q.get('filters'), table);
 }
 
+function bodyTooLarge(limit: number): TooLargeError {
+  return new TooLargeError(
+    'BODY_TOO_LARGE',
+    `request body larger than ${limit} bytes, the most this endpoint accepts; send a smaller body`,
+  );
+}
+
 export async function readBody(req: IncomingMessage, limit = 4 << 20): Promise<Buffer> {
   // Upgrade requests (attach, exec start) carry their body read ahead by the server.
   const pre = (req as { berthBody?: Buffer }).berthBody;
   if (pre !== undefined) return pre;
+  // A declared length over the limit is refused before a byte of it is read.
+  if (Number(req.headers['content-length']) > limit) throw bodyTooLarge(limit);
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of req) {
     n += (c as Buffer).length;
-    if (n > limit)
-      throw new InvalidArgumentError('BODY_TOO_LARGE', `request body larger than ${limit} bytes`);
+    if (n > limit) throw bodyTooLarge(limit);
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);

@@ -352,7 +352,9 @@ class Packer {
     st: fs.BigIntStats,
     common: { mode: number; uid: number; gid: number; mtime: number },
   ): Buffer | undefined {
-    const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    // O_NONBLOCK: a running container may have swapped the file for a FIFO since the walk saw
+    // it; a blocking open would then hang the event loop. The fstat check below catches it.
+    const fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     try {
       const cap = this.#xattrs.get(rel)?.get(CAPABILITY_XATTR);
       return smallFileBlocks(fd, rel, st, (size) =>
@@ -382,7 +384,7 @@ class Packer {
         return;
       }
     }
-    const fh = await fsp.open(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const fh = await fsp.open(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     try {
       const now = await fh.stat({ bigint: true });
       if (now.ino !== st.ino || !now.isFile()) throw changed(rel);

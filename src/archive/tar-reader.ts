@@ -43,6 +43,14 @@ export interface TarEntry {
 
 /** Cap on PAX and GNU long-name records, so a hostile header cannot make us buffer gigabytes. */
 const MAX_META_SIZE = 1 << 20;
+/**
+ * Cap on what global PAX headers may hold in total. Each record is capped above, but globals
+ * accumulate over the whole stream and are copied into every later entry: without a total, a
+ * stream of global headers with fresh keys grows memory without bound and makes every entry
+ * slower. Real archives carry one or two small globals (git archive's `comment`).
+ */
+const MAX_GLOBAL_SIZE = 64 << 10;
+const MAX_GLOBAL_KEYS = 64;
 
 const KIND_BY_FLAG = new Map<number, EntryKind>([
   [TypeFlag.file, 'file'],
@@ -119,6 +127,7 @@ export class TarReader {
   /** Unread padding after the current entry's content. */
   #paddingLeft = 0;
   #global = new Map<string, Buffer>();
+  #globalBytes = 0;
 
   constructor(input: Readable) {
     this.#input = input;
@@ -225,6 +234,17 @@ export class TarReader {
     }
   }
 
+  #setGlobal(k: string, v: Buffer): void {
+    const old = this.#global.get(k);
+    this.#globalBytes += k.length + v.length - (old === undefined ? 0 : k.length + old.length);
+    this.#global.set(k, v);
+    if (this.#globalBytes > MAX_GLOBAL_SIZE || this.#global.size > MAX_GLOBAL_KEYS) {
+      throw invalidTar(
+        `global PAX headers hold more than ${MAX_GLOBAL_KEYS} records or ${MAX_GLOBAL_SIZE} bytes in total`,
+      );
+    }
+  }
+
   async #readRecord(h: RawHeader): Promise<Buffer> {
     if (h.size > MAX_META_SIZE) throw invalidTar(`extended header of ${h.size} bytes is too large`);
     const total = padded(h.size);
@@ -295,7 +315,7 @@ export class TarReader {
           case TypeFlag.paxGlobal:
             for (const [k, v] of parsePaxRecords(await this.#readRecord(h))) {
               // A global path/linkpath/size would rename or resize every entry: ignore those.
-              if (k !== 'path' && k !== 'linkpath' && k !== 'size') this.#global.set(k, v);
+              if (k !== 'path' && k !== 'linkpath' && k !== 'size') this.#setGlobal(k, v);
             }
             continue;
           case TypeFlag.gnuLongName:

@@ -4,6 +4,7 @@
 // args are usable without a declaration but kept out of history and cache keys unless declared;
 // the platform args (TARGETOS, ...) are predefined in the global scope.
 import type { Platform } from '../oci/image.ts';
+import { getOwn } from '../base/own.ts';
 
 export const PROXY_ARGS = [
   'HTTP_PROXY',
@@ -47,7 +48,7 @@ export class GlobalArgs {
   /** `ARG NAME[=default]` before the first FROM; `expandDefault` sees earlier meta args. */
   declare(name: string, def: string | undefined): void {
     this.#used.add(name);
-    const given = this.#buildArgs[name];
+    const given = getOwn(this.#buildArgs, name);
     this.#values.set(name, given !== undefined && given !== null ? given : def);
   }
 
@@ -81,7 +82,7 @@ export class StageArgs {
 
   declare(name: string, def: string | undefined): void {
     this.#global.markUsed(name);
-    const given = this.#buildArgs[name];
+    const given = getOwn(this.#buildArgs, name);
     if (given !== undefined && given !== null) this.#values.set(name, given);
     else if (def !== undefined) this.#values.set(name, def);
     else this.#values.set(name, this.#global.lookup(name));
@@ -102,8 +103,8 @@ export class StageArgs {
 
   /** Proxy args given as build args but not declared: in RUN's env only. */
   proxies(): string[] {
-    return PROXY_ARGS.filter((k) => !this.#values.has(k) && typeof this.#buildArgs[k] === 'string').map(
-      (k) => `${k}=${this.#buildArgs[k]}`,
-    );
+    return PROXY_ARGS.filter(
+      (k) => !this.#values.has(k) && typeof getOwn(this.#buildArgs, k) === 'string',
+    ).map((k) => `${k}=${getOwn(this.#buildArgs, k)}`);
   }
 }

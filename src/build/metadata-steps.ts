@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../errdefs/index.ts';
 import type { ContainerConfig } from '../oci/image.ts';
 import { expandWord, expandWords, type Lookup } from './dockerfile/expand.ts';
 import type { CommandLine, Flag, Instruction } from './dockerfile/types.ts';
+import { setOwn } from '../base/own.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
@@ -125,7 +126,7 @@ export function applyMetadata(
         const k = ex(p.key);
         const v = ex(p.value);
         if (k === '') bad(instr, 'a LABEL key cannot be empty');
-        Labels[k] = v;
+        setOwn(Labels, k, v);
         shown.push(`${k}=${quoteIfNeeded(v)}`);
       }
       return { config: { ...cfg, Labels }, createdBy: `LABEL ${shown.join(' ')}` };

@@ -4,6 +4,7 @@ import { compileRegex } from '../base/patterns/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { LogRotator } from '../logs/index.ts';
 import type { HostConfig } from './record.ts';
+import { getOwn, setOwn } from '../base/own.ts';
 
 export interface LogPolicy {
   /** Bytes before rotation (max-size); undefined: unbounded. */
@@ -90,7 +91,8 @@ export function logPolicy(
   }
   const details: Record<string, string> = {};
   for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {
-    if (labels[k] !== undefined) details[k] = labels[k];
+    const v = getOwn(labels, k);
+    if (v !== undefined) setOwn(details, k, v);
   }
   // An entry without `=` unsets its variable (see env.ts): it has no value to log.
   const envMap = new Map(
@@ -98,14 +100,14 @@ export function logPolicy(
   );
   for (const k of (opts.env ?? '').split(',').filter(Boolean)) {
     const v = envMap.get(k);
-    if (v !== undefined) details[k] = v;
+    if (v !== undefined) setOwn(details, k, v);
   }
   // Go's regexp syntax in linear time (base/patterns): the option is user text, matched on the
   // daemon's event loop; an invalid one is a 400 that names it.
   const addRegex = (re: string | undefined, opt: string, from: Iterable<[string, string]>) => {
     if (!re) return;
     const r = compileRegex(re, `log option ${opt}`);
-    for (const [k, v] of from) if (r.test(k)) details[k] = v;
+    for (const [k, v] of from) if (r.test(k)) setOwn(details, k, v);
   };
   addRegex(opts['labels-regex'], 'labels-regex', Object.entries(labels));
   addRegex(opts['env-regex'], 'env-regex', envMap.entries());

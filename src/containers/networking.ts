@@ -7,6 +7,7 @@ import { linkEnv, parseLink } from './links.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerStore } from './store.ts';
 import { verifyMac } from './verify.ts';
+import { getOwn } from '../base/own.ts';
 
 export interface EndpointSettings {
   IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] | null } | null;
@@ -124,7 +125,7 @@ async function reserve(
   const same = (k: string) => [mode, net.name, net.id].includes(k === '' || k === 'default' ? 'bridge' : k);
   for (const k of named) if (!same(k)) notFoundAs400(() => network.find(k));
   const key = named.find(same);
-  const settings = key === undefined ? null : (eps[key] ?? null);
+  const settings = key === undefined ? null : (getOwn(eps, key) ?? null);
   const req = endpointRequest(settings, mac);
   await network.allocate(
     net.id,

@@ -153,7 +153,7 @@ export function parseCommandLine(
     if (!file || typeof file !== 'object' || Array.isArray(file))
       bad(`${configFile} must hold a JSON object`);
   }
-  const unknown = Object.keys(file).filter((k) => !(k in FILE_KEYS));
+  const unknown = Object.keys(file).filter((k) => !Object.hasOwn(FILE_KEYS, k));
   if (unknown.length > 0) {
     bad(
       `the following directives don't match any configuration option in ${configFile}: ${unknown.join(', ')}`,

@@ -221,6 +221,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       insecureRegistries: config.insecureRegistries,
       mirrors: config.registryMirrors,
       certsDirs: config.registryCertsDirs,
+      // Tests (and operators on slow links) may change how long a silent registry is waited for.
+      ...(Number(process.env.BERTH_REGISTRY_IDLE_TIMEOUT_MS) > 0
+        ? { idleTimeoutMs: Number(process.env.BERTH_REGISTRY_IDLE_TIMEOUT_MS) }
+        : {}),
     });
     const imagesBackend: ImagesBackend = {
       pull: async (refText, o) => {

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'unavailable'
   | 'not-implemented'
   | 'not-modified'
+  | 'too-large'
   | 'internal';
 
 export abstract class BerthError extends Error {
@@ -53,6 +54,10 @@ export class NotImplementedError extends BerthError {
 /** The request asked for the state the object is already in (Docker answers 304). */
 export class NotModifiedError extends BerthError {
   readonly kind = 'not-modified' as const;
+}
+/** A request (body) bigger than the daemon accepts for that endpoint. */
+export class TooLargeError extends BerthError {
+  readonly kind = 'too-large' as const;
 }
 export class InternalError extends BerthError {
   readonly kind = 'internal' as const;

@@ -11,6 +11,7 @@ import { InvalidArgumentError } from '../errdefs/index.ts';
 import { chainIds, type Digest, digestHex, isDigest, shortHex } from '../oci/digest.ts';
 import { hostPlatform, type ImageConfig, type ImageIndex, type ImageManifest } from '../oci/image.ts';
 import { MediaType } from '../oci/media-types.ts';
+import { checkIndex, checkManifest, MAX_LAYERS } from '../oci/shape.ts';
 import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
 import { ingestLayer } from './layer-ingest.ts';
 import type { ImageService } from './service.ts';
@@ -175,6 +176,10 @@ function planDockerArchive(idx: ArchiveIndex): PlannedImage[] {
   return manifest.map((m: { Config?: string; RepoTags?: string[] | null; Layers?: string[] }) => {
     if (typeof m?.Config !== 'string' || !Array.isArray(m.Layers))
       bad('manifest.json entry lacks Config or Layers');
+    if (m.Layers.length > MAX_LAYERS)
+      bad(
+        `manifest.json lists ${m.Layers.length} layers; at most ${MAX_LAYERS} are supported (overlayfs stacks no more)`,
+      );
     const { config, configBytes } = parseConfig(idx, m.Config);
     if (m.Layers.length !== config.rootfs.diff_ids.length) {
       bad(
@@ -200,9 +205,10 @@ function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
   ) => {
     if (depth > 4) bad('index.json nests indexes too deeply');
     const p = `blobs/sha256/${digestHex(desc.digest)}`;
-    const doc = jsonAt(idx, p, 'manifest') as ImageManifest & ImageIndex;
+    const raw = jsonAt(idx, p, 'manifest') as ImageManifest & ImageIndex;
     const name = desc.annotations?.['io.containerd.image.name'];
-    if (Array.isArray(doc.manifests)) {
+    if (Array.isArray(raw?.manifests)) {
+      const doc = checkIndex(raw, `invalid image archive: ${p}`);
       const host = hostPlatform();
       const pick =
         doc.manifests.find(
@@ -212,7 +218,8 @@ function planOciLayout(idx: ArchiveIndex): PlannedImage[] {
       visit({ ...pick, ...(name ? { annotations: { 'io.containerd.image.name': name } } : {}) }, depth + 1);
       return;
     }
-    if (!doc.config || !Array.isArray(doc.layers)) bad(`${p} is neither an image manifest nor an index`);
+    if (!raw?.config || !Array.isArray(raw.layers)) bad(`${p} is neither an image manifest nor an index`);
+    const doc = checkManifest(raw, `invalid image archive: ${p}`);
     const cfgPath = `blobs/sha256/${digestHex(doc.config.digest)}`;
     const { config, configBytes } = parseConfig(idx, cfgPath);
     if (doc.layers.length !== config.rootfs.diff_ids.length) {

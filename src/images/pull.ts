@@ -9,9 +9,10 @@ import { KeyedMutex } from '../base/lock.ts';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import type { DistributionMetadata } from '../metadata/index.ts';
 import { chainIds, type Digest, digestHex, isDigest, sha256Digest } from '../oci/digest.ts';
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/image.ts';
+import type { Descriptor, ImageConfig, ImageIndex, Platform } from '../oci/image.ts';
 import { hostPlatform } from '../oci/image.ts';
 import { MediaType } from '../oci/media-types.ts';
+import { checkIndex, checkManifest } from '../oci/shape.ts';
 import { familiarString, formatReference, type Reference } from '../oci/reference.ts';
 import { ingestLayer } from './layer-ingest.ts';
 import type { ImageService } from './service.ts';
@@ -105,7 +106,7 @@ export async function pullImage(
   // After the first answer, as Docker: a missing image is a plain error, not a broken stream.
   emit({ status: `Pulling from ${ref.path}`, id: wanted });
   if (INDEX_TYPES.includes(top.mediaType)) {
-    const index = parseJson<ImageIndex>(top.bytes, 'the image index');
+    const index = checkIndex(parseJson<unknown>(top.bytes, 'the image index'), 'the image index');
     const chosen = pickPlatform(index, opts.platform ?? hostPlatform());
     const m = await source.manifest(chosen.digest, signal);
     if (!MANIFEST_TYPES.includes(m.mediaType)) {
@@ -121,10 +122,7 @@ export async function pullImage(
       `the registry sent a ${top.mediaType || 'manifest of unknown type'}; Berth pulls OCI and Docker schema 2 images only`,
     );
   }
-  const manifest = parseJson<ImageManifest>(top.bytes, 'the image manifest');
-  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) {
-    throw new InvalidArgumentError('MANIFEST_INVALID', 'the image manifest has no config or layers');
-  }
+  const manifest = checkManifest(parseJson<unknown>(top.bytes, 'the image manifest'), 'the image manifest');
   for (const l of manifest.layers) {
     if (!LAYER_TYPES.includes(l.mediaType)) {
       throw new InvalidArgumentError(

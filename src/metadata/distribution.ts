@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { atomicWriteJson, readJsonIfExists } from '../base/atomic.ts';
 import type { Digest } from '../oci/digest.ts';
+import { getOwn, setOwn } from '../base/own.ts';
 
 export interface BlobSource {
   /** Digest of the compressed blob. */
@@ -38,12 +39,12 @@ export class DistributionMetadata {
   }
 
   sources(diffId: Digest): readonly BlobSource[] {
-    return this.#data.byDiffId[diffId] ?? [];
+    return getOwn(this.#data.byDiffId, diffId) ?? [];
   }
 
   /** The manifest media type image `id` was pulled with, if it was pulled. */
   manifestType(id: Digest): string | undefined {
-    return this.#data.manifestTypes?.[id];
+    return getOwn(this.#data.manifestTypes, id);
   }
 
   async setManifestType(id: Digest, mediaType: string): Promise<void> {
@@ -53,10 +54,10 @@ export class DistributionMetadata {
 
   /** Records a blob for a layer (newest first; a few per layer are enough). */
   async add(diffId: Digest, src: BlobSource): Promise<void> {
-    const list = (this.#data.byDiffId[diffId] ?? []).filter(
+    const list = (getOwn(this.#data.byDiffId, diffId) ?? []).filter(
       (s) => !(s.digest === src.digest && s.repository === src.repository),
     );
-    this.#data.byDiffId[diffId] = [src, ...list].slice(0, 8);
+    setOwn(this.#data.byDiffId, diffId, [src, ...list].slice(0, 8));
     await this.#save();
   }
 

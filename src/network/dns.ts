@@ -6,6 +6,14 @@ import dgram from 'node:dgram';
 import { ip6ToBig } from './ipam6.ts';
 
 /**
+ * Forwarded queries in flight per server. Each holds a UDP socket (a file descriptor) for up to
+ * 2 s per upstream, and any container on the network can send queries as fast as it likes:
+ * unbounded, a flood used up berthd's descriptors and broke every other operation. Past the cap
+ * a query is dropped (clients retry), as Docker's embedded resolver does past 1024.
+ */
+export const MAX_FORWARDS_IN_FLIGHT = 1024;
+
+/**
  * Resolves a lower-case name to the addresses (IPv4 and, on IPv6 networks, IPv6) it has on this
  * network; empty: not ours. `from`: the asking address (links are per container).
  */
@@ -69,6 +77,7 @@ export async function startDns(
   upstreams: readonly string[],
 ): Promise<DnsServer> {
   const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+  let inFlight = 0;
   sock.on('message', (msg, rinfo) => {
     const q = parseQuestion(msg);
     if (!q) return;
@@ -82,7 +91,11 @@ export async function startDns(
       );
       return;
     }
-    forward(msg, upstreams).then(reply, () => reply(buildReply(msg, q, [], 2)));
+    if (inFlight >= MAX_FORWARDS_IN_FLIGHT) return;
+    inFlight++;
+    forward(msg, upstreams)
+      .then(reply, () => reply(buildReply(msg, q, [], 2)))
+      .finally(() => inFlight--);
   });
   sock.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
@@ -101,7 +114,16 @@ async function forward(msg: Buffer, upstreams: readonly string[]): Promise<Buffe
         s.close();
         resolve(undefined);
       }, 2000);
-      s.on('message', (r) => {
+      s.on('message', (r, from) => {
+        // Only the upstream's answer to this query: anything else reaching this port (another
+        // container spraying ports with forged answers) is ignored.
+        if (
+          from.address !== up ||
+          from.port !== 53 ||
+          r.length < 2 ||
+          r.readUInt16BE(0) !== msg.readUInt16BE(0)
+        )
+          return;
         clearTimeout(timer);
         s.close();
         resolve(r);

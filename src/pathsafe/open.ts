@@ -15,7 +15,7 @@ import {
 } from '../errdefs/index.ts';
 import { type Resolved, type ResolveOptions, resolveInRoot } from './resolve.ts';
 
-const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_TRUNC } = fs.constants;
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_WRONLY, O_CREAT, O_TRUNC, O_NONBLOCK } = fs.constants;
 
 /** Walks redone after a concurrent change before giving up. */
 const ATTEMPTS = 4;
@@ -98,21 +98,22 @@ export interface Opened {
 export async function openInRoot(root: string, unsafe: string, opts: OpenOptions = {}): Promise<Opened> {
   const rootAbs = path.resolve(root);
   const rootReal = await fsp.realpath(rootAbs);
+  // O_NONBLOCK: the final component may be a FIFO (a container can put one at /etc/passwd).
+  // A blocking open of a FIFO waits for the other end forever and takes one of libuv's four
+  // pool threads with it; a few such opens and every file operation of the daemon stalls.
+  // Non-blocking, the open returns at once (ENXIO for a writer) and callers see the node's type.
+  const flags = (opts.flags ?? O_RDONLY) | O_NONBLOCK;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const resolved = await resolveInRoot(rootAbs, unsafe, opts);
     const parts = partsOf(resolved.rel);
     let handle: fsp.FileHandle;
     try {
       if (parts.length === 0) {
-        handle = await fsp.open(rootAbs, opts.flags ?? O_RDONLY, opts.mode);
+        handle = await fsp.open(rootAbs, flags, opts.mode);
       } else {
         const parent = await openDirChain(rootAbs, parts.slice(0, -1));
         try {
-          handle = await fsp.open(
-            fdPath(parent, parts.at(-1)),
-            (opts.flags ?? O_RDONLY) | O_NOFOLLOW,
-            opts.mode,
-          );
+          handle = await fsp.open(fdPath(parent, parts.at(-1)), flags | O_NOFOLLOW, opts.mode);
         } finally {
           await parent.close();
         }

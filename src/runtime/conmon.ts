@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   NotFoundError,
 } from '../errdefs/index.ts';
+import { getOwn } from '../base/own.ts';
 
 const exec = promisify(execFile);
 
@@ -102,7 +103,7 @@ export class ConmonRuntime {
     if (name === 'runc' && !this.opts.runtimes?.runc) {
       return { name: 'runc', path: this.opts.runtimePath, root: this.opts.runtimeRoot, args: [] };
     }
-    const r = this.opts.runtimes?.[name];
+    const r = getOwn(this.opts.runtimes, name);
     if (!r) {
       throw new InvalidArgumentError(
         'UNKNOWN_RUNTIME',
@@ -234,8 +235,7 @@ export class ConmonRuntime {
     const pid = outcome.pid;
     // The first conmon process writes the pid file just before it exits, possibly after the
     // monitor it forked has already reported the container pid: wait for that exit first.
-    if (child.exitCode === null && child.signalCode === null)
-      await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
     return { pid, conmonPid: await readConmonPid(path.join(c.bundle, 'conmon.pid')) };
   }
 

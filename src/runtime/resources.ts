@@ -2,6 +2,7 @@
 // validated the way Docker's daemon validates them. Pure: host facts come in as an argument
 // (see resources-host.ts for reading them).
 import { InvalidArgumentError } from '../errdefs/index.ts';
+import { getOwn } from '../base/own.ts';
 
 export interface ThrottleDevice {
   Path: string;
@@ -272,7 +273,7 @@ export function planResources(h: ResourceFields, facts: HostResourceFacts): Reso
 
   const rlimits: OciRlimit[] = [];
   for (const u of h.Ulimits ?? []) {
-    const type = ULIMIT_NAMES[u.Name];
+    const type = getOwn(ULIMIT_NAMES, u.Name);
     if (!type)
       bad(
         `invalid ulimit name ${JSON.stringify(u.Name)}: use one of ${Object.keys(ULIMIT_NAMES).join(', ')}`,

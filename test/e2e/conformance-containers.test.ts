@@ -373,7 +373,7 @@ test('exec and healthcheck probes emit exec_create, exec_start, exec_die; then h
       'exec_start: sh -c exit 3||id',
       'exec_die|3|id',
     ]);
-    const probe = lines.findIndex((l) => l === 'exec_create: /bin/sh -c exit 0||id');
+    const probe = lines.indexOf('exec_create: /bin/sh -c exit 0||id');
     assert.ok(probe >= 0, r.stdout);
     assert.deepEqual(lines.slice(probe + 1, probe + 4), [
       'exec_start: /bin/sh -c exit 0||id',

@@ -9,6 +9,15 @@ type Esc = '\\' | '`';
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
+/**
+ * Bounds for what a Dockerfile (attacker-supplied text) can make the daemon's event loop do:
+ * `${a:-${a:-…}}` re-lexes the rest of the word at every level (quadratic, then a stack
+ * overflow), and `ENV b=$a$a$a…` repeated grows a value exponentially. No real Dockerfile
+ * nests substitutions a dozen deep, and the kernel refuses any environment string or argument
+ * over 128 KiB, so a word over 1 MiB could never be used anyway.
+ */
+const MAX_NESTING = 32;
+const MAX_WORD = 1 << 20;
 
 class Lexer {
   readonly #s: string;
@@ -22,7 +31,16 @@ class Lexer {
   readonly #split: boolean;
   readonly used = new Set<string>();
 
-  constructor(s: string, lookup: Lookup, esc: Esc, split: boolean) {
+  readonly #depth: number;
+
+  constructor(s: string, lookup: Lookup, esc: Esc, split: boolean, depth = 0) {
+    if (depth > MAX_NESTING) {
+      throw new InvalidArgumentError(
+        'DOCKERFILE_SUBST',
+        `variable substitutions nested more than ${MAX_NESTING} deep in: ${clip(s)}`,
+      );
+    }
+    this.#depth = depth;
     this.#s = s;
     this.#lookup = lookup;
     this.#esc = esc;
@@ -30,6 +48,12 @@ class Lexer {
   }
 
   #emit(text: string, quoted: boolean): void {
+    if (this.#cur.length + text.length > MAX_WORD) {
+      throw new InvalidArgumentError(
+        'DOCKERFILE_SUBST',
+        `a word expands to more than ${MAX_WORD} bytes (variables repeated inside variables?): ${clip(this.#s)}`,
+      );
+    }
     if (!this.#split || quoted) {
       this.#cur += text;
       this.#inWord = true;
@@ -187,11 +211,16 @@ class Lexer {
       throw new InvalidArgumentError('DOCKERFILE_SUBST', `missing '}' in substitution: ${s}`);
     const raw = s.slice(start, this.#i);
     this.#i++; // }
-    const inner = new Lexer(raw, this.#lookup, this.#esc, false);
+    const inner = new Lexer(raw, this.#lookup, this.#esc, false, this.#depth + 1);
     const out = inner.run();
     for (const u of inner.used) this.used.add(u);
     return out;
   }
+}
+
+/** The start of a long word, for error messages. */
+function clip(s: string): string {
+  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
 }
 
 /** One word: variables expanded, quotes and escapes removed. */

@@ -14,6 +14,7 @@ import type {
   Range,
   Stage,
 } from './types.ts';
+import { getOwn } from '../../base/own.ts';
 
 type Esc = '\\' | '`';
 
@@ -282,7 +283,7 @@ function parseFlags(kind: string, rest: string, line: number): { flags: Flag[]; 
   for (;;) {
     const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=("(?:\\.|[^"\\])*"|\S*))?(?:\s+|$)/.exec(r);
     if (!m) break;
-    const allowed = FLAGS[kind] ?? [];
+    const allowed = getOwn(FLAGS, kind) ?? [];
     if (!allowed.includes(m[1]!)) {
       throw new DockerfileSyntaxError(
         line,

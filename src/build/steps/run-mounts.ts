@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { expandWord, type Lookup } from '../dockerfile/expand.ts';
 import type { Instruction } from '../dockerfile/types.ts';
 import { resolveInRoot } from '../../pathsafe/index.ts';
+import { getOwn, setOwn } from '../../base/own.ts';
 
 export interface RunMount {
   readonly type: 'bind' | 'cache' | 'tmpfs' | 'secret';
@@ -42,12 +43,15 @@ export function parseRunMounts(instr: Instruction, lookup: Lookup, esc: '\\' | '
       if (part === '') continue;
       const eq = part.indexOf('=');
       const k = (eq === -1 ? part : part.slice(0, eq)).toLowerCase();
-      opts[k === 'dst' || k === 'destination' ? 'target' : k === 'src' ? 'source' : k] =
-        eq === -1 ? 'true' : part.slice(eq + 1);
+      setOwn(
+        opts,
+        k === 'dst' || k === 'destination' ? 'target' : k === 'src' ? 'source' : k,
+        eq === -1 ? 'true' : part.slice(eq + 1),
+      );
     }
-    const type = (opts.type ?? 'bind') as RunMount['type'];
+    const type = (getOwn(opts, 'type') ?? 'bind') as RunMount['type'];
     delete opts.type;
-    if (!(type in KEYS)) {
+    if (!Object.hasOwn(KEYS, type)) {
       bad(
         instr,
         type === ('ssh' as string)

@@ -24,7 +24,7 @@ export interface HttpRequest {
   readonly headers?: Record<string, string>;
   readonly body?: Buffer | Readable;
   readonly signal?: AbortSignal;
-  /** Milliseconds without a response (headers) before giving up. Default 30 s. */
+  /** Milliseconds with nothing received or sent (before the headers or within the body) before giving up. Default 30 s. */
   readonly timeoutMs?: number;
   /** Where per-registry CA certificates are looked up (default CERT_DIRS). */
   readonly caDirs?: readonly string[];
@@ -72,6 +72,9 @@ export function registryCAs(hostPort: string, dirs: readonly string[] = CERT_DIR
   return cas;
 }
 
+/** How long a registry may send nothing before a request is abandoned. */
+export const DEFAULT_IDLE_MS = 30_000;
+
 export class TransportError extends Error {
   readonly code: string | undefined;
   constructor(message: string, code?: string) {
@@ -85,6 +88,7 @@ function once(req: HttpRequest): Promise<HttpResponse> {
     const isHttps = req.url.protocol === 'https:';
     const mod = isHttps ? https : http;
     const ca = isHttps ? registryCAs(req.url.host, req.caDirs) : undefined;
+    let response: http.IncomingMessage | undefined;
     const r = mod.request(
       req.url,
       {
@@ -96,20 +100,33 @@ function once(req: HttpRequest): Promise<HttpResponse> {
         ...(req.signal ? { signal: req.signal } : {}),
       },
       (res) => {
-        clearTimeout(timer);
+        response = res;
+        // Node reports a registry that closes mid-body as a bare "aborted"; every reader of the
+        // body sees this same error object, so name the registry and what was cut short here.
+        res.prependListener('error', (err: NodeJS.ErrnoException) => {
+          if (err.message === 'aborted') {
+            const declared = res.headers['content-length'];
+            err.message = `${req.url.host} closed the connection before the response was complete (${req.method} ${req.url.pathname}${declared ? `, ${declared} bytes announced` : ''})`;
+          }
+        });
+        // The body streams after this: a registry that stops sending mid-body trips the same
+        // idle timer, and the reader sees that error instead of waiting forever.
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
       },
     );
-    const timer = setTimeout(() => {
-      r.destroy(
-        new TransportError(
-          `no answer from ${req.url.host} within ${(req.timeoutMs ?? 30_000) / 1000}s`,
-          'ETIMEDOUT',
-        ),
+    // An idle timer on the socket, not a deadline: it covers the wait for headers and every
+    // gap in the body (a registry that sends headers, or part of a blob, then stalls), and it
+    // never cuts a slow but moving upload or download.
+    const idleMs = req.timeoutMs ?? DEFAULT_IDLE_MS;
+    r.setTimeout(idleMs, () => {
+      const err = new TransportError(
+        `${req.url.host} sent nothing for ${idleMs / 1000}s (${req.method} ${req.url.pathname}); giving up`,
+        'ETIMEDOUT',
       );
-    }, req.timeoutMs ?? 30_000);
+      response?.destroy(err);
+      r.destroy(err);
+    });
     r.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
       reject(
         err instanceof TransportError ? err : new TransportError(`${req.url.host}: ${err.message}`, err.code),
       );

@@ -23,6 +23,8 @@ export interface RegistryClientOptions {
   readonly mirrors?: readonly string[];
   /** Directories of per-registry CA certificates (`<dir>/<host:port>/*.crt`); default CERT_DIRS. */
   readonly certsDirs?: readonly string[];
+  /** How long a registry may send nothing, mid-response included, before a request fails (default 30 s). */
+  readonly idleTimeoutMs?: number;
 }
 
 export const MANIFEST_ACCEPT = [
@@ -203,6 +205,7 @@ export class RegistryClient {
           url: new URL(`${scheme}//${host}${pathAndQuery}`),
           ...(this.#opts.certsDirs ? { caDirs: this.#opts.certsDirs } : {}),
           skipVerify: this.insecure(host),
+          ...(this.#opts.idleTimeoutMs ? { timeoutMs: this.#opts.idleTimeoutMs } : {}),
         });
         this.#scheme.set(host, scheme);
         return res;

@@ -13,6 +13,7 @@ import {
 import { TarReader } from '../../../src/archive/tar-reader.ts';
 import { InvalidArgumentError } from '../../../src/errdefs/index.ts';
 import { buildTar, streamOf } from './helpers.ts';
+import { globalPaxFlood, paxRecords, rawEntry } from '../../helpers/hostile-tar.ts';
 
 describe('cleanEntryPath', () => {
   const ok: [string, string][] = [
@@ -165,5 +166,51 @@ describe('TarReader', () => {
       r.next(),
       (err: unknown) => err instanceof InvalidArgumentError && err.code === 'LAYER_INVALID_TAR',
     );
+  });
+});
+
+describe('TarReader global PAX headers', () => {
+  it('keeps a small global header and applies it to later entries', async () => {
+    const tarball = Buffer.concat([
+      rawEntry(
+        'g',
+        'g',
+        paxRecords([
+          ['comment', 'abc'],
+          ['mtime', '1700000000'],
+        ]),
+      ),
+      rawEntry('f', '0', Buffer.from('hi')),
+      Buffer.alloc(1024),
+    ]);
+    const r = new TarReader(streamOf(tarball));
+    const e = await r.next();
+    assert.equal(e?.name, 'f');
+    assert.equal(e?.mtime, 1700000000);
+    assert.equal((await r.readContent()).toString(), 'hi');
+    assert.equal(await r.next(), null);
+  });
+
+  it('refuses global headers that accumulate without bound (fresh keys each time)', async () => {
+    const tarball = Buffer.concat([...globalPaxFlood(8, 20_000)]);
+    const r = new TarReader(streamOf(tarball));
+    await assert.rejects(r.next(), /global PAX headers hold more than/);
+  });
+
+  it('refuses many tiny global keys (each later entry would copy them all)', async () => {
+    const pairs: [string, string][] = Array.from({ length: 65 }, (_, i) => [`k${i}`, '1']);
+    const tarball = Buffer.concat([rawEntry('g', 'g', paxRecords(pairs)), Buffer.alloc(1024)]);
+    await assert.rejects(new TarReader(streamOf(tarball)).next(), /global PAX headers hold more than/);
+  });
+
+  it('a global header that only repeats its keys does not grow', async () => {
+    const one = rawEntry('g', 'g', paxRecords([['comment', 'x'.repeat(1000)]]));
+    const tarball = Buffer.concat([
+      ...Array(500).fill(one),
+      rawEntry('f', '0', Buffer.alloc(0)),
+      Buffer.alloc(1024),
+    ]);
+    const r = new TarReader(streamOf(tarball));
+    assert.equal((await r.next())?.name, 'f');
   });
 });

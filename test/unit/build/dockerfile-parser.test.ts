@@ -222,3 +222,26 @@ describe('expandWord / expandWords', () => {
     assert.deepEqual(variablesIn('${A:-$B} $C'), ['A', 'B', 'C']);
   });
 });
+
+describe('expansion bounds (hostile Dockerfiles)', () => {
+  it('refuses substitutions nested deeper than 32, quickly and without a stack overflow', () => {
+    const n = 20_000;
+    const word = `${'${a:-'.repeat(n)}z${'}'.repeat(n)}`;
+    const t = performance.now();
+    assert.throws(() => expandWord(word, () => undefined), /nested more than 32 deep/);
+    assert.ok(performance.now() - t < 500, `took ${performance.now() - t} ms`);
+    // 32 levels are fine.
+    assert.equal(
+      expandWord(`${'${a:-'.repeat(32)}z${'}'.repeat(32)}`, () => undefined),
+      'z',
+    );
+  });
+
+  it('refuses a word that expands past 1 MiB instead of building a huge string', () => {
+    const vars = new Map([['a', 'x'.repeat(100_000)]]);
+    const lookup = (k: string) => vars.get(k);
+    assert.equal(expandWord('$a$a$a$a$a$a$a$a$a$a', lookup).length, 1_000_000);
+    assert.throws(() => expandWord('$a'.repeat(11), lookup), /expands to more than 1048576 bytes/);
+    assert.throws(() => expandWords('"$a$a$a$a$a$a$a$a$a$a$a"', lookup), /expands to more than/);
+  });
+});

@@ -218,6 +218,16 @@ export class ExecService {
     const rec = this.#containers.find(e.containerId);
     if (rec.state.status !== 'running')
       throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
+    try {
+      return await this.#run(e, rec, io);
+    } catch (err) {
+      // As Docker: an exec that could not start (unknown user, ...) is over, with exit code 126.
+      if (e.exitCode === null && !e.running) e.exitCode = 126;
+      throw err;
+    }
+  }
+
+  async #run(e: ExecRecord, rec: ContainerRecord, io: ExecIo): Promise<number> {
     const merged = rootfsPaths(this.#containers.deps.store.dir(rec.id)).merged;
     const [passwd, group] = await Promise.all([
       readInRoot(merged, '/etc/passwd'),

@@ -133,3 +133,18 @@ print(json.dumps([ct.exec_run("docker ps")[0], ct.exec_run("/etc/passwd")[0], ct
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), [126, 126, 0]);
 });
+
+test('an exec start that fails after the hijack tells why in a stdout frame, and the CLI exits 126', async () => {
+  const d = daemon.d;
+  const id = ok(await d.docker(['run', '-d', 'busybox', 'sleep', '60'])).trim();
+  try {
+    for (const args of [['exec'], ['exec', '-i']]) {
+      const r = await d.docker([...args, '-u', 'nosuchuser', id, 'true'], { input: '', timeoutMs: 20_000 });
+      assert.equal(r.code, 126, JSON.stringify(r));
+      assert.doesNotMatch(r.stdout + r.stderr, /Unrecognized input header/);
+      assert.match(r.stdout + r.stderr, /nosuchuser/);
+    }
+  } finally {
+    await d.docker(['rm', '-f', id]);
+  }
+});

@@ -137,8 +137,11 @@ export function execRoutes(backend: ExecBackend): Route[] {
         try {
           await Promise.race([running, detach]);
         } catch (err) {
-          // The stream is open: the error can only be told in it (as Docker does).
-          if (!conn.destroyed) conn.write(`${errorMessage(err)}\r\n`);
+          // The stream is open: the error can only be told in it, on stdout and framed like any
+          // output without a terminal (as Docker does); unframed, the docker CLI read the text
+          // as a frame header ("Unrecognized input header").
+          const text = Buffer.from(`${errorMessage(err)}\r\n`);
+          if (!conn.destroyed) conn.write(raw ? text : muxFrame('stdout', text));
         }
         endHijacked(conn, detached);
       },

@@ -17,6 +17,7 @@ import { parseInstruction } from './dockerfile/parser.ts';
 import { expandWord, type Lookup } from './dockerfile/expand.ts';
 import type { Dockerfile, Instruction, Stage } from './dockerfile/types.ts';
 import { baseStage, findStage, plan } from './graph.ts';
+import { CacheSources } from './cache-from.ts';
 import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
 import { bad, envLookup, expandHeredoc, flag, key, rememberSum } from './step-helpers.ts';
@@ -61,6 +62,7 @@ export class BuildExecution {
   readonly #tmpDir: string;
   readonly #sums = new Map<string, string>();
   readonly #pulled = new Map<string, Promise<Digest>>();
+  #sources: CacheSources | undefined;
   #total = 0;
   #counter = 0;
 
@@ -225,17 +227,25 @@ export class BuildExecution {
     k: string,
     description: string,
     make: () => Promise<ImageState>,
+    step: { readonly parent: Digest | undefined; readonly createdBy: string },
   ): Promise<ImageState> {
     const { cache, images } = this.#deps;
     const started = Date.now();
     const noCache =
       this.#req.noCache || (stage.name !== undefined && this.#req.noCacheFilter.includes(stage.name));
     const hit = noCache ? undefined : cache.get(k);
-    if (hit && images.deps.meta.get(hit.image)) {
-      cache.touch(k);
+    const from = this.#req.cacheFrom ?? [];
+    // Resolved once per build, when the first step asks: sources built by earlier stages count.
+    if (from.length > 0 && !this.#sources) this.#sources = CacheSources.resolve(images, from);
+    const sources = this.#sources;
+    let image = hit && images.deps.meta.get(hit.image) ? hit.image : undefined;
+    if (sources && image && !sources.allows(image)) image = undefined;
+    if (sources && !image && !noCache) image = await sources.find(step.parent, step.createdBy);
+    if (image) {
+      if (hit?.image === image) cache.touch(k);
       this.#emit({ type: 'cached', n });
-      this.#emit({ type: 'stepDone', n, image: hit.image, ms: Date.now() - started });
-      return this.#imageState(hit.image);
+      this.#emit({ type: 'stepDone', n, image, ms: Date.now() - started });
+      return this.#imageState(image);
     }
     const state = await make();
     const now = new Date().toISOString();
@@ -312,12 +322,18 @@ export class BuildExecution {
     const meta = applyMetadata(instr, cfg, { lookup, escape: esc, cmdSetInStage: cmdSet });
     if (meta) {
       const k = key(['meta', parent, meta.createdBy, meta.config, meta.author ?? '']);
-      return this.#cached(stage, n, k, meta.createdBy, () =>
-        commitStep(images, state, {
-          config: meta.config,
-          createdBy: meta.createdBy,
-          ...(meta.author ? { author: meta.author } : {}),
-        }),
+      return this.#cached(
+        stage,
+        n,
+        k,
+        meta.createdBy,
+        () =>
+          commitStep(images, state, {
+            config: meta.config,
+            createdBy: meta.createdBy,
+            ...(meta.author ? { author: meta.author } : {}),
+          }),
+        { parent: state.id, createdBy: meta.createdBy },
       );
     }
     switch (instr.kind) {
@@ -325,20 +341,27 @@ export class BuildExecution {
         const dir = workdirPath(instr, cfg, { lookup, escape: esc, cmdSetInStage: cmdSet });
         const config = { ...cfg, WorkingDir: dir };
         const k = key(['workdir', parent, dir, cfg.User ?? '']);
-        return this.#cached(stage, n, k, `WORKDIR ${dir}`, async () => {
-          const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
-          try {
-            await mkdirInRoot(scratch.root, dir);
-            return await commitStep(images, state, {
-              config,
-              createdBy: `WORKDIR ${dir}`,
-              ...(await scratch.detachDiff()),
-              signal: this.signal,
-            });
-          } finally {
-            await scratch.release();
-          }
-        });
+        return this.#cached(
+          stage,
+          n,
+          k,
+          `WORKDIR ${dir}`,
+          async () => {
+            const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
+            try {
+              await mkdirInRoot(scratch.root, dir);
+              return await commitStep(images, state, {
+                config,
+                createdBy: `WORKDIR ${dir}`,
+                ...(await scratch.detachDiff()),
+                signal: this.signal,
+              });
+            } finally {
+              await scratch.release();
+            }
+          },
+          { parent: state.id, createdBy: `WORKDIR ${dir}` },
+        );
       }
       case 'RUN':
         return this.#run(stage, n, instr, state, args, lookup);
@@ -392,48 +415,55 @@ export class BuildExecution {
       this.#req.extraHosts,
     ]);
     const createdBy = `RUN ${argEnv.length > 0 ? `|${argEnv.length} ${argEnv.join(' ')} ` : ''}${argv.join(' ')}`;
-    return this.#cached(stage, n, k, createdBy, async () => {
-      const image = await materialise(images, state);
-      const plan = await planRunMounts(instr, mounts, {
-        contextDir: this.#req.contextDir,
-        rootOf: async (ref) => (await this.#fromRoot(instr, expandWord(ref, lookup, esc))).root,
-        cacheRoot: this.#deps.cacheMountsRoot,
-        secrets: this.#req.secrets,
-        tmpDir: this.#tmpDir,
-      });
-      try {
-        const ran = await runInContainer(this.#deps, {
-          image,
-          argv,
-          config: cfg,
-          extraEnv: [...argEnv, ...plan.env],
-          networkMode: effectiveNetwork,
-          extraHosts: this.#req.extraHosts,
-          ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
-          ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
-          mounts: plan,
-          signal: this.signal,
-          onContainer: (id) => this.#emit({ type: 'container', n, id }),
-          onOutput: (data) => this.#emit({ type: 'output', n, data }),
+    return this.#cached(
+      stage,
+      n,
+      k,
+      createdBy,
+      async () => {
+        const image = await materialise(images, state);
+        const plan = await planRunMounts(instr, mounts, {
+          contextDir: this.#req.contextDir,
+          rootOf: async (ref) => (await this.#fromRoot(instr, expandWord(ref, lookup, esc))).root,
+          cacheRoot: this.#deps.cacheMountsRoot,
+          secrets: this.#req.secrets,
+          tmpDir: this.#tmpDir,
         });
         try {
-          return await commitStep(
-            images,
-            { id: image, config: state.config },
-            {
-              config: cfg,
-              createdBy,
-              ...(await ran.layer()),
-              signal: this.signal,
-            },
-          );
+          const ran = await runInContainer(this.#deps, {
+            image,
+            argv,
+            config: cfg,
+            extraEnv: [...argEnv, ...plan.env],
+            networkMode: effectiveNetwork,
+            extraHosts: this.#req.extraHosts,
+            ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
+            ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
+            mounts: plan,
+            signal: this.signal,
+            onContainer: (id) => this.#emit({ type: 'container', n, id }),
+            onOutput: (data, stream) => this.#emit({ type: 'output', n, data, stream }),
+          });
+          try {
+            return await commitStep(
+              images,
+              { id: image, config: state.config },
+              {
+                config: cfg,
+                createdBy,
+                ...(await ran.layer()),
+                signal: this.signal,
+              },
+            );
+          } finally {
+            await ran.remove();
+          }
         } finally {
-          await ran.remove();
+          await plan.cleanup();
         }
-      } finally {
-        await plan.cleanup();
-      }
-    });
+      },
+      { parent: state.id, createdBy },
+    );
   }
 
   async #copy(
@@ -563,31 +593,38 @@ export class BuildExecution {
         cfg.User ?? '',
       ]);
       const createdBy = `${shown}${sums[0] ? ` # ${sums[0].slice(0, 19)}` : ''}`;
-      return await this.#cached(stage, n, k, shown, async () => {
-        const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
-        try {
-          if (items.length > 0 || inline.length > 0)
-            await copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items });
-          if (downloads.length > 0 && dlDir) {
-            await copyInto(scratch.root, {
-              ...plan,
-              inline: [],
-              srcRoot: dlDir,
-              items: downloads,
-              destIsDir: plan.destIsDir || urls.length > 1,
-              unpack: false,
+      return await this.#cached(
+        stage,
+        n,
+        k,
+        shown,
+        async () => {
+          const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
+          try {
+            if (items.length > 0 || inline.length > 0)
+              await copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items });
+            if (downloads.length > 0 && dlDir) {
+              await copyInto(scratch.root, {
+                ...plan,
+                inline: [],
+                srcRoot: dlDir,
+                items: downloads,
+                destIsDir: plan.destIsDir || urls.length > 1,
+                unpack: false,
+              });
+            }
+            return await commitStep(images, state, {
+              config: cfg,
+              createdBy,
+              ...(await scratch.detachDiff()),
+              signal: this.signal,
             });
+          } finally {
+            await scratch.release();
           }
-          return await commitStep(images, state, {
-            config: cfg,
-            createdBy,
-            ...(await scratch.detachDiff()),
-            signal: this.signal,
-          });
-        } finally {
-          await scratch.release();
-        }
-      });
+        },
+        { parent: state.id, createdBy },
+      );
     } finally {
       if (dlDir) await fsp.rm(dlDir, { recursive: true, force: true });
     }

@@ -21,6 +21,8 @@ export interface BuildRequest {
   /** `--network` for RUN: default (bridge), host or none. */
   readonly networkMode?: string;
   readonly extraHosts: readonly string[];
+  /** `cachefrom`: image references whose chains are the only trusted build cache. */
+  readonly cacheFrom?: readonly string[];
   readonly shmSize?: number;
   readonly ulimits?: readonly { Name: string; Soft: number; Hard: number }[];
   /** `--secret id=x,src=path`: id → file on the daemon's side (content copied per build). */
@@ -43,7 +45,12 @@ export type BuildEvent =
   /** A step finished: the image it produced (short form shown as ` ---> abc`). */
   | { readonly type: 'stepDone'; readonly n: number; readonly image: Digest; readonly ms: number }
   /** Output of a RUN step. */
-  | { readonly type: 'output'; readonly n: number; readonly data: Buffer }
+  | {
+      readonly type: 'output';
+      readonly n: number;
+      readonly data: Buffer;
+      readonly stream?: 'stdout' | 'stderr';
+    }
   /** A RUN container started (legacy output: ` ---> Running in abc`). */
   | { readonly type: 'container'; readonly n: number; readonly id: string }
   | { readonly type: 'warning'; readonly message: string };

@@ -26,7 +26,8 @@ export interface RunStep {
   readonly mounts: MountPlan;
   readonly signal: AbortSignal;
   readonly onContainer: (id: string) => void;
-  readonly onOutput: (data: Buffer) => void;
+  /** Output of the step's process, with the stream it wrote to (Docker colours stderr). */
+  readonly onOutput: (data: Buffer, stream: 'stdout' | 'stderr') => void;
 }
 
 /** Marks a RUN step's container, so a daemon restart after a crash can remove leftovers. */
@@ -90,7 +91,7 @@ export async function runInContainer(
         exited,
         signal: step.signal,
       })) {
-        step.onOutput(rec.data);
+        step.onOutput(rec.data, rec.stream === 'stderr' ? 'stderr' : 'stdout');
         lines.push(...rec.data.toString('utf8').split('\n').filter(Boolean));
         if (lines.length > 20) lines.splice(0, lines.length - 20);
       }

@@ -34,6 +34,25 @@ function secretsParam(q: URLSearchParams): Record<string, string> {
   return out;
 }
 
+/** `cachefrom`: a JSON list of image references, as the docker CLI and docker-py send it. */
+function cacheFromParam(q: URLSearchParams): string[] {
+  const raw = q.get('cachefrom');
+  if (!raw) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    v = undefined;
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new InvalidArgumentError(
+      'INVALID_CACHE_FROM',
+      `invalid cachefrom "${raw.slice(0, 200)}": send a JSON list of image references, e.g. ["app:latest"]`,
+    );
+  }
+  return v.filter(Boolean);
+}
+
 function short(id: string): string {
   return id.replace(/^sha256:/, '').slice(0, 12);
 }
@@ -59,9 +78,14 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           'ulimits',
           'buildUlimits',
         );
+        const cacheFrom = cacheFromParam(q);
         const quiet = boolParam(q, 'q');
         const secrets = secretsParam(q);
-        const extraHosts = (q.get('extrahosts') ?? '').split(',').filter(Boolean);
+        // The docker CLI joins the hosts with commas in one value; docker-py repeats the param.
+        const extraHosts = q
+          .getAll('extrahosts')
+          .flatMap((v) => v.split(','))
+          .filter(Boolean);
         const noCacheFilter = q
           .getAll('nocachefilter')
           .flatMap((v) => v.split(','))
@@ -96,7 +120,14 @@ export function buildRoutes(backend: BuildBackend): Route[] {
                 out.write({ stream: ` ---> Running in ${short(e.id)}\n` });
                 break;
               case 'output':
-                out.write({ stream: e.data.toString('utf8') });
+                // The legacy builder paints a RUN step's stderr bright red, in the text itself;
+                // docker-py's tests and scripts that grep the stream expect exactly that.
+                out.write({
+                  stream:
+                    e.stream === 'stderr'
+                      ? `\x1b[91m${e.data.toString('utf8')}\x1b[0m`
+                      : e.data.toString('utf8'),
+                });
                 break;
               case 'stepDone':
                 out.write({ stream: ` ---> ${short(e.image)}\n` });
@@ -125,6 +156,7 @@ export function buildRoutes(backend: BuildBackend): Route[] {
               noCacheFilter,
               ...(networkMode ? { networkMode } : {}),
               extraHosts,
+              cacheFrom,
               ...(shm ? { shmSize: shm } : {}),
               ...(ulimits ? { ulimits } : {}),
               secrets,

@@ -352,14 +352,14 @@ export class ContainerService {
           ...(logCap !== undefined ? { logSizeMax: logCap } : {}),
         });
         crashPoint('start:after-create');
+        // The clock is read before `runc start`, not after it returns: the process runs (and
+        // its first log lines are stamped) as soon as runc lets it go, so a later time would put
+        // them before StartedAt, and `logs --since <StartedAt>` (testcontainers' wait for a log
+        // line after a restart) would miss them.
+        const startedAt = new Date().toISOString();
         await this.deps.runtime.start(rec.id);
         crashPoint('start:before-record');
-        rec = await this.#setState(rec, {
-          status: 'running',
-          pid,
-          monitorPid: conmonPid,
-          startedAt: new Date().toISOString(),
-        });
+        rec = await this.#setState(rec, { status: 'running', pid, monitorPid: conmonPid, startedAt });
         crashPoint('start:after-record');
         this.#armLogRotation(rec);
         this.#emit(rec.id, 'start', rec);

@@ -91,6 +91,20 @@ async function readTar(stream: NodeJS.ReadableStream): Promise<Map<string, { typ
   return entries;
 }
 
+/**
+ * Runs `fn`, then stops (and removes) `c`. When `fn` failed, its error is the one reported: a
+ * failed wait strategy has already removed the container, so the stop's 404 would hide it.
+ */
+async function stopAfter(c: { stop(): Promise<unknown> }, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    await c.stop().catch(() => {});
+    throw err;
+  }
+  await c.stop();
+}
+
 /** Collects the log stream until `want` appears (bounded by `ms`). */
 function waitInStream(stream: Readable, want: string, ms = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -385,7 +399,7 @@ test('restart: the wait strategy runs again on the new logs, the port is publish
     .withWaitStrategy(tc.Wait.forAll([tc.Wait.forLogMessage('ready'), tc.Wait.forListeningPorts()]))
     .withStartupTimeout(STARTUP_MS)
     .start();
-  try {
+  await stopAfter(c, async () => {
     const started = async () =>
       ok(await daemon.d.docker(['inspect', '-f', '{{.State.StartedAt}}', c.getId()])).trim();
     const first = await started();
@@ -404,8 +418,43 @@ test('restart: the wait strategy runs again on the new logs, the port is publish
     const all = await waitInStream(await c.logs(), 'second run');
     assert.match(all, /first run\nready\n/);
     assert.match(ok(await daemon.d.docker(['inspect', '-f', '{{.State.Running}}', c.getId()])), /^true/);
-  } finally {
-    await c.stop();
+  });
+});
+
+test('lines printed at once after each (re)start are in the logs since StartedAt', async () => {
+  // testcontainers waits for a log line after a restart with `logs?since=<StartedAt>`: a line
+  // the process prints the moment it runs must not be stamped before StartedAt. One start alone
+  // rarely shows the race, so the check repeats.
+  const c = await new tc.GenericContainer(IMAGE)
+    .withCommand(['sh', '-c', 'echo run; exec sleep 300'])
+    .withWaitStrategy(tc.Wait.forLogMessage(/^run$/))
+    // Short: a missed line fails in seconds (and testcontainers then removes the container).
+    .withStartupTimeout(8_000)
+    .start();
+  await stopAfter(c, async () => {
+    for (let i = 0; i < 4; i++) await c.restart();
+  });
+  // The same contract through the docker CLI: `docker logs --since <StartedAt>`.
+  for (let i = 0; i < 6; i++) {
+    const id = ok(
+      await daemon.d.docker(['run', '-d', IMAGE, 'sh', '-c', 'echo first line; exec sleep 300']),
+    ).trim();
+    try {
+      const started = ok(await daemon.d.docker(['inspect', '-f', '{{.State.StartedAt}}', id])).trim();
+      let out = '';
+      for (let n = 0; n < 50 && !out; n++) {
+        out = ok(await daemon.d.docker(['logs', '--since', started, id]));
+        if (!out) {
+          // Either not written yet, or stamped before StartedAt: tell the two apart.
+          const all = ok(await daemon.d.docker(['logs', '-t', id]));
+          assert.ok(!all, `a line before StartedAt ${started}: ${all}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      assert.equal(out, 'first line\n');
+    } finally {
+      ok(await daemon.d.docker(['rm', '-f', id]));
+    }
   }
 });
 

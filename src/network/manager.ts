@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from '../base/crashpoint.ts';
+import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
 import {
   ConflictError,
@@ -106,6 +107,13 @@ export class NetworkManager {
   readonly #chains: Chains;
   readonly #proxies = new Map<string, PortProxy[]>();
   readonly #dns = new Map<string, DnsServer>();
+  /**
+   * `networks` serialises create and remove: a create reads the subnets, names and bridge
+   * names in use and only then records its own, so two at once (testcontainers starting
+   * networks in parallel) would pick the same subnet. `rules` serialises iptables syncs, each
+   * taking its snapshot of the networks inside the lock, so an older snapshot never lands last.
+   */
+  readonly #lock = new KeyedMutex();
   #upstreams: string[] = [];
 
   private constructor(o: NetworkManagerOptions) {
@@ -249,7 +257,8 @@ export class NetworkManager {
       );
       for (const port of await bridgePorts(n.bridge!)) if (!live.has(port)) await unplugEndpoint(port);
     }
-    await syncRules(this.#chains, bridges);
+    // From the records as just updated: `bridges` still holds the endpoints stripped above.
+    await this.#syncRules();
     for (const f of await fsp.readdir(this.#o.netnsDir).catch(() => [] as string[])) {
       if (!running.has(f)) await removeNetns(path.join(this.#o.netnsDir, f));
     }
@@ -357,7 +366,11 @@ export class NetworkManager {
     await removeRules(this.#chains);
   }
 
-  async create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
+  create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
+    return this.#lock.run('networks', () => this.#create(req));
+  }
+
+  async #create(req: CreateNetworkRequest): Promise<{ id: string; warning: string }> {
     const s = this.#o.store;
     const rec = planNetwork(req, {
       id: newId(),
@@ -370,24 +383,22 @@ export class NetworkManager {
     try {
       await ensureBridge(rec);
       await s.put(rec);
-      await syncRules(
-        this.#chains,
-        this.list().filter((n) => n.driver === 'bridge'),
-      );
+      await this.#syncRules();
       await this.#ensureDns(rec);
     } catch (err) {
       await s.delete(id);
       await deleteBridge(bridge);
-      await syncRules(
-        this.#chains,
-        this.list().filter((n) => n.driver === 'bridge'),
-      ).catch(() => {});
+      await this.#syncRules().catch(() => {});
       throw err;
     }
     return { id, warning: '' };
   }
 
-  async remove(ref: string, containerNames: (id: string) => string): Promise<void> {
+  remove(ref: string, containerNames: (id: string) => string): Promise<void> {
+    return this.#lock.run('networks', () => this.#remove(ref, containerNames));
+  }
+
+  async #remove(ref: string, containerNames: (id: string) => string): Promise<void> {
     const n = this.find(ref);
     if (n.driver !== 'bridge' || n.isDefault) throw new ForbiddenNetwork(n.name);
     const users = Object.keys(n.endpoints);
@@ -401,10 +412,7 @@ export class NetworkManager {
     this.#dns.delete(n.id);
     await this.#o.store.delete(n.id);
     await deleteBridge(n.bridge!);
-    await syncRules(
-      this.#chains,
-      this.list().filter((x) => x.driver === 'bridge'),
-    );
+    await this.#syncRules();
   }
 
   /** Records of the container's endpoints, with their network. */
@@ -536,9 +544,11 @@ export class NetworkManager {
   }
 
   #syncRules(): Promise<void> {
-    return syncRules(
-      this.#chains,
-      this.list().filter((n) => n.driver === 'bridge'),
+    return this.#lock.run('rules', () =>
+      syncRules(
+        this.#chains,
+        this.list().filter((n) => n.driver === 'bridge'),
+      ),
     );
   }
 

@@ -4,7 +4,28 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+// The commit `berthd --version` and /version report ("build <sha>", as dockerd prints it). A
+// packed tarball has no .git: BERTH_GIT_COMMIT may name it; otherwise it stays "unknown".
+function gitCommit() {
+  if (process.env.BERTH_GIT_COMMIT) return process.env.BERTH_GIT_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return '';
+  }
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  define: { __BERTH_GIT_COMMIT__: JSON.stringify(gitCommit()) },
+};
 
 await Promise.all([
   build({ ...common, format: 'cjs', entryPoints: ['src/cmd/berth.ts'], outfile: 'dist/berth.cjs' }),

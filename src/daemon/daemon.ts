@@ -37,7 +37,7 @@ import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalVolumes } from '../volumes/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
-import { FailedPreconditionError, NotFoundError } from '../errdefs/index.ts';
+import { NotFoundError } from '../errdefs/index.ts';
 import {
   deleteImage,
   ImageService,

@@ -205,8 +205,11 @@ export function parseCommandLine(
       group: str('group', v.group, 'berth'),
       defaultRuntime: str('default-runtime', undefined, 'runc'),
       runtimes,
-      insecureRegistries: list('insecure-registries'),
-      registryMirrors: list('registry-mirrors'),
+      insecureRegistries: list('insecure-registries').map((r) => {
+        if (r.includes('://')) bad(inFile(`insecure registry ${r} should not contain '://'`));
+        return r;
+      }),
+      registryMirrors: list('registry-mirrors').map((m) => normaliseMirror(m, inFile)),
       registryCertsDirs:
         list('registry-certs-dirs').length > 0 ? list('registry-certs-dirs') : [...CERT_DIRS],
       labels,
@@ -221,6 +224,23 @@ export function parseCommandLine(
       maxConcurrentUploads: positive('max-concurrent-uploads', 5),
     },
   };
+}
+
+/** A mirror as dockerd keeps it (`https://host[:port][/path]/`), or dockerd's error for it. */
+function normaliseMirror(m: string, inFile: (k: string) => string): string {
+  let u: URL;
+  try {
+    u = new URL(m);
+  } catch {
+    bad(inFile(`invalid mirror: "${m}" is not a valid URI`));
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    bad(inFile(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`));
+  if (u.search !== '' || u.hash !== '')
+    bad(inFile(`invalid mirror: query or fragment at end of the URI "${m}"`));
+  if (u.username !== '' || u.password !== '')
+    bad(inFile(`invalid mirror: username/password not allowed in URI "${m}"`));
+  return u.href.endsWith('/') ? u.href : `${u.href}/`;
 }
 
 /** A flag or file value as Go's %v prints it in dockerd's conflict message. */

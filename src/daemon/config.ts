@@ -188,6 +188,8 @@ export function parseCommandLine(
     if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
+  // Checked here too, so --validate refuses a host berthd could not listen on.
+  for (const h of hosts) parseHost(h, tls);
   const labels = list('labels');
   for (const l of labels) if (!l.includes('=')) bad(inFile(`bad attribute format: ${l}`));
   return {

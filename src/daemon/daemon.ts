@@ -101,7 +101,9 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   const handedFds = takeActivationFds();
   listenTargets(listeners, handedFds); // a bad fd:// fails before anything is opened
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
-  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  // 0711: the default socket lives here, and members of its group must reach it (as with
+  // berthd.socket's DirectoryMode); nothing here can be listed by them.
+  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o711 });
   const unlock = await acquireDataRootLock(config.dataRoot);
   const cleanups: (() => Promise<void>)[] = [unlock];
   let releaseHost = async (): Promise<void> => {};

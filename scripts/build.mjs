@@ -1,10 +1,31 @@
 // Bundles the entry points with esbuild. The CLI is one CommonJS file run through a V8 code
 // cache (scripts/berth-launch.cjs) so `berth` starts fast; berthd is one ESM file.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
+// The commit `berthd --version` and /version report ("build <sha>", as dockerd prints it). A
+// packed tarball has no .git: BERTH_GIT_COMMIT may name it; otherwise it stays "unknown".
+function gitCommit() {
+  if (process.env.BERTH_GIT_COMMIT) return process.env.BERTH_GIT_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return '';
+  }
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  define: { __BERTH_GIT_COMMIT__: JSON.stringify(gitCommit()) },
+};
 
 await Promise.all([
   build({ ...common, format: 'cjs', entryPoints: ['src/cmd/berth.ts'], outfile: 'dist/berth.cjs' }),
@@ -40,6 +61,8 @@ await Promise.all([
   }),
 ]);
 copyFileSync('scripts/berth-launch.cjs', 'dist/berth-launch.cjs');
+// berthd.mjs is package.json's `berthd` bin (it has a shebang): runnable from a checkout too.
+chmodSync('dist/berthd.mjs', 0o755);
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
 // The console relay for `exec -t` (receives runc's pty master over a unix socket).
 for (const [out, src, what] of [

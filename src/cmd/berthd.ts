@@ -1,13 +1,15 @@
-// berthd entry point: parse flags, start, stop gracefully on SIGTERM/SIGINT.
-import { BERTH_VERSION } from '../base/version.ts';
-import { createLogger, parseCommandLine, startDaemon, USAGE } from '../daemon/index.ts';
+// berthd entry point: parse flags, start, stop gracefully on SIGTERM/SIGINT, reload on SIGHUP.
+import { BERTH_GIT_COMMIT, BERTH_VERSION } from '../base/version.ts';
+import { createLevelledLogger, parseCommandLine, startDaemon, USAGE } from '../daemon/index.ts';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseCommandLine(process.argv.slice(2));
+    parsed = parseCommandLine(argv);
   } catch (err) {
-    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    // dockerd prints the bare error ("unable to configure the daemon with file …").
+    process.stderr.write(`${(err as Error).message}\n`);
     process.exit(1);
   }
   if (parsed.kind === 'help') {
@@ -15,10 +17,18 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'version') {
-    process.stdout.write(`Berth version ${BERTH_VERSION}\n`);
+    // dockerd's line: "Docker version 20.10.24, build 297e128".
+    process.stdout.write(`Berth version ${BERTH_VERSION}, build ${BERTH_GIT_COMMIT || 'unknown'}\n`);
     return;
   }
-  const log = createLogger(parsed.config.logLevel);
+  if (parsed.kind === 'validate') {
+    // Parsing checked flags and file (unknown keys, types, conflicts, values), as dockerd --validate.
+    process.stdout.write('configuration OK\n');
+    return;
+  }
+  const { config } = parsed;
+  const logger = createLevelledLogger(config.logLevel);
+  const log = logger.log;
   // Signals are caught before the daemon starts: a SIGTERM in the window between the socket
   // answering and the handler being installed killed berthd without any clean-up. One that
   // arrives during start-up is acted on once the start finished.
@@ -26,15 +36,43 @@ async function main(): Promise<void> {
   let stop = (signal: string) => {
     pending ??= signal;
   };
+  // SIGHUP's default action ends the process: a reload asked for during start-up waits for it.
+  let reloadPending = false;
+  let reload = () => {
+    reloadPending = true;
+  };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => reload());
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    daemon = await startDaemon(parsed.config, log);
+    daemon = await startDaemon(config, log);
   } catch (err) {
     log('error', 'failed to start daemon', { err: (err as Error).message });
     process.exit(1);
   }
+  reload = () => {
+    log('info', 'got signal to reload configuration', { configFile: config.configFile });
+    let next: ReturnType<typeof parseCommandLine>;
+    try {
+      next = parseCommandLine(argv);
+    } catch (err) {
+      // A broken file changes nothing: the running settings stay as they were.
+      log('error', 'error reconfiguring the daemon; the configuration is unchanged', {
+        err: (err as Error).message,
+      });
+      return;
+    }
+    if (next.kind !== 'run') return;
+    const plan = daemon.reload(next.config);
+    logger.setLevel(plan.next.logLevel);
+    log('info', 'reloaded configuration', { changed: plan.changed });
+    if (plan.needRestart.length > 0) {
+      log('warn', 'these daemon.json changes take effect at the next start of berthd', {
+        keys: plan.needRestart,
+      });
+    }
+  };
   let stopping = false;
   stop = (signal: string) => {
     if (stopping) return;
@@ -64,6 +102,7 @@ async function main(): Promise<void> {
     log('error', 'unhandled promise rejection', { err: String((err as Error)?.stack ?? err) });
   });
   if (pending) stop(pending);
+  else if (reloadPending) reload();
 }
 
 void main();

@@ -1,10 +1,11 @@
 // berthd configuration: built-in defaults < /etc/berth/daemon.json < command-line flags.
 // daemon.json uses Docker's key names where the two overlap; unknown keys and keys given both
 // as a flag and in the file are errors, as in dockerd.
-import { CERT_DIRS } from '../registry/client/http.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errdefs/index.ts';
+import { CERT_DIRS } from '../registry/client/http.ts';
+import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -33,6 +34,11 @@ export interface DaemonConfig {
   readonly bip?: string;
   /** DNS servers the embedded DNS forwards to (dockerd's --dns); default: the host's resolv.conf. */
   readonly dns: string[];
+  /** Always true: containers outlive berthd (conmon); daemon.json may say so, not the opposite. */
+  readonly liveRestore: boolean;
+  /** Parallel layer downloads per pull / uploads per push (Docker's max-concurrent-*). */
+  readonly maxConcurrentDownloads: number;
+  readonly maxConcurrentUploads: number;
 }
 
 export const DEFAULTS = {
@@ -40,30 +46,6 @@ export const DEFAULTS = {
   execRoot: '/run/berth',
   host: 'unix:///run/berth/berth.sock',
   configFile: '/etc/berth/daemon.json',
-} as const;
-
-/** daemon.json key → config field. */
-const FILE_KEYS = {
-  'data-root': 'dataRoot',
-  'exec-root': 'execRoot',
-  'cgroup-parent': 'cgroupParent',
-  bridge: 'bridge',
-  bip: 'bip',
-  dns: 'dns',
-  hosts: 'hosts',
-  'log-level': 'logLevel',
-  pidfile: 'pidfile',
-  debug: 'debug',
-  group: 'group',
-  'default-runtime': 'defaultRuntime',
-  runtimes: 'runtimes',
-  'insecure-registries': 'insecureRegistries',
-  'registry-mirrors': 'registryMirrors',
-  'registry-certs-dirs': 'registryCertsDirs',
-  labels: 'labels',
-  tls: 'tls',
-  tlsverify: 'tls',
-  'storage-driver': 'storageDriver',
 } as const;
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'fatal'];
@@ -86,13 +68,15 @@ Options:
   -h, --help                 Print usage
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --validate             Validate daemon configuration and exit
   -v, --version              Print version information and quit
 `;
 
 export type ParsedCommandLine =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; config: DaemonConfig };
+  /** `validate`: check flags and daemon.json, print "configuration OK" and exit. */
+  | { kind: 'run' | 'validate'; config: DaemonConfig };
 
 function bad(msg: string): never {
   throw new InvalidArgumentError('INVALID_CONFIG', msg);
@@ -123,6 +107,7 @@ export function parseCommandLine(
         group: { type: 'string', short: 'G' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        validate: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -133,42 +118,36 @@ export function parseCommandLine(
   if (v.version) return { kind: 'version' };
 
   const configFile = (v['config-file'] as string | undefined) ?? DEFAULTS.configFile;
-  let file: Record<string, unknown> = {};
-  let text = '';
-  try {
-    text = readFile(configFile);
-  } catch (err) {
-    // A missing default file is fine; a missing file named with --config-file is not.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || v['config-file'] !== undefined) {
-      bad(`unable to read configuration file ${configFile}: ${(err as Error).message}`);
-    }
-  }
-  // An empty file configures nothing, as with dockerd.
-  if (text.trim() !== '') {
-    try {
-      file = JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      bad(`unable to configure the daemon with file ${configFile}: invalid JSON: ${(err as Error).message}`);
-    }
-    if (!file || typeof file !== 'object' || Array.isArray(file))
-      bad(`${configFile} must hold a JSON object`);
-  }
-  const unknown = Object.keys(file).filter((k) => !Object.hasOwn(FILE_KEYS, k));
-  if (unknown.length > 0) {
-    bad(
-      `the following directives don't match any configuration option in ${configFile}: ${unknown.join(', ')}`,
-    );
-  }
-  const flagNames: Record<string, string> = { hosts: 'host' };
-  const both = Object.keys(file).filter((k) => v[flagNames[k] ?? k] !== undefined);
+  const file = readConfigFile(configFile, v['config-file'] !== undefined, readFile);
+  const inFile = (k: string) => `unable to configure the daemon with file ${configFile}: ${k}`;
+  // dockerd's text: each directive with both values, so the operator sees which one to drop.
+  const both = Object.keys(file)
+    .map((k) => [k, configKey(k)?.flag] as const)
+    .filter(([, flag]) => flag !== undefined && v[flag] !== undefined)
+    .map(([k, flag]) => `${k}: (from flag: ${goValue(v[flag!])}, from file: ${goValue(file[k])})`);
   if (both.length > 0) {
     bad(
-      `the following directives are specified both as a flag and in the configuration file (${configFile}): ${both.join(', ')}`,
+      inFile(
+        `the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`,
+      ),
     );
   }
   if (file['storage-driver'] !== undefined && file['storage-driver'] !== 'overlay2') {
     bad(`storage-driver "${String(file['storage-driver'])}" is not supported; Berth uses overlay2`);
   }
+  if (file['live-restore'] === false) {
+    bad(
+      inFile(
+        'live-restore cannot be false: Berth always keeps containers running while berthd is down (their monitor, conmon, holds them); stop them with `berth stop` before stopping berthd',
+      ),
+    );
+  }
+  const positive = (key: 'max-concurrent-downloads' | 'max-concurrent-uploads', dflt: number) => {
+    const val = file[key] ?? dflt;
+    if (typeof val !== 'number' || val < 1)
+      bad(inFile(`invalid ${key.replaceAll('-', ' ')}: ${String(val)}`));
+    return val;
+  };
   const str = (key: string, flag: unknown, dflt: string): string => {
     const val = flag ?? file[key];
     if (val === undefined) return dflt;
@@ -202,8 +181,19 @@ export function parseCommandLine(
   for (const d of dns) if (!/^\d+\.\d+\.\d+\.\d+$/.test(d)) bad(`invalid dns "${d}": use an IPv4 address`);
   if (bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(bip))
     bad(`invalid bip "${bip}": use GATEWAY/PREFIX like 10.199.3.1/24`);
+  for (const [name, r] of Object.entries(runtimes)) {
+    const args = (r as { runtimeArgs?: unknown } | null)?.runtimeArgs;
+    if (typeof r?.path !== 'string' || r.path === '')
+      bad(inFile(`runtime ${name} needs a "path" (the runtime's executable)`));
+    if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
+      bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
+  }
+  // Checked here too, so --validate refuses a host berthd could not listen on.
+  for (const h of hosts) parseHost(h, tls);
+  const labels = list('labels');
+  for (const l of labels) if (!l.includes('=')) bad(inFile(`bad attribute format: ${l}`));
   return {
-    kind: 'run',
+    kind: v.validate ? 'validate' : 'run',
     config: {
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
@@ -217,24 +207,100 @@ export function parseCommandLine(
       group: str('group', v.group, 'berth'),
       defaultRuntime: str('default-runtime', undefined, 'runc'),
       runtimes,
-      insecureRegistries: list('insecure-registries'),
-      registryMirrors: list('registry-mirrors'),
+      insecureRegistries: list('insecure-registries').map((r) => {
+        if (r.includes('://')) bad(inFile(`insecure registry ${r} should not contain '://'`));
+        return r;
+      }),
+      registryMirrors: list('registry-mirrors').map((m) => normaliseMirror(m, inFile)),
       registryCertsDirs:
         list('registry-certs-dirs').length > 0 ? list('registry-certs-dirs') : [...CERT_DIRS],
-      labels: list('labels'),
+      labels,
       tls,
       configFile,
       cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
       bridge,
       ...(bip ? { bip } : {}),
       dns,
+      liveRestore: true,
+      maxConcurrentDownloads: positive('max-concurrent-downloads', 3),
+      maxConcurrentUploads: positive('max-concurrent-uploads', 5),
     },
   };
 }
 
-export type Listener = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+/** A mirror as dockerd keeps it (`https://host[:port][/path]/`), or dockerd's error for it. */
+function normaliseMirror(m: string, inFile: (k: string) => string): string {
+  let u: URL;
+  try {
+    u = new URL(m);
+  } catch {
+    bad(inFile(`invalid mirror: "${m}" is not a valid URI`));
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    bad(inFile(`invalid mirror: unsupported scheme "${u.protocol.slice(0, -1)}" in "${m}"`));
+  if (u.search !== '' || u.hash !== '')
+    bad(inFile(`invalid mirror: query or fragment at end of the URI "${m}"`));
+  if (u.username !== '' || u.password !== '')
+    bad(inFile(`invalid mirror: username/password not allowed in URI "${m}"`));
+  return u.href.endsWith('/') ? u.href : `${u.href}/`;
+}
 
-/** Parses `-H` values; `tcp://` only on loopback (Berth has no TLS yet). */
+/** A flag or file value as Go's %v prints it in dockerd's conflict message. */
+function goValue(v: unknown): string {
+  return Array.isArray(v) ? `[${v.join(' ')}]` : String(v);
+}
+
+/**
+ * Reads and checks a daemon.json: a JSON object of known keys with values of the right types
+ * (null keeps the default, as in Go). A missing default file configures nothing; a missing
+ * file named with --config-file is an error, as in dockerd.
+ */
+export function readConfigFile(
+  configFile: string,
+  explicit: boolean,
+  readFile: (p: string) => string,
+): Record<string, unknown> {
+  const inFile = (k: string) => `unable to configure the daemon with file ${configFile}: ${k}`;
+  let text = '';
+  try {
+    text = readFile(configFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || explicit) {
+      bad(`unable to read configuration file ${configFile}: ${(err as Error).message}`);
+    }
+  }
+  // An empty file configures nothing, as with dockerd.
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    bad(inFile(`invalid JSON: ${(err as Error).message}`));
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    bad(inFile('the file must hold a JSON object'));
+  const file = parsed as Record<string, unknown>;
+  const unknown = Object.keys(file).filter((k) => !configKey(k));
+  if (unknown.length > 0)
+    bad(inFile(`the following directives don't match any configuration option: ${unknown.join(', ')}`));
+  const types = typeErrors(file);
+  if (types.length > 0) bad(inFile(types.join('; ')));
+  // null is Go's "keep the default": drop it so every later check sees the key as unset.
+  return Object.fromEntries(Object.entries(file).filter(([, x]) => x !== null));
+}
+
+/** The daemon.json keys SIGHUP applies (see CONFIG_KEYS). */
+export const RELOADABLE_KEYS = (Object.keys(CONFIG_KEYS) as ConfigKeyName[]).filter(
+  (k) => CONFIG_KEYS[k].reload,
+);
+
+export type Listener =
+  | { kind: 'unix'; path: string }
+  | { kind: 'tcp'; host: string; port: number }
+  /** systemd socket activation: `fd://` (every fd handed over) or `fd://N`. */
+  | { kind: 'fd'; spec: string };
+
+/** Parses `-H` values; `tcp://` only on loopback (Berth has no TLS yet); `fd://` from systemd. */
 export function parseHost(spec: string, tls: boolean): Listener {
   if (spec.startsWith('unix://')) {
     const p = spec.slice('unix://'.length);
@@ -260,6 +326,10 @@ export function parseHost(spec: string, tls: boolean): Listener {
       bad(`TLS listeners are not supported by Berth yet; listen on loopback or the unix socket`);
     return { kind: 'tcp', host, port };
   }
-  if (spec.startsWith('fd://')) bad(`socket activation (${spec}) is not supported; use unix:// or tcp://`);
-  bad(`invalid host "${spec}": use unix:///path/to.sock or tcp://127.0.0.1:PORT`);
+  if (spec.startsWith('fd://')) {
+    if (!/^fd:\/\/(\d+)?$/.test(spec))
+      bad(`invalid host "${spec}": use fd:// or fd://N (systemd socket activation)`);
+    return { kind: 'fd', spec };
+  }
+  bad(`invalid host "${spec}": use unix:///path/to.sock, tcp://127.0.0.1:PORT or fd://`);
 }

@@ -5,10 +5,8 @@ import { wireBuilder } from './build-wiring.ts';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ContainersBackend } from '../api/router/containers/backend.ts';
 import { containerFsRoutes } from '../api/router/containers/fsops-routes.ts';
@@ -25,7 +23,7 @@ import { swarmRoutes } from '../api/router/swarm/routes.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
 import { stallPoint } from '../base/crashpoint.ts';
-import { BERTH_VERSION } from '../base/version.ts';
+import { BERTH_GIT_COMMIT, BERTH_VERSION } from '../base/version.ts';
 import {
   ContainerFsOps,
   ContainerService,
@@ -38,7 +36,7 @@ import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalVolumes } from '../volumes/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
-import { FailedPreconditionError, NotFoundError } from '../errdefs/index.ts';
+import { NotFoundError } from '../errdefs/index.ts';
 import {
   deleteImage,
   ImageService,
@@ -68,11 +66,24 @@ import {
   osRelease,
   readOrCreateEngineId,
 } from './facts.ts';
+import { takeActivationFds } from './activation.ts';
+import { listen, listenTargets } from './listeners.ts';
+import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
+import {
+  kernelSupport,
+  kernelWarnings,
+  type RuntimeVersion,
+  runtimeVersion,
+  securityOptions,
+} from './host-checks.ts';
+import { planReload, type Reloadable, type ReloadPlan } from './reload.ts';
 import type { Log } from './log.ts';
 
 export interface RunningDaemon {
   readonly images: ImageService;
+  /** SIGHUP: applies the reloadable settings of `next` (a fully checked config); returns the plan. */
+  reload(next: DaemonConfig): ReloadPlan;
   close(): Promise<void>;
   /**
    * What must not outlive berthd even when `close` cannot finish (the forced exit): DNS
@@ -86,8 +97,13 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     log('warn', 'berthd is not running as root; layer ownership and device nodes cannot be kept');
   }
   const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config.tls));
+  // Taken first: no helper berthd spawns may inherit LISTEN_FDS/LISTEN_PID.
+  const handedFds = takeActivationFds();
+  listenTargets(listeners, handedFds); // a bad fd:// fails before anything is opened
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
-  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o700 });
+  // 0711: the default socket lives here, and members of its group must reach it (as with
+  // berthd.socket's DirectoryMode); nothing here can be listed by them.
+  await fsp.mkdir(config.execRoot, { recursive: true, mode: 0o711 });
   const unlock = await acquireDataRootLock(config.dataRoot);
   const cleanups: (() => Promise<void>)[] = [unlock];
   let releaseHost = async (): Promise<void> => {};
@@ -210,6 +226,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     for (const [name, r] of Object.entries(config.runtimes)) runtimes[name] = { path: r.path };
     const release = osRelease();
     const cgv = cgroupVersion();
+    // Settings SIGHUP may change; everything below reads them from here, never from `config`.
+    let live: Reloadable = config;
+    // Asked once, on the first /info or /version (a spawn per runtime, off the start path).
+    let versions: Promise<Record<string, RuntimeVersion>> | undefined;
+    const runtimeVersions = () =>
+      (versions ??= Promise.all(
+        Object.entries(runtimes).map(async ([name, r]) => [name, await runtimeVersion(r.path)] as const),
+      ).then(Object.fromEntries));
     const warnings: string[] = [];
     if (!runcPath)
       warnings.push('WARNING: runc was not found on PATH; containers cannot run (apt-get install runc)');
@@ -218,8 +242,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
 
     const distribution = await DistributionMetadata.open(path.join(config.dataRoot, 'images'));
     const registries = new RegistryClient({
-      insecureRegistries: config.insecureRegistries,
-      mirrors: config.registryMirrors,
+      insecureRegistries: live.insecureRegistries,
+      mirrors: live.registryMirrors,
       certsDirs: config.registryCertsDirs,
       // Tests (and operators on slow links) may change how long a silent registry is waited for.
       ...(Number(process.env.BERTH_REGISTRY_IDLE_TIMEOUT_MS) > 0
@@ -240,6 +264,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         for (const ref of refs) {
           id = await pullImage(images, session, ref, {
             distribution,
+            concurrency: live.maxConcurrentDownloads,
             signal: o.signal,
             onEvent: o.onEvent,
             ...(platform ? { platform } : {}),
@@ -284,6 +309,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           const ref = { ...parsed, tag };
           last = await pushImage(images, registries.pushTo(ref, o.auth), ref, {
             distribution,
+            concurrency: live.maxConcurrentUploads,
             signal: o.signal,
             onEvent: o.onEvent,
           });
@@ -491,7 +517,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             id: engineId,
             name: os.hostname(),
             version: BERTH_VERSION,
-            gitCommit: '',
+            gitCommit: BERTH_GIT_COMMIT,
             dataRoot: config.dataRoot,
             execRoot: config.execRoot,
             kernelVersion: os.release(),
@@ -515,12 +541,16 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             },
             layers: (await layers.list()).length,
             backingFilesystem: backingFilesystem(config.dataRoot),
-            insecureRegistries: config.insecureRegistries,
-            registryMirrors: config.registryMirrors,
-            debug: config.debug,
-            logLevel: config.logLevel,
-            warnings,
-            labels: config.labels,
+            insecureRegistries: live.insecureRegistries,
+            registryMirrors: live.registryMirrors,
+            debug: live.debug,
+            logLevel: live.logLevel,
+            warnings: [...warnings, ...kernelWarnings(kernelSupport(cgv))],
+            labels: live.labels,
+            liveRestore: live.liveRestore,
+            kernel: kernelSupport(cgv),
+            securityOptions: securityOptions(kernelSupport(cgv)),
+            runtimeVersions: await runtimeVersions(),
             httpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
             httpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
             noProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
@@ -546,7 +576,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
 
     const servers: http.Server[] = [];
-    for (const l of listeners) {
+    for (const l of listenTargets(listeners, handedFds)) {
       const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, handler.request);
       server.on('upgrade', handler.upgrade);
       await listen(server, l, config.group, log);
@@ -572,6 +602,15 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     return {
       images,
+      reload: (next) => {
+        const plan = planReload({ ...config, ...live }, next);
+        live = plan.next;
+        registries.reconfigure({
+          insecureRegistries: live.insecureRegistries,
+          mirrors: live.registryMirrors,
+        });
+        return plan;
+      },
       releaseHost: () => releaseHost(),
       close: async () => {
         for (const c of cleanups.reverse())
@@ -582,125 +621,4 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     for (const c of cleanups.reverse()) await c().catch(() => {});
     throw err;
   }
-}
-
-async function listen(server: http.Server, l: Listener, group: string, log: Log): Promise<void> {
-  if (l.kind === 'unix') {
-    await fsp.mkdir(path.dirname(l.path), { recursive: true });
-    if (await socketInUse(l.path)) {
-      throw new FailedPreconditionError(
-        'SOCKET_IN_USE',
-        `${l.path} is in use by another daemon; stop it or pick another -H`,
-      );
-    }
-    await fsp.rm(l.path, { force: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(l.path, () => resolve());
-    });
-    await fsp.chmod(l.path, 0o660);
-    const gid = groupId(group);
-    if (gid !== undefined) await fsp.chown(l.path, 0, gid).catch(() => {});
-    else if (group !== 'berth') log('warn', 'socket group not found; socket stays root-only', { group });
-  } else {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(l.port, l.host, () => resolve());
-    });
-  }
-}
-
-function socketInUse(p: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(p);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-function groupId(name: string): number | undefined {
-  try {
-    const out = execFileSync('getent', ['group', name], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    const gid = Number(out.split(':')[2]);
-    return Number.isInteger(gid) ? gid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Waits until the container's monitor listens (the attach socket exists: attach usually comes
- * before start), then runs berth-stdin-relay with the client's stream as its stdin.
- */
-async function feedStdin(
-  relay: string,
-  socket: string,
-  input: NodeJS.ReadableStream,
-  signal: AbortSignal,
-): Promise<void> {
-  input.pause();
-  for (let i = 0; ; i++) {
-    if (signal.aborted) return;
-    const ready = await fsp.stat(socket).then(
-      (s) => s.isSocket(),
-      () => false,
-    );
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, i < 100 ? 5 : 50));
-  }
-  for (let attempt = 0; attempt < 20 && !signal.aborted; attempt++) {
-    const child = spawn(relay, [socket], { stdio: ['pipe', 'ignore', 'ignore'] });
-    child.stdin.on('error', () => {});
-    const onAbort = () => child.kill('SIGKILL');
-    signal.addEventListener('abort', onAbort, { once: true });
-    input.pipe(child.stdin);
-    input.resume();
-    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
-    signal.removeEventListener('abort', onAbort);
-    input.unpipe(child.stdin);
-    // 1 = could not connect yet (a stale socket from an earlier run): retry shortly.
-    if (code !== 1) return;
-    input.pause();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** One healthcheck probe as an exec; a probe past its timeout counts as a failure (-1). */
-async function healthProbe(
-  execs: ExecService,
-  id: string,
-  cmd: string[],
-  timeoutMs: number,
-): Promise<{ exitCode: number; output: string }> {
-  const execId = execs.create(id, {
-    cmd,
-    env: [],
-    user: '',
-    workingDir: '',
-    tty: false,
-    privileged: false,
-    attachStdin: false,
-    attachStdout: true,
-    attachStderr: true,
-  });
-  let output = '';
-  const collect = (d: Buffer) => {
-    if (output.length < 8192) output += d.toString('utf8');
-  };
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<number>((r) => {
-    timer = setTimeout(() => r(-1), timeoutMs);
-  });
-  const code = await Promise.race([execs.start(execId, { onStdout: collect, onStderr: collect }), timedOut]);
-  clearTimeout(timer);
-  if (code !== -1) execs.forget(execId);
-  return code === -1
-    ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` }
-    : { exitCode: code, output };
 }

@@ -1,4 +1,4 @@
 export { DEFAULTS, parseCommandLine, USAGE } from './config.ts';
 export type { DaemonConfig } from './config.ts';
 export { startDaemon } from './daemon.ts';
-export { createLogger } from './log.ts';
+export { createLevelledLogger, createLogger } from './log.ts';

@@ -124,7 +124,16 @@ async function waitReady(socket: string, child: ChildProcess, logs: () => string
   throw new Error(`berthd did not answer on ${socket} within 20s:\n${logs()}`);
 }
 
-async function launch(dir: string, extraEnv: Record<string, string> = {}): Promise<TestDaemon> {
+/** How berthd is started: which program, and the flags a test replaces (see TestDaemonOptions). */
+interface LaunchOpts {
+  readonly env?: Record<string, string>;
+  readonly command?: readonly string[];
+  readonly listen?: string;
+  readonly logLevelFlag?: boolean;
+}
+
+async function launch(dir: string, launchOpts: LaunchOpts = {}): Promise<TestDaemon> {
+  const extraEnv = launchOpts.env ?? {};
   const dataRoot = path.join(dir, 'data');
   const execRoot = path.join(dir, 'exec');
   const socket = path.join(dir, 'berth.sock');
@@ -138,20 +147,20 @@ async function launch(dir: string, extraEnv: Record<string, string> = {}): Promi
   } catch {
     writeFileSync(configFile, '{}\n');
   }
+  const [cmd, ...cmdArgs] = launchOpts.command ?? [process.execPath, BERTHD];
   const child = spawn(
-    process.execPath,
+    cmd!,
     [
-      BERTHD,
+      ...cmdArgs,
       '--data-root',
       dataRoot,
       '--exec-root',
       execRoot,
       '-H',
-      host,
+      launchOpts.listen ?? host,
       '--config-file',
       configFile,
-      '--log-level',
-      'debug',
+      ...(launchOpts.logLevelFlag === false ? [] : ['--log-level', 'debug']),
       '--cgroup-parent',
       cgroupParentOf(dir),
       '--bridge',
@@ -201,7 +210,9 @@ async function launch(dir: string, extraEnv: Record<string, string> = {}): Promi
     },
     restart: async (opts = {}) => {
       if (running) await d.stop();
-      return launch(dir, opts.env);
+      // The environment is the restart's own (a crash point must not fire again); the rest stays.
+      const { env: _first, ...kept } = launchOpts;
+      return launch(dir, { ...kept, ...(opts.env ? { env: opts.env } : {}) });
     },
     cleanup: async () => {
       if (running) {
@@ -351,6 +362,12 @@ export interface TestDaemonOptions {
   readonly prepare?: (dir: string) => Promise<void>;
   /** Added to berthd's environment (e.g. BERTH_CRASH_AT for crash-point tests). */
   readonly env?: Record<string, string>;
+  /** The program and its first arguments (default: node dist/berthd.mjs), e.g. an installed berthd. */
+  readonly command?: readonly string[];
+  /** The -H value (default unix://<dir>/berth.sock); the socket at <dir>/berth.sock is still pinged. */
+  readonly listen?: string;
+  /** false: no --log-level flag, so daemon.json may set log-level and debug. */
+  readonly logLevelFlag?: boolean;
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -358,7 +375,12 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
   if (opts.config) writeFileSync(path.join(dir, 'daemon.json'), `${JSON.stringify(opts.config)}\n`);
   try {
     await opts.prepare?.(dir);
-    return await launch(dir, opts.env);
+    return await launch(dir, {
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.command ? { command: opts.command } : {}),
+      ...(opts.listen ? { listen: opts.listen } : {}),
+      ...(opts.logLevelFlag === false ? { logLevelFlag: false } : {}),
+    });
   } catch (err) {
     for (const l of (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
       const m = l.split(' ')[4] ?? '';

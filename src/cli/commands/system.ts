@@ -88,6 +88,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
       ` Runtimes: ${runtimes}`,
       ` Default Runtime: ${i.DefaultRuntime}`,
       ` Init Binary: ${i.InitBinary}`,
+      ...runtimeLines(i),
       ` Kernel Version: ${i.KernelVersion}`,
       ` Operating System: ${i.OperatingSystem}`,
       ` OSType: ${i.OSType}`,
@@ -98,6 +99,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
       ` ID: ${i.ID}`,
       ` Berth Root Dir: ${i.DockerRootDir}`,
       ` Debug Mode: ${i.Debug}`,
+      ...registryLines(i),
       ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,
       '',
     ];
@@ -115,4 +117,43 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .description('Display system-wide information')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(info);
+}
+
+/** docker info's runtime and security lines: the runtime's commit, then each security option. */
+function runtimeLines(i: Record<string, unknown>): string[] {
+  const runc = (i.RuncCommit as { ID?: string } | undefined)?.ID ?? '';
+  const lines = [` runc version: ${runc || 'N/A'}`];
+  const opts = (i.SecurityOptions as string[] | null) ?? [];
+  if (opts.length > 0) lines.push(' Security Options:');
+  for (const o of opts) {
+    // "name=seccomp,profile=builtin" prints as "seccomp" and "Profile: builtin", as docker does.
+    const kv = Object.fromEntries(o.split(',').map((p) => p.split('=') as [string, string]));
+    lines.push(`  ${kv.name ?? o}`);
+    for (const [k, v] of Object.entries(kv))
+      if (k !== 'name') lines.push(`   ${k[0]!.toUpperCase()}${k.slice(1)}: ${v}`);
+  }
+  return lines;
+}
+
+/** docker info's labels, insecure registries (names, then CIDRs) and mirrors. */
+function registryLines(i: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  const labels = (i.Labels as string[] | null) ?? [];
+  if (labels.length > 0) lines.push(' Labels:', ...labels.map((l) => `  ${l}`));
+  const reg = i.RegistryConfig as
+    | {
+        InsecureRegistryCIDRs?: string[];
+        IndexConfigs?: Record<string, { Name: string; Secure: boolean }>;
+        Mirrors?: string[];
+      }
+    | undefined;
+  const insecureNames = Object.values(reg?.IndexConfigs ?? {})
+    .filter((c) => !c.Secure)
+    .map((c) => c.Name);
+  const cidrs = reg?.InsecureRegistryCIDRs ?? [];
+  if (insecureNames.length + cidrs.length > 0)
+    lines.push(' Insecure Registries:', ...[...insecureNames, ...cidrs].map((r) => `  ${r}`));
+  const mirrors = reg?.Mirrors ?? [];
+  if (mirrors.length > 0) lines.push(' Registry Mirrors:', ...mirrors.map((m) => `  ${m}`));
+  return lines;
 }

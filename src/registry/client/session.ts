@@ -56,13 +56,22 @@ function inCidr(ip: string, cidr: string): boolean {
 }
 
 export class RegistryClient {
-  readonly #opts: RegistryClientOptions;
+  #opts: RegistryClientOptions;
   readonly auth = new Authenticator();
   /** The scheme that worked per host, so insecure registries are probed once. */
   readonly #scheme = new Map<string, 'https:' | 'http:'>();
 
   constructor(opts: RegistryClientOptions = {}) {
     this.#opts = opts;
+  }
+
+  /**
+   * berthd's SIGHUP: new insecure registries and mirrors for requests from now on. The schemes
+   * learnt so far are forgotten, since a registry may no longer be allowed plain HTTP.
+   */
+  reconfigure(o: Pick<RegistryClientOptions, 'insecureRegistries' | 'mirrors'>): void {
+    this.#opts = { ...this.#opts, ...o };
+    this.#scheme.clear();
   }
 
   /** `host:port` of each configured docker.io mirror (plain HTTP allowed where insecure). */

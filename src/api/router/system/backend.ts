@@ -29,6 +29,19 @@ export interface SystemFacts {
   readonly httpProxy: string;
   readonly httpsProxy: string;
   readonly noProxy: string;
+  readonly liveRestore: boolean;
+  /** What the kernel supports (limits, forwarding, bridge netfilter), read from the machine. */
+  readonly kernel: {
+    readonly memoryLimit: boolean;
+    readonly swapLimit: boolean;
+    readonly ipv4Forwarding: boolean;
+    readonly bridgeNfIptables: boolean;
+    readonly bridgeNfIp6tables: boolean;
+  };
+  /** Docker's `name=seccomp,profile=builtin` form. */
+  readonly securityOptions: string[];
+  /** Version and commit of each runtime, from `<runtime> --version` ('' when it would not say). */
+  readonly runtimeVersions: Record<string, { version: string; commit: string }>;
 }
 
 export interface SystemBackend {

@@ -61,8 +61,8 @@ export function systemRoutes(backend: SystemBackend): Route[] {
             { Name: 'Engine', Version: f.version, Details: { ...engine, Experimental: 'false' } },
             ...Object.entries(f.runtimes).map(([name, r]) => ({
               Name: name,
-              Version: '',
-              Details: { Path: r.path },
+              Version: f.runtimeVersions[name]?.version ?? '',
+              Details: { GitCommit: f.runtimeVersions[name]?.commit ?? '', Path: r.path },
             })),
           ],
           ...engine,
@@ -96,8 +96,8 @@ export function systemRoutes(backend: SystemBackend): Route[] {
             Authorization: null,
             Log: ['json-file'],
           },
-          MemoryLimit: true,
-          SwapLimit: true,
+          MemoryLimit: f.kernel.memoryLimit,
+          SwapLimit: f.kernel.swapLimit,
           KernelMemory: false,
           KernelMemoryTCP: false,
           CpuCfsPeriod: true,
@@ -105,9 +105,9 @@ export function systemRoutes(backend: SystemBackend): Route[] {
           CPUShares: true,
           CPUSet: true,
           PidsLimit: true,
-          IPv4Forwarding: true,
-          BridgeNfIptables: true,
-          BridgeNfIp6tables: true,
+          IPv4Forwarding: f.kernel.ipv4Forwarding,
+          BridgeNfIptables: f.kernel.bridgeNfIptables,
+          BridgeNfIp6tables: f.kernel.bridgeNfIp6tables,
           Debug: f.debug,
           NFd: 0,
           OomKillDisable: f.cgroupVersion === '1',
@@ -123,15 +123,7 @@ export function systemRoutes(backend: SystemBackend): Route[] {
           OSType: 'linux',
           Architecture: os.machine(),
           IndexServerAddress: 'https://index.docker.io/v1/',
-          RegistryConfig: {
-            AllowNondistributableArtifactsCIDRs: null,
-            AllowNondistributableArtifactsHostnames: null,
-            InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
-            IndexConfigs: {
-              'docker.io': { Name: 'docker.io', Mirrors: f.registryMirrors, Secure: true, Official: true },
-            },
-            Mirrors: f.registryMirrors,
-          },
+          RegistryConfig: registryConfig(f.insecureRegistries, f.registryMirrors),
           NCPU: f.cpus,
           MemTotal: f.memTotal,
           GenericResources: null,
@@ -153,17 +145,39 @@ export function systemRoutes(backend: SystemBackend): Route[] {
             Error: '',
             RemoteManagers: null,
           },
-          LiveRestoreEnabled: true,
+          LiveRestoreEnabled: f.liveRestore,
           Isolation: '',
           InitBinary: 'tini',
           ContainerdCommit: { ID: '', Expected: '' },
-          RuncCommit: { ID: '', Expected: '' },
+          RuncCommit: {
+            ID: f.runtimeVersions[f.defaultRuntime]?.commit ?? '',
+            Expected: f.runtimeVersions[f.defaultRuntime]?.commit ?? '',
+          },
           InitCommit: { ID: '', Expected: '' },
-          SecurityOptions: ['name=seccomp,profile=builtin'],
+          SecurityOptions: f.securityOptions,
           CDISpecDirs: [],
           Warnings: f.warnings,
         });
       },
     },
   ];
+}
+
+/**
+ * Docker's RegistryConfig: insecure CIDRs (loopback always) apart from insecure registry names,
+ * each of which gets an IndexConfigs entry with Secure false.
+ */
+function registryConfig(insecure: readonly string[], mirrors: readonly string[]) {
+  const cidrs = insecure.filter((r) => r.includes('/'));
+  const names = insecure.filter((r) => !r.includes('/'));
+  return {
+    AllowNondistributableArtifactsCIDRs: null,
+    AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: [...new Set(['::1/128', '127.0.0.0/8', ...cidrs])],
+    IndexConfigs: {
+      ...Object.fromEntries(names.map((n) => [n, { Name: n, Mirrors: [], Secure: false, Official: false }])),
+      'docker.io': { Name: 'docker.io', Mirrors: [...mirrors], Secure: true, Official: true },
+    },
+    Mirrors: [...mirrors],
+  };
 }

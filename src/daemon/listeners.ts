@@ -1,0 +1,78 @@
+// The API's listening sockets: unix (0660, root:<group>), loopback TCP, and sockets handed over
+// by systemd (`fd://`).
+import { execFileSync } from 'node:child_process';
+import { promises as fsp } from 'node:fs';
+import type http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { FailedPreconditionError } from '../errdefs/index.ts';
+import { activationListeners } from './activation.ts';
+import type { Listener } from './config.ts';
+import type { Log } from './log.ts';
+
+/** One socket a server listens on: a `fd://` host may stand for several. */
+export type ListenTarget = Exclude<Listener, { kind: 'fd' }> | { kind: 'fd'; fd: number };
+
+export function listenTargets(listeners: readonly Listener[], handedFds: readonly number[]): ListenTarget[] {
+  return listeners.flatMap((l): ListenTarget[] =>
+    l.kind === 'fd' ? activationListeners(l.spec, handedFds).map((fd) => ({ kind: 'fd', fd })) : [l],
+  );
+}
+
+export async function listen(server: http.Server, l: ListenTarget, group: string, log: Log): Promise<void> {
+  if (l.kind === 'fd') {
+    // The socket is systemd's (berthd.socket sets its mode and group): only serve it.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd: l.fd }, () => resolve());
+    });
+    return;
+  }
+  if (l.kind === 'unix') {
+    await fsp.mkdir(path.dirname(l.path), { recursive: true });
+    if (await socketInUse(l.path)) {
+      throw new FailedPreconditionError(
+        'SOCKET_IN_USE',
+        `${l.path} is in use by another daemon; stop it or pick another -H`,
+      );
+    }
+    await fsp.rm(l.path, { force: true });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.path, () => resolve());
+    });
+    await fsp.chmod(l.path, 0o660);
+    const gid = groupId(group);
+    if (gid !== undefined) await fsp.chown(l.path, 0, gid).catch(() => {});
+    else if (group !== 'berth') log('warn', 'socket group not found; socket stays root-only', { group });
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.port, l.host, () => resolve());
+    });
+  }
+}
+
+function socketInUse(p: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(p);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+function groupId(name: string): number | undefined {
+  try {
+    const out = execFileSync('getent', ['group', name], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const gid = Number(out.split(':')[2]);
+    return Number.isInteger(gid) ? gid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -180,3 +180,46 @@ test('the allow-lists name only flags docker has', { skip: !hasDocker }, () => {
       assert.ok(have.has(f), `docker ${p} has no ${f}: drop it from FLAG_ALLOW`);
   }
 });
+
+/** Commands whose whole `--help` text is docker's, once `docker` reads `berth`. */
+const SAME_HELP = [
+  ['rm'],
+  ['stop'],
+  ['kill'],
+  ['restart'],
+  ['pause'],
+  ['unpause'],
+  ['wait'],
+  ['rename'],
+  ['port'],
+  ['diff'],
+  ['tag'],
+  ['top'],
+  ['logs'],
+  ['container', 'rm'],
+  ['container'],
+  ['image'],
+  ['network'],
+];
+
+test("berth CMD --help is docker's layout, byte for byte where the flags are the same", {
+  skip: !hasDocker,
+}, () => {
+  for (const args of SAME_HELP) {
+    const want = docker([...args, '--help']).replaceAll('docker', 'berth');
+    assert.equal(berth([...args, '--help']), want, `berth ${args.join(' ')} --help`);
+  }
+});
+
+test('berth --help has docker sections, usage line and global options', { skip: !hasDocker }, () => {
+  const b = berth(['--help']);
+  assert.match(b, /^Usage: {2}berth \[OPTIONS\] COMMAND\n/);
+  const heads = b.split('\n').filter((l) => /^[A-Z][A-Za-z ]+:$/.test(l));
+  assert.deepEqual(heads, ['Common Commands:', 'Management Commands:', 'Commands:', 'Global Options:']);
+  // Common Commands in docker's order.
+  assert.deepEqual(
+    commandNames(b, /^Common Commands:$/),
+    commandNames(docker(['--help']), /^Common Commands:$/),
+  );
+  assert.match(b, /^ {2}-H, --host list {10}Daemon socket to connect to/m);
+});

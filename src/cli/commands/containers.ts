@@ -523,8 +523,14 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .argument('<CONTAINER>')
       .option('-f, --follow', 'Follow log output')
       .option('-n, --tail <string>', 'Number of lines to show from the end of the logs', 'all')
-      .option('--since <string>', 'Show logs since timestamp or relative (e.g. 42m)')
-      .option('--until <string>', 'Show logs before a timestamp or relative')
+      .option(
+        '--since <string>',
+        'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      )
+      .option(
+        '--until <string>',
+        'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      )
       .option('-t, --timestamps', 'Show timestamps')
       .option('--details', 'Show extra details provided to logs')
       .action(

@@ -205,7 +205,7 @@ export function formatHelp(cmd: Command, width: number): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-/** docker wraps help to the terminal's width, or 80 columns when stdout is not a terminal. */
+/** docker wraps flag help one column short of the terminal's width (80 without a terminal). */
 export function helpWidth(out: NodeJS.WriteStream): number {
-  return out.isTTY && out.columns ? out.columns : 80;
+  return (out.isTTY && out.columns ? out.columns : 80) - 1;
 }

@@ -103,7 +103,7 @@ describe('real clients', () => {
     assert.equal(i.stdout.trim(), 'overlay2');
   });
 
-  test("berth: unknown command (exit 1) and unknown flag (exit 125) as docker 28 words them", async () => {
+  test('berth: unknown command (exit 1) and unknown flag (exit 125) as docker 28 words them', async () => {
     const c = await d.berth(['frobnicate']);
     assert.equal(c.code, 1);
     assert.match(c.stderr, /^berth: unknown command: berth frobnicate$/m);

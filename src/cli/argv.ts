@@ -3,7 +3,7 @@
 // the command they belong to: `=true` → the bare flag, `=false` → its `--no-` form where one
 // exists (`--no-sig-proxy`), else dropped (false is a boolean's default). Container arguments after the image
 // (`run IMAGE cmd --x=false`) are left alone.
-import type { Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, type Option } from 'commander';
 
 function findOption(cmds: readonly Command[], token: string): Option | undefined {
   for (const c of cmds) {
@@ -46,4 +46,30 @@ export function normaliseBoolFlags(program: Command, argv: readonly string[]): s
     else if ((cmd as unknown as { _passThroughOptions?: boolean })._passThroughOptions) positional = true;
   }
   return out;
+}
+
+/**
+ * Integer flags (`<int>`, `<uint>`, `<uint16>`) are checked as they are parsed, with the Go
+ * parser's message docker prints (`invalid argument "abc" for "-t, --timeout" flag:
+ * strconv.ParseInt: parsing "abc": invalid syntax`); the value stays the string the commands read.
+ */
+export function checkIntegerFlags(cmd: Command): void {
+  for (const o of cmd.options) {
+    const kind = /<(int|uint|uint16)>/.exec(o.flags)?.[1];
+    if (!kind || o.parseArg) continue;
+    const label = o.short ? `${o.short}, ${o.long}` : (o.long ?? '');
+    const fn = kind === 'int' ? 'ParseInt' : 'ParseUint';
+    o.argParser((v: string) => {
+      const okSyntax = kind === 'int' ? /^[-+]?\d+$/.test(v) : /^\+?\d+$/.test(v);
+      if (!okSyntax)
+        throw new InvalidArgumentError(
+          `invalid argument "${v}" for "${label}" flag: strconv.${fn}: parsing "${v}": invalid syntax`,
+        );
+      if (kind === 'uint16' && Number(v) > 65535)
+        throw new InvalidArgumentError(
+          `invalid argument "${v}" for "${label}" flag: strconv.ParseUint: parsing "${v}": value out of range`,
+        );
+      return v;
+    });
+  }
 }

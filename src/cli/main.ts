@@ -11,7 +11,7 @@ import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
-import { normaliseBoolFlags } from './argv.ts';
+import { checkIntegerFlags, normaliseBoolFlags } from './argv.ts';
 import { formatHelp, helpWidth, usageError } from './help/index.ts';
 import { ProgressError } from './progress.ts';
 
@@ -88,6 +88,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     const hTaken = c.options.some((o) => o.short === '-h');
     c.helpOption(hTaken ? '--help' : '-h, --help', 'Print usage');
     c.helpCommand(false);
+    checkIntegerFlags(c);
     c.configureHelp({ formatHelp: (cmd) => formatHelp(cmd, helpWidth(process.stdout)) });
   }
 

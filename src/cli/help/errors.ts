@@ -14,13 +14,13 @@ function plural(n: number): string {
   return `${n} argument${n === 1 ? '' : 's'}`;
 }
 
-/** docker's wording for an argument count: "requires exactly 1 argument", "at least 2 arguments". */
+/** docker's wording for an argument count: "requires 1 argument", "requires at least 2 arguments". */
 export function argumentCountMessage(cmd: Command): string {
   const args = cmd.registeredArguments;
   const required = args.filter((a) => a.required).length;
   const open = args.some((a) => a.variadic || !a.required);
   if (required === 0) return `accepts at most ${plural(args.length)}`;
-  return open ? `requires at least ${plural(required)}` : `requires exactly ${plural(required)}`;
+  return open ? `requires at least ${plural(required)}` : `requires ${plural(required)}`;
 }
 
 function quoted(msg: string): string {
@@ -47,13 +47,18 @@ export function usageError(err: CommanderError, cmd: Command): UsageError {
       return flagError(`flag needs an argument: ${long}`);
     }
     case 'commander.invalidArgument':
-      return flagError(msg);
+      // commander prefixes "option '…' argument '…' is invalid."; the parser's own text is docker's.
+      return flagError(msg.replace(/^option '[^']*' argument '[^']*' is invalid\. /, ''));
     case 'commander.missingArgument':
-    case 'commander.excessArguments':
+    case 'commander.excessArguments': {
+      // docker's exact-count check ends "Run '…'", its at-least/at-most checks "See '…'".
+      const count = argumentCountMessage(cmd);
+      const verb = /at (least|most)/.test(count) ? 'See' : 'Run';
       return {
-        text: `${prog}: '${path}' ${argumentCountMessage(cmd)}\n${usage}See '${path} --help' for more information\n`,
+        text: `${prog}: '${path}' ${count}\n${usage}${verb} '${path} --help' for more information\n`,
         code: 1,
       };
+    }
     case 'commander.unknownCommand': {
       const name = quoted(msg);
       const groupUsage = cmd.parent ? `\nUsage:  ${path}\n` : '';

@@ -606,6 +606,12 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         ...(o.size ? { size: true } : {}),
       },
     });
+    // berthd does not compute container sizes yet: say so rather than print an empty column.
+    if (o.size && list.some((c) => c.SizeRw === undefined && c.SizeRootFs === undefined))
+      throw new CliError(
+        'berth: ps --size is not supported by this daemon: it reports no container sizes (SizeRw, SizeRootFs)',
+        1,
+      );
     const noTrunc = o.trunc === false;
     const rows = list.map((c) => {
       const cmd =

@@ -26,6 +26,7 @@ function refuse(long: string | undefined, f: UnsupportedFlag): CliError {
  */
 export function unsupportedOption(f: UnsupportedFlag): Option {
   const opt = new Option(f.flags, f.description);
+  if (!opt.required && !opt.optional) return opt;
   opt.argParser((value: string, previous: string[] | string | undefined) => {
     if (f.accept?.(value) !== true) throw refuse(opt.long, f);
     return f.list ? collect(value, Array.isArray(previous) ? previous : []) : value;

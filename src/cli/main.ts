@@ -82,8 +82,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       failed = c;
       throw err;
     });
-    // Help shown for a bare group (`berth container`) goes to stdout, as docker prints it.
-    c.configureOutput({ outputError: () => {}, writeErr: (s) => process.stdout.write(s) });
+    // (A bare group, `berth container`, prints its help on stderr and exits 0, as docker does.)
+    c.configureOutput({ outputError: () => {} });
     // run and create use -h for --hostname; their help is --help only, as in docker.
     const hTaken = c.options.some((o) => o.short === '-h');
     c.helpOption(hTaken ? '--help' : '-h, --help', 'Print usage');

@@ -44,6 +44,14 @@ describe('docker error texts and exit codes', () => {
     assert.equal(r.stderr, 'Error response from daemon: No such container: missing\n');
   });
 
+  test('rm -f of missing names, start of a missing one, a bare group, run of a missing image', async () => {
+    assert.equal((await same(['rm', '-f', 'gone1', 'gone2'])).code, 0);
+    assert.match((await same(['start', 'gone3'])).stderr, /failed to start containers: gone3/);
+    assert.match((await same(['container'])).stderr, /^Usage: {2}berth container COMMAND/);
+    const r = await same(['run', '--rm', '--pull=never', 'nosuchimage:2', 'true']);
+    assert.equal(r.code, 125);
+  });
+
   test('many names: each done name printed in order, every error at the end', async () => {
     for (const n of ['pa', 'pb', 'pc']) ok(await daemon.d.berth(['create', '--name', n, 'busybox', 'true']));
     const r = await daemon.d.berth(['rm', 'pa', 'nope1', 'pb', 'nope2', 'pc']);

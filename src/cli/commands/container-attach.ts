@@ -106,6 +106,7 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
           return;
         }
         const errors: string[] = [];
+        const failed: string[] = [];
         for (const ref of refs) {
           try {
             await ctx.client().raw('POST', `/containers/${encodeURIComponent(ref)}/start`);
@@ -113,9 +114,12 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
           } catch (err) {
             if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
             else throw err;
+            failed.push(ref);
           }
         }
-        if (errors.length > 0) throw new CliError(errors.join('\n'));
+        // docker ends with the list of what did not start.
+        if (errors.length > 0)
+          throw new CliError(`${errors.join('\n')}\nError: failed to start containers: ${failed.join(', ')}`);
       });
   }
 

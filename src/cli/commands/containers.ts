@@ -327,7 +327,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       id = await create(image, cmd, o);
     } catch (err) {
       if (err instanceof EngineError)
-        throw new CliError(`berth: Error response from daemon: ${err.message}.`, 125);
+        throw new CliError(runError(`Error response from daemon: ${err.message}`), 125);
       throw err;
     }
     if (o.detach) {
@@ -374,7 +374,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
               : /permission denied/i.test(err.message)
                 ? 126
                 : 125;
-            throw new CliError(`berth: Error response from daemon: ${err.message}.`, code);
+            throw new CliError(runError(`Error response from daemon: ${err.message}`), code);
           }
           throw err;
         }
@@ -417,16 +417,20 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         .argument('<CONTAINER...>')
         .action(async (ids: string[], opts: Record<string, string | boolean | undefined>) => {
           const errors: string[] = [];
+          let fatal = false;
           for (const id of ids) {
             try {
               await fn(id, opts);
               ctx.out.write(`${id}\n`);
             } catch (err) {
-              if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
-              else throw err;
+              if (!(err instanceof EngineError)) throw err;
+              errors.push(`Error response from daemon: ${err.message}`);
+              // docker's `rm -f` reports a missing container but does not fail on it.
+              if (!(names[0] === 'rm' && opts.force && err.status === 404)) fatal = true;
             }
           }
-          if (errors.length > 0) throw new CliError(errors.join('\n'));
+          if (errors.length > 0 && fatal) throw new CliError(errors.join('\n'));
+          if (errors.length > 0) ctx.err.write(`${errors.join('\n')}\n`);
         });
     }
   };
@@ -729,6 +733,11 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       ctx.out.write(renderInspect(o.format, results));
       if (errors.length > 0) throw new CliError(errors.join('\n'));
     });
+}
+
+/** docker 28's failure of `run`: the message, then where to read the usage. */
+function runError(msg: string): string {
+  return `berth: ${msg}\n\nRun 'berth run --help' for more information`;
 }
 
 /** A stream that swallows what is written (pull output under `-q`). */

@@ -11,6 +11,8 @@ import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
 import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
+import { checkIntegerFlags, normaliseBoolFlags } from './argv.ts';
+import { formatHelp, helpWidth, usageError } from './help/index.ts';
 import { ProgressError } from './progress.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -19,26 +21,39 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   program
     .description('A Docker-compatible container engine')
     .usage('[OPTIONS] COMMAND')
+    .option('--config <string>', 'Location of client config files (default "~/.docker")')
     .option(
-      '-H, --host <string>',
+      '-c, --context <string>',
+      'Name of the context to use to connect to the daemon (only "default" exists)',
+    )
+    .option('-D, --debug', 'Enable debug mode')
+    .option(
+      '-H, --host <list>',
       'Daemon socket to connect to (default $BERTH_HOST, $DOCKER_HOST or unix:///run/berth/berth.sock)',
     )
     .option(
       '-l, --log-level <string>',
-      'Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")',
+      'Set the logging level ("debug", "info", "warn", "error", "fatal")',
       'info',
     )
-    .option('-D, --debug', 'Enable debug mode')
-    .option('--context <string>', 'Accepted for docker compatibility; only "default" exists')
+    .option('--tls', 'Use TLS; implied by --tlsverify (not supported: see below)')
+    .option('--tlscacert <string>', 'Trust certs signed only by this CA')
+    .option('--tlscert <string>', 'Path to TLS certificate file')
+    .option('--tlskey <string>', 'Path to TLS key file')
+    .option('--tlsverify', 'Use TLS and verify the remote')
     .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
     .helpOption('-h, --help', 'Print usage')
-    .showSuggestionAfterError(true)
     // `berth run IMAGE ls -la`: options after the image belong to the command, as with docker.
-    .enablePositionalOptions()
-    .configureOutput({ outputError: () => {} })
-    .exitOverride();
+    .enablePositionalOptions();
   program.hook('preAction', () => {
-    ctx = createContext(resolveHost(program.opts<{ host?: string }>().host, process.env));
+    const g = program.opts<GlobalOptions>();
+    if (g.tls || g.tlsverify || g.tlscacert || g.tlscert || g.tlskey)
+      throw new CliError(
+        'berth: TLS connections to the daemon are not supported: use the unix socket or a loopback tcp:// address',
+        125,
+      );
+    if (g.config) process.env.DOCKER_CONFIG = g.config;
+    ctx = createContext(resolveHost(g.host, process.env));
   });
   const lazy: CliContext = {
     client: () => ctx!.client(),
@@ -60,43 +75,52 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerEvents(program, lazy);
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
-  for (const c of allCommands(program)) {
-    c.exitOverride().configureOutput({ outputError: () => {} });
-    c.helpOption('-h, --help', 'Print usage');
+  // The command whose parsing failed: docker's errors name it and print its usage line.
+  let failed: Command = program;
+  for (const c of [program, ...allCommands(program)]) {
+    c.exitOverride((err) => {
+      failed = c;
+      throw err;
+    });
+    // (A bare group, `berth container`, prints its help on stderr and exits 0, as docker does.)
+    c.configureOutput({ outputError: () => {} });
+    // run and create use -h for --hostname; their help is --help only, as in docker.
+    const hTaken = c.options.some((o) => o.short === '-h');
+    c.helpOption(hTaken ? '--help' : '-h, --help', 'Print usage');
+    c.helpCommand(false);
+    checkIntegerFlags(c);
+    c.configureHelp({ formatHelp: (cmd) => formatHelp(cmd, helpWidth(process.stdout)) });
   }
 
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await program.parseAsync(normaliseBoolFlags(program, argv), { from: 'user' });
     // `run` and `exec` end with the container's or the exec's status.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    return report(err, program);
+    return report(err, failed);
   }
+}
+
+interface GlobalOptions {
+  host?: string;
+  config?: string;
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
 }
 
 function allCommands(c: Command): Command[] {
   return c.commands.flatMap((sub) => [sub, ...allCommands(sub)]);
 }
 
-function commandPath(program: Command, err: CommanderError): string {
-  void err;
-  return program.name();
-}
-
-function report(err: unknown, program: Command): number {
+function report(err: unknown, failed: Command): number {
   if (err instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
-    const msg = err.message.replace(/^error: /, '');
-    if (err.code === 'commander.unknownOption') {
-      const flag = /'([^']+)'/.exec(msg)?.[1] ?? msg;
-      process.stderr.write(`unknown flag: ${flag}\nSee '${commandPath(program, err)} --help'.\n`);
-    } else if (err.code === 'commander.unknownCommand') {
-      const cmd = /'([^']+)'/.exec(msg)?.[1] ?? '';
-      process.stderr.write(`berth: '${cmd}' is not a berth command.\nSee 'berth --help'\n`);
-    } else {
-      process.stderr.write(`berth: ${msg}\nSee 'berth --help'.\n`);
-    }
-    return 125;
+    const usage = usageError(err, failed);
+    process.stderr.write(usage.text);
+    return usage.code;
   }
   if (err instanceof ConnectError) {
     process.stderr.write(`${err.message}\n`);

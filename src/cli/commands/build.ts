@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
 import type { JsonMessage } from '../../client/index.ts';
 import { contextFromStdin, packBuildContext } from '../build-context.ts';
@@ -12,6 +13,29 @@ import { runChecks } from '../build-check.ts';
 import { type BuildUiEvent, BuildProgress } from '../build-progress.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanSize } from '../format/index.ts';
+import {
+  addUnsupported,
+  CONTENT_TRUST,
+  ISOLATION,
+  type UnsupportedFlag,
+  unsupportedOption,
+} from './unsupported.ts';
+
+/** Resource limits of docker's legacy builder for RUN steps; berthd's build does not apply them. */
+const BUILD_RESOURCE_FLAGS: UnsupportedFlag[] = [
+  ['--cgroup-parent <string>', 'Set the parent cgroup for the "RUN" instructions during build'],
+  ['--cpu-period <int>', 'Limit the CPU CFS (Completely Fair Scheduler) period'],
+  ['--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota'],
+  ['-c, --cpu-shares <int>', 'CPU shares (relative weight)'],
+  ['--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)'],
+  ['--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)'],
+  ['-m, --memory <bytes>', 'Memory limit'],
+  ['--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap'],
+].map(([flags, description]) => ({
+  flags: flags!,
+  description: description!,
+  reason: 'berthd runs RUN steps without per-build resource limits',
+}));
 
 interface BuildOptions {
   file?: string;
@@ -31,6 +55,8 @@ interface BuildOptions {
   quiet?: boolean;
   output: string[];
   platform?: string;
+  cacheFrom: string[];
+  compress?: boolean;
   progress: string;
   secret: string[];
   check?: boolean;
@@ -165,6 +191,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       shmsize: o.shmSize ? String(parseSize(o.shmSize)) : undefined,
       ulimits: o.ulimit.length > 0 ? JSON.stringify(o.ulimit.map(parseUlimit)) : undefined,
       platform: o.platform,
+      cachefrom: o.cacheFrom.length > 0 ? JSON.stringify(o.cacheFrom) : undefined,
       secrets,
       berthprogress: '1',
       q: o.quiet ? '1' : undefined,
@@ -176,7 +203,9 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const messages = ctx
         .client()
         .jsonLines<JsonMessage & { errorDetail?: { code?: number; message: string } }>('POST', '/build', {
-          stream: body as import('node:stream').Readable,
+          stream: o.compress
+            ? (body as import('node:stream').Readable).pipe(createGzip())
+            : (body as import('node:stream').Readable),
           query,
           headers: { 'Content-Type': 'application/x-tar' },
         });
@@ -237,18 +266,44 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       .option('--check', 'Check the Dockerfile for problems without building')
       .option('--rm', 'Accepted for docker compatibility (intermediate containers are always removed)')
       .option('--force-rm', 'Accepted for docker compatibility')
-      .action(build);
-  addBuildOptions(program.command('build'));
+      .option('--cache-from <list>', 'Images to consider as cache sources', collect, [])
+      .option('--compress', 'Compress the build context using gzip');
+  const addBuildFlags = (c: Command) =>
+    addUnsupported(addBuildOptions(c), [
+      ...BUILD_RESOURCE_FLAGS,
+      ISOLATION,
+      CONTENT_TRUST,
+      {
+        flags: '--security-opt <list>',
+        description: 'Security options',
+        reason: 'RUN steps run with the default security profile only',
+        list: true,
+      },
+      {
+        flags: '--squash',
+        description: 'Squash newly built layers into a single new layer (EXPERIMENTAL)',
+        reason: "it is an experimental feature of docker's legacy builder",
+      },
+    ]).action(build);
+  addBuildFlags(program.command('build'));
   const builder = program.command('builder').description('Manage builds');
-  addBuildOptions(builder.command('build'));
+  addBuildFlags(builder.command('build'));
   const image = program.commands.find((c) => c.name() === 'image');
-  if (image) addBuildOptions(image.command('build'));
+  if (image) addBuildFlags(image.command('build'));
   builder
     .command('prune')
     .description('Remove build cache')
     .option('-a, --all', 'Remove all unused build cache, not just dangling ones')
     .option('--filter <filter>', 'Provide filter values (e.g. "until=24h")', collect, [])
     .option('-f, --force', 'Do not prompt for confirmation')
+    .addOption(
+      unsupportedOption({
+        flags: '--keep-storage <bytes>',
+        description: 'Amount of disk space to keep for cache',
+        reason: "berthd's build-cache prune has no size budget (keep-storage); use --filter until=DURATION",
+        accept: (v) => v === '0',
+      }),
+    )
     .action(async (o: { all?: boolean; filter: string[] }) => {
       const r = await ctx
         .client()

@@ -4,6 +4,14 @@ import { EngineError } from '../../client/index.ts';
 import { type CliContext, CliError } from '../context.ts';
 import { tabwrite } from '../format/index.ts';
 import { parseDetachKeys, runSession, setExitCode } from './container-io.ts';
+import { type UnsupportedFlag, unsupportedOption } from './unsupported.ts';
+
+/** docker's experimental checkpoint restore needs CRIU, which Berth does not drive. */
+const CHECKPOINT = (flags: string, description: string): UnsupportedFlag => ({
+  flags,
+  description,
+  reason: 'checkpoint/restore (CRIU) is not implemented',
+});
 
 export function registerAttachAndTop(program: Command, container: Command, ctx: CliContext): void {
   const attach = async (ref: string, o: { stdin: boolean; detachKeys?: string; start?: boolean }) => {
@@ -81,6 +89,12 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
       .option('-a, --attach', 'Attach STDOUT/STDERR and forward signals')
       .option('-i, --interactive', "Attach container's STDIN")
       .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+      .addOption(unsupportedOption(CHECKPOINT('--checkpoint <string>', 'Restore from this checkpoint')))
+      .addOption(
+        unsupportedOption(
+          CHECKPOINT('--checkpoint-dir <string>', 'Use a custom checkpoint storage directory'),
+        ),
+      )
       .action(async (refs: string[], o: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
         if (o.attach || o.interactive) {
           if (refs.length > 1) throw new CliError('you cannot start and attach multiple containers at once');
@@ -92,6 +106,7 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
           return;
         }
         const errors: string[] = [];
+        const failed: string[] = [];
         for (const ref of refs) {
           try {
             await ctx.client().raw('POST', `/containers/${encodeURIComponent(ref)}/start`);
@@ -99,9 +114,12 @@ export function registerAttachAndTop(program: Command, container: Command, ctx: 
           } catch (err) {
             if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
             else throw err;
+            failed.push(ref);
           }
         }
-        if (errors.length > 0) throw new CliError(errors.join('\n'));
+        // docker ends with the list of what did not start.
+        if (errors.length > 0)
+          throw new CliError(`${errors.join('\n')}\nError: failed to start containers: ${failed.join(', ')}`);
       });
   }
 

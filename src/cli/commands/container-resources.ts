@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { CliError, type CliContext, collect } from '../context.ts';
 import { bytesSize, humanSize, ramInBytes, renderList, sprintf } from '../format/index.ts';
+import { addUnsupported } from './unsupported.ts';
 
 export interface ResourceOptions {
   memory?: string;
@@ -203,8 +204,27 @@ const STATS_HEADERS = {
 
 export function registerResourceCommands(program: Command, container: Command, ctx: CliContext): void {
   for (const c of [program.command('update'), container.command('update')]) {
-    addUpdatableOptions(
-      c.description('Update configuration of one or more containers').argument('<CONTAINER...>'),
+    addUnsupported(
+      addUpdatableOptions(
+        c.description('Update configuration of one or more containers').argument('<CONTAINER...>'),
+      ),
+      [
+        {
+          flags: '--cpu-rt-period <int>',
+          description: 'Limit the CPU real-time period in microseconds',
+          reason: 'the CPU real-time scheduler is not available under cgroup v2',
+        },
+        {
+          flags: '--cpu-rt-runtime <int>',
+          description: 'Limit the CPU real-time runtime in microseconds',
+          reason: 'the CPU real-time scheduler is not available under cgroup v2',
+        },
+        {
+          flags: '--restart <string>',
+          description: 'Restart policy to apply when a container exits',
+          reason: "berthd's update changes resources only; recreate the container with run --restart",
+        },
+      ],
     ).action(async (ids: string[], o: ResourceOptions) => {
       const body = resourceHostConfig(o);
       let failed = false;

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { parseGoDuration } from '../../base/duration.ts';
 import { EngineError } from '../../client/index.ts';
@@ -5,9 +6,19 @@ import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
+import { registerLifecycle } from './container-lifecycle.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './networks.ts';
 import { pullImageCli } from './registry.ts';
+import {
+  addMoreRunOptions,
+  apiSocketMount,
+  checkMoreRunOptions,
+  labelsFromFiles,
+  type MoreRunOptions,
+  PROXIED_SIGNALS,
+  writeCidFile,
+} from './run-flags.ts';
 import { addSecurityOptions, type SecurityFlags, securityHostConfig } from './security-flags.ts';
 import { addVolumeRunOptions, type VolumeRunOptions, volumeBody } from './volumes.ts';
 
@@ -18,7 +29,12 @@ import {
   resourceHostConfig,
 } from './container-resources.ts';
 
-interface RunOptions extends NetworkRunOptions, SecurityFlags, ResourceOptions, VolumeRunOptions {
+interface RunOptions
+  extends NetworkRunOptions,
+    SecurityFlags,
+    ResourceOptions,
+    VolumeRunOptions,
+    MoreRunOptions {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -88,8 +104,11 @@ function healthcheckBody(o: RunOptions): Record<string, unknown> {
   };
 }
 
-function addRunOptions(c: Command): Command {
-  return addVolumeRunOptions(addResourceOptions(addSecurityOptions(addNetworkRunOptions(c))))
+function addRunOptions(c: Command, isRun: boolean): Command {
+  return addMoreRunOptions(
+    addVolumeRunOptions(addResourceOptions(addSecurityOptions(addNetworkRunOptions(c)))),
+    isRun,
+  )
     .option('-d, --detach', 'Run container in background and print container ID')
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
@@ -126,18 +145,22 @@ function addRunOptions(c: Command): Command {
     .option('--domainname <string>', 'Container NIS domain name');
 }
 
-function createBody(image: string, cmd: string[], o: RunOptions) {
+function createBody(image: string, cmd: string[], o: RunOptions, hostSpec: string) {
   const env = [...envFromFiles(o.envFile), ...o.env].map((e) =>
     e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`,
   );
   const labels = Object.fromEntries(
-    o.label.map((l) => {
+    [...labelsFromFiles(o.labelFile), ...o.label].map((l) => {
       const i = l.indexOf('=');
       return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
     }),
   );
   const net = networkBody(o);
   const vol = volumeBody(o);
+  if (o.useApiSocket) {
+    const mounts = (vol.hostConfig as { Mounts?: unknown[] }).Mounts ?? [];
+    (vol.hostConfig as { Mounts?: unknown[] }).Mounts = [...mounts, apiSocketMount(hostSpec)];
+  }
   return {
     Image: image,
     ...net.config,
@@ -207,7 +230,6 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
   };
 }
 
-/** Splits Docker's 8-byte framed stream into stdout/stderr writes. */
 function shortId(id: string): string {
   return id.slice(0, 12);
 }
@@ -217,36 +239,47 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   registerResourceCommands(program, container, ctx);
 
   const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
+    checkMoreRunOptions(o);
+    const body = createBody(image, cmd, o, ctx.client().hostSpec);
     const send = () =>
       ctx.client().json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', {
-        query: { name: o.name },
-        body: createBody(image, cmd, o),
+        query: { name: o.name, ...(o.platform ? { platform: o.platform } : {}) },
+        body,
       });
+    // Pull output goes to stderr (stdout carries the ID); -q drops it.
+    const pullCtx: CliContext = {
+      client: () => ctx.client(),
+      out: o.quiet ? discard() : ctx.err,
+      err: ctx.err,
+      stdin: ctx.stdin,
+    };
+    const pull = () =>
+      pullImageCli(pullCtx, image, {
+        quiet: Boolean(o.quiet),
+        ...(o.platform ? { platform: o.platform } : {}),
+      }).catch((e: unknown) => {
+        throw e instanceof CliError ? new CliError(`berth: ${e.message}`, 125) : e;
+      });
+    if (o.pull === 'always') await pull();
     let r: Awaited<ReturnType<typeof send>>;
     try {
       r = await send();
     } catch (err) {
-      // As the docker CLI: a missing image is pulled, then the create is tried again.
+      // As the docker CLI: a missing image is pulled (unless --pull=never), then the create is tried again.
       if (!(err instanceof EngineError && err.status === 404 && /No such image/i.test(err.message)))
         throw err;
-      ctx.err.write(`Unable to find image '${image}' locally\n`);
-      const onStderr: CliContext = {
-        client: () => ctx.client(),
-        out: ctx.err,
-        err: ctx.err,
-        stdin: ctx.stdin,
-      };
-      await pullImageCli(onStderr, image, {}).catch((e: unknown) => {
-        throw e instanceof CliError ? new CliError(`berth: ${e.message}`, 125) : e;
-      });
+      if (o.pull === 'never') throw err;
+      if (!o.quiet) ctx.err.write(`Unable to find image '${image}' locally\n`);
+      await pull();
       r = await send();
     }
     for (const w of r.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
+    writeCidFile(o.cidfile, r.Id);
     return r.Id;
   };
 
   for (const c of [program.command('create'), container.command('create')]) {
-    addRunOptions(c.description('Create a new container').argument('<IMAGE>').argument('[COMMAND...]'))
+    addRunOptions(c.description('Create a new container').argument('<IMAGE>').argument('[COMMAND...]'), false)
       .passThroughOptions()
       .action(async (image: string, cmd: string[], o: RunOptions) => {
         ctx.out.write(`${await create(image, cmd, o)}\n`);
@@ -277,7 +310,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       id = await create(image, cmd, o);
     } catch (err) {
       if (err instanceof EngineError)
-        throw new CliError(`berth: Error response from daemon: ${err.message}.`, 125);
+        throw new CliError(runError(`Error response from daemon: ${err.message}`), 125);
       throw err;
     }
     if (o.detach) {
@@ -300,6 +333,15 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .client()
       .raw('POST', `/containers/${id}/wait`, { query: { condition: o.rm ? 'removed' : 'next-exit' } });
     const waitRes2 = await waitRes;
+    // --sig-proxy (docker's default without a TTY): signals to berth go to the container.
+    const forward = (sig: NodeJS.Signals) => {
+      void ctx
+        .client()
+        .raw('POST', `/containers/${id}/kill`, { query: { signal: sig } })
+        .catch(() => {});
+    };
+    const proxied = o.sigProxy !== false && !o.tty ? PROXIED_SIGNALS : [];
+    for (const sig of proxied) process.on(sig, forward);
     const session = await runSession(conn, ctx, {
       tty: Boolean(o.tty),
       interactive: Boolean(o.interactive) || o.attach.some((a) => /^stdin$/i.test(a)),
@@ -315,18 +357,20 @@ export function registerContainers(program: Command, ctx: CliContext): void {
               : /permission denied/i.test(err.message)
                 ? 126
                 : 125;
-            throw new CliError(`berth: Error response from daemon: ${err.message}.`, code);
+            throw new CliError(runError(`Error response from daemon: ${err.message}`), code);
           }
           throw err;
         }
       },
     });
     if (session.detached) {
+      for (const sig of proxied) process.off(sig, forward);
       waitRes2.destroy();
       return;
     }
     const chunks: Buffer[] = [];
     for await (const c of waitRes2) chunks.push(c as Buffer);
+    for (const sig of proxied) process.off(sig, forward);
     const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { StatusCode: number };
     setExitCode(result.StatusCode);
   };
@@ -336,110 +380,13 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         .description('Create and run a new container from an image')
         .argument('<IMAGE>')
         .argument('[COMMAND...]'),
+      true,
     )
       .passThroughOptions()
       .action(run);
   }
 
-  const simple = (
-    names: string[],
-    desc: string,
-    fn: (id: string, opts: Record<string, string | boolean | undefined>) => Promise<void>,
-    extra?: (c: Command) => Command,
-  ) => {
-    for (const c of [program.command(names[0]!), container.command(names[1] ?? names[0]!)]) {
-      (extra ? extra(c) : c)
-        .description(desc)
-        .argument('<CONTAINER...>')
-        .action(async (ids: string[], opts: Record<string, string | boolean | undefined>) => {
-          const errors: string[] = [];
-          for (const id of ids) {
-            try {
-              await fn(id, opts);
-              ctx.out.write(`${id}\n`);
-            } catch (err) {
-              if (err instanceof EngineError) errors.push(`Error response from daemon: ${err.message}`);
-              else throw err;
-            }
-          }
-          if (errors.length > 0) throw new CliError(errors.join('\n'));
-        });
-    }
-  };
-  simple(
-    ['restart'],
-    'Restart one or more containers',
-    (id, o) =>
-      ctx
-        .client()
-        .raw('POST', `/containers/${id}/restart`, { query: { t: o.time as string | undefined } })
-        .then(() => {}),
-    (c) => c.option('-t, --time <int>', 'Seconds to wait before killing the container'),
-  );
-  for (const verb of ['pause', 'unpause'] as const) {
-    simple(
-      [verb],
-      verb === 'pause'
-        ? 'Pause all processes within one or more containers'
-        : 'Unpause all processes within one or more containers',
-      (id) =>
-        ctx
-          .client()
-          .raw('POST', `/containers/${id}/${verb}`)
-          .then(() => {}),
-    );
-  }
-  for (const c of [program.command('rename'), container.command('rename')]) {
-    c.description('Rename a container')
-      .argument('<CONTAINER>')
-      .argument('<NEW_NAME>')
-      .action(async (id: string, name: string) => {
-        const old = id.trim();
-        const next = name.trim();
-        if (!old || !next) throw new CliError('Error: Neither old nor new names may be empty');
-        await ctx
-          .client()
-          .raw('POST', `/containers/${encodeURIComponent(old)}/rename`, { query: { name: next } });
-      });
-  }
-  simple(
-    ['stop'],
-    'Stop one or more running containers',
-    (id, o) =>
-      ctx
-        .client()
-        .raw('POST', `/containers/${id}/stop`, {
-          query: { t: o.time as string | undefined, signal: o.signal as string | undefined },
-        })
-        .then(() => {}),
-    (c) =>
-      c
-        .option('-t, --time <int>', 'Seconds to wait before killing the container')
-        .option('-s, --signal <string>', 'Signal to send'),
-  );
-  simple(
-    ['kill'],
-    'Kill one or more running containers',
-    (id, o) =>
-      ctx
-        .client()
-        .raw('POST', `/containers/${id}/kill`, { query: { signal: o.signal as string | undefined } })
-        .then(() => {}),
-    (c) => c.option('-s, --signal <string>', 'Signal to send to the container'),
-  );
-  simple(
-    ['rm', 'rm'],
-    'Remove one or more containers',
-    (id, o) =>
-      ctx
-        .client()
-        .raw('DELETE', `/containers/${id}`, { query: { force: Boolean(o.force), v: Boolean(o.volumes) } })
-        .then(() => {}),
-    (c) =>
-      c
-        .option('-f, --force', 'Force the removal of a running container')
-        .option('-v, --volumes', 'Remove anonymous volumes'),
-  );
+  registerLifecycle(program, container, ctx);
 
   for (const c of [program.command('wait'), container.command('wait')]) {
     c.description('Block until one or more containers stop, then print their exit codes')
@@ -457,8 +404,14 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .argument('<CONTAINER>')
       .option('-f, --follow', 'Follow log output')
       .option('-n, --tail <string>', 'Number of lines to show from the end of the logs', 'all')
-      .option('--since <string>', 'Show logs since timestamp or relative (e.g. 42m)')
-      .option('--until <string>', 'Show logs before a timestamp or relative')
+      .option(
+        '--since <string>',
+        'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      )
+      .option(
+        '--until <string>',
+        'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)',
+      )
       .option('-t, --timestamps', 'Show timestamps')
       .option('--details', 'Show extra details provided to logs')
       .action(
@@ -508,6 +461,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     last?: string;
     latest?: boolean;
     trunc?: boolean;
+    size?: boolean;
     filter: string[];
     format?: string;
   }) => {
@@ -522,10 +476,23 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         Status: string;
         Labels: Record<string, string>;
         State: string;
+        SizeRw?: number;
+        SizeRootFs?: number;
       }[]
     >('GET', '/containers/json', {
-      query: { all: o.all || limit !== undefined, limit, filters: filtersJson(o.filter) },
+      query: {
+        all: o.all || limit !== undefined,
+        limit,
+        filters: filtersJson(o.filter),
+        ...(o.size ? { size: true } : {}),
+      },
     });
+    // berthd does not compute container sizes yet: say so rather than print an empty column.
+    if (o.size && list.some((c) => c.SizeRw === undefined && c.SizeRootFs === undefined))
+      throw new CliError(
+        'berth: ps --size is not supported by this daemon: it reports no container sizes (SizeRw, SizeRootFs)',
+        1,
+      );
     const noTrunc = o.trunc === false;
     const rows = list.map((c) => {
       const cmd =
@@ -543,6 +510,11 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         Labels: Object.entries(c.Labels ?? {})
           .map(([k, v]) => `${k}=${v}`)
           .join(','),
+        // docker: "2B (virtual 4.26MB)"; sizes are only computed with -s.
+        Size:
+          c.SizeRw !== undefined || c.SizeRootFs !== undefined
+            ? `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`
+            : '',
       };
     });
     if (o.quiet) {
@@ -552,8 +524,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     ctx.out.write(
       renderList({
         format: o.format,
-        defaultTableFormat:
-          'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
+        defaultTableFormat: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${o.size ? '\t{{.Size}}' : ''}`,
         headers: {
           ID: 'CONTAINER ID',
           Image: 'IMAGE',
@@ -565,12 +536,13 @@ export function registerContainers(program: Command, ctx: CliContext): void {
           Ports: 'PORTS',
           Names: 'NAMES',
           Labels: 'LABELS',
+          Size: 'SIZE',
         },
         rows,
       }),
     );
   };
-  for (const c of [program.command('ps'), container.command('ls').alias('list')]) {
+  for (const c of [program.command('ps'), container.command('ls').alias('list').alias('ps')]) {
     c.description('List containers')
       .option('-a, --all', 'Show all containers (default shows just running)')
       .option('-q, --quiet', 'Only display container IDs')
@@ -579,6 +551,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .option('--no-trunc', "Don't truncate output")
       .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
       .option('--format <string>', 'Format output using a custom template')
+      .option('-s, --size', 'Display total file sizes')
       .action(ps);
   }
 
@@ -637,6 +610,16 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       ctx.out.write(renderInspect(o.format, results));
       if (errors.length > 0) throw new CliError(errors.join('\n'));
     });
+}
+
+/** docker 28's failure of `run`: the message, then where to read the usage. */
+function runError(msg: string): string {
+  return `berth: ${msg}\n\nRun 'berth run --help' for more information`;
+}
+
+/** A stream that swallows what is written (pull output under `-q`). */
+function discard(): NodeJS.WriteStream {
+  return new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WriteStream;
 }
 
 /** One line from stdin (docker's confirmation prompt); "" at EOF. */

@@ -9,6 +9,7 @@ import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { humanDuration, humanSize, renderInspect, renderList, renderOne } from '../format/index.ts';
 import { displayJsonMessages } from '../progress.ts';
 import { registerRegistry, registerRegistryServer } from './registry.ts';
+import { addUnsupported, platformFlag, unsupportedOption } from './unsupported.ts';
 
 function shortId(id: string): string {
   return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
@@ -128,12 +129,20 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .option('--no-trunc', "Don't truncate output")
       .option('-q, --quiet', 'Only show image IDs')
       .action(list);
-  listOptions(program.command('images').description('List images'));
+  const listFlags = (c: Command) =>
+    addUnsupported(listOptions(c), [
+      {
+        flags: '--tree',
+        description: 'List multi-platform images as a tree (EXPERIMENTAL)',
+        reason: 'Berth keeps one platform per image, so there is no tree to show',
+      },
+    ]);
+  listFlags(program.command('images').description('List images'));
 
   const image = program.command('image').description('Manage images');
   registerRegistry(program, image, ctx);
   registerRegistryServer(program);
-  listOptions(image.command('ls').alias('list').description('List images'));
+  listFlags(image.command('ls').alias('list').description('List images'));
 
   const inspect = async (names: string[], opts: { format?: string }) => {
     const results: unknown[] = [];
@@ -156,6 +165,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
     .description('Display detailed information on one or more images')
     .argument('<IMAGE...>')
     .option('-f, --format <string>', 'Format output using a custom template')
+    .addOption(unsupportedOption(platformFlag('Inspect a specific platform of the image')))
     .action(inspect);
   program
     .command('inspect')
@@ -234,6 +244,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .argument('<IMAGE...>')
       .option('-f, --force', 'Force removal of the image')
       .option('--no-prune', 'Do not delete untagged parents')
+      .addOption(unsupportedOption(platformFlag('Remove only the given platform variant')))
       .action(rmi);
   }
 
@@ -291,6 +302,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .option('--no-trunc', "Don't truncate output")
       .option('-q, --quiet', 'Only show image IDs')
       .option('--format <string>', 'Format output using a custom template')
+      .addOption(unsupportedOption(platformFlag('Show history for the given platform')))
       .action(history);
   }
 
@@ -345,6 +357,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
     c.description('Save one or more images to a tar archive (streamed to STDOUT by default)')
       .argument('<IMAGE...>')
       .option('-o, --output <file>', 'Write to a file, instead of STDOUT')
+      .addOption(unsupportedOption(platformFlag('Save only the given platform variant')))
       .action(save);
   }
 
@@ -363,6 +376,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
     c.description('Load an image from a tar archive or STDIN')
       .option('-i, --input <file>', 'Read from tar archive file, instead of STDIN')
       .option('-q, --quiet', 'Suppress the load output')
+      .addOption(unsupportedOption(platformFlag('Load only the given platform variant')))
       .action(load);
   }
 

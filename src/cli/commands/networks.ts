@@ -4,10 +4,13 @@ import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import { renderInspect, renderList } from '../format/index.ts';
+import { addUnsupported } from './unsupported.ts';
 
 export interface NetworkRunOptions {
   network?: string;
   ip?: string;
+  ip6?: string;
+  linkLocalIp: string[];
   networkAlias: string[];
   macAddress?: string;
   dns: string[];
@@ -26,6 +29,8 @@ export function addNetworkRunOptions(c: Command): Command {
       'Connect a container to a network (bridge, host, none, container:NAME, or a network name)',
     )
     .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)')
+    .option('--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses', collect, [])
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect, [])
     .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--dns <list>', 'Set custom DNS servers', collect, [])
@@ -77,6 +82,18 @@ export function parsePublish(specs: readonly string[]): {
   return { exposed, bindings };
 }
 
+/** EndpointConfig.IPAMConfig of --ip, --ip6 and --link-local-ip (absent when none is given). */
+function ipamConfig(ip: string | undefined, ip6: string | undefined, linkLocal: readonly string[]) {
+  if (!ip && !ip6 && linkLocal.length === 0) return {};
+  return {
+    IPAMConfig: {
+      ...(ip ? { IPv4Address: ip } : {}),
+      ...(ip6 ? { IPv6Address: ip6 } : {}),
+      ...(linkLocal.length > 0 ? { LinkLocalIPs: [...linkLocal] } : {}),
+    },
+  };
+}
+
 /** The create-body fields of the networking flags. */
 export function networkBody(o: NetworkRunOptions) {
   const { exposed, bindings } = parsePublish(o.publish);
@@ -87,7 +104,7 @@ export function networkBody(o: NetworkRunOptions) {
   }
   const mode = o.network ?? 'default';
   const endpoint = {
-    ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}),
+    ...ipamConfig(o.ip, o.ip6, o.linkLocalIp),
     ...(o.networkAlias.length > 0 ? { Aliases: o.networkAlias } : {}),
   };
   return {
@@ -142,7 +159,7 @@ function kv(list: readonly string[], what: string): Record<string, string> {
 
 export function registerNetworks(program: Command, ctx: CliContext): void {
   const network = program.command('network').description('Manage networks');
-  network
+  const create = network
     .command('create')
     .description('Create a network')
     .argument('<NETWORK>')
@@ -155,46 +172,70 @@ export function registerNetworks(program: Command, ctx: CliContext): void {
     .option('--attachable', 'Enable manual container attachment')
     .option('--label <list>', 'Set metadata on a network', collect, [])
     .option('-o, --opt <list>', 'Set driver specific options', collect, [])
-    .action(
-      async (
-        name: string,
-        o: {
-          driver: string;
-          subnet?: string;
-          gateway?: string;
-          ipRange?: string;
-          auxAddress: string[];
-          internal?: boolean;
-          attachable?: boolean;
-          label: string[];
-          opt: string[];
-        },
-      ) => {
-        const ipam =
-          o.subnet || o.gateway || o.ipRange || o.auxAddress.length > 0
-            ? [
-                {
-                  ...(o.subnet ? { Subnet: o.subnet } : {}),
-                  ...(o.gateway ? { Gateway: o.gateway } : {}),
-                  ...(o.ipRange ? { IPRange: o.ipRange } : {}),
-                  ...(o.auxAddress.length > 0 ? { AuxiliaryAddresses: kv(o.auxAddress, 'aux-address') } : {}),
-                },
-              ]
-            : [];
-        const r = await ctx.client().json<{ Id: string }>('POST', '/networks/create', {
-          body: {
-            Name: name,
-            Driver: o.driver,
-            Internal: Boolean(o.internal),
-            Attachable: Boolean(o.attachable),
-            Labels: kv(o.label, 'label'),
-            Options: kv(o.opt, 'opt'),
-            IPAM: { Driver: 'default', Config: ipam },
-          },
-        });
-        ctx.out.write(`${r.Id}\n`);
+    .option('--ipv6', 'Enable or disable IPv6 networking')
+    .option('--ipv4', 'Enable or disable IPv4 address assignment (default true)');
+  create.addOption(create.createOption('--no-ipv4').hideHelp());
+  addUnsupported(create, [
+    {
+      flags: '--ipam-driver <string>',
+      description: 'IP Address Management Driver',
+      reason: 'Berth has only the "default" IPAM driver',
+      accept: (v) => v === 'default',
+    },
+    {
+      flags: '--ipam-opt <map>',
+      description: 'Set IPAM driver specific options',
+      reason: 'the default IPAM driver takes no options',
+      list: true,
+    },
+  ]).action(
+    async (
+      name: string,
+      o: {
+        driver: string;
+        subnet?: string;
+        gateway?: string;
+        ipRange?: string;
+        auxAddress: string[];
+        internal?: boolean;
+        attachable?: boolean;
+        label: string[];
+        opt: string[];
+        ipv6?: boolean;
+        ipv4?: boolean;
       },
-    );
+    ) => {
+      if (o.ipv4 === false)
+        throw new CliError(
+          'berth: --ipv4=false is not supported: IPv6-only networks are API 1.47 (EnableIPv4)',
+          125,
+        );
+      const ipam =
+        o.subnet || o.gateway || o.ipRange || o.auxAddress.length > 0
+          ? [
+              {
+                ...(o.subnet ? { Subnet: o.subnet } : {}),
+                ...(o.gateway ? { Gateway: o.gateway } : {}),
+                ...(o.ipRange ? { IPRange: o.ipRange } : {}),
+                ...(o.auxAddress.length > 0 ? { AuxiliaryAddresses: kv(o.auxAddress, 'aux-address') } : {}),
+              },
+            ]
+          : [];
+      const r = await ctx.client().json<{ Id: string }>('POST', '/networks/create', {
+        body: {
+          Name: name,
+          Driver: o.driver,
+          Internal: Boolean(o.internal),
+          Attachable: Boolean(o.attachable),
+          Labels: kv(o.label, 'label'),
+          Options: kv(o.opt, 'opt'),
+          IPAM: { Driver: 'default', Config: ipam },
+          ...(o.ipv6 ? { EnableIPv6: true } : {}),
+        },
+      });
+      ctx.out.write(`${r.Id}\n`);
+    },
+  );
   network
     .command('ls')
     .alias('list')
@@ -284,21 +325,47 @@ export function registerNetworks(program: Command, ctx: CliContext): void {
       const gone = r.NetworksDeleted ?? [];
       if (gone.length > 0) ctx.out.write(`Deleted Networks:\n${gone.map((n) => `${n}\n`).join('')}`);
     });
-  network
+  const connect = network
     .command('connect')
     .description('Connect a container to a network')
     .argument('<NETWORK>')
     .argument('<CONTAINER>')
     .option('--alias <list>', 'Add network-scoped alias for the container', collect, [])
     .option('--ip <string>', 'IPv4 address (e.g., "172.30.100.104")')
-    .action(async (net: string, container: string, o: { alias: string[]; ip?: string }) => {
+    .option('--ip6 <string>', 'IPv6 address (e.g., "2001:db8::33")')
+    .option('--link <list>', 'Add link to another container', collect, [])
+    .option('--link-local-ip <list>', 'Add a link-local address for the container', collect, []);
+  addUnsupported(connect, [
+    {
+      flags: '--driver-opt <list>',
+      description: 'driver options for the network',
+      reason: 'the bridge driver takes no per-endpoint options (EndpointConfig.DriverOpts)',
+      list: true,
+    },
+    {
+      flags: '--gw-priority <int>',
+      description: 'Highest gw-priority provides the default gateway. Accepts positive and negative values.',
+      reason: 'EndpointConfig.GwPriority is API 1.48; the first network connected gives the default route',
+      accept: (v) => v === '0',
+    },
+  ]).action(
+    async (
+      net: string,
+      container: string,
+      o: { alias: string[]; ip?: string; ip6?: string; link: string[]; linkLocalIp: string[] },
+    ) => {
       await ctx.client().json('POST', `/networks/${encodeURIComponent(net)}/connect`, {
         body: {
           Container: container,
-          EndpointConfig: { ...(o.ip ? { IPAMConfig: { IPv4Address: o.ip } } : {}), Aliases: o.alias },
+          EndpointConfig: {
+            ...ipamConfig(o.ip, o.ip6, o.linkLocalIp),
+            Aliases: o.alias,
+            ...(o.link.length > 0 ? { Links: o.link } : {}),
+          },
         },
       });
-    });
+    },
+  );
   network
     .command('disconnect')
     .description('Disconnect a container from a network')

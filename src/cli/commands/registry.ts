@@ -10,6 +10,7 @@ import { EngineError, type JsonMessage } from '../../client/index.ts';
 import { type CliContext, CliError } from '../context.ts';
 import { renderList } from '../format/index.ts';
 import { displayJsonMessages, ProgressError } from '../progress.ts';
+import { platformFlag, unsupportedOption } from './unsupported.ts';
 
 /** The config file the docker CLI uses. */
 export function dockerConfigPath(): string {
@@ -276,6 +277,9 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
       .option('-q, --quiet', 'Suppress verbose output')
       .option('-a, --all-tags', 'Push all tags of an image to the repository')
       .option('--disable-content-trust', 'Skip image signing (accepted; Berth has no content trust)')
+      .addOption(
+        unsupportedOption(platformFlag('Push a platform-specific manifest as a single-platform image')),
+      )
       .action(push);
   }
 

@@ -1,0 +1,153 @@
+// The run/create flags added for docker CLI parity, through bin/berth against a real berthd:
+// --cidfile, --label-file, --pull, --platform, --use-api-socket, --sig-proxy, docker's
+// `--flag=false` booleans, ps -s, and flags berthd cannot honour failing with their reason.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ROOT } from '../helpers/daemon.ts';
+import { ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
+
+const daemon = useBusyboxDaemon();
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-runflags-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('run/create flags of docker 28', () => {
+  test('--cidfile writes the ID and refuses an existing file', async () => {
+    const f = path.join(tmp, 'cid');
+    const id = ok(await daemon.d.berth(['create', '--cidfile', f, 'busybox', 'true'])).trim();
+    assert.equal(readFileSync(f, 'utf8'), id);
+    const again = await daemon.d.berth(['run', '--cidfile', f, 'busybox', 'true']);
+    assert.equal(again.code, 125);
+    assert.match(
+      again.stderr,
+      /container ID file found, make sure the other container isn't running or delete/,
+    );
+  });
+
+  test('--label-file labels (comments and blank lines skipped), -l wins', async () => {
+    const f = path.join(tmp, 'labels');
+    writeFileSync(f, '# team labels\ntier=web\n\nowner=ops\n');
+    const id = ok(
+      await daemon.d.berth(['create', '--label-file', f, '-l', 'owner=dev', 'busybox', 'true']),
+    ).trim();
+    const labels = JSON.parse(
+      ok(await daemon.d.berth(['inspect', '--format', '{{json .Config.Labels}}', id])),
+    ) as Record<string, string>;
+    assert.equal(labels.tier, 'web');
+    assert.equal(labels.owner, 'dev');
+  });
+
+  test('--pull: never with a local image runs, a bad value is exit 125, never with none is 125', async () => {
+    assert.equal(
+      ok(await daemon.d.berth(['run', '--rm', '--pull', 'never', '-q', 'busybox', 'echo', 'hi'])),
+      'hi\n',
+    );
+    const bad = await daemon.d.berth(['run', '--pull', 'sometimes', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid pull option: 'sometimes'/);
+    const none = await daemon.d.berth(['create', '--pull=never', 'absent/image:1']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /No such image: absent\/image:1/);
+    assert.doesNotMatch(none.stderr, /Unable to find image/);
+  });
+
+  test('--platform of the host is accepted; --use-api-socket mounts the daemon socket', async () => {
+    const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+    assert.equal(
+      ok(await daemon.d.berth(['run', '--rm', '--platform', `linux/${arch}`, 'busybox', 'echo', 'p'])),
+      'p\n',
+    );
+    const r = await daemon.d.berth([
+      'run',
+      '--rm',
+      '--use-api-socket',
+      'busybox',
+      'sh',
+      '-c',
+      'test -S /var/run/docker.sock && echo sock',
+    ]);
+    assert.equal(ok(r), 'sock\n');
+  });
+
+  test("docker's --flag=false booleans: --rm=false keeps the container, -d=true detaches", async () => {
+    ok(await daemon.d.berth(['run', '--rm=false', '--name', 'kept', 'busybox', 'true']));
+    assert.equal(ok(await daemon.d.berth(['inspect', '--format', '{{.State.Status}}', 'kept'])), 'exited\n');
+    const id = ok(await daemon.d.berth(['run', '-d=true', '--name', 'bg', 'busybox', 'sleep', '30'])).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    ok(await daemon.d.berth(['rm', '-f', 'bg', 'kept']));
+  });
+
+  test('--sig-proxy: SIGTERM to berth run reaches the container', async () => {
+    const child = spawn(
+      path.join(ROOT, 'bin/berth'),
+      [
+        'run',
+        '--rm',
+        '--name',
+        'proxied',
+        'busybox',
+        'sh',
+        '-c',
+        'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done',
+      ],
+      { env: { ...process.env, DOCKER_HOST: daemon.d.host }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    try {
+      await until('container ready', async () => out.includes('ready'), 20_000);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 7);
+      assert.match(out, /got-term/);
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('ps -s says plainly that berthd reports no sizes (never an empty column)', async () => {
+    ok(await daemon.d.berth(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '30']));
+    const r = await daemon.d.berth(['ps', '-s', '--filter', 'name=sized']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ps --size is not supported by this daemon/);
+    ok(await daemon.d.berth(['rm', '-f', 'sized']));
+  });
+
+  test('flags berthd cannot honour fail with exit 125 and the reason; harmless values pass', async () => {
+    for (const args of [
+      ['--gpus', 'all'],
+      ['--cpu-count', '2'],
+      ['--isolation', 'hyperv'],
+      ['--annotation', 'a=b'],
+      ['--userns', 'remap'],
+      ['--disable-content-trust=false'],
+    ]) {
+      const r = await daemon.d.berth(['run', '--rm', ...args, 'busybox', 'true']);
+      assert.equal(r.code, 125, args.join(' '));
+      assert.match(r.stderr, new RegExp(`^berth: ${args[0]!.split('=')[0]} is not supported: \\S`), r.stderr);
+    }
+    ok(
+      await daemon.d.berth([
+        'run',
+        '--rm',
+        '--isolation',
+        'default',
+        '--userns',
+        'host',
+        '--disable-content-trust',
+        'busybox',
+        'true',
+      ]),
+    );
+    const s = await daemon.d.berth(['start', '--checkpoint', 'c1', 'x']);
+    assert.equal(s.code, 125);
+    assert.match(s.stderr, /--checkpoint is not supported/);
+  });
+});

@@ -1,6 +1,6 @@
 import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
-import type { ContainerRecord } from '../../../containers/index.ts';
+import { type ContainerRecord, inspectLinks } from '../../../containers/index.ts';
 import type { ContainerNetworks } from './backend.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -105,6 +105,11 @@ export function inspectView(
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
       ...rec.hostConfig,
+      Links: inspectLinks(
+        rec.hostConfig.Links as string[] | null | undefined,
+        rec.name,
+        String(rec.hostConfig.NetworkMode ?? 'default'),
+      ),
       // No driver named means the daemon's default, which Docker reports by name, never as "".
       LogConfig: {
         Type: rec.hostConfig.LogConfig?.Type || 'json-file',

@@ -1,0 +1,127 @@
+// The docker CLI against berthd, container side (issue 15, items 3-6 and the battery): each
+// expectation is what the docker CLI 28 printed against Docker 20.10 for the same input.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { run } from '../helpers/daemon.ts';
+import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+
+const daemon = useBusyboxDaemon();
+const docker = (args: string[]) => daemon.d.docker(args);
+
+test('--link on a user-defined network: a DNS alias of the linking container only', async (t) => {
+  const net = `lnk-${daemon.d.netByte}`;
+  ok(await docker(['network', 'create', '--subnet', `10.198.${daemon.d.netByte}.0/24`, net]));
+  t.after(async () => {
+    await docker(['rm', '-f', 'ltgt', 'llnk']);
+    await docker(['network', 'rm', net]);
+  });
+  ok(await docker(['run', '-d', '--name', 'ltgt', '--network', net, 'busybox', 'sleep', '60']));
+  ok(
+    await docker([
+      'run',
+      '-d',
+      '--name',
+      'llnk',
+      '--network',
+      net,
+      '--link',
+      'ltgt:alias1',
+      'busybox',
+      'sleep',
+      '60',
+    ]),
+  );
+  const ip = ok(
+    await docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, 'ltgt']),
+  ).trim();
+  const found = await docker(['exec', 'llnk', 'nslookup', 'alias1']);
+  assert.equal(found.code, 0, found.stdout + found.stderr);
+  assert.match(found.stdout, new RegExp(`Address: ${ip.replace(/\./g, '\\.')}`));
+  // Only the linking container resolves the alias.
+  const other = await docker(['exec', 'ltgt', 'nslookup', 'alias1']);
+  assert.notEqual(other.code, 0, other.stdout);
+  // Docker shows the link in the endpoint and, off the default bridge, none in HostConfig.Links.
+  const view = ok(
+    await docker([
+      'inspect',
+      '-f',
+      `{{json (index .NetworkSettings.Networks "${net}").Links}} {{json .HostConfig.Links}}`,
+      'llnk',
+    ]),
+  ).trim();
+  assert.equal(view, '["ltgt:alias1"] null');
+  // Neither /etc/hosts lines nor link env on a user network (those are the default bridge's).
+  assert.doesNotMatch(ok(await docker(['exec', 'llnk', 'cat', '/etc/hosts'])), /alias1/);
+  assert.doesNotMatch(ok(await docker(['exec', 'llnk', 'env'])), /ALIAS1/);
+});
+
+test('--link on the default bridge: HostConfig.Links as Docker stores them (/name:/parent/alias)', async (t) => {
+  t.after(async () => {
+    await docker(['rm', '-f', 'btgt', 'blnk']);
+  });
+  ok(await docker(['create', '--name', 'btgt', 'busybox', 'sleep', '60']));
+  ok(await docker(['create', '--name', 'blnk', '--link', 'btgt:db', 'busybox', 'sleep', '60']));
+  assert.equal(
+    ok(await docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'blnk'])).trim(),
+    '["/btgt:/blnk/db"]',
+  );
+  assert.equal(ok(await docker(['inspect', '-f', '{{json .HostConfig.Links}}', 'btgt'])).trim(), 'null');
+});
+
+test('an invalid restart policy is refused at create with a 400 naming it', async () => {
+  const cases: [string, RegExp][] = [
+    ['sometimes', /Error response from daemon: invalid restart policy: unknown policy 'sometimes'/],
+    [
+      'always:3',
+      /Error response from daemon: invalid restart policy: maximum retry count can only be used with 'on-failure'/,
+    ],
+    [
+      'no:1',
+      /Error response from daemon: invalid restart policy: maximum retry count can only be used with 'on-failure'/,
+    ],
+    [
+      'on-failure:-1',
+      /Error response from daemon: invalid restart policy: maximum retry count cannot be negative/,
+    ],
+  ];
+  for (const [policy, text] of cases) {
+    const r = await docker(['create', `--restart=${policy}`, 'busybox', 'true']);
+    assert.equal(r.code, 1, `${policy}: ${r.stdout}`);
+    assert.match(r.stderr, text, policy);
+    const v = await docker(['run', '-d', `--restart=${policy}`, 'busybox', 'true']);
+    assert.equal(v.code, 125, `${policy}: ${v.stdout}`);
+    assert.match(v.stderr, text, policy);
+  }
+  // The docker CLI itself refuses a count that is no number (no request reaches the daemon).
+  const x = await docker(['create', '--restart=on-failure:x', 'busybox', 'true']);
+  assert.equal(x.code, 125);
+  assert.match(x.stderr, /invalid restart policy format: maximum retry count must be an integer/);
+  assert.equal(ok(await docker(['ps', '-aq', '--filter', 'ancestor=busybox'])).trim(), '', 'nothing created');
+});
+
+test('docker run --network nope: Docker text "network nope not found", exit 125, nothing left', async () => {
+  const before = ok(await docker(['ps', '-aq'])).trim();
+  const r = await docker(['run', '--network', 'nope', 'busybox', 'true']);
+  assert.equal(r.code, 125, r.stdout);
+  assert.match(r.stderr, /^docker: Error response from daemon: network nope not found/m);
+  // Not a 404 at create: the CLI would then try to pull busybox.
+  assert.doesNotMatch(r.stderr, /Unable to find image|pull/i);
+  const c = await docker(['create', '--network', 'nope', 'busybox', 'true']);
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /Error response from daemon: network nope not found/);
+  assert.equal(ok(await docker(['ps', '-aq'])).trim(), before);
+});
+
+test("docker-py's CPURealtimePeriod lands in HostConfig.CpuRealtimePeriod (Go's case folding)", async () => {
+  const script = `
+import docker, json
+c = docker.APIClient(base_url="${daemon.d.host}", version="1.41", timeout=60)
+ct = c.create_container("busybox", "true", host_config=c.create_host_config(cpu_rt_period=1000))
+hc = c.inspect_container(ct)["HostConfig"]
+c.remove_container(ct)
+print(json.dumps({"period": hc.get("CpuRealtimePeriod"), "upper": "CPURealtimePeriod" in hc}))
+`;
+  const r = await run('python3', ['-c', script], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { period: 1000, upper: false });
+});

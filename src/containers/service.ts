@@ -503,10 +503,15 @@ export class ContainerService {
         signal?.removeEventListener('abort', onAbort);
         resolve(v);
       };
+      // A waiter told of an exit (or removal) that came after it registered gets no Error, as
+      // from Docker (its stop and removal notifications carry none): only a container already
+      // stopped by a failed start reports that error. Otherwise `docker run --rm` of a missing
+      // command printed "Error waiting for container" besides the start's own error.
+      const later = (r: ContainerRecord | undefined) => ({ ...codeOf(r), error: '' });
       const listener: Listener = (r) => {
-        if (r === undefined) return done(codeOf(last));
+        if (r === undefined) return done(later(last));
         last = r;
-        if (condition !== 'removed' && r.state.status === 'exited') done(codeOf(r));
+        if (condition !== 'removed' && r.state.status === 'exited') done(later(r));
       };
       const onAbort = () => {
         set.delete(listener);

@@ -125,3 +125,55 @@ print(json.dumps({"period": hc.get("CpuRealtimePeriod"), "upper": "CPURealtimePe
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim()), { period: 1000, upper: false });
 });
+
+test('exec of a missing or non-executable command: Docker text on stdout, exit 126', async (t) => {
+  t.after(async () => {
+    await docker(['rm', '-f', 'xfail']);
+  });
+  ok(await docker(['run', '-d', '--name', 'xfail', 'busybox', 'sleep', '60']));
+  const cases: [string[], string][] = [
+    [['nosuch'], 'exec: "nosuch": executable file not found in $PATH'],
+    [['/etc/passwd'], 'exec: "/etc/passwd": permission denied'],
+    [['-t', 'nosuch'], 'exec: "nosuch": executable file not found in $PATH'],
+  ];
+  for (const [args, what] of cases) {
+    const r = await docker(['exec', ...args.slice(0, -1), 'xfail', args.at(-1)!]);
+    assert.equal(r.code, 126, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      `OCI runtime exec failed: exec failed: unable to start container process: ${what}: unknown\r\n`,
+    );
+    assert.equal(r.stderr, '');
+  }
+  // The process's own stderr and exit code (even 255) pass untouched.
+  const own = await docker(['exec', 'xfail', 'sh', '-c', 'echo mine >&2; exit 255']);
+  assert.equal(own.code, 255);
+  assert.equal(own.stderr, 'mine\n');
+  assert.equal(own.stdout, '');
+});
+
+test('docker wait of an unknown container: the 404 text, not "EOF"', async () => {
+  const r = await docker(['wait', 'nope']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^Error response from daemon: No such container: nope$/m);
+  assert.doesNotMatch(r.stderr, /EOF/);
+});
+
+test('run --rm of a missing command: only the start error (no "Error waiting for container"), 127', async () => {
+  const r = await docker(['run', '--rm', 'busybox', 'nosuchcmd']);
+  assert.equal(r.code, 127);
+  assert.match(
+    r.stderr,
+    /^docker: Error response from daemon: .*exec: "nosuchcmd": executable file not found in \$PATH/m,
+  );
+  assert.doesNotMatch(r.stderr, /Error waiting for container/);
+  // A container that failed to start still reports the error to a wait that comes later.
+  const id = ok(await docker(['create', 'busybox', 'nosuchcmd'])).trim();
+  assert.equal((await docker(['start', id])).code, 1);
+  const w = await daemon.d.request('POST', `/v1.41/containers/${id}/wait`);
+  const body = JSON.parse(w.body.toString()) as { StatusCode: number; Error: { Message: string } | null };
+  assert.equal(body.StatusCode, 127);
+  assert.match(body.Error?.Message ?? '', /nosuchcmd/);
+  ok(await docker(['rm', id]));
+});

@@ -267,6 +267,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             `invalid condition: "${c}"; use not-running, next-exit or removed`,
           );
         }
+        // An unknown container is a 404 before the 200 goes out (the docker CLI printed "EOF").
+        backend.find(ctx.params.id!);
         const done = backend.wait(ctx.params.id!, c as WaitCondition, ctx.signal);
         // Headers go out as soon as the wait is registered: clients start the container after.
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });

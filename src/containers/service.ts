@@ -31,6 +31,7 @@ import type { LocalVolumes } from '../volumes/index.ts';
 import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { treeSize } from './size.ts';
 import {
   checkRestartPolicy,
   RestartTimers,
@@ -262,6 +263,13 @@ export class ContainerService {
     }
     this.#emit(id, 'create', rec);
     return { id, warnings: plan.warnings };
+  }
+
+  /** The writable layer's size and that plus the image's (Docker's SizeRw and SizeRootFs). */
+  async sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rw = await treeSize(rootfsPaths(this.deps.store.dir(rec.id)).upper);
+    const image = await this.deps.images.view(rec.imageId).catch(() => undefined);
+    return { rw, rootFs: rw + (image?.size ?? 0) };
   }
 
   /** A cgroup sample of a running container (none when not running), for `stats`. */

@@ -67,6 +67,7 @@ export interface CreateNetworkRequest {
   readonly enableIPv6?: boolean;
   readonly labels?: Record<string, string>;
   readonly options?: Record<string, string>;
+  readonly ipamOptions?: Record<string, string>;
   readonly ipam?: {
     Subnet?: string;
     Gateway?: string;

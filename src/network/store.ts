@@ -51,6 +51,8 @@ export interface NetworkRecord {
   readonly attachable: boolean;
   readonly labels: Record<string, string>;
   readonly options: Record<string, string>;
+  /** IPAM.Options as given (the default IPAM driver takes none; kept and shown, as Docker). */
+  readonly ipamOptions?: Record<string, string>;
   /** Bridge networks only. */
   readonly bridge?: string;
   readonly subnet?: string;

@@ -35,7 +35,8 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
     EnableIPv6: n.enableIPv6 === true,
     IPAM: {
       Driver: 'default',
-      Options: null,
+      // Docker shows the options given, `{}` for none (null only for its predefined networks).
+      Options: n.isDefault || BUILTIN.has(n.name) ? null : { ...(n.ipamOptions ?? {}) },
       Config: n.subnet
         ? [
             {
@@ -136,6 +137,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
           attachable: b.Attachable === true,
           labels: strMap(b.Labels, 'Labels'),
           options: strMap(b.Options, 'Options'),
+          ipamOptions: strMap(ipam.Options, 'IPAM.Options'),
           ipam: cfg.map((c, i) => {
             const o = obj(c, `IPAM.Config[${i}]`);
             return {

@@ -1,0 +1,80 @@
+// The docker CLI against berthd, images, networks and sizes (issue 15, the battery): each
+// expectation is what the docker CLI 28 printed against Docker 20.10 for the same input.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+
+const daemon = useBusyboxDaemon();
+const docker = (args: string[]) => daemon.d.docker(args);
+
+test('a missing image is named with its default tag, as Docker words it', async () => {
+  for (const args of [
+    ['image', 'inspect', 'nope'],
+    ['rmi', 'nope'],
+    ['tag', 'nope', 'other:1'],
+    ['history', 'nope'],
+    ['rmi', 'abc123'],
+  ]) {
+    const r = await docker(args);
+    assert.equal(r.code, 1, args.join(' '));
+    const shown = args.at(-1) === 'abc123' ? 'abc123' : 'nope';
+    assert.match(r.stderr, new RegExp(`^Error response from daemon: No such image: ${shown}:latest$`, 'm'));
+  }
+  const tagged = await docker(['rmi', 'nope:7']);
+  assert.match(tagged.stderr, /No such image: nope:7$/m);
+  const id = await docker(['image', 'inspect', `sha256:${'0'.repeat(64)}`]);
+  assert.match(id.stderr, new RegExp(`No such image: sha256:${'0'.repeat(64)}$`, 'm'));
+  const push = await docker(['push', 'nope']);
+  assert.equal(push.code, 1);
+  assert.match(push.stderr, /An image does not exist locally with the tag: nope$/m);
+});
+
+test('network inspect shows the IPAM options given, {} for none', async (t) => {
+  t.after(async () => {
+    await docker(['network', 'rm', 'ipo1', 'ipo2']);
+  });
+  ok(await docker(['network', 'create', '--ipam-opt', 'foo=bar', 'ipo1']));
+  ok(await docker(['network', 'create', 'ipo2']));
+  assert.equal(
+    ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'ipo1'])).trim(),
+    '{"foo":"bar"}',
+  );
+  assert.equal(ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'ipo2'])).trim(), '{}');
+  assert.equal(
+    ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'bridge'])).trim(),
+    'null',
+  );
+});
+
+test('ps -s, inspect -s and system df give the writable layer and the virtual size', async (t) => {
+  t.after(async () => {
+    await docker(['rm', '-f', 'szc']);
+  });
+  ok(
+    await docker([
+      'run',
+      '--name',
+      'szc',
+      '--network',
+      'none',
+      'busybox',
+      'sh',
+      '-c',
+      'head -c 5000 /dev/zero > /f',
+    ]),
+  );
+  const imageSize = Number(ok(await docker(['image', 'inspect', '-f', '{{.Size}}', 'busybox'])).trim());
+  assert.match(
+    ok(await docker(['ps', '-a', '-s', '--filter', 'name=szc', '--format', '{{.Names}} {{.Size}}'])).trim(),
+    /^szc 5kB \(virtual \d(\.\d+)?MB\)$/,
+  );
+  assert.equal(
+    ok(await docker(['inspect', '-s', '-f', '{{.SizeRw}} {{.SizeRootFs}}', 'szc'])).trim(),
+    `5000 ${5000 + imageSize}`,
+  );
+  // Without -s Docker's inspect has neither field.
+  const plain = JSON.parse(ok(await docker(['inspect', 'szc'])))[0] as Record<string, unknown>;
+  assert.equal('SizeRw' in plain, false);
+  const df = ok(await docker(['system', 'df', '--format', '{{.Type}} {{.Size}}']));
+  assert.match(df, /^Containers 5kB$/m);
+});

@@ -177,3 +177,31 @@ test('run --rm of a missing command: only the start error (no "Error waiting for
   assert.match(body.Error?.Message ?? '', /nosuchcmd/);
   ok(await docker(['rm', id]));
 });
+
+test('the process has its primary group among its groups, as Docker gives it (id)', async () => {
+  const cases: [string[], string][] = [
+    [['--user', '4242'], 'uid=4242 gid=0(root) groups=0(root)'],
+    [['--user', 'nobody'], 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)'],
+    [['--user', '4242:4343'], 'uid=4242 gid=4343 groups=4343'],
+    [
+      ['--user', 'nobody', '--group-add', '20'],
+      'uid=65534(nobody) gid=65534(nogroup) groups=20,65534(nogroup)',
+    ],
+  ];
+  for (const [flags, want] of cases) {
+    assert.equal(
+      ok(await docker(['run', '--rm', '--network', 'none', ...flags, 'busybox', 'id'])).trim(),
+      want,
+    );
+  }
+  // exec resolves the user the same way.
+  ok(await docker(['run', '-d', '--name', 'idx', '--network', 'none', 'busybox', 'sleep', '60']));
+  try {
+    assert.equal(
+      ok(await docker(['exec', '-u', '4242', 'idx', 'id'])).trim(),
+      'uid=4242 gid=0(root) groups=0(root)',
+    );
+  } finally {
+    await docker(['rm', '-f', 'idx']);
+  }
+});

@@ -669,7 +669,7 @@ export class NetworkManager {
     if (!n.endpoints[containerId])
       throw new NotFoundError(
         'NOT_CONNECTED',
-        `container ${containerName} is not connected to network ${n.name}`,
+        `container ${containerId} is not connected to network ${n.name}`,
       );
     await this.release(containerId, n.id);
   }

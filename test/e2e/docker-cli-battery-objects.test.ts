@@ -78,3 +78,24 @@ test('ps -s, inspect -s and system df give the writable layer and the virtual si
   const df = ok(await docker(['system', 'df', '--format', '{{.Type}} {{.Size}}']));
   assert.match(df, /^Containers 5kB$/m);
 });
+
+test('cp and network disconnect errors name the container as Docker does', async (t) => {
+  t.after(async () => {
+    await docker(['rm', '-f', 'cpn']);
+    await docker(['network', 'rm', 'dn1']);
+  });
+  const id = ok(await docker(['create', '--name', 'cpn', '--network', 'none', 'busybox', 'true'])).trim();
+  const cp = await docker(['cp', 'cpn:/nonexist', '/tmp/berth-cp-nonexist']);
+  assert.equal(cp.code, 1);
+  assert.match(
+    cp.stderr,
+    /^Error response from daemon: Could not find the file \/nonexist in container cpn$/m,
+  );
+  ok(await docker(['network', 'create', 'dn1']));
+  const dis = await docker(['network', 'disconnect', 'dn1', 'cpn']);
+  assert.equal(dis.code, 1);
+  assert.match(
+    dis.stderr,
+    new RegExp(`^Error response from daemon: container ${id} is not connected to network dn1$`, 'm'),
+  );
+});

@@ -1,7 +1,11 @@
 // The docker CLI against berthd, images, networks and sizes (issue 15, the battery): each
 // expectation is what the docker CLI 28 printed against Docker 20.10 for the same input.
 import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import { serveRegistry, writeHtpasswd } from '../helpers/berth-registry.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
@@ -98,4 +102,30 @@ test('cp and network disconnect errors name the container as Docker does', async
     dis.stderr,
     new RegExp(`^Error response from daemon: container ${id} is not connected to network dn1$`, 'm'),
   );
+});
+
+test('login and logout against the local berth registry: exit codes and texts as Docker', async (t) => {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-login-'));
+  await writeHtpasswd(path.join(dir, 'htpasswd'), { bob: 'pw1' });
+  const reg = await serveRegistry(path.join(dir, 'root'), ['--htpasswd', path.join(dir, 'htpasswd')]);
+  t.after(async () => {
+    await reg.stop();
+    await fsp.rm(dir, { recursive: true, force: true });
+  });
+  const bad = await daemon.d.docker(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'nope' });
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^Error response from daemon: .*(401|unauthorized)/im);
+  const good = await daemon.d.docker(['login', '-u', 'bob', '--password-stdin', reg.host], { input: 'pw1' });
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /^Login Succeeded$/m);
+  for (let i = 0; i < 2; i++) {
+    const out = await daemon.d.docker(['logout', reg.host]);
+    assert.equal(out.code, 0);
+    assert.equal(out.stdout, `Removing login credentials for ${reg.host}\n`);
+  }
+  const down = await daemon.d.docker(['login', '-u', 'bob', '--password-stdin', '127.0.0.1:1'], {
+    input: 'pw1',
+  });
+  assert.equal(down.code, 1);
+  assert.match(down.stderr, /^Error response from daemon: .*(refused|ECONNREFUSED)/m);
 });

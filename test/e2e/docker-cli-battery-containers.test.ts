@@ -205,3 +205,104 @@ test('the process has its primary group among its groups, as Docker gives it (id
     await docker(['rm', '-f', 'idx']);
   }
 });
+
+test('inspect has every HostConfig field Docker has, for a client that sent almost none (docker-py)', async () => {
+  const script = `
+import docker, json
+c = docker.APIClient(base_url="${daemon.d.host}", version="1.41", timeout=60)
+ct = c.create_container("busybox", "true")
+hc = c.inspect_container(ct)["HostConfig"]
+c.remove_container(ct)
+print(json.dumps(hc))
+`;
+  const r = await run('python3', ['-c', script], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const hc = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+  // What Docker 20.10 answered for the same request (the field set and its zero values).
+  const docker2010: Record<string, unknown> = {
+    Binds: null,
+    ContainerIDFile: '',
+    LogConfig: { Type: 'json-file', Config: {} },
+    NetworkMode: 'default',
+    PortBindings: null,
+    AutoRemove: false,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    CapAdd: null,
+    CapDrop: null,
+    CgroupnsMode: 'host',
+    Dns: null,
+    DnsOptions: null,
+    DnsSearch: null,
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: 0,
+    PidMode: '',
+    Privileged: false,
+    PublishAllPorts: false,
+    ReadonlyRootfs: false,
+    SecurityOpt: null,
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 67108864,
+    ConsoleSize: [0, 0],
+    Isolation: '',
+    CpuShares: 0,
+    Memory: 0,
+    NanoCpus: 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: null,
+    BlkioDeviceReadBps: null,
+    BlkioDeviceWriteBps: null,
+    BlkioDeviceReadIOps: null,
+    BlkioDeviceWriteIOps: null,
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: null,
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    KernelMemory: 0,
+    KernelMemoryTCP: 0,
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: null,
+    OomKillDisable: false,
+    PidsLimit: null,
+    Ulimits: null,
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+  };
+  for (const [k, v] of Object.entries(docker2010)) assert.deepEqual(hc[k], v, k);
+  assert.ok(Array.isArray(hc.MaskedPaths) && (hc.MaskedPaths as string[]).includes('/proc/kcore'));
+  assert.deepEqual(hc.ReadonlyPaths, [
+    '/proc/bus',
+    '/proc/fs',
+    '/proc/irq',
+    '/proc/sys',
+    '/proc/sysrq-trigger',
+  ]);
+  // The docker CLI's templates reach any of them.
+  const id = ok(await docker(['create', 'busybox', 'true'])).trim();
+  assert.equal(
+    ok(
+      await docker([
+        'inspect',
+        '-f',
+        '{{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}} {{.HostConfig.CgroupnsMode}}',
+        id,
+      ]),
+    ).trim(),
+    '67108864 private host',
+  );
+  ok(await docker(['rm', id]));
+});

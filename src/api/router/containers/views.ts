@@ -2,6 +2,7 @@ import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
 import { type ContainerRecord, inspectLinks } from '../../../containers/index.ts';
 import type { ContainerNetworks } from './backend.ts';
+import { withHostConfigDefaults } from './host-config-view.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -104,7 +105,7 @@ export function inspectView(
       NetworkMode: 'default',
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
-      ...rec.hostConfig,
+      ...withHostConfigDefaults(rec.hostConfig as Record<string, unknown>),
       Links: inspectLinks(
         rec.hostConfig.Links as string[] | null | undefined,
         rec.name,

@@ -304,5 +304,10 @@ print(json.dumps(hc))
     ).trim(),
     '67108864 private host',
   );
+  // Config too: Volumes and OnBuild are null, not absent, as Docker's.
+  assert.equal(
+    ok(await docker(['inspect', '-f', '{{json .Config.Volumes}} {{json .Config.OnBuild}}', id])).trim(),
+    'null null',
+  );
   ok(await docker(['rm', id]));
 });

@@ -119,7 +119,15 @@ export function inspectView(
     },
     GraphDriver: { Name: 'overlay2', Data: graphDriver },
     Mounts: mountsView(rec),
-    Config: { ...rec.config, Env: rec.config.Env, Cmd: rec.config.Cmd, Entrypoint: rec.config.Entrypoint },
+    // Volumes and OnBuild are always there in Docker's Config (null when empty).
+    Config: {
+      Volumes: null,
+      OnBuild: null,
+      ...rec.config,
+      Env: rec.config.Env,
+      Cmd: rec.config.Cmd,
+      Entrypoint: rec.config.Entrypoint,
+    },
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',

@@ -125,7 +125,7 @@ export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): Networ
     attachable: Boolean(req.attachable),
     labels: req.labels ?? {},
     options: opts,
-    ...(req.ipamOptions && Object.keys(req.ipamOptions).length > 0 ? { ipamOptions: req.ipamOptions } : {}),
+    ...(req.ipamOptions ? { ipamOptions: req.ipamOptions } : {}),
     bridge,
     subnet: formatCidr(subnet),
     gateway,

@@ -51,7 +51,7 @@ export interface NetworkRecord {
   readonly attachable: boolean;
   readonly labels: Record<string, string>;
   readonly options: Record<string, string>;
-  /** IPAM.Options as given (the default IPAM driver takes none; kept and shown, as Docker). */
+  /** IPAM.Options as sent (absent: not sent); the default IPAM driver uses none, Docker shows them. */
   readonly ipamOptions?: Record<string, string>;
   /** Bridge networks only. */
   readonly bridge?: string;

@@ -33,7 +33,7 @@ test('a missing image is named with its default tag, as Docker words it', async 
   assert.match(push.stderr, /An image does not exist locally with the tag: nope$/m);
 });
 
-test('network inspect shows the IPAM options given, {} for none', async (t) => {
+test("network inspect shows the IPAM options as sent: the CLI's {} as {}, none as null", async (t) => {
   t.after(async () => {
     await docker(['network', 'rm', 'ipo1', 'ipo2']);
   });
@@ -46,6 +46,21 @@ test('network inspect shows the IPAM options given, {} for none', async (t) => {
   assert.equal(ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'ipo2'])).trim(), '{}');
   assert.equal(
     ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'bridge'])).trim(),
+    'null',
+  );
+  // A body without IPAM.Options (docker-py's) reads null, as Docker answers it.
+  const raw = await daemon.d.request(
+    'POST',
+    '/v1.41/networks/create',
+    JSON.stringify({ Name: 'ipo3', IPAM: { Driver: 'default', Config: [] } }),
+    { 'Content-Type': 'application/json' },
+  );
+  assert.equal(raw.status, 201, raw.body.toString());
+  t.after(async () => {
+    await docker(['network', 'rm', 'ipo3']);
+  });
+  assert.equal(
+    ok(await docker(['network', 'inspect', '-f', '{{json .IPAM.Options}}', 'ipo3'])).trim(),
     'null',
   );
 });

@@ -18,9 +18,10 @@ import { expandWord, type Lookup } from './dockerfile/expand.ts';
 import type { Dockerfile, Instruction, Stage } from './dockerfile/types.ts';
 import { baseStage, findStage, plan } from './graph.ts';
 import { CacheSources } from './cache-from.ts';
+import { copyText, nopInlineText, nopText, runText } from './history-text.ts';
 import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
-import { bad, envLookup, expandHeredoc, flag, key, rememberSum } from './step-helpers.ts';
+import { bad, envLookup, expandHeredoc, flag, key, rememberSum, type SourceSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
 import { checksumSources, expandSourcePattern, hasMeta, missingSourceNote } from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
@@ -44,7 +45,7 @@ export interface ExecutorDeps {
    * Checksums of `COPY --from` sources by image ID, patterns and excludes, kept across builds
    * (an image's files never change, so neither do these).
    */
-  readonly imageSourceSums?: Map<string, { items: CopyItem[]; sum: string }>;
+  readonly imageSourceSums?: Map<string, SourceSum>;
   /** Unpacks a local archive for ADD, confined to `dir`. */
   readonly extractArchive?: (file: string, dir: string) => Promise<void>;
 }
@@ -105,7 +106,7 @@ export class BuildExecution {
   /** Builds the target stage; returns its final image state. */
   async run(): Promise<ImageState> {
     const { target, order } = plan(this.#df, this.#req.target, this.#global.lookup);
-    this.#total = order.reduce((n, s) => n + 1 + s.instructions.filter((i) => i.kind !== 'ARG').length, 0);
+    this.#total = order.reduce((n, s) => n + 1 + s.instructions.length, 0);
     try {
       // Start every needed stage now: a stage waits only for what it uses, so independent
       // stages overlap.
@@ -290,20 +291,44 @@ export class BuildExecution {
     }
     for (const instr of instructions) {
       if (this.signal.aborted) throw this.signal.reason ?? new Error('build cancelled');
+      const n = this.#startStep(stage, instr.original);
       if (instr.kind === 'ARG') {
-        // ARG changes no image: it only scopes values for the steps after it.
+        // ARG changes no config: it scopes values for the steps after it, and is a history
+        // entry of its own (`ARG X=1`), as in Docker's legacy builder.
+        const shown: string[] = [];
         for (const a of instr.args) {
           const lookup = envLookup(state.config, args);
-          args.declare(a.name, a.default === undefined ? undefined : expandWord(a.default, lookup, esc));
+          const def = a.default === undefined ? undefined : expandWord(a.default, lookup, esc);
+          args.declare(a.name, def);
+          shown.push(def === undefined ? a.name : `${a.name}=${def}`);
         }
+        state = await this.#argStep(
+          stage,
+          n,
+          state,
+          nopText(state.config.config?.Shell, `ARG ${shown.join(' ')}`),
+        );
         continue;
       }
-      const n = this.#startStep(stage, instr.original);
       state = await this.#step(stage, n, instr, state, args, cmdSet);
       if (instr.kind === 'CMD') cmdSet = true;
     }
     if (!state.id) state = { id: await materialise(this.#deps.images, state), config: state.config };
     return state;
+  }
+
+  /** An ARG's history-only step on `state`. */
+  #argStep(stage: Stage, n: number, state: ImageState, createdBy: string): Promise<ImageState> {
+    const parent = state.id ?? `scratch:${this.#platform.os}/${this.#platform.architecture}`;
+    const config = state.config.config ?? {};
+    return this.#cached(
+      stage,
+      n,
+      key(['meta', parent, createdBy, config, '']),
+      createdBy,
+      () => commitStep(this.#deps.images, state, { config, createdBy }),
+      { parent: state.id, createdBy },
+    );
   }
 
   async #step(
@@ -341,6 +366,7 @@ export class BuildExecution {
         const dir = workdirPath(instr, cfg, { lookup, escape: esc, cmdSetInStage: cmdSet });
         const config = { ...cfg, WorkingDir: dir };
         const k = key(['workdir', parent, dir, cfg.User ?? '']);
+        const createdBy = nopInlineText(cfg.Shell, `WORKDIR ${dir}`);
         return this.#cached(
           stage,
           n,
@@ -352,7 +378,7 @@ export class BuildExecution {
               await mkdirInRoot(scratch.root, dir);
               return await commitStep(images, state, {
                 config,
-                createdBy: `WORKDIR ${dir}`,
+                createdBy,
                 ...(await scratch.detachDiff()),
                 signal: this.signal,
               });
@@ -360,7 +386,7 @@ export class BuildExecution {
               await scratch.release();
             }
           },
-          { parent: state.id, createdBy: `WORKDIR ${dir}` },
+          { parent: state.id, createdBy },
         );
       }
       case 'RUN':
@@ -414,7 +440,7 @@ export class BuildExecution {
       mounts.map((m) => [m.type, m.target, m.options]),
       this.#req.extraHosts,
     ]);
-    const createdBy = `RUN ${argEnv.length > 0 ? `|${argEnv.length} ${argEnv.join(' ')} ` : ''}${argv.join(' ')}`;
+    const createdBy = runText(argEnv, argv);
     return this.#cached(
       stage,
       n,
@@ -520,6 +546,7 @@ export class BuildExecution {
     const memoKey = from ? JSON.stringify([from.id, patterns, exclude]) : undefined;
     const memo = memoKey ? this.#deps.imageSourceSums?.get(memoKey) : undefined;
     let sourceSum = memo?.sum ?? '';
+    let singleKind = memo?.kind;
     if (memo) items = [...memo.items];
     else {
       const srcRoot = patterns.length > 0 ? await srcRootOf() : '';
@@ -535,7 +562,17 @@ export class BuildExecution {
         for (const rel of found) items.push({ rel, pattern: src });
       }
       if (items.length > 0) sourceSum = await this.#checksum(srcRoot, items, exclude);
-      if (memoKey) rememberSum(this.#deps.imageSourceSums, memoKey, { items, sum: sourceSum });
+      // History says `dir:` for one directory source, as Docker's does.
+      if (items.length === 1) {
+        const st = await fsp.stat(path.join(srcRoot, items[0]!.rel)).catch(() => undefined);
+        singleKind = st?.isDirectory() ? 'dir' : 'file';
+      }
+      if (memoKey)
+        rememberSum(this.#deps.imageSourceSums, memoKey, {
+          items,
+          sum: sourceSum,
+          ...(singleKind ? { kind: singleKind } : {}),
+        });
     }
     const chown = flag(instr, 'chown');
     const chmodRaw = flag(instr, 'chmod');
@@ -592,7 +629,19 @@ export class BuildExecution {
         { ...plan, extractArchive: undefined },
         cfg.User ?? '',
       ]);
-      const createdBy = `${shown}${sums[0] ? ` # ${sums[0].slice(0, 19)}` : ''}`;
+      const sourceCount = items.length + inline.length + downloads.length;
+      const sourceKind = sourceCount > 1 ? 'multi' : (singleKind ?? 'file');
+      const allSums = sums.filter(Boolean).join(',');
+      const checksum =
+        sums.filter(Boolean).length > 1 || inline.length > 0
+          ? createHash('sha256')
+              .update(JSON.stringify([allSums, inline]))
+              .digest('hex')
+          : allSums;
+      const createdBy = nopInlineText(
+        cfg.Shell,
+        copyText({ kind: instr.kind, sourceKind, checksum, dest: destRaw, chown: chown && ex(chown) }),
+      );
       return await this.#cached(
         stage,
         n,

@@ -71,7 +71,6 @@ export async function commitStep(
     const history: HistoryEntry = {
       created,
       created_by: step.createdBy,
-      comment: 'berth.dockerfile.v0',
       ...(diffId ? {} : { empty_layer: true }),
     };
     const author = step.author ?? base.author;

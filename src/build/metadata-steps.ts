@@ -7,6 +7,7 @@ import type { ContainerConfig } from '../oci/image.ts';
 import { expandWord, expandWords, type Lookup } from './dockerfile/expand.ts';
 import type { CommandLine, Flag, Instruction } from './dockerfile/types.ts';
 import { setOwn } from '../base/own.ts';
+import { goList, goQuoteList, healthcheckText, nopText } from './history-text.ts';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
@@ -45,10 +46,6 @@ function setEnv(env: readonly string[], key: string, value: string): string[] {
   return copy;
 }
 
-function quoteIfNeeded(v: string): string {
-  return /[\s"'\\$]/.test(v) || v === '' ? JSON.stringify(v) : v;
-}
-
 const PORT = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/i;
 
 /** `80`, `80/udp`, `8000-8002` → Docker's `80/tcp` keys. */
@@ -85,11 +82,21 @@ export function applyMetadata(
   cfg: ContainerConfig,
   ctx: MetadataContext,
 ): MetadataResult | undefined {
+  const r = applyConfig(instr, cfg, ctx);
+  // History in Docker's legacy wording, behind the SHELL in effect after the step.
+  return r && { ...r, createdBy: nopText(r.config.Shell, r.createdBy) };
+}
+
+function applyConfig(
+  instr: Instruction,
+  cfg: ContainerConfig,
+  ctx: MetadataContext,
+): MetadataResult | undefined {
   const ex = (w: string) => expandWord(w, ctx.lookup, ctx.escape);
   switch (instr.kind) {
     case 'CMD': {
       const Cmd = commandArgs(instr.command, cfg.Shell);
-      return { config: { ...cfg, Cmd }, createdBy: `CMD ${JSON.stringify(Cmd)}` };
+      return { config: { ...cfg, Cmd }, createdBy: `CMD ${goQuoteList(Cmd)}` };
     }
     case 'ENTRYPOINT': {
       const Entrypoint = commandArgs(instr.command, cfg.Shell);
@@ -97,14 +104,14 @@ export function applyMetadata(
       const Cmd = ctx.cmdSetInStage ? (cfg.Cmd ?? null) : null;
       return {
         config: { ...cfg, Entrypoint, Cmd },
-        createdBy: `ENTRYPOINT ${JSON.stringify(Entrypoint)}`,
+        createdBy: `ENTRYPOINT ${goQuoteList(Entrypoint)}`,
       };
     }
     case 'SHELL':
       if (instr.shell.length === 0) bad(instr, 'SHELL needs at least one argument, e.g. ["/bin/bash", "-c"]');
       return {
         config: { ...cfg, Shell: [...instr.shell] },
-        createdBy: `SHELL ${JSON.stringify(instr.shell)}`,
+        createdBy: `SHELL ${goList(instr.shell)}`,
       };
     case 'ENV': {
       let env = cfg.Env ?? [];
@@ -115,7 +122,7 @@ export function applyMetadata(
       for (const [k, v] of pairs) {
         if (k === '') bad(instr, 'an ENV name cannot be empty');
         env = setEnv(env, k, v);
-        shown.push(`${k}=${quoteIfNeeded(v)}`);
+        shown.push(`${k}=${v}`);
       }
       return { config: { ...cfg, Env: env }, createdBy: `ENV ${shown.join(' ')}` };
     }
@@ -127,7 +134,7 @@ export function applyMetadata(
         const v = ex(p.value);
         if (k === '') bad(instr, 'a LABEL key cannot be empty');
         setOwn(Labels, k, v);
-        shown.push(`${k}=${quoteIfNeeded(v)}`);
+        shown.push(`${k}=${v}`);
       }
       return { config: { ...cfg, Labels }, createdBy: `LABEL ${shown.join(' ')}` };
     }
@@ -142,7 +149,7 @@ export function applyMetadata(
       for (const p of ports) ExposedPorts[p] = {};
       return {
         config: { ...cfg, ExposedPorts },
-        createdBy: `EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`,
+        createdBy: `EXPOSE ${[...new Set(ports)].sort().join(' ')}`,
       };
     }
     case 'VOLUME': {
@@ -150,7 +157,7 @@ export function applyMetadata(
       const paths = instr.paths.map(ex).filter((p) => p !== '');
       if (paths.length === 0) bad(instr, 'VOLUME needs at least one path');
       for (const p of paths) Volumes[p] = {};
-      return { config: { ...cfg, Volumes }, createdBy: `VOLUME ${JSON.stringify(paths)}` };
+      return { config: { ...cfg, Volumes }, createdBy: `VOLUME ${goList(paths)}` };
     }
     case 'USER': {
       const User = ex(instr.user);
@@ -170,7 +177,8 @@ export function applyMetadata(
     }
     case 'HEALTHCHECK': {
       if (!instr.command) {
-        return { config: { ...cfg, Healthcheck: { Test: ['NONE'] } }, createdBy: 'HEALTHCHECK NONE' };
+        const none = { Test: ['NONE'] };
+        return { config: { ...cfg, Healthcheck: none }, createdBy: healthcheckText(none) };
       }
       const Test =
         instr.command.form === 'exec' ? ['CMD', ...instr.command.args] : ['CMD-SHELL', instr.command.text];
@@ -190,7 +198,7 @@ export function applyMetadata(
         if (v !== undefined) hc[key] = v;
       }
       if (Retries !== undefined) hc.Retries = Retries;
-      return { config: { ...cfg, Healthcheck: hc }, createdBy: `HEALTHCHECK ${JSON.stringify(hc)}` };
+      return { config: { ...cfg, Healthcheck: hc }, createdBy: healthcheckText(hc as { Test: string[] }) };
     }
     default:
       return undefined;

@@ -10,6 +10,7 @@ import { formatReference, parseReference, withDefaultTag } from '../oci/referenc
 import { unmount } from '../snapshots/index.ts';
 import { parseDockerfile } from './dockerfile/parser.ts';
 import { BuildExecution, type ExecutorDeps } from './executor.ts';
+import { nopText } from './history-text.ts';
 import { commitStep } from './image-step.ts';
 import { BUILD_STEP_LABEL } from './steps/run.ts';
 import type { BuildEvent, BuildRequest, BuildResult } from './types.ts';
@@ -96,12 +97,13 @@ export class BuildService {
     try {
       const exec = new BuildExecution(this.deps, req, df, tmp, emit);
       let state = await exec.run();
-      const labels = Object.entries(req.labels);
-      if (labels.length > 0) {
+      // `--label`s become one LABEL step each, sorted by key, as Docker's builder adds them.
+      const labels = Object.entries(req.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [k, v] of labels) {
         const cfg = state.config.config ?? {};
         state = await commitStep(this.deps.images, state, {
-          config: { ...cfg, Labels: { ...(cfg.Labels ?? {}), ...req.labels } },
-          createdBy: `LABEL ${labels.map(([k, v]) => `${k}=${v}`).join(' ')}`,
+          config: { ...cfg, Labels: { ...(cfg.Labels ?? {}), [k]: v } },
+          createdBy: nopText(cfg.Shell, `LABEL ${k}=${v}`),
         });
       }
       const id = state.id!;

@@ -34,12 +34,15 @@ export function envLookup(cfg: ImageConfig, args: StageArgs): Lookup {
   };
 }
 
+/** What COPY --from matched in an image, its checksum and (one source) whether it is a dir. */
+export interface SourceSum {
+  readonly items: CopyItem[];
+  readonly sum: string;
+  readonly kind?: 'file' | 'dir';
+}
+
 /** Remembers an image's source checksum; the map is bounded (cleared when it grows large). */
-export function rememberSum(
-  map: Map<string, { items: CopyItem[]; sum: string }> | undefined,
-  k: string,
-  v: { items: CopyItem[]; sum: string },
-): void {
+export function rememberSum(map: Map<string, SourceSum> | undefined, k: string, v: SourceSum): void {
   if (!map) return;
   if (map.size >= 4096) map.clear();
   map.set(k, v);

@@ -9,10 +9,18 @@ import type { Duplex } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError, NotImplementedError } from '../errdefs/index.ts';
 import { replaceOrAppendEnv, resolveUser } from '../runtime/index.ts';
 import { rootfsPaths } from './bundle.ts';
+import { execFailedText, RuncErrorFilter } from './exec-failure.ts';
 import type { ContainerRecord } from './record.ts';
 import { readInRoot } from './rootfs.ts';
 import { hostBoundingCaps } from './security.ts';
 import type { ContainerService } from './service.ts';
+
+/** How a `runc exec` ended: its code, the end of its stderr, runc's own start failure. */
+interface ExecOutcome {
+  readonly code: number;
+  readonly stderrTail: string;
+  readonly failure?: string;
+}
 
 export interface ExecConfig {
   readonly cmd: string[];
@@ -95,21 +103,17 @@ export class ExecService {
   }
 
   /** `runc exec` with pipes for stdio: the output is multiplexed by the caller. */
-  async #runWithPipes(
-    e: ExecRecord,
-    runtime: string,
-    args: string[],
-    io: ExecIo,
-  ): Promise<{ code: number; stderrTail: string }> {
+  async #runWithPipes(e: ExecRecord, runtime: string, args: string[], io: ExecIo): Promise<ExecOutcome> {
     const child: ChildProcess = spawn(runtime, args, {
       stdio: [e.config.attachStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     e.pid = child.pid ?? 0;
     let stderrTail = '';
+    const filter = new RuncErrorFilter((d) => io.onStderr(d));
     child.stdout!.on('data', (d: Buffer) => io.onStdout(d));
     child.stderr!.on('data', (d: Buffer) => {
       stderrTail = (stderrTail + d.toString()).slice(-2000);
-      io.onStderr(d);
+      filter.write(d);
     });
     if (io.stdin && child.stdin) {
       io.stdin.pipe(child.stdin);
@@ -128,7 +132,8 @@ export class ExecService {
         }, 250).unref();
       });
     });
-    return { code, stderrTail };
+    const failure = filter.finish(code);
+    return { code, stderrTail, ...(failure !== undefined ? { failure } : {}) };
   }
 
   /**
@@ -136,12 +141,7 @@ export class ExecService {
    * master, relays it to its own stdio, reaps the process and reports its pid and exit status
    * on fd 3 (see console-relay.c). With a terminal, stdout and stderr are one stream.
    */
-  async #runWithTerminal(
-    e: ExecRecord,
-    runtime: string,
-    args: string[],
-    io: ExecIo,
-  ): Promise<{ code: number; stderrTail: string }> {
+  async #runWithTerminal(e: ExecRecord, runtime: string, args: string[], io: ExecIo): Promise<ExecOutcome> {
     const socketDir = this.#containers.deps.runtime.opts.socketDir;
     const socket = path.join(socketDir, `x-${e.id.slice(0, 16)}`);
     const pidFile = path.join(socketDir, `x-${e.id.slice(0, 16)}.pid`);
@@ -163,10 +163,11 @@ export class ExecService {
       { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] },
     );
     let stderrTail = '';
+    const filter = new RuncErrorFilter((d) => io.onStdout(d));
     relay.stdout!.on('data', (d: Buffer) => io.onStdout(d));
     relay.stderr!.on('data', (d: Buffer) => {
       stderrTail = (stderrTail + d.toString()).slice(-2000);
-      io.onStdout(d);
+      filter.write(d);
     });
     if (io.stdin) {
       io.stdin.pipe(relay.stdin!);
@@ -192,7 +193,8 @@ export class ExecService {
       relay.on('close', () => resolve());
     });
     await fsp.rm(pidFile, { force: true });
-    return { code, stderrTail };
+    const failure = filter.finish(code);
+    return { code, stderrTail, ...(failure !== undefined ? { failure } : {}) };
   }
 
   /** Drops a finished exec's record (healthcheck probes, which nobody inspects later). */
@@ -301,13 +303,15 @@ export class ExecService {
     }
     e.running = true;
     this.#event(rec, `exec_start: ${e.config.cmd.join(' ')}`, { execID: e.id });
-    const { code, stderrTail } = await (e.config.tty
+    const { code, stderrTail, failure } = await (e.config.tty
       ? this.#runWithTerminal(e, rt.path, args, io)
       : this.#runWithPipes(e, rt.path, args, io));
     // runc reports its own failure to start the process as 255 with a message. Docker's exec
-    // answers every failure to start with 126, a missing command too (unlike `run`'s 127).
+    // answers every failure to start with 126, a missing command too (unlike `run`'s 127), and
+    // tells runc's message on stdout in its own words.
     let exitCode = code;
     if (code === 255 && /exec failed|unable to start container process/.test(stderrTail)) exitCode = 126;
+    if (failure !== undefined) io.onStdout(Buffer.from(execFailedText(failure)));
     if (processFile) await fsp.rm(processFile, { force: true });
     delete e.resize;
     e.running = false;

@@ -73,7 +73,8 @@ export class ContainerFsOps {
   stat(ref: string, p: string): Promise<PathStat> {
     return this.#svc.withRootfs(
       ref,
-      async (rec, root) => (await statContainerPath(viewOf(rec, root), p, rec.id)).stat,
+      // Errors name the container as the client did (`Could not find the file /x in container web`).
+      async (rec, root) => (await statContainerPath(viewOf(rec, root), p, ref)).stat,
     );
   }
 
@@ -90,7 +91,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        const { stat, tar } = await archiveContainerPath(viewOf(rec, root), p, rec.id, signal);
+        const { stat, tar } = await archiveContainerPath(viewOf(rec, root), p, ref, signal);
         await consume(stat, tar);
         this.#event(rec, 'archive-path');
       },
@@ -102,7 +103,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        await extractToContainer(viewOf(rec, root), p, rec.id, tar, {
+        await extractToContainer(viewOf(rec, root), p, ref, tar, {
           ...o,
           readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
         });

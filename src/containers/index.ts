@@ -12,3 +12,4 @@ export { type CommitOptions, ContainerFsOps } from './fsops.ts';
 export type { NetworkingConfig } from './networking.ts';
 export { networkMode } from './networking.ts';
 export { HealthMonitor } from './health.ts';
+export { inspectLinks } from './links.ts';

@@ -11,6 +11,23 @@ export function parseLink(entry: string): { name: string; alias: string } {
   return { name, alias: rawAlias.split('/').pop() || name };
 }
 
+/**
+ * HostConfig.Links as Docker's inspect shows them: rebuilt from the legacy link graph as
+ * `/name:/parent/alias`, which exists on the default bridge only. On a user-defined network
+ * (where a link is a DNS alias in the endpoint's Links) and without links it is null.
+ */
+export function inspectLinks(
+  links: readonly string[] | null | undefined,
+  parentName: string,
+  networkMode: string,
+): string[] | null {
+  if (!links || links.length === 0 || !['default', 'bridge', ''].includes(networkMode)) return null;
+  return links.map((l) => {
+    const { name, alias } = parseLink(l);
+    return `/${name}:/${parentName}/${alias}`;
+  });
+}
+
 interface Port {
   readonly port: number;
   readonly proto: string;

@@ -31,6 +31,7 @@ import type { LocalVolumes } from '../volumes/index.ts';
 import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
 import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { treeSize } from './size.ts';
 import {
   checkRestartPolicy,
   RestartTimers,
@@ -262,6 +263,13 @@ export class ContainerService {
     }
     this.#emit(id, 'create', rec);
     return { id, warnings: plan.warnings };
+  }
+
+  /** The writable layer's size and that plus the image's (Docker's SizeRw and SizeRootFs). */
+  async sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }> {
+    const rw = await treeSize(rootfsPaths(this.deps.store.dir(rec.id)).upper);
+    const image = await this.deps.images.view(rec.imageId).catch(() => undefined);
+    return { rw, rootFs: rw + (image?.size ?? 0) };
   }
 
   /** A cgroup sample of a running container (none when not running), for `stats`. */
@@ -503,10 +511,15 @@ export class ContainerService {
         signal?.removeEventListener('abort', onAbort);
         resolve(v);
       };
+      // A waiter told of an exit (or removal) that came after it registered gets no Error, as
+      // from Docker (its stop and removal notifications carry none): only a container already
+      // stopped by a failed start reports that error. Otherwise `docker run --rm` of a missing
+      // command printed "Error waiting for container" besides the start's own error.
+      const later = (r: ContainerRecord | undefined) => ({ ...codeOf(r), error: '' });
       const listener: Listener = (r) => {
-        if (r === undefined) return done(codeOf(last));
+        if (r === undefined) return done(later(last));
         last = r;
-        if (condition !== 'removed' && r.state.status === 'exited') done(codeOf(r));
+        if (condition !== 'removed' && r.state.status === 'exited') done(later(r));
       };
       const onAbort = () => {
         set.delete(listener);

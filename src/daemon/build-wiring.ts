@@ -11,7 +11,7 @@ import { decompressContext } from '../build/context/decompress.ts';
 import type { BuildBackend } from '../api/router/build/backend.ts';
 import type { Log } from '../base/log.ts';
 import { extractContext, pruneBuildFiles, readContextDockerfile } from '../build/context/index.ts';
-import { BuildService } from '../build/index.ts';
+import { BuildService, parseDockerfile } from '../build/index.ts';
 import type { ContainerService } from '../containers/index.ts';
 import { ContainerFsOps } from '../containers/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
@@ -79,6 +79,9 @@ export async function wireBuilder(o: {
         await extractContext(tar, dir, { signal });
         const df = await readContextDockerfile(dir, dockerfileName);
         await pruneBuildFiles(dir, df.name);
+        // A Dockerfile that does not parse is refused before the stream starts (a 400, as
+        // Docker's daemon answers), not as an error line inside a 200.
+        parseDockerfile(df.content.toString('utf8'));
         return { dir, remove, dockerfile: { name: df.name, content: df.content.toString('utf8') } };
       } catch (err) {
         await remove();

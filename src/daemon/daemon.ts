@@ -403,6 +403,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           sandboxKey: running && endpoints.some((e) => e.active && e.ip) ? network.netnsPath(rec.id) : '',
         };
       },
+      sizes: (rec) => containers.sizes(rec),
       graphDriver: (rec) => {
         const dir = containerStore.dir(rec.id);
         return {

@@ -1,9 +1,9 @@
 // `docker rmi`: untag vs delete with Docker's rules.
 import { crashPoint } from '../base/crashpoint.ts';
-import { ConflictError, NotFoundError } from '../errdefs/index.ts';
+import { ConflictError } from '../errdefs/index.ts';
 import { type Digest, shortHex } from '../oci/digest.ts';
 import { familiarString, parseReference, type Reference } from '../oci/reference.ts';
-import type { ImageService } from './service.ts';
+import { type ImageService, noSuchImage } from './service.ts';
 
 export type DeleteRecord = { readonly untagged: string } | { readonly deleted: string };
 
@@ -17,7 +17,7 @@ export async function deleteImage(
 ): Promise<DeleteRecord[]> {
   const { meta } = svc.deps;
   const found = svc.tryResolve(refOrId);
-  if (!found) throw new NotFoundError('IMAGE_NOT_FOUND', `No such image: ${refOrId}`);
+  if (!found) throw noSuchImage(refOrId);
   const { id } = found;
   const records: DeleteRecord[] = [];
   const users = opts.users?.(id) ?? [];

@@ -11,7 +11,7 @@ import type { DistributionMetadata } from '../metadata/index.ts';
 import { type Digest, digestHex } from '../oci/digest.ts';
 import type { ImageConfig } from '../oci/image.ts';
 import { MediaType } from '../oci/media-types.ts';
-import { formatReference, type Reference } from '../oci/reference.ts';
+import { familiarString, formatReference, type Reference } from '../oci/reference.ts';
 import type { ImageService } from './service.ts';
 
 export interface PushTarget {
@@ -55,7 +55,7 @@ export async function pushImage(
   if (!found)
     throw new NotFoundError(
       'IMAGE_NOT_FOUND',
-      `An image does not exist locally with the tag: ${formatReference({ domain: ref.domain, path: ref.path })}`,
+      `An image does not exist locally with the tag: ${familiarString({ domain: ref.domain, path: ref.path })}`,
     );
   const id = found.id;
   const repository = `${ref.domain}/${ref.path}`;

@@ -123,7 +123,7 @@ export class ImageService {
    */
   resolve(refOrId: string): Digest {
     const found = this.tryResolve(refOrId);
-    if (!found) throw new NotFoundError('IMAGE_NOT_FOUND', `No such image: ${refOrId}`);
+    if (!found) throw noSuchImage(refOrId);
     return found.id;
   }
 
@@ -186,4 +186,20 @@ export class ImageService {
     });
     if (names.length > 0) await this.deps.meta.setRefs(Object.fromEntries(names.map((n) => [n, id])));
   }
+}
+
+/**
+ * Docker's "No such image" error: a name is shown as its familiar form with the default tag
+ * (`nope` → `nope:latest`, as Docker's daemon words it); an ID or digest as given.
+ */
+export function noSuchImage(refOrId: string): NotFoundError {
+  let shown = refOrId;
+  if (!refOrId.startsWith('sha256:') && !/^[a-f0-9]{64}$/.test(refOrId)) {
+    try {
+      shown = familiarString(withDefaultTag(parseReference(refOrId)));
+    } catch {
+      shown = refOrId;
+    }
+  }
+  return new NotFoundError('IMAGE_NOT_FOUND', `No such image: ${shown}`);
 }

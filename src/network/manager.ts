@@ -68,6 +68,7 @@ export interface CreateNetworkRequest {
   readonly enableIPv6?: boolean;
   readonly labels?: Record<string, string>;
   readonly options?: Record<string, string>;
+  readonly ipamOptions?: Record<string, string>;
   readonly ipam?: {
     Subnet?: string;
     Gateway?: string;
@@ -678,7 +679,7 @@ export class NetworkManager {
     if (!n.endpoints[containerId])
       throw new NotFoundError(
         'NOT_CONNECTED',
-        `container ${containerName} is not connected to network ${n.name}`,
+        `container ${containerId} is not connected to network ${n.name}`,
       );
     await this.release(containerId, n.id);
   }

@@ -125,6 +125,7 @@ export function planNetwork(req: CreateNetworkRequest, ctx: PlanContext): Networ
     attachable: Boolean(req.attachable),
     labels: req.labels ?? {},
     options: opts,
+    ...(req.ipamOptions ? { ipamOptions: req.ipamOptions } : {}),
     bridge,
     subnet: formatCidr(subnet),
     gateway,

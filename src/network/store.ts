@@ -51,6 +51,8 @@ export interface NetworkRecord {
   readonly attachable: boolean;
   readonly labels: Record<string, string>;
   readonly options: Record<string, string>;
+  /** IPAM.Options as sent (absent: not sent); the default IPAM driver uses none, Docker shows them. */
+  readonly ipamOptions?: Record<string, string>;
   /** Bridge networks only. */
   readonly bridge?: string;
   readonly subnet?: string;

@@ -80,7 +80,9 @@ export function resolveUser(
     return e.gid;
   };
   if (groupPart !== undefined && groupPart !== '') gid = lookupGroup(groupPart);
-  const additional = new Set<number>();
+  // Docker lists the primary group first among the supplementary ones (`id` shows
+  // `groups=0(root)` for `--user 4242`), then the user's memberships, then --group-add.
+  const additional = new Set<number>([gid]);
   if (name !== undefined && groupPart === undefined) {
     for (const g of groups) if (g.members.includes(name) && g.gid !== gid) additional.add(g.gid);
   }

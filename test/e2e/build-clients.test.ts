@@ -34,7 +34,7 @@ describe('other build clients and crashes', () => {
     const r = await run('python3', ['-c', script]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.trim(), /^sha256:[a-f0-9]{64}$/);
-    assert.match(r.stderr, /Step 2\/2 : RUN echo/);
+    assert.match(r.stderr, /Step 3\/3 : RUN echo/);
     assert.equal(ok(await daemon.d.docker(['run', '--rm', 'pybuilt:1', 'cat', '/who'])), 'py docker-py\n');
   });
 

@@ -146,9 +146,10 @@ describe('multi-stage builds and the cache', () => {
     const argDir = await ctxDir({ Dockerfile: 'FROM busybox\nARG V=1\nRUN echo $V > /v\n' });
     ok(await daemon.d.berth(['build', argDir]));
     const sameArg = await daemon.d.berth(['build', '--progress=plain', argDir]);
-    assert.deepEqual(cachedSteps(sameArg.stderr), [2]);
+    // ARG is a step of its own (Docker's legacy builder): cached even when the value changes.
+    assert.deepEqual(cachedSteps(sameArg.stderr), [2, 3]);
     const otherArg = await daemon.d.berth(['build', '--progress=plain', '--build-arg', 'V=2', argDir]);
-    assert.deepEqual(cachedSteps(otherArg.stderr), []);
+    assert.deepEqual(cachedSteps(otherArg.stderr), [2]);
   });
 
   test('the cache survives a daemon restart; builder prune empties it', async () => {

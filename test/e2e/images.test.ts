@@ -146,7 +146,7 @@ describe('list, inspect, history', () => {
   test('inspect of a missing image is 404 "No such image"', async () => {
     const r = await d.request('GET', '/images/nothere/json');
     assert.equal(r.status, 404);
-    assert.equal(JSON.parse(r.body.toString()).message, 'No such image: nothere');
+    assert.equal(JSON.parse(r.body.toString()).message, 'No such image: nothere:latest');
     const c = await d.docker(['image', 'inspect', 'nothere']);
     assert.equal(c.code, 1);
     assert.match(c.stderr, /No such image: nothere/);

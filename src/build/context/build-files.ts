@@ -53,7 +53,12 @@ export async function readContextDockerfile(dir: string, name = ''): Promise<Con
       `the Dockerfile ${JSON.stringify(wanted)} is larger than 16 MiB`,
     );
   }
-  return { name: chosen, content: await fs.readFile(r.abs) };
+  const content = await fs.readFile(r.abs);
+  // Docker's daemon refuses an empty Dockerfile before it answers (400), in these words.
+  if (content.length === 0) {
+    throw new InvalidArgumentError('BUILD_DOCKERFILE_EMPTY', `the Dockerfile (${wanted}) cannot be empty`);
+  }
+  return { name: chosen, content };
 }
 
 /**

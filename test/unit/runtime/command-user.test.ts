@@ -41,17 +41,23 @@ test('users: names, uids, groups, group-add', () => {
   const passwd =
     'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\napp:x:1000:1000::/home/app:/bin/sh\n';
   const group = 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nwheel:x:10:app\n';
-  assert.deepEqual(resolveUser('', { passwd, group }), { uid: 0, gid: 0, additionalGids: [], home: '/root' });
+  assert.deepEqual(resolveUser('', { passwd, group }), {
+    uid: 0,
+    gid: 0,
+    additionalGids: [0],
+    home: '/root',
+  });
   assert.deepEqual(resolveUser('app', { passwd, group }), {
     uid: 1000,
     gid: 1000,
-    additionalGids: [10],
+    additionalGids: [1000, 10],
     home: '/home/app',
   });
   assert.equal(resolveUser('1234', { passwd, group }).gid, 0);
   assert.deepEqual(resolveUser('nobody:wheel', { passwd, group }).gid, 10);
   assert.deepEqual(resolveUser('1000:65534', { passwd, group }).gid, 65534);
-  assert.deepEqual(resolveUser('nobody', { passwd, group }, ['wheel', '42']).additionalGids, [10, 42]);
+  assert.deepEqual(resolveUser('nobody', { passwd, group }, ['wheel', '42']).additionalGids, [65534, 10, 42]);
+  assert.deepEqual(resolveUser('4242:4343', { passwd, group }).additionalGids, [4343]);
   assert.throws(() => resolveUser('ghost', { passwd, group }), /unable to find user ghost/);
   assert.throws(() => resolveUser('app:ghosts', { passwd, group }), /unable to find group ghosts/);
 });

@@ -45,6 +45,8 @@ export interface ContainersBackend {
   networks(rec: ContainerRecord): ContainerNetworks;
   /** overlay2-style GraphDriver data for inspect. */
   graphDriver(rec: ContainerRecord): Record<string, string>;
+  /** SizeRw (the writable layer) and SizeRootFs (that plus the image), in bytes. */
+  sizes(rec: ContainerRecord): Promise<{ rw: number; rootFs: number }>;
 }
 
 /** What the filesystem routes (archive, changes, export, commit) need. */

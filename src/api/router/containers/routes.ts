@@ -207,7 +207,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
     {
       method: 'GET',
       path: '/containers/json',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const f = parseFilters(ctx.query, FILTERS.containerList);
         let recs = backend.list();
         if (!boolParam(ctx.query, 'all') && !f.has('status') && !f.has('exited')) {
@@ -217,19 +217,26 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         recs.sort((a, b) => (a.created < b.created ? 1 : -1));
         const limit = intParam(ctx.query, 'limit');
         if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
-        sendJson(
-          ctx.res,
-          200,
-          recs.map((r) => summaryView(r, backend.networks(r))),
-        );
+        // `size=1` (ps -s): each container's SizeRw and SizeRootFs, as Docker adds them.
+        const sized = boolParam(ctx.query, 'size');
+        const views = recs.map(async (r) => {
+          const v = summaryView(r, backend.networks(r));
+          if (!sized) return v;
+          const s = await backend.sizes(r);
+          return { ...v, SizeRw: s.rw, SizeRootFs: s.rootFs };
+        });
+        sendJson(ctx.res, 200, await Promise.all(views));
       },
     },
     {
       method: 'GET',
       path: '/containers/:id/json',
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const rec = backend.find(ctx.params.id!);
-        sendJson(ctx.res, 200, inspectView(rec, backend.graphDriver(rec), backend.networks(rec)));
+        const view = inspectView(rec, backend.graphDriver(rec), backend.networks(rec));
+        if (!boolParam(ctx.query, 'size')) return sendJson(ctx.res, 200, view);
+        const s = await backend.sizes(rec);
+        sendJson(ctx.res, 200, { ...view, SizeRw: s.rw, SizeRootFs: s.rootFs });
       },
     },
     {
@@ -267,6 +274,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             `invalid condition: "${c}"; use not-running, next-exit or removed`,
           );
         }
+        // An unknown container is a 404 before the 200 goes out (the docker CLI printed "EOF").
+        backend.find(ctx.params.id!);
         const done = backend.wait(ctx.params.id!, c as WaitCondition, ctx.signal);
         // Headers go out as soon as the wait is registered: clients start the container after.
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });

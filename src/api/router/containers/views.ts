@@ -1,7 +1,8 @@
 import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
-import type { ContainerRecord } from '../../../containers/index.ts';
+import { type ContainerRecord, inspectLinks } from '../../../containers/index.ts';
 import type { ContainerNetworks } from './backend.ts';
+import { withHostConfigDefaults } from './host-config-view.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -104,7 +105,12 @@ export function inspectView(
       NetworkMode: 'default',
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: false,
-      ...rec.hostConfig,
+      ...withHostConfigDefaults(rec.hostConfig as Record<string, unknown>),
+      Links: inspectLinks(
+        rec.hostConfig.Links as string[] | null | undefined,
+        rec.name,
+        String(rec.hostConfig.NetworkMode ?? 'default'),
+      ),
       // No driver named means the daemon's default, which Docker reports by name, never as "".
       LogConfig: {
         Type: rec.hostConfig.LogConfig?.Type || 'json-file',
@@ -113,7 +119,15 @@ export function inspectView(
     },
     GraphDriver: { Name: 'overlay2', Data: graphDriver },
     Mounts: mountsView(rec),
-    Config: { ...rec.config, Env: rec.config.Env, Cmd: rec.config.Cmd, Entrypoint: rec.config.Entrypoint },
+    // Volumes and OnBuild are always there in Docker's Config (null when empty).
+    Config: {
+      Volumes: null,
+      OnBuild: null,
+      ...rec.config,
+      Env: rec.config.Env,
+      Cmd: rec.config.Cmd,
+      Entrypoint: rec.config.Entrypoint,
+    },
     NetworkSettings: {
       Bridge: '',
       SandboxID: '',

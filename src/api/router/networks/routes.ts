@@ -35,7 +35,8 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
     EnableIPv6: n.enableIPv6 === true,
     IPAM: {
       Driver: 'default',
-      Options: null,
+      // Docker shows the options as they were sent: `{}` from the docker CLI, null when absent.
+      Options: n.ipamOptions ? { ...n.ipamOptions } : null,
       Config: n.subnet
         ? [
             {
@@ -136,6 +137,10 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
           attachable: b.Attachable === true,
           labels: strMap(b.Labels, 'Labels'),
           options: strMap(b.Options, 'Options'),
+          // Kept as sent: the docker CLI sends {} (shown {}), docker-py none (shown null).
+          ...(ipam.Options === undefined || ipam.Options === null
+            ? {}
+            : { ipamOptions: strMap(ipam.Options, 'IPAM.Options') }),
           ipam: cfg.map((c, i) => {
             const o = obj(c, `IPAM.Config[${i}]`);
             return {

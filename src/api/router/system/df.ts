@@ -35,7 +35,12 @@ export function diskUsageRoutes(s: DiskUsageSources): Route[] {
               .map((v) => ({ ...summary(v), Containers: recs.filter((r) => r.imageId === v.id).length }))
           : undefined;
         const containers = want('container')
-          ? recs.map((r) => ({ ...summaryView(r, s.containers.networks(r)), SizeRw: 0, SizeRootFs: 0 }))
+          ? await Promise.all(
+              recs.map(async (r) => {
+                const sz = await s.containers.sizes(r);
+                return { ...summaryView(r, s.containers.networks(r)), SizeRw: sz.rw, SizeRootFs: sz.rootFs };
+              }),
+            )
           : undefined;
         const volumes = want('volume')
           ? await Promise.all(

@@ -4,6 +4,7 @@ import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
+import { registerCompose } from './commands/compose.ts';
 import { registerContainers } from './commands/containers.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
@@ -60,6 +61,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerEvents(program, lazy);
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
+  registerCompose(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

@@ -47,10 +47,18 @@ export function registerComposeLifecycle(compose: Command, cc: ComposeContext): 
     .option('--services', 'Display services')
     .option('--status <status>', 'Filter services by status', collect, [])
     .option('--format <format>', 'Format the output: table, json or a Go template', 'table')
+    .option('--no-trunc', "Don't truncate output")
     .action(
       (
         names: string[],
-        o: { all?: boolean; quiet?: boolean; services?: boolean; status: string[]; format: string },
+        o: {
+          all?: boolean;
+          quiet?: boolean;
+          services?: boolean;
+          status: string[];
+          format: string;
+          trunc: boolean;
+        },
       ) =>
         composeAction(async () => {
           const p = cc.project();
@@ -68,7 +76,8 @@ export function registerComposeLifecycle(compose: Command, cc: ComposeContext): 
             ID: c.Id,
             Name: nameOf(c),
             Image: c.Image,
-            Command: `"${c.Command}"`,
+            // As docker ps: quoted, cut to 20 characters in the table unless --no-trunc.
+            Command: `"${o.trunc && o.format === 'table' && [...c.Command].length > 20 ? `${[...c.Command].slice(0, 19).join('')}…` : c.Command}"`,
             Project: p.name,
             Service: c.Labels[LABEL.service] ?? '',
             Created: c.Created,

@@ -3,6 +3,7 @@
 // subcommand loads the project through src/compose and talks to the engine through the client.
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
+import { BERTH_VERSION } from '../../base/version.ts';
 import { ComposeError, loadProject, type Project } from '../../compose/index.ts';
 import { CliError, type CliContext, collect } from '../context.ts';
 import { registerComposeLifecycle } from './compose-lifecycle.ts';
@@ -86,6 +87,17 @@ export function registerCompose(program: Command, ctx: CliContext): void {
     .action(async (services: string[], o: ConfigOptions) => {
       const p = cc.project(services);
       ctx.out.write(renderConfig(p, services, o));
+    });
+
+  // The docker CLI plugin protocol: `docker compose …` runs the plugin with
+  // `docker-cli-plugin-metadata` once to learn what it is (bin/berth-compose-plugin forwards).
+  compose
+    .command('docker-cli-plugin-metadata', { hidden: true })
+    .description('Docker CLI plugin metadata')
+    .action(() => {
+      ctx.out.write(
+        `${JSON.stringify({ SchemaVersion: '0.1.0', Vendor: 'Berth', Version: `v${BERTH_VERSION}`, ShortDescription: 'Docker Compose (Berth)' }, null, 2)}\n`,
+      );
     });
 
   registerComposeUp(compose, cc);

@@ -155,7 +155,7 @@ export function registerComposeLifecycle(compose: Command, cc: ComposeContext): 
           await followProject(ctx, api(), p, {
             services: names.length ? names : Object.keys(services(p)),
             follow: o.follow === true,
-            color: o.color !== false && process.stdout.isTTY === true,
+            color: o.color !== false && cc.colours(),
             prefix: o.logPrefix !== false,
             timestamps: o.timestamps === true,
             tail: o.tail,

@@ -196,7 +196,7 @@ export function registerComposeUp(compose: Command, cc: ComposeContext): void {
           untilExit: true,
           abortOnExit: abort,
           ...(o.exitCodeFrom !== undefined ? { exitCodeFrom: o.exitCodeFrom } : {}),
-          color: o.color !== false,
+          color: o.color !== false && cc.colours(),
           prefix: o.logPrefix !== false,
           timestamps: o.timestamps === true,
           ...(o.timeout !== undefined ? { stopTimeout: Number(o.timeout) } : {}),

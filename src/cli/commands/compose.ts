@@ -24,6 +24,8 @@ export interface ComposeContext {
   project(services?: readonly string[]): Project;
   /** The project name alone (down/ps/logs work without the files when -p is given). */
   projectNameOnly(): string | undefined;
+  /** Whether output may carry colours: --ansi always, or auto on a terminal (v2's rule). */
+  colours(): boolean;
 }
 
 export function registerCompose(program: Command, ctx: CliContext): void {
@@ -70,6 +72,12 @@ export function registerCompose(program: Command, ctx: CliContext): void {
       }
     },
     projectNameOnly: () => globals().projectName ?? process.env.COMPOSE_PROJECT_NAME,
+    colours: () => {
+      const mode = (globals() as { ansi?: string }).ansi ?? 'auto';
+      if (!['auto', 'always', 'never'].includes(mode))
+        throw new CliError(`invalid --ansi "${mode}": use auto, always or never`, 1);
+      return mode === 'always' || (mode === 'auto' && process.stdout.isTTY === true);
+    },
   };
 
   compose

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { BERTH_VERSION } from '../base/version.ts';
 import { LABEL } from './engine.ts';
+import { ComposeError } from './errors.ts';
 import type { Project } from './project.ts';
 
 type Obj = Record<string, unknown>;
@@ -147,6 +148,7 @@ export function createBody(in_: CreateInput): Obj {
   }
   for (const e of (svc.expose as string[] | undefined) ?? []) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
   const mounts = ((svc.volumes as Obj[] | undefined) ?? []).map((v) => mountOf(in_, v));
+  mounts.push(...fileMounts(in_, 'secrets'), ...fileMounts(in_, 'configs'));
   const hc = svc.healthcheck as Obj | undefined;
   const limits = ((svc.deploy as Obj | undefined)?.resources as Obj | undefined)?.limits as Obj | undefined;
   const restart = typeof svc.restart === 'string' ? svc.restart : 'no';
@@ -259,4 +261,22 @@ function mountOf(in_: CreateInput, v: Obj): Obj {
     if (t.size !== undefined) m.TmpfsOptions = { SizeBytes: bytes(t.size) };
   }
   return m;
+}
+
+/**
+ * File-backed secrets and configs, bind-mounted read-only at their targets (as Compose does
+ * without swarm). Those from `environment:` or `content:` need a file written into the
+ * container and are refused with a clear message until then.
+ */
+function fileMounts(in_: CreateInput, kind: 'secrets' | 'configs'): Obj[] {
+  const top = (in_.project.model[kind] ?? {}) as Record<string, Obj>;
+  return ((in_.svc[kind] as Obj[] | undefined) ?? []).map((e) => {
+    const src = top[String(e.source)] ?? {};
+    if (typeof src.file !== 'string') {
+      throw new ComposeError(
+        `${kind.slice(0, -1)} "${String(e.source)}" of service "${in_.name}": only file-based ${kind} are supported by berth compose (use "file:")`,
+      );
+    }
+    return { Type: 'bind', Source: src.file, Target: e.target, ReadOnly: true };
+  });
 }

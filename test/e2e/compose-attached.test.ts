@@ -42,10 +42,10 @@ function ok(r: { code: number; stdout: string; stderr: string }): string {
   return r.stdout;
 }
 
-/** Each project its own quarter of the test's /24, so their default networks do not overlap. */
+/** Each project its own eighth of the test's /24, so their default networks do not overlap. */
 let quarter = 0;
 const networks = () =>
-  `networks:\n  default:\n    ipam: {config: [{subnet: "10.198.${h.d.netByte}.${64 * quarter++}/26"}]}\n`;
+  `networks:\n  default:\n    ipam: {config: [{subnet: "10.198.${h.d.netByte}.${32 * quarter++}/27"}]}\n`;
 
 test('attached up: prefixed output, --exit-code-from returns that exit code and stops the others', async () => {
   const p = project(
@@ -110,6 +110,37 @@ ${networks()}`,
   const r = await compose(p, ['up', '-d', '--wait', '--wait-timeout', '30']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /container sick-sick-1 is unhealthy/);
+});
+
+test('file secrets and configs are mounted read-only at their targets', async () => {
+  const p = project(
+    'sec',
+    `services:
+  s:
+    image: busybox
+    secrets: [token]
+    configs: [{source: app, target: /etc/app.conf}]
+secrets:
+  token: {file: ./token.txt}
+configs:
+  app: {file: ./app.conf}
+${networks()}`,
+  );
+  writeFileSync(path.join(work, p, 'token.txt'), 's3cret\n');
+  writeFileSync(path.join(work, p, 'app.conf'), 'level=debug\n');
+  const out = ok(
+    await compose(p, [
+      'run',
+      '--rm',
+      '-T',
+      's',
+      'sh',
+      '-c',
+      'cat /run/secrets/token /etc/app.conf; echo x > /run/secrets/token || echo read-only',
+    ]),
+  );
+  assert.match(out, /^s3cret\nlevel=debug\n/);
+  assert.match(out, /read-only\n$/);
 });
 
 test('docker compose through the CLI plugin', async () => {

@@ -7,6 +7,7 @@ import { BERTH_VERSION } from '../../base/version.ts';
 import { ComposeError, loadProject, type Project } from '../../compose/index.ts';
 import { CliError, type CliContext, collect } from '../context.ts';
 import { registerComposeLifecycle } from './compose-lifecycle.ts';
+import { registerComposeRun } from './compose-run.ts';
 import { registerComposeUp } from './compose-up.ts';
 
 export interface ComposeGlobals {
@@ -110,6 +111,7 @@ export function registerCompose(program: Command, ctx: CliContext): void {
 
   registerComposeUp(compose, cc);
   registerComposeLifecycle(compose, cc);
+  registerComposeRun(compose, cc);
 }
 
 interface ConfigOptions {

@@ -4,6 +4,7 @@ import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
+import { registerCompose } from './commands/compose.ts';
 import { registerContainers } from './commands/containers.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
@@ -75,6 +76,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerEvents(program, lazy);
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
+  registerCompose(program, lazy);
   // The command whose parsing failed: docker's errors name it and print its usage line.
   let failed: Command = program;
   for (const c of [program, ...allCommands(program)]) {

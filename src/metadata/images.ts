@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { crashPoint } from '../base/crashpoint.ts';
 import path from 'node:path';
 import { atomicWriteJson, readJsonIfExists, removeTempFiles } from '../base/atomic.ts';
+import { KeyedMutex } from '../base/lock.ts';
 import { type Digest, digestHex, isDigest } from '../oci/digest.ts';
 
 export interface ImageRecord {
@@ -32,6 +33,12 @@ export class ImageMetadataStore {
   readonly #dir: string;
   readonly #images = new Map<Digest, ImageRecord>();
   readonly #refs = new Map<string, Digest>();
+  /**
+   * Serialises reference updates: each builds the next map from the current one and writes it,
+   * so two concurrent tags (parallel builds of a compose project) must not both start from the
+   * same old map, or the second write drops the first tag.
+   */
+  readonly #refsLock = new KeyedMutex();
 
   private constructor(dir: string) {
     this.#dir = dir;
@@ -92,15 +99,19 @@ export class ImageMetadataStore {
   }
 
   async setRefs(entries: Record<string, Digest>): Promise<void> {
-    const next = new Map(this.#refs);
-    for (const [k, v] of Object.entries(entries)) next.set(k, v);
-    await this.#saveRefs(next);
+    await this.#refsLock.run('refs', async () => {
+      const next = new Map(this.#refs);
+      for (const [k, v] of Object.entries(entries)) next.set(k, v);
+      await this.#saveRefs(next);
+    });
   }
 
   async removeRefs(names: readonly string[]): Promise<void> {
-    const next = new Map(this.#refs);
-    for (const n of names) next.delete(n);
-    await this.#saveRefs(next);
+    await this.#refsLock.run('refs', async () => {
+      const next = new Map(this.#refs);
+      for (const n of names) next.delete(n);
+      await this.#saveRefs(next);
+    });
   }
 
   async #saveRefs(next: Map<string, Digest>): Promise<void> {

@@ -12,6 +12,7 @@ const RANK: Record<string, number> = {
   daemon: 80,
   api: 70,
   cli: 70,
+  compose: 65,
   client: 60,
   containers: 50,
   images: 50,

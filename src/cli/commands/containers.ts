@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import { parseGoDuration } from '../../base/duration.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
+import {
+  CONTAINER_HEADERS,
+  CONTAINER_TABLE_FORMAT,
+  ContainerRow,
+  type ContainerSummary,
+  humanSize,
+  renderInspect,
+  renderList,
+} from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
@@ -205,11 +213,6 @@ function createBody(image: string, cmd: string[], o: RunOptions) {
     },
     ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };
-}
-
-/** Splits Docker's 8-byte framed stream into stdout/stderr writes. */
-function shortId(id: string): string {
-  return id.slice(0, 12);
 }
 
 export function registerContainers(program: Command, ctx: CliContext): void {
@@ -507,66 +510,33 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     quiet?: boolean;
     last?: string;
     latest?: boolean;
+    size?: boolean;
     trunc?: boolean;
     filter: string[];
     format?: string;
   }) => {
     const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
-    const list = await ctx.client().json<
-      {
-        Id: string;
-        Names: string[];
-        Image: string;
-        Command: string;
-        Created: number;
-        Status: string;
-        Labels: Record<string, string>;
-        State: string;
-      }[]
-    >('GET', '/containers/json', {
-      query: { all: o.all || limit !== undefined, limit, filters: filtersJson(o.filter) },
+    const custom = o.format !== undefined && o.format !== '' && o.format !== 'table';
+    // docker asks the daemon for sizes with -s, or when a custom format prints them.
+    const size = (o.size && !custom) || (custom && !o.quiet && /\.Size\b/.test(o.format ?? ''));
+    const list = await ctx.client().json<ContainerSummary[]>('GET', '/containers/json', {
+      query: {
+        all: o.all || limit !== undefined,
+        limit,
+        size: size || undefined,
+        filters: filtersJson(o.filter),
+      },
     });
-    const noTrunc = o.trunc === false;
-    const rows = list.map((c) => {
-      const cmd =
-        noTrunc || [...c.Command].length <= 20 ? c.Command : `${[...c.Command].slice(0, 19).join('')}…`;
-      return {
-        ID: noTrunc ? c.Id : shortId(c.Id),
-        Image: c.Image,
-        Command: `"${cmd}"`,
-        CreatedAt: new Date(c.Created * 1000).toISOString(),
-        RunningFor: `${humanDuration(Date.now() - c.Created * 1000)} ago`,
-        Status: c.Status,
-        State: c.State,
-        Ports: '',
-        Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
-        Labels: Object.entries(c.Labels ?? {})
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-      };
-    });
-    if (o.quiet) {
-      for (const r of rows) ctx.out.write(`${r.ID}\n`);
-      return;
-    }
+    const now = Date.now();
+    const rows = list.map((c) => new ContainerRow(c, { trunc: o.trunc !== false, now }));
     ctx.out.write(
       renderList({
         format: o.format,
-        defaultTableFormat:
-          'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}',
-        headers: {
-          ID: 'CONTAINER ID',
-          Image: 'IMAGE',
-          Command: 'COMMAND',
-          CreatedAt: 'CREATED AT',
-          RunningFor: 'CREATED',
-          Status: 'STATUS',
-          State: 'STATE',
-          Ports: 'PORTS',
-          Names: 'NAMES',
-          Labels: 'LABELS',
-        },
+        defaultTableFormat: o.size ? `${CONTAINER_TABLE_FORMAT}\t{{.Size}}` : CONTAINER_TABLE_FORMAT,
+        headers: CONTAINER_HEADERS,
         rows,
+        quiet: o.quiet,
+        onWarning: (m) => ctx.err.write(`${m}\n`),
       }),
     );
   };
@@ -577,6 +547,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
       .option('-n, --last <int>', 'Show n last created containers (includes all states)')
       .option('-l, --latest', 'Show the latest created container (includes all states)')
       .option('--no-trunc', "Don't truncate output")
+      .option('-s, --size', 'Display total file sizes')
       .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
       .option('--format <string>', 'Format output using a custom template')
       .action(ps);

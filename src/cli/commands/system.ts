@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import { BERTH_VERSION } from '../../base/version.ts';
 import type { VersionInfo } from '../../client/index.ts';
 import type { CliContext } from '../context.ts';
-import { bytesSize, renderOne } from '../format/index.ts';
+import { bytesSize, renderOne, withGoFieldNames } from '../format/index.ts';
+
+/** system.Info fields whose JSON keys are not their Go names. */
+const INFO_GO_NAMES: Readonly<Record<string, string>> = {
+  CpuCfsPeriod: 'CPUCfsPeriod',
+  CpuCfsQuota: 'CPUCfsQuota',
+  HttpProxy: 'HTTPProxy',
+  HttpsProxy: 'HTTPSProxy',
+};
 
 export function registerSystem(program: Command, ctx: CliContext): void {
   program
@@ -27,7 +35,13 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         serverErr = err as Error;
       }
       if (opts.format) {
-        ctx.out.write(renderOne(opts.format, { Client: client, Server: server ?? null }));
+        // docker's versionInfo: Go field names for templates (APIVersion), JSON keys for json.
+        const clientView = withGoFieldNames(
+          { Platform: { Name: '' }, ...client, DefaultAPIVersion: client.ApiVersion },
+          { ApiVersion: 'APIVersion' },
+        );
+        const serverView = server ? withGoFieldNames(server, { ApiVersion: 'APIVersion' }) : null;
+        ctx.out.write(renderOne(opts.format, { Client: clientView, Server: serverView }));
       } else {
         ctx.out.write(
           [
@@ -62,7 +76,21 @@ export function registerSystem(program: Command, ctx: CliContext): void {
   const info = async (opts: { format?: string }) => {
     const i = await ctx.client().json<Record<string, unknown>>('GET', '/info');
     if (opts.format) {
-      ctx.out.write(renderOne(opts.format, i));
+      // docker's dockerInfo: the server's fields inline (Go names for templates), then ClientInfo.
+      const view = withGoFieldNames(
+        {
+          ...i,
+          ClientInfo: {
+            Debug: false,
+            Version: BERTH_VERSION,
+            Context: 'default',
+            Plugins: [],
+            Warnings: null,
+          },
+        },
+        INFO_GO_NAMES,
+      );
+      ctx.out.write(renderOne(opts.format, view));
       return;
     }
     const runtimes = Object.keys((i.Runtimes as Record<string, unknown>) ?? {}).join(' ');

@@ -1,5 +1,6 @@
 // The docker CLI's output contract for --format (cli/command/formatter and cli/command/inspect).
 import { HEADER_FUNCS, type FuncSpec } from './functions.ts';
+import { withGoMaps } from './go-maps.ts';
 import { goJson } from './gojson.ts';
 import { tabwrite } from './table.ts';
 import { compileTemplate, executeTemplate, type MissingKey, type Template } from './template.ts';
@@ -134,6 +135,6 @@ export function renderInspect(
   if (format === undefined || format === '') return `${goJson(items, { indent: '    ' })}\n`;
   if (format === 'json') return `${goJson(items)}\n`;
   const template: Template = compileTemplate(format);
-  const out = items.map((item) => `${template.render(item, options)}\n`).join('');
+  const out = items.map((item) => `${template.render(withGoMaps(item), options)}\n`).join('');
   return out === '' ? '\n' : out;
 }

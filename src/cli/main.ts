@@ -5,12 +5,14 @@ import { ConnectError, EngineError } from '../client/index.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
 import { registerContainers } from './commands/containers.ts';
+import { registerContext } from './commands/context.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
 import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
-import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
+import { CliError, type CliContext, createContext } from './context.ts';
+import { type GlobalConnectionOptions, resolveConnection } from './contexts/index.ts';
 import { ProgressError } from './progress.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
@@ -29,7 +31,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       'info',
     )
     .option('-D, --debug', 'Enable debug mode')
-    .option('--context <string>', 'Accepted for docker compatibility; only "default" exists')
+    .option(
+      '-c, --context <string>',
+      'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")',
+    )
     .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
     .helpOption('-h, --help', 'Print usage')
     .showSuggestionAfterError(true)
@@ -37,8 +42,18 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .enablePositionalOptions()
     .configureOutput({ outputError: () => {} })
     .exitOverride();
-  program.hook('preAction', () => {
-    ctx = createContext(resolveHost(program.opts<{ host?: string }>().host, process.env));
+  program.hook('preAction', async () => {
+    try {
+      ctx = createContext((await resolveConnection(program.opts<GlobalConnectionOptions>())).host);
+    } catch (err) {
+      // A broken current context fails the commands that talk to a daemon, not `context ls/use`.
+      ctx = {
+        ...createContext(''),
+        client: () => {
+          throw err;
+        },
+      };
+    }
   });
   const lazy: CliContext = {
     client: () => ctx!.client(),
@@ -60,6 +75,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerEvents(program, lazy);
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
+  registerContext(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

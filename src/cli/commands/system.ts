@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { BERTH_VERSION } from '../../base/version.ts';
 import type { VersionInfo } from '../../client/index.ts';
 import type { CliContext } from '../context.ts';
+import { type GlobalConnectionOptions, resolveConnection } from '../contexts/index.ts';
 import { bytesSize, renderOne, withGoFieldNames } from '../format/index.ts';
 
 /** system.Info fields whose JSON keys are not their Go names. */
@@ -25,7 +26,9 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         GitCommit: '',
         Os: 'linux',
         Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-        Context: 'default',
+        Context:
+          (await resolveConnection(program.opts<GlobalConnectionOptions>()).catch(() => undefined))?.name ??
+          'default',
       };
       let server: (VersionInfo & { Components?: unknown }) | undefined;
       let serverErr: Error | undefined;
@@ -50,7 +53,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
             ` API version:       ${client.ApiVersion}`,
             ` Node version:      ${client.GoVersion}`,
             ` OS/Arch:           ${client.Os}/${client.Arch}`,
-            ` Context:           default`,
+            ` Context:           ${client.Context}`,
             '',
           ].join('\n'),
         );

@@ -123,7 +123,7 @@ export function renderOne(format: string, data: unknown, options: RenderOneOptio
 
 /**
  * `docker inspect`'s output for its results (cli/command/inspect):
- * - no format: the results as an indented JSON array (4 spaces), `[]` when there are none;
+ * - no format: the results as an indented JSON array (4 spaces, `<>&` escaped), `[]` when there are none;
  * - `json`: the same array, compact;
  * - a template: each result rendered plus a newline (a lone newline when nothing was rendered).
  */
@@ -132,7 +132,9 @@ export function renderInspect(
   items: readonly unknown[],
   options: RenderOneOptions = {},
 ): string {
-  if (format === undefined || format === '') return `${goJson(items, { indent: '    ' })}\n`;
+  // MarshalIndent (and the daemon's own encoder, whose bytes docker indents) escape <>&.
+  if (format === undefined || format === '')
+    return `${goJson(items, { indent: '    ', escapeHTML: true })}\n`;
   if (format === 'json') return `${goJson(items)}\n`;
   const template: Template = compileTemplate(format);
   const out = items.map((item) => `${template.render(withGoMaps(item), options)}\n`).join('');

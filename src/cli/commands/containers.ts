@@ -566,10 +566,8 @@ export function registerContainers(program: Command, ctx: CliContext): void {
             'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',
           );
           const answer = (await readLine(ctx.stdin)).trim().toLowerCase();
-          if (answer !== 'y' && answer !== 'yes') {
-            ctx.out.write(`Total reclaimed space: ${humanSize(0)}\n`);
-            return;
-          }
+          // Cancelled: docker prints nothing more and exits 0.
+          if (answer !== 'y' && answer !== 'yes') return;
         }
         const r = await ctx
           .client()
@@ -579,7 +577,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         const deleted = r.ContainersDeleted ?? [];
         if (deleted.length > 0)
           ctx.out.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-        ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+        ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`);
       });
   }
 

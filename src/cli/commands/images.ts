@@ -321,7 +321,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
           ctx.out.write('Untagged' in it ? `untagged: ${it.Untagged}\n` : `deleted: ${it.Deleted}\n`);
         ctx.out.write('\n');
       }
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);
     });
 
   const save = async (names: string[], opts: { output?: string }) => {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { BERTH_VERSION } from '../../base/version.ts';
 import type { VersionInfo } from '../../client/index.ts';
 import type { CliContext } from '../context.ts';
+import { registerSystemDf } from './system-df.ts';
+import { registerSystemPrune } from './system-prune.ts';
 import { type GlobalConnectionOptions, resolveConnection } from '../contexts/index.ts';
 import { bytesSize, renderOne, withGoFieldNames } from '../format/index.ts';
 
@@ -141,6 +143,8 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(info);
   const system = program.command('system').description('Manage Berth');
+  registerSystemDf(system, ctx);
+  registerSystemPrune(system, ctx);
   system
     .command('info')
     .description('Display system-wide information')

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
 import { registerContainers } from './commands/containers.ts';
 import { registerContext } from './commands/context.ts';
@@ -76,6 +77,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
   registerContext(program, lazy);
+  registerCompletion(program, lazy);
   for (const c of allCommands(program)) {
     c.exitOverride().configureOutput({ outputError: () => {} });
     c.helpOption('-h, --help', 'Print usage');

@@ -3,16 +3,19 @@ import { Command, CommanderError } from 'commander';
 import { BERTH_VERSION } from '../base/version.ts';
 import { ConnectError, EngineError } from '../client/index.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerContainerFs } from './commands/container-fs.ts';
 import { registerCompose } from './commands/compose.ts';
 import { registerContainers } from './commands/containers.ts';
+import { registerContext } from './commands/context.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerImages } from './commands/images.ts';
 import { registerNetworks } from './commands/networks.ts';
 import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
-import { CliError, type CliContext, createContext, resolveHost } from './context.ts';
 import { checkIntegerFlags, normaliseBoolFlags } from './argv.ts';
+import { CliError, type CliContext, createContext } from './context.ts';
+import { type GlobalConnectionOptions, resolveConnection } from './contexts/index.ts';
 import { formatHelp, helpWidth, usageError } from './help/index.ts';
 import { ProgressError } from './progress.ts';
 
@@ -25,7 +28,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .option('--config <string>', 'Location of client config files (default "~/.docker")')
     .option(
       '-c, --context <string>',
-      'Name of the context to use to connect to the daemon (only "default" exists)',
+      'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")',
     )
     .option('-D, --debug', 'Enable debug mode')
     .option(
@@ -46,7 +49,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .helpOption('-h, --help', 'Print usage')
     // `berth run IMAGE ls -la`: options after the image belong to the command, as with docker.
     .enablePositionalOptions();
-  program.hook('preAction', () => {
+  program.hook('preAction', async () => {
     const g = program.opts<GlobalOptions>();
     if (g.tls || g.tlsverify || g.tlscacert || g.tlscert || g.tlskey)
       throw new CliError(
@@ -54,7 +57,17 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         125,
       );
     if (g.config) process.env.DOCKER_CONFIG = g.config;
-    ctx = createContext(resolveHost(g.host, process.env));
+    try {
+      ctx = createContext((await resolveConnection(program.opts<GlobalConnectionOptions>())).host);
+    } catch (err) {
+      // A broken current context fails the commands that talk to a daemon, not `context ls/use`.
+      ctx = {
+        ...createContext(''),
+        client: () => {
+          throw err;
+        },
+      };
+    }
   });
   const lazy: CliContext = {
     client: () => ctx!.client(),
@@ -77,6 +90,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerNetworks(program, lazy);
   registerVolumes(program, lazy);
   registerCompose(program, lazy);
+  registerContext(program, lazy);
+  registerCompletion(program, lazy);
   // The command whose parsing failed: docker's errors name it and print its usage line.
   let failed: Command = program;
   for (const c of [program, ...allCommands(program)]) {

@@ -43,9 +43,13 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     const socket =
       'socketPath' in target ? net.connect(target.socketPath) : net.connect(target.port, target.host);
     let settled = false;
+    // Rejected before any reply: there is no response for 'end'/'close' to fail (a refused
+    // connection would otherwise crash the CLI with an unhandled error on it).
+    let rejected = false;
     const fail = (err: Error) => {
       if (!settled) {
         settled = true;
+        rejected = true;
         reject(err);
       } else response.destroy(err);
       socket.destroy();
@@ -191,12 +195,14 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
       parse();
     });
     socket.on('end', () => {
+      if (rejected) return;
       if (!settled) return fail(new Error('the daemon closed the connection without a reply'));
       if (state === 'close') finish();
       else if (state !== 'done') response.destroy(new Error('the daemon closed the connection mid-reply'));
     });
     socket.on('close', () => {
       req.signal?.removeEventListener('abort', onAbort);
+      if (rejected) return;
       // A write error (EPIPE while still uploading) destroys the socket without an 'end': the
       // reply must not be left open, or the process would exit 0 with nothing read.
       if (!settled) fail(new Error('the daemon closed the connection without a reply'));

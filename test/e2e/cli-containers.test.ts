@@ -117,9 +117,10 @@ describe('berth container prune', () => {
   test('asks first and does nothing unless answered yes', async () => {
     const c = ok(await daemon.d.berth(['create', '--label', 'prune=ask', 'busybox', 'true'])).trim();
     const no = await daemon.d.berth(['container', 'prune', '--filter', 'label=prune=ask'], { input: 'n\n' });
+    // Cancelled, docker 28 prints nothing more and exits 0.
     assert.equal(
       ok(no),
-      'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] Total reclaimed space: 0B\n',
+      'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',
     );
     assert.equal(ok(await daemon.d.berth(['inspect', '-f', '{{.Id}}', c])).trim(), c);
     const yes = await daemon.d.berth(['container', 'prune', '--filter', 'label=prune=ask'], { input: 'y\n' });

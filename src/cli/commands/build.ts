@@ -313,7 +313,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       if ((r.CachesDeleted ?? []).length > 0) {
         ctx.out.write('Deleted build cache objects:\n');
         for (const id of r.CachesDeleted ?? []) ctx.out.write(`${id}\n`);
+        ctx.out.write('\n');
       }
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);
     });
 }

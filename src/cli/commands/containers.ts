@@ -3,7 +3,15 @@ import type { Command } from 'commander';
 import { parseGoDuration } from '../../base/duration.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanDuration, humanSize, renderInspect, renderList } from '../format/index.ts';
+import {
+  CONTAINER_HEADERS,
+  CONTAINER_TABLE_FORMAT,
+  ContainerRow,
+  type ContainerSummary,
+  humanSize,
+  renderInspect,
+  renderList,
+} from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
 import { registerLifecycle } from './container-lifecycle.ts';
@@ -228,10 +236,6 @@ function createBody(image: string, cmd: string[], o: RunOptions, hostSpec: strin
     },
     ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };
-}
-
-function shortId(id: string): string {
-  return id.slice(0, 12);
 }
 
 export function registerContainers(program: Command, ctx: CliContext): void {
@@ -460,85 +464,33 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     quiet?: boolean;
     last?: string;
     latest?: boolean;
-    trunc?: boolean;
     size?: boolean;
+    trunc?: boolean;
     filter: string[];
     format?: string;
   }) => {
     const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
-    const list = await ctx.client().json<
-      {
-        Id: string;
-        Names: string[];
-        Image: string;
-        Command: string;
-        Created: number;
-        Status: string;
-        Labels: Record<string, string>;
-        State: string;
-        SizeRw?: number;
-        SizeRootFs?: number;
-      }[]
-    >('GET', '/containers/json', {
+    const custom = o.format !== undefined && o.format !== '' && o.format !== 'table';
+    // docker asks the daemon for sizes with -s, or when a custom format prints them.
+    const size = (o.size && !custom) || (custom && !o.quiet && /\.Size\b/.test(o.format ?? ''));
+    const list = await ctx.client().json<ContainerSummary[]>('GET', '/containers/json', {
       query: {
         all: o.all || limit !== undefined,
         limit,
+        size: size || undefined,
         filters: filtersJson(o.filter),
-        ...(o.size ? { size: true } : {}),
       },
     });
-    // berthd does not compute container sizes yet: say so rather than print an empty column.
-    if (o.size && list.some((c) => c.SizeRw === undefined && c.SizeRootFs === undefined))
-      throw new CliError(
-        'berth: ps --size is not supported by this daemon: it reports no container sizes (SizeRw, SizeRootFs)',
-        1,
-      );
-    const noTrunc = o.trunc === false;
-    const rows = list.map((c) => {
-      const cmd =
-        noTrunc || [...c.Command].length <= 20 ? c.Command : `${[...c.Command].slice(0, 19).join('')}…`;
-      return {
-        ID: noTrunc ? c.Id : shortId(c.Id),
-        Image: c.Image,
-        Command: `"${cmd}"`,
-        CreatedAt: new Date(c.Created * 1000).toISOString(),
-        RunningFor: `${humanDuration(Date.now() - c.Created * 1000)} ago`,
-        Status: c.Status,
-        State: c.State,
-        Ports: '',
-        Names: c.Names.map((n) => n.replace(/^\//, '')).join(','),
-        Labels: Object.entries(c.Labels ?? {})
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-        // docker: "2B (virtual 4.26MB)"; sizes are only computed with -s.
-        Size:
-          c.SizeRw !== undefined || c.SizeRootFs !== undefined
-            ? `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs ?? 0)})`
-            : '',
-      };
-    });
-    if (o.quiet) {
-      for (const r of rows) ctx.out.write(`${r.ID}\n`);
-      return;
-    }
+    const now = Date.now();
+    const rows = list.map((c) => new ContainerRow(c, { trunc: o.trunc !== false, now }));
     ctx.out.write(
       renderList({
         format: o.format,
-        defaultTableFormat: `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${o.size ? '\t{{.Size}}' : ''}`,
-        headers: {
-          ID: 'CONTAINER ID',
-          Image: 'IMAGE',
-          Command: 'COMMAND',
-          CreatedAt: 'CREATED AT',
-          RunningFor: 'CREATED',
-          Status: 'STATUS',
-          State: 'STATE',
-          Ports: 'PORTS',
-          Names: 'NAMES',
-          Labels: 'LABELS',
-          Size: 'SIZE',
-        },
+        defaultTableFormat: o.size ? `${CONTAINER_TABLE_FORMAT}\t{{.Size}}` : CONTAINER_TABLE_FORMAT,
+        headers: CONTAINER_HEADERS,
         rows,
+        quiet: o.quiet,
+        onWarning: (m) => ctx.err.write(`${m}\n`),
       }),
     );
   };
@@ -568,10 +520,8 @@ export function registerContainers(program: Command, ctx: CliContext): void {
             'WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ',
           );
           const answer = (await readLine(ctx.stdin)).trim().toLowerCase();
-          if (answer !== 'y' && answer !== 'yes') {
-            ctx.out.write(`Total reclaimed space: ${humanSize(0)}\n`);
-            return;
-          }
+          // Cancelled: docker prints nothing more and exits 0.
+          if (answer !== 'y' && answer !== 'yes') return;
         }
         const r = await ctx
           .client()
@@ -581,7 +531,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
         const deleted = r.ContainersDeleted ?? [];
         if (deleted.length > 0)
           ctx.out.write(`Deleted Containers:\n${deleted.map((id) => `${id}\n`).join('')}\n`);
-        ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+        ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`);
       });
   }
 

@@ -6,20 +6,20 @@ import type { Command } from 'commander';
 import type { DeleteItem, HistoryItem, ImageSummary, JsonMessage } from '../../client/index.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanDuration, humanSize, renderInspect, renderList, renderOne } from '../format/index.ts';
+import {
+  goTimeString,
+  humanDuration,
+  humanSize,
+  renderInspect,
+  renderList,
+  renderOne,
+} from '../format/index.ts';
 import { displayJsonMessages } from '../progress.ts';
 import { registerRegistry, registerRegistryServer } from './registry.ts';
 import { addUnsupported, platformFlag, unsupportedOption } from './unsupported.ts';
 
 function shortId(id: string): string {
   return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
-}
-
-/** Go's time.Time String() as docker prints CreatedAt: `2006-01-02 15:04:05 -0700 MST`. */
-export function goTime(unixSeconds: number): string {
-  const d = new Date(unixSeconds * 1000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000 UTC`;
 }
 
 function since(unixSeconds: number): string {
@@ -46,7 +46,7 @@ function imageRows(images: ImageSummary[], opts: { noTrunc: boolean }): ImageRow
     const base = {
       ID: opts.noTrunc ? img.Id : shortId(img.Id),
       CreatedSince: since(img.Created),
-      CreatedAt: goTime(img.Created),
+      CreatedAt: goTimeString(img.Created),
       Size: humanSize(img.Size),
       VirtualSize: humanSize(img.VirtualSize ?? img.Size),
       SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
@@ -333,7 +333,7 @@ export function registerImages(program: Command, ctx: CliContext): void {
           ctx.out.write('Untagged' in it ? `untagged: ${it.Untagged}\n` : `deleted: ${it.Deleted}\n`);
         ctx.out.write('\n');
       }
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed, 4)}\n`);
     });
 
   const save = async (names: string[], opts: { output?: string }) => {

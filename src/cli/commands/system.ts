@@ -2,7 +2,18 @@ import type { Command } from 'commander';
 import { BERTH_VERSION } from '../../base/version.ts';
 import type { VersionInfo } from '../../client/index.ts';
 import type { CliContext } from '../context.ts';
-import { bytesSize, renderOne } from '../format/index.ts';
+import { registerSystemDf } from './system-df.ts';
+import { registerSystemPrune } from './system-prune.ts';
+import { type GlobalConnectionOptions, resolveConnection } from '../contexts/index.ts';
+import { bytesSize, renderOne, withGoFieldNames } from '../format/index.ts';
+
+/** system.Info fields whose JSON keys are not their Go names. */
+const INFO_GO_NAMES: Readonly<Record<string, string>> = {
+  CpuCfsPeriod: 'CPUCfsPeriod',
+  CpuCfsQuota: 'CPUCfsQuota',
+  HttpProxy: 'HTTPProxy',
+  HttpsProxy: 'HTTPSProxy',
+};
 
 export function registerSystem(program: Command, ctx: CliContext): void {
   program
@@ -17,7 +28,9 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         GitCommit: '',
         Os: 'linux',
         Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-        Context: 'default',
+        Context:
+          (await resolveConnection(program.opts<GlobalConnectionOptions>()).catch(() => undefined))?.name ??
+          'default',
       };
       let server: (VersionInfo & { Components?: unknown }) | undefined;
       let serverErr: Error | undefined;
@@ -27,7 +40,13 @@ export function registerSystem(program: Command, ctx: CliContext): void {
         serverErr = err as Error;
       }
       if (opts.format) {
-        ctx.out.write(renderOne(opts.format, { Client: client, Server: server ?? null }));
+        // docker's versionInfo: Go field names for templates (APIVersion), JSON keys for json.
+        const clientView = withGoFieldNames(
+          { Platform: { Name: '' }, ...client, DefaultAPIVersion: client.ApiVersion },
+          { ApiVersion: 'APIVersion' },
+        );
+        const serverView = server ? withGoFieldNames(server, { ApiVersion: 'APIVersion' }) : null;
+        ctx.out.write(renderOne(opts.format, { Client: clientView, Server: serverView }));
       } else {
         ctx.out.write(
           [
@@ -36,7 +55,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
             ` API version:       ${client.ApiVersion}`,
             ` Node version:      ${client.GoVersion}`,
             ` OS/Arch:           ${client.Os}/${client.Arch}`,
-            ` Context:           default`,
+            ` Context:           ${client.Context}`,
             '',
           ].join('\n'),
         );
@@ -62,7 +81,21 @@ export function registerSystem(program: Command, ctx: CliContext): void {
   const info = async (opts: { format?: string }) => {
     const i = await ctx.client().json<Record<string, unknown>>('GET', '/info');
     if (opts.format) {
-      ctx.out.write(renderOne(opts.format, i));
+      // docker's dockerInfo: the server's fields inline (Go names for templates), then ClientInfo.
+      const view = withGoFieldNames(
+        {
+          ...i,
+          ClientInfo: {
+            Debug: false,
+            Version: BERTH_VERSION,
+            Context: 'default',
+            Plugins: [],
+            Warnings: null,
+          },
+        },
+        INFO_GO_NAMES,
+      );
+      ctx.out.write(renderOne(opts.format, view));
       return;
     }
     const runtimes = Object.keys((i.Runtimes as Record<string, unknown>) ?? {}).join(' ');
@@ -112,6 +145,8 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(info);
   const system = program.command('system').description('Manage Berth');
+  registerSystemDf(system, ctx);
+  registerSystemPrune(system, ctx);
   system
     .command('info')
     .description('Display system-wide information')

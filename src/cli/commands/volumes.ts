@@ -379,6 +379,6 @@ export function registerVolumes(program: Command, ctx: CliContext): void {
         });
       const gone = r.VolumesDeleted ?? [];
       if (gone.length > 0) ctx.out.write(`Deleted Volumes:\n${gone.map((n) => `${n}\n`).join('')}\n`);
-      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+      ctx.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0, 4)}\n`);
     });
 }

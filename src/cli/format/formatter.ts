@@ -1,5 +1,6 @@
 // The docker CLI's output contract for --format (cli/command/formatter and cli/command/inspect).
 import { HEADER_FUNCS, type FuncSpec } from './functions.ts';
+import { withGoMaps } from './go-maps.ts';
 import { goJson } from './gojson.ts';
 import { tabwrite } from './table.ts';
 import { compileTemplate, executeTemplate, type MissingKey, type Template } from './template.ts';
@@ -122,7 +123,7 @@ export function renderOne(format: string, data: unknown, options: RenderOneOptio
 
 /**
  * `docker inspect`'s output for its results (cli/command/inspect):
- * - no format: the results as an indented JSON array (4 spaces), `[]` when there are none;
+ * - no format: the results as an indented JSON array (4 spaces, `<>&` escaped), `[]` when there are none;
  * - `json`: the same array, compact;
  * - a template: each result rendered plus a newline (a lone newline when nothing was rendered).
  */
@@ -131,9 +132,11 @@ export function renderInspect(
   items: readonly unknown[],
   options: RenderOneOptions = {},
 ): string {
-  if (format === undefined || format === '') return `${goJson(items, { indent: '    ' })}\n`;
+  // MarshalIndent (and the daemon's own encoder, whose bytes docker indents) escape <>&.
+  if (format === undefined || format === '')
+    return `${goJson(items, { indent: '    ', escapeHTML: true })}\n`;
   if (format === 'json') return `${goJson(items)}\n`;
   const template: Template = compileTemplate(format);
-  const out = items.map((item) => `${template.render(item, options)}\n`).join('');
+  const out = items.map((item) => `${template.render(withGoMaps(item), options)}\n`).join('');
   return out === '' ? '\n' : out;
 }

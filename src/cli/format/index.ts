@@ -10,6 +10,17 @@ export {
   renderList,
   renderOne,
 } from './formatter.ts';
+export {
+  CONTAINER_HEADERS,
+  CONTAINER_TABLE_FORMAT,
+  ContainerRow,
+  type ContainerSummary,
+  displayablePorts,
+  ellipsis,
+  truncateId,
+} from './container-row.ts';
+export { withGoFieldNames } from './go-struct.ts';
+export { goTimeString } from './go-time.ts';
 export { formatFloat, goQuote, sprint, sprintf, sprintln } from './gofmt.ts';
 export { type GoJsonOptions, goJson, JsonUnsupportedValueError } from './gojson.ts';
 export { alignTabs, displayWidth, formatTable, type TabwriterOptions, tabwrite } from './table.ts';

@@ -112,11 +112,27 @@ describe('run/create flags of docker 28', () => {
     }
   });
 
-  test('ps -s says plainly that berthd reports no sizes (never an empty column)', async () => {
-    ok(await daemon.d.berth(['run', '-d', '--name', 'sized', 'busybox', 'sleep', '30']));
-    const r = await daemon.d.berth(['ps', '-s', '--filter', 'name=sized']);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /ps --size is not supported by this daemon/);
+  test('ps -s adds a SIZE column with the writable layer and the virtual size, as docker', async () => {
+    ok(
+      await daemon.d.berth([
+        'run',
+        '-d',
+        '--name',
+        'sized',
+        'busybox',
+        'sh',
+        '-c',
+        'head -c 3000 /dev/zero > /f; sleep 30',
+      ]),
+    );
+    let r = await daemon.d.berth(['ps', '-s', '--filter', 'name=sized']);
+    for (let i = 0; i < 50 && !/\d+(\.\d+)?kB \(virtual /.test(r.stdout); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await daemon.d.berth(['ps', '-s', '--filter', 'name=sized']);
+    }
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout.split('\n')[0] ?? '', /\bSIZE$/);
+    assert.match(r.stdout, /\d+(\.\d+)?kB \(virtual \d+(\.\d+)?MB\)/);
     ok(await daemon.d.berth(['rm', '-f', 'sized']));
   });
 

@@ -33,6 +33,9 @@ export interface DaemonConfig {
   readonly bip?: string;
   /** DNS servers the embedded DNS forwards to (dockerd's --dns); default: the host's resolv.conf. */
   readonly dns: string[];
+  /** Default log driver and options of new containers (daemon.json log-driver, log-opts). */
+  readonly logDriver: string;
+  readonly logOpts: Record<string, string>;
 }
 
 export const DEFAULTS = {
@@ -52,6 +55,8 @@ const FILE_KEYS = {
   dns: 'dns',
   hosts: 'hosts',
   'log-level': 'logLevel',
+  'log-driver': 'logDriver',
+  'log-opts': 'logOpts',
   pidfile: 'pidfile',
   debug: 'debug',
   group: 'group',
@@ -84,6 +89,7 @@ Options:
   -G, --group string         Group for the unix socket (default "berth" if it exists, else root)
   -H, --host list            Daemon socket(s) to connect to (default ${DEFAULTS.host})
   -h, --help                 Print usage
+      --log-driver string    Default driver for container logs (default "json-file")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
   -v, --version              Print version information and quit
@@ -118,6 +124,7 @@ export function parseCommandLine(
         dns: { type: 'string', multiple: true },
         host: { type: 'string', short: 'H', multiple: true },
         'log-level': { type: 'string', short: 'l' },
+        'log-driver': { type: 'string' },
         pidfile: { type: 'string', short: 'p' },
         debug: { type: 'boolean', short: 'D' },
         group: { type: 'string', short: 'G' },
@@ -202,6 +209,13 @@ export function parseCommandLine(
   for (const d of dns) if (!/^\d+\.\d+\.\d+\.\d+$/.test(d)) bad(`invalid dns "${d}": use an IPv4 address`);
   if (bip !== undefined && !/^\d+\.\d+\.\d+\.\d+\/\d{1,2}$/.test(bip))
     bad(`invalid bip "${bip}": use GATEWAY/PREFIX like 10.199.3.1/24`);
+  const logOpts = (file['log-opts'] ?? {}) as Record<string, string>;
+  if (
+    typeof logOpts !== 'object' ||
+    Array.isArray(logOpts) ||
+    !Object.values(logOpts).every((x) => typeof x === 'string')
+  )
+    bad('log-opts must be an object of strings, like {"max-size": "10m"}');
   return {
     kind: 'run',
     config: {
@@ -228,6 +242,8 @@ export function parseCommandLine(
       bridge,
       ...(bip ? { bip } : {}),
       dns,
+      logDriver: str('log-driver', v['log-driver'], 'json-file'),
+      logOpts,
     },
   };
 }

@@ -201,3 +201,15 @@ with open(sys.argv[2], "a") as f:
     },
   };
 }
+
+/** The lines in order of first arrival, and how many arrived again (a batch whose ack was lost). */
+export function firstArrivals(lines: readonly string[]): { order: string[]; again: number } {
+  const set = new Set<string>();
+  const order: string[] = [];
+  for (const l of lines) {
+    if (set.has(l)) continue;
+    set.add(l);
+    order.push(l);
+  }
+  return { order, again: lines.length - order.length };
+}

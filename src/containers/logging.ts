@@ -167,7 +167,8 @@ export class LogShippers {
 
   /** The container exited: deliver the rest, then forget the shipper. */
   finish(rec: ContainerRecord, p: LogPolicy, file: string, cursorFile: string): Promise<void> {
-    const s = this.arm(rec, p, file, cursorFile);
+    // The running shipper, not a resumed one: arm() would undo the finish.
+    const s = this.#shippers.get(rec.id) ?? this.arm(rec, p, file, cursorFile);
     if (!s) return Promise.resolve();
     return s.finish().finally(() => {
       if (this.#shippers.get(rec.id) === s) this.#shippers.delete(rec.id);

@@ -35,8 +35,15 @@ export interface ShipperOptions {
   readonly onError?: (err: Error, attempt: number) => void;
 }
 
-/** Splits complete k8s-file records into messages; returns where the last whole message ended. */
-export function parseMessages(buf: Buffer, base: number): { messages: LogMessage[]; end: number } {
+/**
+ * Splits complete k8s-file records into messages; returns where the last whole message ended.
+ * `final` (the container exited): a last line without its newline is a message too.
+ */
+export function parseMessages(
+  buf: Buffer,
+  base: number,
+  final = false,
+): { messages: LogMessage[]; end: number } {
   const messages: LogMessage[] = [];
   let pieces: Buffer[] = [];
   let size = 0;
@@ -67,6 +74,11 @@ export function parseMessages(buf: Buffer, base: number): { messages: LogMessage
       first = undefined;
       end = base + nl + 1;
     }
+  }
+  if (final && first && pieces.length > 0) {
+    const time = parseTimestamp(first.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+    messages.push({ stream: first.stream, time, line: Buffer.concat(pieces) });
+    end = base + buf.lastIndexOf(0x0a) + 1;
   }
   return { messages, end };
 }
@@ -209,7 +221,9 @@ export class LogShipper {
       if (len <= 0) return undefined;
       const buf = Buffer.allocUnsafe(len);
       const { bytesRead } = await fh.read(buf, 0, len, this.#cursor!.offset);
-      const { messages, end } = parseMessages(buf.subarray(0, bytesRead), this.#cursor!.offset);
+      // Only the newest file can end in an unfinished line; after the exit it is finished.
+      const final = this.#finishing && f === files.at(-1) && bytesRead === st.size - this.#cursor!.offset;
+      const { messages, end } = parseMessages(buf.subarray(0, bytesRead), this.#cursor!.offset, final);
       if (end === this.#cursor!.offset) return undefined;
       return { messages, cursor: { ino: f.ino, offset: end } };
     } finally {

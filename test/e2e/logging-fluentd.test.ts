@@ -31,7 +31,7 @@ test('records, tag, labels/env, sub-second EventTime and acks; docker logs reads
   const r = await fluentdReceiver();
   try {
     const c = await runTo(
-      ['sh', '-c', 'echo alpha; echo beta >&2'],
+      ['sh', '-c', 'echo alpha; echo beta >&2; printf gamma'],
       {
         Type: 'fluentd',
         Config: {
@@ -45,7 +45,9 @@ test('records, tag, labels/env, sub-second EventTime and acks; docker logs reads
       },
       { name: 'fl-rec', Labels: { team: 'core', other: 'x' }, Env: ['STAGE=prod', 'SECRET=no'] },
     );
-    await waitFor('two records', () => r.got.length >= 2);
+    // The last line has no newline: it is sent once the container has exited.
+    await waitFor('three records', () => r.got.length >= 3);
+    assert.equal(r.got.filter((g) => g.record.log === 'gamma').length, 1);
     const info = await c.inspect();
     const byLog = new Map(r.got.map((g) => [g.record.log, g]));
     const a = byLog.get('alpha')!;
@@ -70,7 +72,7 @@ test('records, tag, labels/env, sub-second EventTime and acks; docker logs reads
     );
     await c.wait();
     const logs = ok(await daemon.d.docker(['logs', 'fl-rec']));
-    assert.equal(logs, 'alpha\n');
+    assert.equal(logs, 'alpha\ngamma');
     assert.equal(info.HostConfig.LogConfig?.Type, 'fluentd');
   } finally {
     await r.close();

@@ -221,8 +221,9 @@ export class LogShipper {
       if (len <= 0) return undefined;
       const buf = Buffer.allocUnsafe(len);
       const { bytesRead } = await fh.read(buf, 0, len, this.#cursor!.offset);
-      // Only the newest file can end in an unfinished line; after the exit it is finished.
-      const final = this.#finishing && f === files.at(-1) && bytesRead === st.size - this.#cursor!.offset;
+      // A line conmon split across a rotation ends one file with a P record: sent as a piece.
+      // The newest file's unfinished line is finished only once the container has exited.
+      const final = (this.#finishing || f !== files.at(-1)) && bytesRead === st.size - this.#cursor!.offset;
       const { messages, end } = parseMessages(buf.subarray(0, bytesRead), this.#cursor!.offset, final);
       if (end === this.#cursor!.offset) return undefined;
       return { messages, cursor: { ino: f.ino, offset: end } };

@@ -10,6 +10,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
 import { busyboxTar } from '../test/helpers/fixtures.ts';
+import { benchLogging } from './bench-logging.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const median = (xs: number[]) => {
@@ -143,4 +144,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (!process.argv.includes('--no-build'))
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   await benchContainers();
+  // Log drivers side by side (json-file, local, fluentd): part of `npm run bench` through here.
+  await benchLogging();
 }

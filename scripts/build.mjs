@@ -65,12 +65,18 @@ copyFileSync('scripts/berth-launch.cjs', 'dist/berth-launch.cjs');
 chmodSync('dist/berthd.mjs', 0o755);
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
 // The console relay for `exec -t` (receives runc's pty master over a unix socket).
+// The unixgram relay for log drivers (Node's dgram has no unix datagram sockets).
 for (const [out, src, what] of [
-  ['berth-stdin-relay', 'stdin-relay.c', 'containers cannot receive stdin from attach'],
-  ['berth-console-relay', 'console-relay.c', 'exec -t is unavailable'],
+  ['berth-stdin-relay', 'runtime/stdin-relay.c', 'containers cannot receive stdin from attach'],
+  ['berth-console-relay', 'runtime/console-relay.c', 'exec -t is unavailable'],
+  [
+    'berth-unixgram-relay',
+    'logs/drivers/unixgram-relay.c',
+    'syslog unixgram:// and journald are unavailable',
+  ],
 ]) {
   try {
-    execFileSync('cc', ['-O2', '-Wall', '-o', `dist/${out}`, `src/runtime/${src}`], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-Wall', '-o', `dist/${out}`, `src/${src}`], { stdio: 'inherit' });
   } catch {
     console.warn(`warning: no C compiler (apt-get install gcc): ${what}`);
   }

@@ -1,117 +1,62 @@
-// The log options Berth honours (Docker's json-file driver names) and the rotation of running
-// containers' logs. conmon writes the log; berthd rotates it when more than one file is kept.
-import { compileRegex } from '../base/patterns/index.ts';
-import { InvalidArgumentError } from '../errdefs/index.ts';
-import { LogRotator } from '../logs/index.ts';
-import type { HostConfig } from './record.ts';
-import { getOwn, setOwn } from '../base/own.ts';
+// A container's logging as the service sees it: the policy from its LogConfig (drivers in
+// logs/drivers), the rotation of the local log conmon writes (berthd rotates it when more than
+// one file is kept), and the shipping of that log to a remote driver.
+import type { Log } from '../base/log.ts';
+import { UnavailableError } from '../errdefs/index.ts';
+import {
+  type ContainerLogInfo,
+  extraAttributes,
+  type LogPlan,
+  LogRotator,
+  LogShipper,
+  planLogging,
+  type SinkDeps,
+} from '../logs/index.ts';
+import type { ContainerRecord, HostConfig } from './record.ts';
+import { setOwn } from '../base/own.ts';
 
-export interface LogPolicy {
-  /** Bytes before rotation (max-size); undefined: unbounded. */
-  readonly maxSize?: number;
-  /** Files kept, the live one included (max-file, default 1). */
-  readonly maxFiles: number;
+export interface LogPolicy extends LogPlan {
   /** Extra attributes shown by `logs --details` (from the labels/env/env-regex options). */
   readonly details: Record<string, string>;
 }
 
-const KNOWN_OPTS = new Set([
-  'max-size',
-  'max-file',
-  'compress',
-  'labels',
-  'labels-regex',
-  'env',
-  'env-regex',
-  'tag',
-  'mode',
-  'max-buffer-size',
-]);
-/** The most rotated files a container may keep (Docker sets no bound; each is visited on read). */
-const MAX_FILES = 1000;
-/** Docker's built-in log drivers (moby daemon/logdrivers_linux.go). */
-const DOCKER_DRIVERS = new Set([
-  'awslogs',
-  'fluentd',
-  'gcplogs',
-  'gelf',
-  'journald',
-  'logentries',
-  'splunk',
-  'syslog',
-  'etwlogs',
-]);
-// `none` is accepted as Docker's is (clients such as docker-py's containers.run ask for it);
-// Berth still keeps the log file for it.
-const DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local', 'none']);
-
-function bad(message: string): InvalidArgumentError {
-  return new InvalidArgumentError('INVALID_LOG_OPT', message);
+/** Docker's daemon-wide default (daemon.json log-driver / log-opts). */
+export interface LogDefaults {
+  readonly type: string;
+  readonly config: Readonly<Record<string, string>>;
 }
 
-/** Validates and reads LogConfig; throws a 400-class error naming the bad option. */
+export const BUILTIN_LOG_DEFAULTS: LogDefaults = { type: 'json-file', config: {} };
+const CACHE_KEYS = ['cache-disabled', 'cache-max-size', 'cache-max-file', 'cache-compress'];
+
+/**
+ * The LogConfig a new container keeps (moby's mergeAndVerifyLogConfig): an empty Type takes the
+ * daemon's driver; the daemon's options fill what the container leaves unset when the drivers
+ * match; the dual-logging cache options always carry over.
+ */
+export function withLogDefaults(
+  cfg: HostConfig['LogConfig'],
+  d: LogDefaults,
+): { Type: string; Config: Record<string, string> } {
+  const type = cfg?.Type || d.type;
+  const config: Record<string, string> = { ...(cfg?.Config ?? {}) };
+  for (const [k, v] of Object.entries(d.config)) {
+    if (Object.hasOwn(config, k)) continue;
+    if (type === d.type || (CACHE_KEYS.includes(k) && planLogging(type, {}).remote)) setOwn(config, k, v);
+  }
+  return { Type: type, Config: config };
+}
+
+/** Validates and reads LogConfig; throws a 400-class error naming the bad driver or option. */
 export function logPolicy(
   h: HostConfig,
   labels: Record<string, string> = {},
   env: readonly string[] = [],
 ): LogPolicy {
-  const type = h.LogConfig?.Type ?? '';
-  if (!DRIVERS.has(type)) {
-    // A driver Docker has but Berth does not gets Berth's explanation; any other name, Docker's words.
-    throw bad(
-      DOCKER_DRIVERS.has(type)
-        ? `logging driver "${type}" is not supported by Berth: use json-file (the default; k8s-file and local are accepted as aliases)`
-        : `logger: no log driver named '${type}' is registered`,
-    );
-  }
+  // Records from before defaults were stored have an empty Type: json-file, as then.
   const opts = h.LogConfig?.Config ?? {};
-  for (const k of Object.keys(opts)) {
-    if (!KNOWN_OPTS.has(k)) throw bad(`unknown log opt '${k}' for json-file log driver`);
-  }
-  let maxSize: number | undefined;
-  const sizeText = opts['max-size'];
-  if (sizeText && sizeText !== '-1') {
-    const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(sizeText.trim());
-    if (!m) throw bad(`invalid max-size "${sizeText}": use a size like 10m, 512k or 1g`);
-    const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-    maxSize = Math.floor(Number(m[1]) * mult);
-    if (maxSize <= 0) throw bad(`invalid max-size "${sizeText}": it must be positive`);
-  }
-  let maxFiles = 1;
-  const fileText = opts['max-file'];
-  if (fileText !== undefined && fileText !== '') {
-    maxFiles = Number(fileText);
-    if (!/^\d+$/.test(fileText) || maxFiles < 1)
-      throw bad(`invalid max-file "${fileText}": it must be a whole number of at least 1`);
-    // Reading and rotating visit every numbered file: an absurd count would pin the daemon.
-    if (maxFiles > MAX_FILES)
-      throw bad(`invalid max-file "${fileText}": keep at most ${MAX_FILES} files (raise max-size instead)`);
-    // Docker accepts max-file alone and never rotates then: one file is kept and read.
-    if (maxSize === undefined) maxFiles = 1;
-  }
-  const details: Record<string, string> = {};
-  for (const k of (opts.labels ?? '').split(',').filter(Boolean)) {
-    const v = getOwn(labels, k);
-    if (v !== undefined) setOwn(details, k, v);
-  }
-  // An entry without `=` unsets its variable (see env.ts): it has no value to log.
-  const envMap = new Map(
-    env.filter((e) => e.includes('=')).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-  );
-  for (const k of (opts.env ?? '').split(',').filter(Boolean)) {
-    const v = envMap.get(k);
-    if (v !== undefined) setOwn(details, k, v);
-  }
-  // Go's regexp syntax in linear time (base/patterns): the option is user text, matched on the
-  // daemon's event loop; an invalid one is a 400 that names it.
-  const addRegex = (re: string | undefined, opt: string, from: Iterable<[string, string]>) => {
-    if (!re) return;
-    const r = compileRegex(re, `log option ${opt}`);
-    for (const [k, v] of from) if (r.test(k)) setOwn(details, k, v);
-  };
-  addRegex(opts['labels-regex'], 'labels-regex', Object.entries(labels));
-  addRegex(opts['env-regex'], 'env-regex', envMap.entries());
-  return { ...(maxSize !== undefined ? { maxSize } : {}), maxFiles, details };
+  const plan = planLogging(h.LogConfig?.Type || 'json-file', opts);
+  return { ...plan, details: extraAttributes(opts, labels, env) };
 }
 
 /**
@@ -143,5 +88,109 @@ export class LogRotations {
 
   close(): void {
     for (const id of [...this.#rotators.keys()]) this.disarm(id);
+  }
+}
+
+/** What a driver may tell about a container. */
+export function logInfo(rec: ContainerRecord): ContainerLogInfo {
+  return {
+    id: rec.id,
+    name: rec.name,
+    imageName: rec.config.Image,
+    imageId: rec.imageId,
+    created: rec.created,
+    command: [rec.path, ...rec.args].join(' '),
+    labels: rec.config.Labels ?? {},
+    env: rec.config.Env ?? [],
+    daemonName: 'berth',
+    hostname: rec.config.Hostname,
+  };
+}
+
+/**
+ * One shipper per container with a remote driver: started with the container (or on adoption
+ * after a daemon restart), finished when it exits (it delivers what is left, then stops).
+ */
+export class LogShippers {
+  readonly #shippers = new Map<string, LogShipper>();
+  readonly #deps: SinkDeps;
+  readonly #log: Log;
+
+  constructor(deps: SinkDeps, log: Log) {
+    this.#deps = deps;
+    this.#log = log;
+  }
+
+  /** Blocking mode: the start fails, as Docker's, when the receiver cannot be reached. */
+  async check(rec: ContainerRecord, p: LogPolicy): Promise<void> {
+    if (!p.remote?.checkAtStart) return;
+    const sink = p.remote.spec.open(logInfo(rec), rec.hostConfig.LogConfig?.Config ?? {}, this.#deps);
+    try {
+      await sink.connect();
+    } catch (err) {
+      throw new UnavailableError(
+        'LOG_DRIVER_UNREACHABLE',
+        `failed to initialize logging driver: ${(err as Error).message} (or use --log-opt mode=non-blocking to start anyway and deliver once it is up)`,
+      );
+    } finally {
+      sink.close();
+    }
+  }
+
+  arm(rec: ContainerRecord, p: LogPolicy, file: string, cursorFile: string): LogShipper | undefined {
+    const remote = p.remote;
+    if (!remote) return undefined;
+    const old = this.#shippers.get(rec.id);
+    if (old?.resume()) return old;
+    const s = new LogShipper({
+      file,
+      maxFiles: p.maxFiles,
+      cursorFile,
+      sink: remote.spec.open(logInfo(rec), rec.hostConfig.LogConfig?.Config ?? {}, this.#deps),
+      retryWaitMs: remote.retryWaitMs,
+      ...(remote.maxRetries !== undefined ? { maxRetries: remote.maxRetries } : {}),
+      onError: (err, attempt) => {
+        // The first failure and then every tenth: a receiver down for hours must not flood the log.
+        if (attempt === 1 || attempt % 10 === 0)
+          this.#log('warn', 'log delivery failed; retrying', {
+            id: rec.id,
+            driver: p.driver,
+            attempt,
+            err: err.message,
+          });
+      },
+    });
+    this.#shippers.set(rec.id, s);
+    s.start();
+    return s;
+  }
+
+  /** The container exited: deliver the rest, then forget the shipper. */
+  finish(rec: ContainerRecord, p: LogPolicy, file: string, cursorFile: string): Promise<void> {
+    // The running shipper, not a resumed one: arm() would undo the finish.
+    const s = this.#shippers.get(rec.id) ?? this.arm(rec, p, file, cursorFile);
+    if (!s) return Promise.resolve();
+    return s.finish().finally(() => {
+      if (this.#shippers.get(rec.id) === s) this.#shippers.delete(rec.id);
+    });
+  }
+
+  /** Before a removal: give pending lines up to `ms` to leave, then stop. */
+  async settle(id: string, ms: number): Promise<void> {
+    const s = this.#shippers.get(id);
+    if (!s) return;
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([s.finish(), new Promise((r) => (t = setTimeout(r, ms)))]);
+    clearTimeout(t);
+    this.disarm(id);
+  }
+
+  disarm(id: string): void {
+    this.#shippers.get(id)?.stop();
+    this.#shippers.delete(id);
+  }
+
+  close(): void {
+    for (const id of [...this.#shippers.keys()]) this.disarm(id);
   }
 }

@@ -1,4 +1,5 @@
 import type { Log } from '../base/log.ts';
+import type { SinkDeps } from '../logs/index.ts';
 // The container service: create, start, stop, kill, wait, remove, and the exit and recovery
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
 // per container; conmon keeps containers alive across berthd restarts.
@@ -29,7 +30,16 @@ import type { LayerSnapshots } from '../snapshots/index.ts';
 import type { NetworkManager } from '../network/index.ts';
 import type { LocalVolumes } from '../volumes/index.ts';
 import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
-import { type LogPolicy, LogRotations, logPolicy, monitorLogCap } from './logging.ts';
+import {
+  BUILTIN_LOG_DEFAULTS,
+  type LogDefaults,
+  type LogPolicy,
+  LogRotations,
+  LogShippers,
+  logPolicy,
+  monitorLogCap,
+  withLogDefaults,
+} from './logging.ts';
 import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
 import { treeSize } from './size.ts';
 import {
@@ -76,6 +86,10 @@ export interface ContainerServiceDeps {
   readonly resourceFacts?: HostResourceFacts;
   /** Local volumes for -v / --mount / VOLUME; without it only binds and tmpfs mounts work. */
   readonly volumes?: LocalVolumes;
+  /** daemon.json log-driver / log-opts (default json-file). */
+  readonly logDefaults?: LogDefaults;
+  /** What remote log drivers need from the daemon (the unixgram relay, the journal socket). */
+  readonly logSinks?: SinkDeps;
 }
 
 export interface CreateRequest {
@@ -93,6 +107,7 @@ export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
   readonly #logRotations = new LogRotations();
+  readonly #logShippers: LogShippers;
   readonly #restarts = new RestartTimers();
   #recovering = false;
   /** Filesystem operations holding a running container frozen (see withRootfs). */
@@ -105,6 +120,10 @@ export class ContainerService {
   constructor(deps: ContainerServiceDeps) {
     this.deps = deps;
     this.facts = deps.resourceFacts ?? readHostResourceFacts();
+    this.#logShippers = new LogShippers(
+      deps.logSinks ?? { journalSocket: '/run/systemd/journal/socket' },
+      deps.log,
+    );
   }
 
   /** The container's cgroup (same path in every v1 hierarchy). */
@@ -176,7 +195,12 @@ export class ContainerService {
     // What Docker refuses at create, before anything is resolved or stored.
     verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
-    logPolicy(req.hostConfig);
+    // Stored with the daemon's defaults filled in: LogConfig.Type always names the driver.
+    const LogConfig = withLogDefaults(
+      req.hostConfig.LogConfig,
+      this.deps.logDefaults ?? BUILTIN_LOG_DEFAULTS,
+    );
+    logPolicy({ ...req.hostConfig, LogConfig });
     checkRestartPolicy(req.hostConfig);
     // Validated before anything is stored: a bad limit leaves nothing behind.
     const plan = planResources(req.hostConfig as ResourceFields, this.facts);
@@ -242,7 +266,7 @@ export class ContainerService {
       created: new Date().toISOString(),
       imageId,
       config,
-      hostConfig: { NetworkMode: 'default', ...req.hostConfig, Runtime: runtime.name },
+      hostConfig: { NetworkMode: 'default', ...req.hostConfig, LogConfig, Runtime: runtime.name },
       path: cmd.args[0]!,
       args: cmd.args.slice(1),
       state: { status: 'created' },
@@ -340,6 +364,7 @@ export class ContainerService {
       const logs = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
       const logCap = monitorLogCap(logs);
       try {
+        await this.#logShippers.check(rec, logs);
         const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
         crashPoint('start:after-network');
         await prepareBundle(this.deps, rec, this.facts, net);
@@ -402,6 +427,23 @@ export class ContainerService {
     const policy = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
     const bundle = this.deps.store.dir(rec.id);
     this.#logRotations.arm(rec.id, this.logPath(rec.id), policy, () => this.deps.runtime.reopenLog(bundle));
+    this.#logShippers.arm(rec, policy, this.logPath(rec.id), this.#cursorPath(rec.id));
+  }
+
+  /** Where a remote driver's delivery stands in the local log (durable, atomic). */
+  #cursorPath(id: string): string {
+    return `${this.deps.store.dir(id)}/log.cursor`;
+  }
+
+  /** A remote driver delivers what an exited container's log still holds. */
+  #finishShipping(rec: ContainerRecord): void {
+    let p: LogPolicy;
+    try {
+      p = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+    } catch {
+      return; // a record from before this driver table: nothing to ship
+    }
+    void this.#logShippers.finish(rec, p, this.logPath(rec.id), this.#cursorPath(rec.id)).catch(() => {});
   }
 
   /** Log options of a container, for readers (rotated files, `--details` attributes). */
@@ -412,6 +454,7 @@ export class ContainerService {
   /** Stops background work (log rotation); containers keep running. */
   close(): void {
     this.#logRotations.close();
+    this.#logShippers.close();
     this.#restarts.close();
   }
 
@@ -445,6 +488,7 @@ export class ContainerService {
       if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return;
       const startedAt = rec.state.startedAt;
       this.#logRotations.disarm(id);
+      this.#finishShipping(rec);
       // The cgroup goes away with `runc delete`: ask it about OOM kills first.
       const oom = await oomKilled(this.cgroup(id)).catch(() => false);
       await this.deps.runtime.delete(id, true).catch(() => {});
@@ -642,6 +686,8 @@ export class ContainerService {
       crashPoint('rm:after-runtime-delete');
       await teardownRootfs(this.deps, cur);
       crashPoint('rm:after-unmount');
+      // The log goes with the container: a remote driver gets a moment to deliver its rest.
+      await this.#logShippers.settle(rec.id, 5000);
       const dropAnonymous = Boolean(opts.volumes || cur.hostConfig.AutoRemove);
       // The commit point: once the record is renamed away the removal is finished at the next
       // start if a crash cuts it short (recover → #finishRemoval); before it, the container is
@@ -917,6 +963,8 @@ export class ContainerService {
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
         await settleLeftovers(this.deps, this.cgroup(rec.id), rec, mountinfo);
+        // Lines an exit left undelivered when berthd went down.
+        this.#finishShipping(rec);
         continue;
       }
       try {

@@ -60,6 +60,19 @@ export const CONFIG_KEYS = {
     default: 'info',
     doc: 'debug, info, warn, error or fatal',
   },
+  'log-driver': {
+    type: 'string',
+    flag: 'log-driver',
+    reload: false,
+    default: 'json-file',
+    doc: 'Log driver of containers created without one (json-file, local, none, syslog, fluentd, gelf, journald)',
+  },
+  'log-opts': {
+    type: 'object',
+    reload: false,
+    default: '{}',
+    doc: 'Default options of that driver (strings), e.g. {"max-size": "10m"}',
+  },
   labels: {
     type: 'string-list',
     reload: true,

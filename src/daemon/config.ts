@@ -39,6 +39,9 @@ export interface DaemonConfig {
   /** Parallel layer downloads per pull / uploads per push (Docker's max-concurrent-*). */
   readonly maxConcurrentDownloads: number;
   readonly maxConcurrentUploads: number;
+  /** Default log driver and options of new containers (daemon.json log-driver, log-opts). */
+  readonly logDriver: string;
+  readonly logOpts: Record<string, string>;
 }
 
 export const DEFAULTS = {
@@ -66,6 +69,7 @@ Options:
   -G, --group string         Group for the unix socket (default "berth" if it exists, else root)
   -H, --host list            Daemon socket(s) to connect to (default ${DEFAULTS.host})
   -h, --help                 Print usage
+      --log-driver string    Default driver for container logs (default "json-file")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --validate             Validate daemon configuration and exit
@@ -102,6 +106,7 @@ export function parseCommandLine(
         dns: { type: 'string', multiple: true },
         host: { type: 'string', short: 'H', multiple: true },
         'log-level': { type: 'string', short: 'l' },
+        'log-driver': { type: 'string' },
         pidfile: { type: 'string', short: 'p' },
         debug: { type: 'boolean', short: 'D' },
         group: { type: 'string', short: 'G' },
@@ -192,6 +197,13 @@ export function parseCommandLine(
   for (const h of hosts) parseHost(h, tls);
   const labels = list('labels');
   for (const l of labels) if (!l.includes('=')) bad(inFile(`bad attribute format: ${l}`));
+  const logOpts = (file['log-opts'] ?? {}) as Record<string, string>;
+  if (
+    typeof logOpts !== 'object' ||
+    Array.isArray(logOpts) ||
+    !Object.values(logOpts).every((x) => typeof x === 'string')
+  )
+    bad('log-opts must be an object of strings, like {"max-size": "10m"}');
   return {
     kind: v.validate ? 'validate' : 'run',
     config: {
@@ -224,6 +236,8 @@ export function parseCommandLine(
       liveRestore: true,
       maxConcurrentDownloads: positive('max-concurrent-downloads', 3),
       maxConcurrentUploads: positive('max-concurrent-uploads', 5),
+      logDriver: str('log-driver', v['log-driver'], 'json-file'),
+      logOpts,
     },
   };
 }

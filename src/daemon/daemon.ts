@@ -34,6 +34,7 @@ import {
 import { ConflictError } from '../errdefs/index.ts';
 import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalVolumes } from '../volumes/index.ts';
+import { driverNames, planLogging, UnixgramRelay } from '../logs/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
 import { NotFoundError } from '../errdefs/index.ts';
@@ -137,6 +138,15 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     };
     const stdinRelay = await helper('berth-stdin-relay', 'attach cannot feed container stdin');
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
+    // daemon.json's default log driver is checked as a container's would be: a bad one stops
+    // the daemon here rather than every create later.
+    planLogging(config.logDriver, config.logOpts);
+    const unixgramBin = await helper(
+      'berth-unixgram-relay',
+      'syslog unixgram:// and journald delivery are unavailable',
+    );
+    const unixgram = unixgramBin ? new UnixgramRelay(unixgramBin) : undefined;
+    cleanups.push(async () => unixgram?.close());
     const network = await NetworkManager.open({
       store: await NetworkStore.open(path.join(config.dataRoot, 'network')),
       netnsDir: path.join(config.execRoot, 'netns'),
@@ -173,6 +183,12 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ...(consoleRelay ? { consoleRelay } : {}),
       network,
       volumes,
+      logDefaults: { type: config.logDriver, config: config.logOpts },
+      logSinks: {
+        ...(unixgram ? { sendUnixgram: (p: string, d: Buffer) => unixgram.send(p, d) } : {}),
+        // Tests point it at a socket they own (this machine has no journald).
+        journalSocket: process.env.BERTH_JOURNAL_SOCKET || '/run/systemd/journal/socket',
+      },
     });
     log('info', 'cgroups', { version: containers.facts.cgroupVersion });
     runtime.watchExits((id) => {
@@ -529,6 +545,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             memTotal: hostMemory(),
             cgroupVersion: cgv,
             cgroupDriver: 'cgroupfs',
+            loggingDriver: config.logDriver,
+            logDrivers: driverNames(),
             runtimes,
             defaultRuntime: config.defaultRuntime,
             images: meta.all().length,

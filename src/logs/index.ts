@@ -23,3 +23,8 @@ export {
 } from './k8s-file.ts';
 export { checkReadLogsOptions, type ReadLogsOptions, readLogBatches, readLogs } from './reader.ts';
 export { LogRotator, readRotatedBatches, rotatedFiles, shiftLogs } from './rotation.ts';
+export { planLogging, type LogPlan, driverNames, parseSize } from './drivers/registry.ts';
+export { extraAttributes } from './drivers/meta.ts';
+export type { ContainerLogInfo, LogSink, SinkDeps } from './drivers/types.ts';
+export { UnixgramRelay } from './drivers/unixgram.ts';
+export { LogShipper, readCursor } from './shipper.ts';

@@ -118,8 +118,9 @@ describe('logs', () => {
     assert.match(r2.stderr, /invalid max-size "ten"/);
     const r3 = await d.docker(['create', '--log-opt', 'bogus=1', 'busybox']);
     assert.match(r3.stderr, /unknown log opt 'bogus'/);
-    const r4 = await d.docker(['create', '--log-driver', 'syslog', 'busybox']);
-    assert.match(r4.stderr, /logging driver "syslog" is not supported by Berth/);
+    // syslog, fluentd, gelf and journald are drivers now (logging-*.test.ts); awslogs is not.
+    const r4 = await d.docker(['create', '--log-driver', 'awslogs', 'busybox']);
+    assert.match(r4.stderr, /logging driver "awslogs" is not supported by Berth/);
     const r5 = await d.docker(['create', '--log-driver', 'nosuch', 'busybox']);
     assert.match(r5.stderr, /logger: no log driver named 'nosuch' is registered/);
   });

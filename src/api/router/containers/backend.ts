@@ -30,8 +30,8 @@ export interface ContainersBackend {
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
   resize(ref: string, height: number, width: number): Promise<void>;
   logPath(id: string): string;
-  /** Rotated log files kept and `--details` attributes. */
-  logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string> };
+  /** Rotated log files kept, `--details` attributes, and whether `logs` may read them. */
+  logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string>; readable: boolean };
   /** `docker update`: validated new limits, applied live when running. */
   update(ref: string, changes: ResourceFields): Promise<{ warnings: string[] }>;
   /** A cgroup sample (none when not running) and, when asked, the one before it. */

@@ -1,6 +1,11 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
 import { compileRegex } from '../../../base/patterns/index.ts';
-import { ConflictError, errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
+import {
+  ConflictError,
+  errorMessage,
+  InvalidArgumentError,
+  NotImplementedError,
+} from '../../../errdefs/index.ts';
 import type {
   ContainerConfig,
   ContainerRecord,
@@ -399,6 +404,13 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           boolParam(ctx.query, 'follow') && (rec.state.status === 'running' || rec.state.status === 'paused');
         const timestamps = boolParam(ctx.query, 'timestamps');
         const tty = rec.config.Tty;
+        // Checked before the stream opens: `none`, or a remote driver with cache-disabled=true.
+        const policy = backend.logPolicy(rec);
+        if (!policy.readable)
+          throw new NotImplementedError(
+            'LOGS_NOT_READABLE',
+            'configured logging driver does not support reading',
+          );
         ctx.res.writeHead(200, {
           'Content-Type': tty
             ? 'application/vnd.docker.raw-stream'
@@ -410,7 +422,6 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           : Promise.resolve();
         exited.catch(() => {});
         // Batches (one per 256 KiB read) framed in one buffer: per-record writes cap throughput.
-        const policy = backend.logPolicy(rec);
         // --details: the attributes chosen by the labels/env log options, before each line.
         const details = boolParam(ctx.query, 'details')
           ? Buffer.from(

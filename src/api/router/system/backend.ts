@@ -24,6 +24,9 @@ export interface SystemFacts {
   readonly registryMirrors: string[];
   readonly debug: boolean;
   readonly logLevel: string;
+  /** The default log driver (daemon.json log-driver) and every driver accepted. */
+  readonly loggingDriver: string;
+  readonly logDrivers: string[];
   readonly warnings: string[];
   readonly labels: string[];
   readonly httpProxy: string;

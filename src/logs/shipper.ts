@@ -1,0 +1,275 @@
+// Remote delivery from the local log. conmon writes the container's k8s-file log (the dual-logging
+// cache); one shipper per container reads it from a durable cursor (inode + offset, written
+// atomically after each delivered batch) and hands complete lines to the driver's sink. The
+// container never waits for the receiver, and a dead receiver or a kill -9 of berthd loses
+// nothing the cache still holds: the next shipper resumes at the cursor (at-least-once: the batch
+// in flight at a crash may be sent again).
+import { type FSWatcher, promises as fsp, watch } from 'node:fs';
+import path from 'node:path';
+import { atomicWriteFile } from '../base/atomic.ts';
+import { parseHeader, parseTimestamp } from './k8s-file.ts';
+import type { LogMessage, LogSink } from './drivers/types.ts';
+
+/** Bytes read per batch. */
+const BATCH_BYTES = 1 << 20;
+/** A line longer than this (no newline yet) is sent in pieces, as Docker splits at 16 KiB. */
+const MAX_LINE = 256 << 10;
+/** The longest wait between retries and between checks of an idle log. */
+const MAX_BACKOFF_MS = 5000;
+const IDLE_CHECK_MS = 1000;
+
+export interface Cursor {
+  readonly ino: number;
+  readonly offset: number;
+}
+
+export interface ShipperOptions {
+  /** The live log; rotated copies are `<file>.1` … `<file>.<maxFiles - 1>`. */
+  readonly file: string;
+  readonly maxFiles: number;
+  readonly cursorFile: string;
+  readonly sink: LogSink;
+  readonly retryWaitMs: number;
+  /** Failed attempts before a batch is given up (Docker's fluentd-max-retries); default: never. */
+  readonly maxRetries?: number;
+  readonly onError?: (err: Error, attempt: number) => void;
+}
+
+/**
+ * Splits complete k8s-file records into messages; returns where the last whole message ended.
+ * `final` (the container exited): a last line without its newline is a message too.
+ */
+export function parseMessages(
+  buf: Buffer,
+  base: number,
+  final = false,
+): { messages: LogMessage[]; end: number } {
+  const messages: LogMessage[] = [];
+  let pieces: Buffer[] = [];
+  let size = 0;
+  let first: { stream: 'stdout' | 'stderr'; time: string } | undefined;
+  let end = base;
+  let pos = 0;
+  for (let nl = buf.indexOf(0x0a, pos); nl >= 0; pos = nl + 1, nl = buf.indexOf(0x0a, pos)) {
+    const h = parseHeader(buf, pos, nl);
+    if (h < 0) {
+      if (pieces.length === 0) end = base + nl + 1;
+      continue;
+    }
+    const tag = h >> 2;
+    const stream = h & 2 ? 'stderr' : 'stdout';
+    first ??= { stream, time: buf.toString('latin1', pos, tag - 8) };
+    const content = buf.subarray(Math.min(tag + 2, nl), nl);
+    pieces.push(content);
+    size += content.length;
+    if (h & 1 || size >= MAX_LINE) {
+      const time = parseTimestamp(first.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+      messages.push({
+        stream: first.stream,
+        time,
+        line: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces),
+      });
+      pieces = [];
+      size = 0;
+      first = undefined;
+      end = base + nl + 1;
+    }
+  }
+  if (final && first && pieces.length > 0) {
+    const time = parseTimestamp(first.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+    messages.push({ stream: first.stream, time, line: Buffer.concat(pieces) });
+    end = base + buf.lastIndexOf(0x0a) + 1;
+  }
+  return { messages, end };
+}
+
+export async function readCursor(file: string): Promise<Cursor | undefined> {
+  try {
+    const c = JSON.parse(await fsp.readFile(file, 'utf8')) as Cursor;
+    return typeof c.ino === 'number' && typeof c.offset === 'number' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class LogShipper {
+  readonly #o: ShipperOptions;
+  #cursor: Cursor | undefined;
+  #stopped = false;
+  #finishing = false;
+  #wake: (() => void) | undefined;
+  /** A change seen while not sleeping: the next sleep returns at once. */
+  #poked = false;
+  #stopWake: (() => void) | undefined;
+  #ended = false;
+  #watcher: FSWatcher | undefined;
+  #done: Promise<void> | undefined;
+  /** Lines handed to the sink since start (for tests and stats). */
+  delivered = 0;
+
+  constructor(o: ShipperOptions) {
+    this.#o = o;
+  }
+
+  start(): void {
+    if (this.#done) return;
+    try {
+      const base = path.basename(this.#o.file);
+      this.#watcher = watch(path.dirname(this.#o.file), (_e, name) => {
+        if (!name || String(name).startsWith(base)) this.#poke();
+      });
+      this.#watcher.on('error', () => {});
+    } catch {
+      // Without inotify the idle check below still finds new lines.
+    }
+    this.#done = this.#run();
+  }
+
+  /** The container exited: deliver what the log holds, then stop. */
+  finish(): Promise<void> {
+    this.#finishing = true;
+    this.#poke();
+    this.start();
+    return this.#done ?? Promise.resolve();
+  }
+
+  /** The container started again before a finish was done: keep going. False if it ended. */
+  resume(): boolean {
+    if (this.#ended || this.#stopped) return false;
+    this.#finishing = false;
+    return true;
+  }
+
+  /** Stops at once (daemon shutdown, container removed); the cursor stays for the next start. */
+  stop(): void {
+    this.#stopped = true;
+    this.#poke();
+    this.#stopWake?.();
+    this.#watcher?.close();
+    this.#o.sink.close();
+  }
+
+  #poke(): void {
+    if (this.#wake) this.#wake();
+    else this.#poked = true;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#poked || this.#stopped) {
+      this.#poked = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+
+  /** A retry's wait: new lines do not cut it short, a stop does. */
+  #backoff(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#stopWake = undefined;
+        resolve();
+      }, ms);
+      this.#stopWake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  /** The files that may hold the cursor, oldest first, with their inodes. */
+  async #files(): Promise<{ file: string; ino: number; size: number }[]> {
+    const out: { file: string; ino: number; size: number }[] = [];
+    for (let i = this.#o.maxFiles - 1; i >= 0; i--) {
+      const f = i === 0 ? this.#o.file : `${this.#o.file}.${i}`;
+      const st = await fsp.stat(f).catch(() => undefined);
+      if (st) out.push({ file: f, ino: st.ino, size: st.size });
+    }
+    return out;
+  }
+
+  /** Reads the next batch after the cursor: the messages and the cursor after them. */
+  async #next(): Promise<{ messages: LogMessage[]; cursor: Cursor } | undefined> {
+    const files = await this.#files();
+    if (files.length === 0) return undefined;
+    let i = this.#cursor ? files.findIndex((f) => f.ino === this.#cursor!.ino) : -1;
+    // No cursor yet, or its file rotated away: start at the oldest file still kept.
+    if (i < 0) this.#cursor = { ino: files[0]!.ino, offset: 0 };
+    i = Math.max(i, 0);
+    let f = files[i]!;
+    // A replaced file (conmon's own rotation at --log-size-max while berthd was down) is shorter.
+    if (this.#cursor!.offset > f.size) this.#cursor = { ino: f.ino, offset: 0 };
+    if (this.#cursor!.offset === f.size && i < files.length - 1) {
+      // The rest is in the next newer file.
+      f = files[i + 1]!;
+      this.#cursor = { ino: f.ino, offset: 0 };
+    }
+    const fh = await fsp.open(f.file, 'r').catch(() => undefined);
+    if (!fh) return undefined;
+    try {
+      const st = await fh.stat();
+      if (st.ino !== f.ino) return undefined; // rotated between stat and open: look again
+      const len = Math.min(BATCH_BYTES, st.size - this.#cursor!.offset);
+      if (len <= 0) return undefined;
+      const buf = Buffer.allocUnsafe(len);
+      const { bytesRead } = await fh.read(buf, 0, len, this.#cursor!.offset);
+      // A line conmon split across a rotation ends one file with a P record: sent as a piece.
+      // The newest file's unfinished line is finished only once the container has exited.
+      const final = (this.#finishing || f !== files.at(-1)) && bytesRead === st.size - this.#cursor!.offset;
+      const { messages, end } = parseMessages(buf.subarray(0, bytesRead), this.#cursor!.offset, final);
+      if (end === this.#cursor!.offset) return undefined;
+      return { messages, cursor: { ino: f.ino, offset: end } };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async #run(): Promise<void> {
+    this.#cursor = await readCursor(this.#o.cursorFile);
+    let attempt = 0;
+    while (!this.#stopped) {
+      const batch = await this.#next().catch(() => undefined);
+      if (!batch) {
+        if (this.#finishing) break;
+        await this.#sleep(IDLE_CHECK_MS);
+        continue;
+      }
+      try {
+        if (batch.messages.length > 0) await this.#o.sink.write(batch.messages);
+        attempt = 0;
+      } catch (err) {
+        attempt++;
+        this.#o.sink.reset();
+        this.#o.onError?.(err as Error, attempt);
+        const max = this.#o.maxRetries;
+        if (max === undefined || attempt <= max) {
+          const wait = Math.min(
+            this.#o.retryWaitMs * 2 ** (attempt - 1),
+            Math.max(this.#o.retryWaitMs, MAX_BACKOFF_MS),
+          );
+          await this.#backoff(wait);
+          continue;
+        }
+        // Retries exhausted (only with an explicit max-retries): the batch is given up, as Docker's.
+        attempt = 0;
+      }
+      if (this.#stopped) break;
+      this.delivered += batch.messages.length;
+      this.#cursor = batch.cursor;
+      await atomicWriteFile(this.#o.cursorFile, JSON.stringify(batch.cursor), { mode: 0o600 }).catch(
+        () => {},
+      );
+    }
+    this.#ended = true;
+    this.#watcher?.close();
+    if (!this.#stopped) this.#o.sink.close();
+  }
+}

@@ -193,6 +193,12 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       path: '/containers/create',
       handler: async (ctx) => {
         const body = await readJsonBody<CreateBody>(ctx.req, 'containerCreate');
+        // Attached to the body, so endpoint settings the version rules add reach the service.
+        if (body) {
+          body.HostConfig ??= {};
+          body.NetworkingConfig ??= {};
+          body.NetworkingConfig.EndpointsConfig ??= {};
+        }
         const endpoints = (body?.NetworkingConfig?.EndpointsConfig ?? {}) as Record<
           string,
           Record<string, unknown> | null
@@ -201,7 +207,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         const adapted = body
           ? adaptCreateBody(ctx.version, {
               config: body as Record<string, unknown>,
-              hostConfig: (body.HostConfig ?? {}) as Record<string, unknown>,
+              hostConfig: body.HostConfig as Record<string, unknown>,
               endpoints,
             })
           : { warnings: [], extraEndpoints: [] };

@@ -341,7 +341,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       removeLink: (parent, alias) => containers.removeLink(parent, alias),
       pause: (ref) => containers.pause(ref),
       unpause: (ref) => containers.unpause(ref),
-      restart: (ref, t) => containers.restart(ref, t),
+      restart: (ref, t, sig) => containers.restart(ref, t, sig),
       rename: (ref, name) => containers.rename(ref, name),
       prune: (filter) => containers.prune(filter),
       top: (ref, psArgs) => containers.top(ref, psArgs),

@@ -352,6 +352,20 @@ describe('containers', () => {
     assert.equal(legacy.body.StatusCode, 0);
   });
 
+  test('stop and restart take signal= from 1.42 (docker restart -s at 1.50)', async () => {
+    const d = daemon.d;
+    const script = "trap 'echo got-usr1; exit 0' USR1; while true; do sleep 0.1; done";
+    const id = ok(await d.docker(['run', '-d', 'busybox', 'sh', '-c', script])).trim();
+    const logs = async () => (await d.docker(['logs', id])).stdout;
+    // At 1.41 the signal is not API, so the default SIGTERM (ignored by PID 1) and a kill follow.
+    assert.equal((await json('POST', `/v1.41/containers/${id}/restart?t=1&signal=SIGUSR1`)).status, 204);
+    assert.ok(!(await logs()).includes('got-usr1'));
+    ok(await d.docker(['restart', '-s', 'SIGUSR1', '-t', '10', id]));
+    assert.ok((await logs()).includes('got-usr1'));
+    assert.equal((await json('POST', `/v1.42/containers/${id}/stop?t=10&signal=SIGUSR1`)).status, 204);
+    assert.equal((await logs()).split('got-usr1').length, 3);
+  });
+
   test('networks: EnableIPv4 from 1.48, and it cannot be turned off', async () => {
     assert.ok(!has((await json('GET', '/v1.47/networks/bridge')).body, 'EnableIPv4'));
     assert.equal((await json('GET', '/v1.48/networks/bridge')).body.EnableIPv4, true);

@@ -24,7 +24,7 @@ export interface ContainersBackend {
   removeLink(parent: string, alias: string): Promise<void>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
-  restart(ref: string, timeoutSeconds?: number): Promise<void>;
+  restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;

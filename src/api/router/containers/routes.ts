@@ -352,7 +352,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/restart',
       handler: async (ctx) => {
-        await backend.restart(ctx.params.id!, intParam(ctx.query, 't'));
+        const signal = apiHas(ctx.version, 'stopSignal') ? ctx.query.get('signal') || undefined : undefined;
+        await backend.restart(ctx.params.id!, intParam(ctx.query, 't'), signal);
         sendNoContent(ctx.res);
       },
     },

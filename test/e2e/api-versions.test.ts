@@ -101,6 +101,30 @@ describe('images', () => {
     assert.ok(has(v44!, 'Size') && has(v44!, 'Containers') && has(v44!, 'SharedSize'));
   });
 
+  test('GET /images/json?filter= (singular) is API < 1.41 only; image events keep status and id', async () => {
+    const names = async (v: string) =>
+      ((await json('GET', `/v${v}/images/json?filter=nomatch*`)).body as { RepoTags: string[] }[]).flatMap(
+        (i) => i.RepoTags,
+      );
+    assert.ok(!(await names('1.40')).includes('busybox:latest'));
+    assert.ok((await names('1.41')).includes('busybox:latest'));
+    const since = Math.floor(Date.now() / 1000) - 1;
+    assert.equal((await json('POST', '/v1.41/images/busybox/tag?repo=apiver-tag&tag=1')).status, 201);
+    const r = await daemon.d.request(
+      'GET',
+      `/v1.41/events?since=${since}&until=${Math.floor(Date.now() / 1000) + 1}&filters=${encodeURIComponent('{"type":["image"]}')}`,
+    );
+    const events = r.body
+      .toString()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const tag = events.find((e) => e.Action === 'tag');
+    assert.ok(tag, r.body.toString());
+    assert.equal(tag.status, 'tag');
+    assert.equal(tag.id, tag.Actor.ID);
+  });
+
   test('system df: VirtualSize until 1.44, BuilderSize until 1.42, type= only from 1.42', async () => {
     const old = (await json('GET', '/v1.41/system/df?type=volume')).body;
     assert.ok(has(old, 'BuilderSize') && has(old, 'Images'), 'API 1.41 ignores type= and lists everything');

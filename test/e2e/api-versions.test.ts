@@ -179,6 +179,8 @@ describe('system', () => {
     const at = async (v: string) => (await json('GET', `/v${v}/info`)).body;
     const i24 = await at('1.24');
     assert.equal(i24.ExecutionDriver, '<not supported>');
+    assert.ok(!has(i24, 'Isolation'));
+    assert.equal((await at('1.25')).Isolation, '');
     assert.deepEqual(i24.SecurityOptions, ['seccomp']);
     const i41 = await at('1.41');
     assert.ok(!has(i41, 'ExecutionDriver'));
@@ -343,6 +345,17 @@ describe('containers', () => {
     const k42 = await km('1.42');
     assert.deepEqual(k42.warnings, []);
     assert.ok(!has(k42.host, 'KernelMemory') && !has(k42.host, 'KernelMemoryTCP'));
+  });
+
+  test('DeviceRequests (1.40): refused as by a Docker without a device driver, ignored before 1.40', async () => {
+    const body = {
+      Image: 'busybox',
+      HostConfig: { DeviceRequests: [{ Driver: '', Count: -1, Capabilities: [['gpu']] }] },
+    };
+    const r = await json('POST', '/v1.41/containers/create', body);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.message, 'could not select device driver "" with capabilities: [[gpu]]');
+    assert.equal((await json('POST', '/v1.39/containers/create', body)).status, 201);
   });
 
   test('defaults older clients expect: IpcMode shareable before 1.40, AutoRemove not before 1.25', async () => {

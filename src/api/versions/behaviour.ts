@@ -14,6 +14,8 @@ const BEHAVIOURS = {
   infoUnknownText: { until: '1.39' },
   /** Before 1.40, a container without `IpcMode` gets `shareable` (since: `private`). */
   ipcShareableDefault: { until: '1.40' },
+  /** 1.40: `HostConfig.DeviceRequests` (GPUs). */
+  deviceRequests: { since: '1.40' },
   /** 1.40: `BindOptions.NonRecursive` and `HostConfig.KernelMemoryTCP`. */
   bindNonRecursive: { since: '1.40' },
   /** Before 1.41, `GET /images/json` takes the singular `filter` (a reference pattern). */

@@ -88,6 +88,26 @@ function adaptMounts(version: string, hostConfig: Obj): void {
   }
 }
 
+/**
+ * DeviceRequests (1.40) need a device driver (Docker's is NVIDIA's); Berth has none, so a request
+ * is refused as Docker refuses one no driver takes, never silently run without the device.
+ */
+function adaptDeviceRequests(version: string, hostConfig: Obj): void {
+  const reqs = Array.isArray(hostConfig.DeviceRequests) ? (hostConfig.DeviceRequests as unknown[]) : [];
+  if (!apiHas(version, 'deviceRequests')) {
+    delete hostConfig.DeviceRequests;
+    return;
+  }
+  const first = reqs.map(obj).find((r) => r !== undefined);
+  if (!first) return;
+  const caps = Array.isArray(first.Capabilities) ? (first.Capabilities as unknown[]) : [];
+  const goCaps = `[${caps.map((c) => `[${Array.isArray(c) ? c.join(' ') : ''}]`).join(' ')}]`;
+  throw new InvalidArgumentError(
+    'NO_DEVICE_DRIVER',
+    `could not select device driver "${typeof first.Driver === 'string' ? first.Driver : ''}" with capabilities: ${goCaps}`,
+  );
+}
+
 /** NetworkMode names the bridge (default) or a user-defined network: it has an endpoint. */
 function endpointMode(mode: string): boolean {
   return mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
@@ -158,6 +178,7 @@ export function adaptCreateBody(version: string, parts: CreateBodyParts): Adapte
   if (!apiHas(version, 'kernelMemory')) delete hostConfig.KernelMemory;
   if (!apiHas(version, 'consoleSize')) delete hostConfig.ConsoleSize;
   if (!apiHas(version, 'annotations')) delete hostConfig.Annotations;
+  adaptDeviceRequests(version, hostConfig);
   const health = obj(config.Healthcheck);
   if (health && !apiHas(version, 'healthStartInterval')) delete health.StartInterval;
   adaptMounts(version, hostConfig);

@@ -60,6 +60,7 @@ const FIELDS: readonly FieldRule[] = [
   { view: 'systemDf', path: 'BuildCache.*.Parents', since: '1.42' },
   // /info
   { view: 'info', path: 'ExecutionDriver', until: '1.25' },
+  { view: 'info', path: 'Isolation', since: '1.25' },
   { view: 'info', path: 'KernelMemory', until: '1.42' },
   { view: 'info', path: 'KernelMemoryTCP', until: '1.42' },
   { view: 'info', path: 'CDISpecDirs', since: '1.44' },

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { run } from '../helpers/daemon.ts';
-import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
 
@@ -345,6 +345,26 @@ describe('containers', () => {
     const k42 = await km('1.42');
     assert.deepEqual(k42.warnings, []);
     assert.ok(!has(k42.host, 'KernelMemory') && !has(k42.host, 'KernelMemoryTCP'));
+  });
+
+  test('Healthcheck.StartInterval (1.44) paces the probes of the start period', async () => {
+    const health = { Test: ['CMD', 'true'], Interval: 3600e9, StartPeriod: 3600e9, StartInterval: 2e8 };
+    const started = async (v: string) => {
+      const c = await json('POST', `/v${v}/containers/create`, {
+        Image: 'busybox',
+        Cmd: ['sleep', '300'],
+        Healthcheck: health,
+      });
+      assert.equal((await json('POST', `/v1.50/containers/${c.body.Id}/start`)).status, 204);
+      return c.body.Id as string;
+    };
+    const status = async (id: string) =>
+      (await json('GET', `/v1.50/containers/${id}/json`)).body.State.Health.Status;
+    const fast = await started('1.44');
+    const slow = await started('1.43');
+    await until('the 1.44 container healthy', async () => (await status(fast)) === 'healthy', 20_000);
+    // Without StartInterval (dropped below 1.44) the first probe waits for the hour-long Interval.
+    assert.equal(await status(slow), 'starting');
   });
 
   test('DeviceRequests (1.40): refused as by a Docker without a device driver, ignored before 1.40', async () => {

@@ -45,13 +45,33 @@ const GO_TYPES: Record<string, string> = {
   'ExecConfig.ConsoleSize[]': 'uint64',
 };
 
-/** Fields moby's Go structs decode that the spec does not list (typed so a wrong type is refused). */
+/**
+ * Fields moby's Go structs decode that the spec does not list (typed so a wrong type is refused):
+ * Go-only fields, and fields that API versions after 1.43 added (the spec file is v1.43; which
+ * versions honour them is src/api/versions/'s business). Keys are definition names, or
+ * `Definition.Field` for an inline object.
+ */
 const GO_EXTRA_FIELDS: Record<string, Record<string, Node>> = {
   AuthConfig: {
     auth: { type: 'string' },
     identitytoken: { type: 'string' },
     registrytoken: { type: 'string' },
   },
+  // 1.44
+  HealthConfig: { StartInterval: { type: 'integer', goType: 'int64' } },
+  'Mount.BindOptions': {
+    ReadOnlyNonRecursive: { type: 'boolean' },
+    ReadOnlyForceRecursive: { type: 'boolean' },
+  },
+  // 1.45
+  'Mount.VolumeOptions': { Subpath: { type: 'string' } },
+  // 1.46
+  'Mount.TmpfsOptions': {
+    Options: { type: ['array', 'null'], items: { type: ['array', 'null'], items: { type: 'string' } } },
+  },
+  // 1.48
+  EndpointSettings: { GwPriority: { type: 'integer', goType: 'int64' } },
+  NetworkCreateRequest: { EnableIPv4: { type: 'boolean' } },
 };
 
 /** docker's StrSlice: a string or a list of strings. */
@@ -93,7 +113,7 @@ function shape(input: Node, where: string, seen: string[]): Node {
       const props: Record<string, Node> = {};
       for (const [k, v] of Object.entries(n.properties as Record<string, Node>))
         props[k] = shape(v, `${here}.${k}`, chain);
-      Object.assign(props, defName ? GO_EXTRA_FIELDS[defName] : undefined);
+      Object.assign(props, GO_EXTRA_FIELDS[defName ?? where]);
       out.properties = props;
     }
     if (n.additionalProperties && typeof n.additionalProperties === 'object')

@@ -14,7 +14,7 @@ export interface RequestContext {
   /** Path parameters from the route. */
   readonly params: Record<string, string>;
   readonly query: URLSearchParams;
-  /** The API version this request speaks, e.g. `1.43`. */
+  /** The API version this request speaks, e.g. `1.43` (the highest served for unversioned paths). */
   readonly version: string;
   readonly signal: AbortSignal;
   /**
@@ -113,11 +113,7 @@ export async function readJsonBody<T = Record<string, unknown>>(
   return decodeBody<T>(schema, parsed);
 }
 
-export function compareVersions(a: string, b: string): number {
-  const [am = 0, an = 0] = a.split('.').map(Number);
-  const [bm = 0, bn = 0] = b.split('.').map(Number);
-  return am !== bm ? am - bm : an - bn;
-}
+export { compareVersions } from './versions/index.ts';
 
 /**
  * The request body as a stream a service may destroy: destroying the request itself would

@@ -6,12 +6,10 @@ import { Duplex } from 'node:stream';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import { writeError } from './errors.ts';
-import { compareVersions, type RequestContext } from './http.ts';
+import type { RequestContext } from './http.ts';
+import { API_VERSION, compareVersions, MIN_API_VERSION } from './versions/index.ts';
 
-/** Highest API version served; the docker CLI negotiates down to it. */
-export const API_VERSION = '1.43';
-/** Oldest API version accepted (the same floor as Docker's). */
-export const MIN_API_VERSION = '1.24';
+export { API_VERSION, MIN_API_VERSION } from './versions/index.ts';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
 

@@ -11,6 +11,8 @@ export interface HealthcheckConfig {
   Timeout?: number;
   Retries?: number;
   StartPeriod?: number;
+  /** Between probes during StartPeriod while still `starting` (API 1.44). */
+  StartInterval?: number;
 }
 
 export interface HealthLogEntry {
@@ -80,7 +82,11 @@ export class HealthMonitor {
     const timeout = clampDelay(h?.Timeout ? h.Timeout / NS_PER_MS : DEFAULT_MS);
     const retries = h?.Retries && h.Retries > 0 ? h.Retries : 3;
     const startPeriod = h?.StartPeriod ? h.StartPeriod / NS_PER_MS : 0;
+    const startInterval = h?.StartInterval ? h.StartInterval / NS_PER_MS : interval;
     const startedAt = Date.now();
+    // In the start period, until the first success, probes come every StartInterval (as Docker).
+    const next = () =>
+      state.Status === 'starting' && Date.now() - startedAt < startPeriod ? startInterval : interval;
     let state: HealthState = rec.health ?? { Status: 'starting', FailingStreak: 0, Log: [] };
     const tick = async () => {
       const start = new Date();
@@ -101,12 +107,12 @@ export class HealthMonitor {
       if (this.#timers.has(id))
         this.#timers.set(
           id,
-          setTimeout(() => void tick(), clampDelay(interval)),
+          setTimeout(() => void tick(), clampDelay(next())),
         );
     };
     this.#timers.set(
       id,
-      setTimeout(() => void tick(), clampDelay(interval)),
+      setTimeout(() => void tick(), clampDelay(next())),
     );
   }
 

@@ -111,8 +111,8 @@ async function reserve(
   }
   const net = notFoundAs400(() => network.find(mode));
   const eps = cfg?.EndpointsConfig ?? {};
-  // API < 1.44 (all Berth serves): one network at create; the others are `network connect`s.
-  // Docker refuses more than one entry, whether the extra networks exist or not.
+  // One network at create: below API 1.44 Docker refuses more than one entry, whether the extra
+  // networks exist or not; from 1.44 the API edge (api/versions/create.ts) connects the others.
   const named = Object.keys(eps);
   if (named.length > 1)
     throw new InvalidArgumentError(

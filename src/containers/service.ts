@@ -754,10 +754,10 @@ export class ContainerService {
     });
   }
 
-  async restart(ref: string, timeoutSeconds?: number): Promise<void> {
+  async restart(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
     const rec = this.find(ref);
     if (rec.state.status === 'running' || rec.state.status === 'paused')
-      await this.stop(rec.id, timeoutSeconds);
+      await this.stop(rec.id, timeoutSeconds, signalName);
     await this.start(rec.id);
     this.#emit(rec.id, 'restart');
   }

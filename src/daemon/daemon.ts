@@ -31,6 +31,7 @@ import {
   ExecService,
   HealthMonitor,
 } from '../containers/index.ts';
+import { type EndpointSettings, endpointRequest } from '../containers/networking.ts';
 import { ConflictError } from '../errdefs/index.ts';
 import { NetworkManager, NetworkStore } from '../network/index.ts';
 import { LocalVolumes } from '../volumes/index.ts';
@@ -375,11 +376,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       stop: (ref, t, sig) => containers.stop(ref, t, sig),
       kill: (ref, sig) => containers.kill(ref, sig),
       wait: (ref, cond, signal) => containers.wait(ref, cond, signal),
+      // As `network connect` (the networks backend below: events, container checks).
+      connectNetwork: (net, ctr, settings) =>
+        networksBackend.connect(net, ctr, endpointRequest(settings as EndpointSettings)),
       remove: (ref, opts) => containers.remove(ref, opts),
       removeLink: (parent, alias) => containers.removeLink(parent, alias),
       pause: (ref) => containers.pause(ref),
       unpause: (ref) => containers.unpause(ref),
-      restart: (ref, t) => containers.restart(ref, t),
+      restart: (ref, t, sig) => containers.restart(ref, t, sig),
       rename: (ref, name) => containers.rename(ref, name),
       prune: (filter) => containers.prune(filter),
       top: (ref, psArgs) => containers.top(ref, psArgs),

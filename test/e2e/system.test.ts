@@ -18,21 +18,21 @@ describe('API basics', () => {
     const get = await d.request('GET', '/_ping');
     assert.equal(get.status, 200);
     assert.equal(get.body.toString(), 'OK');
-    assert.equal(get.headers['api-version'], '1.43');
+    assert.equal(get.headers['api-version'], '1.50');
     assert.equal(get.headers.ostype, 'linux');
     assert.match(String(get.headers.server), /^Berth\//);
     const head = await d.request('HEAD', '/_ping');
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
-    assert.equal(head.headers['api-version'], '1.43');
+    assert.equal(head.headers['api-version'], '1.50');
   });
 
   test('/version reports API and minimum versions, versioned and unversioned', async () => {
-    for (const p of ['/version', '/v1.41/version', '/v1.43/version']) {
+    for (const p of ['/version', '/v1.41/version', '/v1.43/version', '/v1.50/version']) {
       const r = await d.request('GET', p);
       assert.equal(r.status, 200, p);
       const v = JSON.parse(r.body.toString());
-      assert.equal(v.ApiVersion, '1.43');
+      assert.equal(v.ApiVersion, '1.50');
       assert.equal(v.MinAPIVersion, '1.24');
       assert.equal(v.Os, 'linux');
       assert.ok(v.Version);
@@ -46,7 +46,7 @@ describe('API basics', () => {
     assert.equal(tooNew.status, 400);
     assert.match(
       JSON.parse(tooNew.body.toString()).message,
-      /client version 1.99 is too new. Maximum supported API version is 1.43/,
+      /client version 1.99 is too new. Maximum supported API version is 1.50/,
     );
     const tooOld = await d.request('GET', '/v1.12/version');
     assert.equal(tooOld.status, 400);
@@ -78,7 +78,7 @@ describe('real clients', () => {
   test('docker CLI 28 negotiates and reads version and info', async () => {
     const v = await d.docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}']);
     assert.equal(v.code, 0, v.stderr);
-    assert.equal(v.stdout.trim(), '1.43 linux');
+    assert.equal(v.stdout.trim(), '1.50 linux');
     const i = await d.docker(['info', '--format', '{{.Driver}} {{.DockerRootDir}}']);
     assert.equal(i.code, 0, i.stderr);
     assert.equal(i.stdout.trim(), `overlay2 ${d.dataRoot}`);
@@ -87,7 +87,7 @@ describe('real clients', () => {
   test('dockerode reads version and info', async () => {
     const docker = new Docker({ socketPath: d.socket });
     const v = await docker.version();
-    assert.equal(v.ApiVersion, '1.43');
+    assert.equal(v.ApiVersion, '1.50');
     const info = await docker.info();
     assert.equal(info.Driver, 'overlay2');
     assert.equal(await docker.ping().then((b) => b.toString()), 'OK');
@@ -97,7 +97,7 @@ describe('real clients', () => {
     const v = await d.berth(['version']);
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stdout, /Server: Berth Engine/);
-    assert.match(v.stdout, /API version:\s+1\.43 \(minimum version 1\.24\)/);
+    assert.match(v.stdout, /API version:\s+1\.50 \(minimum version 1\.24\)/);
     const i = await d.berth(['system', 'info', '--format', '{{.Driver}}']);
     assert.equal(i.code, 0, i.stderr);
     assert.equal(i.stdout.trim(), 'overlay2');

@@ -37,6 +37,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
           Timeout: { type: 'integer', goType: 'int64' },
           Retries: { type: 'integer', goType: 'int64' },
           StartPeriod: { type: 'integer', goType: 'int64' },
+          StartInterval: { type: 'integer', goType: 'int64' },
         },
       },
       ArgsEscaped: { type: 'boolean' },
@@ -193,6 +194,8 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
                     Propagation: { type: 'string' },
                     NonRecursive: { type: 'boolean' },
                     CreateMountpoint: { type: 'boolean' },
+                    ReadOnlyNonRecursive: { type: 'boolean' },
+                    ReadOnlyForceRecursive: { type: 'boolean' },
                   },
                 },
                 VolumeOptions: {
@@ -207,6 +210,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
                         Options: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
                       },
                     },
+                    Subpath: { type: 'string' },
                   },
                 },
                 TmpfsOptions: {
@@ -214,6 +218,10 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
                   properties: {
                     SizeBytes: { type: 'integer', goType: 'int64' },
                     Mode: { type: 'integer', goType: 'uint32' },
+                    Options: {
+                      type: ['array', 'null'],
+                      items: { type: ['array', 'null'], items: { type: 'string' } },
+                    },
                   },
                 },
               },
@@ -278,6 +286,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
                 GlobalIPv6PrefixLen: { type: 'integer', goType: 'int64' },
                 MacAddress: { type: 'string' },
                 DriverOpts: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+                GwPriority: { type: 'integer', goType: 'int64' },
               },
             },
           },
@@ -413,6 +422,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
           Timeout: { type: 'integer', goType: 'int64' },
           Retries: { type: 'integer', goType: 'int64' },
           StartPeriod: { type: 'integer', goType: 'int64' },
+          StartInterval: { type: 'integer', goType: 'int64' },
         },
       },
       ArgsEscaped: { type: 'boolean' },
@@ -547,6 +557,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
       EnableIPv6: { type: 'boolean' },
       Options: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
       Labels: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+      EnableIPv4: { type: 'boolean' },
     },
   },
   networkConnect: {
@@ -576,6 +587,7 @@ export const SCHEMAS: Record<SchemaName, BodySchema> = {
           GlobalIPv6PrefixLen: { type: 'integer', goType: 'int64' },
           MacAddress: { type: 'string' },
           DriverOpts: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+          GwPriority: { type: 'integer', goType: 'int64' },
         },
       },
     },

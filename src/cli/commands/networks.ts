@@ -103,14 +103,16 @@ export function networkBody(o: NetworkRunOptions) {
     for (let x = a; x <= b; x++) exposed[`${x}/${proto}`] = {};
   }
   const mode = o.network ?? 'default';
+  // The MAC address is the endpoint's (API 1.44+, as docker CLI 28 sends it); the container-wide
+  // Config.MacAddress is deprecated and draws a warning.
   const endpoint = {
     ...ipamConfig(o.ip, o.ip6, o.linkLocalIp),
     ...(o.networkAlias.length > 0 ? { Aliases: o.networkAlias } : {}),
+    ...(o.macAddress ? { MacAddress: o.macAddress } : {}),
   };
   return {
     config: {
       ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
-      ...(o.macAddress ? { MacAddress: o.macAddress } : {}),
     },
     hostConfig: {
       NetworkMode: mode,

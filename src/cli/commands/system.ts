@@ -23,7 +23,8 @@ export function registerSystem(program: Command, ctx: CliContext): void {
     .action(async (opts: { format?: string }) => {
       const client = {
         Version: BERTH_VERSION,
-        ApiVersion: '1.43',
+        // The client speaks unversioned paths: the server's newest version (berthd serves 1.50).
+        ApiVersion: '1.50',
         GoVersion: `node${process.versions.node}`,
         GitCommit: '',
         Os: 'linux',

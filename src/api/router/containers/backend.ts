@@ -24,7 +24,7 @@ export interface ContainersBackend {
   removeLink(parent: string, alias: string): Promise<void>;
   pause(ref: string): Promise<void>;
   unpause(ref: string): Promise<void>;
-  restart(ref: string, timeoutSeconds?: number): Promise<void>;
+  restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void>;
   rename(ref: string, name: string): Promise<void>;
   prune(filter: (rec: ContainerRecord) => boolean): Promise<string[]>;
   top(ref: string, psArgs?: string): Promise<{ titles: string[]; processes: string[][] }>;
@@ -41,6 +41,11 @@ export interface ContainersBackend {
   ): Promise<{ rec: ContainerRecord; cur?: CgroupSample; prev?: CgroupSample }>;
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
+  /**
+   * Connects a container to one more network with the endpoint settings of a create request
+   * (EndpointsConfig beyond NetworkMode's, API >= 1.44), as `network connect` does.
+   */
+  connectNetwork(network: string, container: string, settings: Record<string, unknown>): Promise<void>;
   /** The container's networks and published ports, for inspect and ps. */
   networks(rec: ContainerRecord): ContainerNetworks;
   /** overlay2-style GraphDriver data for inspect. */

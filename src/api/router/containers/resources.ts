@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import type { CgroupSample, ResourceFields } from '../../../runtime/index.ts';
 import { boolParam, readJsonBody, sendJson } from '../../http.ts';
 import type { Route } from '../../server.ts';
+import { apiHas } from '../../versions/index.ts';
 import type { ContainersBackend } from './backend.ts';
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -49,6 +50,9 @@ export function resourceRoutes(backend: ContainersBackend): Route[] {
         const body = await readJsonBody<ResourceFields>(ctx.req, 'containerUpdate');
         if (!body)
           throw new InvalidArgumentError('INVALID_BODY', 'update needs a JSON object of resource fields');
+        // KernelMemory is ignored from API 1.42 (as Docker: no warning either); PidsLimit needs 1.40.
+        if (!apiHas(ctx.version, 'kernelMemory')) delete body.KernelMemory;
+        if (!apiHas(ctx.version, 'bindNonRecursive')) delete (body as { PidsLimit?: unknown }).PidsLimit;
         const r = await backend.update(ctx.params.id!, body);
         sendJson(ctx.res, 200, { Warnings: r.warnings });
       },
@@ -58,7 +62,7 @@ export function resourceRoutes(backend: ContainersBackend): Route[] {
       path: '/containers/:id/stats',
       handler: async (ctx) => {
         const stream = boolParam(ctx.query, 'stream', true);
-        const oneShot = boolParam(ctx.query, 'one-shot');
+        const oneShot = apiHas(ctx.version, 'statsOneShot') && boolParam(ctx.query, 'one-shot');
         if (oneShot && stream)
           throw new InvalidArgumentError('INVALID_PARAMETER', 'cannot have stream=true and one-shot=true');
         // Resolve first so an unknown container is a 404, not a broken stream.

@@ -31,6 +31,7 @@ import {
 } from '../../http.ts';
 import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Route } from '../../server.ts';
+import { adaptCreateBody, apiHas } from '../../versions/index.ts';
 import { endHijacked, parseDetachKeys, watchDetachKeys } from '../../streams/detach-keys.ts';
 import type { ContainersBackend } from './backend.ts';
 import { resourceRoutes } from './resources.ts';
@@ -196,9 +197,26 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/create',
       handler: async (ctx) => {
-        const { config, hostConfig, networkingConfig } = parseCreateBody(
-          await readJsonBody<CreateBody>(ctx.req, 'containerCreate'),
-        );
+        const body = await readJsonBody<CreateBody>(ctx.req, 'containerCreate');
+        // Attached to the body, so endpoint settings the version rules add reach the service.
+        if (body) {
+          body.HostConfig ??= {};
+          body.NetworkingConfig ??= {};
+          body.NetworkingConfig.EndpointsConfig ??= {};
+        }
+        const endpoints = (body?.NetworkingConfig?.EndpointsConfig ?? {}) as Record<
+          string,
+          Record<string, unknown> | null
+        >;
+        // The body as this request's API version means it (versions/create.ts).
+        const adapted = body
+          ? adaptCreateBody(ctx.version, {
+              config: body as Record<string, unknown>,
+              hostConfig: body.HostConfig as Record<string, unknown>,
+              endpoints,
+            })
+          : { warnings: [], extraEndpoints: [] };
+        const { config, hostConfig, networkingConfig } = parseCreateBody(body);
         const name = ctx.query.get('name') ?? undefined;
         const r = await backend.create({
           ...(name ? { name } : {}),
@@ -206,7 +224,17 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
           hostConfig,
           ...(networkingConfig ? { networkingConfig } : {}),
         });
-        sendJson(ctx.res, 201, { Id: r.id, Warnings: r.warnings });
+        // API >= 1.44: the other networks of EndpointsConfig, connected before the reply; a
+        // failure removes the new container, so a create succeeds or leaves nothing.
+        for (const [net, settings] of adapted.extraEndpoints) {
+          try {
+            await backend.connectNetwork(net, r.id, settings ?? {});
+          } catch (err) {
+            await backend.remove(r.id, { force: true, volumes: true }).catch(() => {});
+            throw err;
+          }
+        }
+        sendJson(ctx.res, 201, { Id: r.id, Warnings: [...r.warnings, ...adapted.warnings] });
       },
     },
     {
@@ -225,7 +253,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         // `size=1` (ps -s): each container's SizeRw and SizeRootFs, as Docker adds them.
         const sized = boolParam(ctx.query, 'size');
         const views = recs.map(async (r) => {
-          const v = summaryView(r, backend.networks(r));
+          const v = summaryView(r, backend.networks(r), ctx.version);
           if (!sized) return v;
           const s = await backend.sizes(r);
           return { ...v, SizeRw: s.rw, SizeRootFs: s.rootFs };
@@ -238,7 +266,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       path: '/containers/:id/json',
       handler: async (ctx) => {
         const rec = backend.find(ctx.params.id!);
-        const view = inspectView(rec, backend.graphDriver(rec), backend.networks(rec));
+        const view = inspectView(rec, backend.graphDriver(rec), backend.networks(rec), ctx.version);
         if (!boolParam(ctx.query, 'size')) return sendJson(ctx.res, 200, view);
         const s = await backend.sizes(rec);
         sendJson(ctx.res, 200, { ...view, SizeRw: s.rw, SizeRootFs: s.rootFs });
@@ -256,7 +284,9 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/stop',
       handler: async (ctx) => {
-        await backend.stop(ctx.params.id!, intParam(ctx.query, 't'), ctx.query.get('signal') ?? undefined);
+        // `signal` is API 1.42's; older clients never meant one.
+        const signal = apiHas(ctx.version, 'stopSignal') ? ctx.query.get('signal') || undefined : undefined;
+        await backend.stop(ctx.params.id!, intParam(ctx.query, 't'), signal);
         sendNoContent(ctx.res);
       },
     },
@@ -272,7 +302,9 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/wait',
       handler: async (ctx) => {
-        const c = ctx.query.get('condition') || 'not-running';
+        // API < 1.30 has no condition (it waits for not-running) and answers only at the exit.
+        const current = apiHas(ctx.version, 'waitCondition');
+        const c = (current && ctx.query.get('condition')) || 'not-running';
         if (!['not-running', 'next-exit', 'removed'].includes(c)) {
           throw new InvalidArgumentError(
             'INVALID_CONDITION',
@@ -282,11 +314,21 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         // An unknown container is a 404 before the 200 goes out (the docker CLI printed "EOF").
         backend.find(ctx.params.id!);
         const done = backend.wait(ctx.params.id!, c as WaitCondition, ctx.signal);
-        // Headers go out as soon as the wait is registered: clients start the container after.
-        ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-        ctx.res.flushHeaders();
+        if (current) {
+          // Headers go out as soon as the wait is registered: clients start the container after.
+          ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+          ctx.res.flushHeaders();
+        }
         const r = await done;
-        ctx.res.end(JSON.stringify({ StatusCode: r.code, Error: r.error ? { Message: r.error } : null }));
+        // API < 1.34: a failed removal under condition=removed ends the answer without a body.
+        if (r.error && c === 'removed' && !apiHas(ctx.version, 'waitRemovalError')) {
+          if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+          ctx.res.end();
+          return;
+        }
+        const text = JSON.stringify({ StatusCode: r.code, Error: r.error ? { Message: r.error } : null });
+        if (!ctx.res.headersSent) ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+        ctx.res.end(`${text}\n`);
       },
     },
     ...(['pause', 'unpause'] as const).map(
@@ -320,7 +362,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
       method: 'POST',
       path: '/containers/:id/restart',
       handler: async (ctx) => {
-        await backend.restart(ctx.params.id!, intParam(ctx.query, 't'));
+        const signal = apiHas(ctx.version, 'stopSignal') ? ctx.query.get('signal') || undefined : undefined;
+        await backend.restart(ctx.params.id!, intParam(ctx.query, 't'), signal);
         sendNoContent(ctx.res);
       },
     },
@@ -412,9 +455,10 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             'configured logging driver does not support reading',
           );
         ctx.res.writeHead(200, {
-          'Content-Type': tty
-            ? 'application/vnd.docker.raw-stream'
-            : 'application/vnd.docker.multiplexed-stream',
+          'Content-Type':
+            tty || !apiHas(ctx.version, 'multiplexedContentType')
+              ? 'application/vnd.docker.raw-stream'
+              : 'application/vnd.docker.multiplexed-stream',
         });
         ctx.res.flushHeaders();
         const exited = follow
@@ -469,8 +513,11 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         // Registered before anything else so an exit right after start is never missed.
         const exited = backend.wait(rec.id, 'next-exit').then(() => {});
         exited.catch(() => {});
+        // Docker names the multiplexed type from API 1.42, on an upgrade only.
+        const multiplexedType =
+          !tty && ctx.req.headers.upgrade !== undefined && apiHas(ctx.version, 'multiplexedContentType');
         const conn = ctx.hijack(
-          tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+          multiplexedType ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
         );
         const abort = new AbortController();
         // The stdin relay stops on its own after a detach (below); on a hang-up it is stopped.

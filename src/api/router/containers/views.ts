@@ -1,6 +1,7 @@
 import { humanDuration } from '../../../base/duration.ts';
 // Docker's JSON shapes for containers (inspect and list), derived from Berth's records.
 import { type ContainerRecord, inspectLinks } from '../../../containers/index.ts';
+import { apiHas, shapeFor } from '../../versions/index.ts';
 import type { ContainerNetworks } from './backend.ts';
 import { withHostConfigDefaults } from './host-config-view.ts';
 
@@ -37,17 +38,27 @@ export function stateView(rec: ContainerRecord) {
 /**
  * NetworkSettings.Networks: the settings as requested (IPAMConfig, Links, DriverOpts, a chosen
  * MacAddress) next to what was assigned; the assigned values only while the container runs.
+ * Every version's fields are here; versions/fields.ts drops those a version lacks.
  */
-function endpointViews(nets: ContainerNetworks, shortId: string) {
+function endpointViews(rec: ContainerRecord, nets: ContainerNetworks, version: string) {
   const out: Record<string, unknown> = {};
+  const shortId = rec.id.slice(0, 12);
   for (const e of nets.endpoints) {
     const c = e.config;
-    // API < 1.45: a started container answers to its short ID on user-defined networks.
-    const aliases = e.userDefined && e.active ? [...e.aliases, shortId] : e.aliases;
+    // API < 1.45: a started container answers to its short ID on user-defined networks, and
+    // Docker lists it among the aliases; from 1.45 the aliases are as requested, and the
+    // names the embedded DNS answers to are DNSNames (1.44).
+    const named = e.userDefined && e.active;
+    const aliases = named && apiHas(version, 'aliasesWithShortId') ? [...e.aliases, shortId] : e.aliases;
+    const dnsNames = named
+      ? [...new Set([rec.name, ...e.aliases, shortId, rec.config.Hostname || shortId])]
+      : null;
     out[e.networkName] = {
       IPAMConfig: c.IPAMConfig ?? null,
       Links: c.Links ?? null,
       Aliases: aliases.length > 0 ? aliases : null,
+      // Berth picks the default gateway from NetworkMode's network, whatever the priority.
+      GwPriority: 0,
       MacAddress: e.active ? e.mac : (c.MacAddress ?? ''),
       NetworkID: e.networkId,
       EndpointID: e.active ? e.endpointId : '',
@@ -58,6 +69,7 @@ function endpointViews(nets: ContainerNetworks, shortId: string) {
       GlobalIPv6Address: e.active ? e.ip6 : '',
       GlobalIPv6PrefixLen: e.active ? e.prefixLen6 : 0,
       DriverOpts: c.DriverOpts ?? null,
+      DNSNames: dnsNames,
     };
   }
   return out;
@@ -80,75 +92,83 @@ export function inspectView(
   rec: ContainerRecord,
   graphDriver: Record<string, string>,
   nets: ContainerNetworks,
+  version: string,
 ) {
   const primary = nets.endpoints.find((e) => e.isDefault && e.active);
-  return {
-    Id: rec.id,
-    Created: rec.created,
-    Path: rec.path,
-    Args: rec.args,
-    State: stateView(rec),
-    Image: rec.imageId,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
-    LogPath: '',
-    Name: `/${rec.name}`,
-    RestartCount: rec.restartCount,
-    Driver: 'overlay2',
-    Platform: 'linux',
-    MountLabel: '',
-    ProcessLabel: '',
-    AppArmorProfile: '',
-    ExecIDs: null,
-    HostConfig: {
-      NetworkMode: 'default',
-      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
-      AutoRemove: false,
-      ...withHostConfigDefaults(rec.hostConfig as Record<string, unknown>),
-      Links: inspectLinks(
-        rec.hostConfig.Links as string[] | null | undefined,
-        rec.name,
-        String(rec.hostConfig.NetworkMode ?? 'default'),
-      ),
-      // No driver named means the daemon's default, which Docker reports by name, never as "".
-      LogConfig: {
-        Type: rec.hostConfig.LogConfig?.Type || 'json-file',
-        Config: rec.hostConfig.LogConfig?.Config ?? {},
+  return shapeFor(
+    'containerInspect',
+    {
+      Id: rec.id,
+      Created: rec.created,
+      Path: rec.path,
+      Args: rec.args,
+      State: stateView(rec),
+      Image: rec.imageId,
+      ResolvConfPath: '',
+      HostnamePath: '',
+      HostsPath: '',
+      LogPath: '',
+      Name: `/${rec.name}`,
+      RestartCount: rec.restartCount,
+      Driver: 'overlay2',
+      Platform: 'linux',
+      MountLabel: '',
+      ProcessLabel: '',
+      AppArmorProfile: '',
+      ExecIDs: null,
+      HostConfig: {
+        NetworkMode: 'default',
+        RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+        AutoRemove: false,
+        // Sent as 0 to API < 1.42 clients; omitted from 1.42 unless set (versions/fields.ts).
+        KernelMemory: 0,
+        KernelMemoryTCP: 0,
+        ...withHostConfigDefaults(rec.hostConfig as Record<string, unknown>),
+        Links: inspectLinks(
+          rec.hostConfig.Links as string[] | null | undefined,
+          rec.name,
+          String(rec.hostConfig.NetworkMode ?? 'default'),
+        ),
+        // No driver named means the daemon's default, which Docker reports by name, never as "".
+        LogConfig: {
+          Type: rec.hostConfig.LogConfig?.Type || 'json-file',
+          Config: rec.hostConfig.LogConfig?.Config ?? {},
+        },
+      },
+      GraphDriver: { Name: 'overlay2', Data: graphDriver },
+      Mounts: mountsView(rec),
+      // Volumes and OnBuild are always there in Docker's Config (null when empty).
+      Config: {
+        Volumes: null,
+        OnBuild: null,
+        ...rec.config,
+        Env: rec.config.Env,
+        Cmd: rec.config.Cmd,
+        Entrypoint: rec.config.Entrypoint,
+      },
+      NetworkSettings: {
+        Bridge: '',
+        SandboxID: '',
+        HairpinMode: false,
+        LinkLocalIPv6Address: '',
+        LinkLocalIPv6PrefixLen: 0,
+        Ports: portsView(rec, nets),
+        SandboxKey: nets.sandboxKey,
+        SecondaryIPAddresses: null,
+        SecondaryIPv6Addresses: null,
+        EndpointID: primary?.endpointId ?? '',
+        Gateway: primary?.gateway ?? '',
+        GlobalIPv6Address: primary?.ip6 ?? '',
+        GlobalIPv6PrefixLen: primary?.prefixLen6 ?? 0,
+        IPAddress: primary?.ip ?? '',
+        IPPrefixLen: primary?.prefixLen ?? 0,
+        IPv6Gateway: primary?.gateway6 ?? '',
+        MacAddress: primary?.mac ?? '',
+        Networks: endpointViews(rec, nets, version),
       },
     },
-    GraphDriver: { Name: 'overlay2', Data: graphDriver },
-    Mounts: mountsView(rec),
-    // Volumes and OnBuild are always there in Docker's Config (null when empty).
-    Config: {
-      Volumes: null,
-      OnBuild: null,
-      ...rec.config,
-      Env: rec.config.Env,
-      Cmd: rec.config.Cmd,
-      Entrypoint: rec.config.Entrypoint,
-    },
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: portsView(rec, nets),
-      SandboxKey: nets.sandboxKey,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: primary?.endpointId ?? '',
-      Gateway: primary?.gateway ?? '',
-      GlobalIPv6Address: primary?.ip6 ?? '',
-      GlobalIPv6PrefixLen: primary?.prefixLen6 ?? 0,
-      IPAddress: primary?.ip ?? '',
-      IPPrefixLen: primary?.prefixLen ?? 0,
-      IPv6Gateway: primary?.gateway6 ?? '',
-      MacAddress: primary?.mac ?? '',
-      Networks: endpointViews(nets, rec.id.slice(0, 12)),
-    },
-  };
+    version,
+  );
 }
 
 /** Docker's MountPoint list: volume entries carry Name and Driver, binds and tmpfs do not. */
@@ -187,25 +207,33 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   }
 }
 
-export function summaryView(rec: ContainerRecord, nets: ContainerNetworks) {
-  return {
-    Id: rec.id,
-    Names: [`/${rec.name}`],
-    Image: rec.config.Image,
-    ImageID: rec.imageId,
-    Command: [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' '),
-    Created: Math.floor(Date.parse(rec.created) / 1000),
-    Ports: nets.ports.map((p) => ({
-      IP: p.hostIp || '0.0.0.0',
-      PrivatePort: p.containerPort,
-      PublicPort: p.hostPort,
-      Type: p.proto,
-    })),
-    Labels: rec.config.Labels,
-    State: rec.state.status,
-    Status: statusText(rec),
-    HostConfig: { NetworkMode: String(rec.hostConfig.NetworkMode ?? 'default') },
-    NetworkSettings: { Networks: endpointViews(nets, rec.id.slice(0, 12)) },
-    Mounts: mountsView(rec),
-  };
+export function summaryView(rec: ContainerRecord, nets: ContainerNetworks, version: string) {
+  const annotations = rec.hostConfig.Annotations as Record<string, string> | undefined;
+  return shapeFor(
+    'containerSummary',
+    {
+      Id: rec.id,
+      Names: [`/${rec.name}`],
+      Image: rec.config.Image,
+      ImageID: rec.imageId,
+      Command: [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' '),
+      Created: Math.floor(Date.parse(rec.created) / 1000),
+      Ports: nets.ports.map((p) => ({
+        IP: p.hostIp || '0.0.0.0',
+        PrivatePort: p.containerPort,
+        PublicPort: p.hostPort,
+        Type: p.proto,
+      })),
+      Labels: rec.config.Labels,
+      State: rec.state.status,
+      Status: statusText(rec),
+      HostConfig: {
+        NetworkMode: String(rec.hostConfig.NetworkMode ?? 'default'),
+        ...(annotations && Object.keys(annotations).length > 0 ? { Annotations: annotations } : {}),
+      },
+      NetworkSettings: { Networks: endpointViews(rec, nets, version) },
+      Mounts: mountsView(rec),
+    },
+    version,
+  );
 }

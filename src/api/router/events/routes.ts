@@ -26,7 +26,9 @@ function parseTime(v: string | null, name: string): bigint | undefined {
 function toDocker(e: BerthEvent) {
   const from = e.attributes.image;
   return {
+    // The legacy fields (status, id, from), as Docker still fills them for containers and images.
     ...(e.type === 'container' ? { status: e.action, id: e.id, ...(from ? { from } : {}) } : {}),
+    ...(e.type === 'image' ? { status: e.action, id: e.id } : {}),
     Type: e.type,
     Action: e.action,
     Actor: { ID: e.id, Attributes: e.attributes },

@@ -2,9 +2,10 @@
 import type { ExecConfig, ExecRecord } from '../../../containers/index.ts';
 import { ConflictError, errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import { muxFrame } from '../../../logs/index.ts';
-import { compareVersions, readJsonBody, sendJson, terminalSize } from '../../http.ts';
+import { readJsonBody, sendJson, terminalSize } from '../../http.ts';
 import type { Route } from '../../server.ts';
 import { detachKeyBytes, endHijacked, parseDetachKeys, watchDetachKeys } from '../../streams/detach-keys.ts';
+import { apiHas } from '../../versions/index.ts';
 
 export interface ExecBackend {
   create(containerRef: string, config: ExecConfig): string;
@@ -69,7 +70,8 @@ export function execRoutes(backend: ExecBackend): Route[] {
           attachStdin: b.AttachStdin === true,
           attachStdout: b.AttachStdout === true,
           attachStderr: b.AttachStderr === true,
-          ...consoleSize(b.ConsoleSize),
+          // ConsoleSize is API 1.42's.
+          ...(apiHas(ctx.version, 'consoleSize') ? consoleSize(b.ConsoleSize) : {}),
           ...detachKeysOf(field(b, 'DetachKeys')),
         });
         sendJson(ctx.res, 201, { Id: id });
@@ -102,7 +104,7 @@ export function execRoutes(backend: ExecBackend): Route[] {
         const raw = field(b, 'Tty') === true;
         const upgrade = ctx.req.headers.upgrade !== undefined;
         // Docker names the multiplexed type only from API 1.42, and only on an upgrade.
-        const multiplexedType = upgrade && !raw && compareVersions(ctx.version, '1.42') >= 0;
+        const multiplexedType = upgrade && !raw && apiHas(ctx.version, 'multiplexedContentType');
         const conn = ctx.hijack(
           multiplexedType ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
         );

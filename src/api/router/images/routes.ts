@@ -5,7 +5,6 @@ import type { ImageView } from '../../../images/index.ts';
 import { parseReference, familiarName, familiarString } from '../../../oci/reference.ts';
 import {
   boolParam,
-  compareVersions,
   drainRequest,
   type Filters,
   parseFilters,
@@ -16,6 +15,7 @@ import {
 import { FILTERS, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Handler, Route } from '../../server.ts';
 import { JsonLinesWriter, progressBar } from '../../streams/json-lines.ts';
+import { apiHas, shapeFor } from '../../versions/index.ts';
 import type { ImagesBackend } from './backend.ts';
 import { handlePull, handlePush } from './pull.ts';
 
@@ -26,12 +26,15 @@ function created(view: ImageView): number {
   return Math.floor(Date.parse(view.config.created ?? view.record.added) / 1000);
 }
 
-export function summary(view: ImageView) {
+/** One image of `GET /images/json`, every version's fields (versions/fields.ts picks). */
+export function summary(view: ImageView, version: string) {
+  // API < 1.43 names an image without any name `<none>:<none>` / `<none>@<none>`.
+  const none = view.repoTags.length === 0 && view.repoDigests.length === 0 && apiHas(version, 'noneRepoTags');
   return {
     Id: view.id,
     ParentId: view.record.parent ?? '',
-    RepoTags: view.repoTags,
-    RepoDigests: view.repoDigests,
+    RepoTags: none ? ['<none>:<none>'] : view.repoTags,
+    RepoDigests: none ? ['<none>@<none>'] : view.repoDigests,
     Created: created(view),
     Size: view.size,
     SharedSize: -1,
@@ -93,29 +96,36 @@ async function filterImages(
   });
 }
 
+/** Image inspect with every version's fields; versions/fields.ts drops what a version lacks. */
 async function inspect(backend: ImagesBackend, view: ImageView, version: string) {
   const c = view.config;
-  const old = compareVersions(version, '1.44') < 0;
-  return {
-    Id: view.id,
-    RepoTags: view.repoTags,
-    RepoDigests: view.repoDigests,
-    Parent: view.record.parent ?? '',
-    Comment: c.comment ?? '',
-    Created: c.created ?? view.record.added,
-    ...(old ? { Container: '', ContainerConfig: containerConfig(c.container_config ?? {}) } : {}),
-    DockerVersion: c.docker_version ?? '',
-    Author: c.author ?? '',
-    Config: containerConfig(c.config ?? {}),
-    Architecture: c.architecture,
-    ...(c.variant ? { Variant: c.variant } : {}),
-    Os: c.os,
-    Size: view.size,
-    ...(old ? { VirtualSize: view.size } : {}),
-    GraphDriver: { Name: 'overlay2', Data: await backend.graphDriver(view) },
-    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
-    Metadata: { LastTagTime: view.record.lastTagTime ?? '0001-01-01T00:00:00Z' },
-  };
+  // A config without `created`: the zero time before API 1.44, no field from 1.44.
+  const created = c.created ?? (apiHas(version, 'omitMissingCreated') ? undefined : '0001-01-01T00:00:00Z');
+  return shapeFor(
+    'imageInspect',
+    {
+      Id: view.id,
+      RepoTags: view.repoTags,
+      RepoDigests: view.repoDigests,
+      Parent: view.record.parent ?? '',
+      Comment: c.comment ?? '',
+      ...(created !== undefined ? { Created: created } : {}),
+      Container: '',
+      ContainerConfig: containerConfig(c.container_config ?? {}),
+      DockerVersion: c.docker_version ?? '',
+      Author: c.author ?? '',
+      Config: containerConfig(c.config ?? {}),
+      Architecture: c.architecture,
+      ...(c.variant ? { Variant: c.variant } : {}),
+      Os: c.os,
+      Size: view.size,
+      VirtualSize: view.size,
+      GraphDriver: { Name: 'overlay2', Data: await backend.graphDriver(view) },
+      RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+      Metadata: { LastTagTime: view.record.lastTagTime ?? '0001-01-01T00:00:00Z' },
+    },
+    version,
+  );
 }
 
 /** Docker's Config object always carries these keys. */
@@ -206,8 +216,8 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
       path: '/images/json',
       handler: async (ctx) => {
         const filters = parseFilters(ctx.query, FILTERS.imageList);
-        // Legacy `filter=name` parameter (API < 1.41 clients).
-        const legacy = ctx.query.get('filter');
+        // Legacy `filter=name` parameter: API < 1.41 only (later versions ignore it, as Docker).
+        const legacy = apiHas(ctx.version, 'legacyImageFilter') ? ctx.query.get('filter') : null;
         if (legacy) filters.set('reference', [legacy]);
         let views = await backend.list();
         const refs = filters.get('reference')?.map((p) => compileGlob(p));
@@ -222,7 +232,7 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
         sendJson(
           ctx.res,
           200,
-          views.map((v) => summary(v)),
+          views.map((v) => shapeFor('imageSummary', summary(v, ctx.version), ctx.version)),
         );
       },
     },

@@ -5,13 +5,19 @@ import type { NetworkRecord } from '../../../network/index.ts';
 import { parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
 import { FILTERS, type Filters, labelsMatch, parseTimestamp } from '../../filters.ts';
 import type { Route } from '../../server.ts';
+import { apiHas, shapeFor } from '../../versions/index.ts';
 import type { NetworksBackend } from './backend.ts';
 
 function driverName(n: NetworkRecord): string {
   return n.driver;
 }
 
-export function networkView(n: NetworkRecord, backend: NetworksBackend, withContainers: boolean) {
+export function networkView(
+  n: NetworkRecord,
+  backend: NetworksBackend,
+  withContainers: boolean,
+  version: string,
+) {
   const containers: Record<string, unknown> = {};
   if (withContainers) {
     const bits = n.subnet?.split('/')[1];
@@ -26,40 +32,46 @@ export function networkView(n: NetworkRecord, backend: NetworksBackend, withCont
       };
     }
   }
-  return {
-    Name: n.name,
-    Id: n.id,
-    Created: n.created,
-    Scope: 'local',
-    Driver: driverName(n),
-    EnableIPv6: n.enableIPv6 === true,
-    IPAM: {
-      Driver: 'default',
-      // Docker shows the options as they were sent: `{}` from the docker CLI, null when absent.
-      Options: n.ipamOptions ? { ...n.ipamOptions } : null,
-      Config: n.subnet
-        ? [
-            {
-              Subnet: n.subnet,
-              Gateway: n.gateway,
-              ...(n.ipRange ? { IPRange: n.ipRange } : {}),
-              ...(n.auxAddresses ? { AuxiliaryAddresses: n.auxAddresses } : {}),
-            },
-            ...(n.subnet6
-              ? [{ Subnet: n.subnet6, Gateway: n.gateway6, ...(n.ipRange6 ? { IPRange: n.ipRange6 } : {}) }]
-              : []),
-          ]
-        : [],
+  return shapeFor(
+    'network',
+    {
+      Name: n.name,
+      Id: n.id,
+      Created: n.created,
+      Scope: 'local',
+      Driver: driverName(n),
+      // API 1.48: Berth's networks always have IPv4.
+      EnableIPv4: true,
+      EnableIPv6: n.enableIPv6 === true,
+      IPAM: {
+        Driver: 'default',
+        // Docker shows the options as they were sent: `{}` from the docker CLI, null when absent.
+        Options: n.ipamOptions ? { ...n.ipamOptions } : null,
+        Config: n.subnet
+          ? [
+              {
+                Subnet: n.subnet,
+                Gateway: n.gateway,
+                ...(n.ipRange ? { IPRange: n.ipRange } : {}),
+                ...(n.auxAddresses ? { AuxiliaryAddresses: n.auxAddresses } : {}),
+              },
+              ...(n.subnet6
+                ? [{ Subnet: n.subnet6, Gateway: n.gateway6, ...(n.ipRange6 ? { IPRange: n.ipRange6 } : {}) }]
+                : []),
+            ]
+          : [],
+      },
+      Internal: n.internal,
+      Attachable: n.attachable,
+      Ingress: false,
+      ConfigFrom: { Network: '' },
+      ConfigOnly: false,
+      Containers: containers,
+      Options: n.options,
+      Labels: n.labels,
     },
-    Internal: n.internal,
-    Attachable: n.attachable,
-    Ingress: false,
-    ConfigFrom: { Network: '' },
-    ConfigOnly: false,
-    Containers: containers,
-    Options: n.options,
-    Labels: n.labels,
-  };
+    version,
+  );
 }
 
 function obj(v: unknown, what: string): Record<string, unknown> {
@@ -108,7 +120,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
         sendJson(
           ctx.res,
           200,
-          list.map((n) => networkView(n, backend, false)),
+          list.map((n) => networkView(n, backend, false, ctx.version)),
         );
       },
     },
@@ -116,7 +128,7 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
       method: 'GET',
       path: '/networks/:id',
       handler: (ctx) => {
-        sendJson(ctx.res, 200, networkView(backend.find(ctx.params.id!), backend, true));
+        sendJson(ctx.res, 200, networkView(backend.find(ctx.params.id!), backend, true, ctx.version));
       },
     },
     {
@@ -126,6 +138,12 @@ export function networkRoutes(backend: NetworksBackend): Route[] {
         const b = obj(await readJsonBody(ctx.req, 'networkCreate'), 'body');
         if (typeof b.Name !== 'string' || b.Name === '')
           throw new InvalidArgumentError('INVALID_NAME', 'network name is required: set "Name"');
+        // API 1.48's EnableIPv4=false needs an experimental Docker; Berth has no IPv6-only networks.
+        if (apiHas(ctx.version, 'enableIPv4') && b.EnableIPv4 === false)
+          throw new InvalidArgumentError(
+            'IPV4_REQUIRED',
+            'IPv4 cannot be disabled: Berth networks always have IPv4 (leave EnableIPv4 unset or true)',
+          );
         const ipam = obj(b.IPAM, 'IPAM');
         const cfg = ipam.Config ?? [];
         if (!Array.isArray(cfg)) throw new InvalidArgumentError('INVALID_BODY', 'IPAM.Config must be a list');

@@ -8,6 +8,7 @@ import type { ImagesBackend } from '../images/backend.ts';
 import { summary } from '../images/routes.ts';
 import type { Route } from '../../server.ts';
 import { sendJson } from '../../http.ts';
+import { apiHas, shapeFor } from '../../versions/index.ts';
 import type { VolumesBackend } from '../volumes/backend.ts';
 import { volumeView } from '../volumes/routes.ts';
 
@@ -26,19 +27,27 @@ export function diskUsageRoutes(s: DiskUsageSources): Route[] {
       method: 'GET',
       path: '/system/df',
       handler: async (ctx) => {
-        const types = new Set(ctx.query.getAll('type'));
+        // `type` is API 1.42's; older clients always get everything.
+        const types = new Set(apiHas(ctx.version, 'dfType') ? ctx.query.getAll('type') : []);
         const want = (t: string) => types.size === 0 || types.has(t);
         const recs = s.containers.list();
         const images = want('image')
           ? (await s.images.list())
               .filter((v) => !v.record.intermediate)
-              .map((v) => ({ ...summary(v), Containers: recs.filter((r) => r.imageId === v.id).length }))
+              .map((v) => ({
+                ...summary(v, ctx.version),
+                Containers: recs.filter((r) => r.imageId === v.id).length,
+              }))
           : undefined;
         const containers = want('container')
           ? await Promise.all(
               recs.map(async (r) => {
                 const sz = await s.containers.sizes(r);
-                return { ...summaryView(r, s.containers.networks(r)), SizeRw: sz.rw, SizeRootFs: sz.rootFs };
+                return {
+                  ...summaryView(r, s.containers.networks(r), ctx.version),
+                  SizeRw: sz.rw,
+                  SizeRootFs: sz.rootFs,
+                };
               }),
             )
           : undefined;
@@ -68,13 +77,16 @@ export function diskUsageRoutes(s: DiskUsageSources): Route[] {
               UsageCount: c.usageCount,
             }))
           : undefined;
-        sendJson(ctx.res, 200, {
+        const body = {
           LayersSize: await s.layersSize(),
           ...(images ? { Images: images } : {}),
           ...(containers ? { Containers: containers } : {}),
           ...(volumes ? { Volumes: volumes } : {}),
           ...(cache ? { BuildCache: cache } : {}),
-        });
+          // API < 1.42: the build cache's total size (removed at 1.42).
+          BuilderSize: (cache ?? []).reduce((n, c) => n + c.Size, 0),
+        };
+        sendJson(ctx.res, 200, shapeFor('systemDf', body, ctx.version));
       },
     },
   ];

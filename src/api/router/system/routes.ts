@@ -2,6 +2,7 @@ import os from 'node:os';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { readJsonBody, sendJson } from '../../http.ts';
 import { API_VERSION, MIN_API_VERSION, type Route } from '../../server.ts';
+import { apiHas, shapeFor } from '../../versions/index.ts';
 import type { SystemBackend } from './backend.ts';
 
 const GO_VERSION = `node${process.versions.node}`;
@@ -72,9 +73,10 @@ export function systemRoutes(backend: SystemBackend): Route[] {
     {
       method: 'GET',
       path: '/info',
-      handler: async ({ res }) => {
+      handler: async ({ res, version }) => {
         const f = await backend.facts();
-        sendJson(res, 200, {
+        const unknown = (v: string) => (v === '' && apiHas(version, 'infoUnknownText') ? '<unknown>' : v);
+        const info = {
           ID: f.id,
           Containers: f.containers.total,
           ContainersRunning: f.containers.running,
@@ -106,8 +108,9 @@ export function systemRoutes(backend: SystemBackend): Route[] {
           CPUSet: true,
           PidsLimit: true,
           IPv4Forwarding: f.kernel.ipv4Forwarding,
-          BridgeNfIptables: f.kernel.bridgeNfIptables,
-          BridgeNfIp6tables: f.kernel.bridgeNfIp6tables,
+          // Always false from API 1.48 (the module loads on demand), omitted from 1.50.
+          BridgeNfIptables: apiHas(version, 'bridgeNfAlwaysFalse') ? false : f.kernel.bridgeNfIptables,
+          BridgeNfIp6tables: apiHas(version, 'bridgeNfAlwaysFalse') ? false : f.kernel.bridgeNfIp6tables,
           Debug: f.debug,
           NFd: 0,
           OomKillDisable: f.cgroupVersion === '1',
@@ -117,8 +120,8 @@ export function systemRoutes(backend: SystemBackend): Route[] {
           CgroupDriver: f.cgroupDriver,
           CgroupVersion: f.cgroupVersion,
           NEventsListener: 0,
-          KernelVersion: f.kernelVersion,
-          OperatingSystem: f.operatingSystem,
+          KernelVersion: unknown(f.kernelVersion),
+          OperatingSystem: unknown(f.operatingSystem),
           OSVersion: f.osVersion,
           OSType: 'linux',
           Architecture: os.machine(),
@@ -154,10 +157,18 @@ export function systemRoutes(backend: SystemBackend): Route[] {
             Expected: f.runtimeVersions[f.defaultRuntime]?.commit ?? '',
           },
           InitCommit: { ID: '', Expected: '' },
-          SecurityOptions: f.securityOptions,
+          SecurityOptions: apiHas(version, 'autoRemove')
+            ? f.securityOptions
+            : f.securityOptions.map((o) => o.replace(/^name=/, '').replace(/,.*$/, '')),
+          // No CDI: the key is sent (1.44+) with no directories, as a non-experimental Docker.
           CDISpecDirs: [],
+          // Published ports and NAT are iptables rules in Berth's own chains (1.49+).
+          FirewallBackend: { Driver: 'iptables' },
+          // API < 1.25 clients read this key (gone since containerd).
+          ExecutionDriver: '<not supported>',
           Warnings: f.warnings,
-        });
+        };
+        sendJson(res, 200, shapeFor('info', info, version));
       },
     },
   ];

@@ -1,15 +1,9 @@
 // /volumes/*: list, create, inspect, remove, prune — Docker's local-driver volumes.
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { ANONYMOUS_LABEL, type Volume } from '../../../volumes/index.ts';
-import {
-  boolParam,
-  compareVersions,
-  parseFilters,
-  readJsonBody,
-  sendJson,
-  sendNoContent,
-} from '../../http.ts';
+import { boolParam, parseFilters, readJsonBody, sendJson, sendNoContent } from '../../http.ts';
 import { FILTERS, labelsMatch } from '../../filters.ts';
+import { apiHas } from '../../versions/index.ts';
 import type { Route } from '../../server.ts';
 import type { VolumesBackend } from './backend.ts';
 
@@ -84,8 +78,10 @@ export function volumeRoutes(backend: VolumesBackend): Route[] {
       path: '/volumes/prune',
       handler: async (ctx) => {
         const f = parseFilters(ctx.query, FILTERS.volumePrune);
-        // Docker 23+ (API 1.42): only anonymous volumes unless all=true; older clients prune all.
-        const all = boolFilter(f.get('all')) ?? compareVersions(ctx.version, '1.42') < 0;
+        // API 1.42: only anonymous volumes unless all=true; older clients always prune all.
+        const all = apiHas(ctx.version, 'pruneAnonymousVolumesOnly')
+          ? (boolFilter(f.get('all')) ?? false)
+          : true;
         const r = await backend.prune(
           (v) => (all || Object.hasOwn(v.labels, ANONYMOUS_LABEL)) && labelsMatch(v.labels, f),
         );

@@ -10,6 +10,8 @@ import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
 const tag = randomBytes(3).toString('hex');
+/** The IPv6 groups made from the tag, without leading zeros (berthd answers subnets canonically). */
+const v6 = (hex: string) => Number.parseInt(hex, 16).toString(16);
 
 /** Runs a docker-py script (API 1.41, as docker-py pins) and parses the JSON it prints last. */
 async function py<T>(body: string): Promise<T> {
@@ -120,7 +122,7 @@ print(json.dumps({"two": two, "unknown": unknown, "left": len(c.containers(all=T
 });
 
 test('docker-py: an IPv6 network gives containers IPv6 addresses that answer each other', async () => {
-  const prefix = `fd42:${tag.slice(0, 4)}:${tag.slice(4)}00:1`;
+  const prefix = `fd42:${v6(tag.slice(0, 4))}:${v6(`${tag.slice(4)}00`)}:1`;
   const out = await py<{
     enabled: boolean;
     cfg: { Subnet: string; Gateway: string }[];
@@ -165,7 +167,7 @@ print(json.dumps({"enabled": ni["EnableIPv6"], "cfg": ni["IPAM"]["Config"],
 });
 
 test('docker-py: an IPv6 pool without --ipv6 is kept and the requested v6 address recorded (Docker 20.10)', async () => {
-  const prefix = `fd42:${tag.slice(0, 4)}:${tag.slice(4)}00:2`;
+  const prefix = `fd42:${v6(tag.slice(0, 4))}:${v6(`${tag.slice(4)}00`)}:2`;
   const out = await py<{ ipam: unknown; enabled: boolean }>(`
 net = "v6off-${tag}"
 c.create_network(net, ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="${prefix}::/64")]))
@@ -180,7 +182,7 @@ print(json.dumps({"ipam": c.inspect_container(a)["NetworkSettings"]["Networks"][
 
 test('docker CLI: --ipv6 --subnet gives eth0 its address; --link on a user-defined network is a DNS name', async () => {
   const d = daemon.d;
-  const prefix = `fd42:${tag.slice(0, 4)}:${tag.slice(4)}00:3`;
+  const prefix = `fd42:${v6(tag.slice(0, 4))}:${v6(`${tag.slice(4)}00`)}:3`;
   ok(await d.docker(['network', 'create', '--ipv6', '--subnet', `${prefix}::/64`, `cli6-${tag}`]));
   const addr = ok(
     await d.docker([

@@ -249,17 +249,22 @@ describe('bad input', () => {
     assert.equal(await count(), before);
   });
 
-  test('--kernel-memory is accepted with a warning', async () => {
-    const r = await daemon.d.request(
-      'POST',
-      '/containers/create',
-      JSON.stringify({ Image: 'busybox', HostConfig: { KernelMemory: 64 << 20 } }),
-      { 'Content-Type': 'application/json' },
-    );
-    assert.equal(r.status, 201, r.body.toString());
-    const body = JSON.parse(r.body.toString());
-    assert.match(body.Warnings.join('\n'), /kernel memory/);
-    await daemon.d.docker(['rm', body.Id]);
+  test('KernelMemory is accepted with a warning below API 1.42 and ignored from 1.42, as Docker', async () => {
+    const create = async (prefix: string) => {
+      const r = await daemon.d.request(
+        'POST',
+        `${prefix}/containers/create`,
+        JSON.stringify({ Image: 'busybox', HostConfig: { KernelMemory: 64 << 20 } }),
+        { 'Content-Type': 'application/json' },
+      );
+      assert.equal(r.status, 201, r.body.toString());
+      return JSON.parse(r.body.toString()) as { Id: string; Warnings: string[] };
+    };
+    const old = await create('/v1.41');
+    assert.match(old.Warnings.join('\n'), /kernel memory/);
+    const now = await create('/v1.50');
+    assert.doesNotMatch((now.Warnings ?? []).join('\n'), /kernel memory/);
+    await daemon.d.docker(['rm', old.Id, now.Id]);
   });
 });
 

@@ -57,6 +57,35 @@ describe('berth ps --format', () => {
     assert.equal(noTrunc.berth, noTrunc.docker);
   });
 
+  test('exposed ports nobody published are listed while the container runs, as docker lists them', async () => {
+    ok(
+      await daemon.d.berth([
+        'run',
+        '-d',
+        '--name',
+        'fmt-expose',
+        '--expose',
+        '7000',
+        '--expose',
+        '7002/udp',
+        '-p',
+        '127.0.0.1:18941:7001',
+        'busybox',
+        'sleep',
+        '300',
+      ]),
+    );
+    const ports = await both(['ps', '--filter', 'name=fmt-expose', '--format', '{{.Ports}}']);
+    assert.match(ports.berth, /7000\/tcp/);
+    assert.match(ports.berth, /7002\/udp/);
+    assert.match(ports.berth, /127\.0\.0\.1:18941->7001\/tcp/);
+    assert.equal(ports.berth, ports.docker);
+    ok(await daemon.d.berth(['stop', '-t', '0', 'fmt-expose']));
+    const stopped = await both(['ps', '-a', '--filter', 'name=fmt-expose', '--format', '{{.Ports}}']);
+    assert.equal(stopped.berth, '\n');
+    ok(await daemon.d.berth(['rm', 'fmt-expose']));
+  });
+
   test('json rows carry every field (no methods with arguments), keys sorted, as docker prints', async () => {
     const r = await both(['ps', '--format', 'json']);
     const b = JSON.parse(r.berth.trim()) as Record<string, string>;

@@ -88,6 +88,26 @@ function portsView(rec: ContainerRecord, nets: ContainerNetworks) {
   return out;
 }
 
+/** The list's Ports: published bindings, then (while running) exposed ports nobody published, as Docker lists them. */
+function summaryPorts(rec: ContainerRecord, nets: ContainerNetworks) {
+  const out: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[] = nets.ports.map(
+    (p) => ({
+      IP: p.hostIp || '0.0.0.0',
+      PrivatePort: p.containerPort,
+      PublicPort: p.hostPort,
+      Type: p.proto,
+    }),
+  );
+  if (rec.state.status !== 'running' && rec.state.status !== 'paused') return out;
+  for (const k of Object.keys(rec.config.ExposedPorts ?? {})) {
+    const [port, proto = 'tcp'] = k.split('/');
+    const n = Number(port);
+    if (!Number.isInteger(n) || out.some((p) => p.PrivatePort === n && p.Type === proto)) continue;
+    out.push({ PrivatePort: n, Type: proto });
+  }
+  return out;
+}
+
 export function inspectView(
   rec: ContainerRecord,
   graphDriver: Record<string, string>,
@@ -218,12 +238,7 @@ export function summaryView(rec: ContainerRecord, nets: ContainerNetworks, versi
       ImageID: rec.imageId,
       Command: [rec.path, ...rec.args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' '),
       Created: Math.floor(Date.parse(rec.created) / 1000),
-      Ports: nets.ports.map((p) => ({
-        IP: p.hostIp || '0.0.0.0',
-        PrivatePort: p.containerPort,
-        PublicPort: p.hostPort,
-        Type: p.proto,
-      })),
+      Ports: summaryPorts(rec, nets),
       Labels: rec.config.Labels,
       State: rec.state.status,
       Status: statusText(rec),

@@ -20,7 +20,13 @@ const IDLE_CHECK_MS = 1000;
 
 export interface Cursor {
   readonly ino: number;
+  /** Where the next read starts: the first record of a line not sent yet. */
   readonly offset: number;
+  /**
+   * Lines that finished before this offset were sent (the other stream's lines written after an
+   * unfinished one); absent: `offset`.
+   */
+  readonly sent?: number;
 }
 
 export interface ShipperOptions {
@@ -36,57 +42,81 @@ export interface ShipperOptions {
 }
 
 /**
- * Splits complete k8s-file records into messages; returns where the last whole message ended.
- * `final` (the container exited): a last line without its newline is a message too.
+ * Splits complete k8s-file records into messages. conmon writes stdout and stderr records
+ * interleaved, so an unfinished line (P records) is kept per stream: `printf a; echo b >&2; echo c`
+ * is `b` on stderr and `ac` on stdout, as Docker's per-stream copier sends them.
+ *
+ * Returns `end`, where a later parse must start again (the first record of a line not sent yet),
+ * and `sent`, the end of the last message's last record: a parse from `end` skips the messages
+ * that finished at or before `sent` (the other stream's lines that came after an unfinished one).
+ * `final` (the container exited, or the file rotated away): unfinished lines are messages too.
  */
 export function parseMessages(
   buf: Buffer,
   base: number,
   final = false,
-): { messages: LogMessage[]; end: number } {
+  sentBefore = base,
+): { messages: LogMessage[]; end: number; sent: number } {
+  interface Open {
+    stream: 'stdout' | 'stderr';
+    time: string;
+    start: number;
+    pieces: Buffer[];
+    size: number;
+  }
   const messages: LogMessage[] = [];
-  let pieces: Buffer[] = [];
-  let size = 0;
-  let first: { stream: 'stdout' | 'stderr'; time: string } | undefined;
-  let end = base;
+  const open: { stdout?: Open; stderr?: Open } = {};
+  let sent = Math.max(sentBefore, base);
+  let clean = base;
+  const emit = (o: Open, lineEnd: number, flush = false) => {
+    delete open[o.stream];
+    // Finished before `sent`: delivered by an earlier batch (a flushed line never was).
+    if (!flush && lineEnd <= sentBefore) return;
+    const time = parseTimestamp(o.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+    messages.push({
+      stream: o.stream,
+      time,
+      line: o.pieces.length === 1 ? o.pieces[0]! : Buffer.concat(o.pieces),
+    });
+    sent = Math.max(sent, lineEnd);
+  };
   let pos = 0;
   for (let nl = buf.indexOf(0x0a, pos); nl >= 0; pos = nl + 1, nl = buf.indexOf(0x0a, pos)) {
+    const lineEnd = base + nl + 1;
     const h = parseHeader(buf, pos, nl);
-    if (h < 0) {
-      if (pieces.length === 0) end = base + nl + 1;
-      continue;
+    if (h >= 0) {
+      const tag = h >> 2;
+      const stream = h & 2 ? 'stderr' : 'stdout';
+      let o = open[stream];
+      if (!o) {
+        o = { stream, time: buf.toString('latin1', pos, tag - 8), start: base + pos, pieces: [], size: 0 };
+        open[stream] = o;
+      }
+      const content = buf.subarray(Math.min(tag + 2, nl), nl);
+      o.pieces.push(content);
+      o.size += content.length;
+      if (h & 1 || o.size >= MAX_LINE) emit(o, lineEnd);
     }
-    const tag = h >> 2;
-    const stream = h & 2 ? 'stderr' : 'stdout';
-    first ??= { stream, time: buf.toString('latin1', pos, tag - 8) };
-    const content = buf.subarray(Math.min(tag + 2, nl), nl);
-    pieces.push(content);
-    size += content.length;
-    if (h & 1 || size >= MAX_LINE) {
-      const time = parseTimestamp(first.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
-      messages.push({
-        stream: first.stream,
-        time,
-        line: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces),
-      });
-      pieces = [];
-      size = 0;
-      first = undefined;
-      end = base + nl + 1;
-    }
+    // The other stream's unfinished line must not hold the cursor back without bound: past
+    // MAX_LINE bytes of interleaved output it is sent as a piece (as an over-long line is).
+    for (const o of [open.stdout, open.stderr]) if (o && lineEnd - o.start >= MAX_LINE) emit(o, lineEnd);
+    clean = lineEnd;
   }
-  if (final && first && pieces.length > 0) {
-    const time = parseTimestamp(first.time) ?? { sec: Math.floor(Date.now() / 1000), nsec: 0 };
-    messages.push({ stream: first.stream, time, line: Buffer.concat(pieces) });
-    end = base + buf.lastIndexOf(0x0a) + 1;
+  const pending = [open.stdout, open.stderr].filter((o): o is Open => o !== undefined);
+  if (final) {
+    pending.sort((a, b) => a.start - b.start);
+    for (const o of pending) emit(o, clean, true);
+    return { messages, end: clean, sent: clean };
   }
-  return { messages, end };
+  const end = pending.length > 0 ? Math.min(...pending.map((o) => o.start)) : clean;
+  return { messages, end, sent: Math.max(sent, end) };
 }
 
 export async function readCursor(file: string): Promise<Cursor | undefined> {
   try {
     const c = JSON.parse(await fsp.readFile(file, 'utf8')) as Cursor;
-    return typeof c.ino === 'number' && typeof c.offset === 'number' ? c : undefined;
+    if (typeof c.ino !== 'number' || typeof c.offset !== 'number') return undefined;
+    return typeof c.sent === 'number' && c.sent > c.offset ? c : { ino: c.ino, offset: c.offset };
   } catch {
     return undefined;
   }
@@ -206,7 +236,7 @@ export class LogShipper {
     i = Math.max(i, 0);
     let f = files[i]!;
     // A replaced file (conmon's own rotation at --log-size-max while berthd was down) is shorter.
-    if (this.#cursor!.offset > f.size) this.#cursor = { ino: f.ino, offset: 0 };
+    if ((this.#cursor!.sent ?? this.#cursor!.offset) > f.size) this.#cursor = { ino: f.ino, offset: 0 };
     if (this.#cursor!.offset === f.size && i < files.length - 1) {
       // The rest is in the next newer file.
       f = files[i + 1]!;
@@ -224,9 +254,13 @@ export class LogShipper {
       // A line conmon split across a rotation ends one file with a P record: sent as a piece.
       // The newest file's unfinished line is finished only once the container has exited.
       const final = (this.#finishing || f !== files.at(-1)) && bytesRead === st.size - this.#cursor!.offset;
-      const { messages, end } = parseMessages(buf.subarray(0, bytesRead), this.#cursor!.offset, final);
-      if (end === this.#cursor!.offset) return undefined;
-      return { messages, cursor: { ino: f.ino, offset: end } };
+      const at = this.#cursor!;
+      const { messages, end, sent } = parseMessages(buf.subarray(0, bytesRead), at.offset, final, at.sent);
+      if (end === at.offset && sent === (at.sent ?? at.offset)) return undefined;
+      return {
+        messages,
+        cursor: sent > end ? { ino: f.ino, offset: end, sent } : { ino: f.ino, offset: end },
+      };
     } finally {
       await fh.close();
     }

@@ -30,6 +30,35 @@ test('parseMessages joins P pieces up to their F record and stops before an unfi
   assert.equal(final.end, buf.length);
 });
 
+test('parseMessages keeps an unfinished line per stream; a parse from `end` skips what was sent', () => {
+  // `printf ga; echo beta >&2; echo mma`: conmon writes the stdout piece before the stderr line.
+  const buf = Buffer.from(`${T} stdout F alpha\n${T} stdout P ga\n${T} stderr F beta\n`);
+  const first = parseMessages(buf, 0);
+  assert.deepEqual(
+    first.messages.map((m) => [m.stream, m.line.toString()]),
+    [
+      ['stdout', 'alpha'],
+      ['stderr', 'beta'],
+    ],
+  );
+  assert.equal(first.end, buf.indexOf(`${T} stdout P ga`));
+  assert.equal(first.sent, buf.length);
+  const more = Buffer.concat([buf, Buffer.from(`${T} stdout F mma\n`)]);
+  const next = parseMessages(more.subarray(first.end), first.end, false, first.sent);
+  assert.deepEqual(
+    next.messages.map((m) => [m.stream, m.line.toString()]),
+    [['stdout', 'gamma']],
+  );
+  assert.equal(next.end, more.length);
+  // The container exited without the rest: the piece is a message of its own stream, once.
+  const final = parseMessages(buf.subarray(first.end), first.end, true, first.sent);
+  assert.deepEqual(
+    final.messages.map((m) => [m.stream, m.line.toString()]),
+    [['stdout', 'ga']],
+  );
+  assert.equal(final.end, buf.length);
+});
+
 const info: ContainerLogInfo = {
   id: 'a'.repeat(64),
   name: 'web',

@@ -1,6 +1,6 @@
 // Pure rendering of one JSON-lines message, following moby's pkg/jsonmessage as the docker CLI
 // 28.2 vendors it: the progress text (bar only wider than 110 columns, time left only wider
-// than 50), sizes in go-units HumanSize (3 significant digits, decimal units), and the
+// than 50), sizes in go-units HumanSize (4 significant digits, decimal units: "1.057MB"), and the
 // deprecated `progress` string used only where docker still uses it.
 import { humanSize } from '../format/index.ts';
 
@@ -49,7 +49,7 @@ export function progressText(p: ProgressDetail, width: number, nowMs: number = D
   const total = p.total ?? 0;
   const units = p.units ?? '';
   if (current <= 0 && total <= 0) return '';
-  if (total <= 0) return units === '' ? pad8(humanSize(current)) : `${current} ${units}`;
+  if (total <= 0) return units === '' ? pad8(humanSize(current, 4)) : `${current} ${units}`;
   // Go truncates the percentage to an int before halving it (integer division).
   const percentage = Math.min(50, Math.trunc(Math.trunc((current / total) * 100) / 2));
   let bar = '';
@@ -58,8 +58,8 @@ export function progressText(p: ProgressDetail, width: number, nowMs: number = D
   let numbers = '';
   if (p.hidecounts) numbers = '';
   else if (units === '') {
-    const cur = humanSize(current);
-    numbers = current > total ? pad8(cur) : `${pad8(cur)}/${humanSize(total)}`;
+    const cur = humanSize(current, 4);
+    numbers = current > total ? pad8(cur) : `${pad8(cur)}/${humanSize(total, 4)}`;
   } else numbers = current > total ? `${current} ${units}` : `${current}/${total} ${units}`;
   let left = '';
   if (width > 50 && current > 0 && (p.start ?? 0) > 0 && percentage < 50) {

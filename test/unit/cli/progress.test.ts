@@ -1,6 +1,6 @@
 // The pull/push progress renderer against byte strings derived from moby's pkg/jsonmessage
 // (docker CLI 28.2): bar width 50 plus '>', shown only wider than 110 columns; sizes padded to
-// 8 and printed with go-units HumanSize; cursor-up/erase/cursor-down per layer ID on a tty.
+// 8 and printed with go-units HumanSize (4 significant digits: 1.057MB); cursor-up/erase/cursor-down per layer ID on a tty.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -34,7 +34,8 @@ test('progress text: bar, padded sizes, percentage truncated then halved', () =>
     progressText({ current: 3_400_000, total: 3_400_000 }, 111),
     `[${'='.repeat(50)}>] ${'   3.4MB/3.4MB'}`,
   );
-  assert.equal(progressText({ current: 999_999, total: 2_000_000 }, 100), ' 1e+03kB/2MB');
+  assert.equal(progressText({ current: 999_999_950, total: 2_000_000_000 }, 100), '  1000MB/2GB');
+  assert.equal(progressText({ current: 1_056_777, total: 1_056_777 }, 60), ' 1.057MB/1.057MB');
   assert.equal(progressText({ current: 0, total: 0 }, 200), '');
   assert.equal(progressText({ current: 12 }, 200), '     12B');
   assert.equal(progressText({ current: 3, units: 'layers' }, 200), '3 layers');

@@ -92,7 +92,7 @@ describe('progress as the docker CLI draws it', () => {
     const docker = ok(await d.docker(['pull', ref]));
     ok(await d.berth(['rmi', ref]));
     const berth = ok(await d.berth(['pull', ref]));
-    assert.match(docker, /^Using default tag: latest\n[^]*Pull complete\n/);
+    assert.match(docker, /^Using default tag: latest\n[\s\S]*Pull complete\n/);
     assert.equal(berth, docker);
     assert.ok(berth.endsWith(`\n${ref}:latest\n`), berth);
   });

@@ -13,6 +13,8 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 let d: TestDaemon;
 let regA: TestRegistry;
 let regB: TestRegistry;
+let regC: TestRegistry;
+let regD: TestRegistry;
 let env: Record<string, string>;
 
 function ok(r: { code: number; stdout: string; stderr: string }): string {
@@ -61,8 +63,14 @@ function frames(out: string): string[] {
 }
 
 before(async () => {
-  [regA, regB] = await Promise.all([startRegistry(), startRegistry()]);
-  d = await startTestDaemon();
+  [regA, regB, regC, regD] = await Promise.all([
+    startRegistry(),
+    startRegistry(),
+    startRegistry(),
+    startRegistry(),
+  ]);
+  // regA doubles as the docker.io mirror, so a familiar name (`progress:1`) stays on loopback.
+  d = await startTestDaemon({ config: { 'registry-mirrors': [`http://${regA.host}`] } });
   env = { DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'progress-cfg') };
   ok(await d.berth(['import', '-c', 'CMD ["sh"]', busyboxTar(), 'local/progress:1']));
   ok(await d.berth(['tag', 'local/progress:1', `${regA.host}/p/app:1`]));
@@ -70,7 +78,7 @@ before(async () => {
 });
 after(async () => {
   await d?.cleanup();
-  await Promise.all([regA?.stop(), regB?.stop()]);
+  await Promise.all([regA?.stop(), regB?.stop(), regC?.stop(), regD?.stop()]);
 });
 
 describe('progress as the docker CLI draws it', () => {
@@ -84,11 +92,49 @@ describe('progress as the docker CLI draws it', () => {
     const quiet = ok(await d.berth(['push', '-q', `${regA.host}/p/app`]));
     assert.equal(quiet, ok(await d.docker(['push', '-q', `${regA.host}/p/app`])));
     assert.equal(quiet, `${regA.host}/p/app:latest\n`);
+    // With --all-tags the reference stays a bare name, as docker prints it.
+    const all = ok(await d.berth(['push', '-a', '-q', `${regA.host}/p/app`]));
+    assert.equal(all, ok(await d.docker(['push', '-a', '-q', `${regA.host}/p/app`])));
+    assert.equal(all, `${regA.host}/p/app\n`);
+    // The mirror's copy for the familiar-name pull below.
+    ok(await d.berth(['tag', 'local/progress:1', `${regA.host}/library/progress:1`]));
+    ok(await d.berth(['push', '-q', `${regA.host}/library/progress:1`]));
+  });
+
+  test('push on a terminal: the same frames and screen as docker push', async () => {
+    // Fresh registries, so both pushes upload the layer and draw its progress.
+    const [dRef, bRef] = [`${regC.host}/t/x:1`, `${regD.host}/t/x:1`];
+    for (const r of [dRef, bRef]) ok(await d.berth(['tag', 'local/progress:1', r]));
+    const docker = await onTty(['docker', 'push', dRef]);
+    const berth = await onTty([BERTH_BIN, 'push', bRef]);
+    ok(await d.berth(['rmi', dRef, bRef]));
+    assert.match(docker, /\x1b\[1A\x1b\[2K\r[0-9a-f]{12}: Pushing \[=/);
+    const norm = (s: string) => s.replaceAll(regC.host, 'REG').replaceAll(regD.host, 'REG');
+    assert.deepEqual(frames(norm(berth)), frames(norm(docker)));
+    assert.deepEqual(screen(norm(berth)), screen(norm(docker)));
+  });
+
+  test('pull of a familiar name prints the fully qualified reference', async () => {
+    const docker = ok(await d.docker(['pull', 'progress:1']));
+    ok(await d.berth(['rmi', 'progress:1']));
+    const berth = ok(await d.berth(['pull', 'progress:1']));
+    assert.equal(berth, docker);
+    assert.ok(berth.endsWith('\ndocker.io/library/progress:1\n'), berth);
+    ok(await d.berth(['rmi', 'progress:1']));
   });
 
   test('pull without a terminal: the same lines and the fully qualified reference', async () => {
     const ref = `${regA.host}/p/app`;
-    ok(await d.berth(['rmi', `${ref}:1`, `${ref}:latest`, `${regB.host}/p/app:1`, 'local/progress:1']));
+    ok(
+      await d.berth([
+        'rmi',
+        `${ref}:1`,
+        `${ref}:latest`,
+        `${regB.host}/p/app:1`,
+        `${regA.host}/library/progress:1`,
+        'local/progress:1',
+      ]),
+    );
     const docker = ok(await d.docker(['pull', ref]));
     ok(await d.berth(['rmi', ref]));
     const berth = ok(await d.berth(['pull', ref]));

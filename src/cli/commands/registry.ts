@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { EngineError, type JsonMessage } from '../../client/index.ts';
 import { type CliContext, CliError } from '../context.ts';
 import { renderList } from '../format/index.ts';
+import { formatReference, parseReference, withDefaultTag } from '../../oci/reference.ts';
 import { displayJsonMessages, ProgressError } from '../progress.ts';
 import { platformFlag, unsupportedOption } from './unsupported.ts';
 
@@ -151,6 +152,19 @@ export function loginServer(arg: string | undefined): string {
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
+/**
+ * The reference as the docker CLI prints it after a pull (and a quiet push): fully qualified,
+ * `docker.io/library/busybox:latest`, with the default tag unless all tags were asked for.
+ */
+export function normalisedReference(ref: string, defaultTag: boolean): string {
+  try {
+    const parsed = parseReference(ref);
+    return formatReference(defaultTag ? withDefaultTag(parsed) : parsed);
+  } catch {
+    return ref;
+  }
+}
+
 export interface PullFlags {
   quiet?: boolean;
   platform?: string;
@@ -189,8 +203,7 @@ export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): 
       throw new CliError(`Error response from daemon: ${err.message}`);
     throw err;
   }
-  const shown = at !== -1 || colon > slash || o.allTags ? ref : `${ref}:latest`;
-  ctx.out.write(`${shown}\n`);
+  ctx.out.write(`${normalisedReference(ref, !o.allTags)}\n`);
 }
 
 export function registerRegistry(program: Command, image: Command, ctx: CliContext): void {
@@ -213,7 +226,7 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
           if (m.error || m.errorDetail)
             throw new ProgressError(m.errorDetail?.message ?? m.error ?? 'push failed');
         }
-        ctx.out.write(`${name}:${tag || 'latest'}\n`);
+        ctx.out.write(`${normalisedReference(ref, !o.allTags)}\n`);
       } else await displayJsonMessages(messages, ctx.out);
     } catch (err) {
       if (err instanceof EngineError || err instanceof ProgressError)

@@ -25,7 +25,7 @@ export class JsonLinesWriter {
 
   write(msg: JsonMessage): void {
     this.start();
-    this.#res.write(`${JSON.stringify(msg)}\n`);
+    this.#res.write(`${JSON.stringify(withProgressDetail(msg))}\n`);
   }
 
   /** Errors after the stream has begun travel in-band, as Docker does. */
@@ -39,6 +39,17 @@ export class JsonLinesWriter {
     this.start();
     this.#res.end();
   }
+}
+
+/**
+ * A per-layer status (`id` and `status`) always carries `progressDetail`, `{}` when there is no
+ * count, in Docker's key order: the docker CLI redraws the layer's line in a terminal only for
+ * messages that have it, and prints the others as new lines.
+ */
+export function withProgressDetail(msg: JsonMessage): JsonMessage {
+  if (msg.id === undefined || msg.status === undefined || msg.progressDetail !== undefined) return msg;
+  const { status, id, ...rest } = msg;
+  return { status, progressDetail: {}, id, ...rest };
 }
 
 /** The docker CLI draws its own bars from progressDetail; this text is for other clients. */

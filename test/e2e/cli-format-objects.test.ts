@@ -126,3 +126,21 @@ describe('berth history --format', () => {
     await sameJson(['history', '--format', 'json', 'busybox']);
   });
 });
+
+describe('berth events --format', () => {
+  test("templates see moby's events.Message fields, json prints the struct as docker does", async () => {
+    const since = (Date.now() / 1000 - 1).toFixed(3);
+    ok(await daemon.d.berth(['volume', 'create', '--label', 'k=v', 'fmtev']));
+    ok(await daemon.d.berth(['run', '--rm', '--name', 'fmt-ev', '-l', 'app=ev', 'busybox', 'true']));
+    const until = (Date.now() / 1000 + 0.5).toFixed(3);
+    await new Promise((r) => setTimeout(r, 600));
+    const window = ['--since', since, '--until', until];
+    const fields =
+      '{{.Status}}|{{.ID}}|{{.From}}|{{.Type}}|{{.Action}}|{{.Actor.ID}}|{{.Actor.Attributes}}|{{.Scope}}|{{.Time}}|{{.TimeNano}}';
+    const lines = await same(['events', ...window, '--format', fields]);
+    assert.match(lines, /\|volume\|create\|fmtev\|map\[/);
+    const json = await same(['events', ...window, '--format', '{{json .}}']);
+    assert.match(json, /^\{"status":"create","id":"[0-9a-f]{64}","from":"busybox","Type":"container"/m);
+    await same(['events', ...window, '--format', 'json']);
+  });
+});

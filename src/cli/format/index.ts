@@ -19,6 +19,7 @@ export {
   ellipsis,
   truncateId,
 } from './container-row.ts';
+export { type EventJson, eventView } from './event-view.ts';
 export { HistoryRow, type HistoryListItem, rfc3339 } from './history-row.ts';
 export {
   IMAGE_HEADERS,

@@ -144,3 +144,27 @@ describe('berth events --format', () => {
     await same(['events', ...window, '--format', 'json']);
   });
 });
+
+describe('berth stats --no-stream --format', () => {
+  test('.Container is what was asked for, --no-trunc prints full IDs, NET I/O is summed as docker does', async () => {
+    ok(
+      await daemon.d.berth([
+        'run',
+        '-d',
+        '--name',
+        'fmt-stats',
+        '--network',
+        'none',
+        'busybox',
+        'sleep',
+        '300',
+      ]),
+    );
+    const fields = '{{.Container}}|{{.Name}}|{{.ID}}|{{.NetIO}}|{{.PIDs}}';
+    const byName = await same(['stats', '--no-stream', '--format', fields, 'fmt-stats']);
+    assert.match(byName, /^fmt-stats\|fmt-stats\|[0-9a-f]{12}\|0B \/ 0B\|1\n$/);
+    await same(['stats', '--no-stream', '--no-trunc', '--format', fields, 'fmt-stats']);
+    await same(['stats', '--no-stream', '--format', fields]);
+    ok(await daemon.d.berth(['rm', '-f', 'fmt-stats']));
+  });
+});

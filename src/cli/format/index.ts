@@ -42,6 +42,12 @@ export {
   type VolumeListItem,
   VolumeRow,
 } from './object-rows.ts';
+export {
+  SEARCH_HEADERS,
+  SEARCH_TABLE_FORMAT,
+  type SearchResultItem,
+  SearchRow,
+} from './search-row.ts';
 export { withGoFieldNames } from './go-struct.ts';
 export { goTimeString } from './go-time.ts';
 export { formatFloat, goQuote, sprint, sprintf, sprintln } from './gofmt.ts';

@@ -12,7 +12,7 @@ function joinLabels(labels: Readonly<Record<string, string>> | null | undefined)
     .join(',');
 }
 
-/** sortorder.NaturalLess: runs of digits compare by value, everything else byte by byte. */
+/** sortorder.NaturalLess: runs of digits compare by value and sort first, the rest byte by byte. */
 export function naturalLess(a: string, b: string): boolean {
   const chunk = /(\d+|\D+)/g;
   const xs = a.match(chunk) ?? [];
@@ -28,8 +28,9 @@ export function naturalLess(a: string, b: string): boolean {
       const ny = y.replace(/^0+/, '');
       if (nx.length !== ny.length) return nx.length < ny.length;
       if (nx !== ny) return nx < ny;
-      return x.length > y.length;
+      return x.length < y.length; // "2" before "02": fewer leading zeros first
     }
+    if (dx !== dy) return dx; // digits sort before every other character
     return x < y;
   }
   return xs.length < ys.length;

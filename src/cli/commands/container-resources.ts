@@ -154,10 +154,15 @@ interface StatsJson {
   };
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
   memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }> | null;
 }
 
-/** One `docker stats` row from a stats object, with docker's CPU % and memory formulas. */
-export function statsRow(s: StatsJson) {
+/**
+ * One `docker stats` row from a stats object, with docker's CPU % and memory formulas.
+ * `container` is what docker keeps as `.Container`: the name or ID the user typed, or the
+ * short ID when listing; `trunc` is false with --no-trunc (the full ID).
+ */
+export function statsRow(s: StatsJson, opts: { container: string; trunc: boolean }) {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
   const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
   const cpus = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 0;
@@ -174,15 +179,21 @@ export function statsRow(s: StatsJson) {
     if (e.op.toLowerCase() === 'read') read += e.value;
     if (e.op.toLowerCase() === 'write') write += e.value;
   }
+  let rx = 0;
+  let tx = 0;
+  for (const n of Object.values(s.networks ?? {})) {
+    rx += n.rx_bytes ?? 0;
+    tx += n.tx_bytes ?? 0;
+  }
   const running = s.read !== '0001-01-01T00:00:00Z';
   return {
-    ID: s.id.slice(0, 12),
-    Container: s.id.slice(0, 12),
+    ID: opts.trunc ? s.id.slice(0, 12) : s.id,
+    Container: opts.container,
     Name: s.name.replace(/^\//, '') || '--',
     CPUPerc: running ? sprintf('%.2f%%', cpu) : '--',
     MemUsage: running ? `${bytesSize(mem)} / ${bytesSize(limit)}` : '-- / --',
     MemPerc: running ? sprintf('%.2f%%', limit > 0 ? (mem / limit) * 100 : 0) : '--',
-    NetIO: running ? '0B / 0B' : '--',
+    NetIO: running ? `${humanSize(rx)} / ${humanSize(tx)}` : '--',
     BlockIO: running ? `${humanSize(read)} / ${humanSize(write)}` : '--',
     PIDs: running ? String(s.pids_stats.current ?? 0) : '--',
   };
@@ -251,35 +262,40 @@ export function registerResourceCommands(program: Command, container: Command, c
       .option('--no-stream', 'Disable streaming stats and only pull the first result')
       .option('--no-trunc', 'Do not truncate output')
       .option('--format <string>', 'Format output using a custom template')
-      .action(async (ids: string[], o: { all?: boolean; stream: boolean; format?: string }) => {
-        const targets = async (): Promise<string[]> => {
-          if (ids.length) return ids;
-          const list = await ctx
-            .client()
-            .json<{ Id: string }[]>('GET', '/containers/json', { query: { all: o.all ? '1' : undefined } });
-          return list.map((x) => x.Id);
-        };
-        const sample = async (list: string[]) =>
-          Promise.all(
-            list.map((id) =>
-              ctx
-                .client()
-                .json<StatsJson>('GET', `/containers/${id}/stats`, { query: { stream: 'false' } })
-                .then(statsRow),
-            ),
-          );
-        const render = (rows: ReturnType<typeof statsRow>[]) =>
-          renderList({ format: o.format, defaultTableFormat: STATS_TABLE, headers: STATS_HEADERS, rows });
-        if (!o.stream) {
-          ctx.out.write(render(await sample(await targets())));
-          return;
-        }
-        // Live: redraw once a second until interrupted (Ctrl-C ends the process).
-        for (;;) {
-          const rows = await sample(await targets()).catch(() => []);
-          ctx.out.write(`\x1b[2J\x1b[H${render(rows)}`);
-          await new Promise((r) => setTimeout(r, 1000));
-        }
-      });
+      .action(
+        async (ids: string[], o: { all?: boolean; stream: boolean; trunc: boolean; format?: string }) => {
+          const targets = async (): Promise<string[]> => {
+            if (ids.length) return ids;
+            const list = await ctx
+              .client()
+              .json<{ Id: string }[]>('GET', '/containers/json', { query: { all: o.all ? '1' : undefined } });
+            // docker names a listed container by its short ID (what `.Container` prints).
+            return list.map((x) => x.Id.slice(0, 12));
+          };
+          const sample = async (list: string[]) =>
+            Promise.all(
+              list.map((id) =>
+                ctx
+                  .client()
+                  .json<StatsJson>('GET', `/containers/${encodeURIComponent(id)}/stats`, {
+                    query: { stream: 'false' },
+                  })
+                  .then((s) => statsRow(s, { container: id, trunc: o.trunc !== false })),
+              ),
+            );
+          const render = (rows: ReturnType<typeof statsRow>[]) =>
+            renderList({ format: o.format, defaultTableFormat: STATS_TABLE, headers: STATS_HEADERS, rows });
+          if (!o.stream) {
+            ctx.out.write(render(await sample(await targets())));
+            return;
+          }
+          // Live: redraw once a second until interrupted (Ctrl-C ends the process).
+          for (;;) {
+            const rows = await sample(await targets()).catch(() => []);
+            ctx.out.write(`\x1b[2J\x1b[H${render(rows)}`);
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        },
+      );
   }
 }

@@ -1,9 +1,13 @@
 // berth events: the daemon's event stream, printed like docker's (text lines or --format templates).
 import type { Command } from 'commander';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { compileTemplate } from '../format/index.ts';
+import { compileTemplate, eventView } from '../format/index.ts';
 
 interface EventMessage {
+  status?: string;
+  id?: string;
+  from?: string;
+  scope?: string;
   Type?: string;
   Action?: string;
   Actor?: { ID?: string; Attributes?: Record<string, string> };
@@ -94,8 +98,10 @@ export function registerEvents(program: Command, ctx: CliContext): void {
     const emit = (line: string) => {
       if (!line.trim()) return;
       const e = JSON.parse(line) as EventMessage;
-      if (template) ctx.out.write(`${template.render(e)}\n`);
-      else ctx.out.write(prettyEvent(e, /"timeNano":\s*(\d+)/.exec(line)?.[1]));
+      // Read from the raw line: nanoseconds since 1970 do not fit a double.
+      const timeNano = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+      if (template) ctx.out.write(`${template.render(eventView(e, BigInt(timeNano ?? 0)))}\n`);
+      else ctx.out.write(prettyEvent(e, timeNano));
     };
     for await (const chunk of res) {
       buf += (chunk as Buffer).toString('utf8');

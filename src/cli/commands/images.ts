@@ -7,9 +7,11 @@ import type { DeleteItem, HistoryItem, ImageSummary, JsonMessage } from '../../c
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
 import {
-  goTimeString,
-  humanDuration,
+  HistoryRow,
   humanSize,
+  IMAGE_HEADERS,
+  imageFormat,
+  imageRows,
   renderInspect,
   renderList,
   renderOne,
@@ -17,77 +19,6 @@ import {
 import { displayJsonMessages } from '../progress.ts';
 import { registerRegistry, registerRegistryServer } from './registry.ts';
 import { addUnsupported, platformFlag, unsupportedOption } from './unsupported.ts';
-
-function shortId(id: string): string {
-  return (id.startsWith('sha256:') ? id.slice(7) : id).slice(0, 12);
-}
-
-function since(unixSeconds: number): string {
-  return `${humanDuration(Date.now() - unixSeconds * 1000)} ago`;
-}
-
-interface ImageRow {
-  ID: string;
-  Repository: string;
-  Tag: string;
-  Digest: string;
-  CreatedSince: string;
-  CreatedAt: string;
-  Size: string;
-  VirtualSize: string;
-  SharedSize: string;
-  UniqueSize: string;
-  Containers: string;
-}
-
-function imageRows(images: ImageSummary[], opts: { noTrunc: boolean }): ImageRow[] {
-  const rows: ImageRow[] = [];
-  for (const img of images) {
-    const base = {
-      ID: opts.noTrunc ? img.Id : shortId(img.Id),
-      CreatedSince: since(img.Created),
-      CreatedAt: goTimeString(img.Created),
-      Size: humanSize(img.Size),
-      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
-      SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
-      UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
-      Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
-    };
-    const tags = (img.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
-    const digests = (img.RepoDigests ?? []).filter((d) => d !== '<none>@<none>');
-    const digestOf = (repo: string) =>
-      digests.find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
-    if (tags.length === 0) {
-      if (digests.length > 0) {
-        for (const d of digests) {
-          const [repo = '<none>', digest = '<none>'] = d.split('@');
-          rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: digest });
-        }
-      } else rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
-      continue;
-    }
-    for (const t of tags) {
-      const i = t.lastIndexOf(':');
-      const repo = t.slice(0, i);
-      rows.push({ ...base, Repository: repo, Tag: t.slice(i + 1), Digest: digestOf(repo) });
-    }
-  }
-  return rows;
-}
-
-const IMAGE_HEADERS = {
-  ID: 'IMAGE ID',
-  Repository: 'REPOSITORY',
-  Tag: 'TAG',
-  Digest: 'DIGEST',
-  CreatedSince: 'CREATED',
-  CreatedAt: 'CREATED AT',
-  Size: 'SIZE',
-  VirtualSize: 'SIZE',
-  SharedSize: 'SHARED SIZE',
-  UniqueSize: 'UNIQUE SIZE',
-  Containers: 'CONTAINERS',
-};
 
 interface ListOpts {
   all?: boolean;
@@ -105,16 +36,14 @@ export function registerImages(program: Command, ctx: CliContext): void {
     const images = await ctx.client().json<ImageSummary[]>('GET', '/images/json', {
       query: { all: opts.all, digests: opts.digests, filters: filtersJson(filter) },
     });
-    const rows = imageRows(images, { noTrunc: opts.trunc === false });
-    if (opts.quiet) {
-      // One line per row like docker (an image with two tags prints twice).
-      for (const r of rows) ctx.out.write(`${r.ID}\n`);
-      return;
-    }
-    const defaultTableFormat = opts.digests
-      ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
-      : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
-    ctx.out.write(renderList({ format: opts.format, defaultTableFormat, headers: IMAGE_HEADERS, rows }));
+    const format = imageFormat(opts.format, Boolean(opts.quiet), Boolean(opts.digests));
+    // One row per tag, like docker (so -q prints an image with two tags twice).
+    const rows = imageRows(images, {
+      trunc: opts.trunc !== false,
+      showDigests: Boolean(opts.digests),
+      format,
+    });
+    ctx.out.write(renderList({ format, defaultTableFormat: format, headers: IMAGE_HEADERS, rows }));
   };
   const listOptions = (c: Command) =>
     c
@@ -255,29 +184,23 @@ export function registerImages(program: Command, ctx: CliContext): void {
     const items = await ctx
       .client()
       .json<HistoryItem[]>('GET', `/images/${encodeURIComponent(name)}/history`);
-    if (opts.quiet) {
-      for (const h of items)
-        ctx.out.write(`${opts.trunc === false || h.Id === '<missing>' ? h.Id : shortId(h.Id)}\n`);
-      return;
-    }
     const human = opts.human !== false;
-    const rows = items.map((h) => {
-      let createdBy = h.CreatedBy.replace(/\t/g, ' ');
-      if (opts.trunc !== false && [...createdBy].length > 45)
-        createdBy = `${[...createdBy].slice(0, 44).join('')}…`;
-      return {
-        ID: opts.trunc === false || h.Id === '<missing>' ? h.Id : shortId(h.Id),
-        CreatedSince: human ? since(h.Created) : new Date(h.Created * 1000).toISOString(),
-        CreatedAt: new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        CreatedBy: createdBy,
-        Size: human ? humanSize(h.Size) : String(h.Size),
-        Comment: h.Comment,
-      };
-    });
+    const trunc = opts.trunc !== false;
+    // NewHistoryFormat: -q and -H=false change only the default table; a custom format wins.
+    const given = opts.format === undefined || opts.format === '' ? 'table' : opts.format;
+    const format =
+      given !== 'table'
+        ? given
+        : opts.quiet
+          ? '{{.ID}}'
+          : human
+            ? 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
+            : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
+    const rows = items.map((h) => new HistoryRow(h, { trunc, human }));
     ctx.out.write(
       renderList({
-        format: opts.format,
-        defaultTableFormat: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+        format,
+        defaultTableFormat: format,
         headers: {
           ID: 'IMAGE',
           CreatedSince: 'CREATED',
@@ -296,7 +219,8 @@ export function registerImages(program: Command, ctx: CliContext): void {
       .option(
         '-H, --human [bool]',
         'Print sizes and dates in human readable format',
-        (v) => v !== 'false',
+        // `-H=false` reaches here as "=false"; Go's ParseBool spellings of false turn it off.
+        (v) => !/^=?(0|f|F|false|FALSE|False)$/.test(v),
         true,
       )
       .option('--no-trunc', "Don't truncate output")

@@ -3,7 +3,15 @@
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { renderInspect, renderList } from '../format/index.ts';
+import {
+  listFormat,
+  NETWORK_HEADERS,
+  NETWORK_TABLE_FORMAT,
+  NetworkRow,
+  naturalCompare,
+  renderInspect,
+  renderList,
+} from '../format/index.ts';
 import { addUnsupported } from './unsupported.ts';
 
 export interface NetworkRunOptions {
@@ -138,16 +146,6 @@ interface NetworkJson {
   Labels: Record<string, string>;
 }
 
-const HEADERS = {
-  ID: 'NETWORK ID',
-  Name: 'NAME',
-  Driver: 'DRIVER',
-  Scope: 'SCOPE',
-  CreatedAt: 'CREATED',
-  Internal: 'INTERNAL',
-  Labels: 'LABELS',
-};
-
 function kv(list: readonly string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const l of list) {
@@ -250,30 +248,10 @@ export function registerNetworks(program: Command, ctx: CliContext): void {
       const list = await ctx
         .client()
         .json<NetworkJson[]>('GET', '/networks', { query: { filters: filtersJson(o.filter) } });
-      list.sort((a, b) => a.Name.localeCompare(b.Name));
-      const rows = list.map((n) => ({
-        ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
-        Name: n.Name,
-        Driver: n.Driver,
-        Scope: n.Scope,
-        CreatedAt: n.Created,
-        Internal: n.Internal,
-        Labels: Object.entries(n.Labels ?? {})
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-      }));
-      if (o.quiet) {
-        for (const r of rows) ctx.out.write(`${r.ID}\n`);
-        return;
-      }
-      ctx.out.write(
-        renderList({
-          format: o.format,
-          defaultTableFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
-          headers: HEADERS,
-          rows,
-        }),
-      );
+      list.sort((a, b) => naturalCompare(a.Name, b.Name));
+      const format = listFormat(o.format, Boolean(o.quiet), NETWORK_TABLE_FORMAT, '{{.ID}}');
+      const rows = list.map((n) => new NetworkRow(n, o.trunc !== false));
+      ctx.out.write(renderList({ format, defaultTableFormat: format, headers: NETWORK_HEADERS, rows }));
     });
   network
     .command('inspect')

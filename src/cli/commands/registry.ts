@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError, type JsonMessage } from '../../client/index.ts';
 import { type CliContext, CliError } from '../context.ts';
-import { renderList } from '../format/index.ts';
+import { renderList, SEARCH_HEADERS, SEARCH_TABLE_FORMAT, SearchRow } from '../format/index.ts';
 import { formatReference, parseReference, withDefaultTag } from '../../oci/reference.ts';
 import { displayJsonMessages, ProgressError } from '../progress.ts';
 import { platformFlag, unsupportedOption } from './unsupported.ts';
@@ -268,18 +268,14 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
         if (err instanceof EngineError) throw new CliError(`Error response from daemon: ${err.message}`);
         throw err;
       }
-      const trunc = (t: string) => (o.trunc && t.length > 45 ? `${t.slice(0, 44)}…` : t);
+      // docker's row marshals IsOfficial as "true"/"false" once `json` has seen it.
+      const json = o.format === 'json' || /\{\{\s*json\s+\.\s*\}\}/.test(o.format ?? '');
       ctx.out.write(
         renderList({
           format: o.format,
-          defaultTableFormat: 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}',
-          headers: { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL' },
-          rows: rows.map((r) => ({
-            Name: r.name,
-            Description: trunc(r.description),
-            StarCount: r.star_count,
-            IsOfficial: r.is_official ? '[OK]' : '',
-          })),
+          defaultTableFormat: SEARCH_TABLE_FORMAT,
+          headers: SEARCH_HEADERS,
+          rows: rows.map((r) => new SearchRow(r, { trunc: o.trunc !== false, json })),
         }),
       );
     });

@@ -5,7 +5,17 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
-import { humanSize, ramInBytes, renderInspect, renderList } from '../format/index.ts';
+import {
+  humanSize,
+  listFormat,
+  naturalCompare,
+  ramInBytes,
+  renderInspect,
+  renderList,
+  VOLUME_HEADERS,
+  VOLUME_TABLE_FORMAT,
+  VolumeRow,
+} from '../format/index.ts';
 
 export interface VolumeRunOptions {
   volume: string[];
@@ -286,38 +296,10 @@ export function registerVolumes(program: Command, ctx: CliContext): void {
       const r = await ctx.client().json<{ Volumes: VolumeJson[] | null }>('GET', '/volumes', {
         query: { filters: filtersJson(o.filter) },
       });
-      const rows = (r.Volumes ?? []).map((v) => ({
-        Name: v.Name,
-        Driver: v.Driver,
-        Scope: v.Scope,
-        Mountpoint: v.Mountpoint,
-        CreatedAt: v.CreatedAt,
-        Labels: Object.entries(v.Labels ?? {})
-          .map(([k, x]) => `${k}=${x}`)
-          .join(','),
-        Links: 'N/A',
-        Size: 'N/A',
-      }));
-      ctx.out.write(
-        renderList({
-          format: o.format,
-          quiet: o.quiet,
-          quietFormat: '{{.Name}}',
-          onWarning: (w) => ctx.err.write(`${w}\n`),
-          defaultTableFormat: 'table {{.Driver}}\t{{.Name}}',
-          headers: {
-            Name: 'VOLUME NAME',
-            Driver: 'DRIVER',
-            Scope: 'SCOPE',
-            Mountpoint: 'MOUNTPOINT',
-            CreatedAt: 'CREATED',
-            Labels: 'LABELS',
-            Links: 'LINKS',
-            Size: 'SIZE',
-          },
-          rows,
-        }),
-      );
+      const volumes = [...(r.Volumes ?? [])].sort((x, y) => naturalCompare(x.Name, y.Name));
+      const format = listFormat(o.format, Boolean(o.quiet), VOLUME_TABLE_FORMAT, '{{.Name}}');
+      const rows = volumes.map((v) => new VolumeRow(v));
+      ctx.out.write(renderList({ format, defaultTableFormat: format, headers: VOLUME_HEADERS, rows }));
     });
   volume
     .command('inspect')

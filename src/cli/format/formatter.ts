@@ -74,8 +74,24 @@ export function renderList<T>(opts: ListOptions<T>): string {
   }
   if (!isTable) return out;
   // docker ignores a header's execution error and prints what was written before it.
-  const header = executeTemplate(template, opts.headers, { functions: HEADER_FUNCS }).output;
+  const header = executeTemplate(template, new HeaderContext(opts.headers), {
+    functions: HEADER_FUNCS,
+  }).output;
   return tabwrite(`${header}\n${out}`);
+}
+
+/**
+ * The header row's data (docker's SubHeaderContext): the field → header map, plus `Label`, so
+ * `{{.Label "com.example.tier"}}` heads its column with the name's last dotted part, `-` and
+ * `_` as spaces ("tier"), instead of failing the header.
+ */
+class HeaderContext {
+  constructor(headers: Readonly<Record<string, string>>) {
+    Object.assign(this, headers);
+  }
+  Label(name: string): string {
+    return (name.split('.').pop() ?? '').replace(/[-_]/g, ' ');
+  }
 }
 
 function trimSpaces(s: string): string {

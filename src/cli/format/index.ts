@@ -19,6 +19,35 @@ export {
   ellipsis,
   truncateId,
 } from './container-row.ts';
+export { type EventJson, eventView } from './event-view.ts';
+export { HistoryRow, type HistoryListItem, rfc3339 } from './history-row.ts';
+export {
+  IMAGE_HEADERS,
+  IMAGE_TABLE_FORMAT,
+  imageFormat,
+  type ImageListItem,
+  ImageRow,
+  imageRows,
+} from './image-row.ts';
+export {
+  goParsedTimeString,
+  listFormat,
+  NETWORK_HEADERS,
+  NETWORK_TABLE_FORMAT,
+  type NetworkListItem,
+  NetworkRow,
+  naturalCompare,
+  VOLUME_HEADERS,
+  VOLUME_TABLE_FORMAT,
+  type VolumeListItem,
+  VolumeRow,
+} from './object-rows.ts';
+export {
+  SEARCH_HEADERS,
+  SEARCH_TABLE_FORMAT,
+  type SearchResultItem,
+  SearchRow,
+} from './search-row.ts';
 export { withGoFieldNames } from './go-struct.ts';
 export { goTimeString } from './go-time.ts';
 export { formatFloat, goQuote, sprint, sprintf, sprintln } from './gofmt.ts';

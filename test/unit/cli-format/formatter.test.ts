@@ -186,8 +186,15 @@ describe('renderList', () => {
       headers: { ID: 'CONTAINER ID' },
       rows: [new Row('abc', { role: 'web' }), new Row('def', {})],
     });
-    // The header map has no Label method: docker prints the header up to the failing action.
-    assert.equal(out, 'CONTAINER ID   \nabc            web\ndef            \n');
+    // docker's SubHeaderContext.Label heads the column with the label's name.
+    assert.equal(out, 'CONTAINER ID   role\nabc            web\ndef            \n');
+    const dotted = renderList({
+      format: 'table {{.Label "com.example.run_as-user"}}',
+      defaultTableFormat: '',
+      headers: {},
+      rows: [new Row('abc', {})],
+    });
+    assert.equal(dotted.split('\n')[0], 'run as user');
   });
 
   it('throws docker-worded errors for bad templates', () => {

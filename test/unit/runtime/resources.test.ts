@@ -184,21 +184,25 @@ test('stats: cgroup file parsers and docker CPU % / memory formulas', () => {
     { major: 8, minor: 0, op: 'Total', value: 12288 },
   ]);
   assert.equal(parseIoStat('8:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=0 dios=0\n').bytes[1]!.value, 20);
-  const row = statsRow({
-    id: 'abcdef0123456789',
-    name: '/web',
-    read: '2026-01-01T00:00:01Z',
-    pids_stats: { current: 3 },
-    blkio_stats: {
-      io_service_bytes_recursive: [
-        { op: 'Read', value: 2000 },
-        { op: 'Write', value: 0 },
-      ],
+  const row = statsRow(
+    {
+      id: 'abcdef0123456789',
+      name: '/web',
+      read: '2026-01-01T00:00:01Z',
+      pids_stats: { current: 3 },
+      blkio_stats: {
+        io_service_bytes_recursive: [
+          { op: 'Read', value: 2000 },
+          { op: 'Write', value: 0 },
+        ],
+      },
+      cpu_stats: { cpu_usage: { total_usage: 1.5e9 }, system_cpu_usage: 4e9, online_cpus: 2 },
+      precpu_stats: { cpu_usage: { total_usage: 1e9 }, system_cpu_usage: 2e9 },
+      memory_stats: { usage: 12 * MiB, limit: 64 * MiB, stats: { total_inactive_file: 4 * MiB } },
+      networks: { eth0: { rx_bytes: 1500, tx_bytes: 500 }, eth1: { rx_bytes: 500, tx_bytes: 0 } },
     },
-    cpu_stats: { cpu_usage: { total_usage: 1.5e9 }, system_cpu_usage: 4e9, online_cpus: 2 },
-    precpu_stats: { cpu_usage: { total_usage: 1e9 }, system_cpu_usage: 2e9 },
-    memory_stats: { usage: 12 * MiB, limit: 64 * MiB, stats: { total_inactive_file: 4 * MiB } },
-  });
+    { container: 'abcdef012345', trunc: true },
+  );
   assert.deepEqual(row, {
     ID: 'abcdef012345',
     Container: 'abcdef012345',
@@ -206,7 +210,7 @@ test('stats: cgroup file parsers and docker CPU % / memory formulas', () => {
     CPUPerc: '50.00%',
     MemUsage: '8MiB / 64MiB',
     MemPerc: '12.50%',
-    NetIO: '0B / 0B',
+    NetIO: '2kB / 500B',
     BlockIO: '2kB / 0B',
     PIDs: '3',
   });

@@ -99,7 +99,11 @@ function runeWidth(cp: number): number {
   return 1;
 }
 
-/** Terminal width of a string (go-runewidth's StringWidth, approximately). */
+/**
+ * Terminal width of a string, as go-runewidth (which the docker CLI uses) counts it. Hand-written
+ * rather than the string-width package: that one strips ANSI codes and counts ambiguous-width
+ * characters differently, and column widths must match the docker CLI byte for byte.
+ */
 export function displayWidth(s: string): number {
   let w = 0;
   for (const ch of s) w += runeWidth(ch.codePointAt(0)!);

@@ -1,6 +1,13 @@
 // berthd entry point: parse flags, start, stop gracefully on SIGTERM/SIGINT, reload on SIGHUP.
 import { BERTH_GIT_COMMIT, BERTH_VERSION } from '../base/version.ts';
-import { createLevelledLogger, parseCommandLine, startDaemon, USAGE } from '../daemon/index.ts';
+import {
+  createLevelledLogger,
+  parseCommandLine,
+  parseHost,
+  startDaemon,
+  tlsServerOptions,
+  USAGE,
+} from '../daemon/index.ts';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -22,7 +29,19 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.kind === 'validate') {
-    // Parsing checked flags and file (unknown keys, types, conflicts, values), as dockerd --validate.
+    // Parsing checked flags and file (unknown keys, types, conflicts, values), as dockerd --validate;
+    // the TLS files are read too, so a bad certificate is reported before a restart.
+    const { config } = parsed;
+    const tcpTls = config.hosts.some((h) => {
+      const l = parseHost(h, config);
+      return l.kind === 'tcp' && l.tls;
+    });
+    try {
+      if (tcpTls) tlsServerOptions(config);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      process.exit(1);
+    }
     process.stdout.write('configuration OK\n');
     return;
   }

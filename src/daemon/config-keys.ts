@@ -36,7 +36,7 @@ export const CONFIG_KEYS = {
     flag: 'host',
     reload: false,
     default: 'unix:///run/berth/berth.sock',
-    doc: 'Sockets to listen on: unix://PATH, tcp://127.0.0.1:PORT, fd:// (systemd)',
+    doc: 'Sockets to listen on: unix://PATH, tcp://HOST:PORT (off loopback only with tlsverify), fd:// (systemd)',
   },
   pidfile: {
     type: 'string',
@@ -161,8 +161,41 @@ export const CONFIG_KEYS = {
     default: 'overlay2',
     doc: 'Only overlay2',
   },
-  tls: { type: 'boolean', reload: false, default: 'false', doc: 'TLS listeners (not supported yet)' },
-  tlsverify: { type: 'boolean', reload: false, default: 'false', doc: 'TLS listeners (not supported yet)' },
+  tls: {
+    type: 'boolean',
+    flag: 'tls',
+    reload: false,
+    default: 'false',
+    doc: 'TLS on the TCP listeners (server certificate only; loopback only without tlsverify)',
+  },
+  tlsverify: {
+    type: 'boolean',
+    flag: 'tlsverify',
+    reload: false,
+    default: 'false',
+    doc: 'TLS with client certificates signed by tlscacert (implies tls); required off loopback',
+  },
+  tlscacert: {
+    type: 'string',
+    flag: 'tlscacert',
+    reload: false,
+    default: '$DOCKER_CERT_PATH/ca.pem or ~/.docker/ca.pem',
+    doc: 'CA that signs the client certificates accepted with tlsverify',
+  },
+  tlscert: {
+    type: 'string',
+    flag: 'tlscert',
+    reload: false,
+    default: '$DOCKER_CERT_PATH/cert.pem or ~/.docker/cert.pem',
+    doc: "The daemon's TLS certificate (PEM)",
+  },
+  tlskey: {
+    type: 'string',
+    flag: 'tlskey',
+    reload: false,
+    default: '$DOCKER_CERT_PATH/key.pem or ~/.docker/key.pem',
+    doc: "The daemon's TLS private key (PEM, unencrypted)",
+  },
 } as const satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

@@ -2,10 +2,12 @@
 // daemon.json uses Docker's key names where the two overlap; unknown keys and keys given both
 // as a flag and in the file are errors, as in dockerd.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
 import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
+import { defaultCertDir } from './tls.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -24,7 +26,13 @@ export interface DaemonConfig {
   /** Where per-registry CA certificates live (`<dir>/<host:port>/ca.crt`), searched in order. */
   readonly registryCertsDirs: string[];
   readonly labels: string[];
+  /** TLS on the TCP listeners (--tls; implied by --tlsverify). */
   readonly tls: boolean;
+  /** Clients must present a certificate signed by tlsCaCert (mutual TLS). */
+  readonly tlsVerify: boolean;
+  readonly tlsCaCert: string;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
   readonly configFile: string;
   /** Parent cgroup of every container (Docker's `cgroup-parent`). */
   readonly cgroupParent: string;
@@ -73,6 +81,11 @@ Options:
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
       --validate             Validate daemon configuration and exit
+      --tls                  Use TLS on TCP listeners; implied by --tlsverify
+      --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
+      --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
+      --tlskey string        Path to TLS key file (default "~/.docker/key.pem")
+      --tlsverify            Use TLS and verify the remote (client certificates)
   -v, --version              Print version information and quit
 `;
 
@@ -113,6 +126,11 @@ export function parseCommandLine(
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         validate: { type: 'boolean' },
+        tls: { type: 'boolean' },
+        tlsverify: { type: 'boolean' },
+        tlscacert: { type: 'string' },
+        tlscert: { type: 'string' },
+        tlskey: { type: 'string' },
       },
     });
   } catch (err) {
@@ -176,7 +194,10 @@ export function parseCommandLine(
   const runtimes = (file.runtimes ?? {}) as DaemonConfig['runtimes'];
   if (typeof runtimes !== 'object' || Array.isArray(runtimes))
     bad('runtimes must be an object of {"name": {"path": ...}}');
-  const tls = Boolean(file.tls ?? file.tlsverify ?? false);
+  const tlsVerify = Boolean(v.tlsverify ?? file.tlsverify ?? false);
+  // As in dockerd, --tlsverify turns TLS on by itself.
+  const tls = tlsVerify || Boolean(v.tls ?? file.tls ?? false);
+  const certDir = defaultCertDir();
   const bridge = str('bridge', v.bridge, 'berth0');
   // Chains are named BERTH-PO-<bridge> (iptables allows 28 characters); Linux allows 15 for links.
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(bridge))
@@ -194,7 +215,7 @@ export function parseCommandLine(
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
   // Checked here too, so --validate refuses a host berthd could not listen on.
-  for (const h of hosts) parseHost(h, tls);
+  for (const h of hosts) parseHost(h, { tls, tlsVerify });
   const labels = list('labels');
   for (const l of labels) if (!l.includes('=')) bad(inFile(`bad attribute format: ${l}`));
   const logOpts = (file['log-opts'] ?? {}) as Record<string, string>;
@@ -228,6 +249,10 @@ export function parseCommandLine(
         list('registry-certs-dirs').length > 0 ? list('registry-certs-dirs') : [...CERT_DIRS],
       labels,
       tls,
+      tlsVerify,
+      tlsCaCert: str('tlscacert', v.tlscacert, path.join(certDir, 'ca.pem')),
+      tlsCert: str('tlscert', v.tlscert, path.join(certDir, 'cert.pem')),
+      tlsKey: str('tlskey', v.tlskey, path.join(certDir, 'key.pem')),
       configFile,
       cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
       bridge,
@@ -310,12 +335,17 @@ export const RELOADABLE_KEYS = (Object.keys(CONFIG_KEYS) as ConfigKeyName[]).fil
 
 export type Listener =
   | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'tcp'; host: string; port: number; tls: boolean }
   /** systemd socket activation: `fd://` (every fd handed over) or `fd://N`. */
   | { kind: 'fd'; spec: string };
 
-/** Parses `-H` values; `tcp://` only on loopback (Berth has no TLS yet); `fd://` from systemd. */
-export function parseHost(spec: string, tls: boolean): Listener {
+/**
+ * Parses `-H` values; `fd://` is systemd's. A `tcp://` listener off loopback must
+ * authenticate its clients (--tlsverify): as with Docker 27+, anything else would hand root to
+ * whoever reaches the port. Unlike dockerd, there is no opt-out (`--tls=false`).
+ */
+export function parseHost(spec: string, auth: { tls: boolean; tlsVerify: boolean }): Listener {
+  const tls = auth.tls || auth.tlsVerify;
   if (spec.startsWith('unix://')) {
     const p = spec.slice('unix://'.length);
     if (!p.startsWith('/')) bad(`invalid host "${spec}": the unix socket path must be absolute`);
@@ -331,14 +361,15 @@ export function parseHost(spec: string, tls: boolean): Listener {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = url.port === '' ? (tls ? 2376 : 2375) : Number(url.port);
     const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
-    if (!loopback && !tls) {
+    if (!loopback && !auth.tlsVerify) {
+      const what = tls
+        ? 'a TCP socket with --tls but without --tlsverify accepts any client'
+        : 'an unauthenticated TCP socket';
       bad(
-        `refusing to listen on ${spec}: an unauthenticated TCP socket off loopback gives root to anyone who can reach it; bind to 127.0.0.1 or use the unix socket`,
+        `refusing to listen on ${spec}: ${what} off loopback gives root to anyone who can reach it; use --tlsverify with --tlscacert, --tlscert and --tlskey (docs/remote.md), or the unix socket, or ssh://, or bind to 127.0.0.1`,
       );
     }
-    if (!loopback && tls)
-      bad(`TLS listeners are not supported by Berth yet; listen on loopback or the unix socket`);
-    return { kind: 'tcp', host, port };
+    return { kind: 'tcp', host, port, tls };
   }
   if (spec.startsWith('fd://')) {
     if (!/^fd:\/\/(\d+)?$/.test(spec))

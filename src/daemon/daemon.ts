@@ -69,7 +69,8 @@ import {
   readOrCreateEngineId,
 } from './facts.ts';
 import { takeActivationFds } from './activation.ts';
-import { listen, listenTargets } from './listeners.ts';
+import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
+import { tlsServerOptions } from './tls.ts';
 import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
@@ -98,7 +99,9 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   if (process.getuid?.() !== 0) {
     log('warn', 'berthd is not running as root; layer ownership and device nodes cannot be kept');
   }
-  const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config.tls));
+  const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config));
+  // Certificates are checked before anything is opened or locked: a bad file names itself.
+  const tlsOptions = listeners.some((l) => l.kind === 'tcp' && l.tls) ? tlsServerOptions(config) : undefined;
   // Taken first: no helper berthd spawns may inherit LISTEN_FDS/LISTEN_PID.
   const handedFds = takeActivationFds();
   listenTargets(listeners, handedFds); // a bad fd:// fails before anything is opened
@@ -598,10 +601,9 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ],
     });
 
-    const servers: http.Server[] = [];
+    const servers: ApiServer[] = [];
     for (const l of listenTargets(listeners, handedFds)) {
-      const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 0 }, handler.request);
-      server.on('upgrade', handler.upgrade);
+      const server = apiServer(l, tlsOptions, handler, log);
       await listen(server, l, config.group, log);
       servers.push(server);
       cleanups.push(async () => {

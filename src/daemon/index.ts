@@ -1,4 +1,5 @@
-export { DEFAULTS, parseCommandLine, USAGE } from './config.ts';
+export { DEFAULTS, parseCommandLine, parseHost, USAGE } from './config.ts';
 export type { DaemonConfig } from './config.ts';
 export { startDaemon } from './daemon.ts';
 export { createLevelledLogger, createLogger } from './log.ts';
+export { tlsServerOptions } from './tls.ts';

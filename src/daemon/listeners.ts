@@ -1,12 +1,14 @@
-// The API's listening sockets: unix (0660, root:<group>), loopback TCP, and sockets handed over
-// by systemd (`fd://`).
+// The API's listening sockets: unix (0660, root:<group>), TCP (TLS with --tls/--tlsverify), and
+// sockets handed over by systemd (`fd://`).
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
-import type http from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { FailedPreconditionError } from '../errdefs/index.ts';
 import { activationListeners } from './activation.ts';
+import type { ApiHandlers } from '../api/server.ts';
 import type { Listener } from './config.ts';
 import type { Log } from './log.ts';
 
@@ -19,7 +21,33 @@ export function listenTargets(listeners: readonly Listener[], handedFds: readonl
   );
 }
 
-export async function listen(server: http.Server, l: ListenTarget, group: string, log: Log): Promise<void> {
+export type ApiServer = http.Server | https.Server;
+
+/** The HTTP server of one socket: HTTPS on a TLS TCP listener, plain HTTP elsewhere. */
+export function apiServer(
+  l: ListenTarget,
+  tlsOptions: https.ServerOptions | undefined,
+  handler: Pick<ApiHandlers, 'request' | 'upgrade'>,
+  log: Log,
+): ApiServer {
+  const opts = { keepAliveTimeout: 30_000, requestTimeout: 0 };
+  const server =
+    l.kind === 'tcp' && l.tls
+      ? https.createServer({ ...opts, ...tlsOptions }, handler.request)
+      : http.createServer(opts, handler.request);
+  server.on('upgrade', handler.upgrade);
+  // A refused handshake (no certificate, another CA, plain HTTP on the TLS port) concerns that
+  // one client: say so once and keep serving. Node destroys the socket itself.
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: net.Socket) => {
+    log('info', 'TLS handshake refused', {
+      remote: `${socket.remoteAddress}:${socket.remotePort}`,
+      err: err.code ?? err.message,
+    });
+  });
+  return server;
+}
+
+export async function listen(server: ApiServer, l: ListenTarget, group: string, log: Log): Promise<void> {
   if (l.kind === 'fd') {
     // The socket is systemd's (berthd.socket sets its mode and group): only serve it.
     await new Promise<void>((resolve, reject) => {

@@ -130,6 +130,7 @@ interface LaunchOpts {
   readonly command?: readonly string[];
   readonly listen?: string;
   readonly logLevelFlag?: boolean;
+  readonly extraArgs?: readonly string[];
 }
 
 async function launch(dir: string, launchOpts: LaunchOpts = {}): Promise<TestDaemon> {
@@ -167,6 +168,7 @@ async function launch(dir: string, launchOpts: LaunchOpts = {}): Promise<TestDae
       bridge,
       '--bip',
       `10.199.${netByte}.1/24`,
+      ...(launchOpts.extraArgs ?? []),
     ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -368,6 +370,8 @@ export interface TestDaemonOptions {
   readonly listen?: string;
   /** false: no --log-level flag, so daemon.json may set log-level and debug. */
   readonly logLevelFlag?: boolean;
+  /** More berthd flags after the usual ones, e.g. a second -H and --tlsverify. */
+  readonly extraArgs?: readonly string[];
 }
 
 export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<TestDaemon> {
@@ -380,6 +384,7 @@ export async function startTestDaemon(opts: TestDaemonOptions = {}): Promise<Tes
       ...(opts.command ? { command: opts.command } : {}),
       ...(opts.listen ? { listen: opts.listen } : {}),
       ...(opts.logLevelFlag === false ? { logLevelFlag: false } : {}),
+      ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
     });
   } catch (err) {
     for (const l of (await fsp.readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {

@@ -17,6 +17,6 @@ test('fd:// takes every handed fd, fd://N one of them; none handed is a clear er
   assert.deepEqual(activationListeners('fd://4', [3, 4]), [4]);
   assert.throws(() => activationListeners('fd://5', [3, 4]), /names fd 5, but berthd was handed 3, 4/);
   assert.throws(() => activationListeners('fd://', []), /no sockets found via socket activation/);
-  assert.deepEqual(parseHost('fd://', false), { kind: 'fd', spec: 'fd://' });
-  assert.throws(() => parseHost('fd://three', false), /use fd:\/\/ or fd:\/\/N/);
+  assert.deepEqual(parseHost('fd://', { tls: false, tlsVerify: false }), { kind: 'fd', spec: 'fd://' });
+  assert.throws(() => parseHost('fd://three', { tls: false, tlsVerify: false }), /use fd:\/\/ or fd:\/\/N/);
 });

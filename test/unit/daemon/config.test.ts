@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseCommandLine, parseHost } from '../../../src/daemon/config.ts';
+const NO_TLS = { tls: false, tlsVerify: false };
 
 const noFile = () => {
   throw Object.assign(new Error('nope'), { code: 'ENOENT' });
@@ -45,10 +46,28 @@ test('errors: unknown keys, flag and file both, bad JSON, bad level, unknown fla
 });
 
 test('hosts: tcp only on loopback', () => {
-  assert.deepEqual(parseHost('tcp://127.0.0.1:2375', false), { kind: 'tcp', host: '127.0.0.1', port: 2375 });
-  assert.deepEqual(parseHost('unix:///x.sock', false), { kind: 'unix', path: '/x.sock' });
-  assert.throws(() => parseHost('tcp://0.0.0.0:2375', false), /refusing to listen/);
-  assert.throws(() => parseHost('ssh://x', false), /invalid host/);
+  assert.deepEqual(parseHost('tcp://127.0.0.1:2375', NO_TLS), {
+    kind: 'tcp',
+    host: '127.0.0.1',
+    port: 2375,
+    tls: false,
+  });
+  assert.deepEqual(parseHost('unix:///x.sock', NO_TLS), { kind: 'unix', path: '/x.sock' });
+  assert.throws(
+    () => parseHost('tcp://0.0.0.0:2375', NO_TLS),
+    /refusing to listen.*--tlsverify.*unix socket.*ssh/,
+  );
+  assert.throws(
+    () => parseHost('tcp://0.0.0.0:2376', { tls: true, tlsVerify: false }),
+    /without --tlsverify/,
+  );
+  assert.deepEqual(parseHost('tcp://0.0.0.0', { tls: true, tlsVerify: true }), {
+    kind: 'tcp',
+    host: '0.0.0.0',
+    port: 2376,
+    tls: true,
+  });
+  assert.throws(() => parseHost('ssh://x', NO_TLS), /invalid host/);
 });
 
 test('network flags: --bridge, --bip, --dns and their daemon.json keys', () => {

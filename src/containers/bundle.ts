@@ -210,6 +210,7 @@ export async function prepareBundle(
     ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
     resources: plan.resources,
     rlimits: plan.rlimits,
+    ...annotationsOf(rec.hostConfig.Annotations),
   });
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
   await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });
@@ -223,4 +224,12 @@ export async function teardownRootfs(
   const dir = deps.store.dir(rec.id);
   if (rootfsBusy(dir)) return; // the last filesystem operation unmounts
   await unmount(rootfsPaths(dir).merged);
+}
+
+/** HostConfig.Annotations as the spec takes them: string values only (the API schema's type). */
+function annotationsOf(v: unknown): { annotations?: Record<string, string> } {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) if (typeof val === 'string') out[k] = val;
+  return Object.keys(out).length ? { annotations: out } : {};
 }

@@ -72,6 +72,7 @@ export function readHostResourceFacts(): HostResourceFacts {
     onlineMems: readSet('/sys/devices/system/node/online'),
     hardLimits: hostHardLimits(readFileSync('/proc/self/limits', 'utf8')),
     swapLimit: v === 2 || v1('memory', 'memory.memsw.limit_in_bytes'),
+    swappiness: v === 1 && v1('memory', 'memory.swappiness'),
     // v2's io.weight lives in child cgroups only (none at the root to probe): assume io is delegated.
     blkioWeight: v === 2 || v1('blkio', 'blkio.weight'),
     blkioThrottle: v === 2 || v1('blkio', 'blkio.throttle.read_bps_device'),

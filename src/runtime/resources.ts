@@ -23,6 +23,7 @@ export interface ResourceFields {
   Memory?: number;
   MemorySwap?: number;
   MemoryReservation?: number;
+  MemorySwappiness?: number | null;
   KernelMemory?: number;
   OomKillDisable?: boolean | null;
   NanoCpus?: number;
@@ -49,6 +50,8 @@ export interface HostResourceFacts {
   /** Hard limits of berthd's own rlimits by OCI name (RLIMIT_NOFILE → 20000); absent = unlimited. */
   readonly hardLimits: Readonly<Record<string, number>>;
   readonly swapLimit: boolean;
+  /** cgroup v1's memory.swappiness exists (v2 has no per-cgroup swappiness); absent = no. */
+  readonly swappiness?: boolean;
   readonly blkioWeight: boolean;
   readonly blkioThrottle: boolean;
   /** major:minor of a block device path, or undefined when it is not one. */
@@ -56,7 +59,13 @@ export interface HostResourceFacts {
 }
 
 export interface OciResources {
-  memory?: { limit?: number; reservation?: number; swap?: number; disableOOMKiller?: boolean };
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+  };
   cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   blockIO?: {
@@ -171,11 +180,21 @@ export function planResources(h: ResourceFields, facts: HostResourceFacts): Reso
     warnings.push(
       'OOM killer is disabled for the container, but no memory limit is set, this can result in the system running out of resources.',
     );
-  if (memory || swap || reservation || oomOff) {
+  let swappiness = num(h.MemorySwappiness, 'MemorySwappiness') ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100))
+    bad(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  if (swappiness !== -1 && facts.swappiness !== true) {
+    warnings.push(
+      'Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.',
+    );
+    swappiness = -1;
+  }
+  if (memory || swap || reservation || oomOff || swappiness !== -1) {
     resources.memory = {
       ...(memory ? { limit: memory } : {}),
       ...(reservation ? { reservation } : {}),
       ...(swap ? { swap } : {}),
+      ...(swappiness !== -1 ? { swappiness } : {}),
       ...(oomOff ? { disableOOMKiller: true } : {}),
     };
   }

@@ -90,6 +90,8 @@ export interface SpecInput {
   readonly resources?: OciResources;
   /** --ulimit values; none means the host's limits are inherited. */
   readonly rlimits?: readonly OciRlimit[];
+  /** HostConfig.Annotations, passed through to the OCI runtime as Docker does. */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 function normaliseCap(c: string): string {
@@ -201,6 +203,9 @@ export function generateSpec(input: SpecInput): OciSpec {
       ...(input.sysctl && Object.keys(input.sysctl).length ? { sysctl: { ...input.sysctl } } : {}),
       ...seccompField(input, caps),
     },
+    ...(input.annotations && Object.keys(input.annotations).length
+      ? { annotations: { ...input.annotations } }
+      : {}),
   };
 }
 

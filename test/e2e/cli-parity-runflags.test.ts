@@ -138,10 +138,8 @@ describe('run/create flags of docker 28', () => {
 
   test('flags berthd cannot honour fail with exit 125 and the reason; harmless values pass', async () => {
     for (const args of [
-      ['--gpus', 'all'],
       ['--cpu-count', '2'],
       ['--isolation', 'hyperv'],
-      ['--annotation', 'a=b'],
       ['--userns', 'remap'],
       ['--disable-content-trust=false'],
     ]) {
@@ -165,5 +163,50 @@ describe('run/create flags of docker 28', () => {
     const s = await daemon.d.berth(['start', '--checkpoint', 'c1', 'x']);
     assert.equal(s.code, 125);
     assert.match(s.stderr, /--checkpoint is not supported/);
+  });
+
+  test('--annotation reaches the OCI spec and inspect; --memory-swappiness sets the cgroup', async () => {
+    const id = ok(
+      await daemon.d.berth([
+        'run',
+        '-d',
+        '--annotation',
+        'org.example.tier=web',
+        '--memory-swappiness',
+        '17',
+        'busybox',
+        'sleep',
+        '30',
+      ]),
+    ).trim();
+    const ann = JSON.parse(
+      ok(await daemon.d.berth(['inspect', '--format', '{{json .HostConfig.Annotations}}', id])),
+    ) as Record<string, string>;
+    assert.equal(ann['org.example.tier'], 'web');
+    assert.equal(
+      ok(await daemon.d.berth(['inspect', '--format', '{{.HostConfig.MemorySwappiness}}', id])),
+      '17\n',
+    );
+    const spec = JSON.parse(
+      readFileSync(path.join(daemon.d.dataRoot, 'containers', id, 'config.json'), 'utf8'),
+    ) as { annotations?: Record<string, string>; linux: { resources: { memory?: { swappiness?: number } } } };
+    assert.equal(spec.annotations?.['org.example.tier'], 'web');
+    assert.equal(spec.linux.resources.memory?.swappiness, 17);
+    ok(await daemon.d.berth(['rm', '-f', id]));
+  });
+
+  test('--memory-swappiness out of range, --storage-opt and --gpus are refused by berthd with the reason', async () => {
+    const sw = await daemon.d.berth(['create', '--memory-swappiness', '101', 'busybox', 'true']);
+    assert.equal(sw.code, 1, sw.stderr); // docker create: daemon errors exit 1
+    assert.match(sw.stderr, /Invalid value: 101, valid memory swappiness range is 0-100/);
+    const so = await daemon.d.berth(['create', '--storage-opt', 'size=1G', 'busybox', 'true']);
+    assert.equal(so.code, 1, so.stderr); // docker create: daemon errors exit 1
+    assert.match(so.stderr, /--storage-opt is not supported: "size": .*pquota/);
+    const g = await daemon.d.berth(['create', '--gpus', 'all', 'busybox', 'true']);
+    assert.equal(g.code, 1, g.stderr); // docker create: daemon errors exit 1
+    assert.match(
+      g.stderr,
+      /could not select device driver "" with capabilities: \[\[gpu\]\]: berthd has no GPU runtime/,
+    );
   });
 });

@@ -104,7 +104,22 @@ function adaptDeviceRequests(version: string, hostConfig: Obj): void {
   const goCaps = `[${caps.map((c) => `[${Array.isArray(c) ? c.join(' ') : ''}]`).join(' ')}]`;
   throw new InvalidArgumentError(
     'NO_DEVICE_DRIVER',
-    `could not select device driver "${typeof first.Driver === 'string' ? first.Driver : ''}" with capabilities: ${goCaps}`,
+    `could not select device driver "${typeof first.Driver === 'string' ? first.Driver : ''}" with capabilities: ${goCaps}: berthd has no GPU runtime (no device driver is present); run without --gpus / DeviceRequests`,
+  );
+}
+
+/**
+ * StorageOpt's only overlay option is `size`, which Docker meets with xfs project quotas
+ * (`pquota`). Berth's store sets up no project quotas, so a size would be silently unbounded:
+ * refuse it (Docker refuses the same way on a backing filesystem without quotas).
+ */
+function refuseStorageOpt(hostConfig: Obj): void {
+  const opts = obj(hostConfig.StorageOpt);
+  const keys = opts ? Object.keys(opts) : [];
+  if (keys.length === 0) return;
+  throw new InvalidArgumentError(
+    'STORAGE_OPT_UNSUPPORTED',
+    `--storage-opt is not supported: ${keys.map((k) => JSON.stringify(k)).join(', ')}: Berth's overlay store has no per-container quota (Docker needs overlay on xfs mounted with 'pquota' for size=); remove StorageOpt`,
   );
 }
 
@@ -179,6 +194,7 @@ export function adaptCreateBody(version: string, parts: CreateBodyParts): Adapte
   if (!apiHas(version, 'consoleSize')) delete hostConfig.ConsoleSize;
   if (!apiHas(version, 'annotations')) delete hostConfig.Annotations;
   adaptDeviceRequests(version, hostConfig);
+  refuseStorageOpt(hostConfig);
   const health = obj(config.Healthcheck);
   if (health && !apiHas(version, 'healthStartInterval')) delete health.StartInterval;
   adaptMounts(version, hostConfig);

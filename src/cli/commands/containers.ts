@@ -14,6 +14,7 @@ import {
 } from '../format/index.ts';
 import { registerAttachAndTop } from './container-attach.ts';
 import { registerExec } from './container-exec.ts';
+import { addHostFieldOptions, type HostFieldOptions, hostFieldConfig } from './run-host-fields.ts';
 import { registerLifecycle } from './container-lifecycle.ts';
 import { demuxTo, envFromFiles, parseDetachKeys, runSession, setExitCode } from './container-io.ts';
 import { addNetworkRunOptions, type NetworkRunOptions, networkBody } from './networks.ts';
@@ -42,6 +43,7 @@ interface RunOptions
     SecurityFlags,
     ResourceOptions,
     VolumeRunOptions,
+    HostFieldOptions,
     MoreRunOptions {
   detach?: boolean;
   interactive?: boolean;
@@ -114,7 +116,7 @@ function healthcheckBody(o: RunOptions): Record<string, unknown> {
 
 function addRunOptions(c: Command, isRun: boolean): Command {
   return addMoreRunOptions(
-    addVolumeRunOptions(addResourceOptions(addSecurityOptions(addNetworkRunOptions(c)))),
+    addHostFieldOptions(addVolumeRunOptions(addResourceOptions(addSecurityOptions(addNetworkRunOptions(c))))),
     isRun,
   )
     .option('-d, --detach', 'Run container in background and print container ID')
@@ -233,6 +235,7 @@ function createBody(image: string, cmd: string[], o: RunOptions, hostSpec: strin
         : {}),
       ...securityHostConfig(o),
       ...resourceHostConfig(o),
+      ...hostFieldConfig(o),
     },
     ...(net.networkingConfig ? { NetworkingConfig: net.networkingConfig } : {}),
   };

@@ -29,12 +29,6 @@ const NOT_YET = 'berthd does not implement this HostConfig field yet';
 
 const UNSUPPORTED: UnsupportedFlag[] = [
   {
-    flags: '--annotation <map>',
-    description: 'Add an annotation to the container (passed through to the OCI runtime)',
-    reason: `HostConfig.Annotations: ${NOT_YET}`,
-    list: true,
-  },
-  {
     flags: '--cgroup-parent <string>',
     description: 'Optional parent cgroup for the container',
     reason: `HostConfig.CgroupParent: ${NOT_YET} (containers live under berthd's own cgroup)`,
@@ -61,34 +55,16 @@ const UNSUPPORTED: UnsupportedFlag[] = [
   },
   CONTENT_TRUST,
   {
-    flags: '--gpus <gpu-request>',
-    description: "GPU devices to add to the container ('all' to pass all GPUs)",
-    reason: 'Berth has no GPU device driver (HostConfig.DeviceRequests)',
-  },
-  {
     flags: '--health-start-interval <duration>',
     description: 'Time between running the check during the start period (ms|s|m|h)',
     reason: 'Healthcheck.StartInterval is API 1.44; berthd runs checks at --health-interval',
   },
   ISOLATION,
   {
-    flags: '--memory-swappiness <int>',
-    description: 'Tune container memory swappiness (0 to 100)',
-    reason: 'cgroup v2 has no per-container swappiness',
-    accept: (v) => v === '-1',
-  },
-  {
     flags: '--oom-score-adj <int>',
     description: "Tune host's OOM preferences (-1000 to 1000)",
     reason: `HostConfig.OomScoreAdj: ${NOT_YET}`,
     accept: (v) => v === '0',
-  },
-  {
-    flags: '--storage-opt <list>',
-    description: 'Storage driver options for the container',
-    reason:
-      "overlayfs on this backing filesystem has no per-container quota (docker needs xfs with 'pquota')",
-    list: true,
   },
 ];
 

@@ -42,6 +42,8 @@ export interface DaemonConfig {
   /** Default log driver and options of new containers (daemon.json log-driver, log-opts). */
   readonly logDriver: string;
   readonly logOpts: Record<string, string>;
+  /** Step timing of every request, read at GET /_berth/trace (--trace or BERTH_TRACE=1). */
+  readonly trace?: boolean;
 }
 
 export const DEFAULTS = {
@@ -72,6 +74,7 @@ Options:
       --log-driver string    Default driver for container logs (default "json-file")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --trace                Time each step of every request; read at GET /_berth/trace
       --validate             Validate daemon configuration and exit
   -v, --version              Print version information and quit
 `;
@@ -113,6 +116,7 @@ export function parseCommandLine(
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
         validate: { type: 'boolean' },
+        trace: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -238,6 +242,7 @@ export function parseCommandLine(
       maxConcurrentUploads: positive('max-concurrent-uploads', 5),
       logDriver: str('log-driver', v['log-driver'], 'json-file'),
       logOpts,
+      trace: v.trace === true || process.env.BERTH_TRACE === '1',
     },
   };
 }

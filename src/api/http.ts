@@ -2,6 +2,7 @@
 // Docker's `filters` parameter.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, type Readable } from 'node:stream';
+import { span } from '../base/trace.ts';
 import { InvalidArgumentError, TooLargeError } from '../errdefs/index.ts';
 import { type FilterSpec, type Filters, parseFiltersJson } from './filters.ts';
 import { decodeBody, type SchemaName } from './validate/index.ts';
@@ -102,15 +103,20 @@ export async function readJsonBody<T = Record<string, unknown>>(
   req: IncomingMessage,
   schema: SchemaName,
 ): Promise<T | undefined> {
-  const buf = await readBody(req);
+  const buf = await span('http.body-read', () => readBody(req));
   if (buf.length === 0) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(buf.toString('utf8')) as unknown;
-  } catch (err) {
-    throw new InvalidArgumentError('INVALID_JSON', `invalid JSON in request body: ${(err as Error).message}`);
-  }
-  return decodeBody<T>(schema, parsed);
+  return span('http.body-decode', () => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(buf.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new InvalidArgumentError(
+        'INVALID_JSON',
+        `invalid JSON in request body: ${(err as Error).message}`,
+      );
+    }
+    return decodeBody<T>(schema, parsed);
+  });
 }
 
 export { compareVersions } from './versions/index.ts';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { span } from './trace.ts';
 
 /** Prefix of every temporary file Berth writes; start-up recovery removes leftovers by it. */
 export const TEMP_PREFIX = '.berth-tmp-';
@@ -16,7 +17,7 @@ export function tempPathFor(target: string): string {
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
   try {
-    await fh.sync();
+    await span('fsync.dir', () => fh.sync());
   } finally {
     await fh.close();
   }
@@ -35,7 +36,7 @@ export async function atomicWriteFile(
   const fh = await fsp.open(tmp, 'wx', opts.mode ?? 0o644);
   try {
     await fh.writeFile(data);
-    if (opts.sync !== false) await fh.sync();
+    if (opts.sync !== false) await span('fsync.file', () => fh.sync());
   } catch (err) {
     await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true });

@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { atomicWriteFile } from '../base/atomic.ts';
+import { span } from '../base/trace.ts';
 import { chainIds, digestHex } from '../oci/digest.ts';
 import {
   generateSpec,
@@ -50,8 +51,10 @@ export async function mountRootfs(
   rec: ContainerRecord,
 ): Promise<void> {
   const { upper, work, merged } = rootfsPaths(deps.store.dir(rec.id));
-  const lower = await lowerDirsOf(deps, rec);
-  await mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged });
+  const lower = await span('rootfs.lowerdirs', () => lowerDirsOf(deps, rec));
+  await span('rootfs.overlay-mount', () =>
+    mountOverlay({ lower, layersRoot: deps.layersRoot, upper, work, target: merged }),
+  );
 }
 
 async function hostResolvConf(): Promise<string> {
@@ -95,15 +98,14 @@ export async function prepareBundle(
   const { merged } = rootfsPaths(dir);
   // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
   if (!rootfsBusy(dir)) {
-    await unmount(merged);
+    await span('rootfs.unmount-stale', () => unmount(merged));
     await mountRootfs(deps, rec);
   }
 
   const c = rec.config;
-  const [passwd, group] = await Promise.all([
-    readInRoot(merged, '/etc/passwd'),
-    readInRoot(merged, '/etc/group'),
-  ]);
+  const [passwd, group] = await span('bundle.passwd-group', () =>
+    Promise.all([readInRoot(merged, '/etc/passwd'), readInRoot(merged, '/etc/group')]),
+  );
   const user = resolveUser(
     c.User,
     { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) },
@@ -145,11 +147,13 @@ export async function prepareBundle(
       const p = parseExtraHost(h);
       if (p) hosts.push(`${p.ip}\t${p.host}`);
     }
-  await Promise.all([
-    atomicWriteFile(path.join(dir, 'hostname'), `${c.Hostname}\n`, { sync: false }),
-    atomicWriteFile(path.join(dir, 'hosts'), `${hosts.join('\n')}\n`, { sync: false }),
-    atomicWriteFile(path.join(dir, 'resolv.conf'), await resolvConf(rec, net), { sync: false }),
-  ]);
+  await span('bundle.etc-files', async () =>
+    Promise.all([
+      atomicWriteFile(path.join(dir, 'hostname'), `${c.Hostname}\n`, { sync: false }),
+      atomicWriteFile(path.join(dir, 'hosts'), `${hosts.join('\n')}\n`, { sync: false }),
+      atomicWriteFile(path.join(dir, 'resolv.conf'), await resolvConf(rec, net), { sync: false }),
+    ]),
+  );
   const filesDir = joined ? deps.store.dir(joined.id) : dir;
   const bind = (name: string, dest: string): OciMount => ({
     destination: dest,
@@ -163,7 +167,7 @@ export async function prepareBundle(
     source: 'tmpfs',
     options: ['nosuid', 'nodev', 'noexec', ...opts.split(',').filter(Boolean)],
   }));
-  const userMounts = await startMounts(deps.volumes, rec, merged);
+  const userMounts = await span('bundle.user-mounts', () => startMounts(deps.volumes, rec, merged));
   const baseEnv = [
     'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     `HOSTNAME=${hostname}`,
@@ -181,49 +185,53 @@ export async function prepareBundle(
   const [h, w] = rec.hostConfig.ConsoleSize ?? [0, 0];
   const consoleSize = h > 0 && w > 0 ? { height: h, width: w } : undefined;
   // Security decides the ipc/pid/uts namespaces, networking the network one.
-  const security = await securityInputs(rec, (ref) => deps.store.find(ref));
+  const security = await span('bundle.security', () => securityInputs(rec, (ref) => deps.store.find(ref)));
   const namespaces = { ...(security.namespaces ?? {}), ...(net?.netns ? { network: net.netns } : {}) };
-  const spec = generateSpec({
-    rootfs: merged,
-    readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
-    args: init ? ['/sbin/docker-init', '--', rec.path, ...rec.args] : [rec.path, ...rec.args],
-    env,
-    cwd,
-    user,
-    terminal: c.Tty,
-    ...(consoleSize ? { consoleSize } : {}),
-    hostname,
-    ...(domainname ? { domainname } : {}),
-    cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
-    mounts: [
-      // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.
-      ...sortMounts([...tmpfs, ...userMounts]),
-      ...[
-        bind('hostname', '/etc/hostname'),
-        bind('hosts', '/etc/hosts'),
-        bind('resolv.conf', '/etc/resolv.conf'),
-      ].filter((m) => !userMounts.some((u) => u.destination === m.destination)),
-      ...initMounts,
-    ],
-    ...security,
-    namespaces,
-    ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
-    resources: plan.resources,
-    rlimits: plan.rlimits,
-    ...annotationsOf(rec.hostConfig.Annotations),
-  });
+  const spec = span('bundle.spec', () =>
+    generateSpec({
+      rootfs: merged,
+      readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
+      args: init ? ['/sbin/docker-init', '--', rec.path, ...rec.args] : [rec.path, ...rec.args],
+      env,
+      cwd,
+      user,
+      terminal: c.Tty,
+      ...(consoleSize ? { consoleSize } : {}),
+      hostname,
+      ...(domainname ? { domainname } : {}),
+      cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
+      mounts: [
+        // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.
+        ...sortMounts([...tmpfs, ...userMounts]),
+        ...[
+          bind('hostname', '/etc/hostname'),
+          bind('hosts', '/etc/hosts'),
+          bind('resolv.conf', '/etc/resolv.conf'),
+        ].filter((m) => !userMounts.some((u) => u.destination === m.destination)),
+        ...initMounts,
+      ],
+      ...security,
+      namespaces,
+      ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+      resources: plan.resources,
+      rlimits: plan.rlimits,
+      ...annotationsOf(rec.hostConfig.Annotations),
+    }),
+  );
   // Regenerated at every start, so no fsync: a torn file is simply rewritten next time.
-  await atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false });
+  await span('bundle.config-write', () =>
+    atomicWriteFile(path.join(dir, 'config.json'), JSON.stringify(spec), { sync: false }),
+  );
 }
 
 export async function teardownRootfs(
   deps: Pick<ContainerServiceDeps, 'store' | 'volumes'>,
   rec: ContainerRecord,
 ): Promise<void> {
-  await deactivateMounts(deps.volumes, deps.store, rec);
+  await span('teardown.user-mounts', () => deactivateMounts(deps.volumes, deps.store, rec));
   const dir = deps.store.dir(rec.id);
   if (rootfsBusy(dir)) return; // the last filesystem operation unmounts
-  await unmount(rootfsPaths(dir).merged);
+  await span('teardown.unmount', () => unmount(rootfsPaths(dir).merged));
 }
 
 /** HostConfig.Annotations as the spec takes them: string values only (the API schema's type). */

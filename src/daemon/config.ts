@@ -50,6 +50,8 @@ export interface DaemonConfig {
   /** Default log driver and options of new containers (daemon.json log-driver, log-opts). */
   readonly logDriver: string;
   readonly logOpts: Record<string, string>;
+  /** Step timing of every request, read at GET /_berth/trace (--trace or BERTH_TRACE=1). */
+  readonly trace?: boolean;
 }
 
 export const DEFAULTS = {
@@ -80,12 +82,13 @@ Options:
       --log-driver string    Default driver for container logs (default "json-file")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
-      --validate             Validate daemon configuration and exit
       --tls                  Use TLS on TCP listeners; implied by --tlsverify
       --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
       --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
       --tlskey string        Path to TLS key file (default "~/.docker/key.pem")
       --tlsverify            Use TLS and verify the remote (client certificates)
+      --trace                Time each step of every request; read at GET /_berth/trace
+      --validate             Validate daemon configuration and exit
   -v, --version              Print version information and quit
 `;
 
@@ -131,6 +134,7 @@ export function parseCommandLine(
         tlscacert: { type: 'string' },
         tlscert: { type: 'string' },
         tlskey: { type: 'string' },
+        trace: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -263,6 +267,7 @@ export function parseCommandLine(
       maxConcurrentUploads: positive('max-concurrent-uploads', 5),
       logDriver: str('log-driver', v['log-driver'], 'json-file'),
       logOpts,
+      trace: v.trace === true || process.env.BERTH_TRACE === '1',
     },
   };
 }

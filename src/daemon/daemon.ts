@@ -1,4 +1,5 @@
 // The composition root: opens the stores, runs recovery, wires services to the API and listens.
+import { setTraceEnabled, traceMethods } from '../base/trace.ts';
 import { buildRoutes } from '../api/router/build/routes.ts';
 import { diskUsageRoutes } from '../api/router/system/df.ts';
 import { wireBuilder } from './build-wiring.ts';
@@ -195,6 +196,12 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       },
     });
     log('info', 'cgroups', { version: containers.facts.cgroupVersion });
+    // --trace: the services' steps as spans (patched here so they carry no trace code).
+    setTraceEnabled(config.trace === true);
+    traceMethods(containers, 'containers', ['create', 'start', 'handleExit', 'remove', 'wait', 'kill']);
+    traceMethods(runtime, 'runtime', ['create', 'start', 'delete', 'exitCode', 'clearExit', 'kill']);
+    traceMethods(network, 'network', ['allocate', 'attach', 'detach', 'release']);
+    traceMethods(containerStore, 'store', ['put', 'markRemoved', 'purge']);
     runtime.watchExits((id) => {
       containers.handleExit(id).catch((err) => log('warn', 'exit handling failed', { id, err: String(err) }));
     });

@@ -1,9 +1,18 @@
 // Running iproute2 / iptables / util-linux commands: one spawn per call, stdin for batches,
 // errors that name the command and its stderr.
 import { execFile, spawn } from 'node:child_process';
+import { span } from '../base/trace.ts';
 import { InternalError } from '../errdefs/index.ts';
 
-export async function cmd(file: string, args: readonly string[], input?: string): Promise<string> {
+export function cmd(file: string, args: readonly string[], input?: string): Promise<string> {
+  // Each spawn is its own step in a trace ("spawn.ip netns", "spawn.iptables-restore").
+  return span(
+    `spawn.${file.split('/').at(-1)}${args[0] && !args[0].startsWith('-') ? ` ${args[0]}` : ''}`,
+    () => run(file, args, input),
+  );
+}
+
+async function run(file: string, args: readonly string[], input?: string): Promise<string> {
   if (input === undefined) {
     return new Promise((resolve, reject) => {
       execFile(file, args, { encoding: 'utf8' }, (err, stdout, stderr) => {

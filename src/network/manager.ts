@@ -7,6 +7,7 @@ import path from 'node:path';
 import { crashPoint } from '../base/crashpoint.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
+import { span } from '../base/trace.ts';
 import {
   ConflictError,
   FailedPreconditionError,
@@ -625,7 +626,7 @@ export class NetworkManager {
     newNetns = false,
   ): Promise<void> {
     const vethHost = `vb${randomBytes(5).toString('hex')}`;
-    if (!(await linkExists(net.bridge!))) await ensureBridge(net);
+    if (!(await span('net.bridge-check', () => linkExists(net.bridge!)))) await ensureBridge(net);
     const plan = {
       netns: this.netnsPath(containerId),
       vethHost,
@@ -634,16 +635,20 @@ export class NetworkManager {
       mac: ep.mac,
       ...(ep.ip6 ? { ip6: ep.ip6 } : {}),
     };
-    if (newNetns) await createNetnsWithEndpoint(net, plan, defaultRoute);
-    else await plugEndpoint(net, plan, defaultRoute);
+    await span('net.netns-veth', () =>
+      newNetns ? createNetnsWithEndpoint(net, plan, defaultRoute) : plugEndpoint(net, plan, defaultRoute),
+    );
     crashPoint('plug:after-veth'); // start and connect: a veth the records do not know yet
-    await this.#setEndpoint(net.id, containerId, (e) => ({ ...e, vethHost }));
+    await span('net.endpoint-record', () =>
+      this.#setEndpoint(net.id, containerId, (e) => ({ ...e, vethHost })),
+    );
   }
 
   /** Stop: unplugs every endpoint (addresses stay reserved) and drops the netns. */
   async detach(containerId: string): Promise<void> {
-    await removeNetns(this.netnsPath(containerId));
-    for (const { net, ep } of this.endpointsOf(containerId)) await this.#unplug(containerId, net, ep, true);
+    await span('net.netns-remove', () => removeNetns(this.netnsPath(containerId)));
+    for (const { net, ep } of this.endpointsOf(containerId))
+      await span('net.unplug', () => this.#unplug(containerId, net, ep, true));
   }
 
   /** `network connect`: reserve, and plug at once when the container runs. */

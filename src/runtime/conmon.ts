@@ -14,6 +14,7 @@ import {
   NotFoundError,
 } from '../errdefs/index.ts';
 import { getOwn } from '../base/own.ts';
+import { span } from '../base/trace.ts';
 
 const exec = promisify(execFile);
 
@@ -135,11 +136,13 @@ export class ConmonRuntime {
     const timeout = runtimeCallTimeoutMs();
     try {
       // Bounded: a wedged runtime call would otherwise hold the container's lock for good.
-      return await exec(b.path, [...b.args, '--root', b.root, ...args], {
-        maxBuffer: 16 << 20,
-        timeout,
-        killSignal: 'SIGKILL',
-      });
+      return await span(`spawn.runc ${args[0]}`, () =>
+        exec(b.path, [...b.args, '--root', b.root, ...args], {
+          maxBuffer: 16 << 20,
+          timeout,
+          killSignal: 'SIGKILL',
+        }),
+      );
     } catch (err) {
       const e = err as { killed?: boolean; signal?: string; stderr?: string };
       if (e.killed && e.signal === 'SIGKILL') {
@@ -197,14 +200,16 @@ export class ConmonRuntime {
     });
     await conmonLog.close();
     const syncPipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
-    const outcome = await awaitCreate({
-      child,
-      syncPipe,
-      bundle: c.bundle,
-      runtimeLog,
-      conmonPidFile: path.join(c.bundle, 'conmon.pid'),
-      timeoutMs: createTimeoutMs(),
-    });
+    const outcome = await span('conmon.runc-create-wait', () =>
+      awaitCreate({
+        child,
+        syncPipe,
+        bundle: c.bundle,
+        runtimeLog,
+        conmonPidFile: path.join(c.bundle, 'conmon.pid'),
+        timeoutMs: createTimeoutMs(),
+      }),
+    );
     // conmon's daemonised child keeps the pipe open after its one line: stop reading here.
     syncPipe.destroy();
     child.unref();
@@ -235,7 +240,8 @@ export class ConmonRuntime {
     const pid = outcome.pid;
     // The first conmon process writes the pid file just before it exits, possibly after the
     // monitor it forked has already reported the container pid: wait for that exit first.
-    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null && child.signalCode === null)
+      await span('conmon.first-exit', () => new Promise((r) => child.once('exit', r)));
     return { pid, conmonPid: await readConmonPid(path.join(c.bundle, 'conmon.pid')) };
   }
 

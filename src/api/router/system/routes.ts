@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { traceEnabled, traceRecords } from '../../../base/trace.ts';
 import { InvalidArgumentError } from '../../../errdefs/index.ts';
 import { readJsonBody, sendJson } from '../../http.ts';
 import { API_VERSION, MIN_API_VERSION, type Route } from '../../server.ts';
@@ -39,6 +40,19 @@ export function systemRoutes(backend: SystemBackend): Route[] {
       },
     },
     { method: 'GET', path: '/_ping', handler: ping },
+    {
+      // Berth only: the step timings --trace recorded (records after ?since=<id>, oldest first).
+      method: 'GET',
+      path: '/_berth/trace',
+      handler: ({ res, query }) => {
+        if (!traceEnabled())
+          throw new InvalidArgumentError(
+            'TRACE_OFF',
+            'tracing is off: start berthd with --trace or BERTH_TRACE=1',
+          );
+        sendJson(res, 200, { records: traceRecords(Number(query.get('since') ?? 0) || 0) });
+      },
+    },
     { method: 'HEAD', path: '/_ping', handler: ping },
     {
       method: 'GET',

@@ -79,6 +79,13 @@ export const CONFIG_KEYS = {
     default: '[]',
     doc: 'Engine labels (key=value) shown by info',
   },
+  'cri-socket': {
+    type: 'string',
+    flag: 'cri-socket',
+    reload: false,
+    default: '',
+    doc: 'Serve the Kubernetes CRI (gRPC) on this socket, e.g. unix:///run/berth/cri.sock; empty: off',
+  },
   'cgroup-parent': {
     type: 'string',
     flag: 'cgroup-parent',

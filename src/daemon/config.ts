@@ -52,6 +52,8 @@ export interface DaemonConfig {
   readonly logOpts: Record<string, string>;
   /** Step timing of every request, read at GET /_berth/trace (--trace or BERTH_TRACE=1). */
   readonly trace?: boolean;
+  /** The CRI endpoint (`unix:///…`); empty when the CRI is not served. */
+  readonly criSocket: string;
 }
 
 export const DEFAULTS = {
@@ -72,6 +74,7 @@ Options:
       --data-root string     Root directory of persistent Berth state (default "${DEFAULTS.dataRoot}")
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
+      --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
       --dns list             DNS servers the embedded DNS forwards to (default: the host's)
@@ -117,6 +120,7 @@ export function parseCommandLine(
         'data-root': { type: 'string' },
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
+        'cri-socket': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
         bip: { type: 'string' },
         dns: { type: 'string', multiple: true },
@@ -234,6 +238,7 @@ export function parseCommandLine(
     config: {
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
+      criSocket: str('cri-socket', v['cri-socket'], ''),
       hosts:
         hosts.length > 0
           ? hosts

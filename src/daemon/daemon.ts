@@ -72,6 +72,8 @@ import {
 import { takeActivationFds } from './activation.ts';
 import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
 import { tlsServerOptions } from './tls.ts';
+import { runtimeHandlers } from '../cri/runtime.ts';
+import { startCriServer } from '../cri/server.ts';
 import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
@@ -623,6 +625,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         });
         if (l.kind === 'unix') await fsp.rm(l.path, { force: true });
       });
+    }
+    if (config.criSocket) {
+      const closeCri = await startCriServer({
+        socket: config.criSocket,
+        runtime: runtimeHandlers(),
+        image: {},
+      });
+      cleanups.push(closeCri);
     }
     await fsp.writeFile(config.pidfile, `${process.pid}\n`);
     cleanups.push(() => fsp.rm(config.pidfile, { force: true }));

@@ -64,7 +64,7 @@ ${networks()}`,
   assert.equal(r.code, 3, r.stderr);
   // Names padded to the longest (`longer-service-1`), coloured prefix then `| `.
   assert.match(r.stdout, /\x1b\[[0-9;]+mjob-1 {13}\|\x1b\[0m from job\n/);
-  assert.match(r.stdout, /\x1b\[[0-9;]+mlonger-service-1  \|\x1b\[0m from longer\n/);
+  assert.match(r.stdout, /\x1b\[[0-9;]+mlonger-service-1 {2}\|\x1b\[0m from longer\n/);
   assert.match(r.stdout, /job-1 exited with code 3/);
   const states = ok(await compose(p, ['ps', '-a', '--format', '{{.Service}} {{.State}}']))
     .trim()

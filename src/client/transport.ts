@@ -12,12 +12,15 @@ export interface TlsSettings {
 
 type TlsModule = typeof import('node:tls');
 let tlsModule: TlsModule | undefined;
+// Not import(): the bundled CLI runs without a dynamic-import callback (nor import.meta.url).
+const requireBuiltin = (id: string): unknown =>
+  (process as unknown as { getBuiltinModule(id: string): unknown }).getBuiltinModule(id);
 
 /** A target that opens a TLS connection per request (the wire client's one-socket-per-request). */
 export async function tlsTarget(host: string, port: number, settings: TlsSettings): Promise<WireTarget> {
-  tlsModule ??= await import('node:tls');
+  tlsModule ??= requireBuiltin('node:tls') as TlsModule;
   const tls = tlsModule;
-  const net = await import('node:net');
+  const net = requireBuiltin('node:net') as typeof import('node:net');
   return {
     open: () => ({
       stream: tls.connect({

@@ -1,5 +1,5 @@
 // What every command needs: the client, the output streams, and docker-style failures.
-import { EngineClient } from '../client/index.ts';
+import { type ClientOptions, EngineClient } from '../client/index.ts';
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
@@ -23,11 +23,11 @@ export function resolveHost(flag: string | undefined, env: NodeJS.ProcessEnv): s
   return flag ?? env.BERTH_HOST ?? env.DOCKER_HOST ?? DEFAULT_HOST;
 }
 
-export function createContext(host: string): CliContext {
+export function createContext(host: string, options: ClientOptions = {}): CliContext {
   let client: EngineClient | undefined;
   return {
     client: () => {
-      client ??= new EngineClient(host);
+      client ??= new EngineClient(host, options);
       return client;
     },
     out: process.stdout,

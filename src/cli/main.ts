@@ -15,9 +15,10 @@ import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
 import { checkIntegerFlags, normaliseBoolFlags } from './argv.ts';
 import { CliError, type CliContext, createContext } from './context.ts';
-import { type GlobalConnectionOptions, resolveConnection } from './contexts/index.ts';
+import { DEFAULT_CONTEXT, type GlobalConnectionOptions, resolveConnection } from './contexts/index.ts';
 import { formatHelp, helpWidth, usageError } from './help/index.ts';
 import { ProgressError } from './progress.ts';
+import { tlsFromFlags } from './tls-flags.ts';
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   let ctx: CliContext | undefined;
@@ -40,7 +41,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       'Set the logging level ("debug", "info", "warn", "error", "fatal")',
       'info',
     )
-    .option('--tls', 'Use TLS; implied by --tlsverify (not supported: see below)')
+    .option('--tls', 'Use TLS; implied by --tlsverify')
     .option('--tlscacert <string>', 'Trust certs signed only by this CA')
     .option('--tlscert <string>', 'Path to TLS certificate file')
     .option('--tlskey <string>', 'Path to TLS key file')
@@ -51,14 +52,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     .enablePositionalOptions();
   program.hook('preAction', async () => {
     const g = program.opts<GlobalOptions>();
-    if (g.tls || g.tlsverify || g.tlscacert || g.tlscert || g.tlskey)
-      throw new CliError(
-        'berth: TLS connections to the daemon are not supported: use the unix socket or a loopback tcp:// address',
-        125,
-      );
     if (g.config) process.env.DOCKER_CONFIG = g.config;
     try {
-      ctx = createContext((await resolveConnection(program.opts<GlobalConnectionOptions>())).host);
+      const conn = await resolveConnection(program.opts<GlobalConnectionOptions>());
+      // The TLS flags and env configure the default context (-H / DOCKER_HOST); a stored
+      // context carries its own TLS material, as with docker.
+      const tls =
+        conn.name === DEFAULT_CONTEXT
+          ? tlsFromFlags(g, (f) => program.getOptionValueSource(f) === 'cli', process.env)
+          : conn.tls;
+      ctx = createContext(conn.host, tls ? { tls } : {});
     } catch (err) {
       // A broken current context fails the commands that talk to a daemon, not `context ls/use`.
       ctx = {

@@ -2,7 +2,8 @@
 // by tests. Errors from the daemon become EngineError with the status and Docker's message.
 import type { Duplex } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { type WireResponse, wireRequest } from './wire.ts';
+import { isTlsError, type TlsSettings, tlsTarget } from './transport.ts';
+import { type WireResponse, type WireTarget, wireRequest } from './wire.ts';
 
 export class EngineError extends Error {
   readonly status: number;
@@ -22,6 +23,15 @@ export class ConnectError extends Error {
   }
 }
 
+/** The TLS handshake failed: the message names the host, the TLS layer's reason and the flags. */
+export class TlsConnectError extends ConnectError {
+  constructor(host: string, cause: Error) {
+    super(host, cause);
+    this.message = `error during connect: ${host}: TLS: ${cause.message} (check --tlscacert, --tlscert and --tlskey, or the context's TLS material, against the daemon's certificates)`;
+    this.name = 'TlsConnectError';
+  }
+}
+
 export interface RequestOptions {
   readonly query?: Record<string, string | number | boolean | string[] | undefined>;
   readonly body?: unknown;
@@ -33,11 +43,17 @@ export interface RequestOptions {
 
 export type Target = { socketPath: string } | { host: string; port: number };
 
-export function parseDaemonHost(spec: string): Target {
+export interface ClientOptions {
+  /** TLS for tcp:// hosts (docker's --tls/--tlsverify); unix sockets ignore it, as docker's do. */
+  readonly tls?: TlsSettings | undefined;
+}
+
+/** The daemon address of a host spec; a tcp:// host without a port is 2376 with TLS, else 2375. */
+export function parseDaemonHost(spec: string, tls = false): Target {
   if (spec.startsWith('unix://')) return { socketPath: spec.slice(7) };
-  if (spec.startsWith('tcp://') || spec.startsWith('http://')) {
-    const u = new URL(spec.replace(/^tcp:/, 'http:'));
-    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 2375) };
+  if (spec.startsWith('tcp://') || spec.startsWith('http://') || spec.startsWith('https://')) {
+    const u = new URL(spec.replace(/^tcp:/, 'http:').replace(/^https:/, 'http:'));
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (tls ? 2376 : 2375)) };
   }
   if (spec.startsWith('/')) return { socketPath: spec };
   throw new Error(`invalid daemon host "${spec}": use unix:///path/to.sock or tcp://127.0.0.1:PORT`);
@@ -58,10 +74,19 @@ function buildQuery(q: RequestOptions['query']): string {
 export class EngineClient {
   readonly hostSpec: string;
   readonly #target: Target;
+  readonly #tls: TlsSettings | undefined;
+  #wire: Promise<WireTarget> | undefined;
 
-  constructor(hostSpec: string) {
+  constructor(hostSpec: string, options: ClientOptions = {}) {
     this.hostSpec = hostSpec;
-    this.#target = parseDaemonHost(hostSpec);
+    this.#tls = options.tls;
+    this.#target = parseDaemonHost(hostSpec, options.tls !== undefined);
+  }
+
+  #wireTarget(): Promise<WireTarget> {
+    const t = this.#target;
+    this.#wire ??= this.#tls && 'host' in t ? tlsTarget(t.host, t.port, this.#tls) : Promise.resolve(t);
+    return this.#wire;
   }
 
   /** Sends a request and returns the raw response (status already checked). */
@@ -112,7 +137,7 @@ export class EngineClient {
     opts: RequestOptions;
   }) {
     try {
-      return await wireRequest(this.#target, {
+      return await wireRequest(await this.#wireTarget(), {
         method: r.method,
         path: r.path,
         headers: r.headers,
@@ -123,6 +148,7 @@ export class EngineClient {
       if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) {
         throw new ConnectError(this.hostSpec, err);
       }
+      if (isTlsError(err)) throw new TlsConnectError(this.hostSpec, err as Error);
       throw err;
     }
   }

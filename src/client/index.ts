@@ -1,3 +1,11 @@
-export { ConnectError, EngineClient, EngineError, parseDaemonHost, readAll } from './engine.ts';
-export type { RequestOptions, Target } from './engine.ts';
+export {
+  ConnectError,
+  EngineClient,
+  EngineError,
+  parseDaemonHost,
+  readAll,
+  TlsConnectError,
+} from './engine.ts';
+export type { ClientOptions, RequestOptions, Target } from './engine.ts';
+export type { TlsSettings } from './transport.ts';
 export * from './types.ts';

@@ -4,9 +4,16 @@
 // just what the Engine API needs: fixed-length and chunked bodies, streaming responses, and the
 // `Upgrade: tcp` hijack.
 import net from 'node:net';
-import { Readable } from 'node:stream';
+import { type Duplex, Readable } from 'node:stream';
 
-export type WireTarget = { socketPath: string } | { host: string; port: number };
+/**
+ * Where a request goes: a unix socket, plain TCP, or a stream the caller opens (TLS, ssh) that
+ * emits `ready` once bytes may be written (`connect`, `secureConnect`, or at once).
+ */
+export type WireTarget =
+  | { socketPath: string }
+  | { host: string; port: number }
+  | { open: () => { stream: Duplex; ready: string } };
 
 export interface WireRequest {
   readonly method: string;
@@ -35,13 +42,17 @@ export class WireResponse extends Readable {
 export interface WireResult {
   readonly response: WireResponse;
   /** For 101 responses: the socket, positioned after the headers. */
-  readonly socket?: net.Socket;
+  readonly socket?: Duplex;
 }
 
 export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireResult> {
   return new Promise((resolve, reject) => {
-    const socket =
-      'socketPath' in target ? net.connect(target.socketPath) : net.connect(target.port, target.host);
+    let socket: Duplex;
+    let ready = 'connect';
+    if ('open' in target) ({ stream: socket, ready } = target.open());
+    else
+      socket =
+        'socketPath' in target ? net.connect(target.socketPath) : net.connect(target.port, target.host);
     let settled = false;
     // Rejected before any reply: there is no response for 'end'/'close' to fail (a refused
     // connection would otherwise crash the CLI with an unhandled error on it).
@@ -69,7 +80,7 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     };
     let upgraded = false;
 
-    socket.on('connect', () => {
+    socket.on(ready, () => {
       const lines = [`${req.method} ${req.path} HTTP/1.1`, 'Host: berth', 'Connection: close'];
       for (const [k, v] of Object.entries(req.headers)) lines.push(`${k}: ${v}`);
       const stream = req.body instanceof Readable ? req.body : undefined;

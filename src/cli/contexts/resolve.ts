@@ -26,7 +26,8 @@ export async function resolveContextName(
 
 /** The default context's daemon address. */
 export function defaultHost(opts: GlobalConnectionOptions, env: NodeJS.ProcessEnv): string {
-  return opts.host ?? env.BERTH_HOST ?? env.DOCKER_HOST ?? DEFAULT_HOST;
+  // An empty variable counts as unset, as docker's os.Getenv checks do.
+  return opts.host || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
 }
 
 /** The daemon address of a context (a stored context without a host falls back to the default). */

@@ -41,6 +41,12 @@ export async function startTlsFront(socketPath: string, pki: TestPki): Promise<T
     },
   );
   server.on('tlsClientError', () => {});
+  // Sockets still in (or refused at) the handshake never reach the handler above; track the raw
+  // connections too so close() does not wait on them.
+  server.on('connection', (raw: net.Socket) => {
+    open.add(raw);
+    raw.on('close', () => open.delete(raw));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -50,8 +56,8 @@ export async function startTlsFront(socketPath: string, pki: TestPki): Promise<T
     port,
     close: () =>
       new Promise((resolve) => {
-        for (const s of open) s.destroy();
         server.close(() => resolve());
+        for (const s of open) s.destroy();
       }),
   };
 }

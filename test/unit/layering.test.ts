@@ -11,6 +11,7 @@ const RANK: Record<string, number> = {
   cmd: 90,
   daemon: 80,
   api: 70,
+  cri: 70, // the second front end beside api/: over the same services, wired in daemon/
   cli: 70,
   compose: 65,
   client: 60,

@@ -139,6 +139,19 @@ export class ContainerService {
     return this.deps.store.find(ref);
   }
 
+  /**
+   * The record once a start under way has written it. The process runs (and prints) before its
+   * start records `running`, so a signal sent in reply to its first output would otherwise meet
+   * a `created` record and be refused; Docker's kill waits on the container lock the same way.
+   */
+  async #settled(ref: string): Promise<ContainerRecord> {
+    const rec = this.find(ref);
+    if (rec.state.status === 'running' || rec.state.status === 'paused' || !this.#lock.busy(rec.id))
+      return rec;
+    await this.#lock.run(rec.id, async () => {});
+    return this.find(rec.id);
+  }
+
   /** conmon's attach socket for a container (exists while its monitor runs). */
   attachSocket(id: string): string {
     return `${this.deps.store.dir(id)}/attach`;
@@ -575,7 +588,7 @@ export class ContainerService {
   }
 
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
-    const rec = this.find(ref);
+    const rec = await this.#settled(ref);
     const sig = parseSignal(signalName);
     if (rec.state.status === 'running' || rec.state.status === 'paused')
       await this.#markStoppedByUser(rec.id);
@@ -608,7 +621,7 @@ export class ContainerService {
   }
 
   async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
-    let rec = this.find(ref);
+    let rec = await this.#settled(ref);
     // A stop ends the restart policy's work, also between an exit and its restart.
     await this.#markStoppedByUser(rec.id);
     if (rec.restarting) {
@@ -808,7 +821,7 @@ export class ContainerService {
 
   /** Resizes a running container's TTY; a no-op without one, as the docker CLI only asks with -t. */
   async resize(ref: string, height: number, width: number): Promise<void> {
-    const rec = this.find(ref);
+    const rec = await this.#settled(ref);
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
       throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
     }
@@ -818,7 +831,7 @@ export class ContainerService {
 
   /** `docker top`: host `ps` output (with the caller's ps options) limited to the container's PIDs. */
   async top(ref: string, psArgs = '-ef'): Promise<{ titles: string[]; processes: string[][] }> {
-    const rec = this.find(ref);
+    const rec = await this.#settled(ref);
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
       throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
     }

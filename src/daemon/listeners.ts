@@ -31,9 +31,12 @@ export function apiServer(
   log: Log,
 ): ApiServer {
   const opts = { keepAliveTimeout: 30_000, requestTimeout: 0 };
+  // allowHalfOpen: a hijacked exec/attach whose client closed its input (`exec -i` at stdin EOF
+  // sends close_notify, Go's CloseWrite) still has output to send. http.Server makes its sockets
+  // half-open itself; https.Server does not, so without this the output was cut off.
   const server =
     l.kind === 'tcp' && l.tls
-      ? https.createServer({ ...opts, ...tlsOptions }, handler.request)
+      ? https.createServer({ ...opts, ...tlsOptions, allowHalfOpen: true }, handler.request)
       : http.createServer(opts, handler.request);
   server.on('upgrade', handler.upgrade);
   // A refused handshake (no certificate, another CA, plain HTTP on the TLS port) concerns that
@@ -73,11 +76,17 @@ export async function listen(server: ApiServer, l: ListenTarget, group: string, 
     const gid = groupId(group);
     if (gid !== undefined) await fsp.chown(l.path, 0, gid).catch(() => {});
     else if (group !== 'berth') log('warn', 'socket group not found; socket stays root-only', { group });
+    log('info', 'API listening', { host: `unix://${l.path}` });
   } else {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(l.port, l.host, () => resolve());
     });
+    // The bound address, not the asked one: with port 0 the kernel picks the port, and this
+    // line is how a supervisor or test learns it.
+    const a = server.address() as net.AddressInfo;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    log('info', 'API listening', { host: `tcp://${host}:${a.port}`, tls: l.tls });
   }
 }
 

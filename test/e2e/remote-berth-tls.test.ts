@@ -1,20 +1,18 @@
 // The berth CLI over TLS (issue 21, client side): --tlsverify with the CA and a client
 // certificate, the same from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH/DOCKER_HOST, --tls (encrypt
 // only), refusals (no client certificate, wrong CA), and TLS contexts shared with the docker
-// CLI. The TLS endpoint is a front on the test berthd's socket (test/helpers/tls-front.ts).
+// CLI. The endpoint is the test berthd's own mutual-TLS listener on a free loopback port.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { certPathDir, daemonTlsArgs, makePki, tlsHostOf, tlsVerifyFlags } from '../helpers/certs.ts';
 import { berthCli, run } from '../helpers/daemon.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
-import { makePki, type TestPki } from '../helpers/tls-certs.ts';
-import { startTlsFront, type TlsFront } from '../helpers/tls-front.ts';
 
-const daemon = useBusyboxDaemon();
-let pki: TestPki;
-let front: TlsFront;
+const pki = makePki();
+const daemon = useBusyboxDaemon({ extraArgs: daemonTlsArgs(pki) });
 let config = '';
 let host = '';
 
@@ -30,30 +28,29 @@ const env = (extra: Record<string, string> = {}) => ({
 const berth = (args: string[], extra: Record<string, string> = {}, input?: string) =>
   berthCli(args, { env: env(extra), timeoutMs: 60_000, ...(input !== undefined ? { input } : {}) });
 const docker = (args: string[], extra: Record<string, string> = {}) =>
-  run('/usr/bin/docker', args, { env: env(extra), timeoutMs: 60_000 });
+  run('docker', args, { env: env(extra), timeoutMs: 60_000 });
 
-const verifyFlags = () => [
-  '--tlsverify',
+const verifyFlags = () => tlsVerifyFlags(pki, host);
+/** Client flags with the CA and client pair given, TLS mode first (`--tls` or `--tlsverify`). */
+const withCa = (mode: string, ca: string) => [
+  mode,
   '--tlscacert',
-  pki.ca,
+  ca,
   '--tlscert',
-  pki.clientCert,
+  pki.client.cert,
   '--tlskey',
-  pki.clientKey,
+  pki.client.key,
   '-H',
   host,
 ];
 
 describe('berth over TLS', () => {
   before(async () => {
-    pki = await makePki();
-    front = await startTlsFront(daemon.d.socket, pki);
-    host = `tcp://127.0.0.1:${front.port}`;
+    host = await tlsHostOf(daemon.d.logs);
     config = mkdtempSync(path.join(os.tmpdir(), 'berth-tls-cfg-'));
   });
-  after(async () => {
-    await front?.close();
-    if (pki) rmSync(pki.dir, { recursive: true, force: true });
+  after(() => {
+    rmSync(pki.dir, { recursive: true, force: true });
     if (config) rmSync(config, { recursive: true, force: true });
   });
 
@@ -76,36 +73,15 @@ describe('berth over TLS', () => {
   });
 
   test('DOCKER_TLS_VERIFY, DOCKER_CERT_PATH and DOCKER_HOST=tcp:// configure the same', async () => {
-    const certs = mkdtempSync(path.join(os.tmpdir(), 'berth-certpath-'));
-    try {
-      copyFileSync(pki.ca, path.join(certs, 'ca.pem'));
-      copyFileSync(pki.clientCert, path.join(certs, 'cert.pem'));
-      copyFileSync(pki.clientKey, path.join(certs, 'key.pem'));
-      const e = { DOCKER_HOST: host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs };
-      const out = ok(await berth(['run', '--rm', 'busybox', 'echo', 'env-tls'], e));
-      assert.equal(out, 'env-tls\n');
-      // The docker CLI reads the same variables the same way.
-      assert.equal(ok(await docker(['run', '--rm', 'busybox', 'echo', 'env-tls'], e)), 'env-tls\n');
-    } finally {
-      rmSync(certs, { recursive: true, force: true });
-    }
+    const e = { DOCKER_HOST: host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPathDir(pki) };
+    const out = ok(await berth(['run', '--rm', 'busybox', 'echo', 'env-tls'], e));
+    assert.equal(out, 'env-tls\n');
+    // The docker CLI reads the same variables the same way.
+    assert.equal(ok(await docker(['run', '--rm', 'busybox', 'echo', 'env-tls'], e)), 'env-tls\n');
   });
 
   test('--tls without verification encrypts only: a wrong CA is not read', async () => {
-    const out = await berth([
-      '--tls',
-      '--tlscacert',
-      pki.otherCa,
-      '--tlscert',
-      pki.clientCert,
-      '--tlskey',
-      pki.clientKey,
-      '-H',
-      host,
-      'version',
-      '--format',
-      '{{.Server.Version}}',
-    ]);
+    const out = await berth([...withCa('--tls', pki.otherCa), 'version', '--format', '{{.Server.Version}}']);
     assert.equal(out.code, 0, out.stderr);
   });
 
@@ -113,18 +89,7 @@ describe('berth over TLS', () => {
     const noCert = await berth(['--tlsverify', '--tlscacert', pki.ca, '-H', host, 'version']);
     assert.notEqual(noCert.code, 0);
     assert.match(noCert.stderr, /error during connect: .*TLS: /);
-    const wrongCa = await berth([
-      '--tlsverify',
-      '--tlscacert',
-      pki.otherCa,
-      '--tlscert',
-      pki.clientCert,
-      '--tlskey',
-      pki.clientKey,
-      '-H',
-      host,
-      'version',
-    ]);
+    const wrongCa = await berth([...withCa('--tlsverify', pki.otherCa), 'version']);
     assert.notEqual(wrongCa.code, 0);
     assert.match(wrongCa.stderr, /TLS: .*(certificate|issuer)/i);
     const missing = await berth([
@@ -142,7 +107,7 @@ describe('berth over TLS', () => {
   });
 
   test('TLS contexts: berth-made used by docker --context, docker-made used by berth --context', async () => {
-    const tlsOpts = `ca=${pki.ca},cert=${pki.clientCert},key=${pki.clientKey}`;
+    const tlsOpts = `ca=${pki.ca},cert=${pki.client.cert},key=${pki.client.key}`;
     ok(await berth(['context', 'create', 'tls-b', '--docker', `host=${host},${tlsOpts}`]));
     const inspect = JSON.parse(ok(await berth(['context', 'inspect', 'tls-b'])))[0];
     assert.deepEqual(inspect.TLSMaterial, { docker: ['ca.pem', 'cert.pem', 'key.pem'] });
@@ -171,7 +136,7 @@ describe('berth over TLS', () => {
         'create',
         'tls-skip',
         '--docker',
-        `host=${host},ca=${pki.otherCa},cert=${pki.clientCert},key=${pki.clientKey},skip-tls-verify=true`,
+        `host=${host},ca=${pki.otherCa},cert=${pki.client.cert},key=${pki.client.key},skip-tls-verify=true`,
       ]),
     );
     assert.equal((await berth(['--context', 'tls-skip', 'version'])).code, 0);

@@ -5,6 +5,7 @@ import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import type tls from 'node:tls';
 import path from 'node:path';
 import { FailedPreconditionError } from '../errdefs/index.ts';
 import { activationListeners } from './activation.ts';
@@ -41,10 +42,13 @@ export function apiServer(
   server.on('upgrade', handler.upgrade);
   // A refused handshake (no certificate, another CA, plain HTTP on the TLS port) concerns that
   // one client: say so once and keep serving. Node destroys the socket itself.
-  server.on('tlsClientError', (err: Error & { code?: string }, socket: net.Socket) => {
+  // A certificate that fails verification (expired, another CA) is refused by Node after the
+  // handshake: the error is then only "socket hang up" and the reason is on the socket.
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: tls.TLSSocket) => {
+    const reason = socket.authorizationError;
     log('info', 'TLS handshake refused', {
-      remote: `${socket.remoteAddress}:${socket.remotePort}`,
-      err: err.code ?? err.message,
+      ...(socket.remoteAddress ? { remote: `${socket.remoteAddress}:${socket.remotePort}` } : {}),
+      err: (typeof reason === 'string' ? reason : reason?.message) ?? err.code ?? err.message,
     });
   });
   return server;

@@ -38,7 +38,19 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 function makeCa(dir: string, name: string): KeyPair {
   const cert = path.join(dir, `${name}.pem`);
   const key = path.join(dir, `${name}-key.pem`);
-  openssl(dir, ['req', '-x509', ...EC_KEY, '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`]);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  ]);
   return { cert, key };
 }
 

@@ -48,6 +48,8 @@ function readPem(file: string, what: string, flag: string): string {
       bad(
         `could not load the TLS ${what} ${file}: the file does not exist; create it (docs/remote.md) or name another with ${flag}`,
       );
+    if (code === 'EISDIR')
+      bad(`could not load the TLS ${what} ${file}: it is a directory; name the PEM file with ${flag}`);
     if (code === 'EACCES')
       bad(
         `could not load the TLS ${what} ${file}: permission denied; make it readable by the user berthd runs as`,

@@ -149,6 +149,7 @@ export class LogShippers {
       sink: remote.spec.open(logInfo(rec), rec.hostConfig.LogConfig?.Config ?? {}, this.#deps),
       retryWaitMs: remote.retryWaitMs,
       ...(remote.maxRetries !== undefined ? { maxRetries: remote.maxRetries } : {}),
+      ...(remote.maxMessages !== undefined ? { maxMessages: remote.maxMessages } : {}),
       onError: (err, attempt) => {
         // The first failure and then every tenth: a receiver down for hours must not flood the log.
         if (attempt === 1 || attempt % 10 === 0)

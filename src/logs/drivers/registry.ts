@@ -60,6 +60,8 @@ export interface LogPlan {
     readonly checkAtStart: boolean;
     readonly retryWaitMs: number;
     readonly maxRetries?: number;
+    /** The most records one batch holds in memory (fluentd-buffer-limit). */
+    readonly maxMessages?: number;
   };
 }
 
@@ -143,6 +145,11 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
   }
   const mr = opts['fluentd-max-retries'] ?? opts['gelf-tcp-max-reconnect'];
   const async = boolOpt(opts, 'fluentd-async') || boolOpt(opts, 'fluentd-async-connect');
+  // Docker's bound on the events its async sender holds in memory (a count, written with size
+  // units). Berth's backlog waits in the on-disk cache instead; what is in memory is the batch
+  // being sent, so the limit caps the records of one batch (one Forward message).
+  const bl = opts['fluentd-buffer-limit'];
+  const maxMessages = bl !== undefined && bl !== '' ? parseSize('fluentd-buffer-limit', bl) : undefined;
   return {
     driver: type,
     maxSize,
@@ -153,6 +160,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
       checkAtStart: mode === 'blocking' && !async,
       retryWaitMs,
       ...(mr !== undefined && mr !== '' ? { maxRetries: Number(mr) } : {}),
+      ...(maxMessages !== undefined ? { maxMessages } : {}),
     },
   };
 }

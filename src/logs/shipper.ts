@@ -162,6 +162,8 @@ export class LogShipper {
   #stopWake: (() => void) | undefined;
   #ended = false;
   #watcher: FSWatcher | undefined;
+  /** The live log's inode when last looked at. */
+  #liveIno: number | undefined;
   #done: Promise<void> | undefined;
   /** Lines handed to the sink since start (for tests and stats). */
   delivered = 0;
@@ -251,8 +253,21 @@ export class LogShipper {
       const f = i === 0 ? this.#o.file : `${this.#o.file}.${i}`;
       const st = await fsp.stat(f).catch(() => undefined);
       if (st) out.push({ file: f, ino: st.ino, size: st.size });
+      if (st && i === 0) this.#liveIno = st.ino;
     }
     return out;
+  }
+
+  /**
+   * How many of the rotated files (inodes, oldest first) are delivered, so may be compressed:
+   * those before the cursor's file. The shipper reads plain files only.
+   */
+  finishedFiles(oldestFirst: readonly number[]): number {
+    const c = this.#cursor;
+    if (!c) return 0;
+    const i = oldestFirst.indexOf(c.ino);
+    if (i >= 0) return i;
+    return c.ino === this.#liveIno ? oldestFirst.length : 0;
   }
 
   /**

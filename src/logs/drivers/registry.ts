@@ -51,6 +51,8 @@ export interface LogPlan {
   readonly maxSize?: number;
   /** Local files kept, the live one included. */
   readonly maxFiles: number;
+  /** Rotated files are gzipped (compress; cache-compress for a remote driver's cache). */
+  readonly compress: boolean;
   /** Whether `logs` may read the local file (false for none and a remote driver without cache). */
   readonly readable: boolean;
   /** The remote driver, when there is one. */
@@ -114,7 +116,8 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     parseSize('max-buffer-size', opts['max-buffer-size']);
   }
   if (opts.tag !== undefined) parseTag(opts.tag);
-  if (type === 'none') return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, readable: false };
+  if (type === 'none')
+    return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, compress: false, readable: false };
   if (!spec.remote) {
     const sizeText = opts['max-size'];
     const maxSize = sizeText && sizeText !== '-1' ? parseSize('max-size', sizeText) : undefined;
@@ -122,11 +125,23 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     let maxFiles = fileText !== undefined && fileText !== '' ? parseCount('max-file', fileText) : 1;
     // Docker accepts max-file alone and never rotates then: one file is kept and read.
     if (maxSize === undefined) maxFiles = 1;
-    return { driver: type, ...(maxSize !== undefined ? { maxSize } : {}), maxFiles, readable: true };
+    // Docker's local driver compresses by default, json-file only when asked, and refuses an
+    // explicit compress that has nothing to compress.
+    const compress = opts.compress ? boolOpt(opts, 'compress') : type === 'local';
+    if (opts.compress && compress && maxFiles < 2 && type !== 'local')
+      throw bad('compress cannot be true when max-file is less than 2 or max-size is not set');
+    return {
+      driver: type,
+      ...(maxSize !== undefined ? { maxSize } : {}),
+      maxFiles,
+      compress: compress && maxFiles > 1,
+      readable: true,
+    };
   }
   spec.remote.validate(opts);
   const cacheDisabled = boolOpt(opts, 'cache-disabled');
-  boolOpt(opts, 'cache-compress');
+  // Docker's cache compresses its rotated files unless told not to.
+  const cacheCompress = opts['cache-compress'] ? boolOpt(opts, 'cache-compress') : true;
   const maxSize = opts['cache-max-size']
     ? parseSize('cache-max-size', opts['cache-max-size'])
     : CACHE_MAX_SIZE;
@@ -154,6 +169,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     driver: type,
     maxSize,
     maxFiles,
+    compress: cacheCompress,
     readable: !cacheDisabled,
     remote: {
       spec: spec.remote,

@@ -6,6 +6,7 @@ import { UnavailableError } from '../errdefs/index.ts';
 import {
   type ContainerLogInfo,
   extraAttributes,
+  type FinishedFiles,
   type LogPlan,
   LogRotator,
   LogShipper,
@@ -61,22 +62,31 @@ export function logPolicy(
 
 /**
  * conmon's --log-size-max: with one file it is the rotation itself (conmon replaces the full
- * log); with more, berthd rotates and conmon's cap (the whole budget) only bounds the log while
- * berthd is down.
+ * log). With more, berthd rotates and conmon gets no cap: conmon 2.1's byte count is not reset
+ * when berthd asks it to reopen the log, so any cap would fire after that many bytes in total
+ * and replace the live file, losing its lines (seen as a gap of one file's worth in the logs).
+ * The cost: while berthd is down, the live file grows until berthd is back and rotates it.
  */
 export function monitorLogCap(p: LogPolicy): number | undefined {
-  if (p.maxSize === undefined) return undefined;
-  return p.maxFiles > 1 ? p.maxSize * p.maxFiles : p.maxSize;
+  if (p.maxSize === undefined || p.maxFiles > 1) return undefined;
+  return p.maxSize;
 }
 
 /** One rotator per running container that keeps more than one log file. */
 export class LogRotations {
   readonly #rotators = new Map<string, LogRotator>();
 
-  arm(id: string, file: string, p: LogPolicy, reopen: () => Promise<void>): void {
+  arm(id: string, file: string, p: LogPolicy, reopen: () => Promise<void>, finished?: FinishedFiles): void {
     this.disarm(id);
     if (p.maxSize === undefined || p.maxFiles <= 1) return;
-    const r = new LogRotator({ file, maxSize: p.maxSize, maxFiles: p.maxFiles, reopen });
+    const r = new LogRotator({
+      file,
+      maxSize: p.maxSize,
+      maxFiles: p.maxFiles,
+      reopen,
+      compress: p.compress,
+      ...(finished ? { finished } : {}),
+    });
     this.#rotators.set(id, r);
     r.start();
   }
@@ -149,6 +159,7 @@ export class LogShippers {
       sink: remote.spec.open(logInfo(rec), rec.hostConfig.LogConfig?.Config ?? {}, this.#deps),
       retryWaitMs: remote.retryWaitMs,
       ...(remote.maxRetries !== undefined ? { maxRetries: remote.maxRetries } : {}),
+      ...(remote.maxMessages !== undefined ? { maxMessages: remote.maxMessages } : {}),
       onError: (err, attempt) => {
         // The first failure and then every tenth: a receiver down for hours must not flood the log.
         if (attempt === 1 || attempt % 10 === 0)
@@ -183,6 +194,11 @@ export class LogShippers {
     await Promise.race([s.finish(), new Promise((r) => (t = setTimeout(r, ms)))]);
     clearTimeout(t);
     this.disarm(id);
+  }
+
+  /** How many rotated files a container's shipper has delivered (all, without one). */
+  finishedFiles(id: string, oldestFirst: readonly number[]): number {
+    return this.#shippers.get(id)?.finishedFiles(oldestFirst) ?? oldestFirst.length;
   }
 
   disarm(id: string): void {

@@ -439,7 +439,13 @@ export class ContainerService {
   #armLogRotation(rec: ContainerRecord): void {
     const policy = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
     const bundle = this.deps.store.dir(rec.id);
-    this.#logRotations.arm(rec.id, this.logPath(rec.id), policy, () => this.deps.runtime.reopenLog(bundle));
+    this.#logRotations.arm(
+      rec.id,
+      this.logPath(rec.id),
+      policy,
+      () => this.deps.runtime.reopenLog(bundle),
+      (inos) => this.#logShippers.finishedFiles(rec.id, inos),
+    );
     this.#logShippers.arm(rec, policy, this.logPath(rec.id), this.#cursorPath(rec.id));
   }
 

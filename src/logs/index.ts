@@ -28,3 +28,4 @@ export { extraAttributes } from './drivers/meta.ts';
 export type { ContainerLogInfo, LogSink, SinkDeps } from './drivers/types.ts';
 export { UnixgramRelay } from './drivers/unixgram.ts';
 export { LogShipper, readCursor } from './shipper.ts';
+export { compressRotated, type FinishedFiles, openLog } from './compress.ts';

@@ -16,6 +16,7 @@ import {
   type LogStream,
   parseTimestamp,
 } from './k8s-file.ts';
+import { openLog } from './compress.ts';
 import { planTail } from './tail.ts';
 
 export interface ReadLogsOptions {
@@ -215,7 +216,9 @@ function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
-async function openIfExists(file: string): Promise<FileHandle | undefined> {
+async function openIfExists(file: string, follow: boolean): Promise<FileHandle | undefined> {
+  // A rotated file may have been compressed (never the live one, which is what follow reads).
+  if (!follow) return openLog(file);
   try {
     return await fsp.open(file, 'r');
   } catch (err) {
@@ -244,11 +247,11 @@ async function* batches(file: string, p: Plan): AsyncGenerator<LogRecord[], void
   let fh: FileHandle | undefined;
   try {
     if (p.follow && p.watch) watcher = watchDir(file, waker.poke);
-    fh = await openIfExists(file);
+    fh = await openIfExists(file, p.follow);
     while (fh === undefined) {
       if (!p.follow || signal?.aborted || exited) return;
       await waker.wait(p.pollMs);
-      fh = await openIfExists(file);
+      fh = await openIfExists(file, p.follow);
     }
     let st = await fh.stat();
     let pos = 0;
@@ -377,7 +380,7 @@ async function* batches(file: string, p: Plan): AsyncGenerator<LogRecord[], void
         if (now !== undefined && (now.ino !== st.ino || now.dev !== st.dev)) {
           // Rotation: conmon closes the log, then renames a new file over it. The old file is
           // complete: finish it, then read the new one from its start.
-          const next = await openIfExists(file);
+          const next = await openIfExists(file, true);
           if (next !== undefined) {
             yield* drain(fh);
             const rest = flush();

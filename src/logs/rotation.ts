@@ -5,30 +5,36 @@
 // files oldest first, then the live one.
 import { type FSWatcher, promises as fsp, watch } from 'node:fs';
 import path from 'node:path';
+import { compressRotated, type FinishedFiles } from './compress.ts';
 import type { LogRecord } from './k8s-file.ts';
 import { type ReadLogsOptions, readLogBatches } from './reader.ts';
 
-/** The rotated files that exist, oldest first (`log.3`, `log.2`, `log.1`). */
+const exists = (f: string) =>
+  fsp.stat(f).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * The rotated files that exist, oldest first (`log.3`, `log.2`, `log.1`), by their plain names
+ * even when compressed (`log.3.gz`): readers open them with compress.ts's openLog.
+ */
 export async function rotatedFiles(file: string, maxFiles: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = maxFiles - 1; i >= 1; i--) {
     const f = `${file}.${i}`;
-    if (
-      await fsp.stat(f).then(
-        () => true,
-        () => false,
-      )
-    )
-      out.push(f);
+    if ((await exists(f)) || (await exists(`${f}.gz`))) out.push(f);
   }
   return out;
 }
 
-/** Shifts `log.(n-1)` … `log` up by one; the oldest beyond max-file is dropped. */
+/** Shifts `log.(n-1)` … `log` up by one (compressed ones too); the oldest beyond max-file is dropped. */
 export async function shiftLogs(file: string, maxFiles: number): Promise<void> {
   await fsp.rm(`${file}.${maxFiles - 1}`, { force: true });
+  await fsp.rm(`${file}.${maxFiles - 1}.gz`, { force: true });
   for (let i = maxFiles - 2; i >= 1; i--) {
-    await fsp.rename(`${file}.${i}`, `${file}.${i + 1}`).catch(() => {});
+    for (const ext of ['', '.gz'])
+      await fsp.rename(`${file}.${i}${ext}`, `${file}.${i + 1}${ext}`).catch(() => {});
   }
   await fsp.rename(file, `${file}.1`);
 }
@@ -79,6 +85,10 @@ export class LogRotator {
   readonly #maxFiles: number;
   readonly #reopen: () => Promise<void>;
   readonly #checkMs: number;
+  readonly #compress: boolean;
+  readonly #finished: FinishedFiles | undefined;
+  /** Rotated files left plain (their shipper had not finished them): compress on a later check. */
+  #owed = false;
   #watcher: FSWatcher | undefined;
   #timer: NodeJS.Timeout | undefined;
   #busy = false;
@@ -90,12 +100,18 @@ export class LogRotator {
     maxFiles: number;
     reopen: () => Promise<void>;
     checkMs?: number;
+    /** gzip the rotated files (Docker's compress / cache-compress). */
+    compress?: boolean;
+    /** Holds back the files a shipper still reads (see FinishedFiles). */
+    finished?: FinishedFiles;
   }) {
     this.#file = opts.file;
     this.#maxSize = opts.maxSize;
     this.#maxFiles = opts.maxFiles;
     this.#reopen = opts.reopen;
     this.#checkMs = opts.checkMs ?? 200;
+    this.#compress = opts.compress === true;
+    this.#finished = opts.finished;
   }
 
   start(): void {
@@ -136,7 +152,14 @@ export class LogRotator {
         await shiftLogs(this.#file, this.#maxFiles);
         // conmon keeps writing to the renamed file until it reopens: nothing is lost.
         await this.#reopen();
+        this.#owed = this.#compress;
       }
+      // Only once conmon has reopened (it closes the old file, then renames a new one into
+      // place): until then it may still write to `log.1`. Its rename wakes a later check.
+      if (this.#owed && (await fsp.stat(this.#file).catch(() => undefined)))
+        this.#owed = await compressRotated(this.#file, this.#maxFiles, this.#finished);
+    } catch {
+      // A failed compression leaves plain files, still read; the next check tries again.
     } finally {
       this.#busy = false;
     }

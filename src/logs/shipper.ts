@@ -27,6 +27,21 @@ export interface Cursor {
    * unfinished one); absent: `offset`.
    */
   readonly sent?: number;
+  /**
+   * The batch being sent when this was written (sinks that name batches): where its read ended
+   * and whether it was read as final. A restarted shipper reads exactly that again, so the
+   * resend is the same batch under the same name.
+   */
+  readonly batch?: { readonly end: number; readonly final: boolean };
+}
+
+/** One batch read from the log: its messages, its name, and the cursor once it is delivered. */
+interface Batch {
+  readonly messages: LogMessage[];
+  readonly name: string;
+  readonly extent: { readonly end: number; readonly final: boolean };
+  readonly from: Cursor;
+  readonly cursor: Cursor;
 }
 
 export interface ShipperOptions {
@@ -38,6 +53,8 @@ export interface ShipperOptions {
   readonly retryWaitMs: number;
   /** Failed attempts before a batch is given up (Docker's fluentd-max-retries); default: never. */
   readonly maxRetries?: number;
+  /** The most messages one batch holds in memory (fluentd-buffer-limit); default: no count limit. */
+  readonly maxMessages?: number;
   readonly onError?: (err: Error, attempt: number) => void;
 }
 
@@ -50,12 +67,15 @@ export interface ShipperOptions {
  * and `sent`, the end of the last message's last record: a parse from `end` skips the messages
  * that finished at or before `sent` (the other stream's lines that came after an unfinished one).
  * `final` (the container exited, or the file rotated away): unfinished lines are messages too.
+ * `limit`: at most this many messages; the parse stops after the record that reached it (and
+ * `final` then does not apply: the rest of the buffer is still to come).
  */
 export function parseMessages(
   buf: Buffer,
   base: number,
   final = false,
   sentBefore = base,
+  limit = Number.POSITIVE_INFINITY,
 ): { messages: LogMessage[]; end: number; sent: number } {
   interface Open {
     stream: 'stdout' | 'stderr';
@@ -81,7 +101,8 @@ export function parseMessages(
     sent = Math.max(sent, lineEnd);
   };
   let pos = 0;
-  for (let nl = buf.indexOf(0x0a, pos); nl >= 0; pos = nl + 1, nl = buf.indexOf(0x0a, pos)) {
+  let full = false;
+  for (let nl = buf.indexOf(0x0a, pos); nl >= 0 && !full; pos = nl + 1, nl = buf.indexOf(0x0a, pos)) {
     const lineEnd = base + nl + 1;
     const h = parseHeader(buf, pos, nl);
     if (h >= 0) {
@@ -99,11 +120,13 @@ export function parseMessages(
     }
     // The other stream's unfinished line must not hold the cursor back without bound: past
     // MAX_LINE bytes of interleaved output it is sent as a piece (as an over-long line is).
-    for (const o of [open.stdout, open.stderr]) if (o && lineEnd - o.start >= MAX_LINE) emit(o, lineEnd);
+    for (const o of [open.stdout, open.stderr])
+      if (o && lineEnd - o.start >= MAX_LINE && messages.length < limit) emit(o, lineEnd);
     clean = lineEnd;
+    full = messages.length >= limit;
   }
   const pending = [open.stdout, open.stderr].filter((o): o is Open => o !== undefined);
-  if (final) {
+  if (final && !full) {
     pending.sort((a, b) => a.start - b.start);
     for (const o of pending) emit(o, clean, true);
     return { messages, end: clean, sent: clean };
@@ -116,7 +139,13 @@ export async function readCursor(file: string): Promise<Cursor | undefined> {
   try {
     const c = JSON.parse(await fsp.readFile(file, 'utf8')) as Cursor;
     if (typeof c.ino !== 'number' || typeof c.offset !== 'number') return undefined;
-    return typeof c.sent === 'number' && c.sent > c.offset ? c : { ino: c.ino, offset: c.offset };
+    const sent = typeof c.sent === 'number' && c.sent > c.offset ? { sent: c.sent } : {};
+    const b = c.batch;
+    const batch =
+      b && typeof b.end === 'number' && b.end > c.offset && typeof b.final === 'boolean'
+        ? { batch: { end: b.end, final: b.final } }
+        : {};
+    return { ino: c.ino, offset: c.offset, ...sent, ...batch };
   } catch {
     return undefined;
   }
@@ -133,6 +162,8 @@ export class LogShipper {
   #stopWake: (() => void) | undefined;
   #ended = false;
   #watcher: FSWatcher | undefined;
+  /** The live log's inode when last looked at. */
+  #liveIno: number | undefined;
   #done: Promise<void> | undefined;
   /** Lines handed to the sink since start (for tests and stats). */
   delivered = 0;
@@ -222,12 +253,28 @@ export class LogShipper {
       const f = i === 0 ? this.#o.file : `${this.#o.file}.${i}`;
       const st = await fsp.stat(f).catch(() => undefined);
       if (st) out.push({ file: f, ino: st.ino, size: st.size });
+      if (st && i === 0) this.#liveIno = st.ino;
     }
     return out;
   }
 
-  /** Reads the next batch after the cursor: the messages and the cursor after them. */
-  async #next(): Promise<{ messages: LogMessage[]; cursor: Cursor } | undefined> {
+  /**
+   * How many of the rotated files (inodes, oldest first) are delivered, so may be compressed:
+   * those before the cursor's file. The shipper reads plain files only.
+   */
+  finishedFiles(oldestFirst: readonly number[]): number {
+    const c = this.#cursor;
+    if (!c) return 0;
+    const i = oldestFirst.indexOf(c.ino);
+    if (i >= 0) return i;
+    return c.ino === this.#liveIno ? oldestFirst.length : 0;
+  }
+
+  /**
+   * Reads the next batch after the cursor. A cursor that names the batch in flight (written
+   * before a crash) reads exactly that extent again.
+   */
+  async #next(): Promise<Batch | undefined> {
     const files = await this.#files();
     if (files.length === 0) return undefined;
     let i = this.#cursor ? files.findIndex((f) => f.ino === this.#cursor!.ino) : -1;
@@ -235,30 +282,49 @@ export class LogShipper {
     if (i < 0) this.#cursor = { ino: files[0]!.ino, offset: 0 };
     i = Math.max(i, 0);
     let f = files[i]!;
+    let at = this.#cursor!;
     // A replaced file (conmon's own rotation at --log-size-max while berthd was down) is shorter.
-    if ((this.#cursor!.sent ?? this.#cursor!.offset) > f.size) this.#cursor = { ino: f.ino, offset: 0 };
-    if (this.#cursor!.offset === f.size && i < files.length - 1) {
+    if (Math.max(at.sent ?? 0, at.batch?.end ?? 0, at.offset) > f.size) at = { ino: f.ino, offset: 0 };
+    if (at.offset === f.size && i < files.length - 1) {
       // The rest is in the next newer file.
       f = files[i + 1]!;
-      this.#cursor = { ino: f.ino, offset: 0 };
+      at = { ino: f.ino, offset: 0 };
     }
+    this.#cursor = at;
     const fh = await fsp.open(f.file, 'r').catch(() => undefined);
     if (!fh) return undefined;
     try {
       const st = await fh.stat();
       if (st.ino !== f.ino) return undefined; // rotated between stat and open: look again
-      const len = Math.min(BATCH_BYTES, st.size - this.#cursor!.offset);
+      const len = at.batch ? at.batch.end - at.offset : Math.min(BATCH_BYTES, st.size - at.offset);
       if (len <= 0) return undefined;
       const buf = Buffer.allocUnsafe(len);
-      const { bytesRead } = await fh.read(buf, 0, len, this.#cursor!.offset);
+      const { bytesRead } = await fh.read(buf, 0, len, at.offset);
+      if (at.batch && bytesRead !== len) return undefined;
+      const readEnd = at.offset + bytesRead;
       // A line conmon split across a rotation ends one file with a P record: sent as a piece.
       // The newest file's unfinished line is finished only once the container has exited.
-      const final = (this.#finishing || f !== files.at(-1)) && bytesRead === st.size - this.#cursor!.offset;
-      const at = this.#cursor!;
-      const { messages, end, sent } = parseMessages(buf.subarray(0, bytesRead), at.offset, final, at.sent);
+      const final = at.batch
+        ? at.batch.final
+        : (this.#finishing || f !== files.at(-1)) && readEnd === st.size;
+      const { messages, end, sent } = parseMessages(
+        buf.subarray(0, bytesRead),
+        at.offset,
+        final,
+        at.sent,
+        this.#o.maxMessages,
+      );
       if (end === at.offset && sent === (at.sent ?? at.offset)) return undefined;
+      const from: Cursor =
+        at.sent !== undefined
+          ? { ino: at.ino, offset: at.offset, sent: at.sent }
+          : { ino: at.ino, offset: at.offset };
       return {
         messages,
+        // Where the batch lies: the same extent read again gives the same lines.
+        name: `${f.ino}:${at.offset}:${at.sent ?? at.offset}-${readEnd}${final ? ':final' : ''}`,
+        extent: { end: readEnd, final },
+        from,
         cursor: sent > end ? { ino: f.ino, offset: end, sent } : { ino: f.ino, offset: end },
       };
     } finally {
@@ -266,18 +332,30 @@ export class LogShipper {
     }
   }
 
+  #checkpoint(c: Cursor): Promise<void> {
+    return atomicWriteFile(this.#o.cursorFile, JSON.stringify(c), { mode: 0o600 }).catch(() => {});
+  }
+
   async #run(): Promise<void> {
     this.#cursor = await readCursor(this.#o.cursorFile);
     let attempt = 0;
+    /** A batch that failed: it is sent again as it was (same lines, same name). */
+    let retry: Batch | undefined;
     while (!this.#stopped) {
-      const batch = await this.#next().catch(() => undefined);
+      const batch = retry ?? (await this.#next().catch(() => undefined));
+      retry = undefined;
       if (!batch) {
         if (this.#finishing) break;
         await this.#sleep(IDLE_CHECK_MS);
         continue;
       }
       try {
-        if (batch.messages.length > 0) await this.#o.sink.write(batch.messages);
+        if (batch.messages.length > 0) {
+          // The receiver dedupes by name: a crash before the ack must resend this very batch.
+          if (this.#o.sink.namesBatches && attempt === 0)
+            await this.#checkpoint({ ...batch.from, batch: batch.extent });
+          await this.#o.sink.write(batch.messages, batch.name);
+        }
         attempt = 0;
       } catch (err) {
         attempt++;
@@ -290,6 +368,7 @@ export class LogShipper {
             Math.max(this.#o.retryWaitMs, MAX_BACKOFF_MS),
           );
           await this.#backoff(wait);
+          retry = batch;
           continue;
         }
         // Retries exhausted (only with an explicit max-retries): the batch is given up, as Docker's.
@@ -298,9 +377,7 @@ export class LogShipper {
       if (this.#stopped) break;
       this.delivered += batch.messages.length;
       this.#cursor = batch.cursor;
-      await atomicWriteFile(this.#o.cursorFile, JSON.stringify(batch.cursor), { mode: 0o600 }).catch(
-        () => {},
-      );
+      await this.#checkpoint(batch.cursor);
     }
     this.#ended = true;
     this.#watcher?.close();

@@ -72,10 +72,24 @@ export interface FluentRecord {
  */
 export async function fluentdReceiver(
   port = 0,
-): Promise<Receiver<FluentRecord> & { modes: string[]; options: Record<string, unknown>[] }> {
+  /**
+   * What to do with a message that asks for an ack (default: ack it): `hang-up` closes the
+   * connection without acking, `ignore` never acks. `n` counts such messages from 0.
+   */
+  onChunk: (chunk: string, n: number) => 'ack' | 'hang-up' | 'ignore' = () => 'ack',
+): Promise<
+  Receiver<FluentRecord> & {
+    modes: string[];
+    options: Record<string, unknown>[];
+    /** Each Forward/Message-mode message: its chunk id (if any) and its records. */
+    messages: { chunk?: string; records: FluentRecord[] }[];
+  }
+> {
   const got: FluentRecord[] = [];
   const modes: string[] = [];
   const options: Record<string, unknown>[] = [];
+  const messages: { chunk?: string; records: FluentRecord[] }[] = [];
+  let chunks = 0;
   const time = (t: unknown) => {
     if (t instanceof ExtData && t.type === 0) {
       const d = t.data as Uint8Array;
@@ -93,18 +107,29 @@ export async function fluentdReceiver(
             const m = msg as unknown[];
             const tag = m[0] as string;
             let opt: Record<string, unknown> | undefined;
+            const records: FluentRecord[] = [];
             if (Array.isArray(m[1])) {
               modes.push('forward');
               for (const e of m[1] as unknown[][])
-                got.push({ tag, time: time(e[0]), record: e[1] as Record<string, string> });
+                records.push({ tag, time: time(e[0]), record: e[1] as Record<string, string> });
               opt = m[2] as Record<string, unknown> | undefined;
             } else {
               modes.push('message');
-              got.push({ tag, time: time(m[1]), record: m[2] as Record<string, string> });
+              records.push({ tag, time: time(m[1]), record: m[2] as Record<string, string> });
               opt = m[3] as Record<string, unknown> | undefined;
             }
+            got.push(...records);
+            const chunk = typeof opt?.chunk === 'string' ? opt.chunk : undefined;
+            messages.push({ ...(chunk !== undefined ? { chunk } : {}), records });
             if (opt) options.push(opt);
-            if (opt?.chunk) s.write(encode({ ack: opt.chunk }));
+            if (chunk !== undefined) {
+              const what = onChunk(chunk, chunks++);
+              if (what === 'hang-up') {
+                s.destroy();
+                return;
+              }
+              if (what === 'ack') s.write(encode({ ack: chunk }));
+            }
           }
         } catch {
           s.destroy();
@@ -112,7 +137,7 @@ export async function fluentdReceiver(
       })();
     },
   });
-  return { port: r.port, got, modes, options, close: r.close };
+  return { port: r.port, got, modes, options, messages, close: r.close };
 }
 
 /** GELF over udp: reassembles chunks, inflates gzip/zlib, parses the JSON. */

@@ -1,9 +1,10 @@
 // The fluentd driver: Fluentd's Forward protocol (msgpack) over tcp or a unix socket. A batch of
 // lines goes as one Forward-mode message `[tag, [[time, record], ...], option]`; with
 // fluentd-request-ack the option carries a chunk id and the batch counts as delivered only when
-// the server answers `{ack: id}`. Records carry Docker's keys: container_id, container_name,
+// the server answers `{ack: id}`. The chunk id is derived from the container and the batch's
+// place in the log, so a resent batch carries the id it had and the server can drop it. Records carry Docker's keys: container_id, container_name,
 // source, log, and the attributes the labels/env options pick.
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { decodeMulti, encode } from '@msgpack/msgpack';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { extraAttributes, renderTag } from './meta.ts';
@@ -98,6 +99,8 @@ class FluentdSink implements LogSink {
   readonly #fixedCount: number;
   readonly #subSecond: boolean;
   readonly #ack: boolean;
+  readonly #id: string;
+  readonly namesBatches: boolean;
   #acks: Buffer = Buffer.alloc(0);
   #waiting: { chunk: string; resolve: () => void; reject: (e: Error) => void } | undefined;
 
@@ -115,6 +118,8 @@ class FluentdSink implements LogSink {
     this.#fixedCount = Object.keys(base).length;
     this.#subSecond = bool(opts, 'fluentd-sub-second-precision');
     this.#ack = bool(opts, 'fluentd-request-ack');
+    this.namesBatches = this.#ack;
+    this.#id = info.id;
     this.#conn.onData = (b) => this.#onAck(b);
     this.#conn.onBroken = (err) => {
       this.#acks = Buffer.alloc(0);
@@ -145,8 +150,11 @@ class FluentdSink implements LogSink {
     return this.#conn.connect().then(() => {});
   }
 
-  async write(messages: readonly LogMessage[]): Promise<void> {
-    const chunk = this.#ack ? randomBytes(16).toString('base64') : undefined;
+  async write(messages: readonly LogMessage[], batch: string): Promise<void> {
+    // 16 bytes in base64, the shape of fluent-logger's random chunk ids.
+    const chunk = this.#ack
+      ? createHash('sha256').update(`${this.#id}\0${batch}`).digest().subarray(0, 16).toString('base64')
+      : undefined;
     const option = encode(chunk ? { chunk, size: messages.length } : { size: messages.length });
     const payload = Buffer.concat([
       Buffer.from([0x93]),
@@ -209,11 +217,9 @@ export const fluentdDriver: DriverSpec = {
         'fluentd-request-ack',
       ])
         bool(opts, k);
-      for (const k of ['fluentd-buffer-limit', 'fluentd-max-retries']) {
-        const v = opts[k];
-        if (v !== undefined && !/^\d+$/.test(v))
-          throw bad(`invalid log opt '${k}' "${v}": use a whole number`);
-      }
+      const v = opts['fluentd-max-retries'];
+      if (v !== undefined && !/^\d+$/.test(v))
+        throw bad(`invalid log opt 'fluentd-max-retries' "${v}": use a whole number`);
     },
     open: (info, opts) => new FluentdSink(info, opts),
   },

@@ -51,6 +51,8 @@ export interface LogPlan {
   readonly maxSize?: number;
   /** Local files kept, the live one included. */
   readonly maxFiles: number;
+  /** Rotated files are gzipped (compress; cache-compress for a remote driver's cache). */
+  readonly compress: boolean;
   /** Whether `logs` may read the local file (false for none and a remote driver without cache). */
   readonly readable: boolean;
   /** The remote driver, when there is one. */
@@ -60,6 +62,8 @@ export interface LogPlan {
     readonly checkAtStart: boolean;
     readonly retryWaitMs: number;
     readonly maxRetries?: number;
+    /** The most records one batch holds in memory (fluentd-buffer-limit). */
+    readonly maxMessages?: number;
   };
 }
 
@@ -112,7 +116,8 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     parseSize('max-buffer-size', opts['max-buffer-size']);
   }
   if (opts.tag !== undefined) parseTag(opts.tag);
-  if (type === 'none') return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, readable: false };
+  if (type === 'none')
+    return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, compress: false, readable: false };
   if (!spec.remote) {
     const sizeText = opts['max-size'];
     const maxSize = sizeText && sizeText !== '-1' ? parseSize('max-size', sizeText) : undefined;
@@ -120,11 +125,23 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     let maxFiles = fileText !== undefined && fileText !== '' ? parseCount('max-file', fileText) : 1;
     // Docker accepts max-file alone and never rotates then: one file is kept and read.
     if (maxSize === undefined) maxFiles = 1;
-    return { driver: type, ...(maxSize !== undefined ? { maxSize } : {}), maxFiles, readable: true };
+    // Docker's local driver compresses by default, json-file only when asked, and refuses an
+    // explicit compress that has nothing to compress.
+    const compress = opts.compress ? boolOpt(opts, 'compress') : type === 'local';
+    if (opts.compress && compress && maxFiles < 2 && type !== 'local')
+      throw bad('compress cannot be true when max-file is less than 2 or max-size is not set');
+    return {
+      driver: type,
+      ...(maxSize !== undefined ? { maxSize } : {}),
+      maxFiles,
+      compress: compress && maxFiles > 1,
+      readable: true,
+    };
   }
   spec.remote.validate(opts);
   const cacheDisabled = boolOpt(opts, 'cache-disabled');
-  boolOpt(opts, 'cache-compress');
+  // Docker's cache compresses its rotated files unless told not to.
+  const cacheCompress = opts['cache-compress'] ? boolOpt(opts, 'cache-compress') : true;
   const maxSize = opts['cache-max-size']
     ? parseSize('cache-max-size', opts['cache-max-size'])
     : CACHE_MAX_SIZE;
@@ -143,16 +160,23 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
   }
   const mr = opts['fluentd-max-retries'] ?? opts['gelf-tcp-max-reconnect'];
   const async = boolOpt(opts, 'fluentd-async') || boolOpt(opts, 'fluentd-async-connect');
+  // Docker's bound on the events its async sender holds in memory (a count, written with size
+  // units). Berth's backlog waits in the on-disk cache instead; what is in memory is the batch
+  // being sent, so the limit caps the records of one batch (one Forward message).
+  const bl = opts['fluentd-buffer-limit'];
+  const maxMessages = bl !== undefined && bl !== '' ? parseSize('fluentd-buffer-limit', bl) : undefined;
   return {
     driver: type,
     maxSize,
     maxFiles,
+    compress: cacheCompress,
     readable: !cacheDisabled,
     remote: {
       spec: spec.remote,
       checkAtStart: mode === 'blocking' && !async,
       retryWaitMs,
       ...(mr !== undefined && mr !== '' ? { maxRetries: Number(mr) } : {}),
+      ...(maxMessages !== undefined ? { maxMessages } : {}),
     },
   };
 }

@@ -31,8 +31,17 @@ export interface LogMessage {
 export interface LogSink {
   /** Opens the connection if it is not open (the start-time check of blocking mode). */
   connect(): Promise<void>;
-  /** Delivers messages in order; resolves once the receiver has them (or the kernel, without acks). */
-  write(messages: readonly LogMessage[]): Promise<void>;
+  /**
+   * Delivers messages in order; resolves once the receiver has them (or the kernel, without acks).
+   * `batch` names the batch by where it lies in the log: a resend of the same lines (after a
+   * failed write, or by the next berthd after a crash) carries the same name.
+   */
+  write(messages: readonly LogMessage[], batch: string): Promise<void>;
+  /**
+   * The receiver sees batch names (fluentd's chunk ids with acks): the shipper then records each
+   * batch's extent before sending it, so a berthd restarted mid-batch resends exactly that batch.
+   */
+  readonly namesBatches?: boolean;
   /** Drops the connection after an error; the next write reconnects. */
   reset(): void;
   close(): void;

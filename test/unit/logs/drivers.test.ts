@@ -59,6 +59,24 @@ test('parseMessages keeps an unfinished line per stream; a parse from `end` skip
   assert.equal(final.end, buf.length);
 });
 
+test('parseMessages with a limit stops after that many messages; the next parse goes on from there', () => {
+  const lines = ['a', 'b', 'c', 'd', 'e'];
+  const buf = Buffer.from(lines.map((l) => `${T} stdout F ${l}\n`).join('') + `${T} stdout P f\n`);
+  const got: string[] = [];
+  let at = 0;
+  let sent = 0;
+  for (let i = 0; i < 10 && at < buf.length; i++) {
+    const r = parseMessages(buf.subarray(at), at, true, sent, 2);
+    if (r.messages.length === 0) break;
+    assert.ok(r.messages.length <= 2, `${r.messages.length} messages in one batch`);
+    got.push(...r.messages.map((m) => m.line.toString()));
+    at = r.end;
+    sent = r.sent;
+  }
+  // The limit holds back `final` until the last batch, which flushes the unfinished line.
+  assert.deepEqual(got, [...lines, 'f']);
+});
+
 const info: ContainerLogInfo = {
   id: 'a'.repeat(64),
   name: 'web',

@@ -220,6 +220,7 @@ export async function prepareBundle(
       ...security,
       namespaces,
       ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+      ...(typeof rec.hostConfig.OomScoreAdj === 'number' ? { oomScoreAdj: rec.hostConfig.OomScoreAdj } : {}),
       resources: plan.resources,
       rlimits: plan.rlimits,
       ...annotationsOf(rec.hostConfig.Annotations),

@@ -267,7 +267,8 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
         rows = await ctx.client().json('GET', '/images/search', {
           query: {
             term,
-            limit: o.limit,
+            // 0 is the docker CLI's "not set": it sends no limit and the daemon's default applies.
+            limit: Number(o.limit) === 0 ? undefined : o.limit,
             ...(o.filter.length > 0 ? { filters: JSON.stringify(filters) } : {}),
           },
         });

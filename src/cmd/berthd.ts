@@ -6,6 +6,7 @@ import {
   parseHost,
   startDaemon,
   tlsServerOptions,
+  checkDefaultUlimits,
   USAGE,
 } from '../daemon/index.ts';
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     });
     try {
       if (tcpTls) tlsServerOptions(config);
+      checkDefaultUlimits(config.defaultUlimits);
     } catch (err) {
       process.stderr.write(`${(err as Error).message}\n`);
       process.exit(1);
@@ -96,15 +98,19 @@ async function main(): Promise<void> {
   stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log('info', 'shutting down', { signal });
+    const timeout = daemon.shutdownTimeout();
+    log('info', 'shutting down', { signal, timeout });
+    void daemon.notify('STOPPING=1');
     // The forced exit still releases the host's bridges and rules (bounded), which a graceful
-    // close does last and a stuck one never reached.
-    const force = setTimeout(() => {
-      log('warn', 'shutdown took too long; forcing exit');
-      const bounded = new Promise((r) => setTimeout(r, 5_000).unref());
-      void Promise.race([daemon.releaseHost().catch(() => {}), bounded]).then(() => process.exit(1));
-    }, 15_000);
-    force.unref();
+    // close does last and a stuck one never reached. A negative shutdown-timeout waits forever.
+    if (timeout >= 0) {
+      const force = setTimeout(() => {
+        log('warn', 'shutdown took too long; forcing exit', { timeout });
+        const bounded = new Promise((r) => setTimeout(r, 5_000).unref());
+        void Promise.race([daemon.releaseHost().catch(() => {}), bounded]).then(() => process.exit(1));
+      }, timeout * 1000);
+      force.unref();
+    }
     daemon.close().then(
       () => process.exit(0),
       () => process.exit(1),
@@ -120,6 +126,8 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (err) => {
     log('error', 'unhandled promise rejection', { err: String((err as Error)?.stack ?? err) });
   });
+  // Type=notify: systemd counts berthd as started once every listener accepts connections.
+  await daemon.notify(`READY=1\nMAINPID=${process.pid}`);
   if (pending) stop(pending);
   else if (reloadPending) reload();
 }

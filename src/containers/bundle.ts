@@ -87,14 +87,21 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
 }
 
 export async function prepareBundle(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes'>,
+  deps: Pick<
+    ContainerServiceDeps,
+    'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes' | 'defaultUlimits'
+  >,
   rec: ContainerRecord,
   facts: HostResourceFacts,
   net?: ContainerNet,
 ): Promise<void> {
   const dir = deps.store.dir(rec.id);
   // Validated at create; re-planned here so host changes (CPUs gone offline) fail the start clearly.
-  const plan = planResources(rec.hostConfig as ResourceFields, facts);
+  // The daemon's default ulimits fill in the limits the container does not set (dockerd's
+  // mergeUlimits, at each start: inspect keeps showing only the container's own).
+  const own = (rec.hostConfig as ResourceFields).Ulimits ?? [];
+  const Ulimits = [...own, ...(deps.defaultUlimits ?? []).filter((d) => !own.some((u) => u.Name === d.Name))];
+  const plan = planResources({ ...(rec.hostConfig as ResourceFields), Ulimits }, facts);
   const { merged } = rootfsPaths(dir);
   // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
   if (!rootfsBusy(dir)) {
@@ -213,6 +220,7 @@ export async function prepareBundle(
       ...security,
       namespaces,
       ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
+      ...(typeof rec.hostConfig.OomScoreAdj === 'number' ? { oomScoreAdj: rec.hostConfig.OomScoreAdj } : {}),
       resources: plan.resources,
       rlimits: plan.rlimits,
       ...annotationsOf(rec.hostConfig.Annotations),

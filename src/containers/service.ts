@@ -24,6 +24,7 @@ import {
   planResources,
   type ResourceFields,
   readHostResourceFacts,
+  type Ulimit,
   UPDATABLE_FIELDS,
 } from '../runtime/index.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
@@ -86,6 +87,8 @@ export interface ContainerServiceDeps {
   readonly resourceFacts?: HostResourceFacts;
   /** Local volumes for -v / --mount / VOLUME; without it only binds and tmpfs mounts work. */
   readonly volumes?: LocalVolumes;
+  /** daemon.json default-ulimits: applied at each start to the limits a container does not set. */
+  readonly defaultUlimits?: readonly Ulimit[];
   /** daemon.json log-driver / log-opts (default json-file). */
   readonly logDefaults?: LogDefaults;
   /** What remote log drivers need from the daemon (the unixgram relay, the journal socket). */
@@ -110,6 +113,8 @@ export class ContainerService {
   readonly #logShippers: LogShippers;
   readonly #restarts = new RestartTimers();
   #recovering = false;
+  /** berthd is stopping its containers (live-restore off): exits schedule no restarts. */
+  #shuttingDown = false;
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -541,7 +546,7 @@ export class ContainerService {
       if (restart) {
         autoRemove = false;
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
-        if (!this.#recovering)
+        if (!this.#recovering && !this.#shuttingDown)
           this.#restarts.schedule(id, ranMs, () => {
             this.start(id, { restart: true }).catch((err) =>
               this.deps.log('warn', 'restart failed', { id, err: String(err) }),
@@ -626,10 +631,16 @@ export class ContainerService {
     });
   }
 
-  async stop(ref: string, timeoutSeconds?: number, signalName?: string): Promise<void> {
+  async stop(
+    ref: string,
+    timeoutSeconds?: number,
+    signalName?: string,
+    opts: { byDaemon?: boolean } = {},
+  ): Promise<void> {
     let rec = await this.#settled(ref);
-    // A stop ends the restart policy's work, also between an exit and its restart.
-    await this.#markStoppedByUser(rec.id);
+    // A stop ends the restart policy's work, also between an exit and its restart; the
+    // daemon's own shutdown stop does not count as the user's.
+    if (!opts.byDaemon) await this.#markStoppedByUser(rec.id);
     if (rec.restarting) {
       await this.#lock.run(rec.id, async () => {
         const cur = this.deps.store.get(rec.id);
@@ -924,6 +935,23 @@ export class ContainerService {
       removed.push(rec.id);
     }
     return removed;
+  }
+
+  /**
+   * berthd's shutdown with live-restore off: every running container is stopped as `docker
+   * stop` stops it (its stop signal, then SIGKILL after its stop timeout), all in parallel.
+   * Restart policies act at the next start (the exit is recorded as restarting), not now.
+   */
+  async stopAllForShutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    const running = this.list().filter((c) => c.state.status === 'running' || c.state.status === 'paused');
+    await Promise.all(
+      running.map((c) =>
+        this.stop(c.id, undefined, undefined, { byDaemon: true }).catch((err) =>
+          this.deps.log('warn', 'stopping container at shutdown failed', { id: c.id, err: String(err) }),
+        ),
+      ),
+    );
   }
 
   /** Start-up: adopt containers still running under their monitors; settle the ones that exited. */

@@ -14,6 +14,8 @@ export interface ConfigKey {
   /** The default, as docs/configuration.md shows it. */
   readonly default: string;
   readonly doc: string;
+  /** Go's type of the field, for encoding/json's type errors (default: by `type`). */
+  readonly goType?: string;
 }
 
 export const CONFIG_KEYS = {
@@ -109,7 +111,22 @@ export const CONFIG_KEYS = {
     type: 'boolean',
     reload: true,
     default: 'true',
-    doc: 'Containers keep running while berthd is down (always on in Berth; false is refused)',
+    doc: 'Containers keep running while berthd is down; false: berthd stops them when it stops',
+  },
+  'shutdown-timeout': {
+    type: 'integer',
+    flag: 'shutdown-timeout',
+    reload: true,
+    default: '15',
+    doc: "Seconds berthd's shutdown may take before it exits anyway (raised to each container's stop timeout + 5 when live-restore is false); negative: no limit",
+  },
+  'default-ulimits': {
+    type: 'object',
+    flag: 'default-ulimit',
+    reload: false,
+    default: '{}',
+    doc: 'Ulimits of containers that do not set them: {"nofile": {"Name": "nofile", "Soft": 1024, "Hard": 2048}}; the flag takes nofile=1024:2048',
+    goType: 'map[string]*units.Ulimit',
   },
   'max-concurrent-downloads': {
     type: 'integer',
@@ -256,7 +273,8 @@ export function typeErrors(file: Readonly<Record<string, unknown>>): string[] {
       key.type === 'string-list' && Array.isArray(value)
         ? jsonTypeName(value.find((x) => typeof x !== 'string'))
         : jsonTypeName(value);
-    const goType = key.type === 'string-list' && Array.isArray(value) ? 'string' : GO_TYPES[key.type];
+    const goType =
+      key.type === 'string-list' && Array.isArray(value) ? 'string' : (key.goType ?? GO_TYPES[key.type]);
     errors.push(`json: cannot unmarshal ${shown} into Go struct field Config.${name} of type ${goType}`);
   }
   return errors;

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
 import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
 import { defaultCertDir } from './tls.ts';
+import { type DefaultUlimit, lastPerName, parseUlimitFlag, parseUlimitsKey } from './ulimits.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -42,8 +43,12 @@ export interface DaemonConfig {
   readonly bip?: string;
   /** DNS servers the embedded DNS forwards to (dockerd's --dns); default: the host's resolv.conf. */
   readonly dns: string[];
-  /** Always true: containers outlive berthd (conmon); daemon.json may say so, not the opposite. */
+  /** Containers outlive berthd (conmon holds them); false: berthd stops them at its shutdown. */
   readonly liveRestore: boolean;
+  /** Seconds the shutdown may take before berthd exits anyway; negative: no limit (dockerd's). */
+  readonly shutdownTimeout: number;
+  /** Ulimits of containers that do not set them (dockerd's default-ulimits). */
+  readonly defaultUlimits: readonly DefaultUlimit[];
   /** Parallel layer downloads per pull / uploads per push (Docker's max-concurrent-*). */
   readonly maxConcurrentDownloads: number;
   readonly maxConcurrentUploads: number;
@@ -75,6 +80,7 @@ Options:
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
+      --default-ulimit ulimit  Default ulimits for containers (default [])
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
       --dns list             DNS servers the embedded DNS forwards to (default: the host's)
@@ -85,6 +91,7 @@ Options:
       --log-driver string    Default driver for container logs (default "json-file")
   -l, --log-level string     Set the logging level ("debug"|"info"|"warn"|"error"|"fatal") (default "info")
   -p, --pidfile string       Path to use for daemon PID file (default "<exec-root>/berthd.pid")
+      --shutdown-timeout int Set the default shutdown timeout (default 15)
       --tls                  Use TLS on TCP listeners; implied by --tlsverify
       --tlscacert string     Trust certs signed only by this CA (default "~/.docker/ca.pem")
       --tlscert string       Path to TLS certificate file (default "~/.docker/cert.pem")
@@ -121,6 +128,8 @@ export function parseCommandLine(
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
+        'default-ulimit': { type: 'string', multiple: true },
+        'shutdown-timeout': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
         bip: { type: 'string' },
         dns: { type: 'string', multiple: true },
@@ -166,13 +175,17 @@ export function parseCommandLine(
   if (file['storage-driver'] !== undefined && file['storage-driver'] !== 'overlay2') {
     bad(`storage-driver "${String(file['storage-driver'])}" is not supported; Berth uses overlay2`);
   }
-  if (file['live-restore'] === false) {
-    bad(
-      inFile(
-        'live-restore cannot be false: Berth always keeps containers running while berthd is down (their monitor, conmon, holds them); stop them with `berth stop` before stopping berthd',
-      ),
-    );
-  }
+  const shutdownFlag = v['shutdown-timeout'] as string | undefined;
+  if (shutdownFlag !== undefined && !/^-?\d+$/.test(shutdownFlag))
+    bad(`invalid argument "${shutdownFlag}" for "--shutdown-timeout" flag: use whole seconds, e.g. 30`);
+  const shutdownTimeout =
+    shutdownFlag !== undefined
+      ? Number(shutdownFlag)
+      : ((file['shutdown-timeout'] as number | undefined) ?? 15);
+  const ulimitFlags = v['default-ulimit'] as string[] | undefined;
+  const defaultUlimits = ulimitFlags
+    ? lastPerName(ulimitFlags.map(parseUlimitFlag))
+    : parseUlimitsKey(file['default-ulimits'], inFile);
   const positive = (key: 'max-concurrent-downloads' | 'max-concurrent-uploads', dflt: number) => {
     const val = file[key] ?? dflt;
     if (typeof val !== 'number' || val < 1)
@@ -267,7 +280,9 @@ export function parseCommandLine(
       bridge,
       ...(bip ? { bip } : {}),
       dns,
-      liveRestore: true,
+      liveRestore: file['live-restore'] !== false,
+      shutdownTimeout,
+      defaultUlimits,
       maxConcurrentDownloads: positive('max-concurrent-downloads', 3),
       maxConcurrentUploads: positive('max-concurrent-uploads', 5),
       logDriver: str('log-driver', v['log-driver'], 'json-file'),
@@ -296,7 +311,8 @@ function normaliseMirror(m: string, inFile: (k: string) => string): string {
 
 /** A flag or file value as Go's %v prints it in dockerd's conflict message. */
 function goValue(v: unknown): string {
-  return Array.isArray(v) ? `[${v.join(' ')}]` : String(v);
+  if (Array.isArray(v)) return `[${v.join(' ')}]`;
+  return v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /**

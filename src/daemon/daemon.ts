@@ -85,12 +85,22 @@ import {
 } from './host-checks.ts';
 import { planReload, type Reloadable, type ReloadPlan } from './reload.ts';
 import type { Log } from './log.ts';
+import { type Notify, notifier, takeNotifySocket } from './sd-notify.ts';
+import { checkAgainstHost } from './ulimits.ts';
 
 export interface RunningDaemon {
   readonly images: ImageService;
   /** SIGHUP: applies the reloadable settings of `next` (a fully checked config); returns the plan. */
   reload(next: DaemonConfig): ReloadPlan;
   close(): Promise<void>;
+  /** sd_notify: a state line ("READY=1") to $NOTIFY_SOCKET, when berthd was given one. */
+  readonly notify: Notify;
+  /**
+   * Seconds the shutdown may take before berthd exits anyway (negative: no limit), as dockerd
+   * computes it: shutdown-timeout, raised to each container's stop timeout + 5 when
+   * live-restore is off (those containers are stopped first).
+   */
+  shutdownTimeout(): number;
   /**
    * What must not outlive berthd even when `close` cannot finish (the forced exit): DNS
    * servers, port proxies, and bridges and rules no container uses. Idempotent.
@@ -107,6 +117,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   const tlsOptions = listeners.some((l) => l.kind === 'tcp' && l.tls) ? tlsServerOptions(config) : undefined;
   // Taken first: no helper berthd spawns may inherit LISTEN_FDS/LISTEN_PID.
   const handedFds = takeActivationFds();
+  const notifySocket = takeNotifySocket();
   listenTargets(listeners, handedFds); // a bad fd:// fails before anything is opened
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   // 0711: the default socket lives here, and members of its group must reach it (as with
@@ -154,6 +165,9 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     );
     const unixgram = unixgramBin ? new UnixgramRelay(unixgramBin) : undefined;
     cleanups.push(async () => unixgram?.close());
+    const notify = notifier(notifySocket, unixgram && ((p, d) => unixgram.send(p, d)), (msg, err) =>
+      log('warn', msg, err ? { err } : {}),
+    );
     const network = await NetworkManager.open({
       store: await NetworkStore.open(path.join(config.dataRoot, 'network')),
       netnsDir: path.join(config.execRoot, 'netns'),
@@ -191,6 +205,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       network,
       volumes,
       logDefaults: { type: config.logDriver, config: config.logOpts },
+      defaultUlimits: config.defaultUlimits,
       logSinks: {
         ...(unixgram ? { sendUnixgram: (p: string, d: Buffer) => unixgram.send(p, d) } : {}),
         // Tests point it at a socket they own (this machine has no journald).
@@ -198,6 +213,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       },
     });
     log('info', 'cgroups', { version: containers.facts.cgroupVersion });
+    // Defaults no container could start with fail here, once, naming the key.
+    checkAgainstHost(config.defaultUlimits, containers.facts.hardLimits);
     // --trace: the services' steps as spans (patched here so they carry no trace code).
     setTraceEnabled(config.trace === true);
     traceMethods(containers, 'containers', ['create', 'start', 'handleExit', 'remove', 'wait', 'kill']);
@@ -610,6 +627,11 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       ],
     });
 
+    // live-restore off: containers are stopped once no client can reach the API (the listeners
+    // close first), while exits are still watched and networks still up.
+    cleanups.push(async () => {
+      if (!live.liveRestore) await containers.stopAllForShutdown();
+    });
     const servers: ApiServer[] = [];
     for (const l of listenTargets(listeners, handedFds)) {
       const server = apiServer(l, tlsOptions, handler, log);
@@ -654,6 +676,18 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         return plan;
       },
       releaseHost: () => releaseHost(),
+      notify,
+      shutdownTimeout: () => {
+        if (live.shutdownTimeout < 0) return -1;
+        if (live.liveRestore) return live.shutdownTimeout;
+        let t = live.shutdownTimeout;
+        for (const c of containers.list()) {
+          const stop = c.config.StopTimeout ?? 10;
+          if (stop < 0) return -1;
+          t = Math.max(t, stop + 5);
+        }
+        return t;
+      },
       close: async () => {
         for (const c of cleanups.reverse())
           await c().catch((err) => log('warn', 'cleanup failed', { err: String(err) }));

@@ -18,6 +18,8 @@ const FIELD: Partial<Record<ConfigKeyName, keyof DaemonConfig>> = {
   'default-runtime': 'defaultRuntime',
   runtimes: 'runtimes',
   'live-restore': 'liveRestore',
+  'shutdown-timeout': 'shutdownTimeout',
+  'default-ulimits': 'defaultUlimits',
   'max-concurrent-downloads': 'maxConcurrentDownloads',
   'max-concurrent-uploads': 'maxConcurrentUploads',
   'insecure-registries': 'insecureRegistries',
@@ -36,6 +38,7 @@ export type Reloadable = Pick<
   | 'logLevel'
   | 'labels'
   | 'liveRestore'
+  | 'shutdownTimeout'
   | 'maxConcurrentDownloads'
   | 'maxConcurrentUploads'
   | 'insecureRegistries'
@@ -67,6 +70,7 @@ export function planReload(current: DaemonConfig, next: DaemonConfig): ReloadPla
       logLevel: next.logLevel,
       labels: next.labels,
       liveRestore: next.liveRestore,
+      shutdownTimeout: next.shutdownTimeout,
       maxConcurrentDownloads: next.maxConcurrentDownloads,
       maxConcurrentUploads: next.maxConcurrentUploads,
       insecureRegistries: next.insecureRegistries,

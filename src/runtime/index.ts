@@ -16,6 +16,7 @@ export type {
   OciRlimit,
   ResourceFields,
   ResourcePlan,
+  Ulimit,
 } from './resources.ts';
 export { CgroupPaths, cgroupVersion, hostHardLimits, oomKilled, readHostResourceFacts } from './cgroups.ts';
 export { parseBlkio, parseIoStat, parseNetDev, parseProcStat, readCgroupSample } from './stats.ts';

@@ -73,6 +73,8 @@ export interface SpecInput {
   readonly noNewPrivileges?: boolean;
   /** /dev/shm size in bytes (Docker's default is 64 MiB). */
   readonly shmSize?: number;
+  /** HostConfig.OomScoreAdj: the container's /proc/<pid>/oom_score_adj (-1000 to 1000). */
+  readonly oomScoreAdj?: number;
   /** Namespace paths to join instead of creating (e.g. `network: /run/netns/x`, or `host`). */
   readonly namespaces?: Partial<Record<OciNamespace['type'], string | 'host'>>;
   /** --privileged: every capability in `allCaps`, all devices, no seccomp, no masked paths, rw /sys. */
@@ -178,7 +180,7 @@ export function generateSpec(input: SpecInput): OciSpec {
       // cannot be set where the hard limit is lower and CAP_SYS_RESOURCE is absent.
       ...(input.rlimits?.length ? { rlimits: input.rlimits.map((r) => ({ ...r })) } : {}),
       ...(input.noNewPrivileges ? { noNewPrivileges: true } : {}),
-      oomScoreAdj: 0,
+      oomScoreAdj: input.oomScoreAdj ?? 0,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs ?? false },
     // runc cannot set a hostname without its own UTS namespace (--uts host).

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { run } from '../helpers/daemon.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
@@ -122,6 +123,35 @@ describe('berth context', () => {
         `${n} unix:///nowhere/docker.sock\n`,
       );
     }
+    // docker also imports a zip of the same files (deflated here): berth reads it the same way.
+    const zfile = path.join(config, 'd.zip');
+    ok(
+      await run('python3', [
+        '-c',
+        'import sys, tarfile, zipfile\nwith tarfile.open(sys.argv[1]) as t, zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:\n    [z.writestr(m.name + ("/" if m.isdir() else ""), b"" if m.isdir() else t.extractfile(m).read()) for m in t.getmembers()]',
+        dfile,
+        zfile,
+      ]),
+    );
+    ok(await docker(['context', 'import', 'zip-docker', zfile]));
+    const z = await berth(['context', 'import', 'zip-berth', zfile]);
+    assert.equal(ok(z), 'zip-berth\n');
+    const fmt = ['context', 'inspect', '-f', '{{json .Endpoints}}'];
+    assert.equal(ok(await berth([...fmt, 'zip-berth'])), ok(await docker([...fmt, 'zip-docker'])));
+    assert.match(ok(await docker([...fmt, 'zip-berth'])), /unix:\/\/\/nowhere\/docker\.sock/);
+    // A zip with a file outside meta.json and tls/ is refused, as a tar with one is.
+    const evil = path.join(config, 'evil.zip');
+    ok(
+      await run('python3', [
+        '-c',
+        'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n    z.writestr("meta.json", "{}"); z.writestr("../x", "x")',
+        evil,
+      ]),
+    );
+    const refused = await berth(['context', 'import', 'zip-evil', evil]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /\.\.\/x: unexpected context file/);
+    ok(await berth(['context', 'rm', 'zip-berth', 'zip-docker']));
     const u = await berth([
       'context',
       'update',

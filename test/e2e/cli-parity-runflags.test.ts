@@ -165,6 +165,43 @@ describe('run/create flags of docker 28', () => {
     assert.match(s.stderr, /--checkpoint is not supported/);
   });
 
+  test('--oom-score-adj reaches the container (/proc/1/oom_score_adj) and inspect, via docker and berth', async () => {
+    for (const cli of ['docker', 'berth'] as const) {
+      const out = ok(
+        await daemon.d[cli]([
+          'run',
+          '--rm',
+          '--oom-score-adj',
+          '500',
+          'busybox',
+          'cat',
+          '/proc/1/oom_score_adj',
+        ]),
+      );
+      assert.equal(out, '500\n', cli);
+      const id = ok(await daemon.d[cli](['create', '--oom-score-adj', '321', 'busybox', 'true'])).trim();
+      const fmt = ['inspect', '--format', '{{.HostConfig.OomScoreAdj}}', id];
+      assert.equal(ok(await daemon.d.docker(fmt)), '321\n', cli);
+      assert.equal(ok(await daemon.d.berth(fmt)), '321\n', cli);
+      ok(await daemon.d.docker(['rm', id]));
+      // Not given: the container keeps berthd's own score (0 here).
+      assert.equal(
+        ok(await daemon.d[cli](['run', '--rm', 'busybox', 'cat', '/proc/1/oom_score_adj'])),
+        '0\n',
+      );
+    }
+    // Out of range: berthd's (dockerd's) text for both CLIs; not a number: berth's usage error.
+    const viaDocker = await daemon.d.docker(['create', '--oom-score-adj', '1001', 'busybox']);
+    const viaBerth = await daemon.d.berth(['create', '--oom-score-adj', '1001', 'busybox']);
+    assert.notEqual(viaDocker.code, 0);
+    assert.equal(viaBerth.code, viaDocker.code);
+    for (const r of [viaDocker, viaBerth])
+      assert.match(r.stderr, /Invalid value 1001, range for oom score adj is \[-1000, 1000\]/);
+    const nan = await daemon.d.berth(['create', '--oom-score-adj', 'high', 'busybox']);
+    assert.equal(nan.code, 125);
+    assert.match(nan.stderr, /invalid argument "high" for "--oom-score-adj" flag/);
+  });
+
   test('--annotation reaches the OCI spec and inspect; --memory-swappiness sets the cgroup', async () => {
     const id = ok(
       await daemon.d.berth([

@@ -90,7 +90,11 @@ describe('berthd --validate', () => {
         "insecure registry http://r:5000 should not contain '://'",
       ],
       ['{"max-concurrent-uploads": 0}', [], 'invalid max concurrent uploads: 0'],
-      ['{"live-restore": false}', [], 'live-restore cannot be false'],
+      [
+        '{"default-ulimits": {"nofile": {"Soft": 3, "Hard": 2}}}',
+        [],
+        'default-ulimits.nofile: ulimit soft limit must be less than or equal to hard limit: 3 > 2',
+      ],
       ['{"debug": true,', [], 'invalid JSON'],
     ];
     for (const [config, flags, text] of cases) {
@@ -111,6 +115,15 @@ describe('berthd --validate', () => {
     const level = await validate('{}', ['--log-level', 'chatty']);
     assert.equal(level.code, 1);
     assert.match(level.stderr, /invalid log level "chatty"/);
+    // Above berthd's own hard limit no container could start: --validate says so (the test
+    // runner's limit is what berthd inherits).
+    const ulimit = await validate('{}', ['--default-ulimit', 'nofile=1:2000000000']);
+    assert.equal(ulimit.code, 1, ulimit.stdout);
+    assert.match(
+      ulimit.stderr,
+      /default ulimit nofile: hard limit 2000000000 is above berthd's own hard limit \d+/,
+    );
+    assert.equal((await validate('{}', ['--default-ulimit', 'nofile=100:200'])).code, 0);
     await fsp.rm(path.join(dir, 'daemon.json'));
     const missing = await validate(undefined);
     assert.equal(missing.code, 1);

@@ -162,6 +162,14 @@ describe('pull', () => {
       const r = await d.docker(['pull', `${reg.host}/test/busybox:v1`]);
       assert.notEqual(r.code, 0, r.stdout);
       assert.match(r.stderr + r.stdout, /failed verification|does not match|digest/i);
+      // An error inside the progress stream is printed bare by both CLIs (no "Error response
+      // from daemon:" prefix), with the same exit code.
+      const b = await d.berth(['pull', `${reg.host}/test/busybox:v1`]);
+      assert.equal(b.code, r.code, b.stderr);
+      assert.doesNotMatch(r.stderr, /Error response from daemon/);
+      assert.equal(b.stderr, r.stderr);
+      const quiet = await d.berth(['pull', '-q', `${reg.host}/test/busybox:v1`]);
+      assert.equal(quiet.stderr, r.stderr);
       assert.equal((await d.docker(['images', '-q', `${reg.host}/test/busybox:v1`])).stdout, '');
     } finally {
       await fsp.writeFile(blob, original);

@@ -1,4 +1,5 @@
 // Resource flags for run/create/update (docker's names and go-units parsing), and `berth stats`.
+import { effectiveFormat } from '../config-formats.ts';
 import type { Command } from 'commander';
 import { CliError, type CliContext, collect } from '../context.ts';
 import { bytesSize, humanSize, ramInBytes, renderList, sprintf } from '../format/index.ts';
@@ -264,6 +265,7 @@ export function registerResourceCommands(program: Command, container: Command, c
       .option('--format <string>', 'Format output using a custom template')
       .action(
         async (ids: string[], o: { all?: boolean; stream: boolean; trunc: boolean; format?: string }) => {
+          const format = effectiveFormat(o.format, 'statsFormat');
           const targets = async (): Promise<string[]> => {
             if (ids.length) return ids;
             const list = await ctx
@@ -284,7 +286,7 @@ export function registerResourceCommands(program: Command, container: Command, c
               ),
             );
           const render = (rows: ReturnType<typeof statsRow>[]) =>
-            renderList({ format: o.format, defaultTableFormat: STATS_TABLE, headers: STATS_HEADERS, rows });
+            renderList({ format, defaultTableFormat: STATS_TABLE, headers: STATS_HEADERS, rows });
           if (!o.stream) {
             ctx.out.write(render(await sample(await targets())));
             return;

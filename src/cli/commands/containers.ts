@@ -1,3 +1,4 @@
+import { effectiveFormat } from '../config-formats.ts';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { parseGoDuration } from '../../base/duration.ts';
@@ -472,6 +473,8 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     filter: string[];
     format?: string;
   }) => {
+    const configured = effectiveFormat(o.format, 'psFormat', o.quiet);
+    if (configured !== undefined) o = { ...o, format: configured };
     const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
     const custom = o.format !== undefined && o.format !== '' && o.format !== 'table';
     // docker asks the daemon for sizes with -s, or when a custom format prints them.

@@ -1,4 +1,5 @@
 // Image commands: images/ls, inspect, tag, rmi, history, prune, save, load, import.
+import { effectiveFormat } from '../config-formats.ts';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -36,7 +37,11 @@ export function registerImages(program: Command, ctx: CliContext): void {
     const images = await ctx.client().json<ImageSummary[]>('GET', '/images/json', {
       query: { all: opts.all, digests: opts.digests, filters: filtersJson(filter) },
     });
-    const format = imageFormat(opts.format, Boolean(opts.quiet), Boolean(opts.digests));
+    const format = imageFormat(
+      effectiveFormat(opts.format, 'imagesFormat', opts.quiet),
+      Boolean(opts.quiet),
+      Boolean(opts.digests),
+    );
     // One row per tag, like docker (so -q prints an image with two tags twice).
     const rows = imageRows(images, {
       trunc: opts.trunc !== false,

@@ -1,5 +1,6 @@
 // Network commands (network create/ls/inspect/rm/prune/connect/disconnect, port) and the
 // networking flags of run/create (--network, --ip, -p, -P, --dns, ...).
+import { effectiveFormat } from '../config-formats.ts';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
@@ -249,7 +250,12 @@ export function registerNetworks(program: Command, ctx: CliContext): void {
         .client()
         .json<NetworkJson[]>('GET', '/networks', { query: { filters: filtersJson(o.filter) } });
       list.sort((a, b) => naturalCompare(a.Name, b.Name));
-      const format = listFormat(o.format, Boolean(o.quiet), NETWORK_TABLE_FORMAT, '{{.ID}}');
+      const format = listFormat(
+        effectiveFormat(o.format, 'networksFormat', o.quiet),
+        Boolean(o.quiet),
+        NETWORK_TABLE_FORMAT,
+        '{{.ID}}',
+      );
       const rows = list.map((n) => new NetworkRow(n, o.trunc !== false));
       ctx.out.write(renderList({ format, defaultTableFormat: format, headers: NETWORK_HEADERS, rows }));
     });

@@ -199,11 +199,20 @@ export async function pullImageCli(ctx: CliContext, ref: string, o: PullFlags): 
       }
     } else await displayJsonMessages(messages, ctx.out);
   } catch (err) {
-    if (err instanceof EngineError || err instanceof ProgressError)
-      throw new CliError(`Error response from daemon: ${err.message}`);
-    throw err;
+    throw streamError(err);
   }
   ctx.out.write(`${normalisedReference(ref, !o.allTags)}\n`);
+}
+
+/**
+ * A pull or push that failed: refused before the stream began (an HTTP error) reads "Error
+ * response from daemon: …"; an error inside the stream (a layer failed half way) is printed
+ * bare, as the docker CLI prints jsonmessage's errors.
+ */
+function streamError(err: unknown): unknown {
+  if (err instanceof EngineError) return new CliError(`Error response from daemon: ${err.message}`);
+  if (err instanceof ProgressError) return new CliError(err.message);
+  return err;
 }
 
 export function registerRegistry(program: Command, image: Command, ctx: CliContext): void {
@@ -229,9 +238,7 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
         ctx.out.write(`${normalisedReference(ref, !o.allTags)}\n`);
       } else await displayJsonMessages(messages, ctx.out);
     } catch (err) {
-      if (err instanceof EngineError || err instanceof ProgressError)
-        throw new CliError(`Error response from daemon: ${err.message}`);
-      throw err;
+      throw streamError(err);
     }
   };
   program
@@ -260,7 +267,8 @@ export function registerRegistry(program: Command, image: Command, ctx: CliConte
         rows = await ctx.client().json('GET', '/images/search', {
           query: {
             term,
-            limit: o.limit,
+            // 0 is the docker CLI's "not set": it sends no limit and the daemon's default applies.
+            limit: Number(o.limit) === 0 ? undefined : o.limit,
             ...(o.filter.length > 0 ? { filters: JSON.stringify(filters) } : {}),
           },
         });

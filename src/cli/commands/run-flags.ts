@@ -60,12 +60,6 @@ const UNSUPPORTED: UnsupportedFlag[] = [
     reason: 'Healthcheck.StartInterval is API 1.44; berthd runs checks at --health-interval',
   },
   ISOLATION,
-  {
-    flags: '--oom-score-adj <int>',
-    description: "Tune host's OOM preferences (-1000 to 1000)",
-    reason: `HostConfig.OomScoreAdj: ${NOT_YET}`,
-    accept: (v) => v === '0',
-  },
 ];
 
 /** `--userns`: only the host user namespace exists (berthd has no userns-remap). */

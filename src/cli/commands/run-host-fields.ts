@@ -1,4 +1,5 @@
-// run/create flags whose HostConfig fields berthd checks itself: annotations (OCI spec),
+// run/create flags whose HostConfig fields berthd checks itself: annotations and the OOM score
+// adjustment (OCI spec),
 // memory swappiness (cgroup v1), storage options and GPU requests (refused by berthd with the
 // reason, so the docker CLI and berth fail the same way instead of berth refusing alone).
 import type { Command } from 'commander';
@@ -7,6 +8,7 @@ import { CliError, collect } from '../context.ts';
 export interface HostFieldOptions {
   annotation: string[];
   memorySwappiness: string;
+  oomScoreAdj: string;
   storageOpt: string[];
   gpus?: string;
 }
@@ -20,6 +22,7 @@ export function addHostFieldOptions(c: Command): Command {
       [],
     )
     .option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)', '-1')
+    .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)", '0')
     .option('--storage-opt <list>', 'Storage driver options for the container', collect, [])
     .option('--gpus <gpu-request>', "GPU devices to add to the container ('all' to pass all GPUs)");
 }
@@ -76,6 +79,10 @@ export function hostFieldConfig(o: HostFieldOptions): Record<string, unknown> {
     usage(`"${o.memorySwappiness}" for "--memory-swappiness" flag: expected an integer from 0 to 100`);
   // -1 is docker's "not set": the kernel's (or the parent cgroup's) value applies.
   if (Number(sw) !== -1) h.MemorySwappiness = Number(sw);
+  // The range is berthd's to check (the docker CLI leaves it to dockerd too).
+  const oom = o.oomScoreAdj.trim();
+  if (!/^-?\d+$/.test(oom)) usage(`"${o.oomScoreAdj}" for "--oom-score-adj" flag: expected an integer`);
+  if (Number(oom) !== 0) h.OomScoreAdj = Number(oom);
   if (o.storageOpt.length) {
     const m: Record<string, string> = {};
     for (const s of o.storageOpt) {

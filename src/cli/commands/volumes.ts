@@ -1,6 +1,7 @@
 // Volume commands (volume create/ls/inspect/rm/prune) and the mount flags of run/create
 // (-v, --mount, --volumes-from). `--mount` is parsed here into the API's Mount object, as the
 // docker CLI does; `-v` strings go to the daemon as Binds (or Config.Volumes for a bare path).
+import { effectiveFormat } from '../config-formats.ts';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EngineError } from '../../client/index.ts';
@@ -297,7 +298,12 @@ export function registerVolumes(program: Command, ctx: CliContext): void {
         query: { filters: filtersJson(o.filter) },
       });
       const volumes = [...(r.Volumes ?? [])].sort((x, y) => naturalCompare(x.Name, y.Name));
-      const format = listFormat(o.format, Boolean(o.quiet), VOLUME_TABLE_FORMAT, '{{.Name}}');
+      const format = listFormat(
+        effectiveFormat(o.format, 'volumesFormat', o.quiet),
+        Boolean(o.quiet),
+        VOLUME_TABLE_FORMAT,
+        '{{.Name}}',
+      );
       const rows = volumes.map((v) => new VolumeRow(v));
       ctx.out.write(renderList({ format, defaultTableFormat: format, headers: VOLUME_HEADERS, rows }));
     });

@@ -1,11 +1,12 @@
 // `context export` / `context import`: docker's context archive, a tar of `meta.json` and
 // `tls/<endpoint>/<file>`, so archives move between berth and docker either way. Import reads
-// regular files only, refuses any other path, and stops at 10 MiB as docker does. (docker also
-// imports zip archives; Berth reads tar only.)
-import type { Readable } from 'node:stream';
+// regular files only, refuses any other path, and stops at 10 MiB as docker does. A zip archive
+// with the same files is read too, as docker reads one.
+import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { CliError } from '../context.ts';
 import type { ContextMetadata, ContextStore } from './store.ts';
+import { isZip, readZip } from './zip.ts';
 
 const MAX_IMPORT = 10 << 20;
 
@@ -78,10 +79,15 @@ export async function importContext(store: ContextStore, name: string, archive: 
     ep[parts[2]!] = data;
     tls[parts[1]!] = ep;
   };
-  archive.on('error', (err) => extract.destroy(err));
-  archive.pipe(extract);
   try {
-    await finished;
+    // Read whole (bounded) to tell zip from tar by its first bytes, as docker does.
+    const whole = await readBounded(archive, MAX_IMPORT + (1 << 20));
+    if (isZip(whole)) {
+      for (const e of readZip(whole, MAX_IMPORT)) if (!e.directory) accept(e.name, e.data);
+    } else {
+      Readable.from([whole]).pipe(extract);
+      await finished;
+    }
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`invalid context archive: ${(err as Error).message}`);
@@ -89,4 +95,15 @@ export async function importContext(store: ContextStore, name: string, archive: 
   if (!meta) throw new CliError('invalid context: no metadata found');
   await store.write(meta);
   for (const [ep, files] of Object.entries(tls)) await store.writeTls(name, ep, files);
+}
+
+async function readBounded(stream: Readable, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += (c as Buffer).length;
+    if (n > max) throw new CliError('context archive is larger than 10MiB');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
 }

@@ -1,10 +1,11 @@
 /*
  * berth-unixgram-relay: sends datagrams to unix datagram sockets for berthd (Node's dgram has no
  * AF_UNIX). One process per daemon. Requests on stdin, each:
- *   u32le path length, path bytes, u32le data length, data bytes
+ *   u32le path length, path bytes ("@name": abstract namespace), u32le data length, data bytes
  * and for each one answer on stdout: i32le 0, or the errno of the failed send.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +54,15 @@ int main(void) {
     if (read_full(sa.sun_path, plen) <= 0) return 2;
     if (read_full(&dlen, 4) <= 0 || dlen > MAX_DATA) return 2;
     if (read_full(data, dlen) <= 0) return 2;
+    /* "@name" is a socket in the abstract namespace (systemd's NOTIFY_SOCKET may be one): its
+     * address is a leading NUL and exactly the name's bytes. */
+    socklen_t alen = sizeof sa;
+    if (plen > 0 && sa.sun_path[0] == '@') {
+      sa.sun_path[0] = '\0';
+      alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+    }
     ssize_t r;
-    do r = sendto(fd, data, dlen, 0, (struct sockaddr *)&sa, sizeof sa);
+    do r = sendto(fd, data, dlen, 0, (struct sockaddr *)&sa, alen);
     while (r < 0 && errno == EINTR);
     answer(r < 0 ? errno : 0);
   }

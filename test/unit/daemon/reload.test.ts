@@ -51,6 +51,7 @@ test("the reloadable keys are Docker's that Berth has", () => {
     'max-concurrent-downloads',
     'max-concurrent-uploads',
     'registry-mirrors',
+    'shutdown-timeout',
   ]);
 });
 

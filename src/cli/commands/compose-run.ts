@@ -8,6 +8,8 @@ import {
   createBody,
   ensureNetworksAndVolumes,
   imageName,
+  injectedFiles,
+  injectFiles,
   LABEL,
   parsePortShort,
   type Project,
@@ -225,8 +227,10 @@ export function registerComposeRun(compose: Command, cc: ComposeContext): void {
             StdinOnce: !o.detach,
           });
           const cname = o.name ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
+          const files = injectedFiles(p, service, svc);
           const id = await a.create(cname, body);
           for (const [net, ep] of nets.slice(1)) await a.connect(net, id, ep);
+          await injectFiles(a, id, files);
           if (o.detach) {
             await a.start(id);
             ctx.out.write(`${cname}\n`);

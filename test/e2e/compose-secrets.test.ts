@@ -136,3 +136,56 @@ test('a missing variable for an environment: secret fails naming it, and creates
   assert.match(r2.stderr, /cannot create config "c" in read-only service "app": use "file:" for it/);
   assert.equal(ok(await compose(ro, ['ps', '-aq'])).trim(), '');
 });
+
+test('build.secrets from a file and from the environment reach RUN --mount=type=secret; ssh and additional_contexts are refused by name', async () => {
+  const p = project(
+    'bsec',
+    `services:
+  app:
+    build:
+      context: .
+      secrets:
+        - filesec
+        - source: envsec
+          target: fromenv
+    image: bsec-app
+secrets:
+  filesec:
+    file: ./filesec.txt
+  envsec:
+    environment: BUILD_TOKEN
+${networks()}`,
+    {
+      'filesec.txt': 'file-secret',
+      Dockerfile:
+        'FROM busybox\nRUN --mount=type=secret,id=filesec --mount=type=secret,id=fromenv cat /run/secrets/filesec /run/secrets/fromenv > /seen\n',
+    },
+  );
+  ok(await compose(p, ['build'], { BUILD_TOKEN: '-env-secret' }));
+  assert.equal(ok(await h.d.berth(['run', '--rm', 'bsec-app', 'cat', '/seen'])), 'file-secret-env-secret');
+  ok(await h.d.berth(['rmi', 'bsec-app']));
+  const missing = await compose(p, ['build']);
+  assert.equal(missing.code, 1);
+  assert.match(
+    missing.stderr,
+    /environment variable "BUILD_TOKEN" required by build secret "envsec" of service "app" is not set/,
+  );
+
+  for (const [key, value, why] of [
+    ['ssh', '[default]', /build\.ssh is not supported: Berth's builder has no SSH agent forwarding/],
+    [
+      'additional_contexts',
+      '{extra: ./x}',
+      /build\.additional_contexts is not supported: Berth's builder has no named build contexts yet/,
+    ],
+  ] as const) {
+    const q = project(
+      `b${key.slice(0, 3)}`,
+      `services:\n  app:\n    build:\n      context: .\n      ${key}: ${value}\n${networks()}`,
+      { Dockerfile: 'FROM busybox\n' },
+    );
+    const r = await compose(q, ['build']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`service "app": ${why.source}`));
+  }
+});

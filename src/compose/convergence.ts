@@ -180,11 +180,18 @@ export async function ensureImages(
   const all = services(p);
   const ids = new Map<string, string>();
   const pulls = new Map<string, Promise<string>>();
+  // One inspect per image, however many services run it (10 services of busybox: 1 request).
+  const inspected = new Map<string, Promise<string | undefined>>();
+  const inspectOnce = (ref: string) => {
+    let pr = inspected.get(ref);
+    if (!pr) inspected.set(ref, (pr = api.imageId(ref)));
+    return pr;
+  };
   await Promise.all(
     names.map(async (n) => {
       const svc = all[n]!;
       const ref = imageName(p, n, svc);
-      let id = await api.imageId(ref);
+      let id = await inspectOnce(ref);
       const buildable = svc.build !== undefined;
       if (buildable && o.build !== 'never' && (o.build === 'always' || id === undefined)) {
         await o.builder(n, svc, ref);

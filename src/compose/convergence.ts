@@ -184,7 +184,10 @@ export async function ensureImages(
   const inspected = new Map<string, Promise<string | undefined>>();
   const inspectOnce = (ref: string) => {
     let pr = inspected.get(ref);
-    if (!pr) inspected.set(ref, (pr = api.imageId(ref)));
+    if (!pr) {
+      pr = api.imageId(ref);
+      inspected.set(ref, pr);
+    }
     return pr;
   };
   await Promise.all(

@@ -43,6 +43,9 @@ export interface ExtraFile {
   readonly mode: number;
   /** Seconds since the epoch (default: now). */
   readonly mtime?: number;
+  /** Owner ids (default 0). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -516,8 +519,8 @@ export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
         name: f.name,
         typeflag: TypeFlag.file,
         mode: f.mode,
-        uid: 0,
-        gid: 0,
+        uid: f.uid ?? 0,
+        gid: f.gid ?? 0,
         size: f.content.length,
         mtime: f.mtime ?? now,
       }),

@@ -10,6 +10,8 @@ import {
   containerName,
   createBody,
   imageName,
+  type InjectedFile,
+  injectedFiles,
   replicas,
   type Service,
   services,
@@ -178,11 +180,21 @@ export async function ensureImages(
   const all = services(p);
   const ids = new Map<string, string>();
   const pulls = new Map<string, Promise<string>>();
+  // One inspect per image, however many services run it (10 services of busybox: 1 request).
+  const inspected = new Map<string, Promise<string | undefined>>();
+  const inspectOnce = (ref: string) => {
+    let pr = inspected.get(ref);
+    if (!pr) {
+      pr = api.imageId(ref);
+      inspected.set(ref, pr);
+    }
+    return pr;
+  };
   await Promise.all(
     names.map(async (n) => {
       const svc = all[n]!;
       const ref = imageName(p, n, svc);
-      let id = await api.imageId(ref);
+      let id = await inspectOnce(ref);
       const buildable = svc.build !== undefined;
       if (buildable && o.build !== 'never' && (o.build === 'always' || id === undefined)) {
         await o.builder(n, svc, ref);
@@ -244,6 +256,8 @@ export async function observed(api: ComposeApi, p: Project): Promise<Map<string,
 export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<void> {
   const names = selectServices(p, o.services, o.noDeps);
   const all = services(p);
+  // Secrets and configs from the environment resolve first: a missing variable creates nothing.
+  const injected = new Map(names.map((n) => [n, injectedFiles(p, n, all[n]!)]));
   const current = await observed(api, p);
   const orphans = [...current.entries()].filter(([s]) => !Object.hasOwn(all, s)).flatMap(([, cs]) => cs);
   if (orphans.length && o.removeOrphans) {
@@ -294,6 +308,7 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
               createBody({ project: p, name: n, svc, number: i, imageId, networks: eps }),
             );
             for (const [net, ep] of eps.slice(1)) await api.connect(net, id, ep);
+            await injectFiles(api, id, injected.get(n) ?? []);
             if (c) await api.remove(c.Id, { force: true });
             recreated.add(n);
             o.progress(`Container ${cname}  ${c ? 'Recreated' : 'Created'}`);
@@ -400,4 +415,33 @@ export async function waitContainer(
     }
     await new Promise((r) => setTimeout(r, delay));
   }
+}
+
+/**
+ * Writes a service's `environment:`/`content:` secrets and configs into a created container,
+ * before it starts (v2 copies a tar of them to `/`).
+ */
+export async function injectFiles(
+  api: ComposeApi,
+  id: string,
+  files: readonly InjectedFile[],
+): Promise<void> {
+  if (files.length === 0) return;
+  // The tar code is loaded only when a project has such files.
+  const { tarOfFiles } = await import('../archive/index.ts');
+  const tar = tarOfFiles(
+    files.map((f) => ({
+      name: f.target.replace(/^\/+/, ''),
+      content: f.content,
+      mode: f.mode,
+      uid: f.uid,
+      gid: f.gid,
+    })),
+  );
+  await api.putArchive(
+    id,
+    '/',
+    tar,
+    files.some((f) => f.uid !== 0 || f.gid !== 0),
+  );
 }

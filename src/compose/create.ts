@@ -265,18 +265,75 @@ function mountOf(in_: CreateInput, v: Obj): Obj {
 
 /**
  * File-backed secrets and configs, bind-mounted read-only at their targets (as Compose does
- * without swarm). Those from `environment:` or `content:` need a file written into the
- * container and are refused with a clear message until then.
+ * without swarm). Those from `environment:` or `content:` are written into the container after
+ * create (see `injectedFiles`).
  */
 function fileMounts(in_: CreateInput, kind: 'secrets' | 'configs'): Obj[] {
   const top = (in_.project.model[kind] ?? {}) as Record<string, Obj>;
-  return ((in_.svc[kind] as Obj[] | undefined) ?? []).map((e) => {
-    const src = top[String(e.source)] ?? {};
-    if (typeof src.file !== 'string') {
-      throw new ComposeError(
-        `${kind.slice(0, -1)} "${String(e.source)}" of service "${in_.name}": only file-based ${kind} are supported by berth compose (use "file:")`,
-      );
+  return ((in_.svc[kind] as Obj[] | undefined) ?? [])
+    .filter((e) => typeof top[String(e.source)]?.file === 'string')
+    .map((e) => ({ Type: 'bind', Source: top[String(e.source)]!.file, Target: e.target, ReadOnly: true }));
+}
+
+/** A secret or config that has no file on the host: its bytes go into the container by a copy. */
+export interface InjectedFile {
+  /** Absolute path in the container (`/run/secrets/NAME` unless the entry's target says otherwise). */
+  readonly target: string;
+  readonly content: Buffer;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * The `environment:` and `content:` secrets and configs of a service, resolved (v2's
+ * injectFileReferences): mode 0444 unless the entry sets one; an unset variable or a read-only
+ * service is an error naming the secret, the service and the fix, found before anything is created.
+ */
+export function injectedFiles(p: Project, name: string, svc: Service): InjectedFile[] {
+  const out: InjectedFile[] = [];
+  for (const kind of ['secrets', 'configs'] as const) {
+    const top = (p.model[kind] ?? {}) as Record<string, Obj>;
+    const what = kind.slice(0, -1);
+    for (const e of (svc[kind] as Obj[] | undefined) ?? []) {
+      const src = top[String(e.source)] ?? {};
+      let content: string | undefined;
+      if (typeof src.content === 'string') content = src.content;
+      else if (typeof src.environment === 'string') {
+        content = p.variable(src.environment);
+        if (content === undefined)
+          throw new ComposeError(
+            `environment variable "${src.environment}" required by ${what} "${String(e.source)}" of service "${name}" is not set: set it in the shell or in .env`,
+          );
+      }
+      if (content === undefined || content === '') continue;
+      if (svc.read_only === true)
+        throw new ComposeError(
+          `cannot create ${what} "${String(e.source)}" in read-only service "${name}": use "file:" for it, or drop read_only`,
+        );
+      const id = (v: unknown, field: string) => {
+        if (v === undefined || v === null || v === '') return 0;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0)
+          throw new ComposeError(
+            `${what} "${String(e.source)}" of service "${name}": ${field} must be a numeric id, not "${String(v)}"`,
+          );
+        return n;
+      };
+      const mode =
+        e.mode === undefined
+          ? 0o444
+          : typeof e.mode === 'string'
+            ? Number.parseInt(e.mode, 8)
+            : Number(e.mode);
+      out.push({
+        target: String(e.target),
+        content: Buffer.from(content),
+        mode,
+        uid: id(e.uid, 'uid'),
+        gid: id(e.gid, 'gid'),
+      });
     }
-    return { Type: 'bind', Source: src.file, Target: e.target, ReadOnly: true };
-  });
+  }
+  return out;
 }

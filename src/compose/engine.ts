@@ -1,6 +1,6 @@
 // The Engine API calls compose makes, typed, over the client (compose talks to the engine only
 // through the API, as docker-compose does, so it works against any Docker-compatible engine).
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { type EngineClient, EngineError, readAll } from '../client/index.ts';
 
 export const LABEL = {
@@ -118,6 +118,16 @@ export class ComposeApi {
     } catch (err) {
       if (!(err instanceof EngineError && err.status === 404)) throw err;
     }
+  }
+
+  /** Extracts a tar at `dir` in the container (PUT /archive); `copyUIDGID` keeps the tar's owners. */
+  async putArchive(id: string, dir: string, tar: Buffer, copyUIDGID: boolean): Promise<void> {
+    await drain(
+      this.client.raw('PUT', `/containers/${id}/archive`, {
+        query: { path: dir, copyUIDGID },
+        stream: Readable.from([tar]),
+      }),
+    );
   }
 
   async rename(id: string, name: string): Promise<void> {

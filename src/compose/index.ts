@@ -9,12 +9,13 @@ export { loadProject, findComposeFiles, normaliseProjectName } from './project.t
 export type { LoadOptions, Project } from './project.ts';
 export { ComposeApi, LABEL } from './engine.ts';
 export type { ContainerSummary, ContainerInspect } from './engine.ts';
-export { configHash, containerName, createBody, imageName, services } from './create.ts';
+export { configHash, containerName, createBody, imageName, injectedFiles, services } from './create.ts';
 export type { Service } from './create.ts';
 export {
   ensureImages,
   ensureNetworksAndVolumes,
   inDependencyOrder,
+  injectFiles,
   selectServices,
   up,
   waitContainer,

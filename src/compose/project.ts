@@ -38,6 +38,8 @@ export interface Project {
   readonly allProfiles: readonly string[];
   /** Services left out because none of their profiles is active. */
   readonly disabled: readonly string[];
+  /** The project's variables (the shell's over .env): what `environment:` secrets read. */
+  readonly variable: (name: string) => string | undefined;
 }
 
 const DEFAULT_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yml', 'docker-compose.yaml'];
@@ -222,7 +224,15 @@ export function loadProject(opts: LoadOptions): Project {
         expand: (v, seen) => substitute(v, { lookup: (n) => seen.get(n) ?? fromEnv(n) }),
       },
     );
-    return { name, workingDir, configFiles: files, model: normalised, allProfiles: all, disabled };
+    return {
+      name,
+      workingDir,
+      configFiles: files,
+      model: normalised,
+      allProfiles: all,
+      disabled,
+      variable: fromEnv,
+    };
   } catch (err) {
     if (err instanceof ComposeError && !err.where.file && err.modelPath) {
       throw new ComposeError(err.message, locate(loaded.sources, err.modelPath));

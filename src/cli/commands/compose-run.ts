@@ -8,7 +8,10 @@ import {
   createBody,
   ensureNetworksAndVolumes,
   imageName,
+  injectedFiles,
+  injectFiles,
   LABEL,
+  parsePortShort,
   type Project,
   selectServices,
   services,
@@ -164,6 +167,16 @@ export function registerComposeRun(compose: Command, cc: ComposeContext): void {
           if (o.user) svc.user = o.user;
           if (o.workdir) svc.working_dir = o.workdir;
           if (!o.servicePorts) delete svc.ports;
+          // As v2: --publish replaces the service's ports (parsed with the compose short syntax).
+          if (o.publish.length) {
+            svc.ports = o.publish.flatMap((spec) => {
+              try {
+                return parsePortShort(spec);
+              } catch (err) {
+                throw new CliError(`--publish ${spec}: ${(err as Error).message}`, 1);
+              }
+            });
+          }
           const env = { ...((svc.environment as Record<string, unknown>) ?? {}) };
           for (const e of o.env) {
             const i = e.indexOf('=');
@@ -206,9 +219,6 @@ export function registerComposeRun(compose: Command, cc: ComposeContext): void {
           if (o.rm) hc.AutoRemove = true;
           // One-off containers never restart by policy (as v2).
           hc.RestartPolicy = { Name: 'no' };
-          if (o.publish.length) {
-            throw new CliError('--publish is not supported by berth compose run yet: use --service-ports', 1);
-          }
           Object.assign(body, {
             AttachStdin: !o.detach,
             AttachStdout: !o.detach,
@@ -217,8 +227,10 @@ export function registerComposeRun(compose: Command, cc: ComposeContext): void {
             StdinOnce: !o.detach,
           });
           const cname = o.name ?? `${p.name}-${service}-run-${randomBytes(6).toString('hex')}`;
+          const files = injectedFiles(p, service, svc);
           const id = await a.create(cname, body);
           for (const [net, ep] of nets.slice(1)) await a.connect(net, id, ep);
+          await injectFiles(a, id, files);
           if (o.detach) {
             await a.start(id);
             ctx.out.write(`${cname}\n`);

@@ -8,6 +8,7 @@ import { ComposeError, loadProject, type Project } from '../../compose/index.ts'
 import { CliError, type CliContext, collect } from '../context.ts';
 import { registerComposeLifecycle } from './compose-lifecycle.ts';
 import { registerComposeRun } from './compose-run.ts';
+import { registerComposeTools } from './compose-tools.ts';
 import { registerComposeUp } from './compose-up.ts';
 
 export interface ComposeGlobals {
@@ -112,6 +113,7 @@ export function registerCompose(program: Command, ctx: CliContext): void {
   registerComposeUp(compose, cc);
   registerComposeLifecycle(compose, cc);
   registerComposeRun(compose, cc);
+  registerComposeTools(compose, cc);
 }
 
 interface ConfigOptions {

@@ -106,13 +106,19 @@ function decodeStat(h: string | undefined): PathStat {
   return JSON.parse(Buffer.from(h, 'base64').toString('utf8')) as PathStat;
 }
 
-interface CpOptions {
+export interface CpOptions {
   archive?: boolean;
   followLink?: boolean;
   quiet?: boolean;
 }
 
-async function copyFromContainer(ctx: CliContext, ctr: string, src: string, dst: string, o: CpOptions) {
+export async function copyFromContainer(
+  ctx: CliContext,
+  ctr: string,
+  src: string,
+  dst: string,
+  o: CpOptions,
+) {
   const get = async (p: string) => {
     const res = await ctx
       .client()
@@ -165,7 +171,7 @@ async function copyFromContainer(ctx: CliContext, ctr: string, src: string, dst:
   if (!o.quiet && ctx.err.isTTY) ctx.err.write(`Successfully copied ${humanSize(stat.size)} to ${dst}\n`);
 }
 
-async function copyToContainer(ctx: CliContext, src: string, ctr: string, dst: string, o: CpOptions) {
+export async function copyToContainer(ctx: CliContext, src: string, ctr: string, dst: string, o: CpOptions) {
   let dstPath = dst;
   let st = await statContainer(ctx, ctr, dstPath);
   if (st && isSymlink(st.mode)) {

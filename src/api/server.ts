@@ -93,6 +93,17 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
         ms: Math.round(performance.now() - started),
       });
     res.on('finish', finish);
+    // A client that half-closes once its request is sent (dial-stdio at its stdin's EOF) still
+    // gets a plain answer (the listener is half-open), but a stream it left (events, logs -f)
+    // ends, as Go's server cancels the request at EOF. Hijacked streams keep their half-close.
+    let carriesStream = false;
+    if (!upgraded) {
+      const onEnd = () => {
+        if (res.headersSent && !res.writableFinished && !carriesStream) res.destroy();
+      };
+      req.socket.once('end', onEnd);
+      res.once('close', () => req.socket.off('end', onEnd));
+    }
 
     const run = async () => {
       const m = VERSION_PREFIX.exec(pathname);
@@ -133,6 +144,7 @@ export function createApiHandler(opts: ApiServerOptions): ApiHandlers {
           return socket;
         }
         // No upgrade asked: a plain response carries the stream (dockerode without hijack).
+        carriesStream = true;
         res.writeHead(200, { 'Content-Type': contentType });
         res.flushHeaders();
         return streamOf(req, res);

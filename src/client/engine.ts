@@ -2,8 +2,9 @@
 // by tests. Errors from the daemon become EngineError with the status and Docker's message.
 import type { Duplex } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { parseSshHost, type SshEndpoint, SshError, sshTarget } from './ssh.ts';
 import { isTlsError, type TlsSettings, tlsTarget } from './transport.ts';
-import { type WireResponse, type WireTarget, wireRequest } from './wire.ts';
+import { openRaw, type WireResponse, type WireTarget, wireRequest } from './wire.ts';
 
 export class EngineError extends Error {
   readonly status: number;
@@ -32,6 +33,24 @@ export class TlsConnectError extends ConnectError {
   }
 }
 
+/** ssh could not reach the far side's daemon: ssh's status and stderr, and what to check. */
+export class SshConnectError extends ConnectError {
+  constructor(host: string, cause: SshError) {
+    super(host, cause);
+    this.message = `error during connect: ${host}: ${cause.message}${sshHint(cause)}`;
+    this.name = 'SshConnectError';
+  }
+}
+
+function sshHint(err: SshError): string {
+  if (err.exitCode === 255)
+    return ' (ssh could not log in: check the host, port, user and key, e.g. with `ssh -p PORT user@host true`)';
+  if (err.exitCode === 127) return '';
+  if (err.exitCode !== null)
+    return ' (the remote `system dial-stdio` could not reach its daemon: is berthd (or dockerd) running there, and is the socket path right?)';
+  return '';
+}
+
 export interface RequestOptions {
   readonly query?: Record<string, string | number | boolean | string[] | undefined>;
   readonly body?: unknown;
@@ -41,7 +60,7 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
-export type Target = { socketPath: string } | { host: string; port: number };
+export type Target = { socketPath: string } | { host: string; port: number } | { ssh: SshEndpoint };
 
 export interface ClientOptions {
   /** TLS for tcp:// hosts (docker's --tls/--tlsverify); unix sockets ignore it, as docker's do. */
@@ -56,7 +75,10 @@ export function parseDaemonHost(spec: string, tls = false): Target {
     return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (tls ? 2376 : 2375)) };
   }
   if (spec.startsWith('/')) return { socketPath: spec };
-  throw new Error(`invalid daemon host "${spec}": use unix:///path/to.sock or tcp://127.0.0.1:PORT`);
+  if (spec.startsWith('ssh://')) return { ssh: parseSshHost(spec) };
+  throw new Error(
+    `invalid daemon host "${spec}": use unix:///path/to.sock, tcp://HOST:PORT or ssh://[user@]host[:port]`,
+  );
 }
 
 function buildQuery(q: RequestOptions['query']): string {
@@ -85,8 +107,31 @@ export class EngineClient {
 
   #wireTarget(): Promise<WireTarget> {
     const t = this.#target;
-    this.#wire ??= this.#tls && 'host' in t ? tlsTarget(t.host, t.port, this.#tls) : Promise.resolve(t);
+    // TLS settings apply to tcp:// only; ssh brings its own encryption and authentication.
+    this.#wire ??=
+      'ssh' in t
+        ? Promise.resolve(sshTarget(t.ssh))
+        : this.#tls && 'host' in t
+          ? tlsTarget(t.host, t.port, this.#tls)
+          : Promise.resolve(t);
     return this.#wire;
+  }
+
+  /** A raw connection to the daemon, for `system dial-stdio` (bytes in both directions, no HTTP). */
+  async dial(): Promise<Duplex> {
+    try {
+      return await openRaw(await this.#wireTarget());
+    } catch (err) {
+      throw this.#connectError(err);
+    }
+  }
+
+  #connectError(err: unknown): unknown {
+    if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? ''))
+      return new ConnectError(this.hostSpec, err);
+    if (err instanceof SshError) return new SshConnectError(this.hostSpec, err);
+    if (isTlsError(err)) return new TlsConnectError(this.hostSpec, err as Error);
+    return err;
   }
 
   /** Sends a request and returns the raw response (status already checked). */
@@ -145,11 +190,7 @@ export class EngineClient {
         ...(r.opts.signal ? { signal: r.opts.signal } : {}),
       });
     } catch (err) {
-      if (['ENOENT', 'ECONNREFUSED', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) {
-        throw new ConnectError(this.hostSpec, err);
-      }
-      if (isTlsError(err)) throw new TlsConnectError(this.hostSpec, err as Error);
-      throw err;
+      throw this.#connectError(err);
     }
   }
 

@@ -223,3 +223,23 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     });
   });
 }
+
+/** Opens a raw connection to the target: resolves once bytes may be written, rejects on an early error. */
+export function openRaw(target: WireTarget): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    let socket: Duplex;
+    let ready = 'connect';
+    if ('open' in target) ({ stream: socket, ready } = target.open());
+    else
+      socket =
+        'socketPath' in target
+          ? net.connect({ path: target.socketPath, allowHalfOpen: true })
+          : net.connect({ port: target.port, host: target.host, allowHalfOpen: true });
+    const onError = (err: Error) => reject(err);
+    socket.once('error', onError);
+    socket.once(ready, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}

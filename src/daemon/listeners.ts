@@ -39,6 +39,10 @@ export function apiServer(
     l.kind === 'tcp' && l.tls
       ? https.createServer({ ...opts, ...tlsOptions, allowHalfOpen: true }, handler.request)
       : http.createServer(opts, handler.request);
+  // A client may shut down its write side once its request is sent (`berth system dial-stdio`
+  // does when its stdin ends, e.g. at the far end of ssh://); Node's default then drops the
+  // answer still being made. With this set the socket ends after the last response instead.
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.on('upgrade', handler.upgrade);
   // A refused handshake (no certificate, another CA, plain HTTP on the TLS port) concerns that
   // one client: say so once and keep serving. Node destroys the socket itself.

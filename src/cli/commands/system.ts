@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { BERTH_VERSION } from '../../base/version.ts';
 import type { VersionInfo } from '../../client/index.ts';
 import type { CliContext } from '../context.ts';
+import { registerDialStdio } from './dial-stdio.ts';
 import { registerSystemDf } from './system-df.ts';
 import { registerSystemPrune } from './system-prune.ts';
 import { type GlobalConnectionOptions, resolveConnection } from '../contexts/index.ts';
@@ -148,6 +149,7 @@ export function registerSystem(program: Command, ctx: CliContext): void {
   const system = program.command('system').description('Manage Berth');
   registerSystemDf(system, ctx);
   registerSystemPrune(system, ctx);
+  registerDialStdio(system, ctx);
   system
     .command('info')
     .description('Display system-wide information')

@@ -1,0 +1,341 @@
+// ssh:// remote access (issue 21): a private Debian sshd on a loopback port with its own host key
+// and one authorized client key, then the real docker CLI and berth through `-H ssh://`,
+// DOCKER_HOST and contexts, and `berth system dial-stdio` on its own. Nothing of the machine's ssh
+// set-up is used or changed: sshd reads only this file's config; the clients' `ssh` is a wrapper
+// (first on their PATH) that runs /usr/bin/ssh -F with this file's client config (OpenSSH reads
+// ~/.ssh from the passwd entry, not $HOME, so -F is the way to keep ~/.ssh out of it).
+// On the far side (root on this machine) sshd's SetEnv gives a PATH whose `berth` and `docker`
+// are wrappers that log their arguments, and DOCKER_HOST = the test berthd's socket.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { berthCli, ROOT, run } from '../helpers/daemon.ts';
+import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+
+const SSHD = '/usr/sbin/sshd';
+const DOCKER = '/usr/local/bin/docker';
+
+const daemon = useBusyboxDaemon();
+let dir = '';
+let port = 0;
+let sshd: ChildProcess | undefined;
+let sshdLog = '';
+let url = '';
+
+const calls = () =>
+  existsSync(path.join(dir, 'remote-calls.log'))
+    ? readFileSync(path.join(dir, 'remote-calls.log'), 'utf8')
+    : '';
+const clearCalls = () => rmSync(path.join(dir, 'remote-calls.log'), { force: true });
+
+// The clients' environment: no daemon address, a private docker config, the ssh wrapper first.
+const env = (extra: Record<string, string> = {}) => ({
+  DOCKER_HOST: '',
+  BERTH_HOST: '',
+  DOCKER_CONTEXT: '',
+  DOCKER_CONFIG: path.join(dir, 'client-config'),
+  BERTH_SSH_REMOTE_CMD: '',
+  BERTH_TEST_SSH_CONFIG: path.join(dir, 'ssh_config'),
+  PATH: `${path.join(dir, 'client-bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  ...extra,
+});
+const berth = (args: string[], extra: Record<string, string> = {}, input?: string) =>
+  berthCli(args, { env: env(extra), timeoutMs: 90_000, ...(input !== undefined ? { input } : {}) });
+const docker = (args: string[], extra: Record<string, string> = {}) =>
+  run(DOCKER, args, { env: env(extra), timeoutMs: 90_000 });
+
+function sh(file: string, body: string): void {
+  writeFileSync(file, `#!/bin/sh\n${body}\n`);
+  chmodSync(file, 0o755);
+}
+
+/** A free loopback port: sshd cannot listen on port 0, so node binds one and lets it go. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function keygen(file: string): Promise<void> {
+  ok(await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'berth-test', '-f', file]));
+}
+
+describe('ssh:// remote access', () => {
+  before(async () => {
+    if (!existsSync(SSHD))
+      throw new Error(
+        `${SSHD} is missing: run scripts/setup.sh (it installs openssh-server and openssh-client)`,
+      );
+    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-ssh-'));
+    port = await freePort();
+    url = `ssh://root@127.0.0.1:${port}`;
+    await keygen(path.join(dir, 'host_key'));
+    await keygen(path.join(dir, 'client_key'));
+    await keygen(path.join(dir, 'wrong_key'));
+    writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
+    writeFileSync(
+      path.join(dir, 'known_hosts'),
+      `[127.0.0.1]:${port} ${readFileSync(path.join(dir, 'host_key.pub'), 'utf8')}`,
+    );
+    const clientConfig = (key: string) =>
+      [
+        'Host *',
+        `  IdentityFile ${path.join(dir, key)}`,
+        '  IdentitiesOnly yes',
+        '  IdentityAgent none',
+        `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
+        '  GlobalKnownHostsFile /dev/null',
+        '  StrictHostKeyChecking yes',
+        '  BatchMode yes',
+        '',
+      ].join('\n');
+    writeFileSync(path.join(dir, 'ssh_config'), clientConfig('client_key'));
+    writeFileSync(path.join(dir, 'ssh_config.wrong'), clientConfig('wrong_key'));
+    mkdirSync(path.join(dir, 'client-bin'));
+    mkdirSync(path.join(dir, 'client-config'));
+    sh(path.join(dir, 'client-bin/ssh'), 'exec /usr/bin/ssh -F "$BERTH_TEST_SSH_CONFIG" "$@"');
+    // The far side: berth and docker that log how they were called. With docker-is-berth present,
+    // the far side's `docker` is berth (a host with Berth only, reached by the docker CLI).
+    const log = path.join(dir, 'remote-calls.log');
+    mkdirSync(path.join(dir, 'bin'));
+    sh(path.join(dir, 'bin/berth'), `echo "berth $*" >> ${log}\nexec ${path.join(ROOT, 'bin/berth')} "$@"`);
+    sh(
+      path.join(dir, 'bin/docker'),
+      [
+        `echo "docker $*" >> ${log}`,
+        `if [ -e ${path.join(dir, 'docker-is-berth')} ]; then exec ${path.join(ROOT, 'bin/berth')} "$@"; fi`,
+        `exec ${DOCKER} "$@"`,
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'sshd_config'),
+      [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${path.join(dir, 'host_key')}`,
+        `PidFile ${path.join(dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password',
+        'PubkeyAuthentication yes',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        // The keys live in a temp dir under the world-writable /tmp.
+        'StrictModes no',
+        `SetEnv PATH=${path.join(dir, 'bin')}:/usr/bin:/bin DOCKER_HOST=unix://${daemon.d.socket}`,
+        '',
+      ].join('\n'),
+    );
+    // sshd insists on its privilege separation directory (a runtime dir, created empty if absent).
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    sshd = child;
+    child.stderr!.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`sshd did not start within 10 s:\n${sshdLog}`)),
+        10_000,
+      );
+      child.stderr!.on('data', (s: string) => {
+        sshdLog += s;
+        if (sshdLog.includes('Server listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`sshd exited with ${code}:\n${sshdLog}`));
+      });
+    });
+  });
+
+  after(async () => {
+    const child = sshd;
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the docker CLI over ssh:// with the real docker dial-stdio on the far side', async () => {
+    clearCalls();
+    const v = ok(await docker(['-H', url, 'version', '--format', '{{.Server.Version}}']));
+    assert.match(v.trim(), /^\d+\.\d+/);
+    assert.equal(
+      ok(await docker(['-H', url, 'run', '--rm', 'busybox', 'echo', 'docker-over-ssh'])),
+      'docker-over-ssh\n',
+    );
+    const id = ok(await docker(['-H', url, 'run', '-d', 'busybox', 'sleep', '300'])).trim();
+    try {
+      assert.match(ok(await docker(['-H', url, 'ps', '--no-trunc', '-q'])), new RegExp(id));
+    } finally {
+      ok(await docker(['-H', url, 'rm', '-f', id]));
+    }
+    assert.match(calls(), /^docker system dial-stdio$/m, sshdLog);
+  });
+
+  test('the docker CLI over ssh:// with berth system dial-stdio as the far side', async () => {
+    clearCalls();
+    writeFileSync(path.join(dir, 'docker-is-berth'), '');
+    try {
+      assert.equal(
+        ok(await docker(['-H', url, 'run', '--rm', 'busybox', 'echo', 'via-berth-dial'])),
+        'via-berth-dial\n',
+      );
+      // exec -i: stdin, its EOF and the output all cross ssh and berth's relay.
+      const id = ok(await docker(['-H', url, 'run', '-d', 'busybox', 'sleep', '300'])).trim();
+      try {
+        const r = await run(DOCKER, ['-H', url, 'exec', '-i', id, 'cat'], {
+          env: env(),
+          input: 'through-berth-relay\n',
+          timeoutMs: 60_000,
+        });
+        assert.equal(ok(r), 'through-berth-relay\n');
+      } finally {
+        ok(await docker(['-H', url, 'rm', '-f', id]));
+      }
+      assert.match(calls(), /^docker system dial-stdio$/m);
+    } finally {
+      rmSync(path.join(dir, 'docker-is-berth'), { force: true });
+    }
+  });
+
+  test('berth -H ssh://: version, run --rm attached, exec -i, logs; berth dial-stdio on the far side', async () => {
+    clearCalls();
+    const v = ok(await berth(['-H', url, 'version', '--format', '{{.Server.Version}}']));
+    assert.match(v.trim(), /^\d+\.\d+/);
+    assert.equal(ok(await berth(['-H', url, 'run', '--rm', 'busybox', 'echo', 'hi'])), 'hi\n');
+    const id = ok(
+      await berth(['-H', url, 'run', '-d', 'busybox', 'sh', '-c', 'echo started; sleep 300']),
+    ).trim();
+    try {
+      assert.equal(
+        ok(await berth(['-H', url, 'exec', '-i', id, 'cat'], {}, 'piped-over-ssh\n')),
+        'piped-over-ssh\n',
+      );
+      assert.match(ok(await berth(['-H', url, 'logs', id])), /started/);
+    } finally {
+      ok(await berth(['-H', url, 'rm', '-f', id]));
+    }
+    assert.match(calls(), /^berth system dial-stdio$/m);
+    assert.doesNotMatch(calls(), /^docker /m);
+  });
+
+  test('DOCKER_HOST=ssh:// and a socket path in the URL', async () => {
+    assert.match(ok(await berth(['ps', '-a'], { DOCKER_HOST: url })), /CONTAINER ID/);
+    clearCalls();
+    // The path is the far side's socket: passed on as --host, so the remote DOCKER_HOST is not used.
+    const withPath = `${url}${daemon.d.socket}`;
+    assert.equal(ok(await berth(['-H', withPath, 'run', '--rm', 'busybox', 'echo', 'by-path'])), 'by-path\n');
+    assert.match(calls(), new RegExp(`^berth --host=unix://${daemon.d.socket} system dial-stdio$`, 'm'));
+    const missing = await berth(['-H', `${url}/nowhere/berth.sock`, 'version']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /error during connect: ssh:\/\/.*\/nowhere\/berth\.sock/);
+    assert.match(missing.stderr, /Cannot connect to the Berth daemon at unix:\/\/\/nowhere\/berth\.sock/);
+  });
+
+  test('BERTH_SSH_REMOTE_CMD=docker: berth through the far side docker dial-stdio', async () => {
+    clearCalls();
+    const out = ok(
+      await berth(['-H', url, 'run', '--rm', 'busybox', 'echo', 'far-docker'], {
+        BERTH_SSH_REMOTE_CMD: 'docker',
+      }),
+    );
+    assert.equal(out, 'far-docker\n');
+    assert.match(calls(), /^docker system dial-stdio$/m);
+    assert.doesNotMatch(calls(), /^berth /m);
+  });
+
+  test('refused: a wrong key, a closed port, a remote command that is missing', async () => {
+    const wrong = await berth(['-H', url, 'version'], {
+      BERTH_TEST_SSH_CONFIG: path.join(dir, 'ssh_config.wrong'),
+    });
+    assert.notEqual(wrong.code, 0);
+    assert.match(
+      wrong.stderr,
+      /error during connect: ssh:\/\/root@127\.0\.0\.1:\d+: ssh exited with status 255: .*Permission denied \(publickey\)/,
+    );
+    assert.match(wrong.stderr, /check the host, port, user and key/);
+    const closed = await berth(['-H', `ssh://root@127.0.0.1:${await freePort()}`, 'ps']);
+    assert.notEqual(closed.code, 0);
+    assert.match(closed.stderr, /ssh exited with status 255: .*Connection refused/);
+    const missing = await berth(['-H', url, 'ps'], { BERTH_SSH_REMOTE_CMD: '/nonexistent/berth' });
+    assert.notEqual(missing.code, 0);
+    assert.match(
+      missing.stderr,
+      /ssh exited with status 127: .*\/nonexistent\/berth.*(not found|No such file)/,
+    );
+    const bad = await berth(['-H', 'ssh://root:secret@127.0.0.1', 'ps']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /plain-text password is not supported/);
+  });
+
+  test('berth system dial-stdio on its own: HTTP through stdin/stdout, half-close, clear errors', async () => {
+    const req = 'GET /_ping HTTP/1.1\r\nHost: berth\r\nConnection: close\r\n\r\n';
+    const r = await berth(['-H', daemon.d.host, 'system', 'dial-stdio'], {}, req);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/1\.1 200 /);
+    assert.match(r.stdout, /\r\n\r\nOK$/);
+    // A request whose answer takes the daemon a while: the half-close must not cut it off.
+    const info = await berth(
+      ['-H', daemon.d.host, 'system', 'dial-stdio'],
+      {},
+      'GET /info HTTP/1.1\r\nHost: berth\r\n\r\n',
+    );
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /^HTTP\/1\.1 200 /);
+    const body = info.stdout.slice(info.stdout.indexOf('\r\n\r\n') + 4);
+    assert.equal((JSON.parse(body) as { Images: number }).Images, 1);
+    // A stream the client left by half-closing (events) ends, and dial-stdio with it.
+    const events = await berthCli(['-H', daemon.d.host, 'system', 'dial-stdio'], {
+      env: env(),
+      input: 'GET /events HTTP/1.1\r\nHost: berth\r\n\r\n',
+      timeoutMs: 20_000,
+    });
+    assert.equal(events.code, 0, `dial-stdio did not end with the events stream: ${events.stderr}`);
+    assert.match(events.stdout, /^HTTP\/1\.1 200 /);
+    const gone = await berth(['-H', `unix://${path.join(dir, 'no.sock')}`, 'system', 'dial-stdio'], {}, req);
+    assert.equal(gone.code, 1);
+    assert.match(
+      gone.stderr,
+      /failed to open the raw stream connection: Cannot connect to the Berth daemon at unix:\/\/.*no\.sock/,
+    );
+  });
+
+  test('a context with an ssh:// docker endpoint, for berth and the docker CLI', async () => {
+    ok(await berth(['context', 'create', 'over-ssh', '--docker', `host=${url}`]));
+    try {
+      assert.equal(
+        ok(await berth(['--context', 'over-ssh', 'run', '--rm', 'busybox', 'echo', 'ctx-ssh'])),
+        'ctx-ssh\n',
+      );
+      assert.equal(
+        ok(await docker(['--context', 'over-ssh', 'run', '--rm', 'busybox', 'echo', 'ctx-docker'])),
+        'ctx-docker\n',
+      );
+      ok(await berth(['context', 'use', 'over-ssh']));
+      assert.match(
+        ok(await berth(['version', '--format', '{{.Client.Context}} {{.Server.Version}}'])),
+        /^over-ssh \d+\./,
+      );
+    } finally {
+      await berth(['context', 'use', 'default']);
+      await berth(['context', 'rm', '-f', 'over-ssh']);
+    }
+  });
+});

@@ -86,24 +86,8 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
   return `${[...servers, ...keep('search', search), ...keep('options', options)].join('\n')}\n`;
 }
 
-/**
- * The root filesystem for a start: a stale mount from an earlier run is replaced, unless a
- * filesystem operation (cp, export) holds the rootfs mounted right now (then its mount is kept).
- * Needs nothing from the network, so the start runs it beside the network set-up.
- */
-export async function mountRootfsForStart(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot'>,
-  rec: ContainerRecord,
-): Promise<void> {
-  const dir = deps.store.dir(rec.id);
-  if (rootfsBusy(dir)) return;
-  await span('rootfs.unmount-stale', () => unmount(rootfsPaths(dir).merged));
-  await mountRootfs(deps, rec);
-}
-
-/** Writes the bundle's files and config.json over a root filesystem already mounted (above). */
 export async function prepareBundle(
-  deps: Pick<ContainerServiceDeps, 'store' | 'cgroupParent' | 'volumes'>,
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes'>,
   rec: ContainerRecord,
   facts: HostResourceFacts,
   net?: ContainerNet,
@@ -112,6 +96,11 @@ export async function prepareBundle(
   // Validated at create; re-planned here so host changes (CPUs gone offline) fail the start clearly.
   const plan = planResources(rec.hostConfig as ResourceFields, facts);
   const { merged } = rootfsPaths(dir);
+  // A filesystem operation (cp, export) may hold the rootfs mounted already: keep its mount.
+  if (!rootfsBusy(dir)) {
+    await span('rootfs.unmount-stale', () => unmount(merged));
+    await mountRootfs(deps, rec);
+  }
 
   const c = rec.config;
   const [passwd, group] = await span('bundle.passwd-group', () =>

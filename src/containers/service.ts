@@ -40,7 +40,7 @@ import {
   monitorLogCap,
   withLogDefaults,
 } from './logging.ts';
-import { mountRootfs, mountRootfsForStart, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
 import { treeSize } from './size.ts';
 import {
   checkRestartPolicy,
@@ -378,17 +378,7 @@ export class ContainerService {
       const logCap = monitorLogCap(logs);
       try {
         await this.#logShippers.check(rec, logs);
-        // The network and the root filesystem need nothing from each other: set up side by
-        // side. Both are settled before a failure is thrown, so the rollback below never races
-        // a step still under way (a veth made after its netns was removed, a late mount).
-        const network = this.deps.network;
-        const [netDone, rootfsDone] = await Promise.allSettled([
-          network ? attachNetworks(network, this.deps.store, rec) : Promise.resolve(undefined),
-          mountRootfsForStart(this.deps, rec),
-        ]);
-        if (netDone.status === 'rejected') throw netDone.reason;
-        if (rootfsDone.status === 'rejected') throw rootfsDone.reason;
-        const net = netDone.value;
+        const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
         crashPoint('start:after-network');
         await prepareBundle(this.deps, rec, this.facts, net);
         crashPoint('start:after-rootfs');
@@ -514,19 +504,13 @@ export class ContainerService {
       this.#finishShipping(rec);
       // The cgroup goes away with `runc delete`: ask it about OOM kills first.
       const oom = await oomKilled(this.cgroup(id)).catch(() => false);
-      // Three independent teardowns (runtime state and cgroup; the overlay mount; the netns
-      // and endpoints), side by side: `docker run --rm` waits for all of them. None uses what
-      // another removes, and each is idempotent, so a crash between them is settled at the
-      // next start (leftovers.ts) as it was when they ran one after the other.
-      await Promise.all([
-        this.deps.runtime.delete(id, true).catch(() => {}),
-        teardownRootfs(this.deps, rec).catch((err) =>
-          this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
-        ),
-        this.deps.network
-          ?.detach(id)
-          .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) })),
-      ]);
+      await this.deps.runtime.delete(id, true).catch(() => {});
+      await teardownRootfs(this.deps, rec).catch((err) =>
+        this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
+      );
+      await this.deps.network
+        ?.detach(id)
+        .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
       const { daemonPaused: _dp, ...rest } = rec;
       const policy = restartPolicy(rec.hostConfig);

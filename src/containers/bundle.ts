@@ -87,7 +87,10 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
 }
 
 export async function prepareBundle(
-  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes'>,
+  deps: Pick<
+    ContainerServiceDeps,
+    'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes' | 'unservedSeccompArches'
+  >,
   rec: ContainerRecord,
   facts: HostResourceFacts,
   net?: ContainerNet,
@@ -211,6 +214,7 @@ export async function prepareBundle(
         ...initMounts,
       ],
       ...security,
+      ...(deps.unservedSeccompArches ? { unservedSeccompArches: deps.unservedSeccompArches } : {}),
       namespaces,
       ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
       resources: plan.resources,

@@ -66,11 +66,9 @@ chmodSync('dist/berthd.mjs', 0o755);
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
 // The console relay for `exec -t` (receives runc's pty master over a unix socket).
 // The unixgram relay for log drivers (Node's dgram has no unix datagram sockets).
-// The x32 probe: does this kernel serve x32 system calls (Node cannot make a raw syscall)?
 for (const [out, src, what] of [
   ['berth-stdin-relay', 'runtime/stdin-relay.c', 'containers cannot receive stdin from attach'],
   ['berth-console-relay', 'runtime/console-relay.c', 'exec -t is unavailable'],
-  ['berth-x32-probe', 'runtime/x32-probe.c', 'the seccomp profile keeps its x32 rules'],
   [
     'berth-unixgram-relay',
     'logs/drivers/unixgram-relay.c',

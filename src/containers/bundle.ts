@@ -87,10 +87,7 @@ async function resolvConf(rec: ContainerRecord, net: ContainerNet | undefined): 
 }
 
 export async function prepareBundle(
-  deps: Pick<
-    ContainerServiceDeps,
-    'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes' | 'unservedSeccompArches'
-  >,
+  deps: Pick<ContainerServiceDeps, 'store' | 'images' | 'layers' | 'layersRoot' | 'cgroupParent' | 'volumes'>,
   rec: ContainerRecord,
   facts: HostResourceFacts,
   net?: ContainerNet,
@@ -214,7 +211,6 @@ export async function prepareBundle(
         ...initMounts,
       ],
       ...security,
-      ...(deps.unservedSeccompArches ? { unservedSeccompArches: deps.unservedSeccompArches } : {}),
       namespaces,
       ...(rec.hostConfig.ShmSize ? { shmSize: rec.hostConfig.ShmSize } : {}),
       resources: plan.resources,

@@ -80,8 +80,6 @@ export interface ContainerServiceDeps {
   readonly stdinRelay?: string;
   /** Path of berth-console-relay, when built: the terminal end of `exec -t`. */
   readonly consoleRelay?: string;
-  /** Seccomp architectures the kernel does not serve (x32), left out of the default profile. */
-  readonly unservedSeccompArches?: readonly string[];
   /** Networks; without it every container gets a private netns with only loopback. */
   readonly network?: NetworkManager;
   /** CPUs, memory nodes, hard rlimits, cgroup version; read from the host when not given. */

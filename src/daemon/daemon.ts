@@ -54,7 +54,7 @@ import {
 } from '../images/index.ts';
 import { DistributionMetadata, ImageMetadataStore } from '../metadata/index.ts';
 import { type Digest, digestHex } from '../oci/digest.ts';
-import { ConmonRuntime, unservedSeccompArches } from '../runtime/index.ts';
+import { ConmonRuntime } from '../runtime/index.ts';
 import { RegistryClient } from '../registry/index.ts';
 import { parsePlatform } from '../oci/image.ts';
 import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
@@ -145,11 +145,6 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     };
     const stdinRelay = await helper('berth-stdin-relay', 'attach cannot feed container stdin');
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
-    const unservedArches = unservedSeccompArches(
-      process.arch === 'x64'
-        ? await helper('berth-x32-probe', 'the seccomp profile keeps its x32 rules')
-        : undefined,
-    );
     // daemon.json's default log driver is checked as a container's would be: a bad one stops
     // the daemon here rather than every create later.
     planLogging(config.logDriver, config.logOpts);
@@ -193,7 +188,6 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       events: (type, action, id, attrs) => events.publish(type, action, id, attrs),
       ...(stdinRelay ? { stdinRelay } : {}),
       ...(consoleRelay ? { consoleRelay } : {}),
-      unservedSeccompArches: unservedArches,
       network,
       volumes,
       logDefaults: { type: config.logDriver, config: config.logOpts },

@@ -237,20 +237,6 @@ export function defaultSeccomp(caps: readonly string[], nodeArch: string = proce
 }
 
 /**
- * The profile without the architectures the kernel does not serve (x32 on most kernels). Their
- * rules guard system calls the kernel answers with ENOSYS anyway, and cost runc a large part of
- * every create and exec to compile (scripts/bench-spec-cost.ts). One difference remains, noted
- * in docs/api-compat.md: a raw x32-numbered call then meets the filter's bad-architecture
- * action (SIGSYS) instead of ENOSYS; no x32 program can run on such a kernel either way.
- */
-export function withoutArches(p: OciSeccomp, drop: readonly string[]): OciSeccomp {
-  if (!p.architectures || drop.length === 0) return p;
-  const kept = p.architectures.filter((a) => !drop.includes(a));
-  // Never leave the native architecture out: an emptied list would mean "native only" anyway.
-  return kept.length === 0 ? p : { ...p, architectures: kept };
-}
-
-/**
  * A user-supplied profile (`--security-opt seccomp=<json>`) in Docker's format, resolved the same way:
  * rules whose includes/excludes do not fit this container are dropped; archMap picks architectures.
  */

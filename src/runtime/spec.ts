@@ -1,7 +1,7 @@
 // OCI runtime spec generation with Docker's defaults: capability set, mounts, masked and
 // read-only paths, device cgroup rules, namespaces. Pure: the caller supplies every fact.
 import type { OciResources, OciRlimit } from './resources.ts';
-import { defaultSeccomp, type OciSeccomp, resolveSeccompProfile, withoutArches } from './seccomp.ts';
+import { defaultSeccomp, type OciSeccomp, resolveSeccompProfile } from './seccomp.ts';
 import type { OciDeviceCgroup, OciLinuxDevice, OciMount, OciNamespace, OciSpec } from './spec-types.ts';
 
 /** Docker's default capability set. */
@@ -81,8 +81,6 @@ export interface SpecInput {
   readonly allCaps?: readonly string[];
   /** 'default' (Berth's generated profile), 'unconfined', or a profile in Docker's JSON format. */
   readonly seccomp?: 'default' | 'unconfined' | { readonly custom: unknown };
-  /** Seccomp architectures the kernel does not serve (x32), left out of the default profile. */
-  readonly unservedSeccompArches?: readonly string[];
   /** Device nodes to create (--device, or all host devices when privileged). */
   readonly devices?: readonly OciLinuxDevice[];
   /** Extra device cgroup rules (--device-cgroup-rule and --device permissions). */
@@ -213,7 +211,6 @@ export function generateSpec(input: SpecInput): OciSpec {
 
 function seccompField(input: SpecInput, caps: readonly string[]): { seccomp?: OciSeccomp } {
   if (input.privileged || input.seccomp === 'unconfined') return {};
-  if (input.seccomp === undefined || input.seccomp === 'default')
-    return { seccomp: withoutArches(defaultSeccomp(caps), input.unservedSeccompArches ?? []) };
+  if (input.seccomp === undefined || input.seccomp === 'default') return { seccomp: defaultSeccomp(caps) };
   return { seccomp: resolveSeccompProfile(input.seccomp.custom, caps) };
 }

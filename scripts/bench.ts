@@ -3,6 +3,7 @@
 //     against the same berthd.
 //  2. Layer extraction: archive.applyLayer vs GNU `tar -x` of the same layer.
 //  3. `berth load` of a ~200 MB multi-layer archive vs `tar -x` of the same archive.
+// Container start, exec and ps against the runc and docker CLI floors: scripts/bench-floors.ts.
 // Runs alternate between the candidates so machine noise hits both alike.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -67,31 +68,6 @@ async function main(): Promise<void> {
     }
     row('--version', bv, dv, 'berth', 'docker');
     row('images (same berthd)', bi, di, 'berth', 'docker');
-
-    console.log(`\n== container start: run --rm busybox true (${N} runs each, median)`);
-    const rootfsDir = path.join(tmp, 'runc-bundle');
-    await fsp.mkdir(path.join(rootfsDir, 'rootfs'), { recursive: true });
-    execFileSync('tar', ['-xf', busyboxTar(), '-C', path.join(rootfsDir, 'rootfs')]);
-    execFileSync('runc', ['spec', '--bundle', rootfsDir]);
-    const specFile = path.join(rootfsDir, 'config.json');
-    const spec = JSON.parse(await fsp.readFile(specFile, 'utf8'));
-    spec.process.terminal = false;
-    spec.process.args = ['true'];
-    delete spec.process.rlimits;
-    await fsp.writeFile(specFile, JSON.stringify(spec));
-    const runcRoot = path.join(tmp, 'runc-root');
-    const floor: number[] = [];
-    const dr: number[] = [];
-    const br: number[] = [];
-    for (let i = 0; i < N; i++) {
-      floor.push(
-        timeCmd('runc', ['--root', runcRoot, 'run', '--bundle', rootfsDir, `bench-${process.pid}-${i}`]),
-      );
-      dr.push(timeCmd('docker', ['run', '--rm', 'busybox', 'true'], env));
-      br.push(timeCmd(berth, ['run', '--rm', 'busybox', 'true'], env));
-    }
-    row('docker run --rm (CLI → berthd)', dr, floor, 'docker', 'runc run');
-    row('berth run --rm', br, floor, 'berth', 'runc run');
 
     console.log('\n== layer extraction (5 runs each, median)');
     const entries = [];

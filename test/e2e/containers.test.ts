@@ -268,7 +268,8 @@ describe('pause, restart, rename, prune', () => {
       await daemon.d.docker(['run', '-d', 'busybox', 'sh', '-c', 'sleep 31 & sleep 32'])
     ).stdout.trim();
     let out = '';
-    for (let i = 0; i < 20 && !out.includes('sleep 32'); i++) {
+    // Both children: under load the forked `sleep 31` may still show as `sh` when `sleep 32` runs.
+    for (let i = 0; i < 60 && !(out.includes('sleep 31') && out.includes('sleep 32')); i++) {
       out = (await daemon.d.docker(['top', id])).stdout;
       await new Promise((r) => setTimeout(r, 50));
     }

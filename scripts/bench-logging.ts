@@ -60,7 +60,9 @@ export async function benchLogging(): Promise<void> {
     });
     const rx = await countingReceiver();
     const mbs = (ms: number) => (BYTES / 1e6 / (ms / 1000)).toFixed(1);
-    const rows: { name: string; write: number; read: number; deliver?: number }[] = [];
+    const rows: { name: string; write: number; read: number; raw: number; deliver?: number }[] = [];
+    // The raw API read (curl, no Docker-Client agent: a frame per line) separates the CLI's cost.
+    const sock = d.host.replace(/^unix:\/\//, '');
     for (const [name, opts] of [
       ['json-file', ['--log-driver', 'json-file']],
       ['local', ['--log-driver', 'local']],
@@ -93,8 +95,15 @@ export async function benchLogging(): Promise<void> {
       const r = spawnSync('sh', ['-c', `docker logs ${id} > /dev/null`], { env });
       if (r.status !== 0) throw new Error(`docker logs: ${r.stderr}`);
       const read = performance.now() - t1;
+      const t2 = performance.now();
+      const c = spawnSync('sh', [
+        '-c',
+        `curl -sf --unix-socket '${sock}' 'http://berth/containers/${id}/logs?stdout=1&stderr=1' > /dev/null`,
+      ]);
+      if (c.status !== 0) throw new Error(`curl of /logs: ${c.stderr}`);
+      const raw = performance.now() - t2;
       docker(['rm', '-f', id]);
-      rows.push({ name, write, read, ...(deliver !== undefined ? { deliver } : {}) });
+      rows.push({ name, write, read, raw, ...(deliver !== undefined ? { deliver } : {}) });
     }
     rx.close();
     // The same run's floors: the container writing the bytes to /dev/null (start + generator),
@@ -115,7 +124,7 @@ export async function benchLogging(): Promise<void> {
     const local = rows.find((r) => r.name === 'local')!;
     for (const r of rows) {
       console.log(
-        `${r.name.padEnd(12)} written ${mbs(r.write).padStart(6)} MB/s   read back ${mbs(r.read).padStart(6)} MB/s${
+        `${r.name.padEnd(12)} written ${mbs(r.write).padStart(6)} MB/s   read back ${mbs(r.read).padStart(6)} MB/s (API ${mbs(r.raw).padStart(6)})${
           r.deliver !== undefined
             ? `   delivered ${mbs(r.deliver).padStart(6)} MB/s (write rate ${(local.write / r.write).toFixed(2)}x local's, delivery ${(local.write / r.deliver).toFixed(2)}x)`
             : ''

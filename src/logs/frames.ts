@@ -46,27 +46,58 @@ function writeHeader(out: Buffer, at: number, stream: FrameStream, length: numbe
   out.writeUInt32BE(length, at + 4);
 }
 
+export interface MuxLogOptions {
+  /** `docker logs -t`: each record's timestamp and a space before its data. */
+  readonly timestamps?: boolean | undefined;
+  /**
+   * Consecutive records of one stream share a frame (payloads joined, at most MERGE_MAX bytes
+   * a frame). The demultiplexed bytes are the same; only clients that see frame boundaries (an
+   * SDK's per-frame iterator) can tell. Worth it for the docker CLI, whose stdcopy writes each
+   * frame to stdout with its own syscall: a frame per 100-byte line caps it near 40 MB/s.
+   */
+  readonly merge?: boolean | undefined;
+}
+
+/** Largest payload of a merged frame (records longer than this still get one frame each). */
+export const MERGE_MAX = 1 << 20;
+
 /**
- * Frames log records into one Buffer (one frame per record), optionally with the `docker logs -t`
- * timestamp and a space before each record's data, as Docker sends them.
+ * Frames log records into one Buffer (one frame per record unless `merge`), optionally with the
+ * `docker logs -t` timestamp and a space before each record's data, as Docker sends them.
  */
-export function muxLogRecords(records: readonly LogRecord[], opts: { timestamps?: boolean } = {}): Buffer {
+export function muxLogRecords(records: readonly LogRecord[], opts: MuxLogOptions = {}): Buffer {
   const ts = opts.timestamps === true;
-  let size = records.length * HEADER;
+  const merge = opts.merge === true;
+  let size = 0;
   // Consecutive records mostly share a time: format each distinct one once, copy it after that.
   const stamps: string[] = ts ? new Array<string>(records.length) : [];
+  /** With merge: the payload length of the frame each record starts (-1: it joins the previous). */
+  const frameLen: number[] = merge ? new Array<number>(records.length) : [];
   let lastTime = '';
   let lastStamp = '';
+  let open = -1; // index of the record that started the current merged frame
+  let openStream = '';
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    size += r.data.length;
+    let n = r.data.length;
     if (ts) {
       if (r.time !== lastTime) {
         lastTime = r.time;
         lastStamp = `${formatTimestamp(r.time)} `;
       }
       stamps[i] = lastStamp;
-      size += lastStamp.length;
+      n += lastStamp.length;
+    }
+    size += n;
+    if (!merge) size += HEADER;
+    else if (open >= 0 && r.stream === openStream && frameLen[open]! + n <= MERGE_MAX) {
+      frameLen[open] = frameLen[open]! + n;
+      frameLen[i] = -1;
+    } else {
+      open = i;
+      openStream = r.stream;
+      frameLen[i] = n;
+      size += HEADER;
     }
   }
   const out = Buffer.allocUnsafe(size);
@@ -76,13 +107,24 @@ export function muxLogRecords(records: readonly LogRecord[], opts: { timestamps?
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const data = r.data;
+    if (merge) {
+      const len = frameLen[i]!;
+      if (len >= 0) {
+        writeHeader(out, at, r.stream, len);
+        at += HEADER;
+      }
+    }
     if (!ts) {
-      writeHeader(out, at, r.stream, data.length);
-      at += HEADER;
+      if (!merge) {
+        writeHeader(out, at, r.stream, data.length);
+        at += HEADER;
+      }
     } else {
       const s = stamps[i]!;
-      writeHeader(out, at, r.stream, s.length + data.length);
-      at += HEADER;
+      if (!merge) {
+        writeHeader(out, at, r.stream, s.length + data.length);
+        at += HEADER;
+      }
       if (s === prevStamp) out.copyWithin(at, prevAt, prevAt + s.length);
       else {
         out.write(s, at, 'latin1');

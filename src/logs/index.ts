@@ -7,6 +7,8 @@ export {
   formatTimestamp,
   frameHeader,
   muxFrame,
+  MERGE_MAX,
+  type MuxLogOptions,
   muxLogRecords,
 } from './frames.ts';
 export {

@@ -1,6 +1,7 @@
 // Docker's multiplexed stream framing and the `docker logs -t` timestamp.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { InternalError, InvalidArgumentError } from '../../../src/errdefs/index.ts';
 import {
   demux,
@@ -8,6 +9,7 @@ import {
   formatTimestamp,
   frameHeader,
   type LogRecord,
+  MERGE_MAX,
   muxFrame,
   muxLogRecords,
 } from '../../../src/logs/index.ts';
@@ -106,5 +108,57 @@ test('muxLogRecords frames records as Docker sends logs, optionally with timesta
       'stderr|2026-11-22T07:23:30.449451672Z c\n',
       'stdout|2026-11-22T07:23:31.500000000Z d\n',
     ],
+  );
+});
+
+/** Each stream's bytes in order, and the interleaving of streams (runs collapsed). */
+function demuxed(frames: readonly Frame[]): { out: string; err: string; runs: string } {
+  let out = '';
+  let err = '';
+  let runs = '';
+  for (const f of frames) {
+    if (f.stream === 'stdout') out += f.data.toString('latin1');
+    else err += f.data.toString('latin1');
+    const tag = f.stream === 'stdout' ? 'o' : 'e';
+    if (f.data.length > 0 && !runs.endsWith(tag)) runs += tag;
+  }
+  return { out, err, runs };
+}
+
+test('muxLogRecords with merge: the same bytes per stream and the same interleaving, fewer frames', async () => {
+  const record = fc.record({
+    stream: fc.constantFrom<'stdout' | 'stderr'>('stdout', 'stderr'),
+    time: fc.constantFrom(T0, '2026-11-22T07:23:31.5Z'),
+    data: fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(record, { maxLength: 60 }), fc.boolean(), async (records, timestamps) => {
+      const plain = await all(chunks(muxLogRecords(records, { timestamps }), 13));
+      const merged = await all(chunks(muxLogRecords(records, { timestamps, merge: true }), 13));
+      assert.deepEqual(demuxed(merged), demuxed(plain));
+      // A frame per run of one stream: neighbours always differ in stream.
+      for (let i = 1; i < merged.length; i++) assert.notEqual(merged[i]!.stream, merged[i - 1]!.stream);
+      assert.ok(merged.length <= plain.length);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('muxLogRecords with merge caps a frame at MERGE_MAX unless one record is larger', async () => {
+  const line = Buffer.alloc(300_000, 0x61);
+  const huge = Buffer.alloc(MERGE_MAX + 5, 0x62);
+  const records: LogRecord[] = [line, line, line, line, huge, line].map((data) => ({
+    stream: 'stdout',
+    time: T0,
+    data,
+  }));
+  const frames = await all(chunks(muxLogRecords(records, { merge: true }), 1 << 16));
+  assert.deepEqual(
+    frames.map((f) => f.data.length),
+    [900_000, 300_000, MERGE_MAX + 5, 300_000],
+  );
+  assert.equal(
+    Buffer.concat(frames.map((f) => f.data)).equals(Buffer.concat(records.map((r) => r.data))),
+    true,
   );
 });

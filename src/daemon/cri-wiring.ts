@@ -1,0 +1,48 @@
+// Wires the CRI front end (src/cri) to the same services the Docker API uses: the one image
+// store, the registry client behind `docker pull`, and the container users that veto a delete.
+import path from 'node:path';
+import { diskUsage } from '../cri/disk-usage.ts';
+import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
+import { runtimeHandlers } from '../cri/runtime.ts';
+import { startCriServer } from '../cri/server.ts';
+import { deleteImage, type ImageService, type ImageUsers } from '../images/index.ts';
+import type { Digest } from '../oci/digest.ts';
+import type { Credentials } from '../registry/index.ts';
+
+export interface CriWiring {
+  readonly socket: string;
+  readonly dataRoot: string;
+  readonly images: ImageService;
+  /** The Docker API's pull (events, distribution metadata, mirrors), for one reference. */
+  readonly pull: (ref: string, auth: Credentials | undefined, signal: AbortSignal) => Promise<Digest>;
+  readonly imageUsers: ImageUsers;
+}
+
+/** Starts the CRI endpoint; resolves to its close function. */
+export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
+  const images: CriImageBackend = {
+    list: () => w.images.list(),
+    find: async (ref) => {
+      const found = w.images.tryResolve(ref);
+      return found ? w.images.view(found.id) : undefined;
+    },
+    pull: (ref, auth, signal) => w.pull(ref, auth, signal),
+    // Forced, as containerd removes an image with every name; a running Docker container's
+    // image still cannot go (Docker's rule), and stopped ones keep theirs untagged.
+    remove: async (id) => {
+      await deleteImage(w.images, id, { force: true, users: w.imageUsers });
+    },
+    fsUsage: async () => {
+      // The extracted layers (the snapshotter root, as containerd reports) and the blobs
+      // they came from: both are image data on the data root.
+      const layers = path.join(w.dataRoot, 'layers');
+      const u = await diskUsage([layers, path.join(w.dataRoot, 'blobs')]);
+      return { mountpoint: layers, usedBytes: u.bytes, inodesUsed: u.inodes };
+    },
+  };
+  return startCriServer({
+    socket: w.socket,
+    runtime: runtimeHandlers(),
+    image: imageHandlers(images),
+  });
+}

@@ -4,6 +4,10 @@ import path from 'node:path';
 import { diskUsage } from '../cri/disk-usage.ts';
 import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
 import { runtimeHandlers } from '../cri/runtime.ts';
+import { SandboxService, type SandboxRuntime, sandboxHandlers } from '../cri/sandboxes.ts';
+import { SandboxStore } from '../cri/sandbox-store.ts';
+import type { Log } from '../base/log.ts';
+import { createLoopbackNetns, deleteNetns } from '../network/index.ts';
 import { startCriServer } from '../cri/server.ts';
 import { deleteImage, type ImageService, type ImageUsers } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
@@ -16,6 +20,13 @@ export interface CriWiring {
   /** The Docker API's pull (events, distribution metadata, mirrors), for one reference. */
   readonly pull: (ref: string, auth: Credentials | undefined, signal: AbortSignal) => Promise<Digest>;
   readonly imageUsers: ImageUsers;
+  /** The OCI runtime driver Docker containers use (conmon + runc). */
+  readonly runtime: SandboxRuntime;
+  readonly execRoot: string;
+  readonly cgroupParent: string;
+  /** dist/berth-pause, if it was built. */
+  readonly pauseBinary: string | undefined;
+  readonly log: Log;
 }
 
 /** Starts the CRI endpoint; resolves to its close function. */
@@ -40,9 +51,19 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
       return { mountpoint: layers, usedBytes: u.bytes, inodesUsed: u.inodes };
     },
   };
+  const sandboxes = new SandboxService({
+    store: await SandboxStore.open(path.join(w.dataRoot, 'cri', 'sandboxes')),
+    runtime: w.runtime,
+    netns: { create: createLoopbackNetns, remove: deleteNetns },
+    netnsDir: path.join(w.execRoot, 'cri-netns'),
+    cgroupParent: w.cgroupParent,
+    pauseBinary: w.pauseBinary,
+    log: w.log,
+  });
+  await sandboxes.recover();
   return startCriServer({
     socket: w.socket,
-    runtime: runtimeHandlers(),
+    runtime: { ...runtimeHandlers(), ...sandboxHandlers(sandboxes) },
     image: imageHandlers(images),
   });
 }

@@ -634,6 +634,11 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           pull: (ref, auth, signal) =>
             imagesBackend.pull(ref, { signal, onEvent: () => {}, ...(auth ? { auth } : {}) }),
           imageUsers: (id) => containers.usersOf(id),
+          runtime,
+          execRoot: config.execRoot,
+          cgroupParent: config.cgroupParent,
+          pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
+          log,
         }),
       );
     }

@@ -55,7 +55,9 @@ export async function writeSandboxBundle(files: SandboxFiles, input: InfraSpecIn
   await fsp.copyFile(input.pauseBinary, path.join(rootfs, 'pause'));
   await fsp.chmod(path.join(rootfs, 'pause'), 0o755);
   const hostNet = plan.namespaces.network === 'NODE';
-  const resolv = plan.dns ? resolvConf(plan.dns) : await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const resolv = plan.dns
+    ? resolvConf(plan.dns)
+    : await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
   const hosts = hostNet ? await fsp.readFile('/etc/hosts', 'utf8').catch(() => POD_HOSTS) : POD_HOSTS;
   await Promise.all([
     atomicWriteFile(files.hostname, `${plan.hostname}\n`),

@@ -18,7 +18,11 @@ export interface SandboxPlan {
   readonly hostname: string;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
-  readonly namespaces: { readonly network: NamespaceMode; readonly pid: NamespaceMode; readonly ipc: NamespaceMode };
+  readonly namespaces: {
+    readonly network: NamespaceMode;
+    readonly pid: NamespaceMode;
+    readonly ipc: NamespaceMode;
+  };
   /** undefined: the host's resolv.conf is copied, as containerd does without a DNS config. */
   readonly dns?: DnsPlan;
   /** The kubelet's cgroup_parent; empty: berthd's --cgroup-parent. */
@@ -65,7 +69,7 @@ export function planSandbox(config: Msg): SandboxPlan {
   const linux = config.linux ?? {};
   const sc = linux.security_context ?? {};
   const ns = sc.namespace_options ?? {};
-  if (ns.userns_options && ns.userns_options.mode && ns.userns_options.mode !== 'NODE')
+  if (ns.userns_options?.mode && ns.userns_options.mode !== 'NODE')
     throw new CriError(
       status.UNIMPLEMENTED,
       'config.linux.security_context.namespace_options.userns_options: user namespaces are not supported by berthd; use mode NODE',
@@ -78,13 +82,17 @@ export function planSandbox(config: Msg): SandboxPlan {
   // The host's network means the host's UTS namespace too, so its hostname (as containerd).
   const hostname = namespaces.network === 'NODE' ? os.hostname() : String(config.hostname || os.hostname());
   if (hostname.length > 64 || !HOSTNAME.test(hostname))
-    throw invalidField('config.hostname', `"${hostname}" is not a valid hostname (RFC 1123, at most 64 bytes)`);
+    throw invalidField(
+      'config.hostname',
+      `"${hostname}" is not a valid hostname (RFC 1123, at most 64 bytes)`,
+    );
   let dns: DnsPlan | undefined;
   if (config.dns_config) {
     const d = config.dns_config;
     const servers = (d.servers ?? []).map(String);
     servers.forEach((s: string, i: number) => {
-      if (net.isIP(s) === 0) throw invalidField(`config.dns_config.servers[${i}]`, `"${s}" is not an IP address`);
+      if (net.isIP(s) === 0)
+        throw invalidField(`config.dns_config.servers[${i}]`, `"${s}" is not an IP address`);
     });
     const searches = (d.searches ?? []).map(String);
     searches.forEach((s: string, i: number) => {
@@ -92,13 +100,17 @@ export function planSandbox(config: Msg): SandboxPlan {
     });
     const options = (d.options ?? []).map(String);
     options.forEach((s: string, i: number) => {
-      if (/\s/.test(s) || s === '') throw invalidField(`config.dns_config.options[${i}]`, `"${s}" is not an option`);
+      if (/\s/.test(s) || s === '')
+        throw invalidField(`config.dns_config.options[${i}]`, `"${s}" is not an option`);
     });
     if (servers.length + searches.length + options.length > 0) dns = { servers, searches, options };
   }
   const cgroupParent = String(linux.cgroup_parent ?? '');
   if (cgroupParent !== '' && (!cgroupParent.startsWith('/') || cgroupParent.split('/').includes('..')))
-    throw invalidField('config.linux.cgroup_parent', `"${cgroupParent}" must be an absolute cgroup path without ".."`);
+    throw invalidField(
+      'config.linux.cgroup_parent',
+      `"${cgroupParent}" must be an absolute cgroup path without ".."`,
+    );
   const seccompType = String(sc.seccomp?.profile_type ?? 'RuntimeDefault');
   if (seccompType === 'Localhost')
     throw new CriError(
@@ -108,7 +120,12 @@ export function planSandbox(config: Msg): SandboxPlan {
   const runAsUser = int64(sc.run_as_user);
   const runAsGroup = int64(sc.run_as_group);
   return {
-    metadata: { name: String(md.name), uid: String(md.uid), namespace: String(md.namespace), attempt: Number(md.attempt ?? 0) },
+    metadata: {
+      name: String(md.name),
+      uid: String(md.uid),
+      namespace: String(md.namespace),
+      attempt: Number(md.attempt ?? 0),
+    },
     hostname,
     labels: stringMap(config.labels, 'config.labels'),
     annotations: stringMap(config.annotations, 'config.annotations'),

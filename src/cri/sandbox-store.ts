@@ -32,7 +32,11 @@ export interface SandboxRecord {
   /** Nanoseconds since the epoch, as decimal text (beyond 2^53). */
   readonly createdAt: string;
   readonly runtimeHandler: string;
-  readonly namespaces: { readonly network: NamespaceMode; readonly pid: NamespaceMode; readonly ipc: NamespaceMode };
+  readonly namespaces: {
+    readonly network: NamespaceMode;
+    readonly pid: NamespaceMode;
+    readonly ipc: NamespaceMode;
+  };
   readonly hostname: string;
   /** The OCI cgroupsPath of the infra process (`<cgroup_parent>/<id>`). */
   readonly cgroupsPath: string;
@@ -73,7 +77,9 @@ export class SandboxStore {
       }
       if (!ID.test(name)) continue;
       await removeTempFiles(path.join(root, name));
-      const rec = (await readJsonIfExists(path.join(root, name, 'sandbox.json'))) as SandboxRecord | undefined;
+      const rec = (await readJsonIfExists(path.join(root, name, 'sandbox.json'))) as
+        | SandboxRecord
+        | undefined;
       if (rec?.id === name) {
         s.#byId.set(name, rec);
         s.#keys.set(rec.key, name);

@@ -96,7 +96,7 @@ export class SandboxService {
   /** Reads the infra process's real state; a ready record whose process ended is settled. */
   async #refresh(id: string): Promise<SandboxRecord | undefined> {
     const rec = this.#d.store.get(id);
-    if (!rec || rec.state.status !== 'ready') return rec;
+    if (rec?.state.status !== 'ready') return rec;
     const exit = await this.#d.runtime.exitCode(id);
     if (!exit) {
       const st = await this.#d.runtime.state(id);
@@ -108,12 +108,16 @@ export class SandboxService {
   /** The infra process is gone: the runtime state goes; the netns stays until Stop (CNI teardown). */
   async #settleExit(id: string, code: number | undefined): Promise<SandboxRecord | undefined> {
     const rec = this.#d.store.get(id);
-    if (!rec || rec.state.status !== 'ready') return rec;
+    if (rec?.state.status !== 'ready') return rec;
     await this.#d.runtime.delete(id, true).catch(() => {});
     await this.#d.runtime.clearExit(id);
     const next: SandboxRecord = {
       ...rec,
-      state: { status: 'notready', ...(code !== undefined ? { exitCode: code } : {}), finishedAt: new Date().toISOString() },
+      state: {
+        status: 'notready',
+        ...(code !== undefined ? { exitCode: code } : {}),
+        finishedAt: new Date().toISOString(),
+      },
     };
     await this.#d.store.put(next);
     return next;
@@ -204,7 +208,10 @@ export class SandboxService {
         state: {
           status: 'notready',
           ...(code !== undefined ? { exitCode: code } : {}),
-          finishedAt: rec.state.status === 'notready' && rec.state.finishedAt ? rec.state.finishedAt : new Date().toISOString(),
+          finishedAt:
+            rec.state.status === 'notready' && rec.state.finishedAt
+              ? rec.state.finishedAt
+              : new Date().toISOString(),
         },
       });
     });
@@ -219,7 +226,8 @@ export class SandboxService {
         const e = await runtime.exitCode(id);
         if (e) return e;
         const st = await runtime.state(id);
-        if (!st || st.status === 'stopped') return (await runtime.exitCode(id)) ?? { code: -1, at: new Date() };
+        if (!st || st.status === 'stopped')
+          return (await runtime.exitCode(id)) ?? { code: -1, at: new Date() };
         if (Date.now() > deadline) return undefined;
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -76,7 +76,11 @@ describe('a pod with its own namespaces', () => {
 
   test('RunPodSandbox: the pause program holds netns (loopback up), UTS, IPC', async () => {
     config = podConfig({
-      dns_config: { servers: ['10.96.0.10', '10.96.0.11'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] },
+      dns_config: {
+        servers: ['10.96.0.10', '10.96.0.11'],
+        searches: ['default.svc.cluster.local', 'svc.cluster.local'],
+        options: ['ndots:5'],
+      },
       linux: {
         cgroup_parent: `${cgParent}/kubepods/pod-a`,
         security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
@@ -115,7 +119,10 @@ describe('a pod with its own namespaces', () => {
     assert.match(status, /^CapEff:\s+0+$/m);
     // The floor is berthd's own score (containerd's -998, clamped: no CAP_SYS_RESOURCE here).
     const own = Number((await fsp.readFile(`/proc/${cri.d.pid}/oom_score_adj`, 'utf8')).trim());
-    assert.equal(Number((await fsp.readFile(`/proc/${pid}/oom_score_adj`, 'utf8')).trim()), Math.max(-998, own));
+    assert.equal(
+      Number((await fsp.readFile(`/proc/${pid}/oom_score_adj`, 'utf8')).trim()),
+      Math.max(-998, own),
+    );
     const cgroups = await fsp.readFile(`/proc/${pid}/cgroup`, 'utf8');
     assert.ok(cgroups.includes(`${cgParent}/kubepods/pod-a/${id}`), cgroups);
   });
@@ -170,18 +177,24 @@ describe('a pod with its own namespaces', () => {
     assert.equal(status.state, 'SANDBOX_NOTREADY');
     assert.equal(status.network.ip, '');
     await cri.runtime('StopPodSandbox', { pod_sandbox_id: id });
-    const items = (await cri.runtime('ListPodSandbox', { filter: { state: { state: 'SANDBOX_NOTREADY' } } })).items;
+    const items = (await cri.runtime('ListPodSandbox', { filter: { state: { state: 'SANDBOX_NOTREADY' } } }))
+      .items;
     assert.ok(items.some((i: Msg) => i.id === id));
   });
 
   test('RemovePodSandbox: gone (Status and Stop NOT_FOUND), nothing left on the host; twice is fine', async () => {
     await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
-    await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: id }), code(grpc.status.NOT_FOUND));
+    await assert.rejects(
+      cri.runtime('PodSandboxStatus', { pod_sandbox_id: id }),
+      code(grpc.status.NOT_FOUND),
+    );
     await assert.rejects(cri.runtime('StopPodSandbox', { pod_sandbox_id: id }), code(grpc.status.NOT_FOUND));
     await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
     assert.deepEqual(await leftovers(cri.d, [id]), []);
     await assert.rejects(fsp.access(path.join(cri.d.dataRoot, 'cri', 'sandboxes', id)));
-    const cg = await fsp.readdir(`/sys/fs/cgroup/memory${cgParent}/kubepods/pod-a`).catch(() => []);
+    const cg = await fsp
+      .readdir(`/sys/fs/cgroup/memory${cgParent}/kubepods/pod-a`)
+      .catch(() => [] as string[]);
     assert.ok(!cg.includes(id));
   });
 });
@@ -197,7 +210,9 @@ test('Remove of a ready sandbox stops it first', async () => {
 
 test("host network and IPC: the host's namespaces and hostname; no netns is made", async () => {
   const id = await runPod(
-    podConfig({ linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'NODE' } } } }),
+    podConfig({
+      linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'NODE' } } },
+    }),
   );
   try {
     const info = await infoOf(id);
@@ -216,14 +231,16 @@ test("host network and IPC: the host's namespaces and hostname; no netns is made
 
 test('a shared-PID pod: pause is PID 1 of its namespace and reaps the orphans it inherits', async () => {
   const id = await runPod(
-    podConfig({ linux: { security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } } }),
+    podConfig({
+      linux: { security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } },
+    }),
   );
   try {
     const { pid } = await infoOf(id);
     assert.notEqual(await nsLink(pid, 'pid'), await nsLink('self', 'pid'));
     assert.match(await fsp.readFile(`/proc/${pid}/status`, 'utf8'), /^NSpid:\s+\d+\s+1$/m);
     // sh exits at once; its background sleep becomes pause's child, and must not stay a zombie.
-    const r = await run('nsenter', ['-t', String(pid), '-p', '--fork', 'sh', '-c', 'sleep 0.3 & echo $!']);
+    const r = await run('nsenter', ['-t', String(pid), '-p', 'sh', '-c', 'sleep 0.3 & echo $!']);
     assert.equal(r.code, 0, r.stderr);
     const children = async () => {
       const out: string[] = [];
@@ -250,7 +267,10 @@ test('a shared-PID pod: pause is PID 1 of its namespace and reaps the orphans it
 test('a duplicate pod name is ALREADY_EXISTS; after removal the name is free again', async () => {
   const config = podConfig();
   const id = await runPod(config);
-  await assert.rejects(cri.runtime('RunPodSandbox', { config }), code(grpc.status.ALREADY_EXISTS, /already used by sandbox/));
+  await assert.rejects(
+    cri.runtime('RunPodSandbox', { config }),
+    code(grpc.status.ALREADY_EXISTS, /already used by sandbox/),
+  );
   await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
   const again = await runPod(config);
   await cri.runtime('RemovePodSandbox', { pod_sandbox_id: again });
@@ -263,12 +283,24 @@ test('bad requests are INVALID_ARGUMENT naming the field, and make nothing', asy
   const cases: [Msg, RegExp][] = [
     [{}, /^config: /],
     [{ config: { hostname: 'x' } }, /^config\.metadata: required/],
-    [{ config: podConfig({ metadata: { name: '', uid: 'u', namespace: 'default' } }) }, /config\.metadata\.name: must not be empty/],
-    [{ config: podConfig({ metadata: { name: 'n', uid: 'u', namespace: '' } }) }, /config\.metadata\.namespace/],
-    [{ config: nsOpts({ network: 'CONTAINER' }) }, /namespace_options\.network: CONTAINER is not valid for a pod sandbox: use POD or NODE/],
+    [
+      { config: podConfig({ metadata: { name: '', uid: 'u', namespace: 'default' } }) },
+      /config\.metadata\.name: must not be empty/,
+    ],
+    [
+      { config: podConfig({ metadata: { name: 'n', uid: 'u', namespace: '' } }) },
+      /config\.metadata\.namespace/,
+    ],
+    [
+      { config: nsOpts({ network: 'CONTAINER' }) },
+      /namespace_options\.network: CONTAINER is not valid for a pod sandbox: use POD or NODE/,
+    ],
     [{ config: nsOpts({ pid: 'TARGET' }) }, /namespace_options\.pid: TARGET is not valid/],
     [{ config: nsOpts({ ipc: 'CONTAINER' }) }, /namespace_options\.ipc/],
-    [{ config: podConfig({ dns_config: { servers: ['8.8.8.8', 'not-an-ip'] } }) }, /config\.dns_config\.servers\[1\]: "not-an-ip" is not an IP address/],
+    [
+      { config: podConfig({ dns_config: { servers: ['8.8.8.8', 'not-an-ip'] } }) },
+      /config\.dns_config\.servers\[1\]: "not-an-ip" is not an IP address/,
+    ],
     [{ config: podConfig({ hostname: 'bad_host!' }) }, /config\.hostname/],
     [{ config: podConfig({ linux: { cgroup_parent: 'relative/path' } }) }, /config\.linux\.cgroup_parent/],
     [{ config: podConfig(), runtime_handler: 'nope' }, /unknown or invalid runtime name: nope/],
@@ -276,8 +308,14 @@ test('bad requests are INVALID_ARGUMENT naming the field, and make nothing', asy
   for (const [req, field] of cases)
     await assert.rejects(cri.runtime('RunPodSandbox', req), code(grpc.status.INVALID_ARGUMENT, field));
   assert.deepEqual((await fsp.readdir(dir)).sort(), before1);
-  await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: '' }), code(grpc.status.INVALID_ARGUMENT, /pod_sandbox_id/));
-  await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: 'f'.repeat(64) }), code(grpc.status.NOT_FOUND));
+  await assert.rejects(
+    cri.runtime('PodSandboxStatus', { pod_sandbox_id: '' }),
+    code(grpc.status.INVALID_ARGUMENT, /pod_sandbox_id/),
+  );
+  await assert.rejects(
+    cri.runtime('PodSandboxStatus', { pod_sandbox_id: 'f'.repeat(64) }),
+    code(grpc.status.NOT_FOUND),
+  );
 });
 
 test('kill -9 of berthd: pods keep running; after restart every state is what really runs', async () => {
@@ -293,7 +331,8 @@ test('kill -9 of berthd: pods keep running; after restart every state is what re
   const deadline = Date.now() + 5000;
   while ((await alive(killedPid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await cri.restart();
-  const state = async (id: string) => (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: id })).status.state;
+  const state = async (id: string) =>
+    (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: id })).status.state;
   assert.equal(await state(kept), 'SANDBOX_READY');
   assert.equal((await infoOf(kept)).pid, keptPid);
   assert.equal(await state(killed), 'SANDBOX_NOTREADY');

@@ -53,6 +53,13 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     image: caller(im),
     restart: async () => {
       d = await d.restart();
+      // The channels saw the socket go away: wait (bounded) until both reconnect.
+      const deadline = Date.now() + 10_000;
+      await Promise.all(
+        [rt, im].map(
+          (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
+        ),
+      );
     },
     cleanup: async () => {
       rt.close();

@@ -66,7 +66,8 @@ chmodSync('dist/berthd.mjs', 0o755);
 // The stdin relay for conmon's SOCK_SEQPACKET attach socket (Node cannot open those).
 // The console relay for `exec -t` (receives runc's pty master over a unix socket).
 // The unixgram relay for log drivers (Node's dgram has no unix datagram sockets).
-for (const [out, src, what] of [
+// The CRI's pause program, static and stripped: a pod sandbox's rootfs is that one file.
+for (const [out, src, what, flags = []] of [
   ['berth-stdin-relay', 'runtime/stdin-relay.c', 'containers cannot receive stdin from attach'],
   ['berth-console-relay', 'runtime/console-relay.c', 'exec -t is unavailable'],
   [
@@ -74,9 +75,10 @@ for (const [out, src, what] of [
     'logs/drivers/unixgram-relay.c',
     'syslog unixgram:// and journald are unavailable',
   ],
+  ['berth-pause', 'cri/pause.c', 'CRI pod sandboxes cannot start', ['-static', '-s']],
 ]) {
   try {
-    execFileSync('cc', ['-O2', '-Wall', '-o', `dist/${out}`, `src/${src}`], { stdio: 'inherit' });
+    execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', `dist/${out}`, `src/${src}`], { stdio: 'inherit' });
   } catch {
     console.warn(`warning: no C compiler (apt-get install gcc): ${what}`);
   }

@@ -7,10 +7,15 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { CRI_PROTO } from './api-proto.gen.ts';
+import { grpcStatusOf } from './errors.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: messages are plain objects shaped by the proto.
 export type Msg = any;
-export type Handler = (req: Msg) => Promise<Msg>;
+/** Per call: aborted when the client cancels or its deadline passes. */
+export interface CallContext {
+  readonly signal: AbortSignal;
+}
+export type Handler = (req: Msg, ctx: CallContext) => Promise<Msg>;
 export type Handlers = Record<string, Handler>;
 
 /** The proto's package definition, for the server and for clients (tests, tools). */
@@ -44,10 +49,11 @@ function implement(def: grpc.ServiceDefinition, handlers: Handlers): grpc.Untype
     }
     impl[method] = (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
       if (!h) return cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} ${NOT_YET}` });
-      h(call.request).then(
+      const ac = new AbortController();
+      call.once('cancelled', () => ac.abort(new Error(`${method} was cancelled by the client`)));
+      h(call.request, { signal: ac.signal }).then(
         (res) => cb(null, res),
-        (err: Error & { code?: number }) =>
-          cb({ code: typeof err.code === 'number' ? err.code : grpc.status.UNKNOWN, details: err.message }),
+        (err: Error) => cb({ code: grpcStatusOf(err), details: err.message }),
       );
     };
   }

@@ -72,8 +72,7 @@ import {
 import { takeActivationFds } from './activation.ts';
 import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
 import { tlsServerOptions } from './tls.ts';
-import { runtimeHandlers } from '../cri/runtime.ts';
-import { startCriServer } from '../cri/server.ts';
+import { startCri } from './cri-wiring.ts';
 import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
@@ -649,12 +648,21 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       });
     }
     if (config.criSocket) {
-      const closeCri = await startCriServer({
-        socket: config.criSocket,
-        runtime: runtimeHandlers(),
-        image: {},
-      });
-      cleanups.push(closeCri);
+      cleanups.push(
+        await startCri({
+          socket: config.criSocket,
+          dataRoot: config.dataRoot,
+          images,
+          pull: (ref, auth, signal) =>
+            imagesBackend.pull(ref, { signal, onEvent: () => {}, ...(auth ? { auth } : {}) }),
+          imageUsers: (id) => containers.usersOf(id),
+          runtime,
+          execRoot: config.execRoot,
+          cgroupParent: config.cgroupParent,
+          pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
+          log,
+        }),
+      );
     }
     await fsp.writeFile(config.pidfile, `${process.pid}\n`);
     cleanups.push(() => fsp.rm(config.pidfile, { force: true }));

@@ -10,10 +10,13 @@ import { startTestDaemon, type TestDaemon } from './daemon.ts';
 export type CriCall = (method: string, req?: Msg) => Promise<Msg>;
 
 export interface CriDaemon {
+  /** The current berthd (replaced by restart). */
   readonly d: TestDaemon;
   readonly socket: string;
   readonly runtime: CriCall;
   readonly image: CriCall;
+  /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
+  restart(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -42,10 +45,22 @@ export async function startCriDaemon(): Promise<CriDaemon> {
   const rt = mk('RuntimeService');
   const im = mk('ImageService');
   return {
-    d,
+    get d() {
+      return d;
+    },
     socket,
     runtime: caller(rt),
     image: caller(im),
+    restart: async () => {
+      d = await d.restart();
+      // The channels saw the socket go away: wait (bounded) until both reconnect.
+      const deadline = Date.now() + 10_000;
+      await Promise.all(
+        [rt, im].map(
+          (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
+        ),
+      );
+    },
     cleanup: async () => {
       rt.close();
       im.close();

@@ -194,9 +194,23 @@ export function loadProject(opts: LoadOptions): Project {
     : readEnvFiles([path.join(workingDir, '.env')], opts.env, false);
   const fromEnv = (n: string): string | undefined => opts.env[n] ?? dotenv.get(n);
   const explicitName = opts.projectName ?? fromEnv('COMPOSE_PROJECT_NAME');
-  const lookup: Lookup = (n) => (n === 'COMPOSE_PROJECT_NAME' && explicitName ? explicitName : fromEnv(n));
-
-  const loaded = loadFiles(files, lookup, warn);
+  // ${COMPOSE_PROJECT_NAME} is the project's name however it was found (-p, the variable,
+  // `name:` or the folder), as compose-go sets it in the environment before interpolating.
+  const lookupAs =
+    (projectName: string): Lookup =>
+    (n) =>
+      n === 'COMPOSE_PROJECT_NAME' && projectName ? projectName : fromEnv(n);
+  const folderName = normaliseProjectName(path.basename(workingDir));
+  let lookup = lookupAs(explicitName || folderName);
+  // Read first as if the folder names the project; a `name:` that says otherwise means a second
+  // read with that name, and the first read's warnings are dropped so none is said twice.
+  const held: string[] = [];
+  let loaded = loadFiles(files, lookup, explicitName ? warn : (m) => held.push(m));
+  const named = loaded.model.name;
+  if (!explicitName && typeof named === 'string' && named && named !== folderName) {
+    lookup = lookupAs(named);
+    loaded = loadFiles(files, lookup, warn);
+  } else for (const m of held) warn(m);
   try {
     let model = loaded.model;
     model = applyIncludes(model, workingDir, opts, warn, new Set(files));
@@ -220,8 +234,8 @@ export function loadProject(opts: LoadOptions): Project {
       {
         name,
         workingDir,
-        lookup: fromEnv,
-        expand: (v, seen) => substitute(v, { lookup: (n) => seen.get(n) ?? fromEnv(n) }),
+        lookup,
+        expand: (v, seen) => substitute(v, { lookup: (n) => seen.get(n) ?? lookup(n) }),
       },
     );
     return {
@@ -231,7 +245,7 @@ export function loadProject(opts: LoadOptions): Project {
       model: normalised,
       allProfiles: all,
       disabled,
-      variable: fromEnv,
+      variable: lookup,
     };
   } catch (err) {
     if (err instanceof ComposeError && !err.where.file && err.modelPath) {

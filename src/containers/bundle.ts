@@ -24,6 +24,40 @@ import { securityInputs } from './security.ts';
 import type { ContainerServiceDeps } from './service.ts';
 import { parseExtraHost } from './verify.ts';
 
+/** The files Berth writes per container and bind-mounts over the image's: [file, destination]. */
+export const ETC_FILES = [
+  ['hostname', '/etc/hostname'],
+  ['hosts', '/etc/hosts'],
+  ['resolv.conf', '/etc/resolv.conf'],
+] as const;
+
+/**
+ * Those files as the container sees them, for cp: `--network container:X` shares X's, and a
+ * file not written yet (never started) leaves the image's own in view.
+ */
+export async function etcFileMounts(
+  deps: Pick<ContainerServiceDeps, 'store'>,
+  rec: ContainerRecord,
+): Promise<{ Type: 'bind'; Source: string; Destination: string; RW: boolean }[]> {
+  const mode = networkMode(rec);
+  let owner = rec.id;
+  if (mode.startsWith('container:')) {
+    try {
+      owner = deps.store.find(mode.slice('container:'.length)).id;
+    } catch {
+      return []; // X is gone: its files with it
+    }
+  }
+  const dir = deps.store.dir(owner);
+  const out = [];
+  for (const [name, dest] of ETC_FILES) {
+    const source = path.join(dir, name);
+    const st = await fsp.lstat(source).catch(() => undefined);
+    if (st?.isFile()) out.push({ Type: 'bind' as const, Source: source, Destination: dest, RW: true });
+  }
+  return out;
+}
+
 /** Static tini from Debian's `tini` package (installed by scripts/setup.sh). */
 export const INIT_BINARY = '/usr/bin/tini-static';
 
@@ -168,6 +202,7 @@ export async function prepareBundle(
     source: path.join(filesDir, name),
     options: ['rbind', 'rprivate'],
   });
+  const [hostnameFile, hostsFile, resolvFile] = ETC_FILES;
   const tmpfs: OciMount[] = Object.entries(rec.hostConfig.Tmpfs ?? {}).map(([dest, opts]) => ({
     destination: dest,
     type: 'tmpfs',
@@ -210,11 +245,9 @@ export async function prepareBundle(
       mounts: [
         // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.
         ...sortMounts([...tmpfs, ...userMounts]),
-        ...[
-          bind('hostname', '/etc/hostname'),
-          bind('hosts', '/etc/hosts'),
-          bind('resolv.conf', '/etc/resolv.conf'),
-        ].filter((m) => !userMounts.some((u) => u.destination === m.destination)),
+        ...[bind(...hostnameFile), bind(...hostsFile), bind(...resolvFile)].filter(
+          (m) => !userMounts.some((u) => u.destination === m.destination),
+        ),
         ...initMounts,
       ],
       ...security,

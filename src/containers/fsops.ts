@@ -19,7 +19,7 @@ import {
   type PathStat,
   statContainerPath,
 } from './archive.ts';
-import { lowerDirsOf, rootfsPaths } from './bundle.ts';
+import { etcFileMounts, lowerDirsOf, rootfsPaths } from './bundle.ts';
 import { berthMountPoints, type Change, containerChanges } from './changes.ts';
 import type { ContainerRecord } from './record.ts';
 import type { ContainerService } from './service.ts';
@@ -58,9 +58,14 @@ export function imageConfigOf(rec: ContainerRecord): ImageContainerConfig {
  */
 const FREEZE = { freeze: true } as const;
 
-/** cp sees the rootfs with the container's volumes and binds on top, as its processes do. */
-function viewOf(rec: ContainerRecord, rootfs: string): ContainerFs {
-  return { rootfs, mounts: rec.mounts ?? [] };
+/**
+ * cp sees the rootfs with the container's volumes and binds on top, and Berth's own
+ * /etc/hostname, /etc/hosts and /etc/resolv.conf binds, as its processes do. User mounts come
+ * first: on an equal destination (`-v f:/etc/hosts`) the first match wins in locateInMounts,
+ * as the user's mount wins in the bundle.
+ */
+async function viewOf(svc: ContainerService, rec: ContainerRecord, rootfs: string): Promise<ContainerFs> {
+  return { rootfs, mounts: [...(rec.mounts ?? []), ...(await etcFileMounts(svc.deps, rec))] };
 }
 
 export class ContainerFsOps {
@@ -74,7 +79,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       // Errors name the container as the client did (`Could not find the file /x in container web`).
-      async (rec, root) => (await statContainerPath(viewOf(rec, root), p, ref)).stat,
+      async (rec, root) => (await statContainerPath(await viewOf(this.#svc, rec, root), p, ref)).stat,
     );
   }
 
@@ -91,7 +96,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        const { stat, tar } = await archiveContainerPath(viewOf(rec, root), p, ref, signal);
+        const { stat, tar } = await archiveContainerPath(await viewOf(this.#svc, rec, root), p, ref, signal);
         await consume(stat, tar);
         this.#event(rec, 'archive-path');
       },
@@ -103,7 +108,7 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
-        await extractToContainer(viewOf(rec, root), p, ref, tar, {
+        await extractToContainer(await viewOf(this.#svc, rec, root), p, ref, tar, {
           ...o,
           readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
         });

@@ -268,6 +268,95 @@ async function writeTar(dir: string): Promise<string> {
   return out;
 }
 
+describe('docker cp through the container mounts', () => {
+  test('reads /etc/hostname, /etc/hosts, a volume and a bind, running and stopped; writes a volume', async () => {
+    const name = `fsm-${randomBytes(4).toString('hex')}`;
+    const vol = `${name}-v`;
+    const bindDir = path.join(tmp, `${name}-bind`);
+    mkdirSync(bindDir);
+    writeFileSync(path.join(bindDir, 'b'), 'from the host\n');
+    // A host file the container must never reach through links planted in its volume.
+    const canary = path.join(tmp, `${name}-canary`);
+    writeFileSync(canary, 'host secret\n');
+    const script =
+      'echo in-volume > /vol/a && ln -s / /vol/root && ln -s ../../../../../../.. /vol/up && sleep 600';
+    await ok(
+      d.docker([
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--hostname',
+        'cpbox',
+        '-v',
+        `${vol}:/vol`,
+        '-v',
+        `${bindDir}:/data`,
+        'busybox',
+        'sh',
+        '-c',
+        script,
+      ]),
+    );
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await d.docker(['exec', name, 'test', '-L', '/vol/up'])).code !== 0) {
+        assert.ok(Date.now() < deadline, 'the container never wrote its volume');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const out = async (src: string, label: string) => {
+        const dest = path.join(tmp, `${name}-${label}`);
+        rmSync(dest, { force: true });
+        await ok(d.docker(['cp', `${name}:${src}`, dest]));
+        return readFileSync(dest, 'utf8');
+      };
+      const readAll = async (label: string) => {
+        assert.equal(await out('/etc/hostname', `${label}-hostname`), 'cpbox\n');
+        assert.match(await out('/etc/hosts', `${label}-hosts`), /\tcpbox$/m);
+        assert.match(await out('/etc/resolv.conf', `${label}-resolv`), /nameserver|search|options/);
+        assert.equal(await out('/vol/a', `${label}-a`), 'in-volume\n');
+        assert.equal(await out('/data/b', `${label}-b`), 'from the host\n');
+      };
+      await readAll('running');
+      // Into the volume, seen by the container's processes.
+      const local = path.join(tmp, `${name}-in`);
+      writeFileSync(local, 'copied in\n');
+      await ok(d.docker(['cp', local, `${name}:/vol/`]));
+      assert.equal(await ok(d.docker(['exec', name, 'cat', `/vol/${path.basename(local)}`])), 'copied in\n');
+      // Links inside the volume resolve inside the container's view, never to the host.
+      for (const via of ['/vol/root', '/vol/up']) {
+        const r = await d.docker(['cp', `${name}:${via}${canary}`, path.join(tmp, `${name}-leak`)]);
+        assert.notEqual(r.code, 0, `${via}${canary} reached the host file`);
+        assert.match(r.stderr, /Could not find the file/);
+        const sh = await d.docker(['cp', `${name}:${via}/etc/shadow`, '-']);
+        if (sh.code === 0 && existsSync('/etc/shadow'))
+          assert.ok(
+            !sh.stdout.includes(readFileSync('/etc/shadow', 'utf8').split('\n')[0] ?? ''),
+            'host /etc/shadow leaked',
+          );
+      }
+      // Export is the rootfs alone, mounts left out, as Docker's.
+      const tarFile = path.join(tmp, `${name}-export.tar`);
+      await ok(d.docker(['export', '-o', tarFile, name]));
+      const entries = (await ok(run('tar', ['-tf', tarFile]))).split('\n');
+      assert.ok(
+        entries.some((e) => e === 'etc/passwd' || e === './etc/passwd'),
+        'export lacks the rootfs',
+      );
+      assert.ok(
+        !entries.some((e) => /(^|\/)vol\/a$|(^|\/)data\/b$/.test(e)),
+        'export included mounted files',
+      );
+      await ok(d.docker(['stop', '-t', '0', name]));
+      await readAll('stopped');
+      assert.equal(await out(`/vol/${path.basename(local)}`, 'stopped-in'), 'copied in\n');
+    } finally {
+      await d.docker(['rm', '-f', name]);
+      await d.docker(['volume', 'rm', '-f', vol]);
+    }
+  });
+});
+
 describe('diff, export, commit', () => {
   let name: string;
   before(async () => {

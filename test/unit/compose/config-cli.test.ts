@@ -88,6 +88,21 @@ test('project name: -p over COMPOSE_PROJECT_NAME over name: over the folder; inv
   assert.match(bad.stderr, /"Bad Name" is not a valid project name: it must contain only lowercase letters/);
 });
 
+test('${COMPOSE_PROJECT_NAME} is the project name from the folder, name:, the variable or -p', async () => {
+  const yaml = (name: string) =>
+    `${name}services: {a: {image: busybox, labels: {p: "\${COMPOSE_PROJECT_NAME}"}, environment: [COMPOSE_PROJECT_NAME]}}\n`;
+  const folder = project('Folder_X', { 'compose.yaml': yaml('') });
+  const named = project('other', { 'compose.yaml': yaml('name: fromfile\n') });
+  const seen = async (dir: string, args: string[], env: Record<string, string> = {}) => {
+    const svc = parse(ok(await compose(dir, [...args, 'config'], env))).services.a;
+    return [svc.labels.p, svc.environment.COMPOSE_PROJECT_NAME];
+  };
+  assert.deepEqual(await seen(folder, []), ['folder_x', 'folder_x']);
+  assert.deepEqual(await seen(named, []), ['fromfile', 'fromfile']);
+  assert.deepEqual(await seen(named, [], { COMPOSE_PROJECT_NAME: 'fromenv' }), ['fromenv', 'fromenv']);
+  assert.deepEqual(await seen(named, ['-p', 'flag']), ['flag', 'flag']);
+});
+
 function ok(r: { code: number; stdout: string; stderr: string }): string {
   assert.equal(r.code, 0, r.stderr);
   return r.stdout;

@@ -4,7 +4,7 @@
 // is used on purpose: the user's ~/.ssh/config, agent, known hosts and jump hosts all apply.
 import type { ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
-import type { WireTarget } from './wire.ts';
+import type { IdleConnections, WireTarget } from './wire.ts';
 
 /** An ssh:// daemon host: ssh://[user@]host[:port][/path/to/remote.sock]. */
 export interface SshEndpoint {
@@ -98,10 +98,58 @@ export class SshError extends Error {
 const requireBuiltin = (id: string): unknown =>
   (process as unknown as { getBuiltinModule(id: string): unknown }).getBuiltinModule(id);
 
-/** A target whose every connection is its own ssh process (the wire client's one-per-request). */
+/**
+ * A target whose connections are ssh processes, kept open between the sequential requests of
+ * one command (each new one costs a login and a remote process start, ~0.7 s): the docker CLI
+ * likewise keeps one connection per command. Idle ones do not hold the CLI open, and are ended
+ * when it exits.
+ */
 export function sshTarget(ep: SshEndpoint, env: NodeJS.ProcessEnv = process.env): WireTarget {
   const args = sshArgs(ep, env);
-  return { open: () => ({ stream: new SshStream(args, env), ready: 'connect' }) };
+  return { open: () => ({ stream: new SshStream(args, env), ready: 'connect' }), idle: new IdleSsh() };
+}
+
+/** Idle ssh connections; one whose ssh ends or that sends unasked-for bytes is dropped. */
+class IdleSsh implements IdleConnections {
+  readonly #idle = new Map<SshStream, () => void>();
+
+  take(): Duplex | undefined {
+    for (const [stream, drop] of this.#idle) {
+      this.#idle.delete(stream);
+      stream.off('end', drop).off('close', drop).off('error', drop).off('data', drop);
+      if (stream.destroyed || stream.readableEnded) continue;
+      stream.busy();
+      return stream;
+    }
+    return undefined;
+  }
+
+  give(stream: Duplex): void {
+    if (!(stream instanceof SshStream)) {
+      stream.destroy();
+      return;
+    }
+    const drop = () => {
+      this.#idle.delete(stream);
+      stream.destroy();
+    };
+    stream.on('end', drop).on('close', drop).on('error', drop).on('data', drop);
+    this.#idle.set(stream, drop);
+    stream.idle();
+  }
+}
+
+/** ssh children still running: ended with the CLI, so none outlives the command. */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('close', () => live.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  });
 }
 
 /** stderr kept for error messages: the last few KiB are enough for ssh's reasons. */
@@ -123,6 +171,7 @@ class SshStream extends Duplex {
     const cp = requireBuiltin('node:child_process') as typeof import('node:child_process');
     const child = cp.spawn('ssh', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child = child;
+    track(child);
     this.#closed = new Promise((resolve) => child.once('close', (code) => resolve(code)));
     child.once('spawn', () => this.emit('connect'));
     child.once('error', (err: NodeJS.ErrnoException) => {
@@ -174,6 +223,22 @@ class SshStream extends Duplex {
 
   override _read(): void {
     this.#child.stdout?.resume();
+  }
+
+  /** Kept between requests: the idle ssh must not keep the CLI's event loop alive. */
+  idle(): void {
+    this.#refs('unref');
+  }
+
+  busy(): void {
+    this.#refs('ref');
+  }
+
+  #refs(how: 'ref' | 'unref'): void {
+    const c = this.#child;
+    c[how]();
+    for (const pipe of [c.stdin, c.stdout, c.stderr])
+      (pipe as unknown as { [k: string]: (() => void) | undefined } | null)?.[how]?.();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

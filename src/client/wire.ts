@@ -1,4 +1,5 @@
-// A minimal HTTP/1.1 client over one socket per request (unix or loopback TCP). Written instead
+// A minimal HTTP/1.1 client, one socket per request unless the target keeps idle connections
+// (ssh, where a connection costs a process and a login). Written instead
 // of using node:http because loading Node's http client costs ~13 ms of every `berth` command's
 // start-up (measured: a raw net request 45 ms vs http.get 58 ms, node itself 34 ms). It speaks
 // just what the Engine API needs: fixed-length and chunked bodies, streaming responses, and the
@@ -13,7 +14,20 @@ import { type Duplex, Readable } from 'node:stream';
 export type WireTarget =
   | { socketPath: string }
   | { host: string; port: number }
-  | { open: () => { stream: Duplex; ready: string } };
+  | { open: () => { stream: Duplex; ready: string }; idle?: IdleConnections };
+
+/**
+ * Connections kept open between the sequential requests of one command (HTTP/1.1 keep-alive).
+ * A request takes one if there is one; it gives it back only when its response was framed
+ * (Content-Length or chunked) and fully read, its request fully sent, and it was no hijack.
+ */
+export interface IdleConnections {
+  take(): Duplex | undefined;
+  give(stream: Duplex): void;
+}
+
+/** A kept connection the far side had closed before our request: retried on a fresh one. */
+class StaleConnection extends Error {}
 
 export interface WireRequest {
   readonly method: string;
@@ -45,11 +59,27 @@ export interface WireResult {
   readonly socket?: Duplex;
 }
 
-export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireResult> {
+export async function wireRequest(target: WireTarget, req: WireRequest): Promise<WireResult> {
+  const idle = 'open' in target ? target.idle : undefined;
+  // A streamed upload cannot be replayed, so it never risks a kept connection that may be stale.
+  const kept = idle && !(req.body instanceof Readable) ? idle.take() : undefined;
+  if (!kept) return attempt(target, req, undefined);
+  try {
+    return await attempt(target, req, kept);
+  } catch (err) {
+    if (!(err instanceof StaleConnection)) throw err;
+    return attempt(target, req, undefined);
+  }
+}
+
+function attempt(target: WireTarget, req: WireRequest, kept: Duplex | undefined): Promise<WireResult> {
   return new Promise((resolve, reject) => {
     let socket: Duplex;
     let ready = 'connect';
-    if ('open' in target) ({ stream: socket, ready } = target.open());
+    const idle = 'open' in target ? target.idle : undefined;
+    const upgrade = req.headers.Upgrade !== undefined || req.headers.upgrade !== undefined;
+    if (kept) socket = kept;
+    else if ('open' in target) ({ stream: socket, ready } = target.open());
     else
       socket =
         'socketPath' in target ? net.connect(target.socketPath) : net.connect(target.port, target.host);
@@ -57,31 +87,40 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     // Rejected before any reply: there is no response for 'end'/'close' to fail (a refused
     // connection would otherwise crash the CLI with an unhandled error on it).
     let rejected = false;
+    let received = false;
     const fail = (err: Error) => {
       if (!settled) {
         settled = true;
         rejected = true;
-        reject(err);
+        const stale = kept && !received && !(req.body instanceof Readable);
+        reject(stale ? new StaleConnection(err.message) : err);
       } else response.destroy(err);
       socket.destroy();
     };
     const onAbort = () => fail(Object.assign(new Error('request aborted'), { name: 'AbortError' }));
     req.signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    const onError = (err: NodeJS.ErrnoException) => {
       // The daemon may refuse an upload and answer before reading it all: keep reading its reply.
       if (settled && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) return;
       if (!settled && (err.code === 'EPIPE' || err.code === 'ECONNRESET') && sentHead) return;
       fail(err);
-    });
+    };
+    socket.on('error', onError);
     const response = new WireResponse();
     let sentHead = false;
+    // The request is fully written: only then may the connection carry another one.
+    let requestSent = false;
+    // Given back to the idle set: this request no longer owns the connection.
+    let pooled = false;
     response.onDestroy = () => {
-      if (!upgraded) socket.destroy();
+      if (!upgraded && !pooled) socket.destroy();
     };
     let upgraded = false;
 
-    socket.on(ready, () => {
-      const lines = [`${req.method} ${req.path} HTTP/1.1`, 'Host: berth', 'Connection: close'];
+    const sendRequest = () => {
+      const hasConnection = Object.keys(req.headers).some((k) => k.toLowerCase() === 'connection');
+      const connection = idle ? (hasConnection ? [] : ['Connection: keep-alive']) : ['Connection: close'];
+      const lines = [`${req.method} ${req.path} HTTP/1.1`, 'Host: berth', ...connection];
       for (const [k, v] of Object.entries(req.headers)) lines.push(`${k}: ${v}`);
       const stream = req.body instanceof Readable ? req.body : undefined;
       const fixed = req.body instanceof Buffer ? req.body : undefined;
@@ -92,6 +131,7 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
       const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
       socket.write(fixed ? Buffer.concat([head, fixed]) : head);
       sentHead = true;
+      if (!stream) requestSent = true;
       if (stream) {
         stream.on('data', (c: Buffer) => {
           if (c.length === 0) return;
@@ -102,10 +142,14 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
             socket.once('drain', () => stream.resume());
           }
         });
-        stream.on('end', () => socket.write('0\r\n\r\n'));
+        stream.on('end', () => {
+          socket.write('0\r\n\r\n');
+          requestSent = true;
+        });
         stream.on('error', (err) => fail(err));
       }
-    });
+    };
+    if (!kept) socket.on(ready, sendRequest);
 
     // Response parsing: head, then body by Content-Length, chunked, or until close.
     let buf: Buffer = Buffer.alloc(0);
@@ -114,12 +158,26 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
     const push = (data: Buffer) => {
       if (data.length > 0 && !response.push(data)) socket.pause();
     };
-    response.on('wantdata', () => socket.resume());
+    response.on('wantdata', () => {
+      if (!pooled) socket.resume();
+    });
     const finish = () => {
       if (state === 'done') return;
       state = 'done';
+      const reusable =
+        idle &&
+        !upgrade &&
+        requestSent &&
+        buf.length === 0 &&
+        !/close/i.test(response.headers.connection ?? '') &&
+        !socket.destroyed;
+      if (reusable) {
+        pooled = true;
+        detach();
+        socket.resume();
+        idle.give(socket);
+      } else socket.end();
       response.push(null);
-      socket.end();
     };
     const parse = () => {
       for (;;) {
@@ -201,17 +259,18 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
         return;
       }
     };
-    socket.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
+      received = true;
       buf = buf.length === 0 ? c : Buffer.concat([buf, c]);
       parse();
-    });
-    socket.on('end', () => {
+    };
+    const onEnd = () => {
       if (rejected) return;
       if (!settled) return fail(new Error('the daemon closed the connection without a reply'));
       if (state === 'close') finish();
       else if (state !== 'done') response.destroy(new Error('the daemon closed the connection mid-reply'));
-    });
-    socket.on('close', () => {
+    };
+    const onClose = () => {
       req.signal?.removeEventListener('abort', onAbort);
       if (rejected) return;
       // A write error (EPIPE while still uploading) destroys the socket without an 'end': the
@@ -220,7 +279,20 @@ export function wireRequest(target: WireTarget, req: WireRequest): Promise<WireR
       else if (state === 'close') finish();
       else if (state !== 'done' && !upgraded)
         response.destroy(new Error('the daemon closed the connection mid-reply'));
-    });
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    const detach = () => {
+      socket.off('error', onError);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onClose);
+      socket.off(ready, sendRequest);
+      req.signal?.removeEventListener('abort', onAbort);
+    };
+    // A kept connection is open already: the request goes out at once.
+    if (kept) sendRequest();
   });
 }
 

@@ -236,6 +236,36 @@ describe('ssh:// remote access', () => {
     assert.doesNotMatch(calls(), /^docker /m);
   });
 
+  test('berth over ssh:// keeps one connection for the sequential requests of a command', async () => {
+    // Each ssh connection is one far-side `berth system dial-stdio` in the log.
+    const dials = () => calls().match(/^berth system dial-stdio$/gm)?.length ?? 0;
+    clearCalls();
+    assert.match(ok(await berth(['-H', url, 'ps', '-a'])), /CONTAINER ID/);
+    assert.equal(dials(), 1, calls());
+    // `rm -f` of three names is three DELETEs one after the other (404s with a body, read to
+    // their end): one connection for all three.
+    clearCalls();
+    const rm = await berth(['-H', url, 'rm', '-f', 'kept-none-1', 'kept-none-2', 'kept-none-3']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(rm.stderr.match(/No such container: kept-none-\d/g)?.length, 3, rm.stderr);
+    assert.equal(dials(), 1, calls());
+    // `run --rm` attached is create, attach (a hijack: its connection is its own from then on),
+    // wait (held open until the removal) and start, concurrently: three connections at most.
+    clearCalls();
+    assert.equal(ok(await berth(['-H', url, 'run', '--rm', 'busybox', 'echo', 'kept'])), 'kept\n');
+    assert.ok(dials() >= 1 && dials() <= 3, `run --rm used ${dials()} ssh connections:\n${calls()}`);
+    // No ssh child outlives the command: the CLI ends its kept ssh as it exits (SIGTERM, so
+    // allow it a moment to go; bounded).
+    const pattern = `ssh -F ${path.join(dir, 'ssh_config')}`;
+    let left = '';
+    for (let i = 0; i < 20; i++) {
+      left = (await run('pgrep', ['-a', '-f', '--', pattern], { timeoutMs: 10_000 })).stdout.trim();
+      if (!left) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(left, '', `ssh processes left behind: ${left}`);
+  });
+
   test('DOCKER_HOST=ssh:// and a socket path in the URL', async () => {
     assert.match(ok(await berth(['ps', '-a'], { DOCKER_HOST: url })), /CONTAINER ID/);
     clearCalls();

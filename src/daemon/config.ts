@@ -59,6 +59,9 @@ export interface DaemonConfig {
   readonly trace?: boolean;
   /** The CRI endpoint (`unix:///…`); empty when the CRI is not served. */
   readonly criSocket: string;
+  /** CRI pod networks: the CNI config folder and the plugin folders (CNI_PATH). */
+  readonly cniConfDir: string;
+  readonly cniBinDirs: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -80,6 +83,8 @@ Options:
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
+      --cni-conf-dir string  CNI network config folder of CRI pods (default "/etc/cni/net.d")
+      --cni-bin-dir string   CNI plugin folders, colon-separated (default "/usr/lib/cni")
       --default-ulimit ulimit  Default ulimits for containers (default [])
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
@@ -128,6 +133,8 @@ export function parseCommandLine(
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
+        'cni-conf-dir': { type: 'string' },
+        'cni-bin-dir': { type: 'string' },
         'default-ulimit': { type: 'string', multiple: true },
         'shutdown-timeout': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
@@ -252,6 +259,8 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
+      cniConfDir: str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d'),
+      cniBinDirs: str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean),
       hosts:
         hosts.length > 0
           ? hosts

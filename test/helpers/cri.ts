@@ -29,12 +29,20 @@ function caller(client: grpc.Client): CriCall {
     });
 }
 
-export async function startCriDaemon(): Promise<CriDaemon> {
+/** `config`: more daemon.json keys (e.g. cni-conf-dir); the CNI folder defaults to none at all. */
+export async function startCriDaemon(opts: { config?: Record<string, unknown> } = {}): Promise<CriDaemon> {
   const sockDir = mkdtempSync(path.join(os.tmpdir(), 'berth-cri-'));
   const socket = path.join(sockDir, 'cri.sock');
   let d: TestDaemon;
   try {
-    d = await startTestDaemon({ config: { 'cri-socket': `unix://${socket}` } });
+    d = await startTestDaemon({
+      config: {
+        'cri-socket': `unix://${socket}`,
+        // Not the host's /etc/cni/net.d: a test daemon sees only the CNI config its test wrote.
+        'cni-conf-dir': path.join(sockDir, 'no-cni-config'),
+        ...opts.config,
+      },
+    });
   } catch (err) {
     rmSync(sockDir, { recursive: true, force: true });
     throw err;

@@ -4,8 +4,10 @@
 // PID for a shared-PID pod), and joins a pinned netns berthd made with loopback up, which CNI
 // (cni/network.ts) then plugs into the pod network before the infra process starts. A sandbox is ready while its infra process runs; that state is read from the runtime,
 // so a berthd restart reports what really runs.
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { crashPoint } from '../base/crashpoint.ts';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
@@ -110,6 +112,19 @@ export class SandboxService {
       }
       await this.#refresh(rec.id);
     }
+    // A netns or shm a run made before its sandbox folder existed (berthd killed in between).
+    for (const [dir, undo] of [
+      [this.#d.netnsDir, (f: string) => this.#d.netns.remove(f)],
+      [this.#d.shmDir, unmountPodShm],
+    ] as const) {
+      if (!dir) continue;
+      for (const id of await fsp.readdir(dir).catch(() => [] as string[])) {
+        if (store.get(id) || !/^[a-f0-9]{64}$/.test(id)) continue;
+        log('info', 'removing what a pod sandbox run a crash cut short left', { id, dir });
+        await this.#teardownNetwork(id);
+        await undo(path.join(dir, id)).catch(() => {});
+      }
+    }
     // A network a stop or removal set up but did not finish tearing down (berthd was killed).
     for (const id of (await this.#d.network?.pending()) ?? []) {
       const rec = store.get(id);
@@ -182,6 +197,7 @@ export class SandboxService {
       if (netns) await this.#d.netns.create(netns);
       // CNI ADD once the netns exists and before the infra process starts in it.
       if (netns && this.#d.network) ips = (await this.#d.network.setup(id, netns, req.config)) ?? [];
+      crashPoint('pod-run:after-cni-add');
       if (shm) await mountPodShm(shm);
       await writeSandboxBundle(files, {
         plan,
@@ -247,6 +263,7 @@ export class SandboxService {
       if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
       let code = rec.state.status === 'notready' ? rec.state.exitCode : undefined;
       if (rec.state.status === 'ready') code = await this.#endInfra(id);
+      crashPoint('pod-stop:before-cni-del');
       // CNI DEL (with the cached config and result) while the netns still exists, then the netns.
       await this.#d.network?.teardown(id);
       if (rec.netns) await this.#d.netns.remove(rec.netns);

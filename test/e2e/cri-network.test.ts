@@ -282,17 +282,37 @@ describe('teardown after kill -9', () => {
     await fsp.writeFile(path.join(confDir, '10-test.conflist'), conflist(netName, dataDir));
   });
 
-  test('a run a crash cut short (no record yet) is undone at start-up, its network included', async () => {
-    const id = await runPod(podConfig());
+  test('kill -9 after ADD, before the record (a crash point): the next start undoes the run, DEL included', async () => {
+    await cri.restart({ env: { BERTH_CRASH_AT: 'pod-run:after-cni-add' } });
+    await assert.rejects(
+      runPod(podConfig()),
+      (err: grpc.ServiceError) => err.code === grpc.status.UNAVAILABLE,
+    );
+    const ids = await fsp.readdir(path.join(cri.d.dataRoot, 'cri', 'cni-cache'));
+    assert.equal(ids.length, 1, 'the crash came after ADD');
     assert.equal((await allocations()).size, 1);
-    await cri.d.kill9();
-    await fsp.rm(path.join(cri.d.dataRoot, 'cri', 'sandboxes', id, 'sandbox.json'));
     await cri.restart();
+    assert.equal((await allocations()).size, 0);
+    assert.deepEqual(await ports(), []);
+    assert.deepEqual(await fsp.readdir(path.join(cri.d.dataRoot, 'cri', 'cni-cache')), []);
+    assert.equal(await exists(netnsOf(ids[0]!.replace(/\.json$/, ''))), false);
+    assert.deepEqual((await cri.runtime('ListPodSandbox', {})).items, []);
+  });
+
+  test('kill -9 in StopPodSandbox before DEL: the stop after the restart finishes it', async () => {
+    const id = await runPod(podConfig());
+    await cri.restart({ env: { BERTH_CRASH_AT: 'pod-stop:before-cni-del' } });
+    await assert.rejects(cri.runtime('StopPodSandbox', { pod_sandbox_id: id }));
+    assert.equal((await allocations()).size, 1, 'the crash came before DEL');
+    await cri.restart();
+    assert.equal((await statusOf(id)).state, 'SANDBOX_NOTREADY');
+    assert.equal((await statusOf(id)).network.ip, '');
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: id });
     assert.equal((await allocations()).size, 0);
     assert.deepEqual(await ports(), []);
     assert.equal(await exists(cacheOf(id)), false);
     assert.equal(await exists(netnsOf(id)), false);
-    assert.deepEqual((await cri.runtime('ListPodSandbox', {})).items, []);
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
   });
 });
 

@@ -16,7 +16,7 @@ export interface CriDaemon {
   readonly runtime: CriCall;
   readonly image: CriCall;
   /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
-  restart(): Promise<void>;
+  restart(opts?: { env?: Record<string, string> }): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -59,8 +59,8 @@ export async function startCriDaemon(opts: { config?: Record<string, unknown> } 
     socket,
     runtime: caller(rt),
     image: caller(im),
-    restart: async () => {
-      d = await d.restart();
+    restart: async (opts = {}) => {
+      d = await d.restart(opts);
       // The channels saw the socket go away: wait (bounded) until both reconnect.
       const deadline = Date.now() + 10_000;
       await Promise.all(

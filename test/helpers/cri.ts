@@ -52,6 +52,25 @@ export async function startCriDaemon(opts: { config?: Record<string, unknown> } 
     new (v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure());
   const rt = mk('RuntimeService');
   const im = mk('ImageService');
+  // berthd answers /_ping before the CRI socket is bound (it starts after the Docker API's
+  // listeners): wait (bounded) until both channels connect, or the first call may find no socket.
+  const ready = () => {
+    const deadline = Date.now() + 10_000;
+    return Promise.all(
+      [rt, im].map(
+        (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
+      ),
+    );
+  };
+  try {
+    await ready();
+  } catch (err) {
+    rt.close();
+    im.close();
+    await d.cleanup();
+    rmSync(sockDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get d() {
       return d;
@@ -61,13 +80,8 @@ export async function startCriDaemon(opts: { config?: Record<string, unknown> } 
     image: caller(im),
     restart: async (opts = {}) => {
       d = await d.restart(opts);
-      // The channels saw the socket go away: wait (bounded) until both reconnect.
-      const deadline = Date.now() + 10_000;
-      await Promise.all(
-        [rt, im].map(
-          (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
-        ),
-      );
+      // The channels saw the socket go away: wait until both reconnect.
+      await ready();
     },
     cleanup: async () => {
       rt.close();

@@ -192,6 +192,7 @@ describe('two pods on a bridge network', () => {
   let ipA: string;
   let ipB: string;
   let hostPort: number;
+  let anyPort: number;
 
   test('Status: NetworkReady with a valid config whose plugins are installed', async () => {
     const c = await networkReady();
@@ -200,9 +201,13 @@ describe('two pods on a bridge network', () => {
 
   test('RunPodSandbox: the pod gets an IP of the subnet on eth0, allocated by host-local', async () => {
     hostPort = await freePort();
+    anyPort = await freePort();
     a = await runPod(
       podConfig({
-        port_mappings: [{ protocol: 'TCP', container_port: 8080, host_port: hostPort, host_ip: '127.0.0.1' }],
+        port_mappings: [
+          { protocol: 'TCP', container_port: 8080, host_port: hostPort, host_ip: '127.0.0.1' },
+          { protocol: 'TCP', container_port: 8080, host_port: anyPort },
+        ],
       }),
     );
     b = await runPod(podConfig());
@@ -230,6 +235,8 @@ describe('two pods on a bridge network', () => {
     ]);
     assert.equal(fromB.stdout, 'hello from A', fromB.stderr);
     assert.equal(await fetchFrom('127.0.0.1', hostPort), 'hello from A');
+    // No host_ip: every host address, loopback included (the kubelet's usual hostPort).
+    assert.equal(await fetchFrom('127.0.0.1', anyPort), 'hello from A');
     assert.ok((await natMentions(a)).length > 0, 'portmap rules for the pod');
   });
 

@@ -2,8 +2,9 @@
 // ListPodSandbox. The infra process is the static pause program run through conmon + runc, the
 // same monitor and runtime as Docker containers; it holds the pod's UTS and IPC namespaces (and
 // PID for a shared-PID pod), and joins a pinned netns berthd made with loopback up, which CNI
-// (cni/network.ts) then plugs into the pod network before the infra process starts. A sandbox is ready while its infra process runs; that state is read from the runtime,
-// so a berthd restart reports what really runs.
+// (cni/network.ts) plugs into the pod network before the infra process starts. A sandbox is
+// ready while its infra process runs; that state is read from the runtime, so a berthd restart
+// reports what really runs.
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -325,7 +326,7 @@ export class SandboxService {
     const out: Msg = {
       status: {
         ...this.#listItem(rec),
-        // The CNI result's addresses while ready; a stopped sandbox reports an empty IP.
+        // The CNI result's addresses; a stopped sandbox reports an empty IP.
         network: podIps(rec),
         linux: { namespaces: { options: { ...rec.namespaces, target_id: '' } } },
       },
@@ -389,8 +390,9 @@ export class SandboxService {
   }
 }
 
+/** The IPs while the pod's netns exists (as containerd: until StopPodSandbox removes it). */
 function podIps(rec: SandboxRecord): Msg {
-  const ips = rec.state.status === 'ready' ? (rec.ips ?? []) : [];
+  const ips = rec.netns ? (rec.ips ?? []) : [];
   return { ip: ips[0] ?? '', additional_ips: ips.slice(1).map((ip) => ({ ip })) };
 }
 

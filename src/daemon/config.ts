@@ -242,6 +242,10 @@ export function parseCommandLine(
     if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
+  const cniConfDir = str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d');
+  const cniBinDirs = str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean);
+  for (const d of [cniConfDir, ...cniBinDirs])
+    if (!d.startsWith('/')) bad(`invalid CNI folder "${d}": use an absolute path`);
   // Checked here too, so --validate refuses a host berthd could not listen on.
   for (const h of hosts) parseHost(h, { tls, tlsVerify });
   const labels = list('labels');
@@ -259,8 +263,8 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
-      cniConfDir: str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d'),
-      cniBinDirs: str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean),
+      cniConfDir,
+      cniBinDirs,
       hosts:
         hosts.length > 0
           ? hosts

@@ -271,6 +271,19 @@ describe('two pods on a bridge network', () => {
   });
 });
 
+describe('parallel pods', () => {
+  test('three RunPodSandbox at once get three addresses; removing them releases all', async () => {
+    const ids = await Promise.all([1, 2, 3].map(() => runPod(podConfig())));
+    const ips = await Promise.all(ids.map(async (id) => (await statusOf(id)).network.ip));
+    assert.equal(new Set(ips).size, 3, ips.join(' '));
+    assert.ok(ips.every(inSubnet), ips.join(' '));
+    assert.equal((await ports()).length, 3);
+    await Promise.all(ids.map((id) => cri.runtime('RemovePodSandbox', { pod_sandbox_id: id })));
+    assert.equal((await allocations()).size, 0);
+    assert.deepEqual(await ports(), []);
+  });
+});
+
 describe('teardown after kill -9', () => {
   test('a pod set up before the crash is torn down with its cached config after the config changed', async () => {
     const id = await runPod(podConfig());

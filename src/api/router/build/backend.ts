@@ -12,7 +12,13 @@ export interface BuildBackend {
     tar: Readable,
     signal: AbortSignal,
     dockerfile: string,
-  ): Promise<{ dir: string; dockerfile: { name: string; content: string }; remove(): Promise<void> }>;
+  ): Promise<{
+    dir: string;
+    dockerfile: { name: string; content: string };
+    /** The files' content digests, for BuildRequest.contextDigests. */
+    digests: Map<string, string>;
+    remove(): Promise<void>;
+  }>;
   build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<BuildResult>;
   prune(opts: { until?: number; all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
   usage(): Promise<CacheUsage[]>;

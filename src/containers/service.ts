@@ -53,6 +53,7 @@ import {
 import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
 import { allocateNetworks, attachNetworks, type NetworkingConfig, networkMode } from './networking.ts';
 import { settleLeftovers } from './leftovers.ts';
+import { containerCgroupsPath, placeCgroup, removeMadeParents } from './cgroup-path.ts';
 import { generateName, VALID_NAME } from './names.ts';
 import { checkSecurity } from './security.ts';
 import { createEnv } from './env.ts';
@@ -132,8 +133,8 @@ export class ContainerService {
   }
 
   /** The container's cgroup (same path in every v1 hierarchy). */
-  cgroup(id: string): CgroupPaths {
-    return new CgroupPaths(this.facts.cgroupVersion, `${this.deps.cgroupParent}/${id}`);
+  cgroup(rec: ContainerRecord): CgroupPaths {
+    return new CgroupPaths(this.facts.cgroupVersion, containerCgroupsPath(rec, this.deps.cgroupParent));
   }
 
   list(): ContainerRecord[] {
@@ -213,6 +214,12 @@ export class ContainerService {
     // What Docker refuses at create, before anything is resolved or stored.
     verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
     const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
+    const cgroup = await placeCgroup(
+      req.hostConfig.CgroupParent,
+      this.deps.cgroupParent,
+      store.all(),
+      this.facts.cgroupVersion,
+    );
     // Stored with the daemon's defaults filled in: LogConfig.Type always names the driver.
     const LogConfig = withLogDefaults(
       req.hostConfig.LogConfig,
@@ -290,6 +297,7 @@ export class ContainerService {
       state: { status: 'created' },
       restartCount: 0,
       ...(mounts.length > 0 ? { mounts } : {}),
+      ...cgroup,
     };
     try {
       // The address first (bad --ip / unknown network fail here), then the record: a crash
@@ -323,7 +331,7 @@ export class ContainerService {
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') return { rec };
     return {
       rec,
-      ...(await this.#stats.sample(rec.id, this.cgroup(rec.id), opts.withPrevious, opts.windowMs)),
+      ...(await this.#stats.sample(rec.id, this.cgroup(rec), opts.withPrevious, opts.windowMs)),
     };
   }
 
@@ -514,7 +522,7 @@ export class ContainerService {
       this.#logRotations.disarm(id);
       this.#finishShipping(rec);
       // The cgroup goes away with `runc delete`: ask it about OOM kills first.
-      const oom = await oomKilled(this.cgroup(id)).catch(() => false);
+      const oom = await oomKilled(this.cgroup(rec)).catch(() => false);
       await this.deps.runtime.delete(id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
@@ -987,6 +995,8 @@ export class ContainerService {
     await this.deps.network?.release(rec.id);
     crashPoint('rm:after-network-release');
     await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
+    if (rec.cgroupParent && rec.cgroupParentMade)
+      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMade);
     await this.deps.store.purge(rec.id);
   }
 
@@ -998,7 +1008,7 @@ export class ContainerService {
       this.deps.log('info', 'finishing a removal cut short', { id: p.rec.id });
       await settleLeftovers(
         this.deps,
-        this.cgroup(p.rec.id),
+        this.cgroup(p.rec),
         p.rec,
         mountinfo,
         this.deps.store.removedDir(p.rec.id, p.dropAnonymous),
@@ -1009,7 +1019,7 @@ export class ContainerService {
     }
     for (const rec of this.list()) {
       if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-        await settleLeftovers(this.deps, this.cgroup(rec.id), rec, mountinfo);
+        await settleLeftovers(this.deps, this.cgroup(rec), rec, mountinfo);
         // Lines an exit left undelivered when berthd went down.
         this.#finishShipping(rec);
         continue;

@@ -25,14 +25,7 @@ export interface MoreRunOptions {
   sigProxy?: boolean;
 }
 
-const NOT_YET = 'berthd does not implement this HostConfig field yet';
-
 const UNSUPPORTED: UnsupportedFlag[] = [
-  {
-    flags: '--cgroup-parent <string>',
-    description: 'Optional parent cgroup for the container',
-    reason: `HostConfig.CgroupParent: ${NOT_YET} (containers live under berthd's own cgroup)`,
-  },
   {
     flags: '--cgroupns <string>',
     description: 'Cgroup namespace to use (host|private)',

@@ -287,22 +287,22 @@ export async function extractToContainer(
       whiteouts: false,
       owner: o.copyUIDGID ? 'keep' : { uid: 0, gid: 0 },
       noOverwriteDirNonDir: o.noOverwriteDirNonDir,
-      ...(diverted.size > 0
-        ? {
-            rename: (name: string) => {
-              const rel = path.posix.normalize(name.replace(/^(\.?\/)+/, '')).replace(/\/+$/, '');
-              // The bound name itself, or below it (a directory in its place, refused after).
-              const key = [...diverted.keys()].find((k) => rel === k || rel.startsWith(`${k}/`));
-              if (key === undefined) return name;
-              const stage = path.posix.join(
-                path.posix.dirname(key),
-                `.berth-cp-${tag}-${path.posix.basename(key)}`,
-              );
-              staged.set(stage, diverted.get(key)!);
-              return stage + rel.slice(key.length);
-            },
-          }
-        : {}),
+      // Names are relative to the destination even with a leading `/`, as Docker's untar joins
+      // them (the docker CLI's --use-api-socket sends `/run/secrets/docker/config.json` to `/`).
+      rename: (raw: string) => {
+        const name = raw.replace(/^\/+/, '');
+        if (diverted.size === 0) return name;
+        const rel = path.posix.normalize(name.replace(/^(\.?\/)+/, '')).replace(/\/+$/, '');
+        // The bound name itself, or below it (a directory in its place, refused after).
+        const key = [...diverted.keys()].find((k) => rel === k || rel.startsWith(`${k}/`));
+        if (key === undefined) return name;
+        const stage = path.posix.join(
+          path.posix.dirname(key),
+          `.berth-cp-${tag}-${path.posix.basename(key)}`,
+        );
+        staged.set(stage, diverted.get(key)!);
+        return stage + rel.slice(key.length);
+      },
       ...(o.signal ? { signal: o.signal } : {}),
     });
     for (const [stage, bind] of staged) await intoFileBind(path.join(dest, stage), bind, p);

@@ -76,7 +76,7 @@ export function addMoreRunOptions(c: Command, isRun: boolean): Command {
     .option('--cidfile <string>', 'Write the container ID to the file')
     .option('--label-file <list>', 'Read in a line delimited file of labels', collect, [])
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
-    .option('--use-api-socket', 'Bind mount Berth API socket (no registry credentials are passed)');
+    .option('--use-api-socket', 'Bind mount Docker API socket and required auth');
   if (isRun) {
     c.option('--sig-proxy', 'Proxy received signals to the process', true);
     c.addOption(c.createOption('--no-sig-proxy').hideHelp());

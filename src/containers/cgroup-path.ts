@@ -117,12 +117,17 @@ export interface CgroupPlacement {
 /**
  * The placement a new container's record keeps: the requested parent (checked) or berthd's. A
  * parent that is missing now, or that lies within one another container's record says berthd
- * made, is berthd's to remove once its last container goes.
+ * made, is berthd's to remove once its last container goes. A parent inside another container's
+ * cgroup is refused.
  */
 export async function placeCgroup(
   requested: unknown,
   daemonParent: string,
-  others: readonly { readonly cgroupParent?: string; readonly cgroupParentMade?: string }[],
+  others: readonly {
+    readonly id: string;
+    readonly cgroupParent?: string;
+    readonly cgroupParentMade?: string;
+  }[],
   version: 1 | 2,
 ): Promise<CgroupPlacement> {
   if (requested === undefined || requested === null || requested === '')
@@ -131,6 +136,17 @@ export async function placeCgroup(
     throw new InvalidArgumentError('INVALID_CGROUP_PARENT', 'HostConfig.CgroupParent must be a string');
   const parent = checkCgroupParent(requested);
   if (parent === daemonParent) return { cgroupParent: parent };
+  // Inside another container's cgroup it would live under that one's limits and keep its cgroup
+  // from being removed.
+  const host = others.find((o) => {
+    const cg = containerCgroupsPath(o, daemonParent);
+    return parent === cg || parent.startsWith(`${cg}/`);
+  });
+  if (host)
+    throw new InvalidArgumentError(
+      'INVALID_CGROUP_PARENT',
+      `invalid HostConfig.CgroupParent ${JSON.stringify(requested)}: it is inside the cgroup of container ${host.id}; use a parent of its own`,
+    );
   const within = (top: string | undefined) =>
     top !== undefined && (parent === top || parent.startsWith(`${top}/`));
   const made =

@@ -104,6 +104,13 @@ describe('docker run --cgroup-parent', () => {
     }
     assert.equal(ok(await h.d.docker(['ps', '-aq'])), before);
     assert.equal(existsSync(path.join(CG, 'memory', 'escape')), false);
+    // Inside another container's cgroup: refused too.
+    const host = await runDetached([]);
+    const daemonParent = `/berth-test-${path.basename(h.d.dir).replace(/^berth-test-/, '')}`;
+    const nested = await h.d.docker(['run', '--cgroup-parent', `${daemonParent}/${host}`, 'busybox', 'true']);
+    assert.equal(nested.code, 125);
+    assert.match(nested.stderr, new RegExp(`inside the cgroup of container ${host}`));
+    ok(await h.d.docker(['rm', '-f', host]));
     const berth = await h.d.berth(['run', '--cgroup-parent', '../x', 'busybox', 'true']);
     assert.equal(berth.code, 125);
     assert.match(berth.stderr, /invalid HostConfig.CgroupParent "\.\.\/x": "\.\." is not allowed/);

@@ -61,11 +61,20 @@ describe('cgroup parents', () => {
     assert.equal(await missingParentTop(1, '/have/x/y', root), '/have/x');
     assert.equal(await missingParentTop(1, '/have', root), undefined);
     // Inside a parent another record says berthd made: the new one inherits that top.
-    const other = [{ cgroupParent: '/made/a', cgroupParentMade: '/made' }];
+    const other = [{ id: 'c0', cgroupParent: '/made/a', cgroupParentMade: '/made' }];
     assert.deepEqual(await placeCgroup('/made/b', '/berth', other, 1), {
       cgroupParent: '/made/b',
       cgroupParentMade: '/made',
     });
+    // Inside another container's cgroup (its own parent's, or berthd's for an old record): refused.
+    await assert.rejects(
+      placeCgroup('/made/a/c0/x', '/berth', other, 1),
+      /inside the cgroup of container c0/,
+    );
+    await assert.rejects(
+      placeCgroup('/berth/c1', '/berth', [{ id: 'c1' }], 1),
+      /inside the cgroup of container c1/,
+    );
   });
 
   test('removal takes the made chain deepest first, stops at a non-empty one, keeps what it did not make', async () => {

@@ -9,6 +9,7 @@
 // Run: node --import tsx scripts/bench-vs-docker.ts [rounds] [--only=load|build] [--no-build]
 //        [--base=<dir with an older berthd.mjs>]   adds that berthd as a column (before/after)
 //        [--cpu-prof=<dir>]                         runs berthd under node --cpu-prof
+//        [--no-docker]                              Berth columns only (a before/after of Berth)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       berths.push(base.d);
       daemons.push(base.daemon);
     }
-    docker = await startDockerd(path.join(tmp, 'docker'));
+    docker = process.argv.includes('--no-docker') ? undefined : await startDockerd(path.join(tmp, 'docker'));
     if (docker) {
       const env = {
         DOCKER_HOST: docker.host,

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { BERTH_VERSION } from '../base/version.ts';
 import { LABEL } from './engine.ts';
+import { serviceConfigHash } from './hash.ts';
 import { ComposeError } from './errors.ts';
 import type { Project } from './project.ts';
 
@@ -37,30 +38,11 @@ export function replicas(svc: Service, scale?: number): number {
 }
 
 /**
- * The config hash: what the service's container depends on. As in v2, build settings, pull
- * policy, scale/replicas, depends_on and profiles are left out (changing them alone recreates
- * nothing).
+ * The config hash: what the service's container depends on, computed as Compose v2 does it
+ * (src/compose/hash.ts), so either tool sees the other's containers as up to date.
  */
 export function configHash(svc: Service): string {
-  const o: Obj = { ...svc };
-  for (const k of ['build', 'pull_policy', 'scale', 'depends_on', 'profiles']) delete o[k];
-  if (isObj(o.deploy)) {
-    const d = { ...o.deploy };
-    delete d.replicas;
-    o.deploy = d;
-  }
-  return createHash('sha256').update(stableJson(o)).digest('hex');
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isObj(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
+  return serviceConfigHash(svc);
 }
 
 /** Go-style durations (`1m30s`, `500ms`, `2h`) → nanoseconds. */

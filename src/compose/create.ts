@@ -1,6 +1,5 @@
 // A normalised service → the Engine API's container create body (Config + HostConfig +
 // NetworkingConfig), Compose v2's labels, and the config hash that convergence compares.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { BERTH_VERSION } from '../base/version.ts';
 import { LABEL } from './engine.ts';

@@ -301,8 +301,8 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
   const injected = new Map(names.map((n) => [n, injectedFiles(p, n, all[n]!)]));
   // Images first, as v2 does: a build that cannot be done (refused by the builder's check before
   // any build starts) or fails leaves no network, volume or container behind.
-  const images = await ensureImages(api, p, names, o);
-  const current = await observed(api, p);
+  // The container list is read meanwhile (a read, so a failed build still creates nothing).
+  const [images, current] = await Promise.all([ensureImages(api, p, names, o), observed(api, p)]);
   const orphans = [...current.entries()].filter(([s]) => !Object.hasOwn(all, s)).flatMap(([, cs]) => cs);
   if (orphans.length && o.removeOrphans) {
     await Promise.all(

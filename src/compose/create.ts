@@ -249,11 +249,24 @@ function mountOf(in_: CreateInput, v: Obj): Obj {
  * without swarm). Those from `environment:` or `content:` are written into the container after
  * create (see `injectedFiles`).
  */
+/** Where a secret or config entry lands: its target (a relative secret target below /run/secrets), else /NAME. */
+export function fileTarget(kind: 'secrets' | 'configs', e: Obj): string {
+  if (e.target === undefined || e.target === null)
+    return kind === 'secrets' ? `/run/secrets/${String(e.source)}` : `/${String(e.source)}`;
+  const t = String(e.target);
+  return kind === 'secrets' && !t.startsWith('/') ? `/run/secrets/${t}` : t;
+}
+
 function fileMounts(in_: CreateInput, kind: 'secrets' | 'configs'): Obj[] {
   const top = (in_.project.model[kind] ?? {}) as Record<string, Obj>;
   return ((in_.svc[kind] as Obj[] | undefined) ?? [])
     .filter((e) => typeof top[String(e.source)]?.file === 'string')
-    .map((e) => ({ Type: 'bind', Source: top[String(e.source)]!.file, Target: e.target, ReadOnly: true }));
+    .map((e) => ({
+      Type: 'bind',
+      Source: top[String(e.source)]!.file,
+      Target: fileTarget(kind, e),
+      ReadOnly: true,
+    }));
 }
 
 /** A secret or config that has no file on the host: its bytes go into the container by a copy. */
@@ -308,7 +321,7 @@ export function injectedFiles(p: Project, name: string, svc: Service): InjectedF
             ? Number.parseInt(e.mode, 8)
             : Number(e.mode);
       out.push({
-        target: String(e.target),
+        target: fileTarget(kind, e),
         content: Buffer.from(content),
         mode,
         uid: id(e.uid, 'uid'),

@@ -185,13 +185,10 @@ export function normaliseModel(model: Obj, opts: NormaliseOptions): Obj {
             `refers to undefined ${kind.slice(0, -1)} ${src}: add it under the top-level "${kind}:"`,
             kind,
           );
-        const t =
-          e.target === undefined
-            ? kind === 'secrets'
-              ? `/run/secrets/${src}`
-              : `/${src}`
-            : String(e.target);
-        return { ...e, target: kind === 'secrets' && !t.startsWith('/') ? `/run/secrets/${t}` : t };
+        // As compose-go: a secret's absent target becomes /run/secrets/NAME, a config's stays
+        // absent (v2 mounts it at /NAME); the model (and the config hash) keep that form, the
+        // mount path is fileTarget() in create.ts.
+        return e.target === undefined && kind === 'secrets' ? { ...e, target: `/run/secrets/${src}` } : e;
       });
     }
     setOwn(outSvcs, name, svc);

@@ -84,3 +84,20 @@ test("Go's duration and string forms", () => {
   ]);
   assert.equal(goString('a<b>&\u2028"'), '"a\\u003cb\\u003e\\u0026\\u2028\\""');
 });
+
+test('secrets, configs, extra_hosts and a file mode in compose-go form', () => {
+  const s = {
+    image: 'a',
+    networks: { default: null },
+    secrets: [{ source: 's1', target: '/run/secrets/s1' }],
+    configs: [{ source: 'c1' }, { source: 'c2', mode: 0o400 }],
+    extra_hosts: ['h:1.2.3.4', 'a=::1'],
+    init: true,
+  };
+  // configs, entrypoint, extra_hosts (sorted host=ip), image, init, networks, secrets; mode as "0400".
+  const json =
+    '{"command":null,"configs":[{"source":"c1"},{"source":"c2","mode":"0400"}],"entrypoint":null,' +
+    '"extra_hosts":["a=::1","h=1.2.3.4"],"image":"a","init":true,"networks":{"default":null},' +
+    '"secrets":[{"source":"s1","target":"/run/secrets/s1"}]}';
+  assert.equal(v2ServiceJson(s), json);
+});

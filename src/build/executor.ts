@@ -23,9 +23,15 @@ import { commitStep, type ImageState, materialise, scratchState } from './image-
 import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
 import { bad, envLookup, expandHeredoc, flag, key, rememberSum, type SourceSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
-import { checksumSources, expandSourcePattern, hasMeta, missingSourceNote } from './context/index.ts';
+import {
+  checksumSources,
+  confineRelative,
+  expandSourcePattern,
+  hasMeta,
+  missingSourceNote,
+} from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
-import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
+import { parseRunMounts, planRunMounts, type RunMount } from './steps/run-mounts.ts';
 import { runInContainer } from './steps/run.ts';
 import type { NamedContext } from './context/named.ts';
 import type { BuildEvent, BuildRequest } from './types.ts';
@@ -213,6 +219,30 @@ export class BuildExecution {
       ? await this.#stage(stage)
       : await this.#imageState(await this.#resolveImage(this.#imageRef(ref), instr));
     return (await this.#root(state)).root;
+  }
+
+  /**
+   * What each bind mount of a RUN reads, for its cache key (as BuildKit keys a step on its
+   * mounts' content): the image ID of a stage or image, the content checksum of a folder of the
+   * context or of a named context. A source that cannot be read keys as missing; mounting it
+   * then fails with the mount's own message.
+   */
+  #bindSources(instr: Instruction, mounts: readonly RunMount[]): Promise<string[]> {
+    return Promise.all(
+      mounts
+        .filter((m) => m.type === 'bind')
+        .map(async (m) => {
+          const from = m.options.from;
+          const named = from !== undefined ? this.#named(from) : undefined;
+          if (from !== undefined && !(named && 'dir' in named))
+            return (await this.#fromImage(instr, from)).id;
+          const root = named && 'dir' in named ? named.dir : this.#req.contextDir;
+          const source = m.options.source ?? '.';
+          return this.#checksum(root, [{ rel: confineRelative(source), pattern: source }], []).catch(
+            () => 'missing',
+          );
+        }),
+    );
   }
 
   /** Content checksum of COPY sources; file digests are cached for the whole build. */
@@ -465,6 +495,7 @@ export class BuildExecution {
       args.declared(),
       effectiveNetwork,
       mounts.map((m) => [m.type, m.target, m.options]),
+      await this.#bindSources(instr, mounts),
       this.#req.extraHosts,
     ]);
     const createdBy = runText(argEnv, argv);

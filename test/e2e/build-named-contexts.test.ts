@@ -63,7 +63,7 @@ test('a local directory: COPY --from, RUN --mount=from, FROM as a root filesyste
   // The named context's own .dockerignore applied; the main context is only the main files.
   assert.doesNotMatch(await run('named-local', 'cat /listing.txt'), /ignored\.txt/);
   assert.equal(await run('named-local', 'ls -A /ctx'), 'Dockerfile\nmain.txt\n');
-  // A change in the named directory invalidates the COPY from it.
+  // A change in the named directory invalidates the COPY from it ...
   await writeFile(path.join(assets, 'hello.txt'), 'changed\n');
   ok(
     await h.d.berth([
@@ -78,7 +78,8 @@ test('a local directory: COPY --from, RUN --mount=from, FROM as a root filesyste
       main,
     ]),
   );
-  assert.equal(await run('named-local', 'cat /copied.txt'), 'changed\n');
+  // ... and the RUN that bind-mounts it (the step's cache key holds the mount's content).
+  assert.equal(await run('named-local', 'cat /copied.txt /mounted.txt'), 'changed\nchanged\n');
 });
 
 test('docker-image://: FROM and COPY --from read the named image; a stage of the same name wins', async () => {

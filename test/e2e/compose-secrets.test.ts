@@ -7,7 +7,7 @@ import { composeWorkspace } from '../helpers/compose.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
-const { work, project, compose, networks } = composeWorkspace(h, {
+const { project, compose, networks } = composeWorkspace(h, {
   prefix: 'berth-compose-sec-',
   net: '10.196',
   timeoutMs: 120_000,

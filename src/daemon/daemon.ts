@@ -73,7 +73,7 @@ import { takeActivationFds } from './activation.ts';
 import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
 import { tlsServerOptions } from './tls.ts';
 import { startCri } from './cri-wiring.ts';
-import { feedStdin, healthProbe } from './container-io.ts';
+import { attachOutput, feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
   kernelSupport,
@@ -424,6 +424,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ? {
             feedStdin: (id, input, signal) =>
               feedStdin(stdinRelay, containers.attachSocket(id), input, signal),
+            attachOutput: (id, signal, exited) =>
+              attachOutput(
+                stdinRelay,
+                containers.attachSocket(id),
+                (connect, wait) => containers.beforeProcessRuns(id, connect, wait),
+                signal,
+                exited,
+              ),
           }
         : {}),
       networks: (rec) => {

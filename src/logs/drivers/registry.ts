@@ -35,8 +35,6 @@ const DOCKER_ONLY = new Set(['awslogs', 'gcplogs', 'logentries', 'splunk', 'etwl
 /** Docker's local-cache defaults (daemon/logger/loggerutils/cache). */
 const CACHE_MAX_SIZE = 20 * 1024 * 1024;
 const CACHE_MAX_FILE = 5;
-/** `none` keeps only a small transient buffer for attach (never read by `logs`). */
-const NONE_BUFFER = 1024 * 1024;
 /** The most rotated files a container may keep (each is visited on read). */
 const MAX_FILES = 1000;
 
@@ -55,6 +53,12 @@ export interface LogPlan {
   readonly compress: boolean;
   /** Whether `logs` may read the local file (false for none and a remote driver without cache). */
   readonly readable: boolean;
+  /**
+   * Whether the monitor writes a local file at all: false for none, whose output only reaches
+   * attached clients (through the monitor's attach socket). A remote driver without cache keeps
+   * one for delivery, only `logs` may not read it.
+   */
+  readonly localFile: boolean;
   /** The remote driver, when there is one. */
   readonly remote?: {
     readonly spec: NonNullable<DriverSpec['remote']>;
@@ -117,7 +121,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
   }
   if (opts.tag !== undefined) parseTag(opts.tag);
   if (type === 'none')
-    return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, compress: false, readable: false };
+    return { driver: type, maxFiles: 1, compress: false, readable: false, localFile: false };
   if (!spec.remote) {
     const sizeText = opts['max-size'];
     const maxSize = sizeText && sizeText !== '-1' ? parseSize('max-size', sizeText) : undefined;
@@ -136,6 +140,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
       maxFiles,
       compress: compress && maxFiles > 1,
       readable: true,
+      localFile: true,
     };
   }
   spec.remote.validate(opts);
@@ -171,6 +176,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     maxFiles,
     compress: cacheCompress,
     readable: !cacheDisabled,
+    localFile: true,
     remote: {
       spec: spec.remote,
       checkAtStart: mode === 'blocking' && !async,

@@ -32,6 +32,13 @@ const DRIVERS = new Map([...LOCAL, ...REMOTE].map((d) => [d.name, d]));
 /** Docker's other built-in drivers: named in the error so the user knows why. */
 const DOCKER_ONLY = new Set(['awslogs', 'gcplogs', 'logentries', 'splunk', 'etwlogs']);
 
+/**
+ * Docker's `local` driver rotates by default (moby daemon/logger/local): 20 MiB files, five kept,
+ * the rotated ones compressed. Applied when planning; LogConfig.Config keeps only what the user
+ * gave, as Docker's inspect shows.
+ */
+const LOCAL_MAX_SIZE = 20 * 1024 * 1024;
+const LOCAL_MAX_FILE = 5;
 /** Docker's local-cache defaults (daemon/logger/loggerutils/cache). */
 const CACHE_MAX_SIZE = 20 * 1024 * 1024;
 const CACHE_MAX_FILE = 5;
@@ -123,16 +130,27 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
   if (type === 'none')
     return { driver: type, maxFiles: 1, compress: false, readable: false, localFile: false };
   if (!spec.remote) {
+    const local = type === 'local';
     const sizeText = opts['max-size'];
-    const maxSize = sizeText && sizeText !== '-1' ? parseSize('max-size', sizeText) : undefined;
+    const given = (t: string | undefined): t is string => t !== undefined && t !== '';
+    const maxSize =
+      given(sizeText) && sizeText !== '-1'
+        ? parseSize('max-size', sizeText)
+        : local && !given(sizeText)
+          ? LOCAL_MAX_SIZE
+          : undefined;
     const fileText = opts['max-file'];
-    let maxFiles = fileText !== undefined && fileText !== '' ? parseCount('max-file', fileText) : 1;
+    let maxFiles = given(fileText) ? parseCount('max-file', fileText) : local ? LOCAL_MAX_FILE : 1;
     // Docker accepts max-file alone and never rotates then: one file is kept and read.
     if (maxSize === undefined) maxFiles = 1;
-    // Docker's local driver compresses by default, json-file only when asked, and refuses an
-    // explicit compress that has nothing to compress.
-    const compress = opts.compress ? boolOpt(opts, 'compress') : type === 'local';
-    if (opts.compress && compress && maxFiles < 2 && type !== 'local')
+    // Docker's local driver compresses by default, json-file only when asked; both refuse a
+    // compress that has nothing to compress, each with its own message.
+    const compress = opts.compress ? boolOpt(opts, 'compress') : local;
+    if (local && compress && maxFiles < 2)
+      throw bad(
+        'compression cannot be enabled when max file count is 1 (set max-file to 2 or more, or compress=false)',
+      );
+    if (opts.compress && compress && maxFiles < 2)
       throw bad('compress cannot be true when max-file is less than 2 or max-size is not set');
     return {
       driver: type,

@@ -83,7 +83,18 @@ after(async () => {
 });
 
 /** The output lines rsyslog wrote for messages containing `marker`. */
-function parsed(marker: string): Record<string, string>[] {
+interface Parsed {
+  pri: string;
+  ver: string;
+  host: string;
+  tag: string;
+  app: string;
+  procid: string;
+  time: string;
+  msg: string;
+}
+
+function parsed(marker: string): Parsed[] {
   const text = existsSync(out) ? readFileSync(out, 'utf8') : '';
   return text
     .split('\n')

@@ -91,7 +91,14 @@ export async function benchLogging(): Promise<void> {
     ] as const;
     const only = process.env.BENCH_LOG_DRIVERS?.split(',');
     const chosen = drivers.filter(([n]) => !only || only.includes(n));
-    type Sample = { write: number; read: number; raw: number; cpu: number; deliver?: number };
+    type Sample = {
+      write: number;
+      read: number;
+      raw: number;
+      cpu: number;
+      deliver?: number;
+      arrived?: number;
+    };
     const samples = new Map<string, Sample[]>(chosen.map(([n]) => [n, []]));
     const floors: { write: number; cat: number; read: number; start: number }[] = [];
     const gen = `yes '${LINE}' | head -c ${BYTES}`;
@@ -138,11 +145,15 @@ export async function benchLogging(): Promise<void> {
         const cpu = await runToExit(id);
         const write = performance.now() - t0;
         let deliver: number | undefined;
+        let arrived: number | undefined;
         if (name.startsWith('fluentd')) {
           const end = Date.now() + 120_000;
           while (rx.bytes() - base < BYTES - LINE.length && Date.now() < end)
             await new Promise((r) => setTimeout(r, 20));
           deliver = performance.now() - t0;
+          // Short of all: the cache rotated lines away before the shipper reached them (its
+          // documented bound) and the wait timed out; the rate is then not a delivery rate.
+          arrived = rx.bytes() - base;
         }
         const t1 = performance.now();
         const r = spawnSync('sh', ['-c', `docker logs ${id} > /dev/null`], { env });
@@ -170,7 +181,7 @@ export async function benchLogging(): Promise<void> {
           read: (read * BYTES) / kept,
           raw: (raw * BYTES) / kept,
           cpu,
-          ...(deliver !== undefined ? { deliver } : {}),
+          ...(deliver !== undefined ? { deliver, ...(arrived !== undefined ? { arrived } : {}) } : {}),
         });
       }
       // The same round's floors: the container writing the bytes to /dev/null (start +
@@ -214,7 +225,7 @@ export async function benchLogging(): Promise<void> {
       console.log(
         `${name.padEnd(13)} written ${fmt(mbs(write))} MB/s (${(floor / write).toFixed(2)}x its floor; net of start ${fmt(mbs(write - start))}; conmon CPU ${cpu.toFixed(2)} s = ${fmt(mbs(cpu * 1000))} MB/s of CPU)   read back ${fmt(mbs(median(xs.map((x) => x.read))))} MB/s (API ${fmt(mbs(median(xs.map((x) => x.raw))))})${
           deliver !== undefined
-            ? `   delivered ${fmt(mbs(deliver))} MB/s${localWrite !== undefined ? ` (write rate ${(localWrite / write).toFixed(2)}x local's, delivery ${(localWrite / deliver).toFixed(2)}x)` : ''}`
+            ? `   delivered ${fmt(mbs(deliver))} MB/s (${xs.map((x) => ((x.arrived ?? 0) / 1e6).toFixed(0)).join(', ')} MB arrived)${localWrite !== undefined ? ` (write rate ${(localWrite / write).toFixed(2)}x local's, delivery ${(localWrite / deliver).toFixed(2)}x)` : ''}`
             : ''
         }`,
       );

@@ -136,7 +136,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
     // daemon.json's default log driver is checked as a container's would be: a bad one stops
     // the daemon here rather than every create later.
-    planLogging(config.logDriver, config.logOpts);
+    planLogging(config.logDriver, config.logOpts, 'create');
     const unixgramBin = await helper(
       'berth-unixgram-relay',
       'syslog unixgram:// and journald delivery are unavailable',

@@ -106,7 +106,15 @@ function boolOpt(opts: Readonly<Record<string, string>>, k: string): boolean {
 }
 
 /** Checks a driver name and its options; returns the plan. Throws a 400-class error naming what is wrong. */
-export function planLogging(type: string, opts: Readonly<Record<string, string>>): LogPlan {
+export function planLogging(
+  type: string,
+  opts: Readonly<Record<string, string>>,
+  /**
+   * `create` adds the checks that came after records were stored (local's max-file=1 with
+   * compression): a container made before them still starts and reads as it did.
+   */
+  at: 'create' | 'use' = 'use',
+): LogPlan {
   const spec = DRIVERS.get(type);
   if (!spec) {
     throw bad(
@@ -146,7 +154,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     // Docker's local driver compresses by default, json-file only when asked; both refuse a
     // compress that has nothing to compress, each with its own message.
     const compress = opts.compress ? boolOpt(opts, 'compress') : local;
-    if (local && compress && maxFiles < 2)
+    if (at === 'create' && local && compress && maxFiles < 2)
       throw bad(
         'compression cannot be enabled when max file count is 1 (set max-file to 2 or more, or compress=false)',
       );

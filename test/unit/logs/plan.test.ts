@@ -30,9 +30,13 @@ test('local rotates by default as Docker: 20 MiB files, five kept, rotated ones 
   assert.equal(one.maxFiles, 1);
   assert.equal(one.maxSize, 20 * MiB);
   assert.throws(
-    () => planLogging('local', { 'max-file': '1' }),
+    () => planLogging('local', { 'max-file': '1' }, 'create'),
     /compression cannot be enabled when max file count is 1/,
   );
+  // A container stored before that check keeps working: one file, nothing to compress.
+  const stored = planLogging('local', { 'max-file': '1' });
+  assert.equal(stored.maxFiles, 1);
+  assert.equal(stored.compress, false);
 });
 
 test('json-file and k8s-file keep one unbounded file unless asked; none keeps nothing', () => {
@@ -47,7 +51,7 @@ test('json-file and k8s-file keep one unbounded file unless asked; none keeps no
   assert.equal(rotated.maxFiles, 3);
   assert.equal(rotated.compress, false);
   assert.throws(
-    () => planLogging('json-file', { compress: 'true' }),
+    () => planLogging('json-file', { compress: 'true' }, 'create'),
     /compress cannot be true when max-file is less than 2 or max-size is not set/,
   );
   const none = planLogging('none', {});

@@ -211,6 +211,9 @@ export async function benchLogging(): Promise<void> {
     const floorWrite = median(floors.map((f) => f.write));
     const floorCat = median(floors.map((f) => f.cat));
     const start = median(floors.map((f) => f.start));
+    // The run without the idle container's start and exit; n/a when that start took longer
+    // (a load spike: the two are separate runs).
+    const net = (ms: number) => (ms > start ? fmt(mbs(ms - start)) : '   n/a');
     console.log(
       `\n== log drivers: ${BYTES / 1e6} MB of stdout, median of ${ROUNDS} interleaved rounds (docker run -d to exit; docker logs > /dev/null; delivered to the receiver)`,
     );
@@ -223,7 +226,7 @@ export async function benchLogging(): Promise<void> {
       // Net: the run without a container's start and exit (the idle container's time). Monitor
       // CPU: conmon's user+system seconds, the write path's cost whatever the machine's load.
       console.log(
-        `${name.padEnd(13)} written ${fmt(mbs(write))} MB/s (${(floor / write).toFixed(2)}x its floor; net of start ${fmt(mbs(write - start))}; conmon CPU ${cpu.toFixed(2)} s = ${fmt(mbs(cpu * 1000))} MB/s of CPU)   read back ${fmt(mbs(median(xs.map((x) => x.read))))} MB/s (API ${fmt(mbs(median(xs.map((x) => x.raw))))})${
+        `${name.padEnd(13)} written ${fmt(mbs(write))} MB/s (${(floor / write).toFixed(2)}x its floor; net of start ${net(write)}; conmon CPU ${cpu.toFixed(2)} s = ${fmt(mbs(cpu * 1000))} MB/s of CPU)   read back ${fmt(mbs(median(xs.map((x) => x.read))))} MB/s (API ${fmt(mbs(median(xs.map((x) => x.raw))))})${
           deliver !== undefined
             ? `   delivered ${fmt(mbs(deliver))} MB/s (${xs.map((x) => ((x.arrived ?? 0) / 1e6).toFixed(0)).join(', ')} MB arrived)${localWrite !== undefined ? ` (write rate ${(localWrite / write).toFixed(2)}x local's, delivery ${(localWrite / deliver).toFixed(2)}x)` : ''}`
             : ''
@@ -235,10 +238,10 @@ export async function benchLogging(): Promise<void> {
         );
     }
     console.log(
-      `floor         written ${fmt(mbs(floorWrite))} MB/s (yes|head to /dev/null in the container; net of start ${fmt(mbs(floorWrite - start))})   read back ${fmt(mbs(median(floors.map((f) => f.read))))} MB/s (cat of the log file)`,
+      `floor         written ${fmt(mbs(floorWrite))} MB/s (yes|head to /dev/null in the container; net of start ${net(floorWrite)})   read back ${fmt(mbs(median(floors.map((f) => f.read))))} MB/s (cat of the log file)`,
     );
     console.log(
-      `floor/cat     written ${fmt(mbs(floorCat))} MB/s (cat of the file to /dev/null in the container; net of start ${fmt(mbs(floorCat - start))})`,
+      `floor/cat     written ${fmt(mbs(floorCat))} MB/s (cat of the file to /dev/null in the container; net of start ${net(floorCat)})`,
     );
     console.log(`start         ${start.toFixed(0)} ms (docker run -d of \`true\` to docker wait)`);
     console.log(

@@ -108,7 +108,9 @@ test('events: --json with v2 keys, and the text line v2 prints; compose labels l
 test('wait: blocks until the services stop, prints each exit, exits with the code', async () => {
   const p = project(
     'wt',
-    `services:\n  job:\n    image: busybox\n    command: sh -c 'sleep 3; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
+    // 8 s: `wait` only sees running containers (as v2), so the job must outlive two CLI round
+    // trips even on a loaded machine (3 s was seen to be too short).
+    `services:\n  job:\n    image: busybox\n    command: sh -c 'sleep 8; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
   );
   ok(await compose(p, ['up', '-d']));
   const id = ok(await compose(p, ['ps', '-q', 'job'])).trim();

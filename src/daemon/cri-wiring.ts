@@ -108,7 +108,12 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     runtime: {
       ...runtimeHandlers(),
       ...sandboxHandlers(sandboxes),
-      ...containerHandlers(criContainers),
+      ...containerHandlers(criContainers, (id) =>
+        sandboxes.status(id, false).then(
+          (r) => r.status,
+          () => null,
+        ),
+      ),
       ...statsHandlers(criContainers, sandboxStore),
     },
     image: imageHandlers(images),

@@ -15,6 +15,8 @@ export interface CriDaemon {
   readonly socket: string;
   readonly runtime: CriCall;
   readonly image: CriCall;
+  /** The RuntimeService client itself, for streaming calls (GetContainerEvents). */
+  readonly runtimeClient: grpc.Client;
   /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
   restart(): Promise<void>;
   cleanup(): Promise<void>;
@@ -54,6 +56,7 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     },
     socket,
     runtime: caller(rt),
+    runtimeClient: rt,
     image: caller(im),
     restart: async () => {
       d = await d.restart();

@@ -203,13 +203,15 @@ describe('a pod with two containers sharing its network', () => {
     await assert.rejects(fsp.access(path.join(cri.d.dataRoot, 'cri', 'containers', server)));
   });
 
-  test('RemovePodSandbox removes its containers', async () => {
+  test('StopPodSandbox ends its containers; RemovePodSandbox removes them', async () => {
     const pid = await pidOf(client);
     const all = (await cri.runtime('ListContainers', { filter: { pod_sandbox_id: pod.id } })).containers.map(
       (c: Msg) => c.id,
     );
-    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod.id });
     assert.equal(await alive(pid), false);
+    assert.equal((await statusOf(client)).state, 'CONTAINER_EXITED');
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
     assert.deepEqual(
       (await cri.runtime('ListContainers', { filter: { pod_sandbox_id: pod.id } })).containers,
       [],

@@ -247,7 +247,9 @@ export async function archiveContainerPath(
   const skipBelow = (dirBase: string, key: string) => {
     const inner = outerFirst
       .filter((m) => key === '' || m.key.startsWith(`${key}/`))
-      .map((m) => Buffer.from(`${dirBase}/${key === '' ? m.key : m.key.slice(key.length + 1)}`).toString('latin1'));
+      .map((m) =>
+        Buffer.from(`${dirBase}/${key === '' ? m.key : m.key.slice(key.length + 1)}`).toString('latin1'),
+      );
     return (rel: string) => inner.includes(rel);
   };
   const prefix = top === '/' ? '' : `${top}/`;

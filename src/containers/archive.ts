@@ -350,6 +350,11 @@ export async function extractToContainer(
       if (m.kind === 'file') await intoFileBind(path.join(dest, stage), m, p);
       else await intoDirMount(dest, stage, m, p, o);
     }
+  } catch (err) {
+    // Name entries as the archive did, not by their staging place.
+    if (err instanceof Error)
+      for (const [stage, m] of staged) err.message = err.message.replaceAll(stage, m.key);
+    throw err;
   } finally {
     // Nothing staged stays in the container, whatever failed.
     for (const stage of staged.keys()) await fsp.rm(path.join(dest, stage), { recursive: true, force: true });
@@ -418,12 +423,18 @@ async function intoDirMount(
       'EXTRACT_OVER_MOUNT',
       `cannot copy into ${p}: ${m.target} is a directory mounted into the container; only a directory can go there`,
     );
-  await applyLayer(packPath(dest, stage, { rebase: '.' }), m.source, {
-    whiteouts: false,
-    owner: 'keep', // the first pass already gave the entries their owner
-    noOverwriteDirNonDir: o.noOverwriteDirNonDir,
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  try {
+    await applyLayer(packPath(dest, stage, { rebase: '.' }), m.source, {
+      whiteouts: false,
+      owner: 'keep', // the first pass already gave the entries their owner
+      noOverwriteDirNonDir: o.noOverwriteDirNonDir,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } catch (err) {
+    // Its entry names are relative to the mount: say which one.
+    if (err instanceof Error) err.message = `in ${m.target} (mounted into the container): ${err.message}`;
+    throw err;
+  }
 }
 
 /**

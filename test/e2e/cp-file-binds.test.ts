@@ -188,6 +188,7 @@ describe('docker cp onto bound files', () => {
       ok(await h.d.docker(['exec', ctr, 'ln', '-s', outside, '/data/evil']));
       const evil = await cpIn(tarOf({ 'data/evil/pwn': 'x' }));
       assert.notEqual(evil.code, 0);
+      assert.match(evil.stderr, /in \/data \(mounted into the container\): .*"evil"/);
       const linkTar = path.join(tmp, 'link.tar');
       ok(
         await run('python3', [
@@ -203,6 +204,10 @@ t.close()`,
       );
       const viaLink = await cpIn(linkTar);
       assert.notEqual(viaLink.code, 0);
+      assert.match(
+        viaLink.stderr,
+        /"data\/sub\/out\/pwn": parent "data\/sub\/out" is a symlink; refusing to write through it/,
+      );
       for (const name of ['data/../../escape', 'data/sub/../../../escape']) {
         const up = await cpIn(tarOf({ [name]: 'x' }));
         assert.notEqual(up.code, 0);

@@ -213,6 +213,9 @@ t.close()`,
         assert.notEqual(up.code, 0);
         assert.match(up.stderr, /escapes/);
       }
+      const overMount = await cpIn(tarOf({ 'data/sub': 'a file where a bind is' }));
+      assert.notEqual(overMount.code, 0);
+      assert.match(overMount.stderr, /\/data\/sub is a directory mounted into the container/);
       const upInVol = await cpIn(tarOf({ '../escape': 'x' }), '/data/sub');
       assert.notEqual(upInVol.code, 0);
       assert.deepEqual(readdirSync(outside), []);

@@ -4,6 +4,9 @@
 // climbs above it, and extraction never writes through a symlink (archive/apply.ts). Reading
 // (tar) and writing (untar) run with the container frozen (fsops.ts), so the walks of
 // archive/ cannot be raced; stat does not freeze and looks through a directory fd instead.
+// The container's volumes and binds are found by their destinations (locateInMounts,
+// mountsBelow) and read or written in their sources, so cp sees what the container sees, as
+// Docker's cp view (the mounts bound on the rootfs in a private mount namespace) does.
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { constants as fsConstants, promises as fsp } from 'node:fs';

@@ -167,6 +167,9 @@ describe('docker cp onto bound files', () => {
       ok(await h.d.docker(['cp', `${ctr}:/data`, out]));
       assert.equal(readFileSync(path.join(out, 'data', 'x'), 'utf8'), 'vol\n');
       assert.equal(readFileSync(path.join(out, 'data', 'sub', 'y'), 'utf8'), 'bind\n');
+      const contents = mkdtempSync(path.join(tmp, 'out-'));
+      ok(await h.d.docker(['cp', `${ctr}:/data/.`, contents]));
+      assert.equal(readFileSync(path.join(contents, 'sub', 'deep', 'f'), 'utf8'), 'deep\n');
       ok(await h.d.docker(['cp', `${ctr}:/data/sub/deep/f`, path.join(out, 'f')]));
       assert.equal(readFileSync(path.join(out, 'f'), 'utf8'), 'deep\n');
       const whole = ok(await h.d.docker(['cp', `${ctr}:/`, '-']));

@@ -11,6 +11,8 @@ export {
   packDirectory,
   packPath,
   packPaths,
+  type PackTree,
+  packTrees,
   rebaseName,
   tarOfFiles,
 } from './pack.ts';

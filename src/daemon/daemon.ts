@@ -72,7 +72,6 @@ import {
 import { takeActivationFds } from './activation.ts';
 import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
 import { tlsServerOptions } from './tls.ts';
-import { startCri } from './cri-wiring.ts';
 import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
@@ -648,6 +647,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       });
     }
     if (config.criSocket) {
+      // Loaded only here: the gRPC stack is most of the bundle's size and no use without CRI.
+      const { startCri } = await import('./cri-wiring.ts');
       cleanups.push(
         await startCri({
           socket: config.criSocket,

@@ -111,6 +111,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     log('warn', 'berthd is not running as root; layer ownership and device nodes cannot be kept');
   }
   const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config));
+  // The CRI's code (its gRPC stack is most of the bundle) is a chunk loaded only when the CRI is
+  // on; loading starts here, beside the rest of start-up, and is awaited where the CRI starts.
+  const criModule = config.criSocket ? import('./cri-wiring.ts') : undefined;
+  criModule?.catch(() => {}); // a failure is thrown where it is awaited
   // Certificates are checked before anything is opened or locked: a bad file names itself.
   const tlsOptions = listeners.some((l) => l.kind === 'tcp' && l.tls) ? tlsServerOptions(config) : undefined;
   // Taken first: no helper berthd spawns may inherit LISTEN_FDS/LISTEN_PID.
@@ -647,8 +651,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
       });
     }
     if (config.criSocket) {
-      // Loaded only here: the gRPC stack is most of the bundle's size and no use without CRI.
-      const { startCri } = await import('./cri-wiring.ts');
+      const { startCri } = await criModule!;
       cleanups.push(
         await startCri({
           socket: config.criSocket,

@@ -29,6 +29,15 @@ function caller(client: grpc.Client): CriCall {
     });
 }
 
+function waitReady(clients: grpc.Client[]): Promise<unknown> {
+  const deadline = Date.now() + 10_000;
+  return Promise.all(
+    clients.map(
+      (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
+    ),
+  );
+}
+
 export async function startCriDaemon(): Promise<CriDaemon> {
   const sockDir = mkdtempSync(path.join(os.tmpdir(), 'berth-cri-'));
   const socket = path.join(sockDir, 'cri.sock');
@@ -44,6 +53,17 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     new (v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure());
   const rt = mk('RuntimeService');
   const im = mk('ImageService');
+  // berthd answers on its API socket a moment before the CRI socket is served (the CRI's code
+  // loads on demand): wait (bounded) until both channels connect.
+  try {
+    await waitReady([rt, im]);
+  } catch (err) {
+    rt.close();
+    im.close();
+    await d.cleanup();
+    rmSync(sockDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get d() {
       return d;
@@ -54,12 +74,7 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     restart: async () => {
       d = await d.restart();
       // The channels saw the socket go away: wait (bounded) until both reconnect.
-      const deadline = Date.now() + 10_000;
-      await Promise.all(
-        [rt, im].map(
-          (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
-        ),
-      );
+      await waitReady([rt, im]);
     },
     cleanup: async () => {
       rt.close();

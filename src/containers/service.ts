@@ -116,9 +116,11 @@ export class ContainerService {
     });
   }
 
-  async #setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
+  /** `durable: false`: memory only, for an exit the removal that follows supersedes. */
+  async #setState(rec: ContainerRecord, state: ContainerState, durable = true): Promise<ContainerRecord> {
     const next = { ...rec, state };
-    await this.deps.store.put(next);
+    if (durable) await this.deps.store.put(next);
+    else this.deps.store.remember(next);
     this.#waiters.notify(rec.id, next);
     return next;
   }
@@ -303,22 +305,29 @@ export class ContainerService {
       // The exit and the pending restart are one write: a waiter woken by the exit must not see
       // a container that is neither running nor restarting (and remove it without force).
       const base = restart ? { ...rest, restarting: true, restartCount: rec.restartCount + 1 } : rest;
-      const next = await this.#setState(base, {
-        status: 'exited',
-        exitCode: exit.code,
-        startedAt,
-        finishedAt: exit.at.toISOString(),
-        error: '',
-        ...(oom ? { oomKilled: true } : {}),
-      });
+      // A `--rm` container is removed right after: its exit is not written (two fsyncs on the
+      // path `docker run --rm` waits for). A crash before the removal's commit finds the record
+      // still `running` with no exit file and no runtime state, which recovery settles as an
+      // exit and then removes, as it removes every --rm container that is not running.
+      autoRemove = Boolean(rec.hostConfig.AutoRemove) && !restart;
+      const next = await this.#setState(
+        base,
+        {
+          status: 'exited',
+          exitCode: exit.code,
+          startedAt,
+          finishedAt: exit.at.toISOString(),
+          error: '',
+          ...(oom ? { oomKilled: true } : {}),
+        },
+        !autoRemove,
+      );
       if (oom) this.#emit(id, 'oom', next);
       this.#emit(id, 'die', {
         ...next,
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
       });
-      autoRemove = Boolean(rec.hostConfig.AutoRemove);
       if (restart) {
-        autoRemove = false;
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
         if (!this.#recovering && !this.#shuttingDown)
           this.#restarts.schedule(id, ranMs, () => {
@@ -328,7 +337,13 @@ export class ContainerService {
           });
       }
     });
-    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
+    crashPoint('exit:before-autoremove');
+    if (autoRemove)
+      await this.remove(id, { force: true }).catch(async () => {
+        // Not removed after all (a copy in progress): the exit is written as for any container.
+        const cur = this.deps.store.get(id);
+        if (cur) await this.deps.store.put(cur).catch(() => {});
+      });
   }
 
   /** Resolves when the condition holds; returns the exit code Docker reports. */

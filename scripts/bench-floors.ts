@@ -84,7 +84,10 @@ export async function benchFloors(opts: { build: boolean }): Promise<void> {
   const execCtr = `floor-exec-${process.pid}`;
   let d: TestDaemon | undefined;
   try {
-    d = await startTestDaemon();
+    // BENCH_BERTHD=<a berthd.mjs>: measure another build (an earlier commit's dist) the same way.
+    d = await startTestDaemon(
+      process.env.BENCH_BERTHD ? { command: ['node', process.env.BENCH_BERTHD] } : {},
+    );
     const env = {
       ...process.env,
       DOCKER_HOST: d.host,

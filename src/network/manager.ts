@@ -532,11 +532,18 @@ export class NetworkManager {
    * Takes an endpoint off its bridge. `netnsGoing`: the netns is about to be destroyed (the
    * container exited), which destroys the veth pair with it: one spawn less on the exit path.
    */
-  async #unplug(containerId: string, net: NetworkRecord, ep: Endpoint, netnsGoing = false): Promise<void> {
+  async #unplug(
+    containerId: string,
+    net: NetworkRecord,
+    ep: Endpoint,
+    netnsGoing = false,
+    releasing = false,
+  ): Promise<void> {
     if (ep.vethHost && !netnsGoing) await unplugEndpoint(ep.vethHost);
     // An endpoint without an interface or ports (`none`, an unplugged one) has nothing to
     // forget: rewriting its record unchanged cost two fsyncs on every `--network none` exit.
-    if (ep.vethHost === undefined && ep.ports === undefined) return;
+    // Nor does one whose release follows (see detach); ports always go at once (the rules).
+    if (ep.ports === undefined && (ep.vethHost === undefined || releasing)) return;
     await this.#setEndpoint(net.id, containerId, (e) => {
       const { vethHost: _v, ports: _p, ...rest } = e;
       return rest;
@@ -647,11 +654,16 @@ export class NetworkManager {
     );
   }
 
-  /** Stop: unplugs every endpoint (addresses stay reserved) and drops the netns. */
-  async detach(containerId: string): Promise<void> {
+  /**
+   * Stop: unplugs every endpoint (addresses stay reserved) and drops the netns. `releasing`:
+   * the caller releases the addresses right after (a --rm exit), so an endpoint record without
+   * ports is not rewritten first (two fsyncs); a crash before the release leaves the container
+   * record `running`, and recovery detaches it again.
+   */
+  async detach(containerId: string, opts: { releasing?: boolean } = {}): Promise<void> {
     await span('net.netns-remove', () => removeNetns(this.netnsPath(containerId)));
     for (const { net, ep } of this.endpointsOf(containerId))
-      await span('net.unplug', () => this.#unplug(containerId, net, ep, true));
+      await span('net.unplug', () => this.#unplug(containerId, net, ep, true, opts.releasing === true));
   }
 
   /** `network connect`: reserve, and plug at once when the container runs. */

@@ -105,6 +105,8 @@ function newId(): string {
 }
 
 export class NetworkManager {
+  /** Containers whose netns a --rm exit removed for the release that follows (see release). */
+  readonly #detachedForRelease = new Set<string>();
   readonly #o: NetworkManagerOptions;
   readonly #chains: Chains;
   readonly #proxies = new Map<string, PortProxy[]>();
@@ -520,9 +522,12 @@ export class NetworkManager {
 
   /** Gives back the container's address on `ref` (or on every network). */
   async release(containerId: string, netId?: string): Promise<void> {
+    // Detached for this release (a --rm exit): the veths went with the netns, and the records
+    // are rewritten once, here, without an unplugged state first.
+    const detached = !netId && this.#detachedForRelease.delete(containerId);
     for (const { net, ep } of this.endpointsOf(containerId)) {
       if (netId && net.id !== netId) continue;
-      await this.#unplug(containerId, net, ep);
+      await this.#unplug(containerId, net, ep, detached, detached);
       crashPoint('release:after-unplug'); // disconnect, and rm's release
       await this.#setEndpoint(net.id, containerId, () => undefined);
     }
@@ -596,6 +601,7 @@ export class NetworkManager {
       exposed?: Record<string, unknown> | undefined;
     },
   ): Promise<Attachment> {
+    this.#detachedForRelease.delete(containerId); // it gets a new netns and veths
     const eps = this.endpointsOf(containerId);
     if (eps.some((e) => e.net.driver === 'host')) return { netns: 'host', hosts: [] };
     const bridges = eps.filter((e) => e.net.driver === 'bridge');
@@ -662,6 +668,7 @@ export class NetworkManager {
    */
   async detach(containerId: string, opts: { releasing?: boolean } = {}): Promise<void> {
     await span('net.netns-remove', () => removeNetns(this.netnsPath(containerId)));
+    if (opts.releasing) this.#detachedForRelease.add(containerId);
     for (const { net, ep } of this.endpointsOf(containerId))
       await span('net.unplug', () => this.#unplug(containerId, net, ep, true, opts.releasing === true));
   }

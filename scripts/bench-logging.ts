@@ -7,10 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { decodeMultiStream } from '@msgpack/msgpack';
 import { encode } from '@msgpack/msgpack';
-import { startTestDaemon } from '../test/helpers/daemon.ts';
-import { busyboxTar } from '../test/helpers/fixtures.ts';
+import { runAsScript, startBenchDaemon } from './bench-lib.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const BYTES = Number(process.env.BENCH_LOG_BYTES ?? 100_000_000);
 const LINE =
   'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrs';
@@ -42,22 +40,14 @@ async function countingReceiver(): Promise<{ port: number; bytes: () => number; 
 }
 
 export async function benchLogging(): Promise<void> {
-  const d = await startTestDaemon();
-  const env = {
-    ...process.env,
-    DOCKER_HOST: d.host,
-    BERTH_HOST: d.host,
-    DOCKER_CONFIG: path.join(d.dir, 'docker-config'),
-  };
+  const bench = await startBenchDaemon();
+  const { d } = bench;
+  const env = { ...process.env, ...bench.env };
   const docker = (args: string[]) =>
     execFileSync('docker', args, { env, maxBuffer: 1 << 20 })
       .toString()
       .trim();
   try {
-    execFileSync(path.join(ROOT, 'bin/berth'), ['import', busyboxTar(), 'busybox:latest'], {
-      env,
-      stdio: 'ignore',
-    });
     const rx = await countingReceiver();
     const mbs = (ms: number) => (BYTES / 1e6 / (ms / 1000)).toFixed(1);
     const rows: { name: string; write: number; read: number; raw: number; deliver?: number }[] = [];
@@ -142,8 +132,4 @@ export async function benchLogging(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (!process.argv.includes('--no-build'))
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  await benchLogging();
-}
+await runAsScript(import.meta, benchLogging);

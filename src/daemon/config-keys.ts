@@ -88,12 +88,26 @@ export const CONFIG_KEYS = {
     default: '',
     doc: 'Serve the Kubernetes CRI (gRPC) on this socket, e.g. unix:///run/berth/cri.sock; empty: off',
   },
+  'cni-conf-dir': {
+    type: 'string',
+    flag: 'cni-conf-dir',
+    reload: false,
+    default: '/etc/cni/net.d',
+    doc: 'CRI pods: the folder whose first .conf/.conflist/.json (in lexical order) is the pod network',
+  },
+  'cni-bin-dir': {
+    type: 'string',
+    flag: 'cni-bin-dir',
+    reload: false,
+    default: '/usr/lib/cni',
+    doc: 'CRI pods: where the CNI plugins are (a colon-separated list searched in order)',
+  },
   'cgroup-parent': {
     type: 'string',
     flag: 'cgroup-parent',
     reload: false,
     default: '/berth',
-    doc: 'Parent cgroup of every container',
+    doc: 'Parent cgroup of containers created without --cgroup-parent (no `..`; taken below each hierarchy root)',
   },
   'default-runtime': {
     type: 'string',

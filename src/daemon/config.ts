@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkCgroupParent } from '../containers/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
 import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
@@ -59,6 +60,9 @@ export interface DaemonConfig {
   readonly trace?: boolean;
   /** The CRI endpoint (`unix:///…`); empty when the CRI is not served. */
   readonly criSocket: string;
+  /** CRI pod networks: the CNI config folder and the plugin folders (CNI_PATH). */
+  readonly cniConfDir: string;
+  readonly cniBinDirs: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -80,6 +84,8 @@ Options:
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
+      --cni-conf-dir string  CNI network config folder of CRI pods (default "/etc/cni/net.d")
+      --cni-bin-dir string   CNI plugin folders, colon-separated (default "/usr/lib/cni")
       --default-ulimit ulimit  Default ulimits for containers (default [])
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
@@ -128,6 +134,8 @@ export function parseCommandLine(
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
+        'cni-conf-dir': { type: 'string' },
+        'cni-bin-dir': { type: 'string' },
         'default-ulimit': { type: 'string', multiple: true },
         'shutdown-timeout': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
@@ -235,6 +243,10 @@ export function parseCommandLine(
     if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
+  const cniConfDir = str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d');
+  const cniBinDirs = str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean);
+  for (const d of [cniConfDir, ...cniBinDirs])
+    if (!d.startsWith('/')) bad(`invalid CNI folder "${d}": use an absolute path`);
   // Checked here too, so --validate refuses a host berthd could not listen on.
   for (const h of hosts) parseHost(h, { tls, tlsVerify });
   const labels = list('labels');
@@ -252,6 +264,8 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
+      cniConfDir,
+      cniBinDirs,
       hosts:
         hosts.length > 0
           ? hosts
@@ -276,7 +290,10 @@ export function parseCommandLine(
       tlsCert: str('tlscert', v.tlscert, path.join(certDir, 'cert.pem')),
       tlsKey: str('tlskey', v.tlskey, path.join(certDir, 'key.pem')),
       configFile,
-      cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
+      cgroupParent: daemonCgroupParent(
+        str('cgroup-parent', v['cgroup-parent'], '/berth'),
+        v['cgroup-parent'] === undefined ? inFile : (k) => k,
+      ),
       bridge,
       ...(bip ? { bip } : {}),
       dns,
@@ -290,6 +307,15 @@ export function parseCommandLine(
       trace: v.trace === true || process.env.BERTH_TRACE === '1',
     },
   };
+}
+
+/** --cgroup-parent / daemon.json `cgroup-parent`, refused by the same rules as HostConfig.CgroupParent. */
+function daemonCgroupParent(value: string, inFile: (k: string) => string): string {
+  try {
+    return checkCgroupParent(value, 'cgroup-parent');
+  } catch (err) {
+    return bad(inFile((err as Error).message));
+  }
 }
 
 /** A mirror as dockerd keeps it (`https://host[:port][/path]/`), or dockerd's error for it. */

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { diskUsage } from '../cri/disk-usage.ts';
 import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
+import { CniNetwork, podNetworkArgs } from '../cri/cni/index.ts';
 import { runtimeHandlers } from '../cri/runtime.ts';
 import { SandboxService, type SandboxRuntime, sandboxHandlers } from '../cri/sandboxes.ts';
 import { SandboxStore } from '../cri/sandbox-store.ts';
@@ -24,6 +25,9 @@ export interface CriWiring {
   readonly runtime: SandboxRuntime;
   readonly execRoot: string;
   readonly cgroupParent: string;
+  /** The CNI config folder and plugin folders of pod networks. */
+  readonly cniConfDir: string;
+  readonly cniBinDirs: readonly string[];
   /** dist/berth-pause, if it was built. */
   readonly pauseBinary: string | undefined;
   readonly log: Log;
@@ -51,11 +55,24 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
       return { mountpoint: layers, usedBytes: u.bytes, inodesUsed: u.inodes };
     },
   };
+  const cni = new CniNetwork({
+    confDir: w.cniConfDir,
+    binDirs: w.cniBinDirs,
+    cacheDir: path.join(w.dataRoot, 'cri', 'cni-cache'),
+    log: w.log,
+  });
   const sandboxes = new SandboxService({
     store: await SandboxStore.open(path.join(w.dataRoot, 'cri', 'sandboxes')),
     runtime: w.runtime,
     netns: { create: createLoopbackNetns, remove: deleteNetns },
     netnsDir: path.join(w.execRoot, 'cri-netns'),
+    shmDir: path.join(w.execRoot, 'cri-shm'),
+    network: {
+      validate: (config) => void podNetworkArgs('', config),
+      setup: async (id, netns, config) => (await cni.setup(id, netns, podNetworkArgs(id, config)))?.ips,
+      teardown: (id) => cni.teardown(id),
+      pending: () => cni.pending(),
+    },
     cgroupParent: w.cgroupParent,
     pauseBinary: w.pauseBinary,
     log: w.log,
@@ -63,7 +80,7 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
   await sandboxes.recover();
   return startCriServer({
     socket: w.socket,
-    runtime: { ...runtimeHandlers(), ...sandboxHandlers(sandboxes) },
+    runtime: { ...runtimeHandlers(() => cni.condition()), ...sandboxHandlers(sandboxes) },
     image: imageHandlers(images),
   });
 }

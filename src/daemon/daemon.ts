@@ -536,6 +536,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           runtime,
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
+          cniConfDir: config.cniConfDir,
+          cniBinDirs: config.cniBinDirs,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
           log,
         }),

@@ -85,3 +85,19 @@ test('network flags: --bridge, --bip, --dns and their daemon.json keys', () => {
   assert.throws(() => parseCommandLine(['--bip', '10.1.1.1'], noFile), /invalid bip/);
   assert.throws(() => parseCommandLine(['--dns', 'resolver'], noFile), /invalid dns/);
 });
+
+test('CNI folders of CRI pods: defaults, flags, daemon.json keys, absolute paths only', () => {
+  const d = parseCommandLine([], noFile);
+  assert.ok(d.kind === 'run');
+  if (d.kind !== 'run') return;
+  assert.equal(d.config.cniConfDir, '/etc/cni/net.d');
+  assert.deepEqual(d.config.cniBinDirs, ['/usr/lib/cni']);
+  const p = parseCommandLine(['--cni-conf-dir', '/x/net.d', '--cni-bin-dir', '/a:/b'], noFile);
+  assert.ok(p.kind === 'run' && p.config.cniConfDir === '/x/net.d');
+  if (p.kind !== 'run') return;
+  assert.deepEqual(p.config.cniBinDirs, ['/a', '/b']);
+  const f = parseCommandLine([], () => JSON.stringify({ 'cni-bin-dir': '/opt/cni/bin' }));
+  assert.ok(f.kind === 'run' && f.config.cniBinDirs[0] === '/opt/cni/bin');
+  assert.throws(() => parseCommandLine(['--cni-bin-dir', '/a:bin'], noFile), /invalid CNI folder "bin"/);
+  assert.throws(() => parseCommandLine(['--cni-conf-dir', 'net.d'], noFile), /invalid CNI folder "net.d"/);
+});

@@ -16,6 +16,7 @@ import type {
 import {
   formatTimestamp,
   muxFrame,
+  logFramingFor,
   muxLogRecords,
   readLogs,
   readRotatedBatches,
@@ -475,10 +476,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                 .join(',')} `,
             )
           : undefined;
-        // The docker CLI only copies the demultiplexed bytes to its stdout, a write per frame:
-        // it gets a stream's consecutive lines in one frame. Other clients (SDKs iterating frames)
-        // keep Docker's frame per line.
-        const merge = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '');
+        // Merged frames for the docker CLI, Docker's frame per line for others (see logFramingFor).
+        const framing = logFramingFor(ctx.req.headers['user-agent']);
         for await (const raw of readRotatedBatches(backend.logPath(rec.id), policy.maxFiles, {
           follow,
           tail: Number.isFinite(tail) ? tail : 'all',
@@ -496,7 +495,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                   timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(r.time)} `), r.data]) : r.data,
                 ),
               )
-            : muxLogRecords(batch, { timestamps, merge });
+            : muxLogRecords(batch, { timestamps, framing });
           if (!ctx.res.write(out)) await new Promise((res) => ctx.res.once('drain', res));
         }
         ctx.res.end();

@@ -9,6 +9,8 @@ export {
   type PackPathOptions,
   packDirectory,
   packPath,
+  type PackTree,
+  packTrees,
   rebaseName,
   tarOfFiles,
 } from './pack.ts';

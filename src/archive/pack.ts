@@ -531,3 +531,47 @@ export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
   parts.push(END_OF_ARCHIVE);
   return Buffer.concat(parts);
 }
+
+/** One directory of a multi-tree archive (packTrees): its entries go below `prefix` ('' = top). */
+export interface PackTree extends Omit<PackOptions, 'signal'> {
+  readonly dir: string;
+  /** Archive path the tree is put under, without a trailing slash; '' for the top. */
+  readonly prefix: string;
+}
+
+/**
+ * Several directories in one tar, each below its own prefix (a build context with its named
+ * contexts). Directory entries are written for every prefix component so an extractor sees them
+ * as ordinary directories; only the last tree's end-of-archive marker is kept.
+ */
+export function packTrees(trees: readonly PackTree[], signal?: AbortSignal): Readable {
+  async function* all(): AsyncGenerator<Buffer> {
+    const made = new Set<string>();
+    const now = Math.floor(Date.now() / 1000);
+    for (const t of trees) {
+      const prefix = Buffer.from(t.prefix, 'utf8').toString('latin1');
+      const parts = prefix === '' ? [] : prefix.split('/');
+      for (let i = 1; i <= parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (made.has(d)) continue;
+        made.add(d);
+        yield headerBlocks({
+          name: `${d}/`,
+          typeflag: TypeFlag.directory,
+          mode: 0o755,
+          uid: t.owner?.uid ?? 0,
+          gid: t.owner?.gid ?? 0,
+          size: 0,
+          mtime: now,
+        });
+      }
+      const rename = prefix === '' ? undefined : (n: string) => `${prefix}/${n}`;
+      const root = path.resolve(t.dir);
+      for await (const chunk of new Packer(root, signal, rename, t).run(root)) {
+        if (chunk !== END_OF_ARCHIVE) yield chunk;
+      }
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(all(), { objectMode: false });
+}

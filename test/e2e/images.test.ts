@@ -278,7 +278,7 @@ describe('save and load', () => {
     for (let i = 0; i < 2; i++) {
       assert.match(ok(await d.berth(['load', '-i', file])), /Loaded image: staged\/three:1/);
     }
-    const diffIds = JSON.parse(
+    const diffIds: string[] = JSON.parse(
       ok(await d.berth(['inspect', '-f', '{{json .RootFS.Layers}}', 'staged/three:1'])),
     );
     assert.deepEqual(
@@ -294,7 +294,7 @@ describe('save and load', () => {
           meta: JSON.parse(await fsp.readFile(path.join(layerRoot, n, 'meta.json'), 'utf8')),
         })),
     );
-    const dirOf = (diffId: string) =>
+    const dirOf = (diffId: string | undefined) =>
       path.join(layerRoot, metas.find((m) => m.meta.labels.diffId === diffId)!.n, 'diff');
     assert.equal(await fsp.readFile(path.join(dirOf(diffIds[0]), 'a/one.txt'), 'utf8'), 'one\n');
     assert.equal(await fsp.readFile(path.join(dirOf(diffIds[1]), 'b/two.txt'), 'utf8'), 'two\n');

@@ -59,6 +59,8 @@ export interface DaemonConfig {
   readonly trace?: boolean;
   /** The CRI endpoint (`unix:///…`); empty when the CRI is not served. */
   readonly criSocket: string;
+  /** host:port of the CRI streaming server (Exec/Attach/PortForward URLs); loopback by default. */
+  readonly criStreamingAddress: string;
 }
 
 export const DEFAULTS = {
@@ -80,6 +82,7 @@ Options:
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
+      --cri-streaming-address string  host:port of the CRI streaming server (default "127.0.0.1:0")
       --default-ulimit ulimit  Default ulimits for containers (default [])
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
@@ -128,6 +131,7 @@ export function parseCommandLine(
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
+        'cri-streaming-address': { type: 'string' },
         'default-ulimit': { type: 'string', multiple: true },
         'shutdown-timeout': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
@@ -252,6 +256,7 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
+      criStreamingAddress: str('cri-streaming-address', v['cri-streaming-address'], '127.0.0.1:0'),
       hosts:
         hosts.length > 0
           ? hosts

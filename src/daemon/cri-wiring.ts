@@ -6,9 +6,13 @@ import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
 import { runtimeHandlers } from '../cri/runtime.ts';
 import { SandboxService, type SandboxRuntime, sandboxHandlers } from '../cri/sandboxes.ts';
 import { SandboxStore } from '../cri/sandbox-store.ts';
+import { status } from '@grpc/grpc-js';
 import type { Log } from '../base/log.ts';
+import { CriError } from '../cri/errors.ts';
 import { createLoopbackNetns, deleteNetns } from '../network/index.ts';
 import { startCriServer } from '../cri/server.ts';
+import { dialHost, dialInNetns } from '../cri/streaming/netns-dial.ts';
+import { StreamingServer } from '../cri/streaming/server.ts';
 import { deleteImage, type ImageService, type ImageUsers } from '../images/index.ts';
 import type { Digest } from '../oci/digest.ts';
 import type { Credentials } from '../registry/index.ts';
@@ -26,6 +30,10 @@ export interface CriWiring {
   readonly cgroupParent: string;
   /** dist/berth-pause, if it was built. */
   readonly pauseBinary: string | undefined;
+  /** host:port of the streaming server (Exec/Attach/PortForward URLs). */
+  readonly streamingAddress: string;
+  /** dist/berth-netns-dial, if it was built (PortForward into pod netns). */
+  readonly netnsDialBinary: string | undefined;
   readonly log: Log;
 }
 
@@ -61,9 +69,35 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     log: w.log,
   });
   await sandboxes.recover();
-  return startCriServer({
+  const streaming = await StreamingServer.start({
+    address: w.streamingAddress,
+    log: w.log,
+    backend: {
+      checkSandbox: async (ref) => {
+        const t = await sandboxes.forwardTarget(ref);
+        if (t.netns !== 'host' && !w.netnsDialBinary)
+          throw new CriError(
+            status.FAILED_PRECONDITION,
+            'berth-netns-dial was not built beside berthd: install gcc and rebuild (npm run build)',
+          );
+        return t.id;
+      },
+      portForward: async (id, port, signal) => {
+        // Read at each connection: the pod may have stopped since the URL was handed out.
+        const t = await sandboxes.forwardTarget(id);
+        if (t.netns === 'host') return dialHost(port, signal);
+        if (!w.netnsDialBinary) throw new Error('berth-netns-dial was not built beside berthd');
+        return dialInNetns(w.netnsDialBinary, t.netns, port, signal);
+      },
+    },
+  });
+  const closeGrpc = await startCriServer({
     socket: w.socket,
-    runtime: { ...runtimeHandlers(), ...sandboxHandlers(sandboxes) },
+    runtime: { ...runtimeHandlers(), ...sandboxHandlers(sandboxes), ...streaming.handlers() },
     image: imageHandlers(images),
   });
+  return async () => {
+    await closeGrpc();
+    await streaming.close();
+  };
 }

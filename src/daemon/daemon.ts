@@ -660,6 +660,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
+          streamingAddress: config.criStreamingAddress,
+          netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),
           log,
         }),
       );

@@ -2,8 +2,9 @@
 // server (`/exec/<token>`, `/attach/<token>`, `/portforward/<token>`), and the kubelet or crictl
 // connects there and upgrades. As the kubelet's own (k8s.io/kubelet/pkg/cri/streaming): the
 // request waits under a single-use token for a minute; an unknown, used or expired token is
-// 404; GET and POST are both accepted. Transports: websocket with the remotecommand channel
-// protocols (v5/v4/base64/channel.k8s.io) and port-forward's v4 channels.
+// 404; GET and POST are both accepted. Transports: SPDY/3.1 (remotecommand v1-v4,
+// portforward.k8s.io: what the kubelet and crictl use) and websocket with the remotecommand
+// channel protocols (v5/v4/base64/channel.k8s.io) and port-forward's v4 channels.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,9 +13,17 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Log } from '../../base/log.ts';
 import { CriError, invalidField } from '../errors.ts';
 import type { Handlers, Msg } from '../server.ts';
-import type { StreamingBackend } from './backend.ts';
+import type { SessionIO, StreamingBackend } from './backend.ts';
 import { servePortForwardWs, portForwardChannels } from './portforward.ts';
 import { serveRemoteCommand } from './remotecommand.ts';
+import type { SpdyConnection } from './spdy.ts';
+import {
+  PORTFORWARD_SPDY,
+  REMOTECOMMAND_SPDY,
+  servePortForwardSpdy,
+  serveRemoteCommandSpdy,
+  upgradeSpdy,
+} from './spdy-sessions.ts';
 import { RequestTokens } from './tokens.ts';
 import {
   ChannelConn,
@@ -96,6 +105,7 @@ export class StreamingServer {
   readonly #tokens: RequestTokens<Pending>;
   readonly #backend: StreamingBackend;
   readonly #log: Log;
+  readonly #spdyConns = new Set<SpdyConnection>();
   #base = '';
 
   private constructor(opts: StreamingServerOptions) {
@@ -147,6 +157,7 @@ export class StreamingServer {
 
   async close(): Promise<void> {
     for (const ws of this.#wss.clients) ws.terminate();
+    for (const c of this.#spdyConns) c.destroy();
     this.#http.closeAllConnections();
     await new Promise<void>((r) => this.#http.close(() => r()));
   }
@@ -232,11 +243,15 @@ export class StreamingServer {
     const p = this.#take(req, fail);
     if (!p) return;
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    if (upgrade.split(',').some((u) => u.trim() === 'spdy/3.1')) {
+      this.#spdy(req, socket, head, p);
+      return;
+    }
     if (upgrade !== 'websocket') {
       fail(
         400,
         'Bad Request',
-        `unable to upgrade to "${req.headers.upgrade}": this server speaks websocket (v5.channel.k8s.io, v4.channel.k8s.io); SPDY/3.1 is not served`,
+        `unable to upgrade to "${req.headers.upgrade}": this server speaks SPDY/3.1 and websocket`,
       );
       return;
     }
@@ -277,6 +292,43 @@ export class StreamingServer {
     });
   }
 
+  #spdy(req: http.IncomingMessage, socket: Duplex, head: Buffer, p: Pending): void {
+    const served = p.kind === 'portforward' ? PORTFORWARD_SPDY : REMOTECOMMAND_SPDY;
+    const up = upgradeSpdy(req, socket, head, served, IDLE_TIMEOUT_MS);
+    if (!up) return;
+    this.#spdyConns.add(up.conn);
+    up.conn.on('close', () => this.#spdyConns.delete(up.conn));
+    if (p.kind === 'portforward') {
+      void servePortForwardSpdy(up.conn, p.sandboxId, (port, signal) =>
+        this.#backend.portForward(p.sandboxId, port, signal),
+      );
+      return;
+    }
+    serveRemoteCommandSpdy(up.conn, up.protocol, p.opts, p.kind === 'exec' ? p.cmd : [], (io) =>
+      this.#run(p, io),
+    ).then(
+      (outcome) => {
+        if (outcome?.kind === 'error')
+          this.#log('warn', `${p.kind} session failed`, { container: p.containerId, err: outcome.message });
+      },
+      (err: Error) => {
+        this.#log('warn', `${p.kind} session failed`, { container: p.containerId, err: err.message });
+        void up.conn.close();
+      },
+    );
+  }
+
+  async #run(p: Extract<Pending, { kind: 'exec' | 'attach' }>, io: SessionIO): Promise<number | undefined> {
+    const b = this.#backend;
+    if (p.kind === 'exec') {
+      if (!b.exec) throw new Error('exec is not served');
+      return b.exec(p.containerId, p.cmd, io);
+    }
+    if (!b.attach) throw new Error('attach is not served');
+    await b.attach(p.containerId, io);
+    return undefined;
+  }
+
   #remoteCommand(
     ws: WebSocket,
     p: Extract<Pending, { kind: 'exec' | 'attach' }>,
@@ -295,7 +347,6 @@ export class StreamingServer {
     conn.closed.then(() => ac.abort(new Error('the streaming client went away')));
     // An empty message on the lowest writable channel tells the client the session is up.
     void conn.send(o.stdout ? 1 : o.stderr ? 2 : 3, Buffer.alloc(0));
-    const b = this.#backend;
     serveRemoteCommand(
       {
         tty: o.tty,
@@ -308,15 +359,7 @@ export class StreamingServer {
       },
       p.kind === 'exec' ? p.cmd : [],
       ac.signal,
-      async (io) => {
-        if (p.kind === 'exec') {
-          if (!b.exec) throw new Error('exec is not served');
-          return b.exec(p.containerId, p.cmd, io);
-        }
-        if (!b.attach) throw new Error('attach is not served');
-        await b.attach(p.containerId, io);
-        return undefined;
-      },
+      (io) => this.#run(p, io),
     )
       .then((outcome) => {
         if (outcome.kind === 'error')

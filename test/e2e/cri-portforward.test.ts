@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { type CriDaemon, startCriDaemon } from '../helpers/cri.ts';
 import { openChannels } from '../helpers/k8s-channels.ts';
+import { readAll, upgradeSpdy } from '../helpers/k8s-spdy.ts';
 import type { Msg } from '../../src/cri/server.ts';
 
 let cri: CriDaemon;
@@ -137,6 +138,67 @@ describe('PortForward over websocket (v4.channel.k8s.io)', () => {
     // The client left: the relays end, so each listener sees its connection close.
     await exited(a);
     await exited(b);
+  });
+});
+
+describe('PortForward over SPDY/3.1 (portforward.k8s.io, spdy-transport client)', () => {
+  test('a data+error stream pair per connection, bytes both ways, two connections on one session', async () => {
+    const url = await forwardUrl({ pod_sandbox_id: podId, port: [8086] });
+    const c = await upgradeSpdy(url, ['portforward.k8s.io']);
+    assert.equal(c.protocol, 'portforward.k8s.io');
+    try {
+      for (const rid of ['0', '1']) {
+        const nc = await listenInPod(8086);
+        let fromClient = '';
+        nc.stdout.on('data', (b: Buffer) => {
+          fromClient += b.toString();
+        });
+        const error = await c.open({ streamtype: 'error', port: '8086', requestid: rid });
+        const data = await c.open({ streamtype: 'data', port: '8086', requestid: rid });
+        const errText = readAll(error);
+        const got = readAll(data);
+        data.write(`request ${rid} from the client\n`);
+        nc.stdin.end(`reply ${rid} from the pod\n`);
+        for (let i = 0; i < 200 && !fromClient.includes('\n'); i++)
+          await new Promise((r) => setTimeout(r, 25));
+        assert.equal(fromClient, `request ${rid} from the client\n`);
+        nc.kill('SIGTERM');
+        assert.equal(await got, `reply ${rid} from the pod\n`);
+        assert.equal(await errText, '');
+        await exited(nc);
+      }
+    } finally {
+      c.close();
+    }
+  });
+
+  test('a refused port: the error stream says why', async () => {
+    const url = await forwardUrl({ pod_sandbox_id: podId, port: [8087] });
+    const c = await upgradeSpdy(url, ['portforward.k8s.io']);
+    try {
+      const error = await c.open({ streamtype: 'error', port: '8087', requestid: '0' });
+      const errText = readAll(error);
+      await c.open({ streamtype: 'data', port: '8087', requestid: '0' });
+      assert.match(
+        await errText,
+        /error forwarding port 8087 to pod .*failed to connect to localhost:8087.*Connection refused/,
+      );
+    } finally {
+      c.close();
+    }
+  });
+
+  test('protocol negotiation: no header is 400, no common protocol is 403 naming the accepted', async () => {
+    await assert.rejects(upgradeSpdy(await forwardUrl({ pod_sandbox_id: podId, port: [80] }), []), {
+      status: 400,
+    });
+    await assert.rejects(
+      upgradeSpdy(await forwardUrl({ pod_sandbox_id: podId, port: [80] }), ['v4.channel.k8s.io']),
+      {
+        status: 403,
+        accepted: 'portforward.k8s.io',
+      },
+    );
   });
 });
 

@@ -46,8 +46,10 @@ export interface SandboxServiceDeps {
   /** The static pause program (dist/berth-pause); undefined when it was not built. */
   readonly pauseBinary: string | undefined;
   readonly log: Log;
-  /** Called before a sandbox goes, to remove the pod's containers (none exist yet). */
+  /** Called before a sandbox goes, to remove the pod's containers. */
   readonly removeContainersOf?: (sandboxId: string) => Promise<void>;
+  /** Called before the infra process is stopped, to end the pod's containers. */
+  readonly stopContainersOf?: (sandboxId: string) => Promise<void>;
 }
 
 /** How long StopPodSandbox waits for the infra process after SIGTERM, then after SIGKILL. */
@@ -196,6 +198,7 @@ export class SandboxService {
   /** Ends the infra process and the pod's network; stopping a stopped sandbox succeeds. */
   async stop(ref: string): Promise<void> {
     const { id } = this.#must(ref);
+    await this.#d.stopContainersOf?.(id);
     await this.#lock.run(id, async () => {
       const rec = this.#d.store.get(id);
       if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
@@ -327,6 +330,12 @@ export class SandboxService {
     if (!rec.netns)
       throw new CriError(status.FAILED_PRECONDITION, `network namespace for pod sandbox ${rec.id} is closed`);
     return { id: rec.id, netns: rec.netns };
+  }
+
+  /** A sandbox by ID or unique prefix, with its pod files (containers mount them). */
+  pod(ref: string): { record: SandboxRecord; files: ReturnType<typeof sandboxFiles> } | undefined {
+    const record = this.#d.store.find(ref);
+    return record ? { record, files: sandboxFiles(this.#d.store.dir(record.id)) } : undefined;
   }
 
   /** The infra process's pid while the sandbox is ready (containers join its namespaces). */

@@ -4,17 +4,19 @@ import path from 'node:path';
 import { diskUsage } from '../cri/disk-usage.ts';
 import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
 import { runtimeHandlers } from '../cri/runtime.ts';
-import { SandboxService, type SandboxRuntime, sandboxHandlers } from '../cri/sandboxes.ts';
+import { SandboxService, sandboxHandlers } from '../cri/sandboxes.ts';
+import { type ContainerRuntime, CriContainers } from '../cri/containers.ts';
+import { containerHandlers } from '../cri/container-handlers.ts';
+import { CriContainerStore } from '../cri/container-store.ts';
+import type { LayerSnapshots } from '../snapshots/index.ts';
 import { SandboxStore } from '../cri/sandbox-store.ts';
-import { status } from '@grpc/grpc-js';
 import type { Log } from '../base/log.ts';
-import { CriError } from '../cri/errors.ts';
 import { createLoopbackNetns, deleteNetns } from '../network/index.ts';
 import { startCriServer } from '../cri/server.ts';
-import { dialHost, dialInNetns } from '../cri/streaming/netns-dial.ts';
+import { podStreamingBackend } from '../cri/streaming/pod-backend.ts';
 import { StreamingServer } from '../cri/streaming/server.ts';
 import { deleteImage, type ImageService, type ImageUsers } from '../images/index.ts';
-import type { Digest } from '../oci/digest.ts';
+import { type Digest, digestHex } from '../oci/digest.ts';
 import type { Credentials } from '../registry/index.ts';
 
 export interface CriWiring {
@@ -25,7 +27,9 @@ export interface CriWiring {
   readonly pull: (ref: string, auth: Credentials | undefined, signal: AbortSignal) => Promise<Digest>;
   readonly imageUsers: ImageUsers;
   /** The OCI runtime driver Docker containers use (conmon + runc). */
-  readonly runtime: SandboxRuntime;
+  readonly runtime: ContainerRuntime;
+  /** The image layer snapshots CRI containers' rootfs sit on, as Docker containers' do. */
+  readonly layers: LayerSnapshots;
   readonly execRoot: string;
   readonly cgroupParent: string;
   /** dist/berth-pause, if it was built. */
@@ -34,11 +38,16 @@ export interface CriWiring {
   readonly streamingAddress: string;
   /** dist/berth-netns-dial, if it was built (PortForward into pod netns). */
   readonly netnsDialBinary: string | undefined;
+  /** dist/berth-console-relay, if it was built (Exec with a terminal). */
+  readonly consoleRelay: string | undefined;
   readonly log: Log;
 }
 
 /** Starts the CRI endpoint; resolves to its close function. */
 export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
+  // Late-bound: images, sandboxes and containers call each other (a pod's stop ends its
+  // containers, a container joins its pod, an image in use is kept).
+  let containers: CriContainers | undefined;
   const images: CriImageBackend = {
     list: () => w.images.list(),
     find: async (ref) => {
@@ -49,7 +58,9 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     // Forced, as containerd removes an image with every name; a running Docker container's
     // image still cannot go (Docker's rule), and stopped ones keep theirs untagged.
     remove: async (id) => {
-      await deleteImage(w.images, id, { force: true, users: w.imageUsers });
+      // CRI containers count as users too.
+      const users: ImageUsers = (img) => [...w.imageUsers(img), ...(containers?.usersOf(img) ?? [])];
+      await deleteImage(w.images, id, { force: true, users });
     },
     fsUsage: async () => {
       // The extracted layers (the snapshotter root, as containerd reports) and the blobs
@@ -67,37 +78,60 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     cgroupParent: w.cgroupParent,
     pauseBinary: w.pauseBinary,
     log: w.log,
+    stopContainersOf: (id) => containers?.stopAllOf(id) ?? Promise.resolve(),
+    removeContainersOf: (id) => containers?.removeAllOf(id) ?? Promise.resolve(),
   });
   await sandboxes.recover();
+  const criContainers = new CriContainers({
+    store: await CriContainerStore.open(path.join(w.dataRoot, 'cri', 'containers')),
+    runtime: w.runtime,
+    images: {
+      find: images.find,
+      lowerDirs: async (view) => {
+        const top = view.chain.at(-1);
+        return top ? w.layers.lowerDirs(digestHex(top)) : [];
+      },
+      layersRoot: path.join(w.dataRoot, 'layers'),
+    },
+    pod: (id) => {
+      const p = sandboxes.pod(id);
+      if (!p) return undefined;
+      return {
+        record: p.record,
+        etcFiles: [
+          ['/etc/hostname', p.files.hostname],
+          ['/etc/hosts', p.files.hosts],
+          ['/etc/resolv.conf', p.files.resolvConf],
+        ],
+      };
+    },
+    log: w.log,
+  });
+  containers = criContainers;
+  await criContainers.recover();
   const streaming = await StreamingServer.start({
     address: w.streamingAddress,
     log: w.log,
-    backend: {
-      checkSandbox: async (ref) => {
-        const t = await sandboxes.forwardTarget(ref);
-        if (t.netns !== 'host' && !w.netnsDialBinary)
-          throw new CriError(
-            status.FAILED_PRECONDITION,
-            'berth-netns-dial was not built beside berthd: install gcc and rebuild (npm run build)',
-          );
-        return t.id;
-      },
-      portForward: async (id, port, signal) => {
-        // Read at each connection: the pod may have stopped since the URL was handed out.
-        const t = await sandboxes.forwardTarget(id);
-        if (t.netns === 'host') return dialHost(port, signal);
-        if (!w.netnsDialBinary) throw new Error('berth-netns-dial was not built beside berthd');
-        return dialInNetns(w.netnsDialBinary, t.netns, port, signal);
-      },
-    },
+    backend: podStreamingBackend({
+      sandboxes,
+      containers: criContainers,
+      netnsDialBinary: w.netnsDialBinary,
+      consoleRelay: w.consoleRelay,
+    }),
   });
-  const closeGrpc = await startCriServer({
+  const close = await startCriServer({
     socket: w.socket,
-    runtime: { ...runtimeHandlers(), ...sandboxHandlers(sandboxes), ...streaming.handlers() },
+    runtime: {
+      ...runtimeHandlers(),
+      ...sandboxHandlers(sandboxes),
+      ...containerHandlers(criContainers),
+      ...streaming.handlers(),
+    },
     image: imageHandlers(images),
   });
   return async () => {
-    await closeGrpc();
+    criContainers.close();
+    await close();
     await streaming.close();
   };
 }

@@ -657,11 +657,13 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             imagesBackend.pull(ref, { signal, onEvent: () => {}, ...(auth ? { auth } : {}) }),
           imageUsers: (id) => containers.usersOf(id),
           runtime,
+          layers,
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
           streamingAddress: config.criStreamingAddress,
           netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),
+          consoleRelay,
           log,
         }),
       );

@@ -38,11 +38,12 @@ async function runProcess(p: ExecProcess & { resize?: (h: number, w: number) => 
   if (io.signal.aborted) onAbort();
   io.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    // The size first: input that makes the process read its terminal size comes after it.
+    if (p.resize) io.onResize((s) => p.resize?.(s.height, s.width));
     if (io.stdin && p.stdin) {
       p.stdin.on('error', () => {}); // the process may exit before reading it all
       io.stdin.pipe(p.stdin);
     }
-    if (p.resize) io.onResize((s) => p.resize?.(s.height, s.width));
     const out = copyOut(p.stdout, io.stdout);
     const err = copyOut(p.stderr, io.stderr);
     const { exitCode, failure } = await p.done;

@@ -118,8 +118,11 @@ export async function serveRemoteCommand(
   run: (io: SessionIO) => Promise<number | undefined>,
 ): Promise<Outcome> {
   const listeners: ((size: TerminalSize) => void)[] = [];
+  // The kubelet sends the first size before the process exists: a late listener gets the last.
+  let last: TerminalSize | undefined;
   if (s.resize && s.tty) {
     const decode = resizeDecoder((size) => {
+      last = size;
       for (const l of listeners) l(size);
     });
     s.resize.on('data', decode);
@@ -129,7 +132,10 @@ export async function serveRemoteCommand(
     ...(s.stdin ? { stdin: s.stdin } : {}),
     ...(s.stdout ? { stdout: s.stdout } : {}),
     ...(s.stderr ? { stderr: s.stderr } : {}),
-    onResize: (l) => void listeners.push(l),
+    onResize: (l) => {
+      listeners.push(l);
+      if (last) l(last);
+    },
     signal,
   };
   let outcome: Outcome;

@@ -40,6 +40,8 @@ export interface CriWiring {
   readonly netnsDialBinary: string | undefined;
   /** dist/berth-console-relay, if it was built (Exec with a terminal). */
   readonly consoleRelay: string | undefined;
+  /** dist/berth-stdin-relay, if it was built (Attach stdin). */
+  readonly stdinRelay: string | undefined;
   readonly log: Log;
 }
 
@@ -117,6 +119,7 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
       containers: criContainers,
       netnsDialBinary: w.netnsDialBinary,
       consoleRelay: w.consoleRelay,
+      stdinRelay: w.stdinRelay,
     }),
   });
   const close = await startCriServer({

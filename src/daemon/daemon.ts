@@ -664,6 +664,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           streamingAddress: config.criStreamingAddress,
           netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),
           consoleRelay,
+          stdinRelay,
           log,
         }),
       );

@@ -143,8 +143,45 @@ describe('Exec over SPDY/3.1 (v4.channel.k8s.io)', () => {
   });
 });
 
+describe('Attach', () => {
+  test('stdin into the main process, its stdout and stderr apart, until the client leaves', async () => {
+    const talker = await t.runCtr(
+      pod,
+      t.ctrConfig('talker', ['sh', '-c', 'while read l; do echo "got $l"; echo "err $l" >&2; done'], {
+        stdin: true,
+      }),
+    );
+    const { url } = await t.cri.runtime('Attach', {
+      container_id: talker,
+      stdin: true,
+      stdout: true,
+      stderr: true,
+    });
+    assert.match(url, /\/attach\/[A-Za-z0-9_-]{22}$/);
+    const c = await openChannels(url, ['v5.channel.k8s.io']);
+    c.send(0, 'one\n');
+    await c.until(1, (b) => b.toString() === 'got one\n');
+    await c.until(2, (b) => b.toString() === 'err one\n');
+    c.send(0, 'two\n');
+    await c.until(1, (b) => b.toString() === 'got one\ngot two\n');
+    c.ws.close();
+    await c.closed();
+    // The process outlives the session (stdin stays open for the next attach).
+    assert.equal((await t.status(talker)).state, 'CONTAINER_RUNNING');
+    // A second attach sees only what comes after it.
+    const again = await openChannels(
+      (await t.cri.runtime('Attach', { container_id: talker, stdin: true, stdout: true })).url,
+      ['v4.channel.k8s.io'],
+    );
+    again.send(0, 'three\n');
+    await again.until(1, (b) => b.toString() === 'got three\n');
+    again.ws.close();
+    await again.closed();
+  });
+});
+
 describe('Exec and Attach refusals', () => {
-  test('tty with stderr, no stream, no command, unknown container; Attach not served yet', async () => {
+  test('tty with stderr, no stream, no command, unknown container', async () => {
     await assert.rejects(
       t.cri.runtime('Exec', { container_id: box, cmd: ['true'], tty: true, stdout: true, stderr: true }),
       code(grpc.status.INVALID_ARGUMENT, /^stderr: tty and stderr/),
@@ -162,8 +199,8 @@ describe('Exec and Attach refusals', () => {
       code(grpc.status.NOT_FOUND),
     );
     await assert.rejects(
-      t.cri.runtime('Attach', { container_id: box, stdout: true }),
-      code(grpc.status.UNIMPLEMENTED, /Attach/),
+      t.cri.runtime('Attach', { container_id: 'f'.repeat(64), stdout: true }),
+      code(grpc.status.NOT_FOUND),
     );
   });
 });

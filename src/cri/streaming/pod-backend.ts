@@ -1,5 +1,6 @@
 // The streaming server's backend over berthd's CRI services: Exec runs `runc exec` in a CRI
 // container (container-exec.ts; with a terminal through berth-console-relay, tty-exec.ts);
+// Attach follows the container's log and feeds conmon's attach socket (attach.ts);
 // PortForward dials 127.0.0.1:port in the pod's pinned netns through berth-netns-dial (or the
 // host's loopback for a pod on the node's network).
 import { once } from 'node:events';
@@ -9,6 +10,7 @@ import { execProcess, type ExecProcess } from '../container-exec.ts';
 import type { CriContainers } from '../containers.ts';
 import { CriError } from '../errors.ts';
 import type { SandboxService } from '../sandboxes.ts';
+import { attachContainer } from './attach.ts';
 import type { SessionIO, StreamingBackend } from './backend.ts';
 import { dialHost, dialInNetns } from './netns-dial.ts';
 import { execTtyProcess } from './tty-exec.ts';
@@ -20,6 +22,8 @@ export interface PodBackendDeps {
   readonly netnsDialBinary: string | undefined;
   /** dist/berth-console-relay, when built (exec with a terminal). */
   readonly consoleRelay: string | undefined;
+  /** dist/berth-stdin-relay, when built (attach stdin). */
+  readonly stdinRelay: string | undefined;
 }
 
 /** Copies a process's output into the client's stream; resolves once it all went out. */
@@ -77,6 +81,7 @@ export function podStreamingBackend(d: PodBackendDeps): StreamingBackend {
       }
       return runProcess(await execProcess(d.containers, ref, cmd, { stdin: !!io.stdin }), io);
     },
+    attach: (ref, io) => attachContainer(d.containers, ref, d.stdinRelay, io),
     checkSandbox: async (ref) => {
       const t = await d.sandboxes.forwardTarget(ref);
       if (t.netns !== 'host' && !d.netnsDialBinary)

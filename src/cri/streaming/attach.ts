@@ -38,7 +38,7 @@ export async function attachContainer(
     const check = async () => {
       if (done.signal.aborted) return resolve();
       const now = await containers.get(rec.id).catch(() => undefined);
-      if (!now || now.state.status !== 'running') return resolve();
+      if (now?.state.status !== 'running') return resolve();
       setTimeout(check, EXIT_POLL_MS).unref();
     };
     void check();

@@ -3,8 +3,9 @@
  * pinned at NETNS_FILE and relays its stdin/stdout to that connection. berthd cannot setns()
  * itself (Node is multi-threaded and setns applies to one thread), so a CRI PortForward runs
  * one of these per forwarded connection. stdin EOF half-closes the connection (shutdown
- * SHUT_WR) and the relay keeps reading until the pod's side closes; then it exits 0. A failed
- * setns or connect, or a broken connection, is one line on stderr and exit 1.
+ * SHUT_WR) and the relay keeps reading until the pod's side closes; then it exits 0. It also
+ * dies with berthd (PR_SET_PDEATHSIG). A failed setns or connect, or a broken connection, is
+ * one line on stderr and exit 1.
  * Not nsenter + nc: that is two processes per connection, and busybox nc neither half-closes on
  * stdin EOF nor reports a refused connection distinctly. Built by scripts/build.mjs.
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,6 +49,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  /* A kill -9 of berthd ends the relay too, rather than leaving it holding the pod's socket. */
+  pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) return 1;
   int ns = open(argv[1], O_RDONLY | O_CLOEXEC);
   if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
     fprintf(stderr, "cannot enter the pod's network namespace %s: %s\n", argv[1], strerror(errno));

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
+import { parseStreamingAddress } from '../cri/streaming/address.ts';
 import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
 import { defaultCertDir } from './tls.ts';
 import { type DefaultUlimit, lastPerName, parseUlimitFlag, parseUlimitsKey } from './ulimits.ts';
@@ -239,6 +240,12 @@ export function parseCommandLine(
     if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
+  const criStreamingAddress = str('cri-streaming-address', v['cri-streaming-address'], '127.0.0.1:0');
+  try {
+    parseStreamingAddress(criStreamingAddress);
+  } catch (err) {
+    bad((err as Error).message);
+  }
   // Checked here too, so --validate refuses a host berthd could not listen on.
   for (const h of hosts) parseHost(h, { tls, tlsVerify });
   const labels = list('labels');
@@ -256,7 +263,7 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
-      criStreamingAddress: str('cri-streaming-address', v['cri-streaming-address'], '127.0.0.1:0'),
+      criStreamingAddress,
       hosts:
         hosts.length > 0
           ? hosts

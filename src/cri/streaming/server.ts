@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Log } from '../../base/log.ts';
 import { CriError, invalidField } from '../errors.ts';
 import type { Handlers, Msg } from '../server.ts';
+import { parseStreamingAddress } from './address.ts';
 import type { SessionIO, StreamingBackend } from './backend.ts';
 import { servePortForwardWs, portForwardChannels } from './portforward.ts';
 import { serveRemoteCommand } from './remotecommand.ts';
@@ -78,17 +79,6 @@ export interface StreamingServerOptions {
   readonly log: Log;
   /** For tests of expiry: the tokens' clock. */
   readonly now?: () => number;
-}
-
-/** `127.0.0.1:0`, `[::1]:10010`, `0.0.0.0:10010` → host and port. */
-export function parseStreamingAddress(address: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(address.trim());
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535)
-    throw new Error(
-      `cri-streaming-address "${address}" must be HOST:PORT (e.g. 127.0.0.1:0 for a free loopback port)`,
-    );
-  return { host: (m[1] ?? m[2]) as string, port };
 }
 
 function httpError(socket: Duplex, code: number, text: string, message: string): void {

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { CriError } from '../../../src/cri/errors.ts';
 import { resizeDecoder, statusJson } from '../../../src/cri/streaming/remotecommand.ts';
-import { parseStreamingAddress } from '../../../src/cri/streaming/server.ts';
+import { parseStreamingAddress } from '../../../src/cri/streaming/address.ts';
 import { MAX_IN_FLIGHT, RequestTokens, TOKEN_TTL_MS } from '../../../src/cri/streaming/tokens.ts';
 import { negotiateProtocol, offeredProtocols } from '../../../src/cri/streaming/ws-channels.ts';
 

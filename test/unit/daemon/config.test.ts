@@ -85,3 +85,13 @@ test('network flags: --bridge, --bip, --dns and their daemon.json keys', () => {
   assert.throws(() => parseCommandLine(['--bip', '10.1.1.1'], noFile), /invalid bip/);
   assert.throws(() => parseCommandLine(['--dns', 'resolver'], noFile), /invalid dns/);
 });
+
+test('cri-streaming-address: loopback with a free port by default; a bad one is refused', () => {
+  const p = parseCommandLine([], noFile);
+  assert.equal(p.kind === 'run' && p.config.criStreamingAddress, '127.0.0.1:0');
+  const q = parseCommandLine(['--cri-streaming-address', '[::1]:10010'], noFile);
+  assert.equal(q.kind === 'run' && q.config.criStreamingAddress, '[::1]:10010');
+  const f = parseCommandLine([], () => '{"cri-streaming-address":"127.0.0.1:10011"}');
+  assert.equal(f.kind === 'run' && f.config.criStreamingAddress, '127.0.0.1:10011');
+  assert.throws(() => parseCommandLine(['--cri-streaming-address', '10010'], noFile), /must be HOST:PORT/);
+});

@@ -143,6 +143,31 @@ describe('Exec over SPDY/3.1 (v4.channel.k8s.io)', () => {
   });
 });
 
+describe('Exec with a terminal over SPDY (v4: stdin, stdout, error and resize streams)', () => {
+  test('the resize stream sets the terminal size the process reads', async () => {
+    const c = await upgradeSpdy(
+      await execUrl({ cmd: ['sh', '-c', 'read a; stty size'], tty: true, stdin: true, stdout: true }),
+      ['v4.channel.k8s.io'],
+    );
+    try {
+      const error = await c.open({ streamtype: 'error' });
+      error.end();
+      const stdin = await c.open({ streamtype: 'stdin' });
+      const out = await c.open({ streamtype: 'stdout' });
+      out.end();
+      const resize = await c.open({ streamtype: 'resize' });
+      const got = readAll(out);
+      const status = readAll(error);
+      resize.write(JSON.stringify({ Width: 101, Height: 33 }));
+      stdin.write('go\r');
+      assert.match(await got, /33 101/);
+      assert.deepEqual(JSON.parse(await status), { metadata: {}, status: 'Success' });
+    } finally {
+      c.close();
+    }
+  });
+});
+
 describe('Attach', () => {
   test('stdin into the main process, its stdout and stderr apart, until the client leaves', async () => {
     const talker = await t.runCtr(

@@ -7,6 +7,7 @@ import { runtimeHandlers } from '../cri/runtime.ts';
 import { SandboxService, sandboxHandlers } from '../cri/sandboxes.ts';
 import { type ContainerRuntime, CriContainers } from '../cri/containers.ts';
 import { containerHandlers } from '../cri/container-handlers.ts';
+import { statsHandlers } from '../cri/container-stats.ts';
 import { CriContainerStore } from '../cri/container-store.ts';
 import type { LayerSnapshots } from '../snapshots/index.ts';
 import { SandboxStore } from '../cri/sandbox-store.ts';
@@ -72,8 +73,9 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
       return { mountpoint: layers, usedBytes: u.bytes, inodesUsed: u.inodes };
     },
   };
+  const sandboxStore = await SandboxStore.open(path.join(w.dataRoot, 'cri', 'sandboxes'));
   const sandboxes = new SandboxService({
-    store: await SandboxStore.open(path.join(w.dataRoot, 'cri', 'sandboxes')),
+    store: sandboxStore,
     runtime: w.runtime,
     netns: { create: createLoopbackNetns, remove: deleteNetns },
     netnsDir: path.join(w.execRoot, 'cri-netns'),
@@ -128,6 +130,7 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
       ...runtimeHandlers(),
       ...sandboxHandlers(sandboxes),
       ...containerHandlers(criContainers),
+      ...statsHandlers(criContainers, sandboxStore),
       ...streaming.handlers(),
     },
     image: imageHandlers(images),

@@ -141,7 +141,10 @@ describe('container logs', () => {
       const c = await fsp.readFile(file, 'utf8');
       return c.includes('tick') ? c : undefined;
     });
-    assert.ok(parseLog(fresh).every((r) => /^tick \d+$/.test(r.text)));
+    assert.ok(
+      parseLog(fresh).every((r) => /^tick \d+$/.test(r.text)),
+      fresh,
+    );
     const old = await fsp.readFile(`${file}.1`, 'utf8');
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await fsp.readFile(`${file}.1`, 'utf8'), old, 'the rotated file is no longer written');
@@ -204,7 +207,7 @@ describe('security context, mounts and resources', () => {
   test('mounts: read-only and read-write binds, a missing host path made; seccomp Localhost profile', async () => {
     assert.equal(text((await exec(id, ['cat', '/ro/note'])).stdout), 'from the host\n');
     // CreateContainer made the missing host path (root's); open it to the container's user.
-    assert.ok((await fsp.stat(hostRw)).isDirectory());
+    assert.ok((await fsp.stat(hostRw)).isDirectory(), 'the host path was made');
     await fsp.chmod(hostRw, 0o777);
     assert.notEqual((await exec(id, ['sh', '-c', 'echo x > /ro/new'])).exit_code, 0);
     assert.equal((await exec(id, ['sh', '-c', 'echo written > /rw/file'])).exit_code, 0);
@@ -228,5 +231,84 @@ describe('security context, mounts and resources', () => {
     const res = (await t.status(id)).resources.linux;
     assert.equal(Number(res.memory_limit_in_bytes), 64 << 20);
     assert.equal(Number(res.cpu_shares), 512);
+  });
+});
+
+describe('stats and live resources', () => {
+  let id: string;
+
+  test('ContainerStats: CPU time, memory working set, writable layer bytes', async () => {
+    id = await t.runCtr(
+      pod,
+      t.ctrConfig('writer', ['sh', '-c', 'head -c 5000000 /dev/urandom > /big; exec sleep 3600']),
+    );
+    await until('the file to be written', async () =>
+      text((await exec(id, ['ls', '-l', '/big'])).stdout).includes('5000000') ? true : undefined,
+    );
+    const { stats } = await t.cri.runtime('ContainerStats', { container_id: id });
+    assert.equal(stats.attributes.id, id);
+    assert.deepEqual(stats.attributes.metadata, { name: 'writer', attempt: 0 });
+    assert.ok(Number(stats.cpu.usage_core_nano_seconds.value) > 0, JSON.stringify(stats.cpu));
+    assert.ok(Number(stats.memory.working_set_bytes.value) > 0, JSON.stringify(stats.memory));
+    assert.ok(
+      Number(stats.writable_layer.used_bytes.value) >= 5_000_000,
+      JSON.stringify(stats.writable_layer),
+    );
+    assert.ok(Number(stats.writable_layer.inodes_used.value) >= 2, JSON.stringify(stats.writable_layer));
+  });
+
+  test('ListContainerStats filters; PodSandboxStats sums the pod with its containers', async () => {
+    const list = (await t.cri.runtime('ListContainerStats', { filter: { pod_sandbox_id: pod.id } })).stats;
+    const ids = list.map((s: Msg) => s.attributes.id);
+    assert.ok(ids.includes(id) && ids.includes(box), ids.join());
+    const one = (
+      await t.cri.runtime('ListContainerStats', { filter: { label_selector: { name: 'writer' } } })
+    ).stats;
+    assert.deepEqual(
+      one.map((s: Msg) => s.attributes.id),
+      [id],
+    );
+    const { stats } = await t.cri.runtime('PodSandboxStats', { pod_sandbox_id: pod.id });
+    assert.equal(stats.attributes.id, pod.id);
+    assert.ok(
+      stats.linux.containers.some((c: Msg) => c.attributes.id === id),
+      'the pod stats list the container',
+    );
+    const mine = list.find((s: Msg) => s.attributes.id === id);
+    assert.ok(
+      Number(stats.linux.cpu.usage_core_nano_seconds.value) >= Number(mine.cpu.usage_core_nano_seconds.value),
+      `pod ${JSON.stringify(stats.linux.cpu)} container ${JSON.stringify(mine.cpu)}`,
+    );
+    assert.ok(Number(stats.linux.process.process_count.value) >= 3, JSON.stringify(stats.linux.process));
+    // The pod's netns interfaces but loopback (only loopback until CNI gives it eth0).
+    assert.deepEqual(
+      stats.linux.network.interfaces.map((i: Msg) => i.name),
+      stats.linux.network.default_interface ? ['eth0'] : [],
+    );
+    const all = (await t.cri.runtime('ListPodSandboxStats', {})).stats;
+    assert.ok(
+      all.some((s: Msg) => s.attributes.id === pod.id),
+      'ListPodSandboxStats lists the pod',
+    );
+  });
+
+  test('UpdateContainerResources: new limits on the live cgroup and in the status', async () => {
+    await t.cri.runtime('UpdateContainerResources', {
+      container_id: id,
+      linux: { memory_limit_in_bytes: 96 << 20, cpu_quota: 50_000, cpu_period: 100_000 },
+    });
+    const cg = `${pod.config.linux.cgroup_parent}/${id}`;
+    assert.equal(
+      Number(await fsp.readFile(`/sys/fs/cgroup/memory${cg}/memory.limit_in_bytes`, 'utf8')),
+      96 << 20,
+    );
+    assert.equal(Number(await fsp.readFile(`/sys/fs/cgroup/cpu${cg}/cpu.cfs_quota_us`, 'utf8')), 50_000);
+    const res = (await t.status(id)).resources.linux;
+    assert.equal(Number(res.memory_limit_in_bytes), 96 << 20);
+    assert.equal(Number(res.cpu_quota), 50_000);
+    await assert.rejects(
+      t.cri.runtime('UpdateContainerResources', { container_id: id, linux: { cpuset_cpus: 'x' } }),
+      code(grpc.status.INVALID_ARGUMENT, /cpuset_cpus/),
+    );
   });
 });

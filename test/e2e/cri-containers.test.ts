@@ -101,7 +101,10 @@ describe('a pod with two containers sharing its network', () => {
     assert.equal(st.id, client);
     assert.equal(st.state, 'CONTAINER_RUNNING');
     assert.deepEqual(st.metadata, { name: 'client', attempt: 0 });
-    assert.ok(BigInt(Math.round(st.started_at)) >= BigInt(Math.round(st.created_at)) - 1_000_000n);
+    assert.ok(
+      BigInt(Math.round(st.started_at)) >= BigInt(Math.round(st.created_at)) - 1_000_000n,
+      `${st.started_at} ${st.created_at}`,
+    );
     assert.equal(Number(st.finished_at), 0);
     assert.equal(st.image.image, t.imageName);
     assert.match(st.image_ref, new RegExp(`^${t.registry.host}/cri/busybox@sha256:[a-f0-9]{64}$`));
@@ -109,7 +112,7 @@ describe('a pod with two containers sharing its network', () => {
     assert.deepEqual(st.labels, { app: 'demo', name: 'client' });
     assert.deepEqual(st.annotations, { 'example.com/who': 'client' });
     assert.equal(st.log_path, path.join(pod.config.log_directory, 'client/0.log'));
-    assert.ok((await pidOf(client)) > 0);
+    assert.ok((await pidOf(client)) > 0, 'a pid in the verbose info');
     // A prefix finds it too.
     assert.equal((await statusOf(client.slice(0, 12))).id, client);
   });
@@ -149,7 +152,10 @@ describe('a pod with two containers sharing its network', () => {
     assert.equal(st.state, 'CONTAINER_EXITED');
     assert.equal(st.exit_code, 137);
     assert.equal(st.reason, 'Error');
-    assert.ok(BigInt(Math.round(st.finished_at)) > BigInt(Math.round(st.started_at)));
+    assert.ok(
+      BigInt(Math.round(st.finished_at)) > BigInt(Math.round(st.started_at)),
+      `${st.finished_at} ${st.started_at}`,
+    );
     assert.equal(await alive(pid), false);
     await cri.runtime('StopContainer', { container_id: stubborn, timeout: 1 });
     await cri.runtime('RemoveContainer', { container_id: stubborn });

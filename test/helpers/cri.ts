@@ -25,7 +25,11 @@ function caller(client: grpc.Client): CriCall {
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, unknown>)[method];
       if (typeof fn !== 'function') return reject(new Error(`no CRI method ${method}`));
-      fn.call(client, req, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res)));
+      // Bounded, so a call that never answers fails the test with its name instead of hanging it.
+      const deadline = Date.now() + 60_000;
+      fn.call(client, req, { deadline }, (err: grpc.ServiceError | null, res: Msg) =>
+        err ? reject(Object.assign(err, { message: `${method}: ${err.message}` })) : resolve(res),
+      );
     });
 }
 

@@ -21,7 +21,7 @@ import type { ContainerRecord } from './record.ts';
 import { mkdirInRoot, readInRoot } from './rootfs.ts';
 import { rootfsBusy } from './rootfs-users.ts';
 import { securityInputs } from './security.ts';
-import type { ContainerServiceDeps } from './service.ts';
+import type { ContainerServiceDeps } from './deps.ts';
 import { parseExtraHost } from './verify.ts';
 
 /** The files Berth writes per container and bind-mounts over the image's: [file, destination]. */

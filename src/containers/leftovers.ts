@@ -8,7 +8,7 @@ import type { RuntimeBinding } from '../runtime/conmon.ts';
 import { unmount } from '../snapshots/index.ts';
 import { teardownRootfs } from './bundle.ts';
 import type { ContainerRecord } from './record.ts';
-import type { ContainerServiceDeps } from './service.ts';
+import type { ContainerServiceDeps } from './deps.ts';
 
 /**
  * A container whose record says it is not running must hold nothing: a start cut short by a

@@ -1,3 +1,4 @@
+import { ConflictError, InvalidArgumentError } from '../errdefs/index.ts';
 // Docker-style generated names: adjective_surname. The word lists are Berth's own (harbour
 // and sea words, and navigators and scientists of the sea).
 const ADJECTIVES = [
@@ -25,3 +26,24 @@ export function generateName(taken: (name: string) => boolean, random = Math.ran
 
 /** Docker's rule for user-given names. */
 export const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** A user-given name (without its leading `/`): Docker's rule, else INVALID_NAME. */
+export function checkName(name: string): void {
+  if (!VALID_NAME.test(name)) {
+    throw new InvalidArgumentError(
+      'INVALID_NAME',
+      `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
+  }
+}
+
+/** Refuses a name another container holds, with Docker's message. */
+export function checkNameFree(byName: (name: string) => { id: string } | undefined, name: string): void {
+  const holder = byName(name);
+  if (holder) {
+    throw new ConflictError(
+      'NAME_IN_USE',
+      `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+    );
+  }
+}

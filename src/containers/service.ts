@@ -1,123 +1,61 @@
-import type { Log } from '../base/log.ts';
-import type { SinkDeps } from '../logs/index.ts';
 // The container service: create, start, stop, kill, wait, remove, and the exit and recovery
 // paths. It drives the per-container monitor (runtime/conmon.ts) and never runs a Node process
-// per container; conmon keeps containers alive across berthd restarts.
-import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+// per container; conmon keeps containers alive across berthd restarts. Creation, recovery, the
+// log hooks and the waiters live beside it (create.ts, recovery.ts, log-hooks.ts, waiters.ts).
+import { rm } from 'node:fs/promises';
 import { crashPoint } from '../base/crashpoint.ts';
-import { sleep } from '../base/timers.ts';
-import { promisify } from 'node:util';
-import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
-import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError } from '../errdefs/index.ts';
-import type { ImageService } from '../images/index.ts';
+import { sleep } from '../base/timers.ts';
+import { ConflictError, NotFoundError, NotModifiedError } from '../errdefs/index.ts';
 import type { Digest } from '../oci/digest.ts';
-import type { ConmonRuntime } from '../runtime/conmon.ts';
 import {
   CgroupPaths,
-  composeCommand,
   type CgroupSample,
   type HostResourceFacts,
   oomKilled,
   planResources,
   type ResourceFields,
   readHostResourceFacts,
-  type Ulimit,
-  UPDATABLE_FIELDS,
 } from '../runtime/index.ts';
-import type { LayerSnapshots } from '../snapshots/index.ts';
-import type { NetworkManager } from '../network/index.ts';
-import type { LocalVolumes } from '../volumes/index.ts';
-import { referenceMounts, releaseMounts, resolveMounts } from './mounts.ts';
-import {
-  BUILTIN_LOG_DEFAULTS,
-  type LogDefaults,
-  type LogPolicy,
-  LogRotations,
-  LogShippers,
-  logPolicy,
-  monitorLogCap,
-  withLogDefaults,
-} from './logging.ts';
-import { mountRootfs, prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
-import { treeSize } from './size.ts';
-import {
-  checkRestartPolicy,
-  RestartTimers,
-  restartPolicy,
-  restartsAtDaemonStart,
-  shouldRestart,
-} from './restart.ts';
-import { acquireRootfs, Freezers, releaseRootfs, rootfsBusy } from './rootfs-users.ts';
-import { allocateNetworks, attachNetworks, type NetworkingConfig, networkMode } from './networking.ts';
-import { settleLeftovers } from './leftovers.ts';
-import { generateName, VALID_NAME } from './names.ts';
-import { checkSecurity } from './security.ts';
-import { createEnv } from './env.ts';
+import { prepareBundle, rootfsPaths, teardownRootfs } from './bundle.ts';
+import { type CreateRequest, createContainer } from './create.ts';
+import type { ContainerServiceDeps } from './deps.ts';
 import { parseLink } from './links.ts';
-import type { ContainerConfig, ContainerRecord, ContainerState, HostConfig } from './record.ts';
+import { ContainerLogHooks } from './log-hooks.ts';
+import { type LogPolicy, monitorLogCap } from './logging.ts';
+import { releaseMounts } from './mounts.ts';
+import { checkName, checkNameFree } from './names.ts';
+import { attachNetworks } from './networking.ts';
+import type { ContainerRecord, ContainerState } from './record.ts';
+import { type RecoveryHost, recoverContainers, startAfterRecovery } from './recovery.ts';
+import { RestartTimers, restartPolicy, shouldRestart } from './restart.ts';
+import { withRootfs } from './rootfs-access.ts';
+import { Freezers, rootfsBusy } from './rootfs-users.ts';
 import { parseSignal } from './signals.ts';
+import { treeSize } from './size.ts';
 import { StatsSampler } from './stats.ts';
-import { verifyContainerSettings } from './verify.ts';
-import type { ContainerStore } from './store.ts';
+import { psTop } from './top.ts';
+import { mergeUpdate } from './update.ts';
+import { ContainerWaiters, type WaitCondition } from './waiters.ts';
 
-const execFileP = promisify(execFile);
+export type { CreateRequest } from './create.ts';
+export type { ContainerServiceDeps } from './deps.ts';
+export type { WaitCondition } from './waiters.ts';
+
 /** How long a SIGKILL waits to see the exit before answering anyway. */
 const KILL_EXIT_WAIT_MS = 10_000;
-
-export interface ContainerServiceDeps {
-  readonly store: ContainerStore;
-  readonly images: ImageService;
-  readonly layers: LayerSnapshots;
-  readonly layersRoot: string;
-  /** e.g. `/berth`: containers get `<parent>/<id>` in every hierarchy. */
-  readonly cgroupParent: string;
-  readonly runtime: ConmonRuntime;
-  readonly log: Log;
-  readonly events?: (type: 'container', action: string, id: string, attrs: Record<string, string>) => void;
-  /** Path of berth-stdin-relay, when built: feeds attach stdin into conmon's attach socket. */
-  readonly stdinRelay?: string;
-  /** Path of berth-console-relay, when built: the terminal end of `exec -t`. */
-  readonly consoleRelay?: string;
-  /** Networks; without it every container gets a private netns with only loopback. */
-  readonly network?: NetworkManager;
-  /** CPUs, memory nodes, hard rlimits, cgroup version; read from the host when not given. */
-  readonly resourceFacts?: HostResourceFacts;
-  /** Local volumes for -v / --mount / VOLUME; without it only binds and tmpfs mounts work. */
-  readonly volumes?: LocalVolumes;
-  /** daemon.json default-ulimits: applied at each start to the limits a container does not set. */
-  readonly defaultUlimits?: readonly Ulimit[];
-  /** daemon.json log-driver / log-opts (default json-file). */
-  readonly logDefaults?: LogDefaults;
-  /** What remote log drivers need from the daemon (the unixgram relay, the journal socket). */
-  readonly logSinks?: SinkDeps;
-}
-
-export interface CreateRequest {
-  readonly name?: string;
-  readonly config: Partial<ContainerConfig> & { Image: string };
-  readonly hostConfig: HostConfig;
-  readonly networkingConfig?: NetworkingConfig;
-}
-
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
-
-type Listener = (rec: ContainerRecord | undefined) => void;
 
 export class ContainerService {
   readonly deps: ContainerServiceDeps;
   readonly #lock = new KeyedMutex();
-  readonly #logRotations = new LogRotations();
-  readonly #logShippers: LogShippers;
+  readonly #logs: ContainerLogHooks;
   readonly #restarts = new RestartTimers();
   #recovering = false;
   /** berthd is stopping its containers (live-restore off): exits schedule no restarts. */
   #shuttingDown = false;
   /** Filesystem operations holding a running container frozen (see withRootfs). */
   readonly #freezers = new Freezers();
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #waiters = new ContainerWaiters();
   readonly #stats = new StatsSampler();
 
   readonly facts: HostResourceFacts;
@@ -125,10 +63,7 @@ export class ContainerService {
   constructor(deps: ContainerServiceDeps) {
     this.deps = deps;
     this.facts = deps.resourceFacts ?? readHostResourceFacts();
-    this.#logShippers = new LogShippers(
-      deps.logSinks ?? { journalSocket: '/run/systemd/journal/socket' },
-      deps.log,
-    );
+    this.#logs = new ContainerLogHooks(deps);
   }
 
   /** The container's cgroup (same path in every v1 hierarchy). */
@@ -163,7 +98,7 @@ export class ContainerService {
   }
 
   logPath(id: string): string {
-    return `${this.deps.store.dir(id)}/ctr.log`;
+    return this.#logs.logPath(id);
   }
 
   /** Containers using an image (for `rmi` conflicts). */
@@ -181,130 +116,17 @@ export class ContainerService {
     });
   }
 
-  #notify(id: string, rec: ContainerRecord | undefined): void {
-    for (const l of this.#listeners.get(id) ?? []) l(rec);
-  }
-
   async #setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
     const next = { ...rec, state };
     await this.deps.store.put(next);
-    this.#notify(rec.id, next);
+    this.#waiters.notify(rec.id, next);
     return next;
   }
 
   async create(req: CreateRequest): Promise<{ id: string; warnings: string[] }> {
-    const { store, images } = this.deps;
-    let name = req.name?.replace(/^\//, '');
-    if (name !== undefined && name !== '') {
-      if (!VALID_NAME.test(name)) {
-        throw new InvalidArgumentError(
-          'INVALID_NAME',
-          `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-        );
-      }
-      const holder = store.byName(name);
-      if (holder) {
-        throw new ConflictError(
-          'NAME_IN_USE',
-          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-        );
-      }
-    } else name = generateName((n) => store.byName(n) !== undefined);
-    // What Docker refuses at create, before anything is resolved or stored.
-    verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
-    const runtime = this.deps.runtime.resolveRuntime(req.hostConfig.Runtime);
-    // Stored with the daemon's defaults filled in: LogConfig.Type always names the driver.
-    const LogConfig = withLogDefaults(
-      req.hostConfig.LogConfig,
-      this.deps.logDefaults ?? BUILTIN_LOG_DEFAULTS,
-    );
-    logPolicy({ ...req.hostConfig, LogConfig });
-    checkRestartPolicy(req.hostConfig);
-    // Validated before anything is stored: a bad limit leaves nothing behind.
-    const plan = planResources(req.hostConfig as ResourceFields, this.facts);
-    const imageId = images.resolve(req.config.Image);
-    await checkSecurity(req.hostConfig, (ref) => store.find(ref));
-    const imageCfg = (await images.config(imageId)).config ?? {};
-    const cmd = composeCommand({
-      imageEntrypoint: imageCfg.Entrypoint ?? null,
-      imageCmd: imageCfg.Cmd ?? null,
-      entrypoint: req.config.Entrypoint ?? null,
-      cmd: req.config.Cmd ?? null,
-    });
-    const id = randomId();
-    const env = createEnv(imageCfg.Env ?? [], req.config.Env ?? []);
-    const config: ContainerConfig = {
-      // With the host's network a container takes the host's name, as in Docker.
-      Hostname:
-        req.config.Hostname ||
-        (networkMode({ hostConfig: req.hostConfig }) === 'host' ? os.hostname() : id.slice(0, 12)),
-      Domainname: req.config.Domainname ?? '',
-      User: req.config.User || imageCfg.User || '',
-      AttachStdin: req.config.AttachStdin ?? false,
-      AttachStdout: req.config.AttachStdout ?? false,
-      AttachStderr: req.config.AttachStderr ?? false,
-      Tty: req.config.Tty ?? false,
-      OpenStdin: req.config.OpenStdin ?? false,
-      StdinOnce: req.config.StdinOnce ?? false,
-      Env: env,
-      Cmd: cmd.cmd,
-      Entrypoint: cmd.entrypoint.length > 0 ? cmd.entrypoint : null,
-      Image: req.config.Image,
-      WorkingDir: req.config.WorkingDir || imageCfg.WorkingDir || '',
-      Labels: { ...(imageCfg.Labels ?? {}), ...(req.config.Labels ?? {}) },
-      ...(req.config.StopSignal || imageCfg.StopSignal
-        ? { StopSignal: req.config.StopSignal || imageCfg.StopSignal! }
-        : {}),
-      ...(req.config.StopTimeout !== undefined ? { StopTimeout: req.config.StopTimeout } : {}),
-      ...(req.config.Healthcheck || imageCfg.Healthcheck
-        ? {
-            Healthcheck: (req.config.Healthcheck ?? imageCfg.Healthcheck) as NonNullable<
-              ContainerConfig['Healthcheck']
-            >,
-          }
-        : {}),
-      ...(imageCfg.ExposedPorts || req.config.ExposedPorts
-        ? { ExposedPorts: { ...(imageCfg.ExposedPorts ?? {}), ...(req.config.ExposedPorts ?? {}) } }
-        : {}),
-      ...(imageCfg.Volumes || req.config.Volumes
-        ? { Volumes: { ...(imageCfg.Volumes ?? {}), ...(req.config.Volumes ?? {}) } }
-        : {}),
-    };
-    if (config.StopSignal) parseSignal(config.StopSignal);
-    const mounts = await resolveMounts(
-      this.deps.volumes,
-      store,
-      id,
-      req.hostConfig,
-      Object.keys(config.Volumes ?? {}),
-    );
-    const rec: ContainerRecord = {
-      id,
-      name,
-      created: new Date().toISOString(),
-      imageId,
-      config,
-      hostConfig: { NetworkMode: 'default', ...req.hostConfig, LogConfig, Runtime: runtime.name },
-      path: cmd.args[0]!,
-      args: cmd.args.slice(1),
-      state: { status: 'created' },
-      restartCount: 0,
-      ...(mounts.length > 0 ? { mounts } : {}),
-    };
-    try {
-      // The address first (bad --ip / unknown network fail here), then the record: a crash
-      // between leaves an address of no container, which start-up's reconcile drops; the other
-      // order left a container without its network.
-      if (this.deps.network) await allocateNetworks(this.deps.network, store, rec, req);
-      crashPoint('create:between-record-and-network');
-      await store.put(rec);
-    } catch (err) {
-      await this.deps.network?.release(id).catch(() => {});
-      await releaseMounts(this.deps.volumes, id, mounts, true);
-      throw err;
-    }
-    this.#emit(id, 'create', rec);
-    return { id, warnings: plan.warnings };
+    const { rec, warnings } = await createContainer(this.deps, this.facts, req);
+    this.#emit(rec.id, 'create', rec);
+    return { id: rec.id, warnings };
   }
 
   /** The writable layer's size and that plus the image's (Docker's SizeRw and SizeRootFs). */
@@ -332,24 +154,7 @@ export class ContainerService {
     const found = this.find(ref);
     return this.#lock.run(found.id, async () => {
       const rec = this.deps.store.get(found.id)!;
-      const patch: Record<string, unknown> = {};
-      for (const k of UPDATABLE_FIELDS) {
-        const v = (changes as Record<string, unknown>)[k];
-        // Docker's client sends zero for every flag not given: zero means "leave as is".
-        if (v !== undefined && v !== null && v !== 0 && v !== '') patch[k] = v;
-      }
-      // The update body also carries a restart policy (Docker's UpdateConfig); an empty name
-      // means "leave as is", as Docker's client sends one with every update.
-      const rp = (changes as { RestartPolicy?: { Name?: unknown } }).RestartPolicy;
-      if (rp && typeof rp === 'object' && rp.Name !== undefined && rp.Name !== '') {
-        checkRestartPolicy({ ...rec.hostConfig, RestartPolicy: rp } as HostConfig);
-        patch.RestartPolicy = rp;
-      }
-      const merged = { ...rec.hostConfig, ...patch } as ResourceFields;
-      // A new memory limit above the old swap total drops the derived swap, as Docker does.
-      if (patch.Memory !== undefined && patch.MemorySwap === undefined && (merged.MemorySwap ?? 0) > 0) {
-        if ((merged.MemorySwap ?? 0) < (merged.Memory ?? 0)) merged.MemorySwap = 0;
-      }
+      const merged = mergeUpdate(rec.hostConfig, changes);
       const plan = planResources(merged, this.facts);
       if (rec.state.status === 'running' || rec.state.status === 'paused') {
         await this.deps.runtime.update(rec.id, plan.resources);
@@ -379,10 +184,10 @@ export class ContainerService {
       const bundle = this.deps.store.dir(rec.id);
       // A stale attach socket from an earlier run would look like a live monitor to attach.
       await rm(this.attachSocket(rec.id), { force: true });
-      const logs = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+      const logs = this.#logs.policy(rec);
       const logCap = monitorLogCap(logs);
       try {
-        await this.#logShippers.check(rec, logs);
+        await this.#logs.check(rec, logs);
         const net = this.deps.network && (await attachNetworks(this.deps.network, this.deps.store, rec));
         crashPoint('start:after-network');
         await prepareBundle(this.deps, rec, this.facts, net);
@@ -412,7 +217,7 @@ export class ContainerService {
         crashPoint('start:before-record');
         rec = await this.#setState(rec, { status: 'running', pid, monitorPid: conmonPid, startedAt });
         crashPoint('start:after-record');
-        this.#armLogRotation(rec);
+        this.#logs.arm(rec);
         this.#emit(rec.id, 'start', rec);
       } catch (err) {
         await this.deps.runtime.delete(rec.id, true).catch(() => {});
@@ -441,44 +246,14 @@ export class ContainerService {
       .catch(() => {});
   }
 
-  #armLogRotation(rec: ContainerRecord): void {
-    const policy = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
-    const bundle = this.deps.store.dir(rec.id);
-    this.#logRotations.arm(
-      rec.id,
-      this.logPath(rec.id),
-      policy,
-      () => this.deps.runtime.reopenLog(bundle),
-      (inos) => this.#logShippers.finishedFiles(rec.id, inos),
-    );
-    this.#logShippers.arm(rec, policy, this.logPath(rec.id), this.#cursorPath(rec.id));
-  }
-
-  /** Where a remote driver's delivery stands in the local log (durable, atomic). */
-  #cursorPath(id: string): string {
-    return `${this.deps.store.dir(id)}/log.cursor`;
-  }
-
-  /** A remote driver delivers what an exited container's log still holds. */
-  #finishShipping(rec: ContainerRecord): void {
-    let p: LogPolicy;
-    try {
-      p = logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
-    } catch {
-      return; // a record from before this driver table: nothing to ship
-    }
-    void this.#logShippers.finish(rec, p, this.logPath(rec.id), this.#cursorPath(rec.id)).catch(() => {});
-  }
-
   /** Log options of a container, for readers (rotated files, `--details` attributes). */
   logPolicy(rec: ContainerRecord): LogPolicy {
-    return logPolicy(rec.hostConfig, rec.config.Labels, rec.config.Env);
+    return this.#logs.policy(rec);
   }
 
   /** Stops background work (log rotation); containers keep running. */
   close(): void {
-    this.#logRotations.close();
-    this.#logShippers.close();
+    this.#logs.close();
     this.#restarts.close();
   }
 
@@ -511,8 +286,7 @@ export class ContainerService {
       const rec = this.deps.store.get(id);
       if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return;
       const startedAt = rec.state.startedAt;
-      this.#logRotations.disarm(id);
-      this.#finishShipping(rec);
+      this.#logs.exited(rec);
       // The cgroup goes away with `runc delete`: ask it about OOM kills first.
       const oom = await oomKilled(this.cgroup(id)).catch(() => false);
       await this.deps.runtime.delete(id, true).catch(() => {});
@@ -563,39 +337,8 @@ export class ContainerService {
     condition: WaitCondition,
     signal?: AbortSignal,
   ): Promise<{ code: number; error: string }> {
-    const rec = this.find(ref);
-    const codeOf = (r: ContainerRecord | undefined) =>
-      r?.state.status === 'exited'
-        ? { code: r.state.exitCode, error: r.state.error }
-        : { code: 0, error: '' };
-    const running = (r: ContainerRecord) => r.state.status === 'running' || r.state.status === 'paused';
-    if (condition === 'not-running' && !running(rec)) return codeOf(rec);
-    let last = rec;
-    return new Promise((resolve, reject) => {
-      const set = this.#listeners.get(rec.id) ?? new Set<Listener>();
-      this.#listeners.set(rec.id, set);
-      const done = (v: { code: number; error: string }) => {
-        set.delete(listener);
-        signal?.removeEventListener('abort', onAbort);
-        resolve(v);
-      };
-      // A waiter told of an exit (or removal) that came after it registered gets no Error, as
-      // from Docker (its stop and removal notifications carry none): only a container already
-      // stopped by a failed start reports that error. Otherwise `docker run --rm` of a missing
-      // command printed "Error waiting for container" besides the start's own error.
-      const later = (r: ContainerRecord | undefined) => ({ ...codeOf(r), error: '' });
-      const listener: Listener = (r) => {
-        if (r === undefined) return done(later(last));
-        last = r;
-        if (condition !== 'removed' && r.state.status === 'exited') done(later(r));
-      };
-      const onAbort = () => {
-        set.delete(listener);
-        reject(signal?.reason ?? new Error('aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      set.add(listener);
-    });
+    // Registered before the first await: a caller's kill right after this call cannot be missed.
+    return this.#waiters.wait(this.find(ref), condition, signal);
   }
 
   async kill(ref: string, signalName = 'SIGKILL'): Promise<void> {
@@ -717,7 +460,7 @@ export class ContainerService {
       await teardownRootfs(this.deps, cur);
       crashPoint('rm:after-unmount');
       // The log goes with the container: a remote driver gets a moment to deliver its rest.
-      await this.#logShippers.settle(rec.id, 5000);
+      await this.#logs.settle(rec.id, 5000);
       const dropAnonymous = Boolean(opts.volumes || cur.hostConfig.AutoRemove);
       // The commit point: once the record is renamed away the removal is finished at the next
       // start if a crash cuts it short (recover → #finishRemoval); before it, the container is
@@ -726,8 +469,8 @@ export class ContainerService {
       crashPoint('rm:after-record');
       await this.#finishRemoval(cur, dropAnonymous);
       this.#emit(rec.id, 'destroy', cur);
-      this.#notify(rec.id, undefined);
-      this.#listeners.delete(rec.id);
+      this.#waiters.notify(rec.id, undefined);
+      this.#waiters.forget(rec.id);
       this.#stats.forget(rec.id);
     });
   }
@@ -811,22 +554,11 @@ export class ContainerService {
   async rename(ref: string, newName: string): Promise<void> {
     const rec = this.find(ref);
     const name = newName.replace(/^\//, '');
-    if (!VALID_NAME.test(name)) {
-      throw new InvalidArgumentError(
-        'INVALID_NAME',
-        `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-      );
-    }
+    checkName(name);
     if (name === rec.name)
       throw new ConflictError('SAME_NAME', `Renaming a container with the same name as its current name`);
     await this.#lock.run('names', async () => {
-      const holder = this.deps.store.byName(name);
-      if (holder) {
-        throw new ConflictError(
-          'NAME_IN_USE',
-          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
-        );
-      }
+      checkNameFree((n) => this.deps.store.byName(n), name);
       const cur = this.deps.store.get(rec.id)!;
       await this.deps.store.put({ ...cur, name });
       crashPoint('rename:after-record');
@@ -852,78 +584,26 @@ export class ContainerService {
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
       throw new ConflictError('NOT_RUNNING', `Container ${rec.id} is not running`);
     }
-    const pids = new Set(await this.deps.runtime.pids(rec.id));
-    const args = psArgs.split(/\s+/).filter(Boolean);
-    if (args.some((a) => !/^[-\w,=:%]+$/.test(a))) {
-      throw new InvalidArgumentError('INVALID_PS_ARGS', `invalid ps options "${psArgs}"`);
-    }
-    const { stdout } = await execFileP('ps', args).catch((err: { stderr?: string }) => {
-      throw new InvalidArgumentError('INVALID_PS_ARGS', `ps ${psArgs} failed: ${err.stderr?.trim() ?? ''}`);
-    });
-    const lines = stdout.trimEnd().split('\n');
-    const titles = lines[0]!.trim().split(/\s+/);
-    const pidCol = titles.indexOf('PID');
-    if (pidCol === -1)
-      throw new InvalidArgumentError('INVALID_PS_ARGS', `ps ${psArgs} output has no PID column`);
-    const processes = lines
-      .slice(1)
-      .map((l) => {
-        const cols = l.trim().split(/\s+/);
-        // The last column (the command) may contain spaces.
-        return [...cols.slice(0, titles.length - 1), cols.slice(titles.length - 1).join(' ')];
-      })
-      .filter((cols) => pids.has(Number(cols[pidCol])));
-    return { titles, processes };
+    return psTop(new Set(await this.deps.runtime.pids(rec.id)), psArgs);
   }
 
-  /**
-   * Runs `fn` with the container's root filesystem mounted: the live mount of a running
-   * container, else a temporary one made here and removed after the last user (cp, export).
-   * Start and exit handling respect it (see bundle.ts rootfsBusy).
-   */
+  /** Runs `fn` with the container's root filesystem mounted (see rootfs-access.ts). */
   async withRootfs<T>(
     ref: string,
     fn: (rec: ContainerRecord, root: string) => Promise<T>,
     opts: { freeze?: boolean } = {},
   ): Promise<T> {
-    const { id } = this.find(ref);
-    const dir = this.deps.store.dir(id);
-    const live = (r: ContainerRecord | undefined) =>
-      r?.state.status === 'running' || r?.state.status === 'paused';
-    let frozen = false;
-    const rec = await this.#lock.run(id, async () => {
-      const cur = this.find(id);
-      if (acquireRootfs(dir) === 1 && !live(cur)) {
-        await mountRootfs(this.deps, cur).catch((err) => {
-          releaseRootfs(dir);
-          throw err;
-        });
-      }
-      // Walking a live rootfs races its processes: one could swap a checked directory for a
-      // symlink to the host between our lstat and our open. Frozen processes cannot.
-      if (opts.freeze && cur.state.status === 'running') {
-        frozen = true;
-        // Recorded before the freeze, as commit's pause: a crash while frozen is undone at start.
-        await this.#freezers.enter(id, async () => {
-          await this.deps.store.put({ ...cur, daemonPaused: 'freeze' });
-          await this.deps.runtime.pause(id);
-          crashPoint('freeze:after-pause');
-        });
-      }
-      return cur;
-    });
-    try {
-      return await fn(rec, rootfsPaths(dir).merged);
-    } finally {
-      await this.#lock.run(id, async () => {
-        if (frozen)
-          await this.#freezers.leave(id, async () => {
-            await this.deps.runtime.resume(id);
-            await this.#clearDaemonPause(id);
-          });
-        if (releaseRootfs(dir) === 0 && !live(this.deps.store.get(id))) await teardownRootfs(this.deps, rec);
-      });
-    }
+    return withRootfs(
+      {
+        deps: this.deps,
+        lock: this.#lock,
+        freezers: this.#freezers,
+        clearDaemonPause: (id) => this.#clearDaemonPause(id),
+      },
+      this.find(ref).id,
+      fn,
+      opts,
+    );
   }
 
   /** `docker container prune`: removes stopped containers; returns their IDs. */
@@ -960,26 +640,29 @@ export class ContainerService {
     // networks are reconciled (a restart racing the reconciliation would lose its veth).
     this.#recovering = true;
     try {
-      await this.#recoverContainers();
+      await recoverContainers(this.#recoveryHost());
     } finally {
       this.#recovering = false;
     }
   }
 
-  /** Restart policies at daemon start: always, and unless-stopped unless a user stopped it
-   * (containers that exited while berthd was down included). */
-  async startAfterRecovery(): Promise<void> {
-    for (const rec of this.list()) {
-      if (rec.state.status !== 'exited') continue;
-      const wanted =
-        rec.restarting === true ||
-        restartsAtDaemonStart(restartPolicy(rec.hostConfig), rec.stoppedByUser === true);
-      if (!wanted) continue;
-      this.deps.log('info', 'starting container by its restart policy', { id: rec.id });
-      await this.start(rec.id).catch((err) =>
-        this.deps.log('warn', 'restart at start-up failed', { id: rec.id, err: String(err) }),
-      );
-    }
+  /** Restart policies at daemon start (see recovery.ts). */
+  startAfterRecovery(): Promise<void> {
+    return startAfterRecovery(this.#recoveryHost());
+  }
+
+  #recoveryHost(): RecoveryHost {
+    return {
+      deps: this.deps,
+      logs: this.#logs,
+      list: () => this.list(),
+      cgroup: (id) => this.cgroup(id),
+      handleExit: (id) => this.handleExit(id),
+      setState: (rec, state) => this.#setState(rec, state),
+      finishRemoval: (rec, drop) => this.#finishRemoval(rec, drop),
+      remove: (id, opts) => this.remove(id, opts),
+      start: (id) => this.start(id),
+    };
   }
 
   /** What a removal releases after its commit point (markRemoved); idempotent, for recovery too. */
@@ -988,83 +671,5 @@ export class ContainerService {
     crashPoint('rm:after-network-release');
     await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
     await this.deps.store.purge(rec.id);
-  }
-
-  async #recoverContainers(): Promise<void> {
-    referenceMounts(this.deps.volumes, this.list());
-    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
-    // Removals committed before a crash: release what they still held.
-    for (const p of [...this.deps.store.pendingRemovals()]) {
-      this.deps.log('info', 'finishing a removal cut short', { id: p.rec.id });
-      await settleLeftovers(
-        this.deps,
-        this.cgroup(p.rec.id),
-        p.rec,
-        mountinfo,
-        this.deps.store.removedDir(p.rec.id, p.dropAnonymous),
-      );
-      await this.#finishRemoval(p.rec, p.dropAnonymous).catch((err) =>
-        this.deps.log('warn', 'finishing removal failed', { id: p.rec.id, err: String(err) }),
-      );
-    }
-    for (const rec of this.list()) {
-      if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-        await settleLeftovers(this.deps, this.cgroup(rec.id), rec, mountinfo);
-        // Lines an exit left undelivered when berthd went down.
-        this.#finishShipping(rec);
-        continue;
-      }
-      try {
-        this.deps.runtime.bind(rec.id, rec.hostConfig.Runtime);
-      } catch (err) {
-        // Its runtime was removed from daemon.json: runc's state root is still the best guess.
-        this.deps.log('warn', 'container runtime no longer configured', { id: rec.id, err: String(err) });
-      }
-      if (await this.deps.runtime.exitCode(rec.id)) {
-        await this.handleExit(rec.id);
-        continue;
-      }
-      const st = await this.deps.runtime.state(rec.id);
-      if (st && (st.status === 'running' || st.status === 'paused')) {
-        this.deps.log('info', 'adopted running container', { id: rec.id, pid: st.pid });
-        this.#armLogRotation(rec);
-        if (rec.daemonPaused) {
-          // A pause berthd took for itself (commit, a cp freeze) outlived it: undo it.
-          this.deps.log('info', 'resuming a container berthd had paused', {
-            id: rec.id,
-            by: rec.daemonPaused,
-          });
-          if (st.status === 'paused') await this.deps.runtime.resume(rec.id).catch(() => {});
-          const { daemonPaused: _d, ...rest } = rec;
-          await this.#setState(rest, { ...rec.state, status: 'running' });
-        } else if (st.status !== rec.state.status) {
-          await this.#setState(rec, { ...rec.state, status: st.status });
-        }
-        continue;
-      }
-      // The monitor and the process are gone without an exit file (e.g. the host rebooted).
-      const now = new Date().toISOString();
-      await this.deps.runtime.delete(rec.id, true).catch(() => {});
-      await teardownRootfs(this.deps, rec).catch(() => {});
-      await this.deps.network?.detach(rec.id).catch(() => {});
-      const { daemonPaused: _d, ...rest } = rec;
-      await this.#setState(rest, {
-        status: 'exited',
-        exitCode: 255,
-        startedAt: rec.state.startedAt,
-        finishedAt: now,
-        error: 'the container monitor was gone when berthd started; exit status unknown',
-      });
-    }
-    // Docker's restore: an AutoRemove (--rm) container that is not running is removed, also one
-    // a crash left created or half-started (its leftovers were settled above).
-    for (const rec of this.list()) {
-      if (!rec.hostConfig.AutoRemove || rec.state.status === 'running' || rec.state.status === 'paused')
-        continue;
-      this.deps.log('info', 'removing a --rm container that is not running', { id: rec.id });
-      await this.remove(rec.id, { force: true }).catch((err) =>
-        this.deps.log('warn', 'removing --rm container failed', { id: rec.id, err: String(err) }),
-      );
-    }
   }
 }

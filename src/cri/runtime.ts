@@ -1,9 +1,22 @@
 // RuntimeService handlers served today: Version, Status and RuntimeConfig. Sandboxes, CNI,
-// containers and streaming come next (they answer UNIMPLEMENTED meanwhile).
+// containers and streaming come next (they answer UNIMPLEMENTED meanwhile). NetworkReady comes
+// from the pod network (cni/network.ts): the kubelet schedules no pod while it is false.
 import { BERTH_VERSION } from '../base/version.ts';
 import type { Handlers } from './server.ts';
 
-export function runtimeHandlers(): Handlers {
+export interface NetworkCondition {
+  readonly ready: boolean;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export function runtimeHandlers(
+  network: () => Promise<NetworkCondition> = async () => ({
+    ready: false,
+    reason: 'NetworkPluginNotReady',
+    message: 'no pod network is configured',
+  }),
+): Handlers {
   return {
     Version: async () => ({
       version: '0.1.0',
@@ -11,21 +24,18 @@ export function runtimeHandlers(): Handlers {
       runtime_version: BERTH_VERSION,
       runtime_api_version: 'v1',
     }),
-    Status: async () => ({
-      status: {
-        conditions: [
-          { type: 'RuntimeReady', status: true, reason: '', message: '' },
-          // No pod networking yet: kubelet must not schedule pods here.
-          {
-            type: 'NetworkReady',
-            status: false,
-            reason: 'NetworkPluginNotReady',
-            message: 'CNI sandboxes are not implemented yet',
-          },
-        ],
-      },
-      info: {},
-    }),
+    Status: async () => {
+      const net = await network();
+      return {
+        status: {
+          conditions: [
+            { type: 'RuntimeReady', status: true, reason: '', message: '' },
+            { type: 'NetworkReady', status: net.ready, reason: net.reason, message: net.message },
+          ],
+        },
+        info: {},
+      };
+    },
     RuntimeConfig: async () => ({ linux: { cgroup_driver: 'CGROUPFS' } }),
   };
 }

@@ -44,6 +44,8 @@ export interface InfraSpecInput {
   readonly netns?: string;
   /** The lowest oom_score_adj this berthd may give (its own: no CAP_SYS_RESOURCE here). */
   readonly minOomScoreAdj: number;
+  /** The pod's shm tmpfs (sandbox-shm.ts), bound at /dev/shm; undefined with the host's IPC. */
+  readonly shm?: string;
 }
 
 /** Writes the pod's files and the infra bundle; returns the spec written. */
@@ -103,8 +105,18 @@ export async function writeSandboxBundle(files: SandboxFiles, input: InfraSpecIn
   });
   // containerd gives the infra process -998; a berthd without CAP_SYS_RESOURCE may not go below
   // its own value (runc create fails), so it is clamped as restrict_oom_score_adj does.
+  const shm = input.shm;
   const withOom: OciSpec = {
     ...spec,
+    ...(shm
+      ? {
+          mounts: spec.mounts.map((m) =>
+            m.destination === '/dev/shm'
+              ? { destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rw'] }
+              : m,
+          ),
+        }
+      : {}),
     process: { ...spec.process, oomScoreAdj: Math.max(-998, input.minOomScoreAdj) },
   };
   await atomicWriteJson(path.join(files.bundle, 'config.json'), withOom);

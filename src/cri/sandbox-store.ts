@@ -37,6 +37,10 @@ export interface SandboxRecord {
   readonly cgroupsPath: string;
   /** The pinned netns while the pod has one; absent with the host's network or once stopped. */
   readonly netns?: string;
+  /** The pod's IPs from CNI (the first is the pod IP); absent or empty without CNI or once stopped. */
+  readonly ips?: readonly string[];
+  /** The pod's /dev/shm tmpfs (its containers bind it) while it has one: absent with host IPC or once stopped. */
+  readonly shm?: string;
   /** The PodSandboxConfig as received, for verbose status. */
   readonly config: unknown;
   readonly state: SandboxState;

@@ -1,11 +1,14 @@
 // Pod sandboxes: RunPodSandbox / StopPodSandbox / RemovePodSandbox / PodSandboxStatus /
 // ListPodSandbox. The infra process is the static pause program run through conmon + runc, the
 // same monitor and runtime as Docker containers; it holds the pod's UTS and IPC namespaces (and
-// PID for a shared-PID pod), and joins a pinned netns berthd made with only loopback (no CNI
-// yet). A sandbox is ready while its infra process runs; that state is read from the runtime,
-// so a berthd restart reports what really runs.
+// PID for a shared-PID pod), and joins a pinned netns berthd made with loopback up, which CNI
+// (cni/network.ts) plugs into the pod network before the infra process starts. A sandbox is
+// ready while its infra process runs; that state is read from the runtime, so a berthd restart
+// reports what really runs.
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { crashPoint } from '../base/crashpoint.ts';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
@@ -13,6 +16,7 @@ import type { CreateOptions, RuntimeState } from '../runtime/index.ts';
 import { CriError } from './errors.ts';
 import { ownOomScoreAdj, sandboxFiles, writeSandboxBundle } from './sandbox-bundle.ts';
 import { planSandbox } from './sandbox-config.ts';
+import { mountPodShm, unmountPodShm } from './sandbox-shm.ts';
 import { podKey, type SandboxRecord, type SandboxStore } from './sandbox-store.ts';
 import type { Handlers, Msg } from './server.ts';
 
@@ -35,6 +39,18 @@ export interface SandboxNetns {
   remove(file: string): Promise<void>;
 }
 
+/** The pod network (CNI, wired in cri-wiring.ts). */
+export interface SandboxNetwork {
+  /** Refuses a config the network cannot take (port mappings), before anything is made. */
+  validate(config: Msg): void;
+  /** ADD; the pod's IPs, or undefined when no network is configured (loopback only). */
+  setup(id: string, netns: string, config: Msg): Promise<readonly string[] | undefined>;
+  /** DEL with what ADD used; nothing set up is fine. */
+  teardown(id: string): Promise<void>;
+  /** Sandbox IDs whose network may still need DEL. */
+  pending(): Promise<string[]>;
+}
+
 export interface SandboxServiceDeps {
   readonly store: SandboxStore;
   readonly runtime: SandboxRuntime;
@@ -46,6 +62,10 @@ export interface SandboxServiceDeps {
   /** The static pause program (dist/berth-pause); undefined when it was not built. */
   readonly pauseBinary: string | undefined;
   readonly log: Log;
+  /** The pod network; undefined: pods have loopback only. */
+  readonly network?: SandboxNetwork;
+  /** Where pod /dev/shm tmpfs go (under the exec root); undefined: pods get none of their own. */
+  readonly shmDir?: string;
   /** Called before a sandbox goes, to remove the pod's containers. */
   readonly removeContainersOf?: (sandboxId: string) => Promise<void>;
   /** Called before the infra process is stopped, to end the pod's containers. */
@@ -82,7 +102,9 @@ export class SandboxService {
       log('info', 'removing a pod sandbox a crash left half made', { id });
       await runtime.delete(id, true).catch(() => {});
       await runtime.clearExit(id).catch(() => {});
+      await this.#teardownNetwork(id);
       await this.#d.netns.remove(this.netnsPath(id)).catch(() => {});
+      if (this.#d.shmDir) await unmountPodShm(path.join(this.#d.shmDir, id)).catch(() => {});
       await store.remove(id);
     }
     for (const rec of store.all()) {
@@ -93,6 +115,35 @@ export class SandboxService {
       }
       await this.#refresh(rec.id);
     }
+    // A netns or shm a run made before its sandbox folder existed (berthd killed in between).
+    for (const [dir, undo] of [
+      [this.#d.netnsDir, (f: string) => this.#d.netns.remove(f)],
+      [this.#d.shmDir, unmountPodShm],
+    ] as const) {
+      if (!dir) continue;
+      for (const id of await fsp.readdir(dir).catch(() => [] as string[])) {
+        if (store.get(id) || !/^[a-f0-9]{64}$/.test(id)) continue;
+        log('info', 'removing what a pod sandbox run a crash cut short left', { id, dir });
+        await this.#teardownNetwork(id);
+        await undo(path.join(dir, id)).catch(() => {});
+      }
+    }
+    // A network a stop or removal set up but did not finish tearing down (berthd was killed).
+    for (const id of (await this.#d.network?.pending()) ?? []) {
+      const rec = store.get(id);
+      if (rec && (rec.state.status === 'ready' || rec.netns)) continue;
+      log('info', 'finishing the CNI teardown of a pod sandbox stopped or removed while berthd was down', {
+        id,
+      });
+      await this.#teardownNetwork(id);
+    }
+  }
+
+  /** DEL on a recovery path: a failure is logged and left for the next start or Stop. */
+  async #teardownNetwork(id: string): Promise<void> {
+    await this.#d.network
+      ?.teardown(id)
+      .catch((err: Error) => this.#d.log('warn', 'CNI teardown failed', { id, error: err.message }));
   }
 
   /** Reads the infra process's real state; a ready record whose process ended is settled. */
@@ -130,6 +181,7 @@ export class SandboxService {
     const plan = planSandbox(req.config);
     const handler = String(req.runtime_handler ?? '');
     runtime.resolveRuntime(handler || undefined); // an unknown handler fails before anything is made
+    if (plan.namespaces.network === 'POD') this.#d.network?.validate(req.config);
     if (!this.#d.pauseBinary)
       throw new CriError(
         status.FAILED_PRECONDITION,
@@ -141,14 +193,21 @@ export class SandboxService {
     const files = sandboxFiles(store.dir(id));
     const netns = plan.namespaces.network === 'POD' ? this.netnsPath(id) : undefined;
     const cgroupsPath = `${plan.cgroupParent || this.#d.cgroupParent}/${id}`;
+    const shm = plan.namespaces.ipc === 'POD' && this.#d.shmDir ? path.join(this.#d.shmDir, id) : undefined;
     let created = false;
+    let ips: readonly string[] = [];
     try {
       if (netns) await this.#d.netns.create(netns);
+      // CNI ADD once the netns exists and before the infra process starts in it.
+      if (netns && this.#d.network) ips = (await this.#d.network.setup(id, netns, req.config)) ?? [];
+      crashPoint('pod-run:after-cni-add');
+      if (shm) await mountPodShm(shm);
       await writeSandboxBundle(files, {
         plan,
         pauseBinary: this.#d.pauseBinary,
         cgroupsPath,
         ...(netns ? { netns } : {}),
+        ...(shm ? { shm } : {}),
         minOomScoreAdj: await ownOomScoreAdj(),
       });
       const { pid, conmonPid } = await runtime.create({
@@ -174,6 +233,8 @@ export class SandboxService {
         hostname: plan.hostname,
         cgroupsPath,
         ...(netns ? { netns } : {}),
+        ...(ips.length ? { ips } : {}),
+        ...(shm ? { shm } : {}),
         config: req.config,
         state: { status: 'ready', pid, conmonPid },
       });
@@ -181,6 +242,8 @@ export class SandboxService {
     } catch (err) {
       if (created) await runtime.delete(id, true).catch(() => {});
       await runtime.clearExit(id).catch(() => {});
+      if (netns) await this.#teardownNetwork(id);
+      if (shm) await unmountPodShm(shm).catch(() => {});
       if (netns) await this.#d.netns.remove(netns).catch(() => {});
       await store.remove(id).catch(() => {});
       store.release(key, id);
@@ -204,8 +267,12 @@ export class SandboxService {
       if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
       let code = rec.state.status === 'notready' ? rec.state.exitCode : undefined;
       if (rec.state.status === 'ready') code = await this.#endInfra(id);
+      crashPoint('pod-stop:before-cni-del');
+      // CNI DEL (with the cached config and result) while the netns still exists, then the netns.
+      await this.#d.network?.teardown(id);
       if (rec.netns) await this.#d.netns.remove(rec.netns);
-      const { netns: _gone, ...rest } = rec;
+      if (rec.shm) await unmountPodShm(rec.shm);
+      const { netns: _gone, ips: _released, shm: _unmounted, ...rest } = rec;
       await this.#d.store.put({
         ...rest,
         state: {
@@ -262,8 +329,8 @@ export class SandboxService {
     const out: Msg = {
       status: {
         ...this.#listItem(rec),
-        // No CNI yet: the pod's netns has only loopback, so there is no pod IP to report.
-        network: { ip: '', additional_ips: [] },
+        // The CNI result's addresses; a stopped sandbox reports an empty IP.
+        network: podIps(rec),
         linux: { namespaces: { options: { ...rec.namespaces, target_id: '' } } },
       },
       info: {},
@@ -283,6 +350,11 @@ export class SandboxService {
       };
     }
     return out;
+  }
+
+  /** The pod's /dev/shm tmpfs while it has one (its containers bind it at /dev/shm). */
+  shmPath(id: string): string | undefined {
+    return this.#d.store.get(id)?.shm;
   }
 
   #listItem(rec: SandboxRecord): Msg {
@@ -343,6 +415,12 @@ export class SandboxService {
     const rec = this.#d.store.get(id);
     return rec?.state.status === 'ready' ? rec.state.pid : undefined;
   }
+}
+
+/** The IPs while the pod's netns exists (as containerd: until StopPodSandbox removes it). */
+function podIps(rec: SandboxRecord): Msg {
+  const ips = rec.netns ? (rec.ips ?? []) : [];
+  return { ip: ips[0] ?? '', additional_ips: ips.slice(1).map((ip) => ({ ip })) };
 }
 
 export function sandboxHandlers(svc: SandboxService): Handlers {

@@ -95,6 +95,20 @@ export const CONFIG_KEYS = {
     default: '127.0.0.1:0',
     doc: 'host:port of the CRI streaming server (Exec, Attach, PortForward URLs); port 0 picks a free one',
   },
+  'cni-conf-dir': {
+    type: 'string',
+    flag: 'cni-conf-dir',
+    reload: false,
+    default: '/etc/cni/net.d',
+    doc: 'CRI pods: the folder whose first .conf/.conflist/.json (in lexical order) is the pod network',
+  },
+  'cni-bin-dir': {
+    type: 'string',
+    flag: 'cni-bin-dir',
+    reload: false,
+    default: '/usr/lib/cni',
+    doc: 'CRI pods: where the CNI plugins are (a colon-separated list searched in order)',
+  },
   'cgroup-parent': {
     type: 'string',
     flag: 'cgroup-parent',

@@ -62,6 +62,9 @@ export interface DaemonConfig {
   readonly criSocket: string;
   /** host:port of the CRI streaming server (Exec/Attach/PortForward URLs); loopback by default. */
   readonly criStreamingAddress: string;
+  /** CRI pod networks: the CNI config folder and the plugin folders (CNI_PATH). */
+  readonly cniConfDir: string;
+  readonly cniBinDirs: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -84,6 +87,8 @@ Options:
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
       --cri-streaming-address string  host:port of the CRI streaming server (default "127.0.0.1:0")
+      --cni-conf-dir string  CNI network config folder of CRI pods (default "/etc/cni/net.d")
+      --cni-bin-dir string   CNI plugin folders, colon-separated (default "/usr/lib/cni")
       --default-ulimit ulimit  Default ulimits for containers (default [])
  -b, --bridge string        Device name of the default bridge network (default "berth0")
       --bip string           Gateway address/prefix of the default bridge (default: a free subnet)
@@ -133,6 +138,8 @@ export function parseCommandLine(
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
         'cri-streaming-address': { type: 'string' },
+        'cni-conf-dir': { type: 'string' },
+        'cni-bin-dir': { type: 'string' },
         'default-ulimit': { type: 'string', multiple: true },
         'shutdown-timeout': { type: 'string' },
         bridge: { type: 'string', short: 'b' },
@@ -246,6 +253,10 @@ export function parseCommandLine(
   } catch (err) {
     bad((err as Error).message);
   }
+  const cniConfDir = str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d');
+  const cniBinDirs = str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean);
+  for (const d of [cniConfDir, ...cniBinDirs])
+    if (!d.startsWith('/')) bad(`invalid CNI folder "${d}": use an absolute path`);
   // Checked here too, so --validate refuses a host berthd could not listen on.
   for (const h of hosts) parseHost(h, { tls, tlsVerify });
   const labels = list('labels');
@@ -264,6 +275,8 @@ export function parseCommandLine(
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
       criStreamingAddress,
+      cniConfDir,
+      cniBinDirs,
       hosts:
         hosts.length > 0
           ? hosts

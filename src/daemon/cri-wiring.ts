@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { diskUsage } from '../cri/disk-usage.ts';
 import { type CriImageBackend, imageHandlers } from '../cri/images.ts';
+import { CniNetwork, podNetworkArgs } from '../cri/cni/index.ts';
 import { runtimeHandlers } from '../cri/runtime.ts';
 import { SandboxService, sandboxHandlers } from '../cri/sandboxes.ts';
 import { type ContainerRuntime, CriContainers } from '../cri/containers.ts';
@@ -33,6 +34,9 @@ export interface CriWiring {
   readonly layers: LayerSnapshots;
   readonly execRoot: string;
   readonly cgroupParent: string;
+  /** The CNI config folder and plugin folders of pod networks. */
+  readonly cniConfDir: string;
+  readonly cniBinDirs: readonly string[];
   /** dist/berth-pause, if it was built. */
   readonly pauseBinary: string | undefined;
   /** host:port of the streaming server (Exec/Attach/PortForward URLs). */
@@ -74,11 +78,24 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     },
   };
   const sandboxStore = await SandboxStore.open(path.join(w.dataRoot, 'cri', 'sandboxes'));
+  const cni = new CniNetwork({
+    confDir: w.cniConfDir,
+    binDirs: w.cniBinDirs,
+    cacheDir: path.join(w.dataRoot, 'cri', 'cni-cache'),
+    log: w.log,
+  });
   const sandboxes = new SandboxService({
     store: sandboxStore,
     runtime: w.runtime,
     netns: { create: createLoopbackNetns, remove: deleteNetns },
     netnsDir: path.join(w.execRoot, 'cri-netns'),
+    shmDir: path.join(w.execRoot, 'cri-shm'),
+    network: {
+      validate: (config) => void podNetworkArgs('', config),
+      setup: async (id, netns, config) => (await cni.setup(id, netns, podNetworkArgs(id, config)))?.ips,
+      teardown: (id) => cni.teardown(id),
+      pending: () => cni.pending(),
+    },
     cgroupParent: w.cgroupParent,
     pauseBinary: w.pauseBinary,
     log: w.log,
@@ -127,7 +144,7 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
   const close = await startCriServer({
     socket: w.socket,
     runtime: {
-      ...runtimeHandlers(),
+      ...runtimeHandlers(() => cni.condition()),
       ...sandboxHandlers(sandboxes),
       ...containerHandlers(criContainers),
       ...statsHandlers(criContainers, sandboxStore),

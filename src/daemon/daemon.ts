@@ -5,7 +5,6 @@ import { diskUsageRoutes } from '../api/router/system/df.ts';
 import { wireBuilder } from './build-wiring.ts';
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +18,6 @@ import type { NetworksBackend } from '../api/router/networks/backend.ts';
 import { networkRoutes } from '../api/router/networks/routes.ts';
 import type { VolumesBackend } from '../api/router/volumes/backend.ts';
 import { volumeRoutes } from '../api/router/volumes/routes.ts';
-import type { ImagesBackend } from '../api/router/images/backend.ts';
 import { swarmRoutes } from '../api/router/swarm/routes.ts';
 import { systemRoutes } from '../api/router/system/routes.ts';
 import { createApiHandler } from '../api/server.ts';
@@ -39,27 +37,12 @@ import { LocalVolumes } from '../volumes/index.ts';
 import { driverNames, planLogging, UnixgramRelay } from '../logs/index.ts';
 import { LocalContentStore } from '../content/index.ts';
 import { EventBus } from '../events/index.ts';
-import { NotFoundError } from '../errdefs/index.ts';
-import {
-  deleteImage,
-  ImageService,
-  imageHistory,
-  importImage,
-  loadImages,
-  planSave,
-  pruneImages,
-  pullImage,
-  pushImage,
-  saveImages,
-} from '../images/index.ts';
+import { ImageService } from '../images/index.ts';
 import { DistributionMetadata, ImageMetadataStore } from '../metadata/index.ts';
-import { type Digest, digestHex } from '../oci/digest.ts';
 import { ConmonRuntime } from '../runtime/index.ts';
 import { RegistryClient } from '../registry/index.ts';
-import { parsePlatform } from '../oci/image.ts';
-import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
 import { LayerSnapshots } from '../snapshots/index.ts';
-import { type DaemonConfig, type Listener, parseHost } from './config.ts';
+import type { DaemonConfig } from './config.ts';
 import {
   architecture,
   backingFilesystem,
@@ -69,9 +52,8 @@ import {
   osRelease,
   readOrCreateEngineId,
 } from './facts.ts';
-import { takeActivationFds } from './activation.ts';
-import { type ApiServer, apiServer, listen, listenTargets } from './listeners.ts';
-import { tlsServerOptions } from './tls.ts';
+import { imagesBackendFor } from './images-wiring.ts';
+import { planListeners, serveApi } from './listen-wiring.ts';
 import { startCri } from './cri-wiring.ts';
 import { feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
@@ -111,13 +93,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   if (process.getuid?.() !== 0) {
     log('warn', 'berthd is not running as root; layer ownership and device nodes cannot be kept');
   }
-  const listeners: Listener[] = config.hosts.map((h) => parseHost(h, config));
-  // Certificates are checked before anything is opened or locked: a bad file names itself.
-  const tlsOptions = listeners.some((l) => l.kind === 'tcp' && l.tls) ? tlsServerOptions(config) : undefined;
-  // Taken first: no helper berthd spawns may inherit LISTEN_FDS/LISTEN_PID.
-  const handedFds = takeActivationFds();
+  // Hosts and certificates first, and the sockets systemd handed over (see listen-wiring.ts).
+  const apiListeners = planListeners(config);
+  // Taken early too: no helper berthd spawns may inherit NOTIFY_SOCKET.
   const notifySocket = takeNotifySocket();
-  listenTargets(listeners, handedFds); // a bad fd:// fails before anything is opened
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
   // 0711: the default socket lives here, and members of its group must reach it (as with
   // berthd.socket's DirectoryMode); nothing here can be listed by them.
@@ -295,106 +274,15 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ? { idleTimeoutMs: Number(process.env.BERTH_REGISTRY_IDLE_TIMEOUT_MS) }
         : {}),
     });
-    const imagesBackend: ImagesBackend = {
-      pull: async (refText, o) => {
-        const parsed = parseReference(refText);
-        const platform = o.platform ? parsePlatform(o.platform) : undefined;
-        const session = registries.repository(parsed, o.auth);
-        // No tag and no digest: every tag (`docker pull --all-tags`).
-        const refs =
-          parsed.tag || parsed.digest
-            ? [parsed]
-            : (await session.tags(o.signal)).map((tag) => ({ ...parsed, tag }));
-        let id: Digest | undefined;
-        for (const ref of refs) {
-          id = await pullImage(images, session, ref, {
-            distribution,
-            concurrency: live.maxConcurrentDownloads,
-            signal: o.signal,
-            onEvent: o.onEvent,
-            ...(platform ? { platform } : {}),
-          });
-          events.publish('image', 'pull', formatReference(ref), { name: familiarString(ref) });
-        }
-        if (!id) throw new NotFoundError('NO_TAGS', `${refText} has no tags to pull`);
-        return id;
-      },
-      search: (term, limit, signal) => {
-        // `host:port/words` searches that registry; anything else Docker Hub, as docker does.
-        const first = term.split('/')[0]!;
-        const remote =
-          term.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-        return registries.search(
-          remote ? first : 'docker.io',
-          remote ? term.slice(first.length + 1) : term,
-          limit,
-          signal,
-        );
-      },
-      push: async (refText, o) => {
-        const parsed = parseReference(refText);
-        const repo = formatReference({ domain: parsed.domain, path: parsed.path });
-        // No tag: every local tag of the repository (`docker push --all-tags`).
-        const tags = parsed.tag
-          ? [parsed.tag]
-          : (await images.list()).flatMap((v) =>
-              v.repoTags
-                .map((t) => withDefaultTag(parseReference(t)))
-                .filter((r) => formatReference({ domain: r.domain, path: r.path }) === repo)
-                .map((r) => r.tag!),
-            );
-        if (tags.length === 0) {
-          throw new NotFoundError(
-            'IMAGE_NOT_FOUND',
-            `An image does not exist locally with the tag: ${familiarString(parsed)}`,
-          );
-        }
-        let last: unknown;
-        for (const tag of [...new Set(tags)].sort()) {
-          const ref = { ...parsed, tag };
-          last = await pushImage(images, registries.pushTo(ref, o.auth), ref, {
-            distribution,
-            concurrency: live.maxConcurrentUploads,
-            signal: o.signal,
-            onEvent: o.onEvent,
-          });
-          events.publish('image', 'push', formatReference(ref), { name: familiarString(ref) });
-        }
-        return last;
-      },
-      list: () => images.list(),
-      view: (ref) => images.view(images.resolve(ref)),
-      importImage: async (src, opts) => {
-        const id = await importImage(images, src, opts);
-        events.publish('image', 'import', id, opts.reference ? { name: opts.reference } : {});
-        return id;
-      },
-      tag: async (s, t) => {
-        await images.tag(s, t);
-        events.publish('image', 'tag', images.resolve(t), { name: t });
-      },
-      delete: (ref, opts) =>
-        deleteImage(images, ref, {
-          force: opts.force,
-          prune: opts.prune,
-          users: (id) => containers.usersOf(id),
-        }),
-      history: (ref) => imageHistory(images, images.resolve(ref)),
-      prune: (filters) => pruneImages(images, filters, (id) => containers.usersOf(id)),
-      save: (refs) => saveImages(images, planSave(images, refs)),
-      load: (src, opts) => loadImages(images, src, opts),
-      graphDriver: async (view) => {
-        const top = view.chain.at(-1);
-        if (!top) return {};
-        const dirs = view.chain.map((c) => layers.diffDir(digestHex(c))).reverse();
-        return {
-          ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}),
-          UpperDir: dirs[0]!,
-          WorkDir: path.join(path.dirname(dirs[0]!), 'work'),
-          MergedDir: path.join(path.dirname(dirs[0]!), 'merged'),
-        };
-      },
-    };
+    const imagesBackend = imagesBackendFor({
+      images,
+      layers,
+      registries,
+      distribution,
+      events,
+      live: () => live,
+      users: (id) => containers.usersOf(id),
+    });
 
     const containersBackend: ContainersBackend = {
       list: () => containers.list(),
@@ -631,22 +519,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     cleanups.push(async () => {
       if (!live.liveRestore) await containers.stopAllForShutdown();
     });
-    const servers: ApiServer[] = [];
-    for (const l of listenTargets(listeners, handedFds)) {
-      const server = apiServer(l, tlsOptions, handler, log);
-      await listen(server, l, config.group, log);
-      servers.push(server);
-      cleanups.push(async () => {
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          // Hijacked sessions are no longer the http server's: without this, close waited for
-          // every open exec/attach to end, past the forced exit, and nothing below ran.
-          handler.closeSessions();
-          server.closeAllConnections();
-        });
-        if (l.kind === 'unix') await fsp.rm(l.path, { force: true });
-      });
-    }
+    await serveApi(apiListeners, handler, config.group, log, cleanups);
     if (config.criSocket) {
       cleanups.push(
         await startCri({
@@ -660,6 +533,8 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           layers,
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
+          cniConfDir: config.cniConfDir,
+          cniBinDirs: config.cniBinDirs,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
           streamingAddress: config.criStreamingAddress,
           netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),

@@ -16,7 +16,7 @@ export interface CriDaemon {
   readonly runtime: CriCall;
   readonly image: CriCall;
   /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
-  restart(): Promise<void>;
+  restart(opts?: { env?: Record<string, string> }): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -33,12 +33,20 @@ function caller(client: grpc.Client): CriCall {
     });
 }
 
-export async function startCriDaemon(): Promise<CriDaemon> {
+/** `config`: more daemon.json keys (e.g. cni-conf-dir); the CNI folder defaults to none at all. */
+export async function startCriDaemon(opts: { config?: Record<string, unknown> } = {}): Promise<CriDaemon> {
   const sockDir = mkdtempSync(path.join(os.tmpdir(), 'berth-cri-'));
   const socket = path.join(sockDir, 'cri.sock');
   let d: TestDaemon;
   try {
-    d = await startTestDaemon({ config: { 'cri-socket': `unix://${socket}` } });
+    d = await startTestDaemon({
+      config: {
+        'cri-socket': `unix://${socket}`,
+        // Not the host's /etc/cni/net.d: a test daemon sees only the CNI config its test wrote.
+        'cni-conf-dir': path.join(sockDir, 'no-cni-config'),
+        ...opts.config,
+      },
+    });
   } catch (err) {
     rmSync(sockDir, { recursive: true, force: true });
     throw err;
@@ -48,6 +56,25 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     new (v1[name] as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure());
   const rt = mk('RuntimeService');
   const im = mk('ImageService');
+  // berthd answers /_ping before the CRI socket is bound (it starts after the Docker API's
+  // listeners): wait (bounded) until both channels connect, or the first call may find no socket.
+  const ready = () => {
+    const deadline = Date.now() + 10_000;
+    return Promise.all(
+      [rt, im].map(
+        (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
+      ),
+    );
+  };
+  try {
+    await ready();
+  } catch (err) {
+    rt.close();
+    im.close();
+    await d.cleanup();
+    rmSync(sockDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     get d() {
       return d;
@@ -55,15 +82,10 @@ export async function startCriDaemon(): Promise<CriDaemon> {
     socket,
     runtime: caller(rt),
     image: caller(im),
-    restart: async () => {
-      d = await d.restart();
-      // The channels saw the socket go away: wait (bounded) until both reconnect.
-      const deadline = Date.now() + 10_000;
-      await Promise.all(
-        [rt, im].map(
-          (c) => new Promise<void>((res, rej) => c.waitForReady(deadline, (err) => (err ? rej(err) : res()))),
-        ),
-      );
+    restart: async (opts = {}) => {
+      d = await d.restart(opts);
+      // The channels saw the socket go away: wait until both reconnect.
+      await ready();
     },
     cleanup: async () => {
       rt.close();

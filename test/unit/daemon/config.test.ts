@@ -95,3 +95,19 @@ test('cri-streaming-address: loopback with a free port by default; a bad one is 
   assert.equal(f.kind === 'run' && f.config.criStreamingAddress, '127.0.0.1:10011');
   assert.throws(() => parseCommandLine(['--cri-streaming-address', '10010'], noFile), /must be HOST:PORT/);
 });
+
+test('CNI folders of CRI pods: defaults, flags, daemon.json keys, absolute paths only', () => {
+  const d = parseCommandLine([], noFile);
+  assert.ok(d.kind === 'run');
+  if (d.kind !== 'run') return;
+  assert.equal(d.config.cniConfDir, '/etc/cni/net.d');
+  assert.deepEqual(d.config.cniBinDirs, ['/usr/lib/cni']);
+  const p = parseCommandLine(['--cni-conf-dir', '/x/net.d', '--cni-bin-dir', '/a:/b'], noFile);
+  assert.ok(p.kind === 'run' && p.config.cniConfDir === '/x/net.d');
+  if (p.kind !== 'run') return;
+  assert.deepEqual(p.config.cniBinDirs, ['/a', '/b']);
+  const f = parseCommandLine([], () => JSON.stringify({ 'cni-bin-dir': '/opt/cni/bin' }));
+  assert.ok(f.kind === 'run' && f.config.cniBinDirs[0] === '/opt/cni/bin');
+  assert.throws(() => parseCommandLine(['--cni-bin-dir', '/a:bin'], noFile), /invalid CNI folder "bin"/);
+  assert.throws(() => parseCommandLine(['--cni-conf-dir', 'net.d'], noFile), /invalid CNI folder "net.d"/);
+});

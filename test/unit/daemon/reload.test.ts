@@ -69,6 +69,8 @@ test('every key in the table is accepted with a value of its type (honoured mean
     bip: '10.1.2.1/24',
     labels: ['k=v'],
     hosts: ['unix:///tmp/x.sock'],
+    'cni-conf-dir': '/etc/cni/net.d',
+    'cni-bin-dir': '/usr/lib/cni',
   };
   for (const [key, k] of Object.entries(CONFIG_KEYS)) {
     const value = Object.hasOwn(values, key) ? values[key] : sample[k.type];

@@ -56,7 +56,13 @@ class HeaderCodec {
       () =>
         new Promise<Buffer>((resolve, reject) => {
           const out: Buffer[] = [];
-          const onData = (c: Buffer) => out.push(c);
+          let size = 0;
+          const onData = (c: Buffer) => {
+            size += c.length;
+            // A small block must not inflate into an unbounded one (a zlib bomb).
+            if (size > MAX_HEADER_BLOCK) onError(new Error('SPDY header block too large'));
+            else out.push(c);
+          };
           const onError = (e: Error) => {
             this.#z.off('data', onData);
             reject(e);

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
+import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { type CriDaemon, startCriDaemon } from '../helpers/cri.ts';
@@ -257,6 +259,29 @@ describe('tokens and refusals', () => {
       cri.runtime('PortForward', { port: [80] }),
       code(grpc.status.INVALID_ARGUMENT, /^pod_sandbox_id:/),
     );
+  });
+
+  test("a pod on the node's network: forwarded to the host's loopback", async () => {
+    const { pod_sandbox_id: id } = await cri.runtime('RunPodSandbox', {
+      config: {
+        metadata: { name: 'pf-host', uid: `pfh-${process.pid}`, namespace: 'default', attempt: 0 },
+        linux: { security_context: { namespace_options: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
+      },
+    });
+    const host = net.createServer((s) => s.end('from the host\n'));
+    try {
+      host.listen(0, '127.0.0.1');
+      await once(host, 'listening');
+      const port = (host.address() as net.AddressInfo).port;
+      const c = await openChannels(await forwardUrl({ pod_sandbox_id: id, port: [port] }), [
+        'v4.channel.k8s.io',
+      ]);
+      await c.until(0, (b) => b.subarray(2).toString() === 'from the host\n');
+      assert.equal(await c.closed(), 1000);
+    } finally {
+      host.close();
+      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: id });
+    }
   });
 
   test('a stopped pod cannot be forwarded to', async () => {

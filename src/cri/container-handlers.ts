@@ -1,11 +1,42 @@
 // The RuntimeService container calls, dispatched to CriContainers (containers.ts) and the exec
 // path (container-exec.ts).
 import { execSync } from './container-exec.ts';
-import type { CriContainers } from './containers.ts';
-import type { Handlers } from './server.ts';
+import { type CriContainers, nowNs } from './containers.ts';
+import type { Handlers, Msg } from './server.ts';
 
-export function containerHandlers(c: CriContainers): Handlers {
+/** The pod's status for an event (null once the pod is gone). */
+export type PodStatusOf = (sandboxId: string) => Promise<Msg | null>;
+
+export function containerHandlers(c: CriContainers, podStatus: PodStatusOf): Handlers {
   return {
+    // Lifecycle events as they happen, in order, each with the container's and its pod's status.
+    GetContainerEvents: {
+      stream: (_req, write, ctx) =>
+        new Promise<void>((resolve) => {
+          let chain = Promise.resolve();
+          const off = c.onEvent((type, rec) => {
+            const at = nowNs();
+            chain = chain.then(async () => {
+              if (ctx.signal.aborted) return;
+              const [st, pod] = await Promise.all([
+                c.statusOf(rec).catch(() => null),
+                podStatus(rec.sandboxId),
+              ]);
+              write({
+                container_id: rec.id,
+                container_event_type: type,
+                created_at: at,
+                pod_sandbox_status: pod,
+                containers_statuses: st ? [st.status] : [],
+              });
+            });
+          });
+          ctx.signal.addEventListener('abort', () => {
+            off();
+            resolve();
+          });
+        }),
+    },
     CreateContainer: async (req) => ({ container_id: await c.create(req) }),
     StartContainer: async (req) => {
       await c.start(String(req.container_id ?? ''));

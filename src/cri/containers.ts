@@ -533,7 +533,11 @@ export class CriContainers {
   }
 
   async status(ref: string, verbose: boolean): Promise<Msg> {
-    const rec = await this.get(ref);
+    return this.statusOf(await this.get(ref), verbose);
+  }
+
+  /** ContainerStatusResponse of a record (also of one just removed, for its event). */
+  async statusOf(rec: CriContainerRecord, verbose = false): Promise<Msg> {
     const view = await this.d.images.find(rec.imageId);
     const st = rec.state;
     // As containerd: the image by its first tag, image_ref by its repo digest when known.

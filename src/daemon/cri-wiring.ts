@@ -146,7 +146,12 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
     runtime: {
       ...runtimeHandlers(() => cni.condition()),
       ...sandboxHandlers(sandboxes),
-      ...containerHandlers(criContainers),
+      ...containerHandlers(criContainers, (id) =>
+        sandboxes.status(id, false).then(
+          (r) => r.status,
+          () => null,
+        ),
+      ),
       ...statsHandlers(criContainers, sandboxStore),
       ...streaming.handlers(),
     },

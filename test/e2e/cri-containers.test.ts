@@ -203,13 +203,15 @@ describe('a pod with two containers sharing its network', () => {
     await assert.rejects(fsp.access(path.join(cri.d.dataRoot, 'cri', 'containers', server)));
   });
 
-  test('RemovePodSandbox removes its containers', async () => {
+  test('StopPodSandbox ends its containers; RemovePodSandbox removes them', async () => {
     const pid = await pidOf(client);
     const all = (await cri.runtime('ListContainers', { filter: { pod_sandbox_id: pod.id } })).containers.map(
       (c: Msg) => c.id,
     );
-    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod.id });
     assert.equal(await alive(pid), false);
+    assert.equal((await statusOf(client)).state, 'CONTAINER_EXITED');
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
     assert.deepEqual(
       (await cri.runtime('ListContainers', { filter: { pod_sandbox_id: pod.id } })).containers,
       [],
@@ -261,6 +263,38 @@ test('kill -9 of berthd: containers keep running; after restart every state is w
   assert.equal((await statusOf(kept)).exit_code, 137);
   await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
   assert.deepEqual(await leftovers(cri.d, [kept, dies, pod.id]), []);
+});
+
+test('GetContainerEvents: created, started, stopped, deleted, in order, with statuses', async () => {
+  const pod = await runPod();
+  const events: Msg[] = [];
+  const call = (
+    cri.runtimeClient as unknown as { GetContainerEvents(req: Msg): grpc.ClientReadableStream<Msg> }
+  ).GetContainerEvents({});
+  call.on('data', (e: Msg) => events.push(e));
+  call.on('error', () => {}); // the cancel below
+  await new Promise((r) => setTimeout(r, 200)); // the stream is open before the first event
+  const id = await runCtr(pod, ctrConfig('evented', ['sleep', '3600']));
+  await cri.runtime('StopContainer', { container_id: id, timeout: 0 });
+  await cri.runtime('RemoveContainer', { container_id: id });
+  const mine = await until('four events', async () => {
+    const m = events.filter((e) => e.container_id === id);
+    return m.length >= 4 ? m : undefined;
+  });
+  call.cancel();
+  assert.deepEqual(
+    mine.map((e) => e.container_event_type),
+    [
+      'CONTAINER_CREATED_EVENT',
+      'CONTAINER_STARTED_EVENT',
+      'CONTAINER_STOPPED_EVENT',
+      'CONTAINER_DELETED_EVENT',
+    ],
+  );
+  assert.equal(mine[1].containers_statuses[0].state, 'CONTAINER_RUNNING');
+  assert.equal(mine[2].containers_statuses[0].exit_code, 137);
+  assert.equal(mine[0].pod_sandbox_status.id, pod.id);
+  await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
 });
 
 test('refusals name the field: no sandbox, no image, bad mount path', async () => {

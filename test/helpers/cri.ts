@@ -15,6 +15,8 @@ export interface CriDaemon {
   readonly socket: string;
   readonly runtime: CriCall;
   readonly image: CriCall;
+  /** The RuntimeService client itself, for streaming calls (GetContainerEvents). */
+  readonly runtimeClient: grpc.Client;
   /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
   restart(opts?: { env?: Record<string, string> }): Promise<void>;
   cleanup(): Promise<void>;
@@ -81,6 +83,7 @@ export async function startCriDaemon(opts: { config?: Record<string, unknown> } 
     },
     socket,
     runtime: caller(rt),
+    runtimeClient: rt,
     image: caller(im),
     restart: async (opts = {}) => {
       d = await d.restart(opts);

@@ -15,7 +15,12 @@ import { registerSystem } from './commands/system.ts';
 import { registerVolumes } from './commands/volumes.ts';
 import { checkIntegerFlags, normaliseBoolFlags } from './argv.ts';
 import { CliError, type CliContext, createContext } from './context.ts';
-import { DEFAULT_CONTEXT, type GlobalConnectionOptions, resolveConnection } from './contexts/index.ts';
+import {
+  configDir,
+  DEFAULT_CONTEXT,
+  type GlobalConnectionOptions,
+  resolveConnection,
+} from './contexts/index.ts';
 import { formatHelp, helpWidth, usageError } from './help/index.ts';
 import { ProgressError } from './progress.ts';
 import { tlsFromFlags } from './tls-flags.ts';
@@ -23,10 +28,12 @@ import { tlsFromFlags } from './tls-flags.ts';
 export async function runCli(argv: readonly string[]): Promise<number> {
   let ctx: CliContext | undefined;
   const program = new Command('berth');
+  // docker prints the resolved paths: $DOCKER_CONFIG (else ~/.docker), certs in $DOCKER_CERT_PATH.
+  const certDir = process.env.DOCKER_CERT_PATH || configDir(process.env);
   program
     .description('A Docker-compatible container engine')
     .usage('[OPTIONS] COMMAND')
-    .option('--config <string>', 'Location of client config files (default "~/.docker")')
+    .option('--config <string>', `Location of client config files (default "${configDir(process.env)}")`)
     .option(
       '-c, --context <string>',
       'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")',
@@ -42,9 +49,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       'info',
     )
     .option('--tls', 'Use TLS; implied by --tlsverify')
-    .option('--tlscacert <string>', 'Trust certs signed only by this CA')
-    .option('--tlscert <string>', 'Path to TLS certificate file')
-    .option('--tlskey <string>', 'Path to TLS key file')
+    .option('--tlscacert <string>', `Trust certs signed only by this CA (default "${certDir}/ca.pem")`)
+    .option('--tlscert <string>', `Path to TLS certificate file (default "${certDir}/cert.pem")`)
+    .option('--tlskey <string>', `Path to TLS key file (default "${certDir}/key.pem")`)
     .option('--tlsverify', 'Use TLS and verify the remote')
     .version(`Berth version ${BERTH_VERSION}`, '-v, --version', 'Print version information and quit')
     .helpOption('-h, --help', 'Print usage')

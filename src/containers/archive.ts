@@ -4,6 +4,7 @@
 // climbs above it, and extraction never writes through a symlink (archive/apply.ts). Reading
 // (tar) and writing (untar) run with the container frozen (fsops.ts), so the walks of
 // archive/ cannot be raced; stat does not freeze and looks through a directory fd instead.
+import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -252,7 +253,7 @@ export async function extractToContainer(
   tar: Readable,
   o: ExtractOptions,
 ): Promise<void> {
-  const { root, inner, mount } = await locate(fs, absContainerPath(p), p, id, true);
+  const { root, inner, base, mount } = await locate(fs, absContainerPath(p), p, id, true);
   const dest = await resolveInRoot(root, inner);
   const st = await fsp.lstat(dest).catch(() => undefined);
   if (st === undefined) {
@@ -277,10 +278,84 @@ export async function extractToContainer(
         : `container rootfs is marked read-only: cannot copy into ${p}`,
     );
   }
-  await applyLayer(tar, dest, {
-    whiteouts: false,
-    owner: o.copyUIDGID ? 'keep' : { uid: 0, gid: 0 },
-    noOverwriteDirNonDir: o.noOverwriteDirNonDir,
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  const view = typeof fs === 'string' ? { rootfs: fs } : fs;
+  const diverted = await fileBindsBelow(view, path.posix.join('/', base, path.relative(root, dest)));
+  const staged = new Map<string, FileBind>();
+  const tag = randomBytes(6).toString('hex');
+  try {
+    await applyLayer(tar, dest, {
+      whiteouts: false,
+      owner: o.copyUIDGID ? 'keep' : { uid: 0, gid: 0 },
+      noOverwriteDirNonDir: o.noOverwriteDirNonDir,
+      // Names are relative to the destination even with a leading `/`, as Docker's untar joins
+      // them (the docker CLI's --use-api-socket sends `/run/secrets/docker/config.json` to `/`).
+      rename: (raw: string) => {
+        const name = raw.replace(/^\/+/, '');
+        if (diverted.size === 0) return name;
+        const rel = path.posix.normalize(name.replace(/^(\.?\/)+/, '')).replace(/\/+$/, '');
+        // The bound name itself, or below it (a directory in its place, refused after).
+        const key = [...diverted.keys()].find((k) => rel === k || rel.startsWith(`${k}/`));
+        if (key === undefined) return name;
+        const stage = path.posix.join(
+          path.posix.dirname(key),
+          `.berth-cp-${tag}-${path.posix.basename(key)}`,
+        );
+        staged.set(stage, diverted.get(key)!);
+        return stage + rel.slice(key.length);
+      },
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    for (const [stage, bind] of staged) await intoFileBind(path.join(dest, stage), bind, p);
+  } finally {
+    // Nothing staged stays in the container, whatever failed.
+    for (const stage of staged.keys()) await fsp.rm(path.join(dest, stage), { recursive: true, force: true });
+  }
+}
+
+interface FileBind {
+  readonly source: string;
+  /** The container path it is bound at. */
+  readonly target: string;
+  readonly rw: boolean;
+}
+
+/**
+ * The file binds (berthd's /etc/hostname, /etc/hosts, /etc/resolv.conf and a user's
+ * `-v /host/file:/etc/x`) below container directory `dirAbs`, by path relative to it. The
+ * container sees those files, not what lies under them in the rootfs: an extraction into
+ * `dirAbs` must write them through the bind.
+ */
+async function fileBindsBelow(view: ContainerFs, dirAbs: string): Promise<Map<string, FileBind>> {
+  const out = new Map<string, FileBind>();
+  const prefix = dirAbs === '/' ? '/' : `${dirAbs}/`;
+  for (const m of view.mounts ?? []) {
+    if (m.Type === 'tmpfs' || m.Source === '') continue;
+    const target = path.posix.join('/', m.Destination);
+    if (!target.startsWith(prefix) || out.has(target.slice(prefix.length))) continue;
+    const st = await fsp.stat(m.Source).catch(() => undefined);
+    if (st?.isFile()) out.set(target.slice(prefix.length), { source: m.Source, target, rw: m.RW });
+  }
+  return out;
+}
+
+/**
+ * Copies a staged entry's content into the bind's source (the caller removes the staged entry).
+ * Written in place, not renamed over: the container's mount holds the source's inode, which a
+ * rename would leave behind (as `mv` over /etc/hosts fails in a container while `cat >` works).
+ */
+async function intoFileBind(staged: string, bind: FileBind, p: string): Promise<void> {
+  const st = await fsp.lstat(staged).catch(() => undefined);
+  if (!st) return;
+  if (!st.isFile())
+    throw new InvalidArgumentError(
+      'EXTRACT_OVER_FILE_BIND',
+      `cannot copy into ${p}: ${bind.target} is a file bound into the container; only a regular file can replace it`,
+    );
+  if (!bind.rw)
+    throw new ForbiddenError(
+      'MOUNT_READ_ONLY',
+      `mounted file ${bind.target} is marked read-only: cannot copy into ${p}`,
+    );
+  await fsp.copyFile(staged, bind.source);
+  await fsp.chmod(bind.source, st.mode & 0o7777);
 }

@@ -23,6 +23,7 @@ import { rootfsBusy } from './rootfs-users.ts';
 import { securityInputs } from './security.ts';
 import type { ContainerServiceDeps } from './deps.ts';
 import { parseExtraHost } from './verify.ts';
+import { containerCgroupsPath } from './cgroup-path.ts';
 
 /** The files Berth writes per container and bind-mounts over the image's: [file, destination]. */
 export const ETC_FILES = [
@@ -241,7 +242,7 @@ export async function prepareBundle(
       ...(consoleSize ? { consoleSize } : {}),
       hostname,
       ...(domainname ? { domainname } : {}),
-      cgroupsPath: `${deps.cgroupParent}/${rec.id}`,
+      cgroupsPath: containerCgroupsPath(rec, deps.cgroupParent),
       mounts: [
         // Volumes, binds and tmpfs (parents first); a user mount on /etc/hosts & co. wins.
         ...sortMounts([...tmpfs, ...userMounts]),

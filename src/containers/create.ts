@@ -12,6 +12,7 @@ import {
 import { createEnv } from './env.ts';
 import { BUILTIN_LOG_DEFAULTS, logPolicy, withLogDefaults } from './logging.ts';
 import { releaseMounts, resolveMounts } from './mounts.ts';
+import { placeCgroup } from './cgroup-path.ts';
 import { checkName, checkNameFree, generateName } from './names.ts';
 import { allocateNetworks, type NetworkingConfig, networkMode } from './networking.ts';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './record.ts';
@@ -43,6 +44,12 @@ export async function createContainer(
   // What Docker refuses at create, before anything is resolved or stored.
   verifyContainerSettings(req.config, req.hostConfig, req.networkingConfig?.EndpointsConfig);
   const runtime = deps.runtime.resolveRuntime(req.hostConfig.Runtime);
+  const cgroup = await placeCgroup(
+    req.hostConfig.CgroupParent,
+    deps.cgroupParent,
+    store.all(),
+    facts.cgroupVersion,
+  );
   // Stored with the daemon's defaults filled in: LogConfig.Type always names the driver.
   const LogConfig = withLogDefaults(req.hostConfig.LogConfig, deps.logDefaults ?? BUILTIN_LOG_DEFAULTS);
   logPolicy({ ...req.hostConfig, LogConfig });
@@ -117,6 +124,7 @@ export async function createContainer(
     state: { status: 'created' },
     restartCount: 0,
     ...(mounts.length > 0 ? { mounts } : {}),
+    ...cgroup,
   };
   try {
     // The address first (bad --ip / unknown network fail here), then the record: a crash

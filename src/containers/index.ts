@@ -13,3 +13,4 @@ export type { NetworkingConfig } from './networking.ts';
 export { networkMode } from './networking.ts';
 export { HealthMonitor } from './health.ts';
 export { inspectLinks } from './links.ts';
+export { cgroupsPathFor, checkCgroupParent } from './cgroup-path.ts';

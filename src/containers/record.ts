@@ -131,6 +131,13 @@ export interface ContainerRecord {
   readonly daemonPaused?: 'commit' | 'freeze';
   /** Volumes, binds and `--mount` tmpfs mounts (absent in records from before volumes). */
   readonly mounts?: readonly MountPoint[];
+  /**
+   * The absolute cgroup parent, fixed at create (HostConfig.CgroupParent or berthd's
+   * --cgroup-parent then). Absent in older records: berthd's current --cgroup-parent applies.
+   */
+  readonly cgroupParent?: string;
+  /** The topmost parent directory that did not exist at create: rm removes it (and below) once empty. */
+  readonly cgroupParentMade?: string;
 }
 
 /** Docker's status word for `ps` filters and inspect. */

@@ -16,7 +16,7 @@ export interface RecoveryHost {
   readonly deps: Pick<ContainerServiceDeps, 'store' | 'volumes' | 'runtime' | 'network' | 'log'>;
   readonly logs: Pick<ContainerLogHooks, 'arm' | 'finishShipping'>;
   list(): ContainerRecord[];
-  cgroup(id: string): CgroupPaths;
+  cgroup(rec: ContainerRecord): CgroupPaths;
   handleExit(id: string): Promise<void>;
   setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord>;
   /** What a removal releases after its commit point; idempotent. */
@@ -35,7 +35,7 @@ export async function recoverContainers(host: RecoveryHost): Promise<void> {
     deps.log('info', 'finishing a removal cut short', { id: p.rec.id });
     await settleLeftovers(
       deps,
-      host.cgroup(p.rec.id),
+      host.cgroup(p.rec),
       p.rec,
       mountinfo,
       deps.store.removedDir(p.rec.id, p.dropAnonymous),
@@ -46,7 +46,7 @@ export async function recoverContainers(host: RecoveryHost): Promise<void> {
   }
   for (const rec of host.list()) {
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-      await settleLeftovers(deps, host.cgroup(rec.id), rec, mountinfo);
+      await settleLeftovers(deps, host.cgroup(rec), rec, mountinfo);
       // Lines an exit left undelivered when berthd went down.
       host.logs.finishShipping(rec);
       continue;

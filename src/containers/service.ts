@@ -24,6 +24,7 @@ import { parseLink } from './links.ts';
 import { ContainerLogHooks } from './log-hooks.ts';
 import { type LogPolicy, monitorLogCap } from './logging.ts';
 import { releaseMounts } from './mounts.ts';
+import { containerCgroupsPath, removeMadeParents } from './cgroup-path.ts';
 import { checkName, checkNameFree } from './names.ts';
 import { attachNetworks } from './networking.ts';
 import type { ContainerRecord, ContainerState } from './record.ts';
@@ -67,8 +68,8 @@ export class ContainerService {
   }
 
   /** The container's cgroup (same path in every v1 hierarchy). */
-  cgroup(id: string): CgroupPaths {
-    return new CgroupPaths(this.facts.cgroupVersion, `${this.deps.cgroupParent}/${id}`);
+  cgroup(rec: ContainerRecord): CgroupPaths {
+    return new CgroupPaths(this.facts.cgroupVersion, containerCgroupsPath(rec, this.deps.cgroupParent));
   }
 
   list(): ContainerRecord[] {
@@ -145,7 +146,7 @@ export class ContainerService {
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') return { rec };
     return {
       rec,
-      ...(await this.#stats.sample(rec.id, this.cgroup(rec.id), opts.withPrevious, opts.windowMs)),
+      ...(await this.#stats.sample(rec.id, this.cgroup(rec), opts.withPrevious, opts.windowMs)),
     };
   }
 
@@ -288,7 +289,7 @@ export class ContainerService {
       const startedAt = rec.state.startedAt;
       this.#logs.exited(rec);
       // The cgroup goes away with `runc delete`: ask it about OOM kills first.
-      const oom = await oomKilled(this.cgroup(id)).catch(() => false);
+      const oom = await oomKilled(this.cgroup(rec)).catch(() => false);
       await this.deps.runtime.delete(id, true).catch(() => {});
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
@@ -656,7 +657,7 @@ export class ContainerService {
       deps: this.deps,
       logs: this.#logs,
       list: () => this.list(),
-      cgroup: (id) => this.cgroup(id),
+      cgroup: (rec) => this.cgroup(rec),
       handleExit: (id) => this.handleExit(id),
       setState: (rec, state) => this.#setState(rec, state),
       finishRemoval: (rec, drop) => this.#finishRemoval(rec, drop),
@@ -670,6 +671,8 @@ export class ContainerService {
     await this.deps.network?.release(rec.id);
     crashPoint('rm:after-network-release');
     await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
+    if (rec.cgroupParent && rec.cgroupParentMade)
+      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMade);
     await this.deps.store.purge(rec.id);
   }
 }

@@ -114,7 +114,7 @@ export const CONFIG_KEYS = {
     flag: 'cgroup-parent',
     reload: false,
     default: '/berth',
-    doc: 'Parent cgroup of every container',
+    doc: 'Parent cgroup of containers created without --cgroup-parent (no `..`; taken below each hierarchy root)',
   },
   'default-runtime': {
     type: 'string',

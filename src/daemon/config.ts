@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkCgroupParent } from '../containers/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
 import { parseStreamingAddress } from '../cri/streaming/address.ts';
@@ -301,7 +302,10 @@ export function parseCommandLine(
       tlsCert: str('tlscert', v.tlscert, path.join(certDir, 'cert.pem')),
       tlsKey: str('tlskey', v.tlskey, path.join(certDir, 'key.pem')),
       configFile,
-      cgroupParent: str('cgroup-parent', v['cgroup-parent'], '/berth'),
+      cgroupParent: daemonCgroupParent(
+        str('cgroup-parent', v['cgroup-parent'], '/berth'),
+        v['cgroup-parent'] === undefined ? inFile : (k) => k,
+      ),
       bridge,
       ...(bip ? { bip } : {}),
       dns,
@@ -315,6 +319,15 @@ export function parseCommandLine(
       trace: v.trace === true || process.env.BERTH_TRACE === '1',
     },
   };
+}
+
+/** --cgroup-parent / daemon.json `cgroup-parent`, refused by the same rules as HostConfig.CgroupParent. */
+function daemonCgroupParent(value: string, inFile: (k: string) => string): string {
+  try {
+    return checkCgroupParent(value, 'cgroup-parent');
+  } catch (err) {
+    return bad(inFile((err as Error).message));
+  }
 }
 
 /** A mirror as dockerd keeps it (`https://host[:port][/path]/`), or dockerd's error for it. */

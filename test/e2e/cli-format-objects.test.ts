@@ -142,6 +142,8 @@ describe('berth events --format', () => {
     const json = await same(['events', ...window, '--format', '{{json .}}']);
     assert.match(json, /^\{"status":"create","id":"[0-9a-f]{64}","from":"busybox","Type":"container"/m);
     await same(['events', ...window, '--format', 'json']);
+    // `system events` is the same command.
+    assert.equal(await same(['system', 'events', ...window, '--format', fields]), lines);
   });
 });
 

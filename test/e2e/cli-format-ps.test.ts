@@ -55,6 +55,24 @@ describe('berth ps --format', () => {
     assert.equal(table.berth, table.docker);
     const noTrunc = await both(['ps', '--no-trunc', '--format', ALL_FIELDS]);
     assert.equal(noTrunc.berth, noTrunc.docker);
+    // The time-worded fields, with the duration (which may tick between the two runs) masked.
+    assert.equal(
+      (await daemon.d.berth(['run', '--name', 'fmt-exited', 'busybox', 'sh', '-c', 'exit 3'])).code,
+      3,
+    );
+    const since = (s: string) => s.replace(/Less than a second|About a minute|\d+ (seconds?|minutes?)/g, 'T');
+    const timed = await both([
+      'ps',
+      '-a',
+      '--filter',
+      'name=fmt-',
+      '--format',
+      '{{.Names}} {{.RunningFor}} | {{.Status}}',
+    ]);
+    assert.match(timed.berth, /^fmt-exited .* ago \| Exited \(3\) .* ago$/m);
+    assert.match(timed.berth, /^fmt-web .* ago \| Up /m);
+    assert.equal(since(timed.berth), since(timed.docker));
+    ok(await daemon.d.berth(['rm', 'fmt-exited']));
   });
 
   test('exposed ports nobody published are listed while the container runs, as docker lists them', async () => {

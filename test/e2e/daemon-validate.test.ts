@@ -95,6 +95,12 @@ describe('berthd --validate', () => {
         [],
         'default-ulimits.nofile: ulimit soft limit must be less than or equal to hard limit: 3 > 2',
       ],
+      [
+        '{"cgroup-parent": "/berth/../../etc"}',
+        [],
+        'invalid cgroup-parent "/berth/../../etc": ".." is not allowed in a cgroup path',
+      ],
+      ['{"cgroup-parent": "a b"}', [], 'invalid cgroup-parent "a b": "a b" has characters other than'],
       ['{"debug": true,', [], 'invalid JSON'],
     ];
     for (const [config, flags, text] of cases) {
@@ -124,6 +130,10 @@ describe('berthd --validate', () => {
       /default ulimit nofile: hard limit 2000000000 is above berthd's own hard limit \d+/,
     );
     assert.equal((await validate('{}', ['--default-ulimit', 'nofile=100:200'])).code, 0);
+    const cgroup = await validate('{}', ['--cgroup-parent', '../escape']);
+    assert.equal(cgroup.code, 1);
+    assert.match(cgroup.stderr, /^invalid cgroup-parent "\.\.\/escape": "\.\." is not allowed/);
+    assert.equal((await validate('{"cgroup-parent": "system.slice/berth"}')).code, 0);
     await fsp.rm(path.join(dir, 'daemon.json'));
     const missing = await validate(undefined);
     assert.equal(missing.code, 1);

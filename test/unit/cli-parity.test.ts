@@ -50,7 +50,18 @@ const FLAG_ALLOW: Record<string, Record<string, string>> = {
   'network inspect': { '--verbose': 'per-node swarm service details', '-v': 'short form of --verbose' },
 };
 
+/** Help texts, each asked once per file (the tests below walk the same commands). */
+const seen = new Map<string, string>();
+function once(key: string, get: () => string): string {
+  if (!seen.has(key)) seen.set(key, get());
+  return seen.get(key)!;
+}
+
 function docker(args: string[]): string {
+  return once(`docker ${args.join(' ')}`, () => dockerUncached(args));
+}
+
+function dockerUncached(args: string[]): string {
   const r = spawnSync('docker', args, {
     env: {
       ...process.env,
@@ -63,7 +74,14 @@ function docker(args: string[]): string {
 }
 
 function berth(args: string[]): string {
-  const r = spawnSync(BERTH, args, { env: { ...process.env, COLUMNS: '80' }, encoding: 'utf8' });
+  return once(`berth ${args.join(' ')}`, () => berthUncached(args));
+}
+
+function berthUncached(args: string[]): string {
+  const r = spawnSync(BERTH, args, {
+    env: { ...process.env, COLUMNS: '80', DOCKER_CONFIG: dockerConfig },
+    encoding: 'utf8',
+  });
   return r.stdout;
 }
 
@@ -152,6 +170,46 @@ test('every docker command, alias and flag of the served groups exists in berth'
   const bTop = flagNames(berth(['--help']));
   for (const f of flagNames(docker(['--help']))) {
     if (!bTop.has(f)) problems.push(`berth: missing global option ${f}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+/** Each flag's `(default …)` hint (wrapped lines joined), '' where none is printed. */
+export function defaultHints(help: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let flag = '';
+  let text = '';
+  const flush = () => {
+    if (flag) out.set(flag, /\(default ((?:[^()]|\([^()]*\))*)\)$/.exec(text.trim())?.[1] ?? '');
+  };
+  for (const l of section(help, /^(Global )?Options:$/)) {
+    const m = /^ {2,6}(?:-[a-zA-Z], )?(--[a-z0-9][a-z0-9-]*)(?: \S+)?\s+(.*)$/.exec(l);
+    if (m && /^ {2,6}-/.test(l)) {
+      flush();
+      flag = m[1]!;
+      text = m[2]!;
+    } else text += ` ${l.trim()}`;
+  }
+  flush();
+  return out;
+}
+
+/** Hints Berth prints differently on purpose. */
+const HINT_ALLOW: Record<string, string> = {
+  // berth's default daemon is not docker's: the hint says where it connects.
+  '--host': 'berth names its own default socket',
+};
+
+test("flags both have print docker's (default …) hint", { skip: !hasDocker }, () => {
+  const problems: string[] = [];
+  for (const p of ['', ...dockerCommandPaths()]) {
+    if (COMMAND_ALLOW[p]) continue;
+    const args = p ? p.split(' ') : [];
+    const want = defaultHints(docker([...args, '--help']));
+    const got = defaultHints(berth([...args, '--help']));
+    for (const [f, hint] of want)
+      if (got.has(f) && got.get(f) !== hint && !(p === '' && HINT_ALLOW[f]))
+        problems.push(`berth ${p} ${f}: (default ${got.get(f)}) where docker prints (default ${hint})`);
   }
   assert.deepEqual(problems, []);
 });

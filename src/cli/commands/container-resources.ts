@@ -285,19 +285,39 @@ export function registerResourceCommands(program: Command, container: Command, c
                   .then((s) => statsRow(s, { container: id, trunc: o.trunc !== false })),
               ),
             );
+          // A container gone between the listing and its sample drops out of this frame only.
+          const sampleEach = async (list: string[]) =>
+            (await Promise.all(list.map((id) => sample([id]).catch(() => [])))).flat();
           const render = (rows: ReturnType<typeof statsRow>[]) =>
             renderList({ format, defaultTableFormat: STATS_TABLE, headers: STATS_HEADERS, rows });
           if (!o.stream) {
             ctx.out.write(render(await sample(await targets())));
             return;
           }
-          // Live: redraw once a second until interrupted (Ctrl-C ends the process).
+          // Live: a frame a second until interrupted (Ctrl-C ends the process). Containers are
+          // listed again each time, so one started meanwhile appears in the next frame.
+          let list = await targets();
+          let rows = await sample(list);
           for (;;) {
-            const rows = await sample(await targets()).catch(() => []);
-            ctx.out.write(`\x1b[2J\x1b[H${render(rows)}`);
+            ctx.out.write(liveStatsFrame(render(rows)));
             await new Promise((r) => setTimeout(r, 1000));
+            list = await targets().catch(() => list);
+            rows = await sampleEach(list);
           }
         },
       );
   }
+}
+
+/**
+ * One frame of live `stats` as docker 28 writes it, tty or not: cursor home, every line followed
+ * by ` ESC[K` (erasing what a longer line of the last frame left), then ESC[J for the rows of
+ * containers gone since. docker 28 also writes the plain table once before its erased copy (its
+ * buffer is appended to while split); on a terminal both show the same, so berth writes it once.
+ */
+export function liveStatsFrame(table: string): string {
+  return `\x1b[H${table
+    .split('\n')
+    .map((l) => `${l} \x1b[K\n`)
+    .join('')}\x1b[J`;
 }

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { parseGoDuration } from '../../base/duration.ts';
 import { EngineError } from '../../client/index.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
+import { API_SOCKET_CONFIG, apiSocketCredentials, injectApiSocketConfig } from './api-socket.ts';
+import path from 'node:path';
 import {
   CONTAINER_HEADERS,
   CONTAINER_TABLE_FORMAT,
@@ -249,6 +251,11 @@ export function registerContainers(program: Command, ctx: CliContext): void {
   const create = async (image: string, cmd: string[], o: RunOptions): Promise<string> => {
     checkMoreRunOptions(o);
     const body = createBody(image, cmd, o, ctx.client().hostSpec);
+    // Resolved before the create, so a broken credential store fails it (as docker's CLI).
+    const creds =
+      o.useApiSocket && !body.Env.some((e) => e.startsWith('DOCKER_CONFIG=')) ? apiSocketCredentials() : {};
+    if (Object.keys(creds).length > 0)
+      body.Env.push(`DOCKER_CONFIG=${path.posix.dirname(API_SOCKET_CONFIG)}`);
     const send = () =>
       ctx.client().json<{ Id: string; Warnings: string[] | null }>('POST', '/containers/create', {
         query: { name: o.name, ...(o.platform ? { platform: o.platform } : {}) },
@@ -283,6 +290,7 @@ export function registerContainers(program: Command, ctx: CliContext): void {
     }
     for (const w of r.Warnings ?? []) ctx.err.write(`WARNING: ${w}\n`);
     writeCidFile(o.cidfile, r.Id);
+    if (Object.keys(creds).length > 0) await injectApiSocketConfig(ctx, r.Id, creds);
     return r.Id;
   };
 

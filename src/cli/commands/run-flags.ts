@@ -25,14 +25,7 @@ export interface MoreRunOptions {
   sigProxy?: boolean;
 }
 
-const NOT_YET = 'berthd does not implement this HostConfig field yet';
-
 const UNSUPPORTED: UnsupportedFlag[] = [
-  {
-    flags: '--cgroup-parent <string>',
-    description: 'Optional parent cgroup for the container',
-    reason: `HostConfig.CgroupParent: ${NOT_YET} (containers live under berthd's own cgroup)`,
-  },
   {
     flags: '--cgroupns <string>',
     description: 'Cgroup namespace to use (host|private)',
@@ -83,7 +76,7 @@ export function addMoreRunOptions(c: Command, isRun: boolean): Command {
     .option('--cidfile <string>', 'Write the container ID to the file')
     .option('--label-file <list>', 'Read in a line delimited file of labels', collect, [])
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
-    .option('--use-api-socket', 'Bind mount Berth API socket (no registry credentials are passed)');
+    .option('--use-api-socket', 'Bind mount Docker API socket and required auth');
   if (isRun) {
     c.option('--sig-proxy', 'Proxy received signals to the process', true);
     c.addOption(c.createOption('--no-sig-proxy').hideHelp());

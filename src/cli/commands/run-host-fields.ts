@@ -1,5 +1,5 @@
-// run/create flags whose HostConfig fields berthd checks itself: annotations and the OOM score
-// adjustment (OCI spec),
+// run/create flags whose HostConfig fields berthd checks itself: annotations, the cgroup parent
+// and the OOM score adjustment (OCI spec),
 // memory swappiness (cgroup v1), storage options and GPU requests (refused by berthd with the
 // reason, so the docker CLI and berth fail the same way instead of berth refusing alone).
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ export interface HostFieldOptions {
   oomScoreAdj: string;
   storageOpt: string[];
   gpus?: string;
+  cgroupParent?: string;
 }
 
 export function addHostFieldOptions(c: Command): Command {
@@ -21,6 +22,7 @@ export function addHostFieldOptions(c: Command): Command {
       collect,
       [],
     )
+    .option('--cgroup-parent <string>', 'Optional parent cgroup for the container')
     .option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)', '-1')
     .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)", '0')
     .option('--storage-opt <list>', 'Storage driver options for the container', collect, [])
@@ -93,5 +95,7 @@ export function hostFieldConfig(o: HostFieldOptions): Record<string, unknown> {
     h.StorageOpt = m;
   }
   if (o.gpus !== undefined) h.DeviceRequests = [parseGpus(o.gpus)];
+  // Checked by berthd (a hostile path is refused there with its reason).
+  if (o.cgroupParent) h.CgroupParent = o.cgroupParent;
   return h;
 }

@@ -4,6 +4,7 @@
 // plus three, wrapped to the terminal or 80 columns); the top level groups its commands into
 // Common / Management / Commands and lists Global Options. Pure over commander's objects.
 import type { Command, Option } from 'commander';
+import { dockerDefaultHint } from './defaults.ts';
 
 /** docker's "Common Commands", in docker's order. */
 const COMMON = [
@@ -115,7 +116,9 @@ function typeWord(o: Option): string {
   return /[<[]([^>\]]+)[>\]]/.exec(o.flags)?.[1]?.replace(/\.\.\.$/, '') ?? '';
 }
 
-function defaultText(o: Option): string {
+function defaultText(o: Option, command: string): string {
+  const hint = dockerDefaultHint(command, o.long);
+  if (hint !== undefined) return hint === '' ? '' : ` (default ${hint})`;
   const d = o.defaultValue as unknown;
   if (d === undefined || d === false || d === '' || d === 0 || (Array.isArray(d) && d.length === 0))
     return '';
@@ -152,13 +155,13 @@ export function wrapText(text: string, indent: number, width: number): string {
 }
 
 /** The flag table: `  -f, --force   Force …` / `      --format string   …`, sorted by long name. */
-export function flagTable(options: readonly Option[], width: number): string {
+export function flagTable(options: readonly Option[], width: number, command = ''): string {
   const rows = [...options]
     .sort((a, b) => (a.long ?? '').localeCompare(b.long ?? ''))
     .map((o) => {
       const t = typeWord(o);
       const head = `${o.short ? `  ${o.short}, ` : '      '}${o.long ?? ''}${t ? ` ${t}` : ''}`;
-      return { head, text: `${o.description}${defaultText(o)}` };
+      return { head, text: `${o.description}${defaultText(o, command)}` };
     });
   const col = Math.max(0, ...rows.map((r) => r.head.length)) + 3;
   return rows.map((r) => `${r.head.padEnd(col)}${wrapText(r.text, col, width)}`.trimEnd()).join('\n');
@@ -201,7 +204,7 @@ export function formatHelp(cmd: Command, width: number): string {
     return `${parts.join('\n\n')}\n`;
   }
   const opts = visibleOptions(cmd);
-  if (opts.length > 0) parts.push(`Options:\n${flagTable(opts, width)}`);
+  if (opts.length > 0) parts.push(`Options:\n${flagTable(opts, width, cmd.name())}`);
   return `${parts.join('\n\n')}\n`;
 }
 

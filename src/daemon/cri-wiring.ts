@@ -124,6 +124,7 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
           ['/etc/hosts', p.files.hosts],
           ['/etc/resolv.conf', p.files.resolvConf],
         ],
+        ...(p.record.shm ? { shm: p.record.shm } : {}),
       };
     },
     log: w.log,

@@ -96,6 +96,14 @@ describe('a pod with two containers sharing its network', () => {
     );
   });
 
+  test("the pod's /dev/shm is shared by its containers", async () => {
+    assert.equal((await exec(client, ['sh', '-c', 'echo between-us > /dev/shm/note'])).exit_code, 0);
+    assert.equal(
+      Buffer.from((await exec(server, ['cat', '/dev/shm/note'])).stdout).toString(),
+      'between-us\n',
+    );
+  });
+
   test('ContainerStatus: running, times, image by tag and repo digest, labels, log path, verbose pid', async () => {
     const st = await statusOf(client);
     assert.equal(st.id, client);

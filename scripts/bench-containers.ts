@@ -5,30 +5,12 @@
 //     container (20 containers).
 //  3. `logs` read-back of ~100 MB of output: `docker logs` and `berth logs` into /dev/null
 //     against `cat` of the raw log file.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { startTestDaemon, type TestDaemon } from '../test/helpers/daemon.ts';
-import { busyboxTar } from '../test/helpers/fixtures.ts';
+import type { TestDaemon } from '../test/helpers/daemon.ts';
+import { BERTH, median, runAsScript, startBenchDaemon, timed } from './bench-lib.ts';
 import { benchLogging } from './bench-logging.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
-  const t = performance.now();
-  const r = spawnSync(cmd, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 1 << 30,
-  });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return performance.now() - t;
-}
 
 async function rssKb(pid: number): Promise<number> {
   const s = await fsp.readFile(`/proc/${pid}/status`, 'utf8');
@@ -114,7 +96,7 @@ async function logs(d: TestDaemon, env: NodeJS.ProcessEnv): Promise<void> {
   for (let i = 0; i < 3; i++) {
     catT.push(timed('sh', ['-c', `cat ${file} > /dev/null`], env));
     dockerT.push(timed('sh', ['-c', `docker logs ${id} > /dev/null`], env));
-    berthT.push(timed('sh', ['-c', `${path.join(ROOT, 'bin/berth')} logs ${id} > /dev/null`], env));
+    berthT.push(timed('sh', ['-c', `${BERTH} logs ${id} > /dev/null`], env));
   }
   execFileSync('docker', ['rm', '-f', id], { env: { ...process.env, ...env }, stdio: 'ignore' });
   const mbs = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0);
@@ -125,13 +107,8 @@ async function logs(d: TestDaemon, env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 export async function benchContainers(): Promise<void> {
-  const d = await startTestDaemon();
+  const { d, env } = await startBenchDaemon();
   try {
-    const env = { DOCKER_HOST: d.host, BERTH_HOST: d.host, DOCKER_CONFIG: path.join(d.dir, 'docker-config') };
-    execFileSync(path.join(ROOT, 'bin/berth'), ['import', busyboxTar(), 'busybox:latest'], {
-      env: { ...process.env, ...env },
-      stdio: 'ignore',
-    });
     await manyContainers(d, env);
     await memory(d, env);
     await logs(d, env);
@@ -140,10 +117,8 @@ export async function benchContainers(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (!process.argv.includes('--no-build'))
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+await runAsScript(import.meta, async () => {
   await benchContainers();
   // Log drivers side by side (json-file, local, fluentd): part of `npm run bench` through here.
   await benchLogging();
-}
+});

@@ -3,30 +3,13 @@
 //  1. `docker run --rm busybox true` over each (median of N, runs alternating);
 //  2. `docker logs` of a container's ~100 MB of output into /dev/null over each (median of 3).
 // Prints the medians and the ratio TLS/unix (aim: at most 1.2x for both).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { daemonTlsArgs, makePki, tlsHostOf, tlsVerifyFlags } from '../test/helpers/certs.ts';
-import { startTestDaemon } from '../test/helpers/daemon.ts';
-import { busyboxTar } from '../test/helpers/fixtures.ts';
+import { median, runAsScript, startBenchDaemon, timed } from './bench-lib.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_REMOTE_RUNS ?? 15);
 const LOG_BYTES = Number(process.env.BENCH_REMOTE_LOG_BYTES ?? 100_000_000);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Wall time of one command, its output thrown away (the shell does the redirect for logs). */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
-  const t = performance.now();
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
-  return performance.now() - t;
-}
 
 function row(what: string, unix: number[], tls: number[], extra = ''): void {
   const u = median(unix);
@@ -38,21 +21,13 @@ function row(what: string, unix: number[], tls: number[], extra = ''): void {
 
 export async function benchRemote(): Promise<void> {
   const pki = makePki();
-  const d = await startTestDaemon({ extraArgs: daemonTlsArgs(pki), logLevelFlag: false });
+  const { d, env } = await startBenchDaemon({ extraArgs: daemonTlsArgs(pki), logLevelFlag: false });
   try {
     const tcp = await tlsHostOf(d.logs);
-    const base = {
-      DOCKER_CONFIG: path.join(d.dir, 'docker-config'),
-      DOCKER_TLS_VERIFY: '',
-      DOCKER_CERT_PATH: '',
-    };
+    const base = { DOCKER_CONFIG: env.DOCKER_CONFIG, DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
     const unixEnv = { ...base, DOCKER_HOST: d.host };
     const tlsEnv = { ...base, DOCKER_HOST: '' };
     const flags = tlsVerifyFlags(pki, tcp);
-    execFileSync(path.join(ROOT, 'bin/berth'), ['import', busyboxTar(), 'busybox:latest'], {
-      env: { ...process.env, ...unixEnv },
-      stdio: 'ignore',
-    });
     const docker = (env: NodeJS.ProcessEnv, args: string[]) =>
       execFileSync('docker', args, { env: { ...process.env, ...env } })
         .toString()
@@ -96,8 +71,4 @@ export async function benchRemote(): Promise<void> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (!process.argv.includes('--no-build'))
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  await benchRemote();
-}
+await runAsScript(import.meta, benchRemote);

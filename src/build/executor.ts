@@ -20,13 +20,14 @@ import { baseStage, findStage, plan } from './graph.ts';
 import { CacheSources } from './cache-from.ts';
 import { copyText, nopInlineText, nopText, runText } from './history-text.ts';
 import { commitStep, type ImageState, materialise, scratchState } from './image-step.ts';
-import { applyMetadata, commandArgs, workdirPath } from './metadata-steps.ts';
-import { bad, envLookup, expandHeredoc, flag, key, rememberSum, type SourceSum } from './step-helpers.ts';
+import { applyMetadata, workdirPath } from './metadata-steps.ts';
+import { bad, envLookup, flag, key, rememberSum, type SourceSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
 import { checksumSources, expandSourcePattern, hasMeta, missingSourceNote } from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
 import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
-import { runInContainer } from './steps/run.ts';
+import { runArgv, runInContainer } from './steps/run.ts';
+import { classifySources, downloadSources } from './steps/copy-sources.ts';
 import type { BuildEvent, BuildRequest } from './types.ts';
 
 export interface ExecutorDeps {
@@ -412,17 +413,7 @@ export class BuildExecution {
     const esc = this.#df.directives.escape;
     const cfg = state.config.config ?? {};
     const { images } = this.#deps;
-    let argv = commandArgs(instr.command, cfg.Shell);
-    // Heredocs are the shell's business (the builder expands nothing in RUN): a lone `RUN <<EOF`
-    // runs the body as the script; otherwise the text and the bodies go to the shell together.
-    if (instr.heredocs.length > 0 && instr.command.form === 'shell') {
-      const shell = cfg.Shell ?? ['/bin/sh', '-c'];
-      const lone =
-        instr.heredocs.length === 1 && /^\s*<<-?\s*["']?[^\s"']+["']?\s*$/.test(instr.command.text);
-      argv = lone
-        ? [...shell, instr.heredocs[0]!.content]
-        : [...shell, [instr.command.text, ...instr.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')];
-    }
+    const argv = runArgv(instr, cfg.Shell);
     const network = flag(instr, 'network') ?? 'default';
     if (!['default', 'none', 'host'].includes(network))
       bad(instr, `RUN --network=${network}: use default, none or host`);
@@ -519,28 +510,8 @@ export class BuildExecution {
     const dest =
       path.posix.resolve(cfg.WorkingDir || '/', destRaw) +
       (destRaw.endsWith('/') && destRaw !== '/' ? '/' : '');
-    const heredocByName = new Map(instr.heredocs.map((h) => [h.name, h]));
+    const { inline, urls, patterns } = classifySources(instr, lookup, ex);
     let items: CopyItem[] = [];
-    const inline: { name: string; content: string }[] = [];
-    const urls: string[] = [];
-    const patterns: string[] = [];
-    for (const raw of instr.sources) {
-      const hd = /^<<-?["']?([^"']+)["']?$/.exec(raw);
-      if (hd && heredocByName.has(hd[1]!)) {
-        const h = heredocByName.get(hd[1]!)!;
-        inline.push({ name: h.name, content: h.expand ? expandHeredoc(h.content, lookup) : h.content });
-        continue;
-      }
-      const src = ex(raw);
-      if (isAdd && /^https?:\/\//i.test(src)) {
-        urls.push(src);
-        continue;
-      }
-      if (isAdd && /^(git@|git:\/\/)|\.git(#.*)?$/.test(src)) {
-        bad(instr, `ADD ${src}: git sources are not supported by Berth; clone into the context and COPY`);
-      }
-      patterns.push(src);
-    }
     const wildcard = patterns.some(hasMeta);
     const exclude = instr.flags.filter((f) => f.name === 'exclude').map((f) => ex(f.value ?? ''));
     const memoKey = from ? JSON.stringify([from.id, patterns, exclude]) : undefined;
@@ -591,27 +562,15 @@ export class BuildExecution {
       ...(this.#deps.extractArchive ? { extractArchive: this.#deps.extractArchive } : {}),
     };
     // URL sources are downloaded first: their bytes are part of the cache key.
-    const downloads: CopyItem[] = [];
-    let dlDir: string | undefined;
-    if (urls.length > 0) {
-      if (!this.#deps.fetchUrl) bad(instr, 'ADD of a URL is not available in this daemon');
-      dlDir = await fsp.mkdtemp(path.join(this.#tmpDir, 'add-'));
-      for (const url of urls) {
-        const name = path.posix.basename(new URL(url).pathname) || 'index.html';
-        const file = path.join(dlDir, name);
-        const mtime = await this.#deps.fetchUrl(url, file, this.signal);
-        if (checksumFlag) {
-          const sum = `sha256:${createHash('sha256')
-            .update(await fsp.readFile(file))
-            .digest('hex')}`;
-          if (sum !== checksumFlag)
-            bad(instr, `ADD ${url}: checksum mismatch: expected ${checksumFlag}, got ${sum}`);
-        }
-        await fsp.chmod(file, 0o600);
-        if (mtime) await fsp.utimes(file, mtime, mtime);
-        downloads.push({ rel: name, pattern: name });
-      }
-    } else if (checksumFlag) bad(instr, 'ADD --checksum is only for URL sources');
+    if (urls.length === 0 && checksumFlag) bad(instr, 'ADD --checksum is only for URL sources');
+    const { dir: dlDir, downloads } =
+      urls.length > 0
+        ? await downloadSources(instr, urls, checksumFlag, {
+            fetchUrl: this.#deps.fetchUrl,
+            tmpDir: this.#tmpDir,
+            signal: this.signal,
+          })
+        : { dir: undefined, downloads: [] };
     try {
       const sums = [
         sourceSum,

@@ -34,6 +34,7 @@ import { withRootfs } from './rootfs-access.ts';
 import { Freezers, rootfsBusy } from './rootfs-users.ts';
 import { parseSignal } from './signals.ts';
 import { treeSize } from './size.ts';
+import { StartGates } from './start-gates.ts';
 import { StatsSampler } from './stats.ts';
 import { psTop } from './top.ts';
 import { mergeUpdate } from './update.ts';
@@ -51,6 +52,7 @@ export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #logs: ContainerLogHooks;
   readonly #restarts = new RestartTimers();
+  readonly #startGates = new StartGates();
   #recovering = false;
   /** berthd is stopping its containers (live-restore off): exits schedule no restarts. */
   #shuttingDown = false;
@@ -96,6 +98,17 @@ export class ContainerService {
   /** conmon's attach socket for a container (exists while its monitor runs). */
   attachSocket(id: string): string {
     return `${this.deps.store.dir(id)}/attach`;
+  }
+
+  /**
+   * Runs `hook` once the container's monitor is up and before its process runs (at its next
+   * start), or at once when it runs already: the attach to conmon's socket of a container whose
+   * output no log file keeps (the `none` driver).
+   */
+  beforeProcessRuns(ref: string, hook: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    const rec = this.find(ref);
+    const live = rec.state.status === 'running' || rec.state.status === 'paused';
+    return this.#startGates.wait(rec.id, live, hook, signal);
   }
 
   logPath(id: string): string {
@@ -197,7 +210,8 @@ export class ContainerService {
           id: rec.id,
           name: rec.name,
           bundle,
-          logPath: this.logPath(rec.id),
+          // `none` keeps nothing: conmon writes no file, attach reads its socket (beforeProcessRuns).
+          ...(logs.localFile ? { logPath: this.logPath(rec.id) } : {}),
           terminal: rec.config.Tty,
           // Open stdin only when attach can feed it (the relay exists); else the process reads EOF
           // instead of hanging on a stdin nobody can write to.
@@ -209,6 +223,7 @@ export class ContainerService {
           ...(logCap !== undefined ? { logSizeMax: logCap } : {}),
         });
         crashPoint('start:after-create');
+        await this.#startGates.open(rec.id);
         // The clock is read before `runc start`, not after it returns: the process runs (and
         // its first log lines are stamped) as soon as runc lets it go, so a later time would put
         // them before StartedAt, and `logs --since <StartedAt>` (testcontainers' wait for a log
@@ -217,10 +232,12 @@ export class ContainerService {
         await this.deps.runtime.start(rec.id);
         crashPoint('start:before-record');
         rec = await this.#setState(rec, { status: 'running', pid, monitorPid: conmonPid, startedAt });
+        this.#startGates.close(rec.id);
         crashPoint('start:after-record');
         this.#logs.arm(rec);
         this.#emit(rec.id, 'start', rec);
       } catch (err) {
+        this.#startGates.close(rec.id);
         await this.deps.runtime.delete(rec.id, true).catch(() => {});
         await teardownRootfs(this.deps, rec).catch(() => {});
         await this.deps.network?.detach(rec.id).catch(() => {});

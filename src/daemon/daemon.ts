@@ -55,7 +55,7 @@ import {
 import { imagesBackendFor } from './images-wiring.ts';
 import { planListeners, serveApi } from './listen-wiring.ts';
 import { startCri } from './cri-wiring.ts';
-import { feedStdin, healthProbe } from './container-io.ts';
+import { attachOutput, feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
   kernelSupport,
@@ -136,7 +136,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
     // daemon.json's default log driver is checked as a container's would be: a bad one stops
     // the daemon here rather than every create later.
-    planLogging(config.logDriver, config.logOpts);
+    planLogging(config.logDriver, config.logOpts, 'create');
     const unixgramBin = await helper(
       'berth-unixgram-relay',
       'syslog unixgram:// and journald delivery are unavailable',
@@ -312,6 +312,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ? {
             feedStdin: (id, input, signal) =>
               feedStdin(stdinRelay, containers.attachSocket(id), input, signal),
+            attachOutput: (id, signal, exited) =>
+              attachOutput(
+                stdinRelay,
+                containers.attachSocket(id),
+                (connect, wait) => containers.beforeProcessRuns(id, connect, wait),
+                signal,
+                exited,
+              ),
           }
         : {}),
       networks: (rec) => {

@@ -46,28 +46,41 @@ function writeHeader(out: Buffer, at: number, stream: FrameStream, length: numbe
   out.writeUInt32BE(length, at + 4);
 }
 
+/**
+ * How log records become frames: Docker's frame per record, or each stream's consecutive
+ * records in one frame (payloads joined, at most MERGE_MAX bytes a frame). The demultiplexed
+ * bytes are the same; only clients that see frame boundaries (an SDK's per-frame iterator) can
+ * tell.
+ */
+export type LogFraming = 'per-record' | 'merged';
+
+/**
+ * The framing a `logs` client gets, by its User-Agent. The docker CLI (`Docker-Client/…`) only
+ * copies the demultiplexed bytes to its stdout, with a syscall per frame: a frame per 100-byte
+ * line caps it near 40 MB/s, so it gets merged frames. Every other client keeps Docker's frame
+ * per record (docker-py's `logs(stream=True)` yields a frame as a line).
+ */
+export function logFramingFor(userAgent: string | undefined): LogFraming {
+  return /^Docker-Client\//.test(userAgent ?? '') ? 'merged' : 'per-record';
+}
+
 export interface MuxLogOptions {
   /** `docker logs -t`: each record's timestamp and a space before its data. */
   readonly timestamps?: boolean | undefined;
-  /**
-   * Consecutive records of one stream share a frame (payloads joined, at most MERGE_MAX bytes
-   * a frame). The demultiplexed bytes are the same; only clients that see frame boundaries (an
-   * SDK's per-frame iterator) can tell. Worth it for the docker CLI, whose stdcopy writes each
-   * frame to stdout with its own syscall: a frame per 100-byte line caps it near 40 MB/s.
-   */
-  readonly merge?: boolean | undefined;
+  /** Default 'per-record', as Docker frames. */
+  readonly framing?: LogFraming | undefined;
 }
 
 /** Largest payload of a merged frame (records longer than this still get one frame each). */
 export const MERGE_MAX = 1 << 20;
 
 /**
- * Frames log records into one Buffer (one frame per record unless `merge`), optionally with the
+ * Frames log records into one Buffer (one frame per record unless merged), optionally with the
  * `docker logs -t` timestamp and a space before each record's data, as Docker sends them.
  */
 export function muxLogRecords(records: readonly LogRecord[], opts: MuxLogOptions = {}): Buffer {
   const ts = opts.timestamps === true;
-  const merge = opts.merge === true;
+  const merge = opts.framing === 'merged';
   let size = 0;
   // Consecutive records mostly share a time: format each distinct one once, copy it after that.
   const stamps: string[] = ts ? new Array<string>(records.length) : [];

@@ -7,6 +7,8 @@ export {
   formatTimestamp,
   frameHeader,
   muxFrame,
+  type LogFraming,
+  logFramingFor,
   MERGE_MAX,
   type MuxLogOptions,
   muxLogRecords,

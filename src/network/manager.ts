@@ -31,22 +31,13 @@ import {
 } from './bridge.ts';
 import { cmd } from './command.ts';
 import { type DnsServer, startDns } from './dns.ts';
-import {
-  type Cidr,
-  contains,
-  formatCidr,
-  intToIp,
-  ipToInt,
-  macFor,
-  nextFree,
-  parseCidr,
-  pickSubnet,
-  routeCidrs,
-} from './ipam.ts';
-import { pickIp6 } from './ipam6.ts';
+import { type Cidr, formatCidr, intToIp, ipToInt, parseCidr, pickSubnet, routeCidrs } from './ipam.ts';
+import { type EndpointRequest, newId, withAddressedEndpoint } from './endpoint-alloc.ts';
 import { type PortProxy, planBindings, startProxies } from './ports.ts';
 import { planNetwork } from './plan.ts';
-import type { Endpoint, EndpointConfig, NetworkRecord, NetworkStore, PortBinding } from './store.ts';
+import type { Endpoint, NetworkRecord, NetworkStore, PortBinding } from './store.ts';
+
+export type { EndpointRequest } from './endpoint-alloc.ts';
 
 export interface NetworkManagerOptions {
   readonly store: NetworkStore;
@@ -78,15 +69,6 @@ export interface CreateNetworkRequest {
   }[];
 }
 
-export interface EndpointRequest {
-  readonly ip?: string;
-  readonly ip6?: string;
-  readonly aliases?: string[];
-  readonly mac?: string;
-  /** The settings as requested, kept for inspect. */
-  readonly config?: EndpointConfig;
-}
-
 /** What a starting container needs from its networks. */
 export interface Attachment {
   /** netns path to join; 'host' for --network host; undefined: a private netns (none). */
@@ -99,10 +81,6 @@ export interface Attachment {
 
 const POOLS = ['172.18.0.0/16', '172.19.0.0/16', '172.20.0.0/14', '10.210.0.0/16'].map((c) => parseCidr(c));
 const DEFAULT_POOL = [parseCidr('172.17.0.0/16'), parseCidr('10.211.0.0/16')];
-
-function newId(): string {
-  return randomBytes(32).toString('hex');
-}
 
 export class NetworkManager {
   readonly #o: NetworkManagerOptions;
@@ -470,52 +448,7 @@ export class NetworkManager {
           : 'network-scoped alias is supported only for containers in user defined networks',
       );
     // Computed inside the store's per-network lock, so two creates never pick the same address.
-    return this.#o.store.update(n.id, (n) => {
-      const subnet = parseCidr(n.subnet!);
-      const used = new Set<number>([ipToInt(n.gateway!)!]);
-      for (const a of Object.values(n.auxAddresses ?? {})) used.add(ipToInt(a)!);
-      for (const e of Object.values(n.endpoints)) used.add(ipToInt(e.ip)!);
-      let ip: number | undefined;
-      if (req.ip) {
-        ip = ipToInt(req.ip);
-        if (ip === undefined)
-          throw new InvalidArgumentError('INVALID_IP', `invalid IPv4 address "${req.ip}"`);
-        if (!contains(subnet, ip) || ip === subnet.base || ip === subnet.base + 2 ** (32 - subnet.bits) - 1)
-          throw new InvalidArgumentError(
-            'INVALID_IP',
-            `invalid address ${req.ip}: it is not a host address in network ${n.name}'s subnet ${n.subnet}`,
-          );
-        if (used.has(ip)) {
-          const holder = Object.values(n.endpoints).find((e) => e.ip === req.ip);
-          throw new ConflictError(
-            'ADDRESS_IN_USE',
-            `Address already in use: ${req.ip} is ${holder ? `taken by container ${holder.containerName}` : 'reserved (gateway or aux address)'} on network ${n.name}`,
-          );
-        }
-      } else {
-        const range = n.ipRange ? parseCidr(n.ipRange) : subnet;
-        ip = nextFree(subnet, range, used, n.lastIp ? ipToInt(n.lastIp) : undefined);
-        if (ip === undefined)
-          throw new FailedPreconditionError('NO_ADDRESS', `no available IPv4 addresses on network ${n.name}`);
-      }
-      const ip6 = pickIp6(n, req.ip6);
-      const ep: Endpoint = {
-        containerId,
-        containerName,
-        endpointId: newId(),
-        ip: intToIp(ip),
-        mac: req.mac || macFor(ip),
-        aliases: req.aliases ?? [],
-        staticIp: Boolean(req.ip),
-        ...(ip6 ? { ip6 } : {}),
-        ...(req.config ? { config: req.config } : {}),
-      };
-      return {
-        ...n,
-        ...(req.ip ? {} : { lastIp: ep.ip }),
-        endpoints: { ...n.endpoints, [containerId]: ep },
-      };
-    });
+    return this.#o.store.update(n.id, (cur) => withAddressedEndpoint(cur, containerId, containerName, req));
   }
 
   /** Gives back the container's address on `ref` (or on every network). */
@@ -679,7 +612,7 @@ export class NetworkManager {
     }
   }
 
-  async disconnect(ref: string, containerId: string, containerName: string): Promise<void> {
+  async disconnect(ref: string, containerId: string, _containerName: string): Promise<void> {
     const n = this.find(ref);
     if (!n.endpoints[containerId])
       throw new NotFoundError(

@@ -65,7 +65,8 @@ export interface CreateOptions {
   readonly id: string;
   readonly name: string;
   readonly bundle: string;
-  readonly logPath: string;
+  /** The k8s-file log conmon writes; absent: none (`-l none`), output reaches attach sockets only. */
+  readonly logPath?: string;
   readonly logSizeMax?: number;
   readonly terminal?: boolean;
   readonly stdin?: boolean;
@@ -174,7 +175,7 @@ export class ConmonRuntime {
       '-p', path.join(c.bundle, 'pidfile'),
       '-P', path.join(c.bundle, 'conmon.pid'),
       '--exit-dir', this.opts.exitDir,
-      '-l', `k8s-file:${c.logPath}`,
+      '-l', c.logPath === undefined ? 'none' : `k8s-file:${c.logPath}`,
       '--socket-dir-path', this.opts.socketDir,
       ...rt.args.flatMap((a) => ['--runtime-arg', a]),
       '--runtime-arg', `--root=${rt.root}`,

@@ -52,7 +52,16 @@ describe('docker build (legacy API) against berthd', () => {
     assert.match(r.stdout, /Step 1\/\d+ : FROM busybox/);
     assert.match(r.stdout, /Successfully tagged meta:1/);
     const img = await inspect('meta:1');
-    const c = img.Config as Record<string, any>;
+    // The image config fields the Dockerfile set (assertions below say what each must be).
+    const c = img.Config as {
+      Labels: Record<string, string>;
+      Env: string[];
+      ExposedPorts: Record<string, object>;
+      Volumes: Record<string, object>;
+      Healthcheck: unknown;
+      OnBuild: string[];
+      [field: string]: unknown;
+    };
     assert.deepEqual(c.Labels, { 'org.example.a': 'one two', b: '3' });
     assert.ok(c.Env.includes('A=1'));
     assert.ok(c.Env.includes('B=two words'));

@@ -21,6 +21,10 @@ const berth = (args: string[], extra: Record<string, string> = {}) =>
 const docker = (args: string[], extra: Record<string, string> = {}) =>
   daemon.d.docker(args, { env: env(extra) });
 
+/** `berth context create|update NAME --description … --docker host=<this berthd>`. */
+const pointAtDaemon = (verb: 'create' | 'update', name: string, description: string) =>
+  berth(['context', verb, name, '--description', description, '--docker', `host=${daemon.d.host}`]);
+
 before(async () => {
   config = await mkdtemp(path.join(os.tmpdir(), 'berth-ctx-cfg-'));
 });
@@ -30,15 +34,7 @@ after(async () => {
 
 describe('berth context', () => {
   test('create / ls / inspect share the store with the docker CLI', async () => {
-    const c = await berth([
-      'context',
-      'create',
-      'ctx-b',
-      '--description',
-      'made by berth',
-      '--docker',
-      `host=${daemon.d.host}`,
-    ]);
+    const c = await pointAtDaemon('create', 'ctx-b', 'made by berth');
     assert.equal(ok(c), 'ctx-b\n');
     assert.equal(c.stderr, 'Successfully created context "ctx-b"\n');
     ok(await docker(['context', 'create', 'ctx-d', '--docker', 'host=unix:///nowhere/docker.sock']));
@@ -152,15 +148,7 @@ describe('berth context', () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /\.\.\/x: unexpected context file/);
     ok(await berth(['context', 'rm', 'zip-berth', 'zip-docker']));
-    const u = await berth([
-      'context',
-      'update',
-      'ctx-d',
-      '--description',
-      'now berth',
-      '--docker',
-      `host=${daemon.d.host}`,
-    ]);
+    const u = await pointAtDaemon('update', 'ctx-d', 'now berth');
     assert.equal(ok(u), 'ctx-d\n');
     assert.equal(
       ok(

@@ -2,50 +2,23 @@
 // --exit-code-from stopping the rest), --scale up and down, --wait failing with the unhealthy
 // service named, and `docker compose` through the CLI plugin.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { ROOT, run } from '../helpers/daemon.ts';
+import { composeWorkspace } from '../helpers/compose.ts';
 import { useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
-const work = mkdtempSync(path.join(os.tmpdir(), 'berth-compose-att-'));
-const projects: string[] = [];
-after(async () => {
-  for (const p of projects) await compose(p, ['down', '-v', '-t', '0']).catch(() => {});
-  rmSync(work, { recursive: true, force: true });
+const { work, project, compose, networks } = composeWorkspace(h, {
+  prefix: 'berth-compose-att-',
+  net: '10.198',
 });
-
-function project(name: string, yaml: string): string {
-  const dir = path.join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'compose.yaml'), yaml);
-  projects.push(name);
-  return name;
-}
-
-function compose(name: string, args: string[], env: Record<string, string> = {}) {
-  const script = 'unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES; cd "$1" && shift && exec "$@"';
-  return run(
-    'sh',
-    ['-c', script, 'sh', path.join(work, name), path.join(ROOT, 'bin/berth'), 'compose', ...args],
-    {
-      env: { BERTH_HOST: h.d.host, ...env },
-      timeoutMs: 60_000,
-    },
-  );
-}
 
 function ok(r: { code: number; stdout: string; stderr: string }): string {
   assert.equal(r.code, 0, `exit ${r.code}: ${r.stdout}${r.stderr}`);
   return r.stdout;
 }
-
-/** Each project its own eighth of the test's /24, so their default networks do not overlap. */
-let quarter = 0;
-const networks = () =>
-  `networks:\n  default:\n    ipam: {config: [{subnet: "10.198.${h.d.netByte}.${32 * quarter++}/27"}]}\n`;
 
 test('attached up: prefixed output, --exit-code-from returns that exit code and stops the others', async () => {
   const p = project(

@@ -2,45 +2,23 @@
 // berthd, with the outputs Docker Compose v2 prints (pkg/compose/{cp,events,wait,push}.go,
 // pkg/api Event.String, cmd/compose/events.go's JSON keys).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { freePort, type ServedRegistry, serveRegistry } from '../helpers/berth-registry.ts';
-import { ROOT, run } from '../helpers/daemon.ts';
+import { composeWorkspace } from '../helpers/compose.ts';
 import { ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
-const work = mkdtempSync(path.join(os.tmpdir(), 'berth-compose-cmd-'));
-const projects: string[] = [];
+const { work, project, compose, networks } = composeWorkspace(h, {
+  prefix: 'berth-compose-cmd-',
+  net: '10.197',
+  env: { TZ: 'UTC' },
+});
 let registry: ServedRegistry | undefined;
 after(async () => {
-  for (const p of projects) await compose(p, ['down', '-v', '-t', '0']).catch(() => {});
   await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
 });
-
-function project(name: string, yaml: string, files: Record<string, string> = {}): string {
-  const dir = path.join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'compose.yaml'), yaml);
-  for (const [f, text] of Object.entries(files)) writeFileSync(path.join(dir, f), text);
-  projects.push(name);
-  return name;
-}
-
-function compose(name: string, args: string[]) {
-  const script = 'unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES; cd "$1" && shift && exec "$@"';
-  return run(
-    'sh',
-    ['-c', script, 'sh', path.join(work, name), path.join(ROOT, 'bin/berth'), 'compose', ...args],
-    { env: { BERTH_HOST: h.d.host, TZ: 'UTC' }, timeoutMs: 60_000 },
-  );
-}
-
-let eighth = 0;
-const networks = () =>
-  `networks:\n  default:\n    ipam: {config: [{subnet: "10.197.${h.d.netByte}.${32 * eighth++}/27"}]}\n`;
 
 // PID 1 must end on SIGTERM, so stops take no grace period.
 const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]`;
@@ -130,7 +108,9 @@ test('events: --json with v2 keys, and the text line v2 prints; compose labels l
 test('wait: blocks until the services stop, prints each exit, exits with the code', async () => {
   const p = project(
     'wt',
-    `services:\n  job:\n    image: busybox\n    command: sh -c 'sleep 3; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
+    // 8 s: `wait` only sees running containers (as v2), so the job must outlive two CLI round
+    // trips even on a loaded machine (3 s was seen to be too short).
+    `services:\n  job:\n    image: busybox\n    command: sh -c 'sleep 8; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
   );
   ok(await compose(p, ['up', '-d']));
   const id = ok(await compose(p, ['ps', '-q', 'job'])).trim();

@@ -2,45 +2,16 @@
 // container at create as Compose v2 does (/run/secrets/NAME, mode 0444 unless set), through
 // `berth compose up` and `run`; a missing variable fails before anything is created.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, test } from 'node:test';
-import { ROOT, run } from '../helpers/daemon.ts';
+import { test } from 'node:test';
+import { composeWorkspace } from '../helpers/compose.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
-const work = mkdtempSync(path.join(os.tmpdir(), 'berth-compose-sec-'));
-const projects: string[] = [];
-after(async () => {
-  for (const p of projects) await compose(p, ['down', '-v', '-t', '0']).catch(() => {});
-  rmSync(work, { recursive: true, force: true });
+const { project, compose, networks } = composeWorkspace(h, {
+  prefix: 'berth-compose-sec-',
+  net: '10.196',
+  timeoutMs: 120_000,
 });
-
-function project(name: string, yaml: string, files: Record<string, string> = {}): string {
-  const dir = path.join(work, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'compose.yaml'), yaml);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-    writeFileSync(path.join(dir, f), text);
-  }
-  projects.push(name);
-  return name;
-}
-
-function compose(name: string, args: string[], env: Record<string, string> = {}) {
-  const script = 'unset COMPOSE_FILE COMPOSE_PROJECT_NAME COMPOSE_PROFILES; cd "$1" && shift && exec "$@"';
-  return run(
-    'sh',
-    ['-c', script, 'sh', path.join(work, name), path.join(ROOT, 'bin/berth'), 'compose', ...args],
-    { env: { BERTH_HOST: h.d.host, ...env }, timeoutMs: 120_000 },
-  );
-}
-
-let eighth = 0;
-const networks = () =>
-  `networks:\n  default:\n    ipam: {config: [{subnet: "10.196.${h.d.netByte}.${32 * eighth++}/27"}]}\n`;
 
 const SLEEPER = `["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]`;
 

@@ -5,7 +5,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
-import { type FluentRecord, fluentdReceiver, waitFor } from '../helpers/log-receivers.ts';
+import {
+  countedLines,
+  countingScript,
+  type FluentRecord,
+  fluentdFlags,
+  fluentdReceiver,
+  waitFor,
+} from '../helpers/log-receivers.ts';
 
 const daemon = useBusyboxDaemon();
 
@@ -23,8 +30,6 @@ function dedupByChunk(messages: readonly { chunk?: string; records: FluentRecord
   return out;
 }
 
-const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
-
 test('a receiver that hangs up before acking gets the same chunk id again; deduped, every line once', async () => {
   const N = 40;
   // The first two chunks are cut off before their ack: each is resent whole, same id.
@@ -34,18 +39,11 @@ test('a receiver that hangs up before acking gets the same chunk id again; dedup
       await daemon.d.docker([
         'run',
         '-d',
-        '--log-driver',
-        'fluentd',
-        '--log-opt',
-        `fluentd-address=127.0.0.1:${r.port}`,
-        '--log-opt',
-        'fluentd-request-ack=true',
-        '--log-opt',
-        'fluentd-retry-wait=100ms',
+        ...fluentdFlags(r.port, 'fluentd-request-ack=true', 'fluentd-retry-wait=100ms'),
         'busybox',
         'sh',
         '-c',
-        `i=0; while [ $i -lt ${N} ]; do echo hang-$i; i=$((i+1)); usleep 20000; done`,
+        countingScript('hang', N, 'usleep 20000'),
       ]),
     ).trim();
     await waitFor('every line', () => new Set(r.got.map((g) => g.record.log)).size >= N, 30_000);
@@ -59,7 +57,7 @@ test('a receiver that hangs up before acking gets the same chunk id again; dedup
       second.records.map((x) => x.record.log),
       first.records.map((x) => x.record.log),
     );
-    assert.deepEqual(dedupByChunk(r.messages), lines('hang', N));
+    assert.deepEqual(dedupByChunk(r.messages), countedLines('hang', N));
     // Different batches have different ids.
     const ids = r.messages.map((m) => m.chunk!);
     assert.ok(new Set(ids).size >= ids.length - 2, JSON.stringify(ids));
@@ -79,16 +77,11 @@ test('kill -9 of berthd with a batch unacknowledged: the next berthd resends it 
         '-d',
         '--name',
         'inflight',
-        '--log-driver',
-        'fluentd',
-        '--log-opt',
-        `fluentd-address=127.0.0.1:${r.port}`,
-        '--log-opt',
-        'fluentd-request-ack=true',
+        ...fluentdFlags(r.port, 'fluentd-request-ack=true'),
         'busybox',
         'sh',
         '-c',
-        `i=0; while [ $i -lt ${N} ]; do echo kill-$i; i=$((i+1)); done; sleep 1`,
+        `${countingScript('kill', N)}; sleep 1`,
       ]),
     );
     await waitFor('the first batch', () => r.messages.length >= 1);
@@ -102,7 +95,7 @@ test('kill -9 of berthd with a batch unacknowledged: the next berthd resends it 
       first.records.map((x) => x.record.log),
     );
     await waitFor('every line', () => dedupByChunk(r.messages).length >= N, 30_000);
-    assert.deepEqual(dedupByChunk(r.messages), lines('kill', N));
+    assert.deepEqual(dedupByChunk(r.messages), countedLines('kill', N));
   } finally {
     await r.close();
   }
@@ -116,23 +109,18 @@ test('fluentd-buffer-limit caps the records of one Forward message; every line a
       await daemon.d.docker([
         'run',
         '-d',
-        '--log-driver',
-        'fluentd',
-        '--log-opt',
-        `fluentd-address=127.0.0.1:${r.port}`,
-        '--log-opt',
-        'fluentd-buffer-limit=4',
+        ...fluentdFlags(r.port, 'fluentd-buffer-limit=4'),
         'busybox',
         'sh',
         '-c',
-        `i=0; while [ $i -lt ${N} ]; do echo lim-$i; i=$((i+1)); done`,
+        countingScript('lim', N),
       ]),
     ).trim();
     ok(await daemon.d.docker(['wait', id]));
     await waitFor('every line', () => r.got.length >= N);
     assert.deepEqual(
       r.got.map((g) => g.record.log),
-      lines('lim', N),
+      countedLines('lim', N),
     );
     const sizes = r.messages.map((m) => m.records.length);
     assert.ok(

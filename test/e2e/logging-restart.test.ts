@@ -4,7 +4,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
-import { firstArrivals, fluentdReceiver, waitFor } from '../helpers/log-receivers.ts';
+import {
+  countedLines,
+  countingScript,
+  firstArrivals,
+  fluentdFlags,
+  fluentdReceiver,
+  waitFor,
+} from '../helpers/log-receivers.ts';
 
 const daemon = useBusyboxDaemon();
 
@@ -13,43 +20,26 @@ test('kill -9 of berthd while containers write: every line arrives after the res
   try {
     const N = 1500;
     const M = 300;
-    const opts = (tag: string) => [
-      '--log-driver',
-      'fluentd',
-      '--log-opt',
-      `fluentd-address=127.0.0.1:${r.port}`,
-      '--log-opt',
-      'fluentd-request-ack=true',
-      '--log-opt',
-      `tag=${tag}`,
-    ];
     // One writes through the kill and after the restart; one exits while berthd is down.
-    ok(
-      await daemon.d.docker([
-        'run',
-        '-d',
-        '--name',
-        'long',
-        ...opts('long'),
-        'busybox',
-        'sh',
-        '-c',
-        `i=0; while [ $i -lt ${N} ]; do echo long-$i; i=$((i+1)); usleep 2000; done`,
-      ]),
-    );
-    ok(
-      await daemon.d.docker([
-        'run',
-        '-d',
-        '--name',
-        'short',
-        ...opts('short'),
-        'busybox',
-        'sh',
-        '-c',
-        `i=0; while [ $i -lt ${M} ]; do echo short-$i; i=$((i+1)); usleep 2000; done`,
-      ]),
-    );
+    const writers = [
+      ['long', N],
+      ['short', M],
+    ] as const;
+    for (const [name, n] of writers) {
+      ok(
+        await daemon.d.docker([
+          'run',
+          '-d',
+          '--name',
+          name,
+          ...fluentdFlags(r.port, 'fluentd-request-ack=true', `tag=${name}`),
+          'busybox',
+          'sh',
+          '-c',
+          countingScript(name, n, 'usleep 2000'),
+        ]),
+      );
+    }
     await waitFor('lines before the kill', () => r.got.some((g) => g.tag === 'long'));
     await daemon.d.kill9();
     const atKill = r.got.length;
@@ -61,16 +51,9 @@ test('kill -9 of berthd while containers write: every line arrives after the res
       () => firstArrivals(lines('long')).order.length >= N && firstArrivals(lines('short')).order.length >= M,
       40_000,
     );
-    for (const [tag, n] of [
-      ['long', N],
-      ['short', M],
-    ] as const) {
+    for (const [tag, n] of writers) {
       const { order, again } = firstArrivals(lines(tag));
-      assert.deepEqual(
-        order,
-        Array.from({ length: n }, (_, i) => `${tag}-${i}`),
-        tag,
-      );
+      assert.deepEqual(order, countedLines(tag, n), tag);
       assert.ok(again <= 200, `${tag}: ${again} lines came twice`);
     }
     assert.ok(atKill < N + M, 'the kill came while lines were pending');

@@ -1,29 +1,24 @@
 // ssh:// remote access (issue 21): a private Debian sshd on a loopback port with its own host key
 // and one authorized client key, then the real docker CLI and berth through `-H ssh://`,
 // DOCKER_HOST and contexts, and `berth system dial-stdio` on its own. Nothing of the machine's ssh
-// set-up is used or changed: sshd reads only this file's config; the clients' `ssh` is a wrapper
-// (first on their PATH) that runs /usr/bin/ssh -F with this file's client config (OpenSSH reads
-// ~/.ssh from the passwd entry, not $HOME, so -F is the way to keep ~/.ssh out of it).
+// set-up is used or changed (test/helpers/sshd.ts: its own config, and an `ssh` wrapper first on
+// the clients' PATH that runs /usr/bin/ssh -F with its client config).
 // On the far side (root on this machine) sshd's SetEnv gives a PATH whose `berth` and `docker`
 // are wrappers that log their arguments, and DOCKER_HOST = the test berthd's socket.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { berthCli, ROOT, run } from '../helpers/daemon.ts';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { freePort } from '../helpers/ports.ts';
+import { type PrivateSshd, startSshd, writeScript } from '../helpers/sshd.ts';
 
-const SSHD = '/usr/sbin/sshd';
 const DOCKER = '/usr/local/bin/docker';
 
 const daemon = useBusyboxDaemon();
 let dir = '';
-let port = 0;
-let sshd: ChildProcess | undefined;
-let sshdLog = '';
+let sshd: PrivateSshd | undefined;
 let url = '';
 
 const calls = () =>
@@ -39,8 +34,8 @@ const env = (extra: Record<string, string> = {}) => ({
   DOCKER_CONTEXT: '',
   DOCKER_CONFIG: path.join(dir, 'client-config'),
   BERTH_SSH_REMOTE_CMD: '',
-  BERTH_TEST_SSH_CONFIG: path.join(dir, 'ssh_config'),
-  PATH: `${path.join(dir, 'client-bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+  BERTH_TEST_SSH_CONFIG: sshd!.clientConfig(),
+  PATH: `${sshd!.clientBin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
   ...extra,
 });
 const berth = (args: string[], extra: Record<string, string> = {}, input?: string) =>
@@ -48,128 +43,34 @@ const berth = (args: string[], extra: Record<string, string> = {}, input?: strin
 const docker = (args: string[], extra: Record<string, string> = {}) =>
   run(DOCKER, args, { env: env(extra), timeoutMs: 90_000 });
 
-function sh(file: string, body: string): void {
-  writeFileSync(file, `#!/bin/sh\n${body}\n`);
-  chmodSync(file, 0o755);
-}
-
-/** A free loopback port: sshd cannot listen on port 0, so node binds one and lets it go. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-async function keygen(file: string): Promise<void> {
-  ok(await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'berth-test', '-f', file]));
-}
-
 describe('ssh:// remote access', () => {
   before(async () => {
-    if (!existsSync(SSHD))
-      throw new Error(
-        `${SSHD} is missing: run scripts/setup.sh (it installs openssh-server and openssh-client)`,
-      );
-    dir = mkdtempSync(path.join(os.tmpdir(), 'berth-ssh-'));
-    port = await freePort();
-    url = `ssh://root@127.0.0.1:${port}`;
-    await keygen(path.join(dir, 'host_key'));
-    await keygen(path.join(dir, 'client_key'));
-    await keygen(path.join(dir, 'wrong_key'));
-    writeFileSync(path.join(dir, 'authorized_keys'), readFileSync(path.join(dir, 'client_key.pub')));
-    writeFileSync(
-      path.join(dir, 'known_hosts'),
-      `[127.0.0.1]:${port} ${readFileSync(path.join(dir, 'host_key.pub'), 'utf8')}`,
-    );
-    const clientConfig = (key: string) =>
-      [
-        'Host *',
-        `  IdentityFile ${path.join(dir, key)}`,
-        '  IdentitiesOnly yes',
-        '  IdentityAgent none',
-        `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`,
-        '  GlobalKnownHostsFile /dev/null',
-        '  StrictHostKeyChecking yes',
-        '  BatchMode yes',
-        '',
-      ].join('\n');
-    writeFileSync(path.join(dir, 'ssh_config'), clientConfig('client_key'));
-    writeFileSync(path.join(dir, 'ssh_config.wrong'), clientConfig('wrong_key'));
-    mkdirSync(path.join(dir, 'client-bin'));
+    sshd = await startSshd({
+      remoteEnv: { DOCKER_HOST: `unix://${daemon.d.socket}` },
+      otherKeys: ['wrong_key'],
+    });
+    dir = sshd.dir;
+    url = sshd.url;
     mkdirSync(path.join(dir, 'client-config'));
-    sh(path.join(dir, 'client-bin/ssh'), 'exec /usr/bin/ssh -F "$BERTH_TEST_SSH_CONFIG" "$@"');
     // The far side: berth and docker that log how they were called. With docker-is-berth present,
     // the far side's `docker` is berth (a host with Berth only, reached by the docker CLI).
     const log = path.join(dir, 'remote-calls.log');
-    mkdirSync(path.join(dir, 'bin'));
-    sh(path.join(dir, 'bin/berth'), `echo "berth $*" >> ${log}\nexec ${path.join(ROOT, 'bin/berth')} "$@"`);
-    sh(
-      path.join(dir, 'bin/docker'),
+    writeScript(
+      path.join(sshd.remoteBin, 'berth'),
+      `echo "berth $*" >> ${log}\nexec ${path.join(ROOT, 'bin/berth')} "$@"`,
+    );
+    writeScript(
+      path.join(sshd.remoteBin, 'docker'),
       [
         `echo "docker $*" >> ${log}`,
         `if [ -e ${path.join(dir, 'docker-is-berth')} ]; then exec ${path.join(ROOT, 'bin/berth')} "$@"; fi`,
         `exec ${DOCKER} "$@"`,
       ].join('\n'),
     );
-    writeFileSync(
-      path.join(dir, 'sshd_config'),
-      [
-        `Port ${port}`,
-        'ListenAddress 127.0.0.1',
-        `HostKey ${path.join(dir, 'host_key')}`,
-        `PidFile ${path.join(dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'UsePAM no',
-        // The keys live in a temp dir under the world-writable /tmp.
-        'StrictModes no',
-        `SetEnv PATH=${path.join(dir, 'bin')}:/usr/bin:/bin DOCKER_HOST=unix://${daemon.d.socket}`,
-        '',
-      ].join('\n'),
-    );
-    // sshd insists on its privilege separation directory (a runtime dir, created empty if absent).
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-    const child = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    sshd = child;
-    child.stderr!.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`sshd did not start within 10 s:\n${sshdLog}`)),
-        10_000,
-      );
-      child.stderr!.on('data', (s: string) => {
-        sshdLog += s;
-        if (sshdLog.includes('Server listening')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`sshd exited with ${code}:\n${sshdLog}`));
-      });
-    });
   });
 
   after(async () => {
-    const child = sshd;
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      process.kill(child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await sshd?.stop();
   });
 
   test('the docker CLI over ssh:// with the real docker dial-stdio on the far side', async () => {
@@ -186,7 +87,7 @@ describe('ssh:// remote access', () => {
     } finally {
       ok(await docker(['-H', url, 'rm', '-f', id]));
     }
-    assert.match(calls(), /^docker system dial-stdio$/m, sshdLog);
+    assert.match(calls(), /^docker system dial-stdio$/m, sshd!.log());
   });
 
   test('the docker CLI over ssh:// with berth system dial-stdio as the far side', async () => {
@@ -256,7 +157,7 @@ describe('ssh:// remote access', () => {
     assert.ok(dials() >= 1 && dials() <= 3, `run --rm used ${dials()} ssh connections:\n${calls()}`);
     // No ssh child outlives the command: the CLI ends its kept ssh as it exits (SIGTERM, so
     // allow it a moment to go; bounded).
-    const pattern = `ssh -F ${path.join(dir, 'ssh_config')}`;
+    const pattern = `ssh -F ${sshd!.clientConfig()}`;
     let left = '';
     for (let i = 0; i < 20; i++) {
       left = (await run('pgrep', ['-a', '-f', '--', pattern], { timeoutMs: 10_000 })).stdout.trim();
@@ -293,7 +194,7 @@ describe('ssh:// remote access', () => {
 
   test('refused: a wrong key, a closed port, a remote command that is missing', async () => {
     const wrong = await berth(['-H', url, 'version'], {
-      BERTH_TEST_SSH_CONFIG: path.join(dir, 'ssh_config.wrong'),
+      BERTH_TEST_SSH_CONFIG: sshd!.clientConfig('wrong_key'),
     });
     assert.notEqual(wrong.code, 0);
     assert.match(

@@ -3,24 +3,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { ROOT } from './daemon.ts';
+import { freePort } from './ports.ts';
+
+export { freePort };
 
 export const REGISTRY_BIN = path.join(ROOT, 'bin/berth-registry');
 export const BERTH_BIN = path.join(ROOT, 'bin/berth');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** An htpasswd file with bcrypt hashes of the given cost. */
 export async function writeHtpasswd(file: string, users: Record<string, string>, cost = 4): Promise<void> {

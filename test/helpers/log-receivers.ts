@@ -238,3 +238,22 @@ export function firstArrivals(lines: readonly string[]): { order: string[]; agai
   }
   return { order, again: lines.length - order.length };
 }
+
+/** `docker run` flags for the fluentd driver to a receiver on `port`, with more `--log-opt`s. */
+export function fluentdFlags(port: number, ...logOpts: string[]): string[] {
+  return [
+    '--log-driver',
+    'fluentd',
+    ...[`fluentd-address=127.0.0.1:${port}`, ...logOpts].flatMap((o) => ['--log-opt', o]),
+  ];
+}
+
+/** A busybox `sh -c` script printing `<prefix>-0` … `<prefix>-<n-1>`, running `pause` after each. */
+export function countingScript(prefix: string, n: number, pause = ''): string {
+  return `i=0; while [ $i -lt ${n} ]; do echo ${prefix}-$i; i=$((i+1));${pause ? ` ${pause};` : ''} done`;
+}
+
+/** The lines countingScript prints. */
+export function countedLines(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+}

@@ -6,6 +6,8 @@ import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { readLogs } from '../../logs/index.ts';
 import type { Digest } from '../../oci/digest.ts';
 import type { ContainerConfig } from '../../oci/image.ts';
+import type { Instruction } from '../dockerfile/types.ts';
+import { commandArgs } from '../metadata-steps.ts';
 import type { MountPlan } from './run-mounts.ts';
 
 export interface RunDeps {
@@ -106,4 +108,22 @@ export async function runInContainer(
     await remove();
     throw err;
   }
+}
+
+/**
+ * The argv of a RUN. Heredocs are the shell's business (the builder expands nothing in RUN): a
+ * lone `RUN <<EOF` runs the body as the script; otherwise the text and the bodies go to the
+ * shell together.
+ */
+export function runArgv(
+  instr: Extract<Instruction, { kind: 'RUN' }>,
+  shell: readonly string[] | undefined,
+): string[] {
+  const argv = commandArgs(instr.command, shell);
+  if (instr.heredocs.length === 0 || instr.command.form !== 'shell') return argv;
+  const sh = shell ?? ['/bin/sh', '-c'];
+  const lone = instr.heredocs.length === 1 && /^\s*<<-?\s*["']?[^\s"']+["']?\s*$/.test(instr.command.text);
+  return lone
+    ? [...sh, instr.heredocs[0]!.content]
+    : [...sh, [instr.command.text, ...instr.heredocs.map((h) => `${h.content}${h.name}`)].join('\n')];
 }

@@ -9,6 +9,7 @@ import {
   formatTimestamp,
   frameHeader,
   type LogRecord,
+  logFramingFor,
   MERGE_MAX,
   muxFrame,
   muxLogRecords,
@@ -134,7 +135,7 @@ test('muxLogRecords with merge: the same bytes per stream and the same interleav
   await fc.assert(
     fc.asyncProperty(fc.array(record, { maxLength: 60 }), fc.boolean(), async (records, timestamps) => {
       const plain = await all(chunks(muxLogRecords(records, { timestamps }), 13));
-      const merged = await all(chunks(muxLogRecords(records, { timestamps, merge: true }), 13));
+      const merged = await all(chunks(muxLogRecords(records, { timestamps, framing: 'merged' }), 13));
       assert.deepEqual(demuxed(merged), demuxed(plain));
       // A frame per run of one stream: neighbours always differ in stream.
       for (let i = 1; i < merged.length; i++) assert.notEqual(merged[i]!.stream, merged[i - 1]!.stream);
@@ -152,7 +153,7 @@ test('muxLogRecords with merge caps a frame at MERGE_MAX unless one record is la
     time: T0,
     data,
   }));
-  const frames = await all(chunks(muxLogRecords(records, { merge: true }), 1 << 16));
+  const frames = await all(chunks(muxLogRecords(records, { framing: 'merged' }), 1 << 16));
   assert.deepEqual(
     frames.map((f) => f.data.length),
     [900_000, 300_000, MERGE_MAX + 5, 300_000],
@@ -161,4 +162,23 @@ test('muxLogRecords with merge caps a frame at MERGE_MAX unless one record is la
     Buffer.concat(frames.map((f) => f.data)).equals(Buffer.concat(records.map((r) => r.data))),
     true,
   );
+});
+
+test('logFramingFor: merged frames for the docker CLI only', () => {
+  assert.equal(logFramingFor('Docker-Client/28.0.4 (linux)'), 'merged');
+  for (const ua of [
+    'docker-sdk-python/7.1.0',
+    'Go-http-client/1.1',
+    'berth/0.1 docker-client',
+    '',
+    undefined,
+  ])
+    assert.equal(logFramingFor(ua), 'per-record', String(ua));
+  const records: LogRecord[] = ['a\n', 'b\n'].map((d) => ({
+    stream: 'stdout',
+    time: T0,
+    data: Buffer.from(d),
+  }));
+  // Unset is Docker's framing: a frame per record.
+  assert.deepEqual(muxLogRecords(records), muxLogRecords(records, { framing: 'per-record' }));
 });

@@ -16,6 +16,7 @@ import type {
 import {
   formatTimestamp,
   muxFrame,
+  logFramingFor,
   muxLogRecords,
   readLogs,
   readRotatedBatches,
@@ -475,10 +476,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                 .join(',')} `,
             )
           : undefined;
-        // The docker CLI only copies the demultiplexed bytes to its stdout, a write per frame:
-        // it gets a stream's consecutive lines in one frame. Other clients (SDKs iterating frames)
-        // keep Docker's frame per line.
-        const merge = /^Docker-Client\//.test(ctx.req.headers['user-agent'] ?? '');
+        // Merged frames for the docker CLI, Docker's frame per line for others (see logFramingFor).
+        const framing = logFramingFor(ctx.req.headers['user-agent']);
         for await (const raw of readRotatedBatches(backend.logPath(rec.id), policy.maxFiles, {
           follow,
           tail: Number.isFinite(tail) ? tail : 'all',
@@ -496,7 +495,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                   timestamps ? Buffer.concat([Buffer.from(`${formatTimestamp(r.time)} `), r.data]) : r.data,
                 ),
               )
-            : muxLogRecords(batch, { timestamps, merge });
+            : muxLogRecords(batch, { timestamps, framing });
           if (!ctx.res.write(out)) await new Promise((res) => ctx.res.once('drain', res));
         }
         ctx.res.end();
@@ -565,6 +564,14 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                 exited,
                 new Promise((res) => abort.signal.addEventListener('abort', res, { once: true })),
               ]);
+          } else if (!backend.logPolicy(rec).localFile) {
+            // `none`: no file keeps the output; a stream reads it from the monitor, live (there
+            // are no earlier logs to replay).
+            if (stream && backend.attachOutput)
+              for await (const r of backend.attachOutput(rec.id, abort.signal, exited)) {
+                if (!conn.write(tty ? r.data : muxFrame(r.stream, r.data)))
+                  await new Promise((res) => conn.once('drain', res));
+              }
           } else if (logs || stream) {
             for await (const r of readLogs(backend.logPath(rec.id), {
               follow: stream,

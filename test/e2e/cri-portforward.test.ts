@@ -101,7 +101,7 @@ describe('PortForward over websocket (v4.channel.k8s.io)', () => {
     c.send(0, 'hello from the client\n');
     nc.stdin.write('hello from the pod\n');
     await c.until(0, (b) => b.subarray(2).toString() === 'hello from the pod\n');
-    for (let i = 0; i < 200 && !fromClient.includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 400 && !fromClient.includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
     assert.equal(fromClient, 'hello from the client\n');
     // The pod's side closes: the server ends the session (no error) and closes the socket.
     nc.stdin.end();
@@ -160,10 +160,12 @@ describe('PortForward over SPDY/3.1 (portforward.k8s.io, spdy-transport client)'
         const errText = readAll(error);
         const got = readAll(data);
         data.write(`request ${rid} from the client\n`);
-        nc.stdin.end(`reply ${rid} from the pod\n`);
-        for (let i = 0; i < 200 && !fromClient.includes('\n'); i++)
+        // Not ended yet: busybox nc stops at its stdin's EOF, which would drop a late request.
+        nc.stdin.write(`reply ${rid} from the pod\n`);
+        for (let i = 0; i < 400 && !fromClient.includes('\n'); i++)
           await new Promise((r) => setTimeout(r, 25));
         assert.equal(fromClient, `request ${rid} from the client\n`);
+        nc.stdin.end();
         nc.kill('SIGTERM');
         assert.equal(await got, `reply ${rid} from the pod\n`);
         assert.equal(await errText, '');

@@ -8,14 +8,15 @@
 // control: spdystream sends no WINDOW_UPDATE and ignores them, so none is enforced here either;
 // WINDOW_UPDATEs are still sent as data is consumed, for peers that do count windows.
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 
-// The SPDY/3 header dictionary (RFC draft-mbelshe-httpbis-spdy-00 §2.6.10.1), from spdy-transport.
-const SPDY3_DICTIONARY: Buffer = createRequire(import.meta.url)(
-  'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js',
-)['3'];
+// The SPDY/3 header dictionary (draft-mbelshe-httpbis-spdy-00 §2.6.10.1), from spdy-transport,
+// imported statically so the bundle carries it (the package is not installed beside dist/).
+// @ts-expect-error: spdy-transport ships no type declarations.
+import spdyDictionaries from 'spdy-transport/lib/spdy-transport/protocol/spdy/dictionary.js';
+
+const SPDY3_DICTIONARY: Buffer = (spdyDictionaries as Record<string, Buffer>)['3'] as Buffer;
 
 const VERSION = 3;
 const T = {

@@ -146,7 +146,18 @@ describe('Exec over SPDY/3.1 (v4.channel.k8s.io)', () => {
 describe('Exec with a terminal over SPDY (v4: stdin, stdout, error and resize streams)', () => {
   test('the resize stream sets the terminal size the process reads', async () => {
     const c = await upgradeSpdy(
-      await execUrl({ cmd: ['sh', '-c', 'read a; stty size'], tty: true, stdin: true, stdout: true }),
+      // Two SPDY streams have no order between them: the input may overtake the resize, so the
+      // script waits (bounded) for a size before printing it.
+      await execUrl({
+        cmd: [
+          'sh',
+          '-c',
+          'read a; i=0; until s=$(stty size 2>/dev/null) && [ -n "$s" ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.05; done; echo "$s"',
+        ],
+        tty: true,
+        stdin: true,
+        stdout: true,
+      }),
       ['v4.channel.k8s.io'],
     );
     try {

@@ -100,6 +100,7 @@ chmodSync('dist/berthd.mjs', 0o755);
 // The console relay for `exec -t` (receives runc's pty master over a unix socket).
 // The unixgram relay for log drivers (Node's dgram has no unix datagram sockets).
 // The CRI's pause program, static and stripped: a pod sandbox's rootfs is that one file.
+// The CRI's port-forward dialer (setns into a pod's netns, which Node cannot do).
 for (const [out, src, what, flags = []] of [
   ['berth-stdin-relay', 'runtime/stdin-relay.c', 'containers cannot receive stdin from attach'],
   ['berth-console-relay', 'runtime/console-relay.c', 'exec -t is unavailable'],
@@ -109,6 +110,7 @@ for (const [out, src, what, flags = []] of [
     'syslog unixgram:// and journald are unavailable',
   ],
   ['berth-pause', 'cri/pause.c', 'CRI pod sandboxes cannot start', ['-static', '-s']],
+  ['berth-netns-dial', 'cri/streaming/netns-dial.c', 'CRI PortForward into pods is unavailable'],
 ]) {
   try {
     execFileSync('cc', ['-O2', '-Wall', ...flags, '-o', `dist/${out}`, `src/${src}`], { stdio: 'inherit' });

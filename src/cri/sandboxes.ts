@@ -386,6 +386,24 @@ export class SandboxService {
     return out.sort((a, b) => (BigInt(a.created_at) < BigInt(b.created_at) ? -1 : 1));
   }
 
+  /**
+   * Where a PortForward connects: the pinned netns of a ready pod, or 'host' for a pod on the
+   * node's network. NOT_FOUND / FAILED_PRECONDITION otherwise.
+   */
+  async forwardTarget(ref: string): Promise<{ id: string; netns: string | 'host' }> {
+    const rec = await this.#refresh(this.#must(ref).id);
+    if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
+    if (rec.state.status !== 'ready')
+      throw new CriError(
+        status.FAILED_PRECONDITION,
+        `pod sandbox ${rec.id} is not ready: its ports cannot be forwarded`,
+      );
+    if (rec.namespaces.network === 'NODE') return { id: rec.id, netns: 'host' };
+    if (!rec.netns)
+      throw new CriError(status.FAILED_PRECONDITION, `network namespace for pod sandbox ${rec.id} is closed`);
+    return { id: rec.id, netns: rec.netns };
+  }
+
   /** A sandbox by ID or unique prefix, with its pod files (containers mount them). */
   pod(ref: string): { record: SandboxRecord; files: ReturnType<typeof sandboxFiles> } | undefined {
     const record = this.#d.store.find(ref);

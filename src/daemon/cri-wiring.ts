@@ -15,6 +15,8 @@ import { SandboxStore } from '../cri/sandbox-store.ts';
 import type { Log } from '../base/log.ts';
 import { createLoopbackNetns, deleteNetns } from '../network/index.ts';
 import { startCriServer } from '../cri/server.ts';
+import { podStreamingBackend } from '../cri/streaming/pod-backend.ts';
+import { StreamingServer } from '../cri/streaming/server.ts';
 import { deleteImage, type ImageService, type ImageUsers } from '../images/index.ts';
 import { type Digest, digestHex } from '../oci/digest.ts';
 import type { Credentials } from '../registry/index.ts';
@@ -37,6 +39,14 @@ export interface CriWiring {
   readonly cniBinDirs: readonly string[];
   /** dist/berth-pause, if it was built. */
   readonly pauseBinary: string | undefined;
+  /** host:port of the streaming server (Exec/Attach/PortForward URLs). */
+  readonly streamingAddress: string;
+  /** dist/berth-netns-dial, if it was built (PortForward into pod netns). */
+  readonly netnsDialBinary: string | undefined;
+  /** dist/berth-console-relay, if it was built (Exec with a terminal). */
+  readonly consoleRelay: string | undefined;
+  /** dist/berth-stdin-relay, if it was built (Attach stdin). */
+  readonly stdinRelay: string | undefined;
   readonly log: Log;
 }
 
@@ -121,6 +131,17 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
   });
   containers = criContainers;
   await criContainers.recover();
+  const streaming = await StreamingServer.start({
+    address: w.streamingAddress,
+    log: w.log,
+    backend: podStreamingBackend({
+      sandboxes,
+      containers: criContainers,
+      netnsDialBinary: w.netnsDialBinary,
+      consoleRelay: w.consoleRelay,
+      stdinRelay: w.stdinRelay,
+    }),
+  });
   const close = await startCriServer({
     socket: w.socket,
     runtime: {
@@ -133,11 +154,13 @@ export async function startCri(w: CriWiring): Promise<() => Promise<void>> {
         ),
       ),
       ...statsHandlers(criContainers, sandboxStore),
+      ...streaming.handlers(),
     },
     image: imageHandlers(images),
   });
   return async () => {
     criContainers.close();
     await close();
+    await streaming.close();
   };
 }

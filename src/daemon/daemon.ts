@@ -548,6 +548,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
           cniConfDir: config.cniConfDir,
           cniBinDirs: config.cniBinDirs,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
+          streamingAddress: config.criStreamingAddress,
+          netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),
+          consoleRelay,
+          stdinRelay,
           log,
         }),
       );

@@ -530,6 +530,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             imagesBackend.pull(ref, { signal, onEvent: () => {}, ...(auth ? { auth } : {}) }),
           imageUsers: (id) => containers.usersOf(id),
           runtime,
+          layers,
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
           cniConfDir: config.cniConfDir,

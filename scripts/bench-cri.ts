@@ -168,21 +168,27 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   return { client: { rt, im }, proc, sock };
 }
 
-function podConfig(rt: Runtime, seq: number): Msg {
+/** The seccomp profile both runtimes are asked for, explicitly (their defaults for "unset" differ). */
+type Seccomp = 'RuntimeDefault' | 'Unconfined';
+
+function podConfig(rt: Runtime, seq: number, seccomp: Seccomp): Msg {
   return {
     metadata: { name: `bench-${seq}`, uid: `bench-${process.pid}-${seq}`, namespace: 'default', attempt: 0 },
     hostname: `bench-${seq}`,
     log_directory: path.join(rt.logDir, `pod-${seq}`),
     linux: {
       cgroup_parent: `${rt.cgParent}/p${seq}`,
-      security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' } },
+      security_context: {
+        namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' },
+        seccomp: { profile_type: seccomp },
+      },
     },
   };
 }
 
 /** One round on one runtime: each row's wall time in ms. */
-async function round(rt: Runtime, seq: number): Promise<Record<Row, number>> {
-  const config = podConfig(rt, seq);
+async function round(rt: Runtime, seq: number, seccomp: Seccomp): Promise<Record<Row, number>> {
+  const config = podConfig(rt, seq, seccomp);
   await fsp.mkdir(config.log_directory, { recursive: true });
   let t = performance.now();
   const { pod_sandbox_id } = await rt.runtime('RunPodSandbox', { config });
@@ -198,6 +204,7 @@ async function round(rt: Runtime, seq: number): Promise<Record<Row, number>> {
       // Ends at once on SIGTERM (a shell waiting on a child takes the trap), as a real app does.
       command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'],
       log_path: 'sleeper/0.log',
+      linux: { security_context: { seccomp: { profile_type: seccomp } } },
     },
     sandbox_config: config,
   });
@@ -334,28 +341,32 @@ async function main(): Promise<void> {
     }
 
     let seq = 0;
-    for (const rt of runtimes) await round(rt, ++seq); // warm-up, not counted
-    const samples = new Map(runtimes.map((rt) => [rt.name, new Map(ROWS.map((r) => [r, [] as number[]]))]));
-    for (let i = 0; i < rounds; i++) {
-      const order = i % 2 ? [...runtimes].reverse() : runtimes;
-      for (const rt of order) {
-        const r = await round(rt, ++seq);
-        for (const row of ROWS) samples.get(rt.name)!.get(row)!.push(r[row]);
+    for (const seccomp of ['RuntimeDefault', 'Unconfined'] as const) {
+      for (const rt of runtimes) await round(rt, ++seq, seccomp); // warm-up, not counted
+      const samples = new Map(runtimes.map((rt) => [rt.name, new Map(ROWS.map((r) => [r, [] as number[]]))]));
+      for (let i = 0; i < rounds; i++) {
+        const order = i % 2 ? [...runtimes].reverse() : runtimes;
+        for (const rt of order) {
+          const r = await round(rt, ++seq, seccomp);
+          for (const row of ROWS) samples.get(rt.name)!.get(row)!.push(r[row]);
+        }
       }
-    }
-    console.log(`\n== CRI latency, median of ${rounds} interleaved rounds (ms; pod network via CNI bridge)`);
-    const names = runtimes.map((r) => r.name);
-    console.log(
-      [
-        'row'.padEnd(34),
-        ...names.map((n) => n.padStart(11)),
-        names.length > 1 ? '  Berth/containerd' : '',
-      ].join(''),
-    );
-    for (const row of ROWS) {
-      const m = names.map((n) => median(samples.get(n)!.get(row)!));
-      const ratio = m.length > 1 ? `  ${(m[0]! / m[1]!).toFixed(2)}` : '';
-      console.log([row.padEnd(34), ...m.map((x) => x.toFixed(1).padStart(11)), ratio].join(''));
+      console.log(
+        `\n== CRI latency, seccomp ${seccomp}, median of ${rounds} interleaved rounds (ms; pod network via CNI bridge)`,
+      );
+      const names = runtimes.map((r) => r.name);
+      console.log(
+        [
+          'row'.padEnd(34),
+          ...names.map((n) => n.padStart(11)),
+          names.length > 1 ? '  Berth/containerd' : '',
+        ].join(''),
+      );
+      for (const row of ROWS) {
+        const m = names.map((n) => median(samples.get(n)!.get(row)!));
+        const ratio = m.length > 1 ? `  ${(m[0]! / m[1]!).toFixed(2)}` : '';
+        console.log([row.padEnd(34), ...m.map((x) => x.toFixed(1).padStart(11)), ratio].join(''));
+      }
     }
     if (trace) {
       const out = path.join(os.tmpdir(), `bench-cri-trace-${process.pid}.json`);

@@ -368,16 +368,46 @@ async function main(): Promise<void> {
         console.log([row.padEnd(34), ...m.map((x) => x.toFixed(1).padStart(11)), ratio].join(''));
       }
     }
-    if (trace) {
-      const out = path.join(os.tmpdir(), `bench-cri-trace-${process.pid}.json`);
-      await fsp.writeFile(out, (await cri.d.request('GET', '/_berth/trace')).body);
-      console.log(`\nberthd trace spans (GET /_berth/trace): ${out}`);
-    }
+    if (trace) printTrace(await cri.d.request('GET', '/_berth/trace'));
   } finally {
     for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e}`));
     await rmCgroups(`/berth-bench-cri-${tag}`);
     if (process.env.BENCH_CRI_KEEP === '1') console.log(`kept ${tmp}`);
     else await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** Berth's side under --trace: per CRI call, the median of the call and of each step's total in it. */
+function printTrace(res: { body: Buffer }): void {
+  const { records } = JSON.parse(res.body.toString()) as {
+    records: { label: string; ms: number; spans: { name: string; ms: number; depth: number }[] }[];
+  };
+  const byCall = new Map<string, { ms: number[]; steps: Map<string, number[]> }>();
+  for (const r of records) {
+    if (!r.label.startsWith('CRI ')) continue;
+    const c = byCall.get(r.label) ?? { ms: [] as number[], steps: new Map<string, number[]>() };
+    byCall.set(r.label, c);
+    c.ms.push(r.ms);
+    const sums = new Map<string, number>();
+    for (const sp of r.spans) sums.set(sp.name, (sums.get(sp.name) ?? 0) + sp.ms);
+    for (const [name, ms] of sums) c.steps.set(name, [...(c.steps.get(name) ?? []), ms]);
+  }
+  console.log(
+    '\n== berthd --trace: median ms per CRI call and its steps (nested steps are inside their parent step; all rounds, both profiles)',
+  );
+  for (const [label, c] of byCall) {
+    if (
+      !/RunPodSandbox|StopPodSandbox|RemovePodSandbox|CreateContainer|StartContainer|StopContainer|RemoveContainer/.test(
+        label,
+      )
+    )
+      continue;
+    const steps = [...c.steps]
+      .map(([n, xs]) => [n, median(xs), xs.length] as const)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(
+      `${label} ${median(c.ms).toFixed(1)} (n=${c.ms.length}): ${steps.map(([n, m, k]) => `${n} ${m.toFixed(1)}${k < c.ms.length ? ` (in ${k})` : ''}`).join(', ')}`,
+    );
   }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Berth needs on Debian 12 (as root): OCI runtime, monitor, iptables, the static
 # busybox used for the base image, attr tools, and for tests the registry, skopeo, docker-py and
-# docker-compose 1.29 (a real compose peer), sshd (remote access over ssh);
+# docker-compose 1.29 (a real compose peer), sshd (remote access over ssh), rsyslog (a real
+# syslog server for the syslog driver test);
 # then the npm dependencies and the build.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 need=()
 for pkg in runc conmon iptables iproute2 busybox-static attr tini gcc libc6-dev python3 python3-docker docker-registry skopeo \
-  containernetworking-plugins openssh-server openssh-client docker-compose; do
+  containernetworking-plugins openssh-server openssh-client docker-compose rsyslog; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then

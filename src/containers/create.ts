@@ -52,7 +52,7 @@ export async function createContainer(
   );
   // Stored with the daemon's defaults filled in: LogConfig.Type always names the driver.
   const LogConfig = withLogDefaults(req.hostConfig.LogConfig, deps.logDefaults ?? BUILTIN_LOG_DEFAULTS);
-  logPolicy({ ...req.hostConfig, LogConfig });
+  logPolicy({ ...req.hostConfig, LogConfig }, {}, [], 'create');
   checkRestartPolicy(req.hostConfig);
   // Validated before anything is stored: a bad limit leaves nothing behind.
   const plan = planResources(req.hostConfig as ResourceFields, facts);

@@ -53,10 +53,11 @@ export function logPolicy(
   h: HostConfig,
   labels: Record<string, string> = {},
   env: readonly string[] = [],
+  at: 'create' | 'use' = 'use',
 ): LogPolicy {
   // Records from before defaults were stored have an empty Type: json-file, as then.
   const opts = h.LogConfig?.Config ?? {};
-  const plan = planLogging(h.LogConfig?.Type || 'json-file', opts);
+  const plan = planLogging(h.LogConfig?.Type || 'json-file', opts, at);
   return { ...plan, details: extraAttributes(opts, labels, env) };
 }
 

@@ -34,6 +34,7 @@ import { withRootfs } from './rootfs-access.ts';
 import { Freezers, rootfsBusy } from './rootfs-users.ts';
 import { parseSignal } from './signals.ts';
 import { treeSize } from './size.ts';
+import { StartGates } from './start-gates.ts';
 import { StatsSampler } from './stats.ts';
 import { psTop } from './top.ts';
 import { mergeUpdate } from './update.ts';
@@ -51,6 +52,7 @@ export class ContainerService {
   readonly #lock = new KeyedMutex();
   readonly #logs: ContainerLogHooks;
   readonly #restarts = new RestartTimers();
+  readonly #startGates = new StartGates();
   #recovering = false;
   /** berthd is stopping its containers (live-restore off): exits schedule no restarts. */
   #shuttingDown = false;
@@ -98,6 +100,17 @@ export class ContainerService {
     return `${this.deps.store.dir(id)}/attach`;
   }
 
+  /**
+   * Runs `hook` once the container's monitor is up and before its process runs (at its next
+   * start), or at once when it runs already: the attach to conmon's socket of a container whose
+   * output no log file keeps (the `none` driver).
+   */
+  beforeProcessRuns(ref: string, hook: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    const rec = this.find(ref);
+    const live = rec.state.status === 'running' || rec.state.status === 'paused';
+    return this.#startGates.wait(rec.id, live, hook, signal);
+  }
+
   logPath(id: string): string {
     return this.#logs.logPath(id);
   }
@@ -117,9 +130,11 @@ export class ContainerService {
     });
   }
 
-  async #setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
+  /** `durable: false`: memory only, for an exit the removal that follows supersedes. */
+  async #setState(rec: ContainerRecord, state: ContainerState, durable = true): Promise<ContainerRecord> {
     const next = { ...rec, state };
-    await this.deps.store.put(next);
+    if (durable) await this.deps.store.put(next);
+    else this.deps.store.remember(next);
     this.#waiters.notify(rec.id, next);
     return next;
   }
@@ -197,7 +212,8 @@ export class ContainerService {
           id: rec.id,
           name: rec.name,
           bundle,
-          logPath: this.logPath(rec.id),
+          // `none` keeps nothing: conmon writes no file, attach reads its socket (beforeProcessRuns).
+          ...(logs.localFile ? { logPath: this.logPath(rec.id) } : {}),
           terminal: rec.config.Tty,
           // Open stdin only when attach can feed it (the relay exists); else the process reads EOF
           // instead of hanging on a stdin nobody can write to.
@@ -209,6 +225,7 @@ export class ContainerService {
           ...(logCap !== undefined ? { logSizeMax: logCap } : {}),
         });
         crashPoint('start:after-create');
+        await this.#startGates.open(rec.id);
         // The clock is read before `runc start`, not after it returns: the process runs (and
         // its first log lines are stamped) as soon as runc lets it go, so a later time would put
         // them before StartedAt, and `logs --since <StartedAt>` (testcontainers' wait for a log
@@ -217,10 +234,12 @@ export class ContainerService {
         await this.deps.runtime.start(rec.id);
         crashPoint('start:before-record');
         rec = await this.#setState(rec, { status: 'running', pid, monitorPid: conmonPid, startedAt });
+        this.#startGates.close(rec.id);
         crashPoint('start:after-record');
         this.#logs.arm(rec);
         this.#emit(rec.id, 'start', rec);
       } catch (err) {
+        this.#startGates.close(rec.id);
         await this.deps.runtime.delete(rec.id, true).catch(() => {});
         await teardownRootfs(this.deps, rec).catch(() => {});
         await this.deps.network?.detach(rec.id).catch(() => {});
@@ -294,32 +313,40 @@ export class ContainerService {
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
       );
+      const policy = restartPolicy(rec.hostConfig);
+      const restart = shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true);
+      // A `--rm` container is removed right after: its exit is not written (two fsyncs on the
+      // path `docker run --rm` waits for), nor its endpoints' unplugging (the release rewrites
+      // them). A crash before the removal's commit finds the record still `running` with no
+      // exit file and no runtime state, which recovery settles as an exit (detaching again)
+      // and then removes, as it removes every --rm container that is not running.
+      autoRemove = Boolean(rec.hostConfig.AutoRemove) && !restart;
       await this.deps.network
-        ?.detach(id)
+        ?.detach(id, { releasing: autoRemove })
         .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
       const { daemonPaused: _dp, ...rest } = rec;
-      const policy = restartPolicy(rec.hostConfig);
-      const restart = shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true);
       // The exit and the pending restart are one write: a waiter woken by the exit must not see
       // a container that is neither running nor restarting (and remove it without force).
       const base = restart ? { ...rest, restarting: true, restartCount: rec.restartCount + 1 } : rest;
-      const next = await this.#setState(base, {
-        status: 'exited',
-        exitCode: exit.code,
-        startedAt,
-        finishedAt: exit.at.toISOString(),
-        error: '',
-        ...(oom ? { oomKilled: true } : {}),
-      });
+      const next = await this.#setState(
+        base,
+        {
+          status: 'exited',
+          exitCode: exit.code,
+          startedAt,
+          finishedAt: exit.at.toISOString(),
+          error: '',
+          ...(oom ? { oomKilled: true } : {}),
+        },
+        !autoRemove,
+      );
       if (oom) this.#emit(id, 'oom', next);
       this.#emit(id, 'die', {
         ...next,
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
       });
-      autoRemove = Boolean(rec.hostConfig.AutoRemove);
       if (restart) {
-        autoRemove = false;
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
         if (!this.#recovering && !this.#shuttingDown)
           this.#restarts.schedule(id, ranMs, () => {
@@ -329,7 +356,16 @@ export class ContainerService {
           });
       }
     });
-    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
+    crashPoint('exit:before-autoremove');
+    if (autoRemove)
+      await this.remove(id, { force: true }).catch(async () => {
+        // Not removed after all (a copy in progress): the exit and the unplugging are written
+        // as for any container.
+        const cur = this.deps.store.get(id);
+        if (!cur) return;
+        await this.deps.network?.detach(id).catch(() => {});
+        await this.deps.store.put(cur).catch(() => {});
+      });
   }
 
   /** Resolves when the condition holds; returns the exit code Docker reports. */

@@ -1,6 +1,7 @@
 // The RuntimeService container calls, dispatched to CriContainers (containers.ts) and the exec
 // path (container-exec.ts).
 import { execSync } from './container-exec.ts';
+import { containerStatus } from './container-status.ts';
 import { type CriContainers, nowNs } from './containers.ts';
 import type { Handlers, Msg } from './server.ts';
 
@@ -19,7 +20,7 @@ export function containerHandlers(c: CriContainers, podStatus: PodStatusOf): Han
             chain = chain.then(async () => {
               if (ctx.signal.aborted) return;
               const [st, pod] = await Promise.all([
-                c.statusOf(rec).catch(() => null),
+                containerStatus(c, rec).catch(() => null),
                 podStatus(rec.sandboxId),
               ]);
               write({

@@ -12,18 +12,13 @@ import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
 import type { ImageView } from '../images/index.ts';
-import { formatReference, parseReference } from '../oci/reference.ts';
 import { CgroupPaths, cgroupVersion, oomKilled } from '../runtime/index.ts';
 import type { RuntimeBinding } from '../runtime/conmon.ts';
 import { mountOverlay, unmount } from '../snapshots/index.ts';
 import { containerPaths, type PodFacts, writeContainerBundle } from './container-bundle.ts';
 import { planContainer } from './container-config.ts';
-import {
-  containerKey,
-  type ContainerState,
-  type CriContainerRecord,
-  type CriContainerStore,
-} from './container-store.ts';
+import { containerKey, type CriContainerRecord, type CriContainerStore } from './container-store.ts';
+import { containerStatus, listItem } from './container-status.ts';
 import { CriError } from './errors.ts';
 import { ownOomScoreAdj } from './sandbox-bundle.ts';
 import type { SandboxRecord } from './sandbox-store.ts';
@@ -74,12 +69,6 @@ export function nowNs(): string {
 }
 
 const msToNs = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
-
-const CRI_STATE: Record<ContainerState['status'], string> = {
-  created: 'CONTAINER_CREATED',
-  running: 'CONTAINER_RUNNING',
-  exited: 'CONTAINER_EXITED',
-};
 
 export class CriContainers {
   readonly d: CriContainerDeps;
@@ -498,21 +487,6 @@ export class CriContainers {
       .map((r) => ({ id: r.id, running: r.state.status === 'running' }));
   }
 
-  listItem(rec: CriContainerRecord): Msg {
-    return {
-      id: rec.id,
-      pod_sandbox_id: rec.sandboxId,
-      metadata: rec.metadata,
-      image: { image: rec.image.image, annotations: rec.image.annotations },
-      image_ref: rec.imageId,
-      image_id: rec.imageId,
-      state: CRI_STATE[rec.state.status],
-      created_at: rec.createdAt,
-      labels: rec.labels,
-      annotations: rec.annotations,
-    };
-  }
-
   async list(filter: Msg): Promise<Msg[]> {
     const wantId = String(filter?.id ?? '');
     const wantPod = String(filter?.pod_sandbox_id ?? '');
@@ -525,7 +499,7 @@ export class CriContainers {
       if (selector.some(([k, v]) => r.labels[k] !== v)) continue;
       const rec = await this.#refresh(r.id);
       if (!rec) continue;
-      const item = this.listItem(rec);
+      const item = listItem(rec);
       if (wantState && item.state !== wantState) continue;
       out.push(item);
     }
@@ -533,67 +507,7 @@ export class CriContainers {
   }
 
   async status(ref: string, verbose: boolean): Promise<Msg> {
-    return this.statusOf(await this.get(ref), verbose);
-  }
-
-  /** ContainerStatusResponse of a record (also of one just removed, for its event). */
-  async statusOf(rec: CriContainerRecord, verbose = false): Promise<Msg> {
-    const view = await this.d.images.find(rec.imageId);
-    const st = rec.state;
-    // As containerd: the image by its first tag, image_ref by its repo digest when known.
-    const qualify = (n: string) => formatReference(parseReference(n));
-    const tag = view?.repoTags[0];
-    const digest = view?.repoDigests[0];
-    const out: Msg = {
-      status: {
-        id: rec.id,
-        metadata: rec.metadata,
-        state: CRI_STATE[st.status],
-        created_at: rec.createdAt,
-        started_at: st.status === 'created' ? '0' : st.startedAt,
-        finished_at: st.status === 'exited' ? st.finishedAt : '0',
-        exit_code: st.status === 'exited' ? st.exitCode : 0,
-        image: { image: tag ? qualify(tag) : rec.image.image, annotations: rec.image.annotations },
-        image_ref: digest ? qualify(digest) : rec.imageId,
-        image_id: rec.imageId,
-        reason: st.status === 'exited' ? st.reason : '',
-        message: st.status === 'exited' ? st.message : '',
-        labels: rec.labels,
-        annotations: rec.annotations,
-        mounts: rec.mounts.map((m) => ({
-          container_path: m.containerPath,
-          host_path: m.hostPath,
-          readonly: m.readonly,
-          selinux_relabel: false,
-          propagation: m.propagation,
-        })),
-        log_path: rec.logPath,
-        resources: { linux: resourcesMsg(rec.resources) },
-        user: {
-          linux: { uid: rec.user.uid, gid: rec.user.gid, supplemental_groups: rec.user.additionalGids },
-        },
-      },
-      info: {},
-    };
-    if (verbose) {
-      const spec = await fsp
-        .readFile(path.join(this.paths(rec.id).bundle, 'config.json'), 'utf8')
-        .catch(() => 'null');
-      out.info = {
-        info: JSON.stringify({
-          sandboxID: rec.sandboxId,
-          pid: st.status === 'running' ? st.pid : 0,
-          removing: false,
-          snapshotKey: rec.id,
-          snapshotter: 'overlayfs',
-          runtimeType: 'io.containerd.runc.v2',
-          runtimeHandler: rec.runtimeHandler,
-          config: rec.config,
-          runtimeSpec: JSON.parse(spec),
-        }),
-      };
-    }
-    return out;
+    return containerStatus(this, await this.get(ref), verbose);
   }
 
   /** ReopenContainerLog: conmon reopens its log file (after the kubelet rotated it). */
@@ -603,19 +517,4 @@ export class CriContainers {
       throw new CriError(status.FAILED_PRECONDITION, `container ${rec.id} is not running: its log is closed`);
     await this.d.runtime.reopenLog(this.paths(rec.id).bundle);
   }
-}
-
-export function resourcesMsg(r: CriContainerRecord['resources']): Msg {
-  return {
-    cpu_period: r.cpuPeriod,
-    cpu_quota: r.cpuQuota,
-    cpu_shares: r.cpuShares,
-    memory_limit_in_bytes: r.memoryLimit,
-    memory_swap_limit_in_bytes: r.memorySwapLimit,
-    oom_score_adj: r.oomScoreAdj,
-    cpuset_cpus: r.cpusetCpus,
-    cpuset_mems: r.cpusetMems,
-    hugepage_limits: [],
-    unified: {},
-  };
 }

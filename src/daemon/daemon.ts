@@ -54,8 +54,7 @@ import {
 } from './facts.ts';
 import { imagesBackendFor } from './images-wiring.ts';
 import { planListeners, serveApi } from './listen-wiring.ts';
-import { startCri } from './cri-wiring.ts';
-import { feedStdin, healthProbe } from './container-io.ts';
+import { attachOutput, feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
   kernelSupport,
@@ -95,6 +94,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   }
   // Hosts and certificates first, and the sockets systemd handed over (see listen-wiring.ts).
   const apiListeners = planListeners(config);
+  // The CRI's code (its gRPC stack is most of the bundle) is a chunk loaded only when the CRI is
+  // on; loading starts here, beside the rest of start-up, and is awaited where the CRI starts.
+  const criModule = config.criSocket ? import('./cri-wiring.ts') : undefined;
+  criModule?.catch(() => {}); // a failure is thrown where it is awaited
   // Taken early too: no helper berthd spawns may inherit NOTIFY_SOCKET.
   const notifySocket = takeNotifySocket();
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
@@ -136,7 +139,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     const consoleRelay = await helper('berth-console-relay', 'exec -t is unavailable');
     // daemon.json's default log driver is checked as a container's would be: a bad one stops
     // the daemon here rather than every create later.
-    planLogging(config.logDriver, config.logOpts);
+    planLogging(config.logDriver, config.logOpts, 'create');
     const unixgramBin = await helper(
       'berth-unixgram-relay',
       'syslog unixgram:// and journald delivery are unavailable',
@@ -312,6 +315,14 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
         ? {
             feedStdin: (id, input, signal) =>
               feedStdin(stdinRelay, containers.attachSocket(id), input, signal),
+            attachOutput: (id, signal, exited) =>
+              attachOutput(
+                stdinRelay,
+                containers.attachSocket(id),
+                (connect, wait) => containers.beforeProcessRuns(id, connect, wait),
+                signal,
+                exited,
+              ),
           }
         : {}),
       networks: (rec) => {
@@ -521,6 +532,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     await serveApi(apiListeners, handler, config.group, log, cleanups);
     if (config.criSocket) {
+      const { startCri } = await criModule!;
       cleanups.push(
         await startCri({
           socket: config.criSocket,

@@ -152,9 +152,14 @@ describe('a pod with two containers sharing its network', () => {
   test('StopContainer: SIGTERM ignored, SIGKILL after the timeout (137); stop again succeeds', async () => {
     const stubborn = await runCtr(
       pod,
-      ctrConfig('stubborn', ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done']),
+      ctrConfig('stubborn', ['sh', '-c', 'trap "" TERM; echo trap-set; while true; do sleep 1; done']),
     );
     const pid = await pidOf(stubborn);
+    // SIGTERM only once the trap ignores it (a loaded machine may run the stop first).
+    const log = path.join(pod.config.log_directory, 'stubborn/0.log');
+    await until('the trap', async () =>
+      (await fsp.readFile(log, 'utf8')).includes('trap-set') ? true : undefined,
+    );
     await cri.runtime('StopContainer', { container_id: stubborn, timeout: 1 });
     const st = await statusOf(stubborn);
     assert.equal(st.state, 'CONTAINER_EXITED');

@@ -80,6 +80,57 @@ for (const [driver, opts] of [
   });
 }
 
+test("local with max-size alone keeps Docker's default five files, compressed; inspect shows only the option given", async () => {
+  const id = ok(
+    await daemon.d.docker([
+      'run',
+      '-d',
+      '--log-driver',
+      'local',
+      '--log-opt',
+      'max-size=4k',
+      'busybox',
+      'sh',
+      '-c',
+      burstScript('d', 700),
+    ]),
+  ).trim();
+  ok(await daemon.d.docker(['wait', id]));
+  const files = await logFiles(id);
+  // ctr.log and four rotated: the fifth is dropped (700 lines are about 12 files of 4k).
+  assert.ok(files.includes('ctr.log.4.gz') || files.includes('ctr.log.4'), files.join(' '));
+  assert.ok(!files.some((f) => /^ctr\.log\.([5-9]|\d\d+)/.test(f)), files.join(' '));
+  assert.ok(files.filter((f) => f.endsWith('.gz')).length >= 3, `compressed: ${files.join(' ')}`);
+  assert.deepEqual(
+    JSON.parse(ok(await daemon.d.docker(['inspect', '-f', '{{json .HostConfig.LogConfig}}', id]))),
+    { Type: 'local', Config: { 'max-size': '4k' } },
+  );
+  const lines = ok(await daemon.d.docker(['logs', id]))
+    .trim()
+    .split('\n');
+  assertConsecutive(lines, 'd', 699);
+  assert.ok(lines.length < 700, `${lines.length} lines: the oldest files were dropped`);
+});
+
+test('local with max-file=1 is refused unless compress=false, as Docker', async () => {
+  const r = await daemon.d.docker(['create', '--log-driver', 'local', '--log-opt', 'max-file=1', 'busybox']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /compression cannot be enabled when max file count is 1/);
+  const id = ok(
+    await daemon.d.docker([
+      'create',
+      '--log-driver',
+      'local',
+      '--log-opt',
+      'max-file=1',
+      '--log-opt',
+      'compress=false',
+      'busybox',
+    ]),
+  ).trim();
+  ok(await daemon.d.docker(['rm', id]));
+});
+
 test('json-file compress=true without rotation is refused at create, naming it', async () => {
   const r = await daemon.d.docker(['create', '--log-opt', 'compress=true', 'busybox']);
   assert.notEqual(r.code, 0);

@@ -24,3 +24,10 @@ export {
 export { type ExtractContextOptions, type ExtractContextResult, extractContext } from './extract.ts';
 export { missingSourceNote } from './missing.ts';
 export { confineRelative, resolveInRoot, type ScopedPath } from './scope.ts';
+export {
+  checkContextName,
+  detachNamedContexts,
+  type NamedContext,
+  type NamedContextSpec,
+  parseNamedContexts,
+} from './named.ts';

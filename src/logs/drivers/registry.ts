@@ -32,11 +32,16 @@ const DRIVERS = new Map([...LOCAL, ...REMOTE].map((d) => [d.name, d]));
 /** Docker's other built-in drivers: named in the error so the user knows why. */
 const DOCKER_ONLY = new Set(['awslogs', 'gcplogs', 'logentries', 'splunk', 'etwlogs']);
 
+/**
+ * Docker's `local` driver rotates by default (moby daemon/logger/local): 20 MiB files, five kept,
+ * the rotated ones compressed. Applied when planning; LogConfig.Config keeps only what the user
+ * gave, as Docker's inspect shows.
+ */
+const LOCAL_MAX_SIZE = 20 * 1024 * 1024;
+const LOCAL_MAX_FILE = 5;
 /** Docker's local-cache defaults (daemon/logger/loggerutils/cache). */
 const CACHE_MAX_SIZE = 20 * 1024 * 1024;
 const CACHE_MAX_FILE = 5;
-/** `none` keeps only a small transient buffer for attach (never read by `logs`). */
-const NONE_BUFFER = 1024 * 1024;
 /** The most rotated files a container may keep (each is visited on read). */
 const MAX_FILES = 1000;
 
@@ -55,6 +60,12 @@ export interface LogPlan {
   readonly compress: boolean;
   /** Whether `logs` may read the local file (false for none and a remote driver without cache). */
   readonly readable: boolean;
+  /**
+   * Whether the monitor writes a local file at all: false for none, whose output only reaches
+   * attached clients (through the monitor's attach socket). A remote driver without cache keeps
+   * one for delivery, only `logs` may not read it.
+   */
+  readonly localFile: boolean;
   /** The remote driver, when there is one. */
   readonly remote?: {
     readonly spec: NonNullable<DriverSpec['remote']>;
@@ -95,7 +106,15 @@ function boolOpt(opts: Readonly<Record<string, string>>, k: string): boolean {
 }
 
 /** Checks a driver name and its options; returns the plan. Throws a 400-class error naming what is wrong. */
-export function planLogging(type: string, opts: Readonly<Record<string, string>>): LogPlan {
+export function planLogging(
+  type: string,
+  opts: Readonly<Record<string, string>>,
+  /**
+   * `create` adds the checks that came after records were stored (local's max-file=1 with
+   * compression): a container made before them still starts and reads as it did.
+   */
+  at: 'create' | 'use' = 'use',
+): LogPlan {
   const spec = DRIVERS.get(type);
   if (!spec) {
     throw bad(
@@ -117,18 +136,29 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
   }
   if (opts.tag !== undefined) parseTag(opts.tag);
   if (type === 'none')
-    return { driver: type, maxSize: NONE_BUFFER, maxFiles: 1, compress: false, readable: false };
+    return { driver: type, maxFiles: 1, compress: false, readable: false, localFile: false };
   if (!spec.remote) {
+    const local = type === 'local';
     const sizeText = opts['max-size'];
-    const maxSize = sizeText && sizeText !== '-1' ? parseSize('max-size', sizeText) : undefined;
+    const given = (t: string | undefined): t is string => t !== undefined && t !== '';
+    const maxSize =
+      given(sizeText) && sizeText !== '-1'
+        ? parseSize('max-size', sizeText)
+        : local && !given(sizeText)
+          ? LOCAL_MAX_SIZE
+          : undefined;
     const fileText = opts['max-file'];
-    let maxFiles = fileText !== undefined && fileText !== '' ? parseCount('max-file', fileText) : 1;
+    let maxFiles = given(fileText) ? parseCount('max-file', fileText) : local ? LOCAL_MAX_FILE : 1;
     // Docker accepts max-file alone and never rotates then: one file is kept and read.
     if (maxSize === undefined) maxFiles = 1;
-    // Docker's local driver compresses by default, json-file only when asked, and refuses an
-    // explicit compress that has nothing to compress.
-    const compress = opts.compress ? boolOpt(opts, 'compress') : type === 'local';
-    if (opts.compress && compress && maxFiles < 2 && type !== 'local')
+    // Docker's local driver compresses by default, json-file only when asked; both refuse a
+    // compress that has nothing to compress, each with its own message.
+    const compress = opts.compress ? boolOpt(opts, 'compress') : local;
+    if (at === 'create' && local && compress && maxFiles < 2)
+      throw bad(
+        'compression cannot be enabled when max file count is 1 (set max-file to 2 or more, or compress=false)',
+      );
+    if (opts.compress && compress && maxFiles < 2)
       throw bad('compress cannot be true when max-file is less than 2 or max-size is not set');
     return {
       driver: type,
@@ -136,6 +166,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
       maxFiles,
       compress: compress && maxFiles > 1,
       readable: true,
+      localFile: true,
     };
   }
   spec.remote.validate(opts);
@@ -171,6 +202,7 @@ export function planLogging(type: string, opts: Readonly<Record<string, string>>
     maxFiles,
     compress: cacheCompress,
     readable: !cacheDisabled,
+    localFile: true,
     remote: {
       spec: spec.remote,
       checkAtStart: mode === 'blocking' && !async,

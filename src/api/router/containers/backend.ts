@@ -31,7 +31,13 @@ export interface ContainersBackend {
   resize(ref: string, height: number, width: number): Promise<void>;
   logPath(id: string): string;
   /** Rotated log files kept, `--details` attributes, and whether `logs` may read them. */
-  logPolicy(rec: ContainerRecord): { maxFiles: number; details: Record<string, string>; readable: boolean };
+  logPolicy(rec: ContainerRecord): {
+    maxFiles: number;
+    details: Record<string, string>;
+    readable: boolean;
+    /** False for `none`: no file keeps the output, attach reads it live (attachOutput). */
+    localFile: boolean;
+  };
   /** `docker update`: validated new limits, applied live when running. */
   update(ref: string, changes: ResourceFields): Promise<{ warnings: string[] }>;
   /** A cgroup sample (none when not running) and, when asked, the one before it. */
@@ -41,6 +47,16 @@ export interface ContainersBackend {
   ): Promise<{ rec: ContainerRecord; cur?: CgroupSample; prev?: CgroupSample }>;
   /** Feeds a client's stdin to the container, once it runs; resolves when the feed ends. */
   feedStdin?(id: string, input: NodeJS.ReadableStream, signal: AbortSignal): Promise<void>;
+  /**
+   * The container's output straight from its monitor, for a container with no log file (the
+   * `none` driver): connected before the process runs when the container is not running yet.
+   * Ends when the monitor does; `exited` gives up a wait for a start that failed.
+   */
+  attachOutput?(
+    id: string,
+    signal: AbortSignal,
+    exited: Promise<void>,
+  ): AsyncIterable<{ stream: 'stdout' | 'stderr'; data: Buffer }>;
   /**
    * Connects a container to one more network with the endpoint settings of a create request
    * (EndpointsConfig beyond NetworkMode's, API >= 1.44), as `network connect` does.

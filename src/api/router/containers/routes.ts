@@ -564,6 +564,14 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
                 exited,
                 new Promise((res) => abort.signal.addEventListener('abort', res, { once: true })),
               ]);
+          } else if (!backend.logPolicy(rec).localFile) {
+            // `none`: no file keeps the output; a stream reads it from the monitor, live (there
+            // are no earlier logs to replay).
+            if (stream && backend.attachOutput)
+              for await (const r of backend.attachOutput(rec.id, abort.signal, exited)) {
+                if (!conn.write(tty ? r.data : muxFrame(r.stream, r.data)))
+                  await new Promise((res) => conn.once('drain', res));
+              }
           } else if (logs || stream) {
             for await (const r of readLogs(backend.logPath(rec.id), {
               follow: stream,

@@ -135,6 +135,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "${tmp}/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${netDir}"
@@ -305,8 +306,12 @@ async function main(): Promise<void> {
 
       const ctrTmp = path.join(tmp, 'containerd');
       await fsp.mkdir(ctrTmp);
-      const mountsBefore = await fsp.readFile('/proc/self/mountinfo', 'utf8');
-      void mountsBefore;
+      // Made outside our temp dir: libcni's result cache (emptied at each DEL); removed after
+      // the run unless it existed before.
+      const outside = ['/var/lib/cni/results', '/var/lib/cni'].filter((d) => !existsSync(d));
+      cleanups.push(async () => {
+        for (const d of outside) await fsp.rmdir(d).catch(() => {});
+      });
       const c = await startContainerd(ctrTmp, [pauseTar, busyTar], ctrNet);
       const ctrd: Runtime = {
         name: 'containerd',

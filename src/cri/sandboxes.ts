@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { crashPoint } from '../base/crashpoint.ts';
+import { span } from '../base/trace.ts';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
@@ -197,11 +198,15 @@ export class SandboxService {
     let created = false;
     let ips: readonly string[] = [];
     try {
-      if (netns) await this.#d.netns.create(netns);
+      // Spans (berthd --trace) name each step, so `npm run bench:cri -- --trace` can attribute the time.
+      if (netns) await span('cri.pod-netns', () => this.#d.netns.create(netns));
       // CNI ADD once the netns exists and before the infra process starts in it.
-      if (netns && this.#d.network) ips = (await this.#d.network.setup(id, netns, req.config)) ?? [];
+      if (netns && this.#d.network) {
+        const network = this.#d.network;
+        ips = (await span('cri.pod-cni-add', () => network.setup(id, netns, req.config))) ?? [];
+      }
       crashPoint('pod-run:after-cni-add');
-      if (shm) await mountPodShm(shm);
+      if (shm) await span('cri.pod-shm', () => mountPodShm(shm));
       await writeSandboxBundle(files, {
         plan,
         pauseBinary: this.#d.pauseBinary,

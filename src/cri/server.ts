@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { traceRequest } from '../base/trace.ts';
 import { CRI_PROTO } from './api-proto.gen.ts';
 import { grpcStatusOf } from './errors.ts';
 
@@ -64,9 +65,17 @@ function implement(def: grpc.ServiceDefinition, handlers: Handlers): grpc.Untype
         return cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} ${NOT_YET}` });
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort(new Error(`${method} was cancelled by the client`)));
-      h(call.request, { signal: ac.signal }).then(
-        (res) => cb(null, res),
-        (err: Error) => cb({ code: grpcStatusOf(err), details: err.message }),
+      // One trace record per call (berthd --trace), as for a Docker API request.
+      const { result, end } = traceRequest(`CRI ${method}`, () => h(call.request, { signal: ac.signal }));
+      result.then(
+        (res) => {
+          end();
+          cb(null, res);
+        },
+        (err: Error) => {
+          end();
+          cb({ code: grpcStatusOf(err), details: err.message });
+        },
       );
     };
   }

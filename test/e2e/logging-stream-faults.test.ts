@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import type net from 'node:net';
 import { test } from 'node:test';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
-import { countingScript, firstArrivals, streamReceiver, waitFor } from '../helpers/log-receivers.ts';
+import {
+  countedLines,
+  countingScript,
+  firstArrivals,
+  fluentdFlags,
+  fluentdReceiver,
+  streamReceiver,
+  waitFor,
+} from '../helpers/log-receivers.ts';
 
 const daemon = useBusyboxDaemon();
 
@@ -47,7 +55,10 @@ test('gelf tcp, receiver down at start: blocking refuses to start, non-blocking 
     refused.stderr,
     new RegExp(`failed to initialize logging driver: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}`),
   );
-  assert.notEqual(ok(await daemon.d.docker(['inspect', '-f', '{{.State.Status}}', 'gelf-down'])).trim(), 'running');
+  assert.notEqual(
+    ok(await daemon.d.docker(['inspect', '-f', '{{.State.Status}}', 'gelf-down'])).trim(),
+    'running',
+  );
   const id = ok(
     await daemon.d.docker([
       'run',
@@ -127,3 +138,41 @@ for (const proto of ['syslog', 'gelf'] as const) {
     assert.ok(gaps <= 1, `${gaps} runs of lines missing: ${N - nums.length} lines`);
   });
 }
+
+test('cache rotation waits for the shipper: a receiver down while the cache rotates once too often loses nothing', async () => {
+  const probe = await fluentdReceiver();
+  const port = probe.port;
+  await probe.close();
+  // ~21 KB of k8s-file records over 8 KB × 2 files: without the hold the second rotation would
+  // delete log.1 before its lines left; with it the live file may grow to 16 KB first.
+  const N = 400;
+  const id = ok(
+    await daemon.d.docker([
+      'run',
+      '-d',
+      ...fluentdFlags(
+        port,
+        'mode=non-blocking',
+        'fluentd-retry-wait=100ms',
+        'cache-max-size=8k',
+        'cache-max-file=2',
+      ),
+      'busybox',
+      'sh',
+      '-c',
+      countingScript('hold', N, 'usleep 2000'),
+    ]),
+  ).trim();
+  assert.equal(ok(await daemon.d.docker(['wait', id])).trim(), '0');
+  const r = await fluentdReceiver(port);
+  try {
+    await waitFor(`${N} records`, () => r.got.length >= N, 20_000);
+    await new Promise((res) => setTimeout(res, 300));
+    assert.deepEqual(
+      r.got.map((g) => g.record.log),
+      countedLines('hold', N),
+    );
+  } finally {
+    await r.close();
+  }
+});

@@ -6,9 +6,13 @@ export { type Compression, decompress, detectCompression } from './compression.t
 export {
   type ExtraFile,
   type PackOptions,
+  type PackPart,
   type PackPathOptions,
   packDirectory,
   packPath,
+  packPaths,
+  type PackTree,
+  packTrees,
   rebaseName,
   tarOfFiles,
 } from './pack.ts';

@@ -509,6 +509,31 @@ export function packPath(dir: string, base: string, opts: PackPathOptions = {}):
   return Readable.from(new Packer(root, opts.signal, rename).runOne(latinBase), { objectMode: false });
 }
 
+/** One path packed by packPaths, as for packPath, with paths below it to leave out. */
+export interface PackPart extends PackPathOptions {
+  readonly dir: string;
+  readonly base: string;
+}
+
+/**
+ * One tar of several packPath trees in order (cp of a directory with mounts below it: the
+ * rootfs's tree without the mount points, then each mount's source under its mount point).
+ */
+export function packPaths(parts: readonly PackPart[], signal?: AbortSignal): Readable {
+  async function* all(): AsyncGenerator<Buffer> {
+    for (const p of parts) {
+      const latinBase = Buffer.from(p.base, 'utf8').toString('latin1');
+      const to = p.rebase === undefined ? undefined : Buffer.from(p.rebase, 'utf8').toString('latin1');
+      const rename =
+        to === undefined || to === latinBase ? undefined : (n: string) => rebaseName(n, latinBase, to);
+      const packer = new Packer(path.resolve(p.dir), signal, rename, p.skip ? { skip: p.skip } : {});
+      for await (const chunk of packer.runOne(latinBase)) if (chunk !== END_OF_ARCHIVE) yield chunk;
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(all(), { objectMode: false });
+}
+
 /** A tar of the given regular files alone, in memory (e.g. a Dockerfile read from stdin). */
 export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
   const now = Math.floor(Date.now() / 1000);
@@ -530,4 +555,48 @@ export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
   }
   parts.push(END_OF_ARCHIVE);
   return Buffer.concat(parts);
+}
+
+/** One directory of a multi-tree archive (packTrees): its entries go below `prefix` ('' = top). */
+export interface PackTree extends Omit<PackOptions, 'signal'> {
+  readonly dir: string;
+  /** Archive path the tree is put under, without a trailing slash; '' for the top. */
+  readonly prefix: string;
+}
+
+/**
+ * Several directories in one tar, each below its own prefix (a build context with its named
+ * contexts). Directory entries are written for every prefix component so an extractor sees them
+ * as ordinary directories; only the last tree's end-of-archive marker is kept.
+ */
+export function packTrees(trees: readonly PackTree[], signal?: AbortSignal): Readable {
+  async function* all(): AsyncGenerator<Buffer> {
+    const made = new Set<string>();
+    const now = Math.floor(Date.now() / 1000);
+    for (const t of trees) {
+      const prefix = Buffer.from(t.prefix, 'utf8').toString('latin1');
+      const parts = prefix === '' ? [] : prefix.split('/');
+      for (let i = 1; i <= parts.length; i++) {
+        const d = parts.slice(0, i).join('/');
+        if (made.has(d)) continue;
+        made.add(d);
+        yield headerBlocks({
+          name: `${d}/`,
+          typeflag: TypeFlag.directory,
+          mode: 0o755,
+          uid: t.owner?.uid ?? 0,
+          gid: t.owner?.gid ?? 0,
+          size: 0,
+          mtime: now,
+        });
+      }
+      const rename = prefix === '' ? undefined : (n: string) => `${prefix}/${n}`;
+      const root = path.resolve(t.dir);
+      for await (const chunk of new Packer(root, signal, rename, t).run(root)) {
+        if (chunk !== END_OF_ARCHIVE) yield chunk;
+      }
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(all(), { objectMode: false });
 }

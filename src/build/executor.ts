@@ -2,6 +2,7 @@
 // instruction as a step that either comes from the cache or runs and is stored as an
 // intermediate image. The cache key of a step is its parent image plus everything that
 // decides its result (see the key parts at each step kind).
+import { span } from '../base/trace.ts';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -23,11 +24,18 @@ import { commitStep, type ImageState, materialise, scratchState } from './image-
 import { applyMetadata, workdirPath } from './metadata-steps.ts';
 import { bad, envLookup, flag, key, rememberSum, type SourceSum } from './step-helpers.ts';
 import { mountScratch, type ScratchRoot } from './rootfs.ts';
-import { checksumSources, expandSourcePattern, hasMeta, missingSourceNote } from './context/index.ts';
+import {
+  checksumSources,
+  confineRelative,
+  expandSourcePattern,
+  hasMeta,
+  missingSourceNote,
+} from './context/index.ts';
 import { type CopyItem, type CopyPlan, copyInto, excluder, parseChmod } from './steps/copy.ts';
-import { parseRunMounts, planRunMounts } from './steps/run-mounts.ts';
+import { parseRunMounts, planRunMounts, type RunMount } from './steps/run-mounts.ts';
 import { runArgv, runInContainer } from './steps/run.ts';
 import { classifySources, downloadSources } from './steps/copy-sources.ts';
+import type { NamedContext } from './context/named.ts';
 import type { BuildEvent, BuildRequest } from './types.ts';
 
 export interface ExecutorDeps {
@@ -62,7 +70,8 @@ export class BuildExecution {
   readonly #roots = new Map<string, Promise<ScratchRoot>>();
   readonly #abort = new AbortController();
   readonly #tmpDir: string;
-  readonly #sums = new Map<string, string>();
+  /** File digests for COPY cache keys: the context's, taken as it was extracted, and more. */
+  readonly #sums: Map<string, string>;
   readonly #pulled = new Map<string, Promise<Digest>>();
   #sources: CacheSources | undefined;
   #total = 0;
@@ -80,6 +89,7 @@ export class BuildExecution {
     this.#df = df;
     this.#emit = emit;
     this.#tmpDir = tmpDir;
+    this.#sums = req.contextDigests ?? new Map();
     this.#platform = req.platform ? parsePlatform(req.platform) : hostPlatform();
     const host = hostPlatform();
     if (this.#platform.architecture !== host.architecture || this.#platform.os !== host.os) {
@@ -147,6 +157,18 @@ export class BuildExecution {
     );
   }
 
+  /** The named context `ref` stands for, when no stage has that name (a stage wins, as in BuildKit's lookup order here). */
+  #named(ref: string): NamedContext | undefined {
+    if (findStage(this.#df.stages, ref)) return undefined;
+    return this.#req.namedContexts?.get(ref);
+  }
+
+  /** An image reference with a named image context substituted. */
+  #imageRef(ref: string): string {
+    const n = this.#named(ref);
+    return n && 'image' in n ? n.image : ref;
+  }
+
   async #imageState(id: Digest): Promise<ImageState> {
     return { id, config: await this.#deps.images.config(id) };
   }
@@ -188,32 +210,59 @@ export class BuildExecution {
     const stage = this.#stageByRef(instr, ref);
     const state = stage
       ? await this.#stage(stage)
-      : await this.#imageState(await this.#resolveImage(ref, instr));
+      : await this.#imageState(await this.#resolveImage(this.#imageRef(ref), instr));
     return { id: await materialise(this.#deps.images, state), config: state.config };
   }
 
-  /** The filesystem a `--from` names: a stage's result or an image. */
-  async #fromRoot(instr: Instruction, ref: string): Promise<{ root: string; id: Digest }> {
+  /** The filesystem a `--from` names: a stage's result, a named directory context or an image. */
+  async #fromRoot(instr: Instruction, ref: string): Promise<string> {
+    const named = this.#named(ref);
+    if (named && 'dir' in named) return named.dir;
     const stage = this.#stageByRef(instr, ref);
     const state = stage
       ? await this.#stage(stage)
-      : await this.#imageState(await this.#resolveImage(ref, instr));
-    const id = await materialise(this.#deps.images, state);
-    return { root: (await this.#root(state)).root, id };
+      : await this.#imageState(await this.#resolveImage(this.#imageRef(ref), instr));
+    return (await this.#root(state)).root;
+  }
+
+  /**
+   * What each bind mount of a RUN reads, for its cache key (as BuildKit keys a step on its
+   * mounts' content): the image ID of a stage or image, the content checksum of a folder of the
+   * context or of a named context. A source that cannot be read keys as missing; mounting it
+   * then fails with the mount's own message.
+   */
+  #bindSources(instr: Instruction, mounts: readonly RunMount[]): Promise<string[]> {
+    return Promise.all(
+      mounts
+        .filter((m) => m.type === 'bind')
+        .map(async (m) => {
+          const from = m.options.from;
+          const named = from !== undefined ? this.#named(from) : undefined;
+          if (from !== undefined && !(named && 'dir' in named))
+            return (await this.#fromImage(instr, from)).id;
+          const root = named && 'dir' in named ? named.dir : this.#req.contextDir;
+          const source = m.options.source ?? '.';
+          return this.#checksum(root, [{ rel: confineRelative(source), pattern: source }], []).catch(
+            () => 'missing',
+          );
+        }),
+    );
   }
 
   /** Content checksum of COPY sources; file digests are cached for the whole build. */
   #checksum(root: string, items: readonly CopyItem[], exclude: readonly string[]): Promise<string> {
     const skipOf = excluder(exclude);
     const rels = items.map((i) => i.rel);
-    return checksumSources(root, rels, {
-      cache: this.#sums,
-      signal: this.signal,
-      skip: (p) => {
-        const src = rels.find((r) => p === r || p.startsWith(`${r}/`)) ?? '.';
-        return src !== p && skipOf(src, src === '.' ? p : p.slice(src.length + 1));
-      },
-    });
+    return span('build.checksum', () =>
+      checksumSources(root, rels, {
+        cache: this.#sums,
+        signal: this.signal,
+        skip: (p) => {
+          const src = rels.find((r) => p === r || p.startsWith(`${r}/`)) ?? '.';
+          return src !== p && skipOf(src, src === '.' ? p : p.slice(src.length + 1));
+        },
+      }),
+    );
   }
 
   #startStep(stage: Stage, text: string): number {
@@ -249,7 +298,7 @@ export class BuildExecution {
       this.#emit({ type: 'stepDone', n, image, ms: Date.now() - started });
       return this.#imageState(image);
     }
-    const state = await make();
+    const state = await span('build.step', make);
     const now = new Date().toISOString();
     const id = state.id ?? (await materialise(images, state));
     await cache.put({ key: k, image: id, description, created: now, lastUsed: now, usageCount: 0 });
@@ -265,13 +314,26 @@ export class BuildExecution {
     const baseRef = expandWord(from.image, this.#global.lookup, esc);
     const baseS = baseStage(this.#df, stage, this.#global.lookup);
     let state: ImageState;
+    const namedBase = baseS ? undefined : this.#named(baseRef);
     if (baseS) state = await this.#stage(baseS);
-    else if (baseRef.toLowerCase() === 'scratch') state = scratchState(this.#platform);
+    else if (namedBase && 'dir' in namedBase) {
+      // A directory as a base is a root filesystem: scratch plus a copy of it at /, as BuildKit's.
+      const copy = {
+        ...from,
+        kind: 'COPY' as const,
+        sources: ['.'],
+        dest: '/',
+        flags: [{ name: 'from', value: baseRef }],
+        heredocs: [],
+      };
+      state = await this.#copy(stage, n0, copy, scratchState(this.#platform), this.#global.lookup);
+    } else if (baseRef.toLowerCase() === 'scratch') state = scratchState(this.#platform);
     else {
       if (baseRef === '') bad(from, 'FROM needs an image name (the ARG it uses may be empty)');
-      state = await this.#imageState(await this.#resolveImage(baseRef, from));
+      state = await this.#imageState(await this.#resolveImage(this.#imageRef(baseRef), from));
     }
-    if (state.id) this.#emit({ type: 'stepDone', n: n0, image: state.id, ms: Date.now() - started });
+    if (state.id && !(namedBase && 'dir' in namedBase))
+      this.#emit({ type: 'stepDone', n: n0, image: state.id, ms: Date.now() - started });
     const args = new StageArgs(this.#global, this.#req.buildArgs);
     let cmdSet = false;
     // ONBUILD triggers of the base image run first and are not inherited.
@@ -429,6 +491,7 @@ export class BuildExecution {
       args.declared(),
       effectiveNetwork,
       mounts.map((m) => [m.type, m.target, m.options]),
+      await this.#bindSources(instr, mounts),
       this.#req.extraHosts,
     ]);
     const createdBy = runText(argEnv, argv);
@@ -441,26 +504,28 @@ export class BuildExecution {
         const image = await materialise(images, state);
         const plan = await planRunMounts(instr, mounts, {
           contextDir: this.#req.contextDir,
-          rootOf: async (ref) => (await this.#fromRoot(instr, expandWord(ref, lookup, esc))).root,
+          rootOf: (ref) => this.#fromRoot(instr, expandWord(ref, lookup, esc)),
           cacheRoot: this.#deps.cacheMountsRoot,
           secrets: this.#req.secrets,
           tmpDir: this.#tmpDir,
         });
         try {
-          const ran = await runInContainer(this.#deps, {
-            image,
-            argv,
-            config: cfg,
-            extraEnv: [...argEnv, ...plan.env],
-            networkMode: effectiveNetwork,
-            extraHosts: this.#req.extraHosts,
-            ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
-            ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
-            mounts: plan,
-            signal: this.signal,
-            onContainer: (id) => this.#emit({ type: 'container', n, id }),
-            onOutput: (data, stream) => this.#emit({ type: 'output', n, data, stream }),
-          });
+          const ran = await span('build.run-container', () =>
+            runInContainer(this.#deps, {
+              image,
+              argv,
+              config: cfg,
+              extraEnv: [...argEnv, ...plan.env],
+              networkMode: effectiveNetwork,
+              extraHosts: this.#req.extraHosts,
+              ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
+              ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
+              mounts: plan,
+              signal: this.signal,
+              onContainer: (id) => this.#emit({ type: 'container', n, id }),
+              onOutput: (data, stream) => this.#emit({ type: 'output', n, data, stream }),
+            }),
+          );
           try {
             return await commitStep(
               images,
@@ -473,7 +538,7 @@ export class BuildExecution {
               },
             );
           } finally {
-            await ran.remove();
+            await span('build.run-remove', () => ran.remove());
           }
         } finally {
           await plan.cleanup();
@@ -497,12 +562,15 @@ export class BuildExecution {
     const isAdd = instr.kind === 'ADD';
     const fromRef = flag(instr, 'from');
     if (isAdd && fromRef !== undefined) bad(instr, 'ADD does not take --from: use COPY --from');
-    const from = fromRef !== undefined ? await this.#fromImage(instr, ex(fromRef)) : undefined;
+    const namedDir = fromRef !== undefined ? this.#named(ex(fromRef)) : undefined;
+    const fromDir = namedDir && 'dir' in namedDir ? namedDir.dir : undefined;
+    const from =
+      fromRef !== undefined && fromDir === undefined ? await this.#fromImage(instr, ex(fromRef)) : undefined;
     // Another stage's or image's files are mounted only when they must be read: an image never
     // changes, so what its sources match and their checksum are remembered across builds.
     let mounted: Promise<string> | undefined;
     const srcRootOf = (): Promise<string> => {
-      if (!from) return Promise.resolve(this.#req.contextDir);
+      if (!from) return Promise.resolve(fromDir ?? this.#req.contextDir);
       mounted ??= this.#root(from).then((r) => r.root);
       return mounted;
     };
@@ -524,7 +592,11 @@ export class BuildExecution {
       for (const src of patterns) {
         const found = await expandSourcePattern(srcRoot, src);
         if (found.length === 0) {
-          const where = from ? `in ${fromRef}` : 'in the build context';
+          const where = from
+            ? `in ${fromRef}`
+            : fromDir
+              ? `in the named context ${fromRef}`
+              : 'in the build context';
           bad(
             instr,
             `${instr.kind} failed: file not found ${where}: "${src}"${src.startsWith('..') ? ' (paths are relative to the context root and cannot leave it)' : ''}${missingSourceNote(srcRoot, src, from ? `the filesystem of ${fromRef}` : undefined)}${from ? '' : '; check the path and your .dockerignore'}`,
@@ -581,7 +653,7 @@ export class BuildExecution {
         'copy',
         state.id ?? 'scratch',
         instr.kind,
-        from?.id ?? 'context',
+        from?.id ?? (fromDir ? `named:${fromRef}` : 'context'),
         items.map((i) => i.rel),
         sums,
         inline,
@@ -610,7 +682,9 @@ export class BuildExecution {
           const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
           try {
             if (items.length > 0 || inline.length > 0)
-              await copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items });
+              await span('build.copy', async () =>
+                copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items }),
+              );
             if (downloads.length > 0 && dlDir) {
               await copyInto(scratch.root, {
                 ...plan,

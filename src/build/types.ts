@@ -1,10 +1,16 @@
 // What a build is asked to do and what it reports while it runs. The API edge turns the
 // events into Docker's JSON lines; the CLI into progress output.
 import type { Digest } from '../oci/digest.ts';
+import type { NamedContext } from './context/named.ts';
 
 export interface BuildRequest {
   /** The extracted build context (read-only for the builder). */
   readonly contextDir: string;
+  /**
+   * Content digests of the context's files taken while it was extracted, keyed by file
+   * identity (checksumSources' cache, which this build then extends).
+   */
+  readonly contextDigests?: Map<string, string>;
   /** Dockerfile text. */
   readonly dockerfile: string;
   /** Path of the Dockerfile inside the context, for messages. */
@@ -28,6 +34,11 @@ export interface BuildRequest {
   /** `--secret id=x,src=path`: id → file on the daemon's side (content copied per build). */
   readonly secrets: Readonly<Record<string, string>>;
   readonly platform?: string;
+  /**
+   * Named contexts (`--build-context`): a name that is not a stage, used by FROM, `COPY --from`
+   * or `RUN --mount=from=`, reads this directory or image instead.
+   */
+  readonly namedContexts?: ReadonlyMap<string, NamedContext>;
   readonly signal: AbortSignal;
 }
 

@@ -21,10 +21,13 @@ import {
   type ExtraFile,
   isTarHeader,
   packDirectory,
+  type PackTree,
+  packTrees,
   tarOfFiles,
 } from '../archive/index.ts';
 import { dockerignoreFor, IgnoreMatcher, parseDockerignore } from '../build/context/dockerignore.ts';
 import { CliError } from './context.ts';
+import type { LocalNamedContext } from './named-contexts.ts';
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile';
 
@@ -33,6 +36,8 @@ export interface PackedContext {
   readonly stream: Readable;
   /** The `dockerfile` query parameter for POST /build: the Dockerfile's path inside the tar. */
   readonly dockerfileInContext: string;
+  /** The `namedcontexts` query parameter (src/build/context/named.ts), when there are any. */
+  readonly namedContexts?: string;
 }
 
 export interface StdinContext extends PackedContext {
@@ -43,6 +48,8 @@ export interface StdinContext extends PackedContext {
 export interface PackBuildContextOptions {
   /** The Dockerfile's text when it came from stdin (`-f -`); `dockerfile` is then ignored. */
   readonly dockerfileContent?: Buffer;
+  /** Named contexts (`--build-context`): local directories travel in the tar, each with its own .dockerignore. */
+  readonly namedContexts?: ReadonlyMap<string, LocalNamedContext>;
   readonly signal?: AbortSignal;
 }
 
@@ -163,13 +170,52 @@ export function packBuildContext(
     if (!matcher.matches(rel)) return false;
     return matcher.mayContainExceptions(rel) ? 'contents' : true;
   };
-  const stream = packDirectory(context, {
-    skip,
-    owner: { uid: 0, gid: 0 },
-    extraFiles,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  return { stream, dockerfileInContext };
+  const named = opts.namedContexts ?? new Map<string, LocalNamedContext>();
+  if (named.size === 0) {
+    const stream = packDirectory(context, {
+      skip,
+      owner: { uid: 0, gid: 0 },
+      extraFiles,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { stream, dockerfileInContext };
+  }
+  const trees: PackTree[] = [{ dir: context, prefix: '', skip, owner: { uid: 0, gid: 0 }, extraFiles }];
+  const param: Record<string, { dir: string } | { image: string }> = {};
+  const ns = `.berth-named.${randomBytes(10).toString('hex')}`;
+  let i = 0;
+  for (const [name, c] of named) {
+    if ('image' in c) {
+      param[name] = { image: c.image };
+      continue;
+    }
+    const dir = realDir(c.dir);
+    const prefix = `${ns}/${i++}`;
+    trees.push({ dir, prefix, skip: namedSkip(dir), owner: { uid: 0, gid: 0 } });
+    param[name] = { dir: prefix };
+  }
+  return {
+    stream: packTrees(trees, opts.signal),
+    dockerfileInContext,
+    namedContexts: JSON.stringify(param),
+  };
+}
+
+/** A named directory's own .dockerignore, if it has one (as buildx reads it). */
+function namedSkip(dir: string): (latin1Rel: string) => boolean | 'contents' {
+  const text = readIfExists(path.join(dir, '.dockerignore'));
+  if (text === undefined) return () => false;
+  let matcher: IgnoreMatcher;
+  try {
+    matcher = new IgnoreMatcher(parseDockerignore(text.toString('utf8')));
+  } catch (err) {
+    throw prepareError(`error checking context ${dir}: ${(err as Error).message}`);
+  }
+  return (latin1Rel) => {
+    const rel = Buffer.from(latin1Rel, 'latin1').toString('utf8');
+    if (!matcher.matches(rel)) return false;
+    return matcher.mayContainExceptions(rel) ? 'contents' : true;
+  };
 }
 
 /** Reads at least `n` bytes (fewer at the end) without consuming the rest of `s`. */

@@ -21,7 +21,20 @@ import type { Project } from './project.ts';
 type Obj = Record<string, unknown>;
 
 /** Builds a service's image (the CLI supplies it: packing a context is a CLI concern). */
-export type ImageBuilder = (service: string, svc: Service, tag: string) => Promise<void>;
+export interface ImageBuilder {
+  (service: string, svc: Service, tag: string): Promise<void>;
+  /** Throws (a ComposeError naming the service) when the build cannot be done; called before anything is created. */
+  check?(service: string, svc: Service): void;
+}
+
+/** The services whose images a build reads (`additional_contexts: {x: service:NAME}`): built first. */
+export function buildDependencies(svc: Service): string[] {
+  const b = svc.build as Obj | undefined;
+  return Object.values((b?.additional_contexts ?? {}) as Obj)
+    .map(String)
+    .filter((v) => v.startsWith('service:'))
+    .map((v) => v.slice('service:'.length));
+}
 
 export interface UpOptions {
   readonly services?: readonly string[];
@@ -190,33 +203,61 @@ export async function ensureImages(
     }
     return pr;
   };
-  await Promise.all(
-    names.map(async (n) => {
-      const svc = all[n]!;
-      const ref = imageName(p, n, svc);
-      let id = await inspectOnce(ref);
-      const buildable = svc.build !== undefined;
-      if (buildable && o.build !== 'never' && (o.build === 'always' || id === undefined)) {
-        await o.builder(n, svc, ref);
-        id = await api.imageId(ref);
-      } else if (id === undefined || (o.pull === 'always' && !buildable)) {
-        if (buildable)
-          throw new ComposeError(
-            `service "${n}": image ${ref} is not built and --no-build was given: run "berth compose build ${n}"`,
-          );
-        let pr = pulls.get(ref);
-        if (!pr) {
-          o.progress(`${n} Pulling`);
-          pr = api.pull(ref).then(async () => (await api.imageId(ref)) ?? '');
-          pulls.set(ref, pr);
-        }
-        id = await pr;
-        o.progress(`${n} Pulled`);
+  // A build that reads another service's image (additional_contexts service:NAME) waits for it.
+  const tasks = new Map<string, Promise<void>>();
+  const task = (n: string): Promise<void> => {
+    let t = tasks.get(n);
+    if (!t) {
+      t = Promise.all(
+        buildDependencies(all[n]!)
+          .filter((d) => Object.hasOwn(all, d))
+          .map(task),
+      ).then(() => one(n));
+      tasks.set(n, t);
+    }
+    return t;
+  };
+  const one = async (n: string) => {
+    const svc = all[n]!;
+    const ref = imageName(p, n, svc);
+    let id = await inspectOnce(ref);
+    const buildable = svc.build !== undefined;
+    if (buildable && o.build !== 'never' && (o.build === 'always' || id === undefined)) {
+      await o.builder(n, svc, ref);
+      id = await api.imageId(ref);
+    } else if (id === undefined || (o.pull === 'always' && !buildable)) {
+      if (buildable)
+        throw new ComposeError(
+          `service "${n}": image ${ref} is not built and --no-build was given: run "berth compose build ${n}"`,
+        );
+      let pr = pulls.get(ref);
+      if (!pr) {
+        o.progress(`${n} Pulling`);
+        pr = api.pull(ref).then(async () => (await api.imageId(ref)) ?? '');
+        pulls.set(ref, pr);
       }
-      if (!id) throw new ComposeError(`service "${n}": image ${ref} not found after pull/build`);
-      ids.set(n, id);
-    }),
-  );
+      id = await pr;
+      o.progress(`${n} Pulled`);
+    }
+    if (!id) throw new ComposeError(`service "${n}": image ${ref} not found after pull/build`);
+    ids.set(n, id);
+  };
+  const needed = new Set(names);
+  for (const n of names) for (const d of buildDependencies(all[n]!)) if (Object.hasOwn(all, d)) needed.add(d);
+  // Every build that cannot be done, and every image --no-build cannot have, is refused before
+  // the first build or pull starts (and before `up` creates anything).
+  for (const n of needed) {
+    const svc = all[n]!;
+    if (svc.build === undefined) continue;
+    const id = await inspectOnce(imageName(p, n, svc));
+    if (o.build === 'never') {
+      if (id === undefined)
+        throw new ComposeError(
+          `service "${n}": image ${imageName(p, n, svc)} is not built and --no-build was given: run "berth compose build ${n}"`,
+        );
+    } else if (o.build === 'always' || id === undefined) o.builder.check?.(n, svc);
+  }
+  await Promise.all([...needed].map(task));
   return ids;
 }
 
@@ -258,7 +299,10 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
   const all = services(p);
   // Secrets and configs from the environment resolve first: a missing variable creates nothing.
   const injected = new Map(names.map((n) => [n, injectedFiles(p, n, all[n]!)]));
-  const current = await observed(api, p);
+  // Images first, as v2 does: a build that cannot be done (refused by the builder's check before
+  // any build starts) or fails leaves no network, volume or container behind.
+  // The container list is read meanwhile (a read, so a failed build still creates nothing).
+  const [images, current] = await Promise.all([ensureImages(api, p, names, o), observed(api, p)]);
   const orphans = [...current.entries()].filter(([s]) => !Object.hasOwn(all, s)).flatMap(([, cs]) => cs);
   if (orphans.length && o.removeOrphans) {
     await Promise.all(
@@ -273,7 +317,6 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
     );
   }
   const netNames = await ensureNetworksAndVolumes(api, p, o.progress);
-  const images = await ensureImages(api, p, names, o);
   const recreated = new Set<string>();
   await inDependencyOrder(p, names, async (n) => {
     const svc = all[n]!;

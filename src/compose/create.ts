@@ -1,9 +1,9 @@
 // A normalised service → the Engine API's container create body (Config + HostConfig +
 // NetworkingConfig), Compose v2's labels, and the config hash that convergence compares.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { BERTH_VERSION } from '../base/version.ts';
 import { LABEL } from './engine.ts';
+import { serviceConfigHash } from './hash.ts';
 import { ComposeError } from './errors.ts';
 import type { Project } from './project.ts';
 
@@ -37,30 +37,11 @@ export function replicas(svc: Service, scale?: number): number {
 }
 
 /**
- * The config hash: what the service's container depends on. As in v2, build settings, pull
- * policy, scale/replicas, depends_on and profiles are left out (changing them alone recreates
- * nothing).
+ * The config hash: what the service's container depends on, computed as Compose v2 does it
+ * (src/compose/hash.ts), so either tool sees the other's containers as up to date.
  */
 export function configHash(svc: Service): string {
-  const o: Obj = { ...svc };
-  for (const k of ['build', 'pull_policy', 'scale', 'depends_on', 'profiles']) delete o[k];
-  if (isObj(o.deploy)) {
-    const d = { ...o.deploy };
-    delete d.replicas;
-    o.deploy = d;
-  }
-  return createHash('sha256').update(stableJson(o)).digest('hex');
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (isObj(v)) {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableJson(v[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v ?? null);
+  return serviceConfigHash(svc);
 }
 
 /** Go-style durations (`1m30s`, `500ms`, `2h`) → nanoseconds. */
@@ -268,11 +249,24 @@ function mountOf(in_: CreateInput, v: Obj): Obj {
  * without swarm). Those from `environment:` or `content:` are written into the container after
  * create (see `injectedFiles`).
  */
+/** Where a secret or config entry lands: its target (a relative secret target below /run/secrets), else /NAME. */
+export function fileTarget(kind: 'secrets' | 'configs', e: Obj): string {
+  if (e.target === undefined || e.target === null)
+    return kind === 'secrets' ? `/run/secrets/${String(e.source)}` : `/${String(e.source)}`;
+  const t = String(e.target);
+  return kind === 'secrets' && !t.startsWith('/') ? `/run/secrets/${t}` : t;
+}
+
 function fileMounts(in_: CreateInput, kind: 'secrets' | 'configs'): Obj[] {
   const top = (in_.project.model[kind] ?? {}) as Record<string, Obj>;
   return ((in_.svc[kind] as Obj[] | undefined) ?? [])
     .filter((e) => typeof top[String(e.source)]?.file === 'string')
-    .map((e) => ({ Type: 'bind', Source: top[String(e.source)]!.file, Target: e.target, ReadOnly: true }));
+    .map((e) => ({
+      Type: 'bind',
+      Source: top[String(e.source)]!.file,
+      Target: fileTarget(kind, e),
+      ReadOnly: true,
+    }));
 }
 
 /** A secret or config that has no file on the host: its bytes go into the container by a copy. */
@@ -327,7 +321,7 @@ export function injectedFiles(p: Project, name: string, svc: Service): InjectedF
             ? Number.parseInt(e.mode, 8)
             : Number(e.mode);
       out.push({
-        target: String(e.target),
+        target: fileTarget(kind, e),
         content: Buffer.from(content),
         mode,
         uid: id(e.uid, 'uid'),

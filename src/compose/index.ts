@@ -9,7 +9,15 @@ export { loadProject, findComposeFiles, normaliseProjectName } from './project.t
 export type { LoadOptions, Project } from './project.ts';
 export { ComposeApi, LABEL } from './engine.ts';
 export type { ContainerSummary, ContainerInspect } from './engine.ts';
-export { configHash, containerName, createBody, imageName, injectedFiles, services } from './create.ts';
+export {
+  bytes,
+  configHash,
+  containerName,
+  createBody,
+  imageName,
+  injectedFiles,
+  services,
+} from './create.ts';
 export type { Service } from './create.ts';
 export {
   ensureImages,
@@ -21,5 +29,6 @@ export {
   waitContainer,
 } from './convergence.ts';
 export type { ImageBuilder, UpOptions } from './convergence.ts';
+export { buildDependencies } from './convergence.ts';
 export { down } from './down.ts';
 export type { DownOptions } from './down.ts';

@@ -67,6 +67,32 @@ function isRemote(ctx: string): boolean {
   return /^(https?:\/\/|git@|git:\/\/|github\.com\/)/.test(ctx) || ctx.endsWith('.git');
 }
 
+/**
+ * `build.additional_contexts` as a mapping (the list form `NAME=VALUE` too), local paths made
+ * absolute against the project folder as compose-go does; `docker-image://`, `service:` and
+ * other `scheme://` values are kept for the builder to accept or refuse.
+ */
+function additionalContexts(v: unknown, dir: string): Obj {
+  const entries: [string, string][] = Array.isArray(v)
+    ? (v as unknown[]).map((e) => {
+        const s = String(e);
+        const eq = s.indexOf('=');
+        return eq < 0 ? [s, ''] : [s.slice(0, eq), s.slice(eq + 1)];
+      })
+    : Object.entries(v as Obj).map(([k, x]) => [k, x === null ? '' : String(x)]);
+  const out: Obj = {};
+  for (const [k, val] of entries) {
+    const local = val !== '' && !/^[A-Za-z][\w+.-]*:/.test(val) && !isRemote(val);
+    Object.defineProperty(out, k, {
+      value: local ? resolvePath(val, dir) : val,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 export function normaliseModel(model: Obj, opts: NormaliseOptions): Obj {
   const dir = opts.workingDir;
   const services = isObj(model.services) ? model.services : {};
@@ -88,6 +114,8 @@ export function normaliseModel(model: Obj, opts: NormaliseOptions): Obj {
       const ctx = typeof b.context === 'string' ? b.context : '.';
       b.context = isRemote(ctx) ? ctx : resolvePath(ctx, dir);
       if (b.dockerfile === undefined && b.dockerfile_inline === undefined) b.dockerfile = 'Dockerfile';
+      if (b.additional_contexts !== undefined)
+        b.additional_contexts = additionalContexts(b.additional_contexts, dir);
       svc.build = b;
     }
     for (const k of ['command', 'entrypoint']) {
@@ -157,13 +185,10 @@ export function normaliseModel(model: Obj, opts: NormaliseOptions): Obj {
             `refers to undefined ${kind.slice(0, -1)} ${src}: add it under the top-level "${kind}:"`,
             kind,
           );
-        const t =
-          e.target === undefined
-            ? kind === 'secrets'
-              ? `/run/secrets/${src}`
-              : `/${src}`
-            : String(e.target);
-        return { ...e, target: kind === 'secrets' && !t.startsWith('/') ? `/run/secrets/${t}` : t };
+        // As compose-go: a secret's absent target becomes /run/secrets/NAME, a config's stays
+        // absent (v2 mounts it at /NAME); the model (and the config hash) keep that form, the
+        // mount path is fileTarget() in create.ts.
+        return e.target === undefined && kind === 'secrets' ? { ...e, target: `/run/secrets/${src}` } : e;
       });
     }
     setOwn(outSvcs, name, svc);

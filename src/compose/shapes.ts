@@ -101,7 +101,9 @@ export function parseVolumeShort(spec: string): VolumeConfig {
   if (parts.length > 3 || parts.some((p) => p === '')) {
     throw new Error(`invalid volume "${spec}": write [SOURCE:]TARGET[:MODE] (e.g. "data:/var/lib/data:ro")`);
   }
-  if (parts.length === 1) return { type: 'volume', target: parts[0]! };
+  // As compose-go's ParseVolume: a named or anonymous volume gets an empty `volume: {}` (which
+  // `config` shows and v2's config hash includes).
+  if (parts.length === 1) return { type: 'volume', target: parts[0]!, volume: {} };
   const [source, target, mode] = parts as [string, string, string | undefined];
   const bind = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
   const v: VolumeConfig = { type: bind ? 'bind' : 'volume', source, target };
@@ -119,6 +121,7 @@ export function parseVolumeShort(spec: string): VolumeConfig {
       );
   }
   if (bind) v.bind = { create_host_path: true, ...(v.bind ?? {}) };
+  else v.volume ??= {};
   if (v.read_only === false) delete v.read_only;
   return v;
 }

@@ -1,39 +1,18 @@
 // Validation of each file against the Compose Specification's JSON schema (compose-spec.json,
-// embedded as schema.gen.ts), after interpolation and before merging, as Compose does. The first
+// embedded as schema.gen.ts and precompiled), after interpolation and before merging, as Compose does. The first
 // error is reported with the file, the line and column, the path in the model and what the
 // schema expected.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { ComposeError } from './errors.ts';
 import type { ParsedFile } from './load.ts';
-import { COMPOSE_SCHEMA } from './schema.gen.ts';
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (!compiled) {
-    // strict off: the spec's schema uses annotations ajv does not know; allErrors off keeps the
-    // first failure of each branch (enough to name what was wrong).
-    // The embedded schema is checked against the meta-schema by test/unit/compose/schema.test.ts,
-    // not at every run, and ajv's code optimiser is off: together they cut compiling (paid by
-    // every compose command) from ~300 ms to ~100 ms.
-    const ajv = new Ajv({
-      strict: false,
-      allErrors: false,
-      allowUnionTypes: true,
-      verbose: true,
-      validateSchema: false,
-      code: { optimize: false },
-    });
-    compiled = ajv.compile(COMPOSE_SCHEMA);
-  }
-  return compiled;
-}
+// Precompiled by scripts/gen-compose-schema.ts (ajv standalone code, options in
+// validator-options.ts): compiling the schema at every run cost ~100 ms of CPU.
+import { validate as validator } from './schema-validate.gen.js';
 
 /** Throws a ComposeError for the first schema violation of an interpolated file. */
 export function validateFile(file: ParsedFile, interpolated: unknown): void {
-  const validate = validator();
-  if (validate(interpolated)) return;
-  const err = pickError(validate.errors ?? []);
+  if (validator(interpolated)) return;
+  const err = pickError(validator.errors ?? []);
   if (!err) throw new ComposeError('does not follow the Compose Specification', { file: file.path });
   const path = pointerToPath(err.instancePath);
   const where =

@@ -66,8 +66,10 @@ export interface SandboxServiceDeps {
   readonly network?: SandboxNetwork;
   /** Where pod /dev/shm tmpfs go (under the exec root); undefined: pods get none of their own. */
   readonly shmDir?: string;
-  /** Called before a sandbox goes, to remove the pod's containers (none exist yet). */
+  /** Called before a sandbox goes, to remove the pod's containers. */
   readonly removeContainersOf?: (sandboxId: string) => Promise<void>;
+  /** Called before the infra process is stopped, to end the pod's containers. */
+  readonly stopContainersOf?: (sandboxId: string) => Promise<void>;
 }
 
 /** How long StopPodSandbox waits for the infra process after SIGTERM, then after SIGKILL. */
@@ -259,6 +261,7 @@ export class SandboxService {
   /** Ends the infra process and the pod's network; stopping a stopped sandbox succeeds. */
   async stop(ref: string): Promise<void> {
     const { id } = this.#must(ref);
+    await this.#d.stopContainersOf?.(id);
     await this.#lock.run(id, async () => {
       const rec = this.#d.store.get(id);
       if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
@@ -381,6 +384,12 @@ export class SandboxService {
       out.push(item);
     }
     return out.sort((a, b) => (BigInt(a.created_at) < BigInt(b.created_at) ? -1 : 1));
+  }
+
+  /** A sandbox by ID or unique prefix, with its pod files (containers mount them). */
+  pod(ref: string): { record: SandboxRecord; files: ReturnType<typeof sandboxFiles> } | undefined {
+    const record = this.#d.store.find(ref);
+    return record ? { record, files: sandboxFiles(this.#d.store.dir(record.id)) } : undefined;
   }
 
   /** The infra process's pid while the sandbox is ready (containers join its namespaces). */

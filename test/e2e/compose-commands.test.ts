@@ -108,13 +108,17 @@ test('events: --json with v2 keys, and the text line v2 prints; compose labels l
 test('wait: blocks until the services stop, prints each exit, exits with the code', async () => {
   const p = project(
     'wt',
-    // 8 s: `wait` only sees running containers (as v2), so the job must outlive two CLI round
-    // trips even on a loaded machine (3 s was seen to be too short).
-    `services:\n  job:\n    image: busybox\n    command: sh -c 'sleep 8; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
+    `services:\n  job:\n    image: busybox\n    command: sh -c 'rm -f /tmp/go; until [ -f /tmp/go ]; do sleep 0.2; done; exit 4'\n  app:\n    image: busybox\n    command: ${SLEEPER}\n${networks()}`,
   );
   ok(await compose(p, ['up', '-d']));
   const id = ok(await compose(p, ['ps', '-q', 'job'])).trim();
-  const r = await compose(p, ['wait', 'job']);
+  // The job exits when told, once `wait` has had time to start (a job that exits on a timer
+  // could stop before a slow CLI start, and wait then finds nothing running).
+  const release = async () => {
+    await new Promise((r) => setTimeout(r, 4000));
+    ok(await compose(p, ['exec', '-T', 'job', 'touch', '/tmp/go']));
+  };
+  const [r] = await Promise.all([compose(p, ['wait', 'job']), release()]);
   assert.equal(r.code, 4, r.stderr);
   assert.equal(r.stdout, `container "${id}" exited with status code 4\n`);
   // Nothing running for the service any more: v2's error.
@@ -125,7 +129,7 @@ test('wait: blocks until the services stop, prints each exit, exits with the cod
   assert.notEqual(missing.code, 0);
   // --down-project: the project goes once the first container stops.
   ok(await compose(p, ['up', '-d']));
-  const down = await compose(p, ['wait', '--down-project', 'job']);
+  const [down] = await Promise.all([compose(p, ['wait', '--down-project', 'job']), release()]);
   assert.equal(down.code, 4, down.stderr);
   await until('project gone', async () => ok(await compose(p, ['ps', '-aq'])).trim() === '', 20_000);
 });

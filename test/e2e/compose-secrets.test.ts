@@ -108,7 +108,7 @@ test('a missing variable for an environment: secret fails naming it, and creates
   assert.equal(ok(await compose(ro, ['ps', '-aq'])).trim(), '');
 });
 
-test('build.secrets from a file and from the environment reach RUN --mount=type=secret; ssh and additional_contexts are refused by name', async () => {
+test('build.secrets from a file and from the environment reach RUN --mount=type=secret; ssh is refused by name (named contexts: compose-build)', async () => {
   const p = project(
     'bsec',
     `services:
@@ -144,11 +144,6 @@ ${networks()}`,
 
   for (const [key, value, why] of [
     ['ssh', '[default]', /build\.ssh is not supported: Berth's builder has no SSH agent forwarding/],
-    [
-      'additional_contexts',
-      '{extra: ./x}',
-      /build\.additional_contexts is not supported: Berth's builder has no named build contexts yet/,
-    ],
   ] as const) {
     const q = project(
       `b${key.slice(0, 3)}`,

@@ -20,7 +20,15 @@ export {
   type ChecksumOptions,
   checksumSources,
   expandSourcePattern,
+  fileIdentity,
 } from './checksum.ts';
 export { type ExtractContextOptions, type ExtractContextResult, extractContext } from './extract.ts';
 export { missingSourceNote } from './missing.ts';
 export { confineRelative, resolveInRoot, type ScopedPath } from './scope.ts';
+export {
+  checkContextName,
+  detachNamedContexts,
+  type NamedContext,
+  type NamedContextSpec,
+  parseNamedContexts,
+} from './named.ts';

@@ -9,6 +9,7 @@ import { createGzip } from 'node:zlib';
 import type { Command } from 'commander';
 import type { JsonMessage } from '../../client/index.ts';
 import { contextFromStdin, packBuildContext } from '../build-context.ts';
+import { parseBuildContextFlags } from '../named-contexts.ts';
 import { runChecks } from '../build-check.ts';
 import { type BuildUiEvent, BuildProgress } from '../build-progress.ts';
 import { CliError, type CliContext, collect, filtersJson } from '../context.ts';
@@ -59,6 +60,7 @@ interface BuildOptions {
   compress?: boolean;
   progress: string;
   secret: string[];
+  buildContext: string[];
   check?: boolean;
 }
 
@@ -149,7 +151,10 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     const outputs = o.output.map(parseOutput);
     let body: NodeJS.ReadableStream;
     let dockerfile: string;
+    let namedContexts: string | undefined;
     if (contextArg === '-') {
+      if (o.buildContext.length > 0)
+        throw new CliError('--build-context needs a context directory, not a context on stdin', 125);
       if (o.file === '-') {
         throw new CliError("invalid argument: can't use stdin for both build context and dockerfile", 125);
       }
@@ -166,9 +171,13 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       }
       // docker resolves -f against the current directory, not the context.
       const file = o.file === undefined || o.file === '-' ? '' : path.resolve(o.file);
-      const packed = packBuildContext(contextArg, file, dockerfileContent ? { dockerfileContent } : {});
+      const packed = packBuildContext(contextArg, file, {
+        ...(dockerfileContent ? { dockerfileContent } : {}),
+        namedContexts: parseBuildContextFlags(o.buildContext),
+      });
       body = packed.stream;
       dockerfile = packed.dockerfileInContext;
+      namedContexts = packed.namedContexts;
     }
     const secrets = o.secret.map((s) => {
       const kv = Object.fromEntries(s.split(',').map((p) => p.split('=', 2) as [string, string]));
@@ -193,6 +202,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       platform: o.platform,
       cachefrom: o.cacheFrom.length > 0 ? JSON.stringify(o.cacheFrom) : undefined,
       secrets,
+      namedcontexts: namedContexts,
       berthprogress: '1',
       q: o.quiet ? '1' : undefined,
     };
@@ -262,6 +272,12 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       )
       .option('--platform <string>', 'Set target platform for build (the host platform only)')
       .option('--progress <type>', 'Set type of progress output (auto, plain, tty, quiet)', 'auto')
+      .option(
+        '--build-context <name=value>',
+        'Additional build contexts (e.g., name=path or name=docker-image://ref)',
+        collect,
+        [],
+      )
       .option('--secret <spec>', 'Secret to expose to the build (id=mysecret,src=/local/secret)', collect, [])
       .option('--check', 'Check the Dockerfile for problems without building')
       .option('--rm', 'Accepted for docker compatibility (intermediate containers are always removed)')

@@ -19,7 +19,8 @@ import {
 } from '../../compose/index.ts';
 import { CliError, collect } from '../context.ts';
 import type { ComposeContext } from './compose.ts';
-import { builderFor, composeAction } from './compose-up.ts';
+import { builderFor } from './compose-build.ts';
+import { composeAction } from './compose-up.ts';
 import { runSession, setExitCode } from './container-io.ts';
 
 export function registerComposeRun(compose: Command, cc: ComposeContext): void {

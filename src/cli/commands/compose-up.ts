@@ -1,25 +1,20 @@
 // `compose up`, `create`, `down`, `build`, `pull`: the model made real (src/compose/convergence.ts)
-// with the CLI's pieces: packing build contexts, progress lines, attached output.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { Readable } from 'node:stream';
+// with the CLI's pieces: progress lines, attached output (builds: compose-build.ts).
 import type { Command } from 'commander';
-import type { JsonMessage } from '../../client/index.ts';
 import {
+  buildDependencies,
   ComposeApi,
   ComposeError,
   down,
-  type ImageBuilder,
+  imageName,
   type Project,
-  type Service,
   selectServices,
   services,
   up,
   waitContainer,
 } from '../../compose/index.ts';
-import { packBuildContext } from '../build-context.ts';
-import { CliError, type CliContext, collect } from '../context.ts';
+import { CliError, collect } from '../context.ts';
+import { builderFor } from './compose-build.ts';
 import type { ComposeContext } from './compose.ts';
 import { followProject } from './compose-logs.ts';
 
@@ -31,116 +26,6 @@ export async function composeAction(fn: () => Promise<void>): Promise<void> {
     if (err instanceof ComposeError) throw new CliError(err.describe(), 1);
     throw err;
   }
-}
-
-export function builderFor(ctx: CliContext, p: Project, quiet = false): ImageBuilder {
-  return async (name: string, svc: Service, tag: string) => {
-    const b = svc.build as Record<string, unknown>;
-    const dockerfile = typeof b.dockerfile === 'string' ? path.resolve(String(b.context), b.dockerfile) : '';
-    refuseBuildOptions(name, b);
-    const secrets = buildSecrets(p, name, b);
-    const packed = packBuildContext(String(b.context), dockerfile);
-    const args = (b.args ?? {}) as Record<string, string | null>;
-    const query: Record<string, string | string[] | undefined> = {
-      dockerfile: packed.dockerfileInContext,
-      t: [tag, ...((b.tags as string[] | undefined) ?? [])],
-      buildargs: JSON.stringify(Object.fromEntries(Object.entries(args).filter(([, v]) => v !== null))),
-      labels: JSON.stringify({
-        ...((b.labels as object | undefined) ?? {}),
-        'com.docker.compose.project': p.name,
-        'com.docker.compose.service': name,
-      }),
-      target: typeof b.target === 'string' ? b.target : undefined,
-      networkmode: typeof b.network === 'string' ? b.network : undefined,
-      cachefrom: Array.isArray(b.cache_from) ? JSON.stringify(b.cache_from) : undefined,
-      extrahosts: Array.isArray(b.extra_hosts)
-        ? (b.extra_hosts as string[]).map((h) => h.replace('=', ':')).join(',')
-        : undefined,
-      nocache: b.no_cache ? '1' : undefined,
-      pull: b.pull ? '1' : undefined,
-      secrets: secrets.params.length ? secrets.params : undefined,
-    };
-    if (!quiet) ctx.err.write(`[+] Building ${name}\n`);
-    const messages = ctx.client().jsonLines<JsonMessage>('POST', '/build', {
-      stream: packed.stream as Readable,
-      query,
-      headers: { 'Content-Type': 'application/x-tar' },
-    });
-    try {
-      for await (const m of messages) {
-        if (m.errorDetail || m.error) {
-          throw new ComposeError(`service "${name}" failed to build: ${m.errorDetail?.message ?? m.error}`);
-        }
-      }
-    } finally {
-      secrets.cleanup();
-    }
-    if (!quiet) ctx.err.write(`[+] Built ${name} as ${tag}\n`);
-  };
-}
-
-/** Build options Berth's builder cannot honour: refused before anything is sent, naming the fix. */
-function refuseBuildOptions(name: string, b: Record<string, unknown>): void {
-  const has = (v: unknown) =>
-    v !== undefined && v !== null && (typeof v !== 'object' || Object.keys(v).length > 0);
-  if (has(b.ssh))
-    throw new ComposeError(
-      `service "${name}": build.ssh is not supported: Berth's builder has no SSH agent forwarding (RUN --mount=type=ssh); pass keys with build.secrets instead`,
-    );
-  if (has(b.additional_contexts))
-    throw new ComposeError(
-      `service "${name}": build.additional_contexts is not supported: Berth's builder has no named build contexts yet; copy the files into the main context or use a multi-stage build`,
-    );
-}
-
-/**
- * build.secrets → the builder's `secrets=id=ID,src=FILE` (the id is the entry's target, else its
- * source, as v2 passes them to BuildKit). Secrets from `environment:` go through a private temp
- * file (0600) removed after the build; the daemon reads the file, so this needs a local daemon.
- */
-function buildSecrets(
-  p: Project,
-  name: string,
-  b: Record<string, unknown>,
-): { params: string[]; cleanup: () => void } {
-  const top = (p.model.secrets ?? {}) as Record<string, Record<string, unknown>>;
-  const temps: string[] = [];
-  const cleanup = () => {
-    for (const d of temps) rmSync(d, { recursive: true, force: true });
-  };
-  const params: string[] = [];
-  try {
-    for (const e of (b.secrets as unknown[] | undefined) ?? []) {
-      const ref = typeof e === 'string' ? { source: e } : (e as { source?: string; target?: string });
-      const source = String(ref.source);
-      const def = top[source];
-      if (!def)
-        throw new ComposeError(
-          `service "${name}" build.secrets refers to undefined secret ${source}: add it under the top-level "secrets:"`,
-        );
-      const id = ref.target ?? source;
-      if (typeof def.file === 'string') params.push(`id=${id},src=${def.file}`);
-      else if (typeof def.environment === 'string') {
-        const value = p.variable(def.environment);
-        if (value === undefined)
-          throw new ComposeError(
-            `environment variable "${def.environment}" required by build secret "${source}" of service "${name}" is not set: set it in the shell or in .env`,
-          );
-        const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-compose-secret-'));
-        temps.push(dir);
-        const file = path.join(dir, 'secret');
-        writeFileSync(file, value, { mode: 0o600 });
-        params.push(`id=${id},src=${file}`);
-      } else
-        throw new ComposeError(
-          `service "${name}" build secret "${source}" has neither file: nor environment: (the builder needs one)`,
-        );
-    }
-  } catch (err) {
-    cleanup();
-    throw err;
-  }
-  return { params, cleanup };
 }
 
 function parseScale(list: readonly string[]): Map<string, number> {
@@ -357,11 +242,20 @@ export function registerComposeUp(compose: Command, cc: ComposeContext): void {
           return all[n]!.build !== undefined;
         });
         const build = builderFor(ctx, p, o.quiet === true);
-        await Promise.all(
-          targets.map((n) =>
-            build(n, all[n]!, typeof all[n]!.image === 'string' ? all[n]!.image : `${p.name}-${n}`),
-          ),
-        );
+        // Every build is checked before the first starts; one that reads another service's
+        // image (additional_contexts service:NAME) waits for that build.
+        for (const n of targets) build.check?.(n, all[n]!);
+        const started = new Map<string, Promise<void>>();
+        const one = (n: string): Promise<void> => {
+          let t = started.get(n);
+          if (!t) {
+            const deps = buildDependencies(all[n]!).filter((d) => targets.includes(d));
+            t = Promise.all(deps.map(one)).then(() => build(n, all[n]!, imageName(p, n, all[n]!)));
+            started.set(n, t);
+          }
+          return t;
+        };
+        await Promise.all(targets.map(one));
       }),
     );
 

@@ -25,3 +25,9 @@ test('the embedded schema has the reference schema structure', () => {
     Object.keys(spec.definitions).sort(),
   );
 });
+
+test('the precompiled validator is the one ajv makes from the embedded schema (run scripts/gen-compose-schema.ts)', async () => {
+  const { validatorSource } = await import('../../../scripts/gen-compose-schema.ts');
+  const file = path.resolve(import.meta.dirname, '../../../src/compose/schema-validate.gen.js');
+  assert.equal(readFileSync(file, 'utf8'), validatorSource(COMPOSE_SCHEMA));
+});

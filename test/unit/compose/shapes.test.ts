@@ -32,8 +32,13 @@ test('volumes: bind vs named, modes', () => {
     read_only: true,
     bind: { create_host_path: true },
   });
-  assert.deepEqual(parseVolumeShort('data:/data'), { type: 'volume', source: 'data', target: '/data' });
-  assert.deepEqual(parseVolumeShort('/anon'), { type: 'volume', target: '/anon' });
+  assert.deepEqual(parseVolumeShort('data:/data'), {
+    type: 'volume',
+    source: 'data',
+    target: '/data',
+    volume: {},
+  });
+  assert.deepEqual(parseVolumeShort('/anon'), { type: 'volume', target: '/anon', volume: {} });
   assert.throws(() => parseVolumeShort('a:/b:bogus'), /unknown mode "bogus"/);
 });
 

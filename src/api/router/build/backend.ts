@@ -1,5 +1,6 @@
 // What the /build routes need from the daemon.
 import type { Readable } from 'node:stream';
+import type { NamedContext, NamedContextSpec } from '../../../build/context/index.ts';
 import type { BuildEvent, BuildRequest, BuildResult, CacheUsage } from '../../../build/index.ts';
 
 export interface BuildBackend {
@@ -12,7 +13,16 @@ export interface BuildBackend {
     tar: Readable,
     signal: AbortSignal,
     dockerfile: string,
-  ): Promise<{ dir: string; dockerfile: { name: string; content: string }; remove(): Promise<void> }>;
+    /** Named contexts; local ones are moved out of the main context (src/build/context/named.ts). */
+    named?: ReadonlyMap<string, NamedContextSpec>,
+  ): Promise<{
+    dir: string;
+    dockerfile: { name: string; content: string };
+    named: ReadonlyMap<string, NamedContext>;
+    /** The files' content digests, for BuildRequest.contextDigests. */
+    digests: Map<string, string>;
+    remove(): Promise<void>;
+  }>;
   build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<BuildResult>;
   prune(opts: { until?: number; all?: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>;
   usage(): Promise<CacheUsage[]>;

@@ -1,6 +1,7 @@
 // POST /build (the legacy builder API the docker CLI uses with DOCKER_BUILDKIT=0, and
 // docker-py's images.build) and POST /build/prune. Progress is Docker's JSON lines: `stream`
 // text in the legacy builder's wording, `aux` with the image ID, in-band `error`.
+import { parseNamedContexts } from '../../../build/context/index.ts';
 import { type BuildEvent, RunFailedError } from '../../../build/index.ts';
 import { errorMessage, InvalidArgumentError } from '../../../errdefs/index.ts';
 import { familiarString, parseReference } from '../../../oci/reference.ts';
@@ -90,11 +91,13 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           .getAll('nocachefilter')
           .flatMap((v) => v.split(','))
           .filter(Boolean);
+        const named = parseNamedContexts(q.get('namedcontexts'));
         const out = new JsonLinesWriter(ctx.res);
         const ctxDir = await backend.extractContext(
           requestBody(ctx.req),
           ctx.signal,
           q.get('dockerfile') ?? '',
+          named,
         );
         try {
           const dockerfileName = ctxDir.dockerfile.name;
@@ -145,6 +148,7 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           const result = await backend.build(
             {
               contextDir: ctxDir.dir,
+              contextDigests: ctxDir.digests,
               dockerfile,
               dockerfileName,
               tags: q.getAll('t').filter(Boolean),
@@ -161,6 +165,7 @@ export function buildRoutes(backend: BuildBackend): Route[] {
               ...(ulimits ? { ulimits } : {}),
               secrets,
               ...(platform ? { platform } : {}),
+              ...(ctxDir.named.size > 0 ? { namedContexts: ctxDir.named } : {}),
               signal: ctx.signal,
             },
             emit,

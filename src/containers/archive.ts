@@ -9,6 +9,7 @@
 // Docker's cp view (the mounts bound on the rootfs in a private mount namespace) does.
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -159,7 +160,10 @@ async function locate(
     }
   }
   if (!l.mount) return l;
-  const st = await fsp.stat(l.root).catch(() => undefined);
+  const st = await checkedSource(l.mount.Source, l.base).catch((err: unknown) => {
+    if (isBerthError(err)) throw err;
+    return undefined;
+  });
   if (st === undefined || st.isDirectory()) return l;
   if (l.inner !== '/' && l.inner !== '/.') throw notFound(p, id);
   return { ...l, root: path.dirname(l.root), inner: `/${path.basename(l.root)}` };
@@ -235,6 +239,8 @@ export async function archiveContainerPath(
   const top = goBase(r.absPath);
   const below =
     isGoDir(r.stat.mode) && typeof root !== 'string' ? await mountsBelow(root, r.containerPath) : [];
+  const unsafe = below.find((m) => m.unsafe);
+  if (unsafe?.unsafe) throw unsafe.unsafe;
   if (below.length === 0) {
     const tar = packPath(path.dirname(r.hostPath), path.basename(r.hostPath), {
       rebase: top,
@@ -337,6 +343,7 @@ export async function extractToContainer(
         // `diverted` is sorted longest key first.
         const m = diverted.find((k) => rel === k.key || rel.startsWith(`${k.key}/`));
         if (m === undefined) return name;
+        if (m.unsafe) throw m.unsafe;
         if (m.kind === 'dir' && !m.rw) throw readOnlyMount(m, p);
         // A file bind is staged beside its mount point, a directory mount at the top of the
         // destination (its mount point may be a bind inside another mount).
@@ -374,6 +381,30 @@ interface MountBelow {
   /** The container path it is bound at. */
   readonly target: string;
   readonly rw: boolean;
+  /** Set when its source now resolves through a symlink: any use of it is refused with this. */
+  readonly unsafe?: ForbiddenError;
+}
+
+/**
+ * The lstat of a mount's source on the host, refused when any of its components is a symlink:
+ * the container can replace a bind's source by a symlink to any host path through another
+ * bind of its parent (`-v dir:/data -v dir/f:/etc/f`, then `ln -sf /etc/shadow /data/f`), and
+ * berthd, running as root on the host, must not write or read through it. berthd cannot tell a
+ * planted symlink from one the user's `-v` path went through, so both are refused (the error
+ * says to bind the resolved path).
+ */
+async function checkedSource(source: string, target: string): Promise<Stats> {
+  const st = await fsp.lstat(source);
+  const real = st.isSymbolicLink() ? undefined : await fsp.realpath(source);
+  if (real !== path.resolve(source)) throw swappedSource(source, target);
+  return st;
+}
+
+function swappedSource(source: string, target: string): ForbiddenError {
+  return new ForbiddenError(
+    'MOUNT_SOURCE_SYMLINK',
+    `the source ${source} of ${target} (mounted into the container) goes through a symlink on the host (the container may have planted it): refusing to copy through it; bind a path without symlinks to use docker cp on it`,
+  );
 }
 
 /**
@@ -393,8 +424,15 @@ async function mountsBelow(view: ContainerFs, dirAbs: string): Promise<MountBelo
     const key = target.slice(prefix.length);
     // The first mount on a destination wins, as in locateInMounts.
     if (!target.startsWith(prefix) || key === '' || out.some((b) => b.key === key)) continue;
-    const st = await fsp.stat(m.Source).catch(() => undefined);
-    if (st?.isFile() || st?.isDirectory())
+    let st: Stats | undefined;
+    try {
+      st = await checkedSource(m.Source, target);
+    } catch (err) {
+      if (err instanceof ForbiddenError)
+        out.push({ key, kind: 'file', source: m.Source, target, rw: false, unsafe: err });
+      continue;
+    }
+    if (st.isFile() || st.isDirectory())
       out.push({ key, kind: st.isFile() ? 'file' : 'dir', source: m.Source, target, rw: m.RW });
   }
   return out.sort((a, b) => b.key.length - a.key.length);
@@ -458,6 +496,49 @@ async function intoFileBind(staged: string, bind: MountBelow, p: string): Promis
       'MOUNT_READ_ONLY',
       `mounted file ${bind.target} is marked read-only: cannot copy into ${p}`,
     );
-  await fsp.copyFile(staged, bind.source);
-  await fsp.chmod(bind.source, st.mode & 0o7777);
+  await writeThroughBind(staged, bind, st.mode & 0o7777);
+}
+
+const { O_WRONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = fsConstants;
+
+/**
+ * Overwrites the bind's source in place with the staged file's bytes and mode, through an fd
+ * that provably is the source: opened without following a last-component symlink and without
+ * creating anything (O_NONBLOCK: a FIFO put there fails instead of blocking), then the fd's
+ * own path (/proc/self/fd) must be the source itself, so no symlinked parent was followed
+ * either, and it must be a regular file. Only then is it truncated, written and fchmod'ed.
+ */
+async function writeThroughBind(staged: string, bind: MountBelow, mode: number): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await fsp.open(bind.source, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENXIO' || code === 'ENOENT')
+      throw swappedSource(bind.source, bind.target);
+    throw err;
+  }
+  try {
+    const real = await fsp.readlink(`/proc/self/fd/${fh.fd}`);
+    const st = await fh.stat();
+    if (real !== path.resolve(bind.source) || !st.isFile()) throw swappedSource(bind.source, bind.target);
+    await fh.truncate(0);
+    const src = await fsp.open(staged, O_RDONLY | O_NOFOLLOW);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 16);
+      let pos = 0;
+      for (;;) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        let off = 0;
+        while (off < bytesRead) off += (await fh.write(buf, off, bytesRead - off, pos + off)).bytesWritten;
+        pos += bytesRead;
+      }
+    } finally {
+      await src.close();
+    }
+    await fh.chmod(mode);
+  } finally {
+    await fh.close();
+  }
 }

@@ -15,7 +15,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyLayer, type PackPart, packPath, packPaths } from '../archive/index.ts';
 import { ForbiddenError, InvalidArgumentError, isBerthError, NotFoundError } from '../errdefs/index.ts';
-import { type Opened, openInRoot } from '../pathsafe/index.ts';
+import { atomicWriteJson, readJsonIfExists } from '../base/atomic.ts';
+import { crashPoint } from '../base/crashpoint.ts';
+import { type Opened, openInRoot, removeBeneath } from '../pathsafe/index.ts';
 import type { MountPoint } from './record.ts';
 import { resolveInRoot } from './rootfs.ts';
 
@@ -285,6 +287,38 @@ export interface ExtractOptions {
   readonly noOverwriteDirNonDir: boolean;
   readonly readonlyRootfs: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * A file in berthd's state for the container: where the staging entries go is written there
+   * before any is made and removed once they are, so a kill -9 mid-copy leaves a list that
+   * sweepStaging removes later.
+   */
+  readonly stagingJournal?: string;
+}
+
+/** In the container's state directory: what a cp in progress staged (see sweepStaging). */
+export const CP_STAGING_JOURNAL = 'cp-staging.json';
+
+interface StagingEntry {
+  readonly root: string;
+  readonly rel: string;
+}
+
+/**
+ * Removes what an extraction cut short by a crash left staged (its journal), confined to each
+ * root: nothing is followed through a symlink the container may have planted since.
+ */
+export async function sweepStaging(journal: string): Promise<number> {
+  const data = (await readJsonIfExists(journal)) as { entries?: StagingEntry[] } | undefined;
+  let removed = 0;
+  for (const e of data?.entries ?? []) {
+    if (typeof e.root !== 'string' || typeof e.rel !== 'string') continue;
+    if (!path.posix.basename(e.rel).startsWith('.berth-cp-')) continue;
+    const real = await fsp.realpath(e.root).catch(() => undefined);
+    if (real !== path.resolve(e.root)) continue; // its root is gone or now goes through a symlink
+    if (await removeBeneath(e.root, e.rel).catch(() => false)) removed++;
+  }
+  await fsp.rm(journal, { force: true });
+  return removed;
 }
 
 /**
@@ -328,6 +362,14 @@ export async function extractToContainer(
   const diverted = await mountsBelow(view, path.posix.join('/', base, path.relative(root, dest)));
   const staged = new Map<string, MountBelow>();
   const tag = randomBytes(6).toString('hex');
+  if (o.stagingJournal && diverted.length > 0) {
+    // Every place a staging entry could be made, before any is.
+    const entries: StagingEntry[] = diverted.map((m) => ({
+      root,
+      rel: path.relative(root, path.join(dest, stageFor(m, diverted, tag))),
+    }));
+    await atomicWriteJson(o.stagingJournal, { entries });
+  }
   try {
     await applyLayer(tar, dest, {
       whiteouts: false,
@@ -345,17 +387,13 @@ export async function extractToContainer(
         if (m === undefined) return name;
         if (m.unsafe) throw m.unsafe;
         if (m.kind === 'dir' && !m.rw) throw readOnlyMount(m, p);
-        // A file bind is staged beside its mount point, a directory mount at the top of the
-        // destination (its mount point may be a bind inside another mount).
-        const stage =
-          m.kind === 'file'
-            ? path.posix.join(path.posix.dirname(m.key), `.berth-cp-${tag}-${path.posix.basename(m.key)}`)
-            : `.berth-cp-${tag}-m${diverted.indexOf(m)}`;
+        const stage = stageFor(m, diverted, tag);
         staged.set(stage, m);
         return stage + rel.slice(m.key.length);
       },
       ...(o.signal ? { signal: o.signal } : {}),
     });
+    crashPoint('cp:after-staging');
     for (const [stage, m] of staged) {
       if (m.kind === 'file') await intoFileBind(path.join(dest, stage), m, p);
       else await intoDirMount(dest, stage, m, p, o);
@@ -368,7 +406,19 @@ export async function extractToContainer(
   } finally {
     // Nothing staged stays in the container, whatever failed.
     for (const stage of staged.keys()) await fsp.rm(path.join(dest, stage), { recursive: true, force: true });
+    if (o.stagingJournal && diverted.length > 0) await fsp.rm(o.stagingJournal, { force: true });
   }
+}
+
+/**
+ * Where an entry for mount `m` is staged, relative to the destination: a file bind beside its
+ * mount point, a directory mount at the top of the destination (its mount point may be a bind
+ * inside another mount).
+ */
+function stageFor(m: MountBelow, diverted: readonly MountBelow[], tag: string): string {
+  return m.kind === 'file'
+    ? path.posix.join(path.posix.dirname(m.key), `.berth-cp-${tag}-${path.posix.basename(m.key)}`)
+    : `.berth-cp-${tag}-m${diverted.indexOf(m)}`;
 }
 
 /** A volume or bind below an extraction's destination, where its entries must be written. */

@@ -13,11 +13,13 @@ import type { Digest } from '../oci/digest.ts';
 import type { ContainerConfig as ImageContainerConfig } from '../oci/image.ts';
 import {
   archiveContainerPath,
+  CP_STAGING_JOURNAL,
   type ContainerFs,
   type ExtractOptions,
   extractToContainer,
   type PathStat,
   statContainerPath,
+  sweepStaging,
 } from './archive.ts';
 import { etcFileMounts, lowerDirsOf, rootfsPaths } from './bundle.ts';
 import { berthMountPoints, type Change, containerChanges } from './changes.ts';
@@ -108,9 +110,12 @@ export class ContainerFsOps {
     return this.#svc.withRootfs(
       ref,
       async (rec, root) => {
+        const stagingJournal = path.join(this.#svc.deps.store.dir(rec.id), CP_STAGING_JOURNAL);
+        await sweepStaging(stagingJournal);
         await extractToContainer(await viewOf(this.#svc, rec, root), p, ref, tar, {
           ...o,
           readonlyRootfs: Boolean(rec.hostConfig.ReadonlyRootfs),
+          stagingJournal,
         });
         this.#event(rec, 'extract-to-dir');
       },

@@ -2,7 +2,9 @@
 // adopted, the ones that exited (or whose start or removal a crash cut short) are settled, and
 // afterwards restart policies start what should run again.
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { CgroupPaths } from '../runtime/index.ts';
+import { CP_STAGING_JOURNAL, sweepStaging } from './archive.ts';
 import { teardownRootfs } from './bundle.ts';
 import { settleLeftovers } from './leftovers.ts';
 import type { ContainerLogHooks } from './log-hooks.ts';
@@ -93,6 +95,10 @@ async function recoverLive(host: RecoveryHost, rec: ContainerRecord): Promise<vo
     } else if (st.status !== state.status) {
       await host.setState(rec, { ...state, status: st.status });
     }
+    // A cp cut short by the crash left staging entries in the rootfs or a mount: remove them
+    // (a stopped container's are removed by its next cp, when its rootfs is mounted).
+    const swept = await sweepStaging(path.join(deps.store.dir(rec.id), CP_STAGING_JOURNAL)).catch(() => 0);
+    if (swept > 0) deps.log('info', 'removed what a cut-short cp staged', { id: rec.id, entries: swept });
     return;
   }
   // The monitor and the process are gone without an exit file (e.g. the host rebooted).

@@ -3,12 +3,15 @@
 // to any host file (here a decoy standing in for /etc/shadow) and dir/sub by a symlink to any
 // host directory. cp into /etc/f or below the nested directory bind is refused, the decoys stay
 // untouched, and cp out does not read the decoy's content.
+// And a kill -9 of berthd mid-cp (crash point cp:after-staging) leaves staging entries that
+// the next start's recovery removes.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { crashed } from '../helpers/leaks.ts';
 
 const h = useBusyboxDaemon();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'berth-cpsym-'));
@@ -78,6 +81,37 @@ describe('docker cp through swapped bind sources', () => {
       assert.doesNotMatch(out.stdout, /secret/);
       const whole = await h.d.docker(['cp', `${ctr}:/etc`, '-']);
       assert.doesNotMatch(whole.stdout, /secret/);
+    } finally {
+      await h.d.docker(['rm', '-f', ctr]);
+    }
+  });
+
+  test('a kill -9 of berthd mid-cp leaves staging entries the next start removes', async () => {
+    const bound = path.join(tmp, 'g');
+    writeFileSync(bound, 'old\n');
+    const ctr = 'cpcrash';
+    ok(await h.d.docker(['run', '-d', '--name', ctr, '-v', `${bound}:/etc/g`, 'busybox', 'sleep', '600']));
+    try {
+      const pid = ok(await h.d.docker(['inspect', '-f', '{{.State.Pid}}', ctr])).trim();
+      const etc = `/proc/${pid}/root/etc`;
+      h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'cp:after-staging' } });
+      const src = path.join(mkdtempSync(path.join(tmp, 'c-')), 'g');
+      writeFileSync(src, 'new\n');
+      const r = await h.d.docker(['cp', src, `${ctr}:/etc/`], { timeoutMs: 20_000 });
+      assert.notEqual(r.code, 0, 'cp should fail when the daemon dies');
+      await crashed(h.d);
+      assert.ok(
+        readdirSync(etc).some((n) => n.startsWith('.berth-cp-')),
+        'the crash should leave a staging entry beside the bind',
+      );
+      h.d = await h.d.restart();
+      assert.deepEqual(
+        readdirSync(etc).filter((n) => n.startsWith('.berth-cp-')),
+        [],
+      );
+      assert.equal(readFileSync(bound, 'utf8'), 'old\n');
+      ok(await h.d.docker(['cp', src, `${ctr}:/etc/`]));
+      assert.equal(readFileSync(bound, 'utf8'), 'new\n');
     } finally {
       await h.d.docker(['rm', '-f', ctr]);
     }

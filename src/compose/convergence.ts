@@ -69,6 +69,28 @@ export function selectServices(p: Project, names: readonly string[] | undefined,
   return [...out];
 }
 
+/**
+ * `restart S…`: S and, transitively, the services that depend on them with `restart: true`
+ * (v2's restart.go selects those dependents too). No names: every service.
+ */
+export function withRestartDependents(p: Project, names: readonly string[]): string[] {
+  if (!names.length) return [];
+  const all = services(p);
+  const out = new Set(names);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [n, svc] of Object.entries(all)) {
+      if (out.has(n)) continue;
+      const deps = (svc.depends_on ?? {}) as Record<string, Obj>;
+      if (Object.entries(deps).some(([d, cfg]) => out.has(d) && cfg.restart === true)) {
+        out.add(n);
+        grew = true;
+      }
+    }
+  }
+  return [...out];
+}
+
 /** Runs `fn` for every service after the ones it depends on (within `names`), independent ones at once. */
 export async function inDependencyOrder(
   p: Project,
@@ -398,23 +420,36 @@ async function waitForDependencies(
   const deps = (svc.depends_on ?? {}) as Record<string, Obj>;
   await Promise.all(
     Object.entries(deps).map(async ([d, cfg]) => {
+      const optional = cfg.required === false;
+      if (!Object.hasOwn(services(p), d)) {
+        // As v2: an optional dependency that is not defined (or whose profile is off) is skipped.
+        if (optional)
+          o.progress(`WARN optional dependency "${d}" of service "${name}" is not enabled: skipped`);
+        return;
+      }
       if (!selected.includes(d)) return;
       const cond = String(cfg.condition ?? 'service_started');
       if (cond === 'service_started') return;
       const cs = (await api.containers(p.name, { oneoff: false, labels: [`${LABEL.service}=${d}`] })).map(
         (c) => c.Id,
       );
-      await Promise.all(
-        cs.map((id) =>
-          waitContainer(
-            api,
-            id,
-            cond === 'service_healthy' ? 'healthy' : 'completed',
-            `${name} depends on ${d}`,
-            o.signal,
+      try {
+        await Promise.all(
+          cs.map((id) =>
+            waitContainer(
+              api,
+              id,
+              cond === 'service_healthy' ? 'healthy' : 'completed',
+              `${name} depends on ${d}`,
+              o.signal,
+            ),
           ),
-        ),
-      );
+        );
+      } catch (e) {
+        // As v2: an optional dependency that is unhealthy or failed is a warning, not an error.
+        if (!optional || o.signal?.aborted) throw e;
+        o.progress(`WARN optional dependency "${d}" is not running or is unhealthy: ${(e as Error).message}`);
+      }
     }),
   );
 }

@@ -23,6 +23,7 @@ export {
   ensureImages,
   ensureNetworksAndVolumes,
   inDependencyOrder,
+  withRestartDependents,
   injectFiles,
   selectServices,
   up,

@@ -12,6 +12,7 @@ import {
   imageName,
   type InjectedFile,
   injectedFiles,
+  namespaceServices,
   replicas,
   type Service,
   services,
@@ -370,7 +371,15 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
             } else o.progress(`Container ${cname}  Creating`);
             id = await api.create(
               cname,
-              createBody({ project: p, name: n, svc, number: i, imageId, networks: eps }),
+              createBody({
+                project: p,
+                name: n,
+                svc,
+                number: i,
+                imageId,
+                networks: eps,
+                serviceContainers: await namespaceContainers(api, p, svc),
+              }),
             );
             for (const [net, ep] of eps.slice(1)) await api.connect(net, id, ep);
             await injectFiles(api, id, injected.get(n) ?? []);
@@ -405,6 +414,21 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
     }
     await Promise.all(tasks);
   });
+}
+
+/** The first container of each service this one joins by `service:X` (network_mode/pid/ipc). */
+export async function namespaceContainers(
+  api: ComposeApi,
+  p: Project,
+  svc: Service,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const dep of namespaceServices(svc)) {
+    const cs = await api.containers(p.name, { oneoff: false, labels: [`${LABEL.service}=${dep}`] });
+    cs.sort((a, b) => Number(a.Labels[LABEL.number]) - Number(b.Labels[LABEL.number]));
+    if (cs[0]) out.set(dep, cs[0].Id);
+  }
+  return out;
 }
 
 /** depends_on conditions: started (nothing to wait for), healthy, completed_successfully. */

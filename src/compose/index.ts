@@ -24,6 +24,7 @@ export {
   ensureNetworksAndVolumes,
   inDependencyOrder,
   withRestartDependents,
+  namespaceContainers,
   injectFiles,
   selectServices,
   up,

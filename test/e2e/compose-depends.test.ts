@@ -1,6 +1,7 @@
 // depends_on long syntax as Compose v2 applies it: `required: false` turns a missing, disabled or
 // unhealthy dependency into a warning, and `restart: true` restarts the dependent when compose
-// restarts or recreates the dependency (and leaves the other dependents alone).
+// restarts or recreates the dependency (and leaves the other dependents alone). And the project
+// clean-up flags: orphans warned about then `--remove-orphans`, `down --rmi local|all`.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -128,4 +129,40 @@ ${nets}`;
   assert.equal(afterUp.web.status, 'running');
   assert.equal(afterUp.other.id, afterRestart.other.id);
   assert.equal(afterUp.other.started, afterRestart.other.started);
+});
+
+// Last in the file: it removes the images it built.
+test('orphans are reported, then removed by --remove-orphans; down --rmi local keeps tagged images, --rmi all does not', async () => {
+  const nets = networks();
+  const yaml = (extra: boolean) => `services:
+  built:
+    build: ./b
+    command: ${SLEEPER}
+  tagged:
+    build: ./b
+    image: rmitest-tagged:v1
+    command: ${SLEEPER}
+${extra ? `  extra:\n    image: busybox\n    command: ${SLEEPER}\n` : ''}${nets}`;
+  const p = project('rmi', yaml(true), { 'b/Dockerfile': 'FROM busybox\nLABEL rmitest=1\n' });
+  ok(await compose(p, ['up', '-d']));
+  writeFileSync(path.join(work, p, 'compose.yaml'), yaml(false));
+  const warn = await compose(p, ['up', '-d']);
+  assert.equal(warn.code, 0, warn.stderr);
+  assert.match(warn.stdout + warn.stderr, /Found orphan containers \(rmi-extra-1\)/);
+  assert.equal((await state('rmi-extra-1')).status, 'running');
+  ok(await compose(p, ['up', '-d', '--remove-orphans']));
+  assert.equal(ok(await h.d.berth(['ps', '-aq', '--filter', 'name=rmi-extra'])), '');
+
+  const images = async () =>
+    ok(await h.d.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']))
+      .split('\n')
+      .filter((l) => l.startsWith('rmi'))
+      .sort();
+  assert.deepEqual(await images(), ['rmi-built:latest', 'rmitest-tagged:v1']);
+  ok(await compose(p, ['down', '-t', '0', '--rmi', 'local']));
+  assert.deepEqual(await images(), ['rmitest-tagged:v1']);
+  ok(await compose(p, ['up', '-d']));
+  ok(await compose(p, ['down', '-t', '0', '--rmi', 'all']));
+  assert.deepEqual(await images(), []);
+  assert.equal(ok(await h.d.berth(['images', '-q', 'busybox'])) !== '', true);
 });

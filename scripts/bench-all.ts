@@ -26,6 +26,7 @@ const GROUPS: readonly Group[] = [
   { name: 'build', script: 'bench-build.ts', builds: true },
   { name: 'remote', script: 'bench-remote.ts', builds: true },
   { name: 'compose', script: 'bench-compose.ts', builds: true },
+  { name: 'cri', script: 'bench-cri.ts', builds: true },
 ];
 
 const args = process.argv.slice(2);

@@ -84,7 +84,10 @@ export async function benchFloors(opts: { build: boolean }): Promise<void> {
   const execCtr = `floor-exec-${process.pid}`;
   let d: TestDaemon | undefined;
   try {
-    d = await startTestDaemon();
+    // BENCH_BERTHD=<a berthd.mjs>: measure another build (an earlier commit's dist) the same way.
+    d = await startTestDaemon(
+      process.env.BENCH_BERTHD ? { command: ['node', process.env.BENCH_BERTHD] } : {},
+    );
     const env = {
       ...process.env,
       DOCKER_HOST: d.host,
@@ -134,6 +137,10 @@ export async function benchFloors(opts: { build: boolean }): Promise<void> {
     round(-1, false);
     for (let i = 0; i < ROUNDS; i++) round(i, true);
 
+    // The rounds block the event loop (spawnSync): let it see what arrived meanwhile, such as
+    // berthd closing an idle keep-alive connection, before the creates reuse a pooled socket
+    // (a write on that closed socket failed the bench with EPIPE).
+    await new Promise((r) => setTimeout(r, 100));
     await createContainers(d, PS_CONTAINERS);
     timed('docker', ['ps', '-a'], env);
     for (let i = 0; i < ROUNDS; i++) {
@@ -150,6 +157,16 @@ export async function benchFloors(opts: { build: boolean }): Promise<void> {
     printRatio('exec / runc exec', rows.exec, rows.runcExec, 2.5);
     printRatio('berth run --rm / runc run (no target)', rows.berthRun, rows.runcRun);
     printRatio(`ps -a (${PS_CONTAINERS}) / docker version`, rows.ps, rows.version2, 1.5);
+  } catch (err) {
+    // berthd's last words say more than the client's error (EPIPE, a status) alone.
+    const tail = d
+      ?.logs()
+      .split('\n')
+      .filter((l) => !l.includes('"level":"debug"'))
+      .slice(-20)
+      .join('\n');
+    console.error(`${String(err)}\nberthd's log, last lines:\n${tail ?? '(not started)'}`);
+    throw err;
   } finally {
     spawnSync('runc', ['--root', runcRoot, 'delete', '-f', execCtr], { stdio: 'ignore' });
     // A run cut short by a failure can leave its container in runc's state: remove every one.

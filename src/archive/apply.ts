@@ -21,7 +21,7 @@
 // loop at least every few milliseconds. Large file contents are written asynchronously as they
 // stream in, so slow disks block the thread pool, not the event loop.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -57,6 +57,12 @@ export interface ApplyLayerOptions {
    * Untar does for build contexts. Absolute targets stay allowed (they are never followed here).
    */
   readonly confineSymlinks?: boolean;
+  /**
+   * Called for every regular file written, with its open fd (content and metadata final) and
+   * the sha256 (hex) of its content, hashed as it was written: the build context's checksums
+   * need no second read of the files.
+   */
+  readonly onFileDigest?: (fd: number, sha256: string) => void;
 }
 
 export interface ApplyLayerResult {
@@ -131,6 +137,7 @@ export async function applyLayer(
     rename: opts.rename,
     noOverwriteDirNonDir: opts.noOverwriteDirNonDir ?? false,
     confineSymlinks: opts.confineSymlinks ?? false,
+    onFileDigest: opts.onFileDigest,
   });
   try {
     let sliceStart = performance.now();
@@ -168,6 +175,7 @@ class Extractor {
   readonly #rename: ((name: string) => string) | undefined;
   readonly #noOverwriteDirNonDir: boolean;
   readonly #confineSymlinks: boolean;
+  readonly #onFileDigest: ((fd: number, sha256: string) => void) | undefined;
   /**
    * Directories verified or created in this extraction ('' is the root). Invariant: every
    * ancestor of a cached path is cached too, and a cached path is a real directory on disk.
@@ -201,9 +209,11 @@ class Extractor {
       rename: ((name: string) => string) | undefined;
       noOverwriteDirNonDir: boolean;
       confineSymlinks: boolean;
+      onFileDigest: ((fd: number, sha256: string) => void) | undefined;
     },
   ) {
     this.#confineSymlinks = o.confineSymlinks;
+    this.#onFileDigest = o.onFileDigest;
     this.#whiteouts = o.whiteouts;
     this.#owner = o.owner;
     this.#rename = o.rename;
@@ -372,18 +382,21 @@ class Extractor {
       await this.#clear(rel, false);
       fd = fs.openSync(p, CREATE_FLAGS, 0o600);
     }
+    const hash = this.#onFileDigest ? createHash('sha256') : undefined;
     try {
       if (e.size <= SMALL_FILE) {
         const data = reader.bufferedContent() ?? (await reader.readContent());
+        hash?.update(data);
         let off = 0;
         while (off < data.length) off += fs.writeSync(fd, data, off);
       } else {
-        await this.#writeLarge(fd, reader);
+        await this.#writeLarge(fd, reader, hash);
       }
       if (this.#needsChown(e)) fs.fchownSync(fd, e.uid, e.gid);
       // After chown, which clears set-id bits.
       fs.fchmodSync(fd, e.mode);
       fs.futimesSync(fd, e.atime, e.mtime);
+      if (hash) this.#onFileDigest?.(fd, hash.digest('hex'));
     } finally {
       fs.closeSync(fd);
     }
@@ -395,7 +408,7 @@ class Extractor {
    * Streams a large file's content with positional writes kept in flight (bounded), so reading
    * the input and writing to disk overlap in the thread pool and the event loop never blocks.
    */
-  async #writeLarge(fd: number, reader: TarReader): Promise<void> {
+  async #writeLarge(fd: number, reader: TarReader, hash: Hash | undefined): Promise<void> {
     const inflight: { readonly done: Promise<void>; readonly bytes: number }[] = [];
     let inflightBytes = 0;
     let position = 0;
@@ -408,7 +421,10 @@ class Extractor {
         if (failure !== undefined) throw failure;
         this.#signal?.throwIfAborted();
         let bytes = 0;
-        for (const b of batch) bytes += b.length;
+        for (const b of batch) {
+          bytes += b.length;
+          hash?.update(b);
+        }
         const done = writevAll(fd, batch, position);
         done.catch(noteFailure);
         inflight.push({ done, bytes });

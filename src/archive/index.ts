@@ -6,9 +6,11 @@ export { type Compression, decompress, detectCompression } from './compression.t
 export {
   type ExtraFile,
   type PackOptions,
+  type PackPart,
   type PackPathOptions,
   packDirectory,
   packPath,
+  packPaths,
   type PackTree,
   packTrees,
   rebaseName,

@@ -509,6 +509,31 @@ export function packPath(dir: string, base: string, opts: PackPathOptions = {}):
   return Readable.from(new Packer(root, opts.signal, rename).runOne(latinBase), { objectMode: false });
 }
 
+/** One path packed by packPaths, as for packPath, with paths below it to leave out. */
+export interface PackPart extends PackPathOptions {
+  readonly dir: string;
+  readonly base: string;
+}
+
+/**
+ * One tar of several packPath trees in order (cp of a directory with mounts below it: the
+ * rootfs's tree without the mount points, then each mount's source under its mount point).
+ */
+export function packPaths(parts: readonly PackPart[], signal?: AbortSignal): Readable {
+  async function* all(): AsyncGenerator<Buffer> {
+    for (const p of parts) {
+      const latinBase = Buffer.from(p.base, 'utf8').toString('latin1');
+      const to = p.rebase === undefined ? undefined : Buffer.from(p.rebase, 'utf8').toString('latin1');
+      const rename =
+        to === undefined || to === latinBase ? undefined : (n: string) => rebaseName(n, latinBase, to);
+      const packer = new Packer(path.resolve(p.dir), signal, rename, p.skip ? { skip: p.skip } : {});
+      for await (const chunk of packer.runOne(latinBase)) if (chunk !== END_OF_ARCHIVE) yield chunk;
+    }
+    yield END_OF_ARCHIVE;
+  }
+  return Readable.from(all(), { objectMode: false });
+}
+
 /** A tar of the given regular files alone, in memory (e.g. a Dockerfile read from stdin). */
 export function tarOfFiles(files: readonly ExtraFile[]): Buffer {
   const now = Math.floor(Date.now() / 1000);

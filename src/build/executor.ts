@@ -2,6 +2,7 @@
 // instruction as a step that either comes from the cache or runs and is stored as an
 // intermediate image. The cache key of a step is its parent image plus everything that
 // decides its result (see the key parts at each step kind).
+import { span } from '../base/trace.ts';
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -69,7 +70,8 @@ export class BuildExecution {
   readonly #roots = new Map<string, Promise<ScratchRoot>>();
   readonly #abort = new AbortController();
   readonly #tmpDir: string;
-  readonly #sums = new Map<string, string>();
+  /** File digests for COPY cache keys: the context's, taken as it was extracted, and more. */
+  readonly #sums: Map<string, string>;
   readonly #pulled = new Map<string, Promise<Digest>>();
   #sources: CacheSources | undefined;
   #total = 0;
@@ -87,6 +89,7 @@ export class BuildExecution {
     this.#df = df;
     this.#emit = emit;
     this.#tmpDir = tmpDir;
+    this.#sums = req.contextDigests ?? new Map();
     this.#platform = req.platform ? parsePlatform(req.platform) : hostPlatform();
     const host = hostPlatform();
     if (this.#platform.architecture !== host.architecture || this.#platform.os !== host.os) {
@@ -250,14 +253,16 @@ export class BuildExecution {
   #checksum(root: string, items: readonly CopyItem[], exclude: readonly string[]): Promise<string> {
     const skipOf = excluder(exclude);
     const rels = items.map((i) => i.rel);
-    return checksumSources(root, rels, {
-      cache: this.#sums,
-      signal: this.signal,
-      skip: (p) => {
-        const src = rels.find((r) => p === r || p.startsWith(`${r}/`)) ?? '.';
-        return src !== p && skipOf(src, src === '.' ? p : p.slice(src.length + 1));
-      },
-    });
+    return span('build.checksum', () =>
+      checksumSources(root, rels, {
+        cache: this.#sums,
+        signal: this.signal,
+        skip: (p) => {
+          const src = rels.find((r) => p === r || p.startsWith(`${r}/`)) ?? '.';
+          return src !== p && skipOf(src, src === '.' ? p : p.slice(src.length + 1));
+        },
+      }),
+    );
   }
 
   #startStep(stage: Stage, text: string): number {
@@ -293,7 +298,7 @@ export class BuildExecution {
       this.#emit({ type: 'stepDone', n, image, ms: Date.now() - started });
       return this.#imageState(image);
     }
-    const state = await make();
+    const state = await span('build.step', make);
     const now = new Date().toISOString();
     const id = state.id ?? (await materialise(images, state));
     await cache.put({ key: k, image: id, description, created: now, lastUsed: now, usageCount: 0 });
@@ -505,20 +510,22 @@ export class BuildExecution {
           tmpDir: this.#tmpDir,
         });
         try {
-          const ran = await runInContainer(this.#deps, {
-            image,
-            argv,
-            config: cfg,
-            extraEnv: [...argEnv, ...plan.env],
-            networkMode: effectiveNetwork,
-            extraHosts: this.#req.extraHosts,
-            ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
-            ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
-            mounts: plan,
-            signal: this.signal,
-            onContainer: (id) => this.#emit({ type: 'container', n, id }),
-            onOutput: (data, stream) => this.#emit({ type: 'output', n, data, stream }),
-          });
+          const ran = await span('build.run-container', () =>
+            runInContainer(this.#deps, {
+              image,
+              argv,
+              config: cfg,
+              extraEnv: [...argEnv, ...plan.env],
+              networkMode: effectiveNetwork,
+              extraHosts: this.#req.extraHosts,
+              ...(this.#req.shmSize ? { shmSize: this.#req.shmSize } : {}),
+              ...(this.#req.ulimits ? { ulimits: this.#req.ulimits } : {}),
+              mounts: plan,
+              signal: this.signal,
+              onContainer: (id) => this.#emit({ type: 'container', n, id }),
+              onOutput: (data, stream) => this.#emit({ type: 'output', n, data, stream }),
+            }),
+          );
           try {
             return await commitStep(
               images,
@@ -531,7 +538,7 @@ export class BuildExecution {
               },
             );
           } finally {
-            await ran.remove();
+            await span('build.run-remove', () => ran.remove());
           }
         } finally {
           await plan.cleanup();
@@ -675,7 +682,9 @@ export class BuildExecution {
           const scratch = await mountScratch(images, this.#deps.layersRoot, this.#tmpDir, state.config);
           try {
             if (items.length > 0 || inline.length > 0)
-              await copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items });
+              await span('build.copy', async () =>
+                copyInto(scratch.root, { ...plan, srcRoot: await srcRootOf(), items }),
+              );
             if (downloads.length > 0 && dlDir) {
               await copyInto(scratch.root, {
                 ...plan,

@@ -2,6 +2,7 @@
 // and (for steps that change files) one layer from a tar of what changed. Every step image is
 // stored as an intermediate image record: it is the build cache's value and the next step's
 // parent (as Docker's legacy builder keeps its intermediate images).
+import { span } from '../base/trace.ts';
 import { crashPoint } from '../base/crashpoint.ts';
 import type { Readable } from 'node:stream';
 import type { ImageService } from '../images/index.ts';
@@ -55,42 +56,47 @@ export async function commitStep(
   step: StepCommit,
 ): Promise<ImageState> {
   const base = parent.config;
-  return images.gcLock.shared(async () => {
-    let diffId: Digest | undefined;
-    if (step.layer) {
-      const parentChain = chainIds(base.rootfs.diff_ids).at(-1);
-      const o = { ...(parentChain ? { parentChain } : {}), ...(step.signal ? { signal: step.signal } : {}) };
-      const ingested = step.layerDir
-        ? await ingestLayerDir(images.deps, step.layerDir, step.layer, o)
-        : await ingestLayer(images.deps, step.layer, o);
-      crashPoint('build:after-layer');
-      // A step that changed nothing adds history but no layer (as Docker).
-      if (ingested.diffId !== EMPTY_TAR) diffId = ingested.diffId;
-    }
-    const created = new Date().toISOString();
-    const history: HistoryEntry = {
-      created,
-      created_by: step.createdBy,
-      ...(diffId ? {} : { empty_layer: true }),
-    };
-    const author = step.author ?? base.author;
-    const { container_config: _legacy, container: _ctr, ...rest } = base;
-    const config: ImageConfig = {
-      ...rest,
-      created,
-      ...(author ? { author } : {}),
-      config: step.config,
-      rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ...(diffId ? [diffId] : [])] },
-      history: [...(base.history ?? []), history],
-    };
-    const blob = await images.deps.content.put(Buffer.from(JSON.stringify(config)));
-    crashPoint('build:after-config');
-    await images.register(blob.digest, {
-      ...(parent.id ? { parent: parent.id } : {}),
-      intermediate: true,
-    });
-    return { id: blob.digest, config };
-  });
+  return span('build.commit', () =>
+    images.gcLock.shared(async () => {
+      let diffId: Digest | undefined;
+      if (step.layer) {
+        const parentChain = chainIds(base.rootfs.diff_ids).at(-1);
+        const o = {
+          ...(parentChain ? { parentChain } : {}),
+          ...(step.signal ? { signal: step.signal } : {}),
+        };
+        const ingested = step.layerDir
+          ? await ingestLayerDir(images.deps, step.layerDir, step.layer, o)
+          : await ingestLayer(images.deps, step.layer, o);
+        crashPoint('build:after-layer');
+        // A step that changed nothing adds history but no layer (as Docker).
+        if (ingested.diffId !== EMPTY_TAR) diffId = ingested.diffId;
+      }
+      const created = new Date().toISOString();
+      const history: HistoryEntry = {
+        created,
+        created_by: step.createdBy,
+        ...(diffId ? {} : { empty_layer: true }),
+      };
+      const author = step.author ?? base.author;
+      const { container_config: _legacy, container: _ctr, ...rest } = base;
+      const config: ImageConfig = {
+        ...rest,
+        created,
+        ...(author ? { author } : {}),
+        config: step.config,
+        rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, ...(diffId ? [diffId] : [])] },
+        history: [...(base.history ?? []), history],
+      };
+      const blob = await images.deps.content.put(Buffer.from(JSON.stringify(config)));
+      crashPoint('build:after-config');
+      await images.register(blob.digest, {
+        ...(parent.id ? { parent: parent.id } : {}),
+        intermediate: true,
+      });
+      return { id: blob.digest, config };
+    }),
+  );
 }
 
 /** Makes sure the state has a stored image (a `FROM scratch` stage before its first step). */

@@ -6,6 +6,11 @@ import type { NamedContext } from './context/named.ts';
 export interface BuildRequest {
   /** The extracted build context (read-only for the builder). */
   readonly contextDir: string;
+  /**
+   * Content digests of the context's files taken while it was extracted, keyed by file
+   * identity (checksumSources' cache, which this build then extends).
+   */
+  readonly contextDigests?: Map<string, string>;
   /** Dockerfile text. */
   readonly dockerfile: string;
   /** Path of the Dockerfile inside the context, for messages. */

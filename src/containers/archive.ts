@@ -4,12 +4,15 @@
 // climbs above it, and extraction never writes through a symlink (archive/apply.ts). Reading
 // (tar) and writing (untar) run with the container frozen (fsops.ts), so the walks of
 // archive/ cannot be raced; stat does not freeze and looks through a directory fd instead.
+// The container's volumes and binds are found by their destinations (locateInMounts,
+// mountsBelow) and read or written in their sources, so cp sees what the container sees, as
+// Docker's cp view (the mounts bound on the rootfs in a private mount namespace) does.
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { constants as fsConstants, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { applyLayer, packPath } from '../archive/index.ts';
+import { applyLayer, type PackPart, packPath, packPaths } from '../archive/index.ts';
 import { ForbiddenError, InvalidArgumentError, isBerthError, NotFoundError } from '../errdefs/index.ts';
 import { type Opened, openInRoot } from '../pathsafe/index.ts';
 import type { MountPoint } from './record.ts';
@@ -171,6 +174,8 @@ interface Resolved {
   /** Host path of the entry itself (its last component not followed). */
   readonly hostPath: string;
   readonly absPath: string;
+  /** The container path of the entry, symlinked parents resolved. */
+  readonly containerPath: string;
 }
 
 /**
@@ -212,6 +217,7 @@ export async function statContainerPath(fs: string | ContainerFs, p: string, id:
   return {
     hostPath,
     absPath,
+    containerPath: path.posix.join('/', base, path.relative(root, hostPath)),
     stat: { name: goBase(absPath), size: st.size, mode: goFileMode(st), mtime: goTime(st), linkTarget },
   };
 }
@@ -226,11 +232,45 @@ export async function archiveContainerPath(
   const r = await statContainerPath(root, p, id);
   // Entries are named after the path the client asked for, not what a symlinked parent
   // resolved to; the rootfs itself is named `/` (`/.`: its contents, `.`).
-  const tar = packPath(path.dirname(r.hostPath), path.basename(r.hostPath), {
-    rebase: goBase(r.absPath),
-    ...(signal ? { signal } : {}),
-  });
-  return { stat: r.stat, tar };
+  const top = goBase(r.absPath);
+  const below =
+    isGoDir(r.stat.mode) && typeof root !== 'string' ? await mountsBelow(root, r.containerPath) : [];
+  if (below.length === 0) {
+    const tar = packPath(path.dirname(r.hostPath), path.basename(r.hostPath), {
+      rebase: top,
+      ...(signal ? { signal } : {}),
+    });
+    return { stat: r.stat, tar };
+  }
+  // Mounts below the directory: the container sees their sources there, as Docker's cp view
+  // (the mounts bound on the rootfs) does. The rootfs's tree goes without the mount points,
+  // then each mount's source under its mount point, outermost first, without the mounts
+  // nested in it.
+  const outerFirst = [...below].reverse();
+  const skipBelow = (dirBase: string, key: string) => {
+    const inner = outerFirst
+      .filter((m) => key === '' || m.key.startsWith(`${key}/`))
+      .map((m) =>
+        Buffer.from(`${dirBase}/${key === '' ? m.key : m.key.slice(key.length + 1)}`).toString('latin1'),
+      );
+    return (rel: string) => inner.includes(rel);
+  };
+  const prefix = top === '/' ? '' : `${top}/`;
+  const parts: PackPart[] = [
+    {
+      dir: path.dirname(r.hostPath),
+      base: path.basename(r.hostPath),
+      rebase: top,
+      skip: skipBelow(path.basename(r.hostPath), ''),
+    },
+    ...outerFirst.map((m) => ({
+      dir: path.dirname(m.source),
+      base: path.basename(m.source),
+      rebase: `${prefix}${m.key}`,
+      ...(m.kind === 'dir' ? { skip: skipBelow(path.basename(m.source), m.key) } : {}),
+    })),
+  ];
+  return { stat: r.stat, tar: packPaths(parts, signal) };
 }
 
 export interface ExtractOptions {
@@ -279,8 +319,8 @@ export async function extractToContainer(
     );
   }
   const view = typeof fs === 'string' ? { rootfs: fs } : fs;
-  const diverted = await fileBindsBelow(view, path.posix.join('/', base, path.relative(root, dest)));
-  const staged = new Map<string, FileBind>();
+  const diverted = await mountsBelow(view, path.posix.join('/', base, path.relative(root, dest)));
+  const staged = new Map<string, MountBelow>();
   const tag = randomBytes(6).toString('hex');
   try {
     await applyLayer(tar, dest, {
@@ -291,28 +331,45 @@ export async function extractToContainer(
       // them (the docker CLI's --use-api-socket sends `/run/secrets/docker/config.json` to `/`).
       rename: (raw: string) => {
         const name = raw.replace(/^\/+/, '');
-        if (diverted.size === 0) return name;
+        if (diverted.length === 0) return name;
         const rel = path.posix.normalize(name.replace(/^(\.?\/)+/, '')).replace(/\/+$/, '');
-        // The bound name itself, or below it (a directory in its place, refused after).
-        const key = [...diverted.keys()].find((k) => rel === k || rel.startsWith(`${k}/`));
-        if (key === undefined) return name;
-        const stage = path.posix.join(
-          path.posix.dirname(key),
-          `.berth-cp-${tag}-${path.posix.basename(key)}`,
-        );
-        staged.set(stage, diverted.get(key)!);
-        return stage + rel.slice(key.length);
+        // The innermost mount holding the entry (the mount point itself, or below it);
+        // `diverted` is sorted longest key first.
+        const m = diverted.find((k) => rel === k.key || rel.startsWith(`${k.key}/`));
+        if (m === undefined) return name;
+        if (m.kind === 'dir' && !m.rw) throw readOnlyMount(m, p);
+        // A file bind is staged beside its mount point, a directory mount at the top of the
+        // destination (its mount point may be a bind inside another mount).
+        const stage =
+          m.kind === 'file'
+            ? path.posix.join(path.posix.dirname(m.key), `.berth-cp-${tag}-${path.posix.basename(m.key)}`)
+            : `.berth-cp-${tag}-m${diverted.indexOf(m)}`;
+        staged.set(stage, m);
+        return stage + rel.slice(m.key.length);
       },
       ...(o.signal ? { signal: o.signal } : {}),
     });
-    for (const [stage, bind] of staged) await intoFileBind(path.join(dest, stage), bind, p);
+    for (const [stage, m] of staged) {
+      if (m.kind === 'file') await intoFileBind(path.join(dest, stage), m, p);
+      else await intoDirMount(dest, stage, m, p, o);
+    }
+  } catch (err) {
+    // Name entries as the archive did, not by their staging place.
+    if (err instanceof Error)
+      for (const [stage, m] of staged) err.message = err.message.replaceAll(stage, m.key);
+    throw err;
   } finally {
     // Nothing staged stays in the container, whatever failed.
     for (const stage of staged.keys()) await fsp.rm(path.join(dest, stage), { recursive: true, force: true });
   }
 }
 
-interface FileBind {
+/** A volume or bind below an extraction's destination, where its entries must be written. */
+interface MountBelow {
+  /** Its mount point, relative to the destination. */
+  readonly key: string;
+  /** A file bind is written in place; a directory mount gets its entries untarred into it. */
+  readonly kind: 'file' | 'dir';
   readonly source: string;
   /** The container path it is bound at. */
   readonly target: string;
@@ -320,22 +377,67 @@ interface FileBind {
 }
 
 /**
- * The file binds (berthd's /etc/hostname, /etc/hosts, /etc/resolv.conf and a user's
- * `-v /host/file:/etc/x`) below container directory `dirAbs`, by path relative to it. The
- * container sees those files, not what lies under them in the rootfs: an extraction into
- * `dirAbs` must write them through the bind.
+ * The volumes and binds (berthd's /etc/hostname, /etc/hosts and /etc/resolv.conf, a user's
+ * `-v /host/file:/etc/x`, named volumes, directory binds) strictly below container directory
+ * `dirAbs`, innermost first. The container sees them, not what lies under them in the rootfs:
+ * an extraction into `dirAbs` must write their entries into their sources, as Docker's cp does
+ * in its private mount namespace with the mounts bound on the rootfs. Tmpfs mounts have no host
+ * source: Docker's view does not bind them either, so their entries go to the rootfs.
  */
-async function fileBindsBelow(view: ContainerFs, dirAbs: string): Promise<Map<string, FileBind>> {
-  const out = new Map<string, FileBind>();
+async function mountsBelow(view: ContainerFs, dirAbs: string): Promise<MountBelow[]> {
+  const out: MountBelow[] = [];
   const prefix = dirAbs === '/' ? '/' : `${dirAbs}/`;
   for (const m of view.mounts ?? []) {
     if (m.Type === 'tmpfs' || m.Source === '') continue;
-    const target = path.posix.join('/', m.Destination);
-    if (!target.startsWith(prefix) || out.has(target.slice(prefix.length))) continue;
+    const target = path.posix.join('/', m.Destination).replace(/(.)\/+$/, '$1');
+    const key = target.slice(prefix.length);
+    // The first mount on a destination wins, as in locateInMounts.
+    if (!target.startsWith(prefix) || key === '' || out.some((b) => b.key === key)) continue;
     const st = await fsp.stat(m.Source).catch(() => undefined);
-    if (st?.isFile()) out.set(target.slice(prefix.length), { source: m.Source, target, rw: m.RW });
+    if (st?.isFile() || st?.isDirectory())
+      out.push({ key, kind: st.isFile() ? 'file' : 'dir', source: m.Source, target, rw: m.RW });
   }
-  return out;
+  return out.sort((a, b) => b.key.length - a.key.length);
+}
+
+function readOnlyMount(m: MountBelow, p: string): ForbiddenError {
+  return new ForbiddenError(
+    'MOUNT_READ_ONLY',
+    `mounted volume ${m.target} is marked read-only: cannot copy into ${p}`,
+  );
+}
+
+/**
+ * Untars what was staged for a directory mount into the mount's source: a second pass of the
+ * same extraction code, with the mount's source as its root, so nothing is written through a
+ * symlink already in the mount and no `..` climbs out of it (archive/apply.ts).
+ */
+async function intoDirMount(
+  dest: string,
+  stage: string,
+  m: MountBelow,
+  p: string,
+  o: ExtractOptions,
+): Promise<void> {
+  const st = await fsp.lstat(path.join(dest, stage)).catch(() => undefined);
+  if (!st) return;
+  if (!st.isDirectory())
+    throw new InvalidArgumentError(
+      'EXTRACT_OVER_MOUNT',
+      `cannot copy into ${p}: ${m.target} is a directory mounted into the container; only a directory can go there`,
+    );
+  try {
+    await applyLayer(packPath(dest, stage, { rebase: '.' }), m.source, {
+      whiteouts: false,
+      owner: 'keep', // the first pass already gave the entries their owner
+      noOverwriteDirNonDir: o.noOverwriteDirNonDir,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } catch (err) {
+    // Its entry names are relative to the mount: say which one.
+    if (err instanceof Error) err.message = `in ${m.target} (mounted into the container): ${err.message}`;
+    throw err;
+  }
 }
 
 /**
@@ -343,7 +445,7 @@ async function fileBindsBelow(view: ContainerFs, dirAbs: string): Promise<Map<st
  * Written in place, not renamed over: the container's mount holds the source's inode, which a
  * rename would leave behind (as `mv` over /etc/hosts fails in a container while `cat >` works).
  */
-async function intoFileBind(staged: string, bind: FileBind, p: string): Promise<void> {
+async function intoFileBind(staged: string, bind: MountBelow, p: string): Promise<void> {
   const st = await fsp.lstat(staged).catch(() => undefined);
   if (!st) return;
   if (!st.isFile())

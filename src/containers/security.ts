@@ -127,7 +127,7 @@ interface DeviceMapping {
   CgroupPermissions?: string;
 }
 
-async function statDevice(
+export async function statDevice(
   hostPath: string,
 ): Promise<{ type: 'c' | 'b'; major: number; minor: number; mode: number }> {
   let st: Awaited<ReturnType<typeof fsp.stat>>;
@@ -239,7 +239,7 @@ export async function checkSecurity(h: HostConfig, find: Find): Promise<void> {
 }
 
 /** Every /dev node of the host, for --privileged (pts/shm/mqueue are the container's own). */
-async function hostDevices(dir = '/dev'): Promise<OciLinuxDevice[]> {
+export async function hostDevices(dir = '/dev'): Promise<OciLinuxDevice[]> {
   const out: OciLinuxDevice[] = [];
   for (const e of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const p = path.join(dir, e.name);

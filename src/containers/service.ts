@@ -130,9 +130,11 @@ export class ContainerService {
     });
   }
 
-  async #setState(rec: ContainerRecord, state: ContainerState): Promise<ContainerRecord> {
+  /** `durable: false`: memory only, for an exit the removal that follows supersedes. */
+  async #setState(rec: ContainerRecord, state: ContainerState, durable = true): Promise<ContainerRecord> {
     const next = { ...rec, state };
-    await this.deps.store.put(next);
+    if (durable) await this.deps.store.put(next);
+    else this.deps.store.remember(next);
     this.#waiters.notify(rec.id, next);
     return next;
   }
@@ -311,32 +313,40 @@ export class ContainerService {
       await teardownRootfs(this.deps, rec).catch((err) =>
         this.deps.log('warn', 'unmount failed', { id, err: String(err) }),
       );
+      const policy = restartPolicy(rec.hostConfig);
+      const restart = shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true);
+      // A `--rm` container is removed right after: its exit is not written (two fsyncs on the
+      // path `docker run --rm` waits for), nor its endpoints' unplugging (the release rewrites
+      // them). A crash before the removal's commit finds the record still `running` with no
+      // exit file and no runtime state, which recovery settles as an exit (detaching again)
+      // and then removes, as it removes every --rm container that is not running.
+      autoRemove = Boolean(rec.hostConfig.AutoRemove) && !restart;
       await this.deps.network
-        ?.detach(id)
+        ?.detach(id, { releasing: autoRemove })
         .catch((err) => this.deps.log('warn', 'network detach failed', { id, err: String(err) }));
       await this.deps.runtime.clearExit(id);
       const { daemonPaused: _dp, ...rest } = rec;
-      const policy = restartPolicy(rec.hostConfig);
-      const restart = shouldRestart(policy, exit.code, rec.restartCount, rec.stoppedByUser === true);
       // The exit and the pending restart are one write: a waiter woken by the exit must not see
       // a container that is neither running nor restarting (and remove it without force).
       const base = restart ? { ...rest, restarting: true, restartCount: rec.restartCount + 1 } : rest;
-      const next = await this.#setState(base, {
-        status: 'exited',
-        exitCode: exit.code,
-        startedAt,
-        finishedAt: exit.at.toISOString(),
-        error: '',
-        ...(oom ? { oomKilled: true } : {}),
-      });
+      const next = await this.#setState(
+        base,
+        {
+          status: 'exited',
+          exitCode: exit.code,
+          startedAt,
+          finishedAt: exit.at.toISOString(),
+          error: '',
+          ...(oom ? { oomKilled: true } : {}),
+        },
+        !autoRemove,
+      );
       if (oom) this.#emit(id, 'oom', next);
       this.#emit(id, 'die', {
         ...next,
         config: { ...next.config, Labels: { ...next.config.Labels, exitCode: String(exit.code) } },
       });
-      autoRemove = Boolean(rec.hostConfig.AutoRemove);
       if (restart) {
-        autoRemove = false;
         const ranMs = exit.at.getTime() - Date.parse(startedAt);
         if (!this.#recovering && !this.#shuttingDown)
           this.#restarts.schedule(id, ranMs, () => {
@@ -346,7 +356,16 @@ export class ContainerService {
           });
       }
     });
-    if (autoRemove) await this.remove(id, { force: true }).catch(() => {});
+    crashPoint('exit:before-autoremove');
+    if (autoRemove)
+      await this.remove(id, { force: true }).catch(async () => {
+        // Not removed after all (a copy in progress): the exit and the unplugging are written
+        // as for any container.
+        const cur = this.deps.store.get(id);
+        if (!cur) return;
+        await this.deps.network?.detach(id).catch(() => {});
+        await this.deps.store.put(cur).catch(() => {});
+      });
   }
 
   /** Resolves when the condition holds; returns the exit code Docker reports. */

@@ -90,6 +90,14 @@ export class ContainerStore {
     this.#byId.set(rec.id, rec);
   }
 
+  /**
+   * The record in memory only, the file keeping the last `put`: for a state the caller is about
+   * to supersede durably (an exit the removal that follows commits), so no reader waits on it.
+   */
+  remember(rec: ContainerRecord): void {
+    if (this.#byId.has(rec.id)) this.#byId.set(rec.id, rec);
+  }
+
   /** Removals a crash cut short, found at open; each is finished, then `purge`d. */
   pendingRemovals(): readonly PendingRemoval[] {
     return this.#pending;

@@ -6,6 +6,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fsyncDir } from '../base/atomic.ts';
+import { span } from '../base/trace.ts';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/index.ts';
 import { type Digest, digestHex, parseDigest, sha256Digest } from '../oci/digest.ts';
 
@@ -182,7 +183,7 @@ class LocalWriter implements ContentWriter {
           `content digest mismatch: expected ${expected.digest}, got ${digest}`,
         );
       }
-      await this.fh.sync();
+      await span('fsync.blob', () => this.fh.sync());
       await this.fh.close();
       await this.store._install(this.tmp, digest);
       return { digest, size: this.#written };

@@ -1,11 +1,6 @@
-// Durable pod sandbox records: <root>/<id>/sandbox.json (atomic writes), all kept in memory, with
-// a name index that refuses a second pod of the same name/namespace/uid/attempt (as the
-// kubelet expects). CRI objects live here, never in the Docker API's container store.
-import { promises as fsp } from 'node:fs';
-import path from 'node:path';
-import { status } from '@grpc/grpc-js';
-import { atomicWriteJson, readJsonIfExists, removeTempFiles } from '../base/atomic.ts';
-import { CriError } from './errors.ts';
+// Durable pod sandbox records: <root>/<id>/sandbox.json (record-store.ts), with a name index that
+// refuses a second pod of the same name/namespace/uid/attempt (as the kubelet expects).
+import { RecordStore } from './record-store.ts';
 
 /** CRI's NamespaceMode names. */
 export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
@@ -55,97 +50,10 @@ export function podKey(m: PodMetadata): string {
   return `${m.name}_${m.namespace}_${m.uid}_${m.attempt}`;
 }
 
-const ID = /^[a-f0-9]{64}$/;
-const REMOVING = /^([a-f0-9]{64})\.removing$/;
-
-export class SandboxStore {
-  readonly root: string;
-  readonly #byId = new Map<string, SandboxRecord>();
-  /** Keys taken by records and by runs under way. */
-  readonly #keys = new Map<string, string>();
-  /** Directories found without a record: a run a crash cut short. */
-  readonly orphans: string[] = [];
-
-  private constructor(root: string) {
-    this.root = root;
-  }
-
+export class SandboxStore extends RecordStore<SandboxRecord> {
   static async open(root: string): Promise<SandboxStore> {
-    const s = new SandboxStore(root);
-    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
-    for (const name of await fsp.readdir(root)) {
-      // A removal whose commit (the rename) happened: only files are left to delete.
-      if (REMOVING.test(name)) {
-        await fsp.rm(path.join(root, name), { recursive: true, force: true });
-        continue;
-      }
-      if (!ID.test(name)) continue;
-      await removeTempFiles(path.join(root, name));
-      const rec = (await readJsonIfExists(path.join(root, name, 'sandbox.json'))) as
-        | SandboxRecord
-        | undefined;
-      if (rec?.id === name) {
-        s.#byId.set(name, rec);
-        s.#keys.set(rec.key, name);
-      } else s.orphans.push(name);
-    }
+    const s = new SandboxStore(root, 'sandbox.json', 'pod sandbox');
+    await s.load();
     return s;
-  }
-
-  dir(id: string): string {
-    return path.join(this.root, id);
-  }
-
-  all(): SandboxRecord[] {
-    return [...this.#byId.values()];
-  }
-
-  get(id: string): SandboxRecord | undefined {
-    return this.#byId.get(id);
-  }
-
-  /** Exact ID or unique ID prefix, as crictl passes them. */
-  find(ref: string): SandboxRecord | undefined {
-    const exact = this.#byId.get(ref);
-    if (exact || ref === '') return exact;
-    const matches = this.all().filter((r) => r.id.startsWith(ref));
-    return matches.length === 1 ? matches[0] : undefined;
-  }
-
-  /** Takes a pod's name for a run under way; ALREADY_EXISTS when another pod has it. */
-  reserve(key: string, id: string): void {
-    const holder = this.#keys.get(key);
-    if (holder !== undefined && holder !== id)
-      throw new CriError(
-        status.ALREADY_EXISTS,
-        `pod sandbox name "${key}" is already used by sandbox ${holder}: remove it first or raise metadata.attempt`,
-      );
-    this.#keys.set(key, id);
-  }
-
-  release(key: string, id: string): void {
-    if (this.#keys.get(key) === id) this.#keys.delete(key);
-  }
-
-  async put(rec: SandboxRecord): Promise<void> {
-    await fsp.mkdir(this.dir(rec.id), { recursive: true, mode: 0o700 });
-    await atomicWriteJson(path.join(this.dir(rec.id), 'sandbox.json'), rec);
-    this.#byId.set(rec.id, rec);
-    this.#keys.set(rec.key, rec.id);
-  }
-
-  /**
-   * Removal: the rename is the commit point (a crash after it leaves no half record; open()
-   * deletes what is left), then the files go.
-   */
-  async remove(id: string): Promise<void> {
-    const rec = this.#byId.get(id);
-    const doomed = `${this.dir(id)}.removing`;
-    await fsp.rename(this.dir(id), doomed).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
-    this.#byId.delete(id);
-    if (rec) this.release(rec.key, id);
-    await fsp.rm(doomed, { recursive: true, force: true });
   }
 }

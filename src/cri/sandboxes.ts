@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { crashPoint } from '../base/crashpoint.ts';
+import { span } from '../base/trace.ts';
 import { randomId } from '../base/ids.ts';
 import { KeyedMutex } from '../base/lock.ts';
 import type { Log } from '../base/log.ts';
@@ -66,8 +67,10 @@ export interface SandboxServiceDeps {
   readonly network?: SandboxNetwork;
   /** Where pod /dev/shm tmpfs go (under the exec root); undefined: pods get none of their own. */
   readonly shmDir?: string;
-  /** Called before a sandbox goes, to remove the pod's containers (none exist yet). */
+  /** Called before a sandbox goes, to remove the pod's containers. */
   readonly removeContainersOf?: (sandboxId: string) => Promise<void>;
+  /** Called before the infra process is stopped, to end the pod's containers. */
+  readonly stopContainersOf?: (sandboxId: string) => Promise<void>;
 }
 
 /** How long StopPodSandbox waits for the infra process after SIGTERM, then after SIGKILL. */
@@ -195,11 +198,15 @@ export class SandboxService {
     let created = false;
     let ips: readonly string[] = [];
     try {
-      if (netns) await this.#d.netns.create(netns);
+      // Spans (berthd --trace) name each step, so `npm run bench:cri -- --trace` can attribute the time.
+      if (netns) await span('cri.pod-netns', () => this.#d.netns.create(netns));
       // CNI ADD once the netns exists and before the infra process starts in it.
-      if (netns && this.#d.network) ips = (await this.#d.network.setup(id, netns, req.config)) ?? [];
+      if (netns && this.#d.network) {
+        const network = this.#d.network;
+        ips = (await span('cri.pod-cni-add', () => network.setup(id, netns, req.config))) ?? [];
+      }
       crashPoint('pod-run:after-cni-add');
-      if (shm) await mountPodShm(shm);
+      if (shm) await span('cri.pod-shm', () => mountPodShm(shm));
       await writeSandboxBundle(files, {
         plan,
         pauseBinary: this.#d.pauseBinary,
@@ -259,6 +266,7 @@ export class SandboxService {
   /** Ends the infra process and the pod's network; stopping a stopped sandbox succeeds. */
   async stop(ref: string): Promise<void> {
     const { id } = this.#must(ref);
+    await this.#d.stopContainersOf?.(id);
     await this.#lock.run(id, async () => {
       const rec = this.#d.store.get(id);
       if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
@@ -381,6 +389,30 @@ export class SandboxService {
       out.push(item);
     }
     return out.sort((a, b) => (BigInt(a.created_at) < BigInt(b.created_at) ? -1 : 1));
+  }
+
+  /**
+   * Where a PortForward connects: the pinned netns of a ready pod, or 'host' for a pod on the
+   * node's network. NOT_FOUND / FAILED_PRECONDITION otherwise.
+   */
+  async forwardTarget(ref: string): Promise<{ id: string; netns: string | 'host' }> {
+    const rec = await this.#refresh(this.#must(ref).id);
+    if (!rec) throw new CriError(status.NOT_FOUND, `pod sandbox ${ref} not found`);
+    if (rec.state.status !== 'ready')
+      throw new CriError(
+        status.FAILED_PRECONDITION,
+        `pod sandbox ${rec.id} is not ready: its ports cannot be forwarded`,
+      );
+    if (rec.namespaces.network === 'NODE') return { id: rec.id, netns: 'host' };
+    if (!rec.netns)
+      throw new CriError(status.FAILED_PRECONDITION, `network namespace for pod sandbox ${rec.id} is closed`);
+    return { id: rec.id, netns: rec.netns };
+  }
+
+  /** A sandbox by ID or unique prefix, with its pod files (containers mount them). */
+  pod(ref: string): { record: SandboxRecord; files: ReturnType<typeof sandboxFiles> } | undefined {
+    const record = this.#d.store.find(ref);
+    return record ? { record, files: sandboxFiles(this.#d.store.dir(record.id)) } : undefined;
   }
 
   /** The infra process's pid while the sandbox is ready (containers join its namespaces). */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { traceRequest } from '../base/trace.ts';
 import { CRI_PROTO } from './api-proto.gen.ts';
 import { grpcStatusOf } from './errors.ts';
 
@@ -16,7 +17,9 @@ export interface CallContext {
   readonly signal: AbortSignal;
 }
 export type Handler = (req: Msg, ctx: CallContext) => Promise<Msg>;
-export type Handlers = Record<string, Handler>;
+/** A server-streaming call: writes messages until the client goes (ctx.signal) or it returns. */
+export type StreamHandler = (req: Msg, write: (msg: Msg) => void, ctx: CallContext) => Promise<void>;
+export type Handlers = Record<string, Handler | { readonly stream: StreamHandler }>;
 
 /** The proto's package definition, for the server and for clients (tests, tools). */
 export function criPackage(): grpc.GrpcObject {
@@ -43,17 +46,36 @@ function implement(def: grpc.ServiceDefinition, handlers: Handlers): grpc.Untype
   for (const [method, d] of Object.entries(def)) {
     const h = handlers[method];
     if (d.responseStream) {
-      impl[method] = (call: grpc.ServerWritableStream<Msg, Msg>) =>
-        call.destroy(Object.assign(new Error(`${method} ${NOT_YET}`), { code: grpc.status.UNIMPLEMENTED }));
+      impl[method] = (call: grpc.ServerWritableStream<Msg, Msg>) => {
+        if (!h || typeof h === 'function')
+          return call.destroy(
+            Object.assign(new Error(`${method} ${NOT_YET}`), { code: grpc.status.UNIMPLEMENTED }),
+          );
+        const ac = new AbortController();
+        call.once('cancelled', () => ac.abort(new Error(`${method} was cancelled by the client`)));
+        h.stream(call.request, (msg) => call.write(msg), { signal: ac.signal }).then(
+          () => call.end(),
+          (err: Error) => call.destroy(Object.assign(err, { code: grpcStatusOf(err) })),
+        );
+      };
       continue;
     }
     impl[method] = (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => {
-      if (!h) return cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} ${NOT_YET}` });
+      if (!h || typeof h !== 'function')
+        return cb({ code: grpc.status.UNIMPLEMENTED, details: `${method} ${NOT_YET}` });
       const ac = new AbortController();
       call.once('cancelled', () => ac.abort(new Error(`${method} was cancelled by the client`)));
-      h(call.request, { signal: ac.signal }).then(
-        (res) => cb(null, res),
-        (err: Error) => cb({ code: grpcStatusOf(err), details: err.message }),
+      // One trace record per call (berthd --trace), as for a Docker API request.
+      const { result, end } = traceRequest(`CRI ${method}`, () => h(call.request, { signal: ac.signal }));
+      result.then(
+        (res) => {
+          end();
+          cb(null, res);
+        },
+        (err: Error) => {
+          end();
+          cb({ code: grpcStatusOf(err), details: err.message });
+        },
       );
     };
   }

@@ -1,6 +1,7 @@
 // The builder's wiring: its service, the context extraction for POST /build, base image pulls
 // through the registry client, and ADD's URL downloads. Kept out of daemon.ts to keep that
 // composition root readable.
+import { span } from '../base/trace.ts';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -85,14 +86,21 @@ export async function wireBuilder(o: {
       try {
         // Confined extraction with Docker's context rules; hostile entries fail with a 400
         // naming the entry (src/build/context/extract.ts).
-        await extractContext(tar, dir, { signal });
+        const digests = new Map<string, string>();
+        await span('build.context-extract', () => extractContext(tar, dir, { signal, digests }));
         const named = await detachNamedContexts(dir, namedSpecs ?? new Map(), namedRoot);
         const df = await readContextDockerfile(dir, dockerfileName);
         await pruneBuildFiles(dir, df.name);
         // A Dockerfile that does not parse is refused before the stream starts (a 400, as
         // Docker's daemon answers), not as an error line inside a 200.
         parseDockerfile(df.content.toString('utf8'));
-        return { dir, remove, named, dockerfile: { name: df.name, content: df.content.toString('utf8') } };
+        return {
+          dir,
+          remove,
+          named,
+          digests,
+          dockerfile: { name: df.name, content: df.content.toString('utf8') },
+        };
       } catch (err) {
         await remove();
         throw err;

@@ -88,6 +88,13 @@ export const CONFIG_KEYS = {
     default: '',
     doc: 'Serve the Kubernetes CRI (gRPC) on this socket, e.g. unix:///run/berth/cri.sock; empty: off',
   },
+  'cri-streaming-address': {
+    type: 'string',
+    flag: 'cri-streaming-address',
+    reload: false,
+    default: '127.0.0.1:0',
+    doc: 'host:port of the CRI streaming server (Exec, Attach, PortForward URLs); port 0 picks a free one',
+  },
   'cni-conf-dir': {
     type: 'string',
     flag: 'cni-conf-dir',

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { checkCgroupParent } from '../containers/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { CERT_DIRS } from '../registry/client/http.ts';
+import { parseStreamingAddress } from '../cri/streaming/address.ts';
 import { CONFIG_KEYS, type ConfigKeyName, configKey, typeErrors } from './config-keys.ts';
 import { defaultCertDir } from './tls.ts';
 import { type DefaultUlimit, lastPerName, parseUlimitFlag, parseUlimitsKey } from './ulimits.ts';
@@ -60,6 +61,8 @@ export interface DaemonConfig {
   readonly trace?: boolean;
   /** The CRI endpoint (`unix:///…`); empty when the CRI is not served. */
   readonly criSocket: string;
+  /** host:port of the CRI streaming server (Exec/Attach/PortForward URLs); loopback by default. */
+  readonly criStreamingAddress: string;
   /** CRI pod networks: the CNI config folder and the plugin folders (CNI_PATH). */
   readonly cniConfDir: string;
   readonly cniBinDirs: readonly string[];
@@ -84,6 +87,7 @@ Options:
       --exec-root string     Root directory for execution state files (default "${DEFAULTS.execRoot}")
       --cgroup-parent string Parent cgroup for all containers (default "/berth")
       --cri-socket string    Serve the Kubernetes CRI on this socket (e.g. unix:///run/berth/cri.sock)
+      --cri-streaming-address string  host:port of the CRI streaming server (default "127.0.0.1:0")
       --cni-conf-dir string  CNI network config folder of CRI pods (default "/etc/cni/net.d")
       --cni-bin-dir string   CNI plugin folders, colon-separated (default "/usr/lib/cni")
       --default-ulimit ulimit  Default ulimits for containers (default [])
@@ -134,6 +138,7 @@ export function parseCommandLine(
         'exec-root': { type: 'string' },
         'cgroup-parent': { type: 'string' },
         'cri-socket': { type: 'string' },
+        'cri-streaming-address': { type: 'string' },
         'cni-conf-dir': { type: 'string' },
         'cni-bin-dir': { type: 'string' },
         'default-ulimit': { type: 'string', multiple: true },
@@ -243,6 +248,12 @@ export function parseCommandLine(
     if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
       bad(inFile(`runtimeArgs of runtime ${name} must be a list of strings`));
   }
+  const criStreamingAddress = str('cri-streaming-address', v['cri-streaming-address'], '127.0.0.1:0');
+  try {
+    parseStreamingAddress(criStreamingAddress);
+  } catch (err) {
+    bad((err as Error).message);
+  }
   const cniConfDir = str('cni-conf-dir', v['cni-conf-dir'], '/etc/cni/net.d');
   const cniBinDirs = str('cni-bin-dir', v['cni-bin-dir'], '/usr/lib/cni').split(':').filter(Boolean);
   for (const d of [cniConfDir, ...cniBinDirs])
@@ -264,6 +275,7 @@ export function parseCommandLine(
       dataRoot: str('data-root', v['data-root'], DEFAULTS.dataRoot),
       execRoot,
       criSocket: str('cri-socket', v['cri-socket'], ''),
+      criStreamingAddress,
       cniConfDir,
       cniBinDirs,
       hosts:

@@ -54,7 +54,6 @@ import {
 } from './facts.ts';
 import { imagesBackendFor } from './images-wiring.ts';
 import { planListeners, serveApi } from './listen-wiring.ts';
-import { startCri } from './cri-wiring.ts';
 import { attachOutput, feedStdin, healthProbe } from './container-io.ts';
 import { acquireDataRootLock } from './lock.ts';
 import {
@@ -95,6 +94,10 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
   }
   // Hosts and certificates first, and the sockets systemd handed over (see listen-wiring.ts).
   const apiListeners = planListeners(config);
+  // The CRI's code (its gRPC stack is most of the bundle) is a chunk loaded only when the CRI is
+  // on; loading starts here, beside the rest of start-up, and is awaited where the CRI starts.
+  const criModule = config.criSocket ? import('./cri-wiring.ts') : undefined;
+  criModule?.catch(() => {}); // a failure is thrown where it is awaited
   // Taken early too: no helper berthd spawns may inherit NOTIFY_SOCKET.
   const notifySocket = takeNotifySocket();
   await fsp.mkdir(config.dataRoot, { recursive: true, mode: 0o711 });
@@ -529,6 +532,7 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
     });
     await serveApi(apiListeners, handler, config.group, log, cleanups);
     if (config.criSocket) {
+      const { startCri } = await criModule!;
       cleanups.push(
         await startCri({
           socket: config.criSocket,
@@ -538,11 +542,16 @@ export async function startDaemon(config: DaemonConfig, log: Log): Promise<Runni
             imagesBackend.pull(ref, { signal, onEvent: () => {}, ...(auth ? { auth } : {}) }),
           imageUsers: (id) => containers.usersOf(id),
           runtime,
+          layers,
           execRoot: config.execRoot,
           cgroupParent: config.cgroupParent,
           cniConfDir: config.cniConfDir,
           cniBinDirs: config.cniBinDirs,
           pauseBinary: await helper('berth-pause', 'CRI pod sandboxes cannot start'),
+          streamingAddress: config.criStreamingAddress,
+          netnsDialBinary: await helper('berth-netns-dial', 'CRI PortForward into pods is unavailable'),
+          consoleRelay,
+          stdinRelay,
           log,
         }),
       );

@@ -1,11 +1,12 @@
 // Turns a layer tarball (plain or gzip) into a committed overlay layer and a stored blob of
 // the uncompressed tar. The bytes are read once: decompress → hash + copy into the blob
 // store → safe extraction, all in one pipeline.
+import { span } from '../base/trace.ts';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable, Transform } from 'node:stream';
-import { applyLayer, decompress } from '../archive/index.ts';
+import { type ApplyLayerResult, applyLayer, decompress, detectCompression } from '../archive/index.ts';
 import type { ContentStore } from '../content/index.ts';
 import { InvalidArgumentError } from '../errdefs/index.ts';
 import { type Digest, digestHex, sha256Digest } from '../oci/digest.ts';
@@ -42,7 +43,7 @@ export async function ingestLayer(
     keepBlob?: boolean;
   },
 ): Promise<IngestedLayer> {
-  const prepared = await deps.layers.prepare();
+  const prepared = await span('layer.prepare', () => deps.layers.prepare());
   const writer = opts.keepBlob === false ? undefined : await deps.content.writer();
   // The source may have failed while we were setting up (its 'error' already fired).
   if (raw.destroyed) {
@@ -98,12 +99,14 @@ export async function ingestLayer(
     broken.catch(() => {});
     let size: number;
     try {
-      ({ size } = await Promise.race([applyLayer(extracted, prepared.dir, { signal: stop.signal }), broken]));
+      ({ size } = await span('layer.apply', () =>
+        Promise.race([applyLayer(extracted, prepared.dir, { signal: stop.signal }), broken]),
+      ));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
     // tar readers stop at the end-of-archive marker; hash the padding that may follow too.
-    await drain(extracted);
+    await span('layer.drain', () => drain(extracted));
     const diffId = `sha256:${hash.digest('hex')}` as Digest;
     if (opts.expectedDiffId && opts.expectedDiffId !== diffId) {
       throw new InvalidArgumentError(
@@ -113,12 +116,14 @@ export async function ingestLayer(
     }
     await writer?.commit({ digest: diffId });
     const chainId = chainIdOf(opts.parentChain, diffId);
-    await prepared.commit({
-      name: digestHex(chainId),
-      ...(opts.parentChain ? { parent: digestHex(opts.parentChain) } : {}),
-      size,
-      labels: { diffId },
-    });
+    await span('layer.commit', () =>
+      prepared.commit({
+        name: digestHex(chainId),
+        ...(opts.parentChain ? { parent: digestHex(opts.parentChain) } : {}),
+        size,
+        labels: { diffId },
+      }),
+    );
     return { diffId, chainId, size };
   } catch (err) {
     raw.destroy();
@@ -126,6 +131,80 @@ export async function ingestLayer(
     await prepared.abort();
     throw err;
   }
+}
+
+/**
+ * An uncompressed layer tar extracted while its bytes arrive from somewhere else (`docker load`
+ * reading an archive whose manifest comes last): the caller feeds the same bytes it stores as
+ * the blob, and commits the result once it knows the layer's chain, or aborts it. The bytes are
+ * the blob, so the blob's digest is the diff ID: nothing is hashed here. Bytes that are not a
+ * plain tar (compressed, or not a tar at all) leave nothing staged (`end()` resolves false) and
+ * the caller extracts from the blob as usual; they never fail the feed.
+ */
+export interface StagedLayer {
+  /** The next bytes; waits while extraction is behind, never throws. */
+  write(chunk: Buffer): Promise<void>;
+  /** No more bytes. Resolves once extraction ended: whether a layer is staged. */
+  end(): Promise<boolean>;
+  /** Makes the staged directory the layer `diffId` on top of `parentChain`. */
+  commit(diffId: Digest, parentChain: Digest | undefined): Promise<IngestedLayer>;
+  abort(): Promise<void>;
+}
+
+export async function stageLayer(deps: LayerIngestDeps, signal?: AbortSignal): Promise<StagedLayer> {
+  const prepared = await deps.layers.prepare();
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
+  let result: Promise<ApplyLayerResult | undefined> | undefined;
+  let refused = false;
+  const refuse = () => {
+    refused = true;
+    input.destroy();
+  };
+  return {
+    write: async (chunk) => {
+      if (refused || input.destroyed) return;
+      if (!result) {
+        // Only a plain tar is staged: ingestLayer would inflate anything else first.
+        if (chunk.length < 6 || detectCompression(chunk) !== 'none') return refuse();
+        result = applyLayer(input, prepared.dir, signal ? { signal } : {}).then(
+          (r) => r,
+          () => undefined,
+        );
+      }
+      if (input.write(chunk)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          input.off('drain', done);
+          input.off('close', done);
+          resolve();
+        };
+        input.on('drain', done);
+        input.on('close', done);
+      });
+    },
+    end: async () => {
+      if (!result) refused = true;
+      if (!input.destroyed) input.end();
+      return !refused && (await result) !== undefined;
+    },
+    commit: async (diffId, parentChain) => {
+      const r = refused ? undefined : await result;
+      if (!r) throw new InvalidArgumentError('LAYER_NOT_STAGED', 'no layer was staged from these bytes');
+      const chainId = chainIdOf(parentChain, diffId);
+      await prepared.commit({
+        name: digestHex(chainId),
+        ...(parentChain ? { parent: digestHex(parentChain) } : {}),
+        size: r.size,
+        labels: { diffId },
+      });
+      return { diffId, chainId, size: r.size };
+    },
+    abort: async () => {
+      refuse();
+      await result;
+      await prepared.abort();
+    },
+  };
 }
 
 function drain(s: Readable): Promise<void> {
@@ -170,11 +249,13 @@ export async function ingestLayerDir(
   const writer = await deps.content.writer();
   const hash = createHash('sha256');
   try {
-    for await (const chunk of tar) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      hash.update(chunk as Buffer);
-      await writer.write(chunk as Buffer);
-    }
+    await span('layer.pack-hash-write', async () => {
+      for await (const chunk of tar) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        hash.update(chunk as Buffer);
+        await writer.write(chunk as Buffer);
+      }
+    });
   } catch (err) {
     tar.destroy();
     await writer.abort();
@@ -183,7 +264,7 @@ export async function ingestLayerDir(
   const diffId = `sha256:${hash.digest('hex')}` as Digest;
   const chainId = chainIdOf(opts.parentChain, diffId);
   const size = contentSize(dir);
-  const prepared = await deps.layers.adopt(dir);
+  const prepared = await span('layer.adopt', () => deps.layers.adopt(dir));
   try {
     await writer.commit({ digest: diffId });
     await prepared.commit({

@@ -3,6 +3,7 @@
 // straight into the blob store (no temp directory); small JSON files stay in memory. Only
 // when every file the manifests name is present are layers extracted, each verified against
 // the config's diff IDs, and only then are images named: a failure leaves no partial image.
+import { span } from '../base/trace.ts';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
@@ -13,7 +14,7 @@ import { hostPlatform, type ImageConfig, type ImageIndex, type ImageManifest } f
 import { MediaType } from '../oci/media-types.ts';
 import { checkIndex, checkManifest, MAX_LAYERS } from '../oci/shape.ts';
 import { familiarString, formatReference, parseReference, withDefaultTag } from '../oci/reference.ts';
-import { ingestLayer } from './layer-ingest.ts';
+import { type IngestedLayer, ingestLayer, type StagedLayer, stageLayer } from './layer-ingest.ts';
 import type { ImageService } from './service.ts';
 
 export type LoadEvent =
@@ -34,6 +35,8 @@ interface ArchiveIndex {
   readonly small: Map<string, Buffer>;
   /** path → target path (symlinks and hard links inside the archive) */
   readonly links: Map<string, string>;
+  /** blob digest → that blob extracted as a layer while it was read (plain tars only) */
+  readonly staged: Map<Digest, StagedLayer>;
 }
 
 interface PlannedImage {
@@ -56,7 +59,12 @@ function cleanEntryPath(name: string): string {
 }
 
 async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSignal): Promise<ArchiveIndex> {
-  const idx: ArchiveIndex = { blobs: new Map(), small: new Map(), links: new Map() };
+  const idx: ArchiveIndex = { blobs: new Map(), small: new Map(), links: new Map(), staged: new Map() };
+  // Blob commits (fsync, rename) and the end of each staged extraction run while the next
+  // entries are read; all are joined before the archive counts as read. None ever rejects
+  // unobserved: each records its error here.
+  const pending: Promise<void>[] = [];
+  const failures: unknown[] = [];
   const extract = tar.extract();
   const plain = decompress(raw);
   plain.on('error', (err: Error) => extract.destroy(err));
@@ -104,21 +112,45 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
         idx.blobs.set(name, info.digest);
         continue;
       }
+      // Anything big may be a layer: it is extracted as it streams in (one pass over the bytes,
+      // overlapping the read of the rest), and used if the manifest names it as a plain layer.
       const w = await svc.deps.content.writer();
+      const staged = await stageLayer(svc.deps, signal);
+      let ended: Promise<boolean>;
       try {
-        for await (const c of entry) await w.write(c as Buffer);
-        const expected = blobNameDigest(name);
-        const info = await w.commit(expected ? { digest: expected } : {});
-        idx.blobs.set(name, info.digest);
+        for await (const c of entry) await Promise.all([w.write(c as Buffer), staged.write(c as Buffer)]);
+        ended = staged.end();
       } catch (err) {
         await w.abort();
-        if ((err as { code?: string }).code === 'DIGEST_MISMATCH') {
-          bad(`${name} does not match its digest name: ${(err as Error).message}`);
-        }
+        await staged.abort();
         throw err;
       }
+      const expected = blobNameDigest(name);
+      const job = w.commit(expected ? { digest: expected } : {}).then(
+        async (info) => {
+          idx.blobs.set(name, info.digest);
+          if ((await ended) && !idx.staged.has(info.digest)) idx.staged.set(info.digest, staged);
+          else await staged.abort();
+        },
+        async (err: unknown) => {
+          await staged.abort();
+          failures.push(
+            (err as { code?: string }).code === 'DIGEST_MISMATCH'
+              ? new InvalidArgumentError(
+                  'INVALID_ARCHIVE',
+                  `invalid image archive: ${name} does not match its digest name: ${(err as Error).message}`,
+                )
+              : err,
+          );
+        },
+      );
+      pending.push(job.catch((err: unknown) => void failures.push(err)));
     }
+    await Promise.all(pending);
+    if (failures.length > 0) throw failures[0];
   } catch (err) {
+    await Promise.all(pending);
+    await abortStaged(idx);
     if (err instanceof InvalidArgumentError) throw err;
     const msg = (err as Error).message;
     bad(`could not read the archive (${msg}); is it a complete tar file written by docker save?`);
@@ -126,6 +158,12 @@ async function readArchive(svc: ImageService, raw: Readable, signal?: AbortSigna
     signal?.removeEventListener('abort', onAbort);
   }
   return idx;
+}
+
+async function abortStaged(idx: ArchiveIndex): Promise<void> {
+  const all = [...idx.staged.values()];
+  idx.staged.clear();
+  await Promise.all(all.map((s) => s.abort().catch(() => {})));
 }
 
 function blobNameDigest(name: string): Digest | undefined {
@@ -249,34 +287,65 @@ export async function loadImages(
 ): Promise<{ ids: Digest[]; names: string[] }> {
   const emit = opts.onEvent ?? (() => {});
   return svc.gcLock.shared(async () => {
-    const idx = await readArchive(svc, raw, opts.signal);
-    const hasDocker = idx.small.has('manifest.json');
-    if (!hasDocker && !idx.small.has('index.json')) {
-      bad(
-        'found neither manifest.json nor index.json; expected an archive written by docker save or an OCI image layout',
-      );
+    const idx = await span('load.read-archive', () => readArchive(svc, raw, opts.signal));
+    try {
+      return await loadPlanned(svc, idx, emit, opts.signal);
+    } finally {
+      await abortStaged(idx);
     }
-    const plan = hasDocker ? planDockerArchive(idx) : planOciLayout(idx);
-    const loadedIds: Digest[] = [];
-    const loadedNames: string[] = [];
-    for (const img of plan) {
-      // Stored exactly as received, never re-serialised: the image ID is this digest.
-      const { digest: id } = await svc.deps.content.put(img.configBytes);
-      const chain = chainIds(img.config.rootfs.diff_ids);
-      for (const [li, layer] of img.layers.entries()) {
-        const chainId = chain[li]!;
-        const short = shortHex(layer.expectedDiffId);
-        if (await svc.deps.layers.get(digestHex(chainId))) {
-          emit({ kind: 'layer-done', id: short });
-          continue;
-        }
-        const info = await svc.deps.content.info(layer.digest);
-        const total = info?.size ?? 0;
-        let last = 0;
-        await ingestLayer(svc.deps, svc.deps.content.readStream(layer.digest), {
+  });
+}
+
+async function loadPlanned(
+  svc: ImageService,
+  idx: ArchiveIndex,
+  emit: (e: LoadEvent) => void,
+  signal: AbortSignal | undefined,
+): Promise<{ ids: Digest[]; names: string[] }> {
+  const hasDocker = idx.small.has('manifest.json');
+  if (!hasDocker && !idx.small.has('index.json')) {
+    bad(
+      'found neither manifest.json nor index.json; expected an archive written by docker save or an OCI image layout',
+    );
+  }
+  const plan = hasDocker ? planDockerArchive(idx) : planOciLayout(idx);
+  const loadedIds: Digest[] = [];
+  const loadedNames: string[] = [];
+  for (const img of plan) {
+    // Stored exactly as received, never re-serialised: the image ID is this digest.
+    const { digest: id } = await svc.deps.content.put(img.configBytes);
+    const chain = chainIds(img.config.rootfs.diff_ids);
+    const commits: Promise<IngestedLayer>[] = [];
+    for (const [li, layer] of img.layers.entries()) {
+      const chainId = chain[li]!;
+      const short = shortHex(layer.expectedDiffId);
+      if (await svc.deps.layers.get(digestHex(chainId))) {
+        emit({ kind: 'layer-done', id: short });
+        continue;
+      }
+      // Extracted while the archive was read: the blob is the plain layer tar, its digest
+      // the diff ID. Committed in parallel (each commit is its own fsyncs), joined below.
+      const staged = layer.digest === layer.expectedDiffId ? idx.staged.get(layer.digest) : undefined;
+      if (staged) {
+        idx.staged.delete(layer.digest);
+        const parent = li > 0 ? chain[li - 1]! : undefined;
+        const committed = span('load.commit-staged', () => staged.commit(layer.expectedDiffId, parent));
+        // Observed at once: a later step's failure must not leave this rejection unhandled.
+        committed.then(
+          () => emit({ kind: 'layer-done', id: short }),
+          () => {},
+        );
+        commits.push(committed);
+        continue;
+      }
+      const info = await svc.deps.content.info(layer.digest);
+      const total = info?.size ?? 0;
+      let last = 0;
+      await span('load.ingest-layer', () =>
+        ingestLayer(svc.deps, svc.deps.content.readStream(layer.digest), {
           ...(li > 0 ? { parentChain: chain[li - 1]! } : {}),
           expectedDiffId: layer.expectedDiffId,
-          ...(opts.signal ? { signal: opts.signal } : {}),
+          ...(signal ? { signal } : {}),
           keepBlob: layer.digest !== layer.expectedDiffId,
           onProgress: (current) => {
             if (current - last >= 1 << 20 || current === total) {
@@ -284,18 +353,21 @@ export async function loadImages(
               emit({ kind: 'layer-progress', id: short, current, total });
             }
           },
-        });
-        emit({ kind: 'layer-done', id: short });
-      }
-      // Names of an image loaded earlier in this archive move to this one, as in Docker.
-      await svc.register(id, { names: img.names });
-      loadedIds.push(id);
-      if (img.names.length === 0) emit({ kind: 'loaded-id', id });
-      for (const n of img.names) {
-        loadedNames.push(n);
-        emit({ kind: 'loaded', name: familiarString(parseReference(n)) });
-      }
+        }),
+      );
+      emit({ kind: 'layer-done', id: short });
     }
-    return { ids: loadedIds, names: loadedNames };
-  });
+    const settled = await Promise.allSettled(commits);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Names of an image loaded earlier in this archive move to this one, as in Docker.
+    await svc.register(id, { names: img.names });
+    loadedIds.push(id);
+    if (img.names.length === 0) emit({ kind: 'loaded-id', id });
+    for (const n of img.names) {
+      loadedNames.push(n);
+      emit({ kind: 'loaded', name: familiarString(parseReference(n)) });
+    }
+  }
+  return { ids: loadedIds, names: loadedNames };
 }

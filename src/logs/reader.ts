@@ -53,6 +53,13 @@ export interface ReadLogsOptions {
   readonly watch?: boolean | undefined;
   /** Bytes of one line held before it is passed on in pieces (see K8sFileParser). Default 1 MiB. */
   readonly maxLineBytes?: number | undefined;
+  /**
+   * Start at this byte offset (the file's size when the caller looked: attach takes it before
+   * it answers, so output written between its answer and the first read is not skipped, as a
+   * `tail: 0` taken at the first read would). Overrides `tail`; a smaller file (replaced since)
+   * is read from its start.
+   */
+  readonly startOffset?: number | undefined;
 }
 
 /** Options checked and defaulted. */
@@ -69,6 +76,7 @@ interface Plan {
   readonly pollMs: number;
   readonly watch: boolean;
   readonly maxLineBytes: number | undefined;
+  readonly startOffset: number | undefined;
 }
 
 const CHUNK = 256 << 10;
@@ -107,6 +115,9 @@ function plan(opts: ReadLogsOptions): Plan {
   const until = checkTime('until', opts.until);
   const pollMs = opts.pollIntervalMs ?? 250;
   if (!(pollMs > 0)) throw invalid('pollIntervalMs must be positive');
+  const startOffset = opts.startOffset;
+  if (startOffset !== undefined && !(Number.isSafeInteger(startOffset) && startOffset >= 0))
+    throw invalid(`startOffset must be a byte offset, got ${String(startOffset)}`);
   return {
     follow: opts.follow === true,
     tail,
@@ -120,6 +131,7 @@ function plan(opts: ReadLogsOptions): Plan {
     pollMs,
     watch: opts.watch !== false,
     maxLineBytes: opts.maxLineBytes,
+    startOffset,
   };
 }
 
@@ -256,7 +268,10 @@ async function* batches(file: string, p: Plan): AsyncGenerator<LogRecord[], void
     let st = await fh.stat();
     let pos = 0;
     let cutoff: Record<LogStream, number> | undefined;
-    if (p.tail >= 0) {
+    if (p.startOffset !== undefined) {
+      // At a record's end: a record being written when the caller looked is read whole.
+      pos = p.startOffset > st.size ? 0 : await lastLineEnd(fh, p.startOffset);
+    } else if (p.tail >= 0) {
       const end = exited ? st.size : await lastLineEnd(fh, st.size);
       const t = await planTail(fh, end, p.tail);
       pos = t.start;

@@ -143,12 +143,28 @@ export class LogRotator {
     this.#timer.unref();
   }
 
+  /** Whether the oldest rotated file, the one a rotation deletes, is not delivered yet. */
+  async #oldestHeld(): Promise<boolean> {
+    if (!this.#finished || this.#maxFiles < 2) return false;
+    // Only delivered files are compressed, so the plain ones are those a shipper may still read.
+    const plain: number[] = [];
+    for (let i = this.#maxFiles - 1; i >= 1; i--) {
+      const st = await fsp.stat(`${this.#file}.${i}`).catch(() => undefined);
+      if (i === this.#maxFiles - 1 && !st) return false;
+      if (st) plain.push(st.ino);
+    }
+    return this.#finished(plain) < 1;
+  }
+
   async #check(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
     try {
       const st = await fsp.stat(this.#file).catch(() => undefined);
-      if (st && st.size >= this.#maxSize) {
+      // A rotation deletes the oldest file: while the shipper has not delivered it, the live file
+      // may grow to twice max-size first (one extra file's worth) so a receiver that falls a
+      // little behind loses nothing; past that the cache's bound wins (docs/logging.md).
+      if (st && st.size >= this.#maxSize && (st.size >= 2 * this.#maxSize || !(await this.#oldestHeld()))) {
         await shiftLogs(this.#file, this.#maxFiles);
         // conmon keeps writing to the renamed file until it reopens: nothing is lost.
         await this.#reopen();

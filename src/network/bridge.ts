@@ -166,6 +166,8 @@ export async function bridgePorts(br: string): Promise<string[]> {
 }
 
 export async function removeNetns(file: string): Promise<void> {
+  // No file, no netns (`--network none`, or already removed): skip the `umount` spawn (~5 ms).
+  if (!(await fsp.lstat(file).catch(() => undefined))) return;
   await tryCmd('umount', ['-l', file]);
   await fsp.rm(file, { force: true });
 }

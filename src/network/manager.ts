@@ -83,6 +83,8 @@ const POOLS = ['172.18.0.0/16', '172.19.0.0/16', '172.20.0.0/14', '10.210.0.0/16
 const DEFAULT_POOL = [parseCidr('172.17.0.0/16'), parseCidr('10.211.0.0/16')];
 
 export class NetworkManager {
+  /** Containers whose netns a --rm exit removed for the release that follows (see release). */
+  readonly #detachedForRelease = new Set<string>();
   readonly #o: NetworkManagerOptions;
   readonly #chains: Chains;
   readonly #proxies = new Map<string, PortProxy[]>();
@@ -453,9 +455,12 @@ export class NetworkManager {
 
   /** Gives back the container's address on `ref` (or on every network). */
   async release(containerId: string, netId?: string): Promise<void> {
+    // Detached for this release (a --rm exit): the veths went with the netns, and the records
+    // are rewritten once, here, without an unplugged state first.
+    const detached = !netId && this.#detachedForRelease.delete(containerId);
     for (const { net, ep } of this.endpointsOf(containerId)) {
       if (netId && net.id !== netId) continue;
-      await this.#unplug(containerId, net, ep);
+      await this.#unplug(containerId, net, ep, detached, detached);
       crashPoint('release:after-unplug'); // disconnect, and rm's release
       await this.#setEndpoint(net.id, containerId, () => undefined);
     }
@@ -465,8 +470,18 @@ export class NetworkManager {
    * Takes an endpoint off its bridge. `netnsGoing`: the netns is about to be destroyed (the
    * container exited), which destroys the veth pair with it: one spawn less on the exit path.
    */
-  async #unplug(containerId: string, net: NetworkRecord, ep: Endpoint, netnsGoing = false): Promise<void> {
+  async #unplug(
+    containerId: string,
+    net: NetworkRecord,
+    ep: Endpoint,
+    netnsGoing = false,
+    releasing = false,
+  ): Promise<void> {
     if (ep.vethHost && !netnsGoing) await unplugEndpoint(ep.vethHost);
+    // An endpoint without an interface or ports (`none`, an unplugged one) has nothing to
+    // forget: rewriting its record unchanged cost two fsyncs on every `--network none` exit.
+    // Nor does one whose release follows (see detach); ports always go at once (the rules).
+    if (ep.ports === undefined && (ep.vethHost === undefined || releasing)) return;
     await this.#setEndpoint(net.id, containerId, (e) => {
       const { vethHost: _v, ports: _p, ...rest } = e;
       return rest;
@@ -519,6 +534,7 @@ export class NetworkManager {
       exposed?: Record<string, unknown> | undefined;
     },
   ): Promise<Attachment> {
+    this.#detachedForRelease.delete(containerId); // it gets a new netns and veths
     const eps = this.endpointsOf(containerId);
     if (eps.some((e) => e.net.driver === 'host')) return { netns: 'host', hosts: [] };
     const bridges = eps.filter((e) => e.net.driver === 'bridge');
@@ -577,11 +593,17 @@ export class NetworkManager {
     );
   }
 
-  /** Stop: unplugs every endpoint (addresses stay reserved) and drops the netns. */
-  async detach(containerId: string): Promise<void> {
+  /**
+   * Stop: unplugs every endpoint (addresses stay reserved) and drops the netns. `releasing`:
+   * the caller releases the addresses right after (a --rm exit), so an endpoint record without
+   * ports is not rewritten first (two fsyncs); a crash before the release leaves the container
+   * record `running`, and recovery detaches it again.
+   */
+  async detach(containerId: string, opts: { releasing?: boolean } = {}): Promise<void> {
     await span('net.netns-remove', () => removeNetns(this.netnsPath(containerId)));
+    if (opts.releasing) this.#detachedForRelease.add(containerId);
     for (const { net, ep } of this.endpointsOf(containerId))
-      await span('net.unplug', () => this.#unplug(containerId, net, ep, true));
+      await span('net.unplug', () => this.#unplug(containerId, net, ep, true, opts.releasing === true));
   }
 
   /** `network connect`: reserve, and plug at once when the container runs. */

@@ -6,6 +6,7 @@ import { constants as fsConstants, type FSWatcher, promises as fsp, watch } from
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { awaitCreate, createFailure, timeoutError } from './create-wait.ts';
+import { startThroughFifo } from './exec-fifo.ts';
 import {
   ConflictError,
   FailedPreconditionError,
@@ -85,6 +86,8 @@ export class ConmonRuntime {
   readonly opts: MonitorOptions;
   #watcher: FSWatcher | undefined;
   readonly #bindings = new Map<string, RuntimeBinding>();
+  /** The process of each container created and not started yet (for the exec-fifo start). */
+  readonly #createdPids = new Map<string, number>();
 
   constructor(opts: MonitorOptions) {
     this.opts = opts;
@@ -243,10 +246,23 @@ export class ConmonRuntime {
     // monitor it forked has already reported the container pid: wait for that exit first.
     if (child.exitCode === null && child.signalCode === null)
       await span('conmon.first-exit', () => new Promise((r) => child.once('exit', r)));
+    this.#createdPids.set(c.id, pid);
     return { pid, conmonPid: await readConmonPid(path.join(c.bundle, 'conmon.pid')) };
   }
 
   async start(id: string): Promise<void> {
+    const pid = this.#createdPids.get(id);
+    this.#createdPids.delete(id);
+    const b = this.runtimeFor(id);
+    // runc's own start is the other end of its exec fifo: done here, it saves a runc spawn on
+    // every start (exec-fifo.ts). Other runtimes, and a container this berthd did not create
+    // (no pid: created before a restart), get the runtime's `start`.
+    if (pid !== undefined && b.name === 'runc' && path.basename(b.path) === 'runc' && b.args.length === 0) {
+      const done = await span('runtime.exec-fifo', () =>
+        startThroughFifo(b.root, id, pid, runtimeCallTimeoutMs()),
+      );
+      if (done) return;
+    }
     try {
       await this.#runtime(id, ['start', id]);
     } catch (err) {
@@ -314,6 +330,7 @@ export class ConmonRuntime {
   }
 
   async delete(id: string, force = false): Promise<void> {
+    this.#createdPids.delete(id);
     try {
       await this.#runtime(id, ['delete', ...(force ? ['--force'] : []), id]);
     } catch (err) {

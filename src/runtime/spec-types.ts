@@ -80,6 +80,7 @@ export interface OciSpec {
     sysctl?: Record<string, string>;
     seccomp?: unknown;
     devices?: OciLinuxDevice[];
+    rootfsPropagation?: string;
   };
   annotations?: Record<string, string>;
 }

@@ -34,13 +34,9 @@ test('RuntimeConfig reports the cgroupfs driver', async () => {
 });
 
 test('methods not served yet answer UNIMPLEMENTED with a message', async () => {
-  await assert.rejects(cri.runtime('PortForward', { pod_sandbox_id: 'x' }), (err: grpc.ServiceError) => {
-    assert.equal(err.code, grpc.status.UNIMPLEMENTED);
-    assert.match(err.details, /PortForward is not implemented/);
-    return true;
-  });
   await assert.rejects(cri.runtime('CheckpointContainer', {}), (err: grpc.ServiceError) => {
     assert.equal(err.code, grpc.status.UNIMPLEMENTED);
+    assert.match(err.details, /CheckpointContainer is not implemented/);
     return true;
   });
 });

@@ -58,3 +58,29 @@ test('a plain container whose start was cut short is back to created and starts 
   ok(await h.d.docker(['rm', '-f', id]));
   assert.deepEqual(await leftovers(h.d, [id], ips), []);
 });
+
+test('a --rm container that exited is removed at the next start when berthd died before removing it', async () => {
+  // The exit of a --rm container is kept in memory only (the removal that follows commits):
+  // a crash between the two leaves a `running` record with no process, exit file or runtime
+  // state, which the next start settles and removes.
+  h.d = await h.d.restart({ env: { BERTH_CRASH_AT: 'exit:before-autoremove' } });
+  const r = await h.d.docker(['run', '--rm', 'busybox', 'true'], { timeoutMs: 20_000 });
+  assert.notEqual(r.code, 0, 'run should fail when the daemon dies');
+  await crashed(h.d);
+  const ids = await containersOnDisk();
+  assert.equal(ids.length, 1);
+  const onDisk = JSON.parse(
+    await fsp.readFile(path.join(h.d.dataRoot, 'containers', ids[0]!, 'config.v2.json'), 'utf8'),
+  ) as { state: { status: string } };
+  assert.equal(onDisk.state.status, 'running', 'the exit of a --rm container is not written');
+  const ips = await addressesOf(h.d, ids[0]!);
+
+  h.d = await h.d.restart();
+  assert.equal(ok(await h.d.docker(['ps', '-aq'])).trim(), '');
+  assert.deepEqual(await containersOnDisk(), []);
+  assert.deepEqual(await leftovers(h.d, ids, ips), []);
+  // And a --rm run still works and reports its exit status.
+  const again = await h.d.docker(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']);
+  assert.equal(again.code, 3, again.stderr);
+  assert.deepEqual(await containersOnDisk(), []);
+});

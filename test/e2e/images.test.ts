@@ -263,6 +263,52 @@ describe('save and load', () => {
     );
   });
 
+  test('layers extracted while the archive streams in: contents land in each layer, a reload leaves no temp dirs', async () => {
+    const layers = [
+      await makeTar([{ name: 'a/one.txt', body: 'one\n' }]),
+      await makeTar([
+        { name: 'b/two.txt', body: 'two\n' },
+        { name: 'a/.wh.one.txt', body: '' },
+      ]),
+      await makeTar([{ name: 'c/big.bin', body: Buffer.alloc(2 << 20, 3) }]),
+    ];
+    const { tar } = await dockerLegacyArchive([{ layers, repoTags: ['staged/three:1'] }]);
+    const file = path.join(d.dir, 'staged.tar');
+    await fsp.writeFile(file, tar);
+    for (let i = 0; i < 2; i++) {
+      assert.match(ok(await d.berth(['load', '-i', file])), /Loaded image: staged\/three:1/);
+    }
+    const diffIds: string[] = JSON.parse(
+      ok(await d.berth(['inspect', '-f', '{{json .RootFS.Layers}}', 'staged/three:1'])),
+    );
+    assert.deepEqual(
+      diffIds,
+      layers.map((l) => `sha256:${sha256(l)}`),
+    );
+    const layerRoot = path.join(d.dataRoot, 'layers');
+    const metas = await Promise.all(
+      (await fsp.readdir(layerRoot))
+        .filter((n) => /^[a-f0-9]{64}$/.test(n))
+        .map(async (n) => ({
+          n,
+          meta: JSON.parse(await fsp.readFile(path.join(layerRoot, n, 'meta.json'), 'utf8')),
+        })),
+    );
+    const dirOf = (diffId: string | undefined) =>
+      path.join(layerRoot, metas.find((m) => m.meta.labels.diffId === diffId)!.n, 'diff');
+    assert.equal(await fsp.readFile(path.join(dirOf(diffIds[0]), 'a/one.txt'), 'utf8'), 'one\n');
+    assert.equal(await fsp.readFile(path.join(dirOf(diffIds[1]), 'b/two.txt'), 'utf8'), 'two\n');
+    assert.ok((await fsp.lstat(path.join(dirOf(diffIds[1]), 'a/one.txt'))).isCharacterDevice(), 'whiteout');
+    assert.equal((await fsp.stat(path.join(dirOf(diffIds[2]), 'c/big.bin'))).size, 2 << 20);
+    // The second load found every layer present: its staged extractions were all discarded.
+    assert.deepEqual(
+      (await fsp.readdir(layerRoot)).filter((n) => n.startsWith('.berth-tmp-')),
+      [],
+    );
+    assert.deepEqual(await fsp.readdir(path.join(d.dataRoot, 'blobs', 'ingest')), []);
+    ok(await d.berth(['rmi', 'staged/three:1']));
+  });
+
   test('an OCI layout tarball with gzip layers loads', async () => {
     const layer = await makeTar([{ name: 'hello.txt', body: 'hi from oci\n' }]);
     const { tar, id } = await ociLayoutArchive({ layers: [layer], repoTags: ['oci/hello:latest'] });

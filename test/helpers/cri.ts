@@ -15,6 +15,8 @@ export interface CriDaemon {
   readonly socket: string;
   readonly runtime: CriCall;
   readonly image: CriCall;
+  /** The RuntimeService client itself, for streaming calls (GetContainerEvents). */
+  readonly runtimeClient: grpc.Client;
   /** A new berthd on the same data root and CRI socket (after d.stop() or d.kill9()). */
   restart(opts?: { env?: Record<string, string> }): Promise<void>;
   cleanup(): Promise<void>;
@@ -25,7 +27,11 @@ function caller(client: grpc.Client): CriCall {
     new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, unknown>)[method];
       if (typeof fn !== 'function') return reject(new Error(`no CRI method ${method}`));
-      fn.call(client, req, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res)));
+      // Bounded, so a call that never answers fails the test with its name instead of hanging it.
+      const deadline = Date.now() + 60_000;
+      fn.call(client, req, { deadline }, (err: grpc.ServiceError | null, res: Msg) =>
+        err ? reject(Object.assign(err, { message: `${method}: ${err.message}` })) : resolve(res),
+      );
     });
 }
 
@@ -77,6 +83,7 @@ export async function startCriDaemon(opts: { config?: Record<string, unknown> } 
     },
     socket,
     runtime: caller(rt),
+    runtimeClient: rt,
     image: caller(im),
     restart: async (opts = {}) => {
       d = await d.restart(opts);

@@ -63,7 +63,8 @@ function typeOf(st: fs.BigIntStats): NodeType {
   return 'socket';
 }
 
-function identity(st: fs.BigIntStats): string {
+/** A file's key in a ChecksumCache: any change to the file changes its ctime, so the key. */
+export function fileIdentity(st: fs.BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
@@ -116,7 +117,7 @@ export async function checksumSources(
     if (type === 'symlink') {
       rec.extra = fs.readlinkSync(abs, { encoding: 'buffer' }).toString('latin1');
     } else if (type === 'file') {
-      pending.push({ record: rec, abs, size: rec.size, key: identity(st) });
+      pending.push({ record: rec, abs, size: rec.size, key: fileIdentity(st) });
     } else if (type === 'dir') {
       const names = fs.readdirSync(abs, { encoding: 'buffer' }).sort(Buffer.compare);
       for (const name of names) {

@@ -25,10 +25,16 @@ import type { Readable } from 'node:stream';
 import { applyLayer } from '../../archive/index.ts';
 import { InvalidArgumentError } from '../../errdefs/index.ts';
 import { decompressContext } from './decompress.ts';
+import { type ChecksumCache, fileIdentity } from './checksum.ts';
 import { cleanPath } from './glob.ts';
 
 export interface ExtractContextOptions {
   readonly signal?: AbortSignal;
+  /**
+   * Filled with the content digest of every file written, keyed as checksumSources' cache
+   * (fileIdentity): COPY's cache key then needs no second read of the context.
+   */
+  readonly digests?: ChecksumCache;
 }
 
 export interface ExtractContextResult {
@@ -36,6 +42,10 @@ export interface ExtractContextResult {
   readonly files: number;
   /** Bytes of regular file content. */
   readonly bytes: number;
+}
+
+function recordDigest(digests: ChecksumCache): (fd: number, sha256: string) => void {
+  return (fd, sha256) => digests.set(fileIdentity(fs.fstatSync(fd, { bigint: true })), sha256);
 }
 
 /** Docker's normalisation of entry names: absolute names become relative to the root. */
@@ -92,6 +102,7 @@ export async function extractContext(
       whiteouts: false,
       allowDevices: false,
       rename: relativeName,
+      ...(opts.digests ? { onFileDigest: recordDigest(opts.digests) } : {}),
     });
     return { files: r.entries, bytes: r.size };
   } catch (err) {

@@ -20,6 +20,7 @@ export {
   type ChecksumOptions,
   checksumSources,
   expandSourcePattern,
+  fileIdentity,
 } from './checksum.ts';
 export { type ExtractContextOptions, type ExtractContextResult, extractContext } from './extract.ts';
 export { missingSourceNote } from './missing.ts';

@@ -7,6 +7,7 @@
 import { status } from '@grpc/grpc-js';
 import { promises as fsp } from 'node:fs';
 import type { Log } from '../../base/log.ts';
+import { span } from '../../base/trace.ts';
 import { CriError } from '../errors.ts';
 import { CniCache, type CacheEntry } from './cache.ts';
 import { findPlugin, loadNetwork, type NetworkList, type PluginConf } from './config.ts';
@@ -161,18 +162,20 @@ export class CniNetwork {
         `CNI plugin "${plugin.type}" (${command}) not found in ${this.#o.binDirs.join(':')}`,
       );
     try {
-      return await execPlugin({
-        command,
-        file,
-        type: plugin.type,
-        containerId: entry.containerId,
-        netns,
-        ifName: entry.ifName,
-        args: entry.args,
-        path: this.#o.binDirs,
-        config: pluginConfig(entry.network, plugin, prevResult, entry.capabilityArgs),
-        timeoutMs: this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      });
+      return await span(`cri.cni-plugin ${plugin.type} ${command}`, () =>
+        execPlugin({
+          command,
+          file,
+          type: plugin.type,
+          containerId: entry.containerId,
+          netns,
+          ifName: entry.ifName,
+          args: entry.args,
+          path: this.#o.binDirs,
+          config: pluginConfig(entry.network, plugin, prevResult, entry.capabilityArgs),
+          timeoutMs: this.#o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        }),
+      );
     } catch (err) {
       if (err instanceof CniPluginError)
         throw new CriError(status.UNKNOWN, `network "${entry.network.name}": ${err.message}`);

@@ -49,7 +49,8 @@ class GelfSink implements LogSink {
   readonly #udp: DatagramConn | undefined;
   readonly #tcp: StreamConn | undefined;
   readonly #extra: string;
-  readonly #host = os.hostname();
+  /** `"version":"1.1","host":…,"short_message":` once: only the line, time and level change. */
+  readonly #head = `{"version":"1.1","host":${JSON.stringify(os.hostname())},"short_message":`;
   readonly #comp: { type: string; level: number };
 
   constructor(info: ContainerLogInfo, opts: Readonly<Record<string, string>>) {
@@ -74,7 +75,7 @@ class GelfSink implements LogSink {
 
   #json(m: LogMessage): string {
     const ts = Math.floor(m.time.sec * 1000 + m.time.nsec / 1e6) / 1000;
-    return `{"version":"1.1","host":${JSON.stringify(this.#host)},"short_message":${JSON.stringify(m.line.toString('utf8'))},"timestamp":${ts},"level":${m.stream === 'stderr' ? 3 : 6},${this.#extra}}`;
+    return `${this.#head}${JSON.stringify(m.line.toString('utf8'))},"timestamp":${ts},"level":${m.stream === 'stderr' ? 3 : 6},${this.#extra}}`;
   }
 
   connect(): Promise<void> {
@@ -83,7 +84,9 @@ class GelfSink implements LogSink {
 
   async write(messages: readonly LogMessage[]): Promise<void> {
     if (this.#tcp) {
-      await this.#tcp.write(Buffer.from(messages.map((m) => `${this.#json(m)}\0`).join('')));
+      let all = '';
+      for (const m of messages) all += `${this.#json(m)}\0`;
+      await this.#tcp.write(Buffer.from(all));
       return;
     }
     for (const m of messages) {

@@ -66,20 +66,38 @@ function address(opts: Readonly<Record<string, string>>): Address {
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const p2 = (n: number) => String(n).padStart(2, '0');
 
+/**
+ * The last second formatted, per format: lines come many to a second, and a Date with its
+ * local-time getters per line was most of the syslog encoder's cost.
+ */
+const lastStamp = { sec: Number.NaN, text: '' };
+const lastRfc3339 = { sec: Number.NaN, date: '', zone: '' };
+
 /** Go's time.Stamp in local time: `Jan _2 15:04:05`. */
 export function stamp(t: Instant): string {
-  const d = new Date(t.sec * 1000);
-  return `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+  if (t.sec !== lastStamp.sec) {
+    const d = new Date(t.sec * 1000);
+    lastStamp.text = `${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    lastStamp.sec = t.sec;
+  }
+  return lastStamp.text;
 }
 
 /** RFC 3339 in local time, with 0 or 6 fractional digits. */
 export function rfc3339(t: Instant, micro: boolean): string {
-  const d = new Date(t.sec * 1000);
-  const off = -d.getTimezoneOffset();
-  const zone =
-    off === 0 ? 'Z' : `${off > 0 ? '+' : '-'}${p2(Math.floor(Math.abs(off) / 60))}:${p2(Math.abs(off) % 60)}`;
+  const c = lastRfc3339;
+  if (t.sec !== c.sec) {
+    const d = new Date(t.sec * 1000);
+    const off = -d.getTimezoneOffset();
+    c.zone =
+      off === 0
+        ? 'Z'
+        : `${off > 0 ? '+' : '-'}${p2(Math.floor(Math.abs(off) / 60))}:${p2(Math.abs(off) % 60)}`;
+    c.date = `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+    c.sec = t.sec;
+  }
   const frac = micro ? `.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}` : '';
-  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}${frac}${zone}`;
+  return `${c.date}${frac}${c.zone}`;
 }
 
 /** One message in the chosen format, framed for the transport (without the trailing newline). */
@@ -136,10 +154,11 @@ class SyslogSink implements LogSink {
   }
 
   async write(messages: readonly LogMessage[]): Promise<void> {
+    const pri = this.#facility * 8;
     const text = messages.map((m) =>
       formatSyslog(
         this.#format,
-        this.#facility * 8 + (m.stream === 'stderr' ? ERR : INFO),
+        pri + (m.stream === 'stderr' ? ERR : INFO),
         this.#hostname,
         this.#tag,
         process.pid,
@@ -147,8 +166,11 @@ class SyslogSink implements LogSink {
       ),
     );
     if (this.#stream) {
-      const framed = text.map((t) => (this.#octetCount ? `${Buffer.byteLength(t) + 1} ${t}\n` : `${t}\n`));
-      await this.#stream.write(Buffer.from(framed.join('')));
+      // One string for the batch, one conversion to bytes.
+      let all = '';
+      if (this.#octetCount) for (const t of text) all += `${Buffer.byteLength(t) + 1} ${t}\n`;
+      else for (const t of text) all += `${t}\n`;
+      await this.#stream.write(Buffer.from(all));
       return;
     }
     for (const t of text) {

@@ -4,10 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { checksumSources, fileIdentity } from '../../../src/build/context/checksum.ts';
 import { extractContext } from '../../../src/build/context/extract.ts';
 import { InvalidArgumentError } from '../../../src/errdefs/index.ts';
 import { type Entry, makeTar } from '../../helpers/tarballs.ts';
@@ -246,5 +248,41 @@ describe('extractContext: archives as the docker CLI sends them', () => {
         /unexpected end of data/,
       );
     }
+  });
+});
+
+describe('extractContext: file digests taken while extracting', () => {
+  it('records the sha256 of every file under the key checksumSources looks up, and the sums agree', async (t) => {
+    const box = sandbox(t);
+    const big = Buffer.alloc(3 << 20, 7); // above the extractor's whole-file limit: streamed
+    const entries: Entry[] = [
+      { name: 'a.txt', body: 'hello\n' },
+      { name: 'd/', type: 'directory' },
+      { name: 'd/big.bin', body: big },
+      { name: 'd/link', type: 'link', linkname: 'a.txt' },
+      { name: 'dup', body: 'first' },
+      { name: 'dup', body: 'later' },
+    ];
+    const digests = new Map<string, string>();
+    await extractContext(streamOf(await makeTar(entries)), box.dest, { digests });
+    const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    for (const [rel, body] of [
+      ['d/big.bin', big],
+      ['dup', 'later'],
+    ] as const) {
+      const key = fileIdentity(fs.lstatSync(path.join(box.dest, rel), { bigint: true }));
+      assert.equal(digests.get(key), sha(body), rel);
+    }
+    // The recorded digests give the same source checksum as reading every file again.
+    const seeded = await checksumSources(box.dest, ['.'], { cache: digests });
+    const fresh = await checksumSources(box.dest, ['.'], {});
+    assert.equal(seeded, fresh);
+    // And a file changed after extraction is read again, not taken from the record.
+    fs.writeFileSync(path.join(box.dest, 'dup'), 'other');
+    assert.notEqual(await checksumSources(box.dest, ['dup'], { cache: digests }), seeded);
+    assert.equal(
+      await checksumSources(box.dest, ['dup'], { cache: digests }),
+      await checksumSources(box.dest, ['dup'], {}),
+    );
   });
 });

@@ -86,6 +86,16 @@ test('network flags: --bridge, --bip, --dns and their daemon.json keys', () => {
   assert.throws(() => parseCommandLine(['--dns', 'resolver'], noFile), /invalid dns/);
 });
 
+test('cri-streaming-address: loopback with a free port by default; a bad one is refused', () => {
+  const p = parseCommandLine([], noFile);
+  assert.equal(p.kind === 'run' && p.config.criStreamingAddress, '127.0.0.1:0');
+  const q = parseCommandLine(['--cri-streaming-address', '[::1]:10010'], noFile);
+  assert.equal(q.kind === 'run' && q.config.criStreamingAddress, '[::1]:10010');
+  const f = parseCommandLine([], () => '{"cri-streaming-address":"127.0.0.1:10011"}');
+  assert.equal(f.kind === 'run' && f.config.criStreamingAddress, '127.0.0.1:10011');
+  assert.throws(() => parseCommandLine(['--cri-streaming-address', '10010'], noFile), /must be HOST:PORT/);
+});
+
 test('CNI folders of CRI pods: defaults, flags, daemon.json keys, absolute paths only', () => {
   const d = parseCommandLine([], noFile);
   assert.ok(d.kind === 'run');

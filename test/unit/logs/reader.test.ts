@@ -306,3 +306,21 @@ test('batches hold the same records as readLogs', async () => {
   assert.equal(flat.length, 100000);
   assert.deepEqual(texts(flat.slice(0, 5)), texts(await collect(readLogs(file(fiveLines)))));
 });
+
+test('startOffset: records from that offset on (whole records), tail ignored; a smaller file from its start', async () => {
+  const first = line(ts(1), 'stdout', 'F', 'before');
+  const f = file(`${first}${line(ts(2), 'stdout', 'F', 'after1')}${line(ts(3), 'stderr', 'F', 'after2')}`);
+  // What attach does: the size taken when it answered, then records written since.
+  assert.deepEqual(texts(await collect(readLogs(f, { startOffset: first.length, tail: 0 }))), [
+    'stdout:after1\n',
+    'stderr:after2\n',
+  ]);
+  // An offset inside a record starts at that record's beginning.
+  assert.deepEqual(texts(await collect(readLogs(f, { startOffset: first.length + 5 }))), [
+    'stdout:after1\n',
+    'stderr:after2\n',
+  ]);
+  // Past the end (the file was replaced by a shorter one): from the start.
+  assert.equal((await collect(readLogs(f, { startOffset: 1 << 20 }))).length, 3);
+  assert.throws(() => readLogs(f, { startOffset: -1 }), InvalidArgumentError);
+});

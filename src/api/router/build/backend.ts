@@ -19,6 +19,8 @@ export interface BuildBackend {
     dir: string;
     dockerfile: { name: string; content: string };
     named: ReadonlyMap<string, NamedContext>;
+    /** The files' content digests, for BuildRequest.contextDigests. */
+    digests: Map<string, string>;
     remove(): Promise<void>;
   }>;
   build(req: BuildRequest, emit: (e: BuildEvent) => void): Promise<BuildResult>;

@@ -148,6 +148,7 @@ export function buildRoutes(backend: BuildBackend): Route[] {
           const result = await backend.build(
             {
               contextDir: ctxDir.dir,
+              contextDigests: ctxDir.digests,
               dockerfile,
               dockerfileName,
               tags: q.getAll('t').filter(Boolean),

@@ -1,4 +1,5 @@
 // /containers/*: create, list, inspect, start, stop, kill, wait, attach, logs, remove.
+import { promises as fsp } from 'node:fs';
 import { compileRegex } from '../../../base/patterns/index.ts';
 import {
   ConflictError,
@@ -515,6 +516,16 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
         const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'), 'detach');
         // Registered before anything else so an exit right after start is never missed.
         const exited = backend.wait(rec.id, 'next-exit').then(() => {});
+        // Where the live output starts, taken before the answer lets the client start the
+        // container (docker run -i: attach, then start): a start taken at the first read could
+        // already be past what a quick process wrote.
+        const startOffset =
+          stream && !logs
+            ? await fsp.stat(backend.logPath(rec.id)).then(
+                (s) => s.size,
+                () => 0,
+              )
+            : undefined;
         exited.catch(() => {});
         // Docker names the multiplexed type from API 1.42, on an upgrade only.
         const multiplexedType =
@@ -576,6 +587,7 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             for await (const r of readLogs(backend.logPath(rec.id), {
               follow: stream,
               tail: logs ? 'all' : 0,
+              startOffset,
               stdout,
               stderr,
               signal: abort.signal,

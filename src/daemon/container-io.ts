@@ -117,6 +117,12 @@ export async function* attachOutput(
       const it = relayFrames(c.stdout);
       const first = await it.next();
       if (!first.done && first.value[0] === 0) {
+        // The client left (or the start failed) while this connected: nobody will read the
+        // relay, and a relay left connected would hold conmon back once its pipe fills.
+        if (signal.aborted || waitAbort.signal.aborted) {
+          c.kill('SIGKILL');
+          return;
+        }
         child = c;
         frames = it;
         return;

@@ -52,3 +52,17 @@ test('a process that died before writing is an error naming the container; no fi
   await assert.rejects(startThroughFifo(root, 'dead', w.pid!, 10_000), /container dead's process exited/);
   assert.equal(await startThroughFifo(root, 'absent', process.pid, 10_000), false);
 });
+
+test('a fifo removed by another start while the process lives is started, not a timeout', async () => {
+  // Stands in for an admin's `runc start` that read the byte and removed the fifo first: the
+  // process lives on and never writes to this reader.
+  const fifo = makeFifo('taken');
+  const w = spawn('sleep', ['5'], { stdio: 'ignore' });
+  try {
+    const started = startThroughFifo(root, 'taken', w.pid!, 3000);
+    setTimeout(() => rmSync(fifo, { force: true }), 100);
+    assert.equal(await started, true);
+  } finally {
+    w.kill('SIGKILL');
+  }
+});

@@ -70,7 +70,11 @@ export async function startThroughFifo(
       // Alive, no byte, and the fifo gone: something else (an admin's `runc start`) read the
       // byte and removed the fifo, so the process runs, as runc would report. Waiting out the
       // bound would end in START_TIMEOUT, and the caller's cleanup would kill a running container.
-      if (!(await fsp.lstat(fifo).then((s) => s.isFIFO(), () => false))) return true;
+      const fifoThere = await fsp.lstat(fifo).then(
+        (s) => s.isFIFO(),
+        () => false,
+      );
+      if (!fifoThere) return true;
       if (Date.now() > deadline)
         throw new InternalError(
           'START_TIMEOUT',

@@ -710,8 +710,8 @@ export class ContainerService {
     await this.deps.network?.release(rec.id);
     crashPoint('rm:after-network-release');
     await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
-    if (rec.cgroupParent && rec.cgroupParentMade)
-      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMade);
+    if (rec.cgroupParent && rec.cgroupParentMadeIn)
+      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMadeIn);
     await this.deps.store.purge(rec.id);
   }
 }

@@ -12,6 +12,7 @@ import {
   imageName,
   type InjectedFile,
   injectedFiles,
+  namespaceServices,
   replicas,
   type Service,
   services,
@@ -66,6 +67,28 @@ export function selectServices(p: Project, names: readonly string[] | undefined,
       if (Object.hasOwn(all, d)) add(d);
   };
   for (const n of names) add(n);
+  return [...out];
+}
+
+/**
+ * `restart S…`: S and, transitively, the services that depend on them with `restart: true`
+ * (v2's restart.go selects those dependents too). No names: every service.
+ */
+export function withRestartDependents(p: Project, names: readonly string[]): string[] {
+  if (!names.length) return [];
+  const all = services(p);
+  const out = new Set(names);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [n, svc] of Object.entries(all)) {
+      if (out.has(n)) continue;
+      const deps = (svc.depends_on ?? {}) as Record<string, Obj>;
+      if (Object.entries(deps).some(([d, cfg]) => out.has(d) && cfg.restart === true)) {
+        out.add(n);
+        grew = true;
+      }
+    }
+  }
   return [...out];
 }
 
@@ -348,7 +371,15 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
             } else o.progress(`Container ${cname}  Creating`);
             id = await api.create(
               cname,
-              createBody({ project: p, name: n, svc, number: i, imageId, networks: eps }),
+              createBody({
+                project: p,
+                name: n,
+                svc,
+                number: i,
+                imageId,
+                networks: eps,
+                serviceContainers: await namespaceContainers(api, p, svc),
+              }),
             );
             for (const [net, ep] of eps.slice(1)) await api.connect(net, id, ep);
             await injectFiles(api, id, injected.get(n) ?? []);
@@ -385,6 +416,21 @@ export async function up(api: ComposeApi, p: Project, o: UpOptions): Promise<voi
   });
 }
 
+/** The first container of each service this one joins by `service:X` (network_mode/pid/ipc). */
+export async function namespaceContainers(
+  api: ComposeApi,
+  p: Project,
+  svc: Service,
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const dep of namespaceServices(svc)) {
+    const cs = await api.containers(p.name, { oneoff: false, labels: [`${LABEL.service}=${dep}`] });
+    cs.sort((a, b) => Number(a.Labels[LABEL.number]) - Number(b.Labels[LABEL.number]));
+    if (cs[0]) out.set(dep, cs[0].Id);
+  }
+  return out;
+}
+
 /** depends_on conditions: started (nothing to wait for), healthy, completed_successfully. */
 async function waitForDependencies(
   api: ComposeApi,
@@ -398,23 +444,36 @@ async function waitForDependencies(
   const deps = (svc.depends_on ?? {}) as Record<string, Obj>;
   await Promise.all(
     Object.entries(deps).map(async ([d, cfg]) => {
+      const optional = cfg.required === false;
+      if (!Object.hasOwn(services(p), d)) {
+        // As v2: an optional dependency that is not defined (or whose profile is off) is skipped.
+        if (optional)
+          o.progress(`WARN optional dependency "${d}" of service "${name}" is not enabled: skipped`);
+        return;
+      }
       if (!selected.includes(d)) return;
       const cond = String(cfg.condition ?? 'service_started');
       if (cond === 'service_started') return;
       const cs = (await api.containers(p.name, { oneoff: false, labels: [`${LABEL.service}=${d}`] })).map(
         (c) => c.Id,
       );
-      await Promise.all(
-        cs.map((id) =>
-          waitContainer(
-            api,
-            id,
-            cond === 'service_healthy' ? 'healthy' : 'completed',
-            `${name} depends on ${d}`,
-            o.signal,
+      try {
+        await Promise.all(
+          cs.map((id) =>
+            waitContainer(
+              api,
+              id,
+              cond === 'service_healthy' ? 'healthy' : 'completed',
+              `${name} depends on ${d}`,
+              o.signal,
+            ),
           ),
-        ),
-      );
+        );
+      } catch (e) {
+        // As v2: an optional dependency that is unhealthy or failed is a warning, not an error.
+        if (!optional || o.signal?.aborted) throw e;
+        o.progress(`WARN optional dependency "${d}" is not running or is unhealthy: ${(e as Error).message}`);
+      }
     }),
   );
 }

@@ -81,6 +81,28 @@ export interface CreateInput {
   readonly oneoff?: boolean;
   /** The network names (engine names) → endpoint settings, in attach order. */
   readonly networks: [string, Obj][];
+  /** Container ids of the services named by `service:X` in network_mode/pid/ipc. */
+  readonly serviceContainers?: ReadonlyMap<string, string>;
+}
+
+/** `service:X` → `container:<X's container>` (as v2), anything else as written. */
+function namespaceMode(in_: CreateInput, v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  if (!v.startsWith('service:')) return v;
+  const dep = v.slice('service:'.length);
+  const id = in_.serviceContainers?.get(dep);
+  if (!id)
+    throw new ComposeError(
+      `service "${in_.name}" uses ${v} but service "${dep}" has no container: start it first`,
+    );
+  return `container:${id}`;
+}
+
+/** The services a service's network_mode/pid/ipc join (`service:X`). */
+export function namespaceServices(svc: Service): string[] {
+  return [svc.network_mode, svc.pid, svc.ipc]
+    .filter((v): v is string => typeof v === 'string' && v.startsWith('service:'))
+    .map((v) => v.slice('service:'.length));
 }
 
 export function dependsOnLabel(svc: Service): string {
@@ -148,7 +170,7 @@ export function createBody(in_: CreateInput): Obj {
     PortBindings: bindings,
     Mounts: mounts,
     RestartPolicy: { Name: rname, ...(rmax ? { MaximumRetryCount: Number(rmax) } : {}) },
-    NetworkMode: typeof svc.network_mode === 'string' ? svc.network_mode : (primary?.[0] ?? 'default'),
+    NetworkMode: namespaceMode(in_, svc.network_mode) ?? primary?.[0] ?? 'default',
     ...(svc.init !== undefined ? { Init: svc.init } : {}),
     ...(svc.privileged ? { Privileged: true } : {}),
     ...(svc.read_only ? { ReadonlyRootfs: true } : {}),
@@ -161,8 +183,8 @@ export function createBody(in_: CreateInput): Obj {
     ...(svc.dns ? { Dns: svc.dns } : {}),
     ...(svc.dns_search ? { DnsSearch: svc.dns_search } : {}),
     ...(svc.dns_opt ? { DnsOptions: svc.dns_opt } : {}),
-    ...(svc.pid ? { PidMode: svc.pid } : {}),
-    ...(svc.ipc ? { IpcMode: svc.ipc } : {}),
+    ...(svc.pid ? { PidMode: namespaceMode(in_, svc.pid) } : {}),
+    ...(svc.ipc ? { IpcMode: namespaceMode(in_, svc.ipc) } : {}),
     ...(svc.group_add ? { GroupAdd: (svc.group_add as unknown[]).map(String) } : {}),
     ...(svc.tmpfs
       ? {

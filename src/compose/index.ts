@@ -23,6 +23,8 @@ export {
   ensureImages,
   ensureNetworksAndVolumes,
   inDependencyOrder,
+  withRestartDependents,
+  namespaceContainers,
   injectFiles,
   selectServices,
   up,

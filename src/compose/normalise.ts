@@ -191,6 +191,16 @@ export function normaliseModel(model: Obj, opts: NormaliseOptions): Obj {
         return e.target === undefined && kind === 'secrets' ? { ...e, target: `/run/secrets/${src}` } : e;
       });
     }
+    // As compose-go: `network_mode`/`pid`/`ipc: service:X` joins X's container, so X is an
+    // (implicit, started) dependency.
+    for (const key of ['network_mode', 'pid', 'ipc']) {
+      const v = svc[key];
+      if (typeof v !== 'string' || !v.startsWith('service:')) continue;
+      const dep = v.slice('service:'.length);
+      const deps = isObj(svc.depends_on) ? svc.depends_on : {};
+      if (!Object.hasOwn(deps, dep))
+        svc.depends_on = { ...deps, [dep]: { condition: 'service_started', required: true } };
+    }
     setOwn(outSvcs, name, svc);
   }
   checkDependencies(outSvcs);

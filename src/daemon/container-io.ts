@@ -25,15 +25,23 @@ export async function feedStdin(
     await new Promise((r) => setTimeout(r, i < 100 ? 5 : 50));
   }
   for (let attempt = 0; attempt < 20 && !signal.aborted; attempt++) {
-    const child = spawn(relay, [socket], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const child = spawn(relay, [socket], { stdio: ['pipe', 'pipe', 'ignore'] });
     child.stdin.on('error', () => {});
     const onAbort = () => child.kill('SIGKILL');
     signal.addEventListener('abort', onAbort, { once: true });
-    input.pipe(child.stdin);
-    input.resume();
+    // Input flows only once the relay says it is connected: a relay that could not connect
+    // (exit 1: conmon not listening yet, or a stale socket) must not have eaten what the client
+    // sent, or the retry would feed the container an empty stdin.
+    let piped = false;
+    child.stdout.once('data', () => {
+      piped = true;
+      input.pipe(child.stdin);
+      input.resume();
+    });
+    child.stdout.on('error', () => {});
     const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
     signal.removeEventListener('abort', onAbort);
-    input.unpipe(child.stdin);
+    if (piped) input.unpipe(child.stdin);
     // 1 = could not connect yet (a stale socket from an earlier run): retry shortly.
     if (code !== 1) return;
     input.pause();

@@ -2,8 +2,10 @@
  * berth-stdin-relay [--output] SOCKET: a client of a conmon attach socket, which is a
  * SOCK_SEQPACKET unix socket that Node cannot open.
  *
- * Default (stdin) mode: copies its stdin into the socket. On stdin EOF it shuts down its write
- * side, so conmon closes the container's stdin. What conmon sends back (the container's output)
+ * Default (stdin) mode: once connected it writes one byte ('R') to stdout, so the caller hands
+ * it input only then (exit 1, could not connect, then loses nothing the caller could retry
+ * with); a send failing after that exits 4. Then it copies its stdin into the socket. On stdin
+ * EOF it shuts down its write side, so conmon closes the container's stdin. What conmon sends back (the container's output)
  * is read and dropped: berthd serves output from the log file, and an unread socket could stall
  * conmon.
  *
@@ -87,6 +89,7 @@ int main(int argc, char **argv) {
       if (r > 1 && frame((unsigned char)buf[0], buf + 1, (size_t)r - 1) < 0) return 3;
     }
   }
+  if (write_all(1, "R", 1) < 0 && errno != EPIPE && errno != EBADF) return 3;
   int stdin_open = 1;
   for (;;) {
     struct pollfd p[2] = {{fd, POLLIN, 0}, {0, POLLIN, 0}};
@@ -104,7 +107,7 @@ int main(int argc, char **argv) {
         stdin_open = 0;
         continue;
       }
-      if (send(fd, buf, (size_t)r, 0) < 0) return 1;
+      if (send(fd, buf, (size_t)r, 0) < 0) return 4; /* connected, then lost: not a retry */
     }
   }
 }

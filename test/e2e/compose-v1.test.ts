@@ -1,7 +1,8 @@
 // Debian's docker-compose 1.29 (Python, older API versions) drives berthd unchanged on the
 // issue's project: up -d (builds, healthcheck), ps, logs, exec, run (links the one-off container
 // on the project network), down -v leaving nothing labelled. And each compose sees the other's
-// project: berth compose lists 1.29's containers by the shared labels.
+// project: berth compose lists 1.29's containers by the shared labels. A second `up -d` after
+// one service changed recreates only that one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +53,7 @@ function ok(r: { code: number; stdout: string; stderr: string }): string {
   return r.stdout;
 }
 
-test('docker-compose 1.29: up -d, ps, logs, exec, run, down -v against berthd', {
+test('docker-compose 1.29: up -d, ps, logs, exec, run, convergence, down -v against berthd', {
   skip: !installed && 'docker-compose is not installed',
 }, async () => {
   const port = await freePort();
@@ -123,6 +124,21 @@ volumes:
   // The same labels: berth compose sees 1.29's project (it names containers P_S_N).
   const seen = ok(await berthCompose(['ps', '--services']));
   assert.deepEqual(seen.trim().split('\n').sort(), ['db', 'web', 'worker']);
+
+  // Convergence: a changed service (its environment, through .env) is recreated alone.
+  const ids = async () => {
+    const out: Record<string, string> = {};
+    for (const s of ['web', 'worker', 'db']) out[s] = ok(await v1(['ps', '-q', s])).trim();
+    return out;
+  };
+  const before = await ids();
+  writeFileSync(path.join(dir, '.env'), `WEB_PORT=${port}\nGREETING=changed\n`);
+  ok(await v1(['up', '-d']));
+  const afterUp = await ids();
+  assert.notEqual(afterUp.worker, before.worker);
+  assert.equal(afterUp.web, before.web);
+  assert.equal(afterUp.db, before.db);
+  assert.equal(ok(await v1(['exec', '-T', 'worker', 'sh', '-c', 'echo $GREETING'])), 'changed\n');
 
   ok(await v1(['down', '-v']));
   const f = 'label=com.docker.compose.project=legacy';

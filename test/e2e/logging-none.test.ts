@@ -48,6 +48,36 @@ test('docker run attached prints stdout and stderr apart, every line, and keeps 
   assert.match(logs.stderr, /Error response from daemon: configured logging driver does not support reading/);
 });
 
+test('-a stdout / -a stderr: only the stream asked for comes back', async () => {
+  const script = ['sh', '-c', 'echo out; echo err >&2'];
+  const out = await daemon.d.docker([
+    'run',
+    '--rm',
+    '--log-driver',
+    'none',
+    '-a',
+    'stdout',
+    'busybox',
+    ...script,
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, 'out\n');
+  assert.equal(out.stderr, '');
+  const err = await daemon.d.docker([
+    'run',
+    '--rm',
+    '--log-driver',
+    'none',
+    '-a',
+    'stderr',
+    'busybox',
+    ...script,
+  ]);
+  assert.equal(err.code, 0, err.stderr);
+  assert.equal(err.stdout, '');
+  assert.equal(err.stderr, 'err\n');
+});
+
 test('stdin and a terminal: run -i feeds cat, run -t prints through the terminal', async () => {
   const i = await daemon.d.docker(['run', '--rm', '-i', '--log-driver', 'none', 'busybox', 'cat'], {
     input: 'typed in\n',

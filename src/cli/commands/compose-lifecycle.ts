@@ -11,6 +11,7 @@ import {
   LABEL,
   type Project,
   services,
+  withRestartDependents,
 } from '../../compose/index.ts';
 import { CliError, collect } from '../context.ts';
 import { renderList } from '../format/index.ts';
@@ -174,7 +175,7 @@ export function registerComposeLifecycle(compose: Command, cc: ComposeContext): 
     cmd.action((names: string[], o: { timeout?: string; signal?: string }) =>
       composeAction(async () => {
         const p = cc.project();
-        const cs = await containersOf(p, names);
+        const cs = await containersOf(p, name === 'restart' ? withRestartDependents(p, names) : names);
         const a = api();
         const present = [...new Set(cs.map((c) => c.Labels[LABEL.service] ?? ''))].filter((s) =>
           Object.hasOwn(services(p), s),

@@ -11,6 +11,7 @@ import {
   injectedFiles,
   injectFiles,
   LABEL,
+  namespaceContainers,
   parsePortShort,
   type Project,
   selectServices,
@@ -210,6 +211,7 @@ export function registerComposeRun(compose: Command, cc: ComposeContext): void {
             imageId: imageId!,
             oneoff: true,
             networks: nets,
+            serviceContainers: await namespaceContainers(a, p, svc),
           });
           const labels = body.Labels as Record<string, string>;
           for (const l of o.label) {

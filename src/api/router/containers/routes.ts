@@ -580,6 +580,8 @@ export function containerRoutes(backend: ContainersBackend): Route[] {
             // are no earlier logs to replay).
             if (stream && backend.attachOutput)
               for await (const r of backend.attachOutput(rec.id, abort.signal, exited)) {
+                // Only the streams asked for (`-a stdout`), as the log path selects them.
+                if (!tty && (r.stream === 'stdout' ? !stdout : !stderr)) continue;
                 if (!conn.write(tty ? r.data : muxFrame(r.stream, r.data)))
                   await new Promise((res) => conn.once('drain', res));
               }

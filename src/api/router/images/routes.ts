@@ -128,6 +128,22 @@ async function inspect(backend: ImagesBackend, view: ImageView, version: string)
   );
 }
 
+/**
+ * docker-compose 1.x (User-Agent `docker-compose/1.…`) talks the server's newest API version
+ * (docker-py's `auto`) but reads the image's `ContainerConfig`, gone from image inspect at API
+ * 1.45, whenever it recreates a container (`KeyError: 'ContainerConfig'`, the same failure it
+ * has on Docker 25+). Such a client gets the field back at any version; everyone else gets
+ * Docker's shape for the version they speak.
+ */
+export function withLegacyComposeFields<T extends object>(
+  body: T,
+  view: ImageView,
+  userAgent: string | undefined,
+): T {
+  if (!/^docker-compose\/1\./.test(userAgent ?? '') || Object.hasOwn(body, 'ContainerConfig')) return body;
+  return { ...body, ContainerConfig: containerConfig(view.config.container_config ?? {}) };
+}
+
 /** Docker's Config object always carries these keys. */
 function containerConfig(cfg: NonNullable<ImageView['config']['config']>) {
   return {
@@ -168,7 +184,8 @@ export function imageRoutes(backend: ImagesBackend): Route[] {
     switch (action) {
       case 'json': {
         const view = await backend.view(name);
-        return sendJson(ctx.res, 200, await inspect(backend, view, ctx.version));
+        const body = await inspect(backend, view, ctx.version);
+        return sendJson(ctx.res, 200, withLegacyComposeFields(body, view, ctx.req.headers['user-agent']));
       }
       case 'history': {
         const rows = await backend.history(name);

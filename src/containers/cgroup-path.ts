@@ -44,12 +44,15 @@ export function checkCgroupParent(value: string, what = 'HostConfig.CgroupParent
   return `/${parts.join('/')}`;
 }
 
-/** The hierarchy directories: every mounted v1 controller (links like `cpu` → `cpu,cpuacct` skipped), or the v2 root. */
+/**
+ * The hierarchies by name (relative to `root`): every mounted v1 controller or named hierarchy
+ * (links like `cpu` → `cpu,cpuacct` skipped), or `.` for the v2 root.
+ */
 async function hierarchies(version: 1 | 2, root: string): Promise<string[]> {
-  if (version === 2) return [root];
+  if (version === 2) return ['.'];
   const out: string[] = [];
   for (const e of await readdir(root, { withFileTypes: true }).catch(() => []))
-    if (e.isDirectory()) out.push(path.join(root, e.name));
+    if (e.isDirectory()) out.push(e.name);
   return out;
 }
 
@@ -59,46 +62,72 @@ const exists = (p: string) =>
     () => false,
   );
 
+/** Per hierarchy name, the topmost directory berthd made (so rm may remove it, and below, once empty). */
+export type MadeParents = Readonly<Record<string, string>>;
+
 /**
- * The topmost directory of `parent` that does not exist yet in some hierarchy (the one runc will
- * make at start, so the one rm may remove once empty), or undefined when it exists everywhere.
+ * In each hierarchy where part of `parent` does not exist yet, its topmost missing directory
+ * (the one runc will make at start). Kept per hierarchy: a parent missing in one hierarchy may
+ * exist in another, owned by someone else (an empty `system.slice` systemd keeps in its named
+ * hierarchy), and that one is not berthd's to remove.
+ */
+export async function missingParentTops(version: 1 | 2, parent: string, root = ROOT): Promise<MadeParents> {
+  const parts = parent.split('/').filter(Boolean);
+  const out: Record<string, string> = {};
+  for (const h of await hierarchies(version, root))
+    for (let i = 1; i <= parts.length; i++) {
+      const prefix = `/${parts.slice(0, i).join('/')}`;
+      if (!(await exists(path.join(root, h, prefix)))) {
+        out[h] = prefix;
+        break;
+      }
+    }
+  return out;
+}
+
+/** The shallowest of the made tops (a summary kept in the record), or undefined when none. */
+function shallowest(made: MadeParents): string | undefined {
+  let top: string | undefined;
+  for (const t of Object.values(made)) if (top === undefined || t.length < top.length) top = t;
+  return top;
+}
+
+/**
+ * The topmost directory of `parent` that does not exist yet in some hierarchy, or undefined when
+ * it exists everywhere (the summary of missingParentTops).
  */
 export async function missingParentTop(
   version: 1 | 2,
   parent: string,
   root = ROOT,
 ): Promise<string | undefined> {
-  const parts = parent.split('/').filter(Boolean);
-  const dirs = await hierarchies(version, root);
-  for (let i = 1; i <= parts.length; i++) {
-    const prefix = `/${parts.slice(0, i).join('/')}`;
-    for (const h of dirs) if (!(await exists(path.join(h, prefix)))) return prefix;
-  }
-  return undefined;
+  return shallowest(await missingParentTops(version, parent, root));
 }
 
 /**
- * Removes the parent directories berthd made (`parent` up to and including `madeTop`) in every
- * hierarchy, deepest first, each only if empty: another container's cgroup keeps its parent.
+ * Removes the parent directories berthd made, in each hierarchy only those it made there
+ * (`parent` up to and including that hierarchy's made top), deepest first, each only if empty:
+ * another container's cgroup keeps its parent.
  */
 export async function removeMadeParents(
   version: 1 | 2,
   parent: string,
-  madeTop: string,
+  made: MadeParents,
   root = ROOT,
 ): Promise<void> {
-  if (!(parent === madeTop || parent.startsWith(`${madeTop}/`))) return;
-  const chain: string[] = [];
-  for (let p = parent; p.length >= madeTop.length && p !== '/'; p = path.posix.dirname(p)) chain.push(p);
-  for (const h of await hierarchies(version, root))
-    for (const p of chain)
+  // Only names that are hierarchies now: a record's keys never reach outside `root`.
+  for (const h of await hierarchies(version, root)) {
+    const top = Object.hasOwn(made, h) ? made[h] : undefined;
+    if (top === undefined || !(parent === top || parent.startsWith(`${top}/`))) continue;
+    for (let p = parent; p.length >= top.length && p !== '/'; p = path.posix.dirname(p))
       if (
-        !(await rmdir(path.join(h, p)).then(
+        !(await rmdir(path.join(root, h, p)).then(
           () => true,
           () => false,
         ))
       )
         break;
+  }
 }
 
 /** Where a record's cgroup is: its own parent, or (records from before per-container parents) berthd's. */
@@ -112,6 +141,7 @@ export function containerCgroupsPath(
 export interface CgroupPlacement {
   readonly cgroupParent: string;
   readonly cgroupParentMade?: string;
+  readonly cgroupParentMadeIn?: MadeParents;
 }
 
 /**
@@ -127,8 +157,10 @@ export async function placeCgroup(
     readonly id: string;
     readonly cgroupParent?: string;
     readonly cgroupParentMade?: string;
+    readonly cgroupParentMadeIn?: MadeParents;
   }[],
   version: 1 | 2,
+  root = ROOT,
 ): Promise<CgroupPlacement> {
   if (requested === undefined || requested === null || requested === '')
     return { cgroupParent: daemonParent };
@@ -149,7 +181,14 @@ export async function placeCgroup(
     );
   const within = (top: string | undefined) =>
     top !== undefined && (parent === top || parent.startsWith(`${top}/`));
-  const made =
-    others.map((o) => o.cgroupParentMade).find(within) ?? (await missingParentTop(version, parent));
-  return made ? { cgroupParent: parent, cgroupParentMade: made } : { cgroupParent: parent };
+  const made: Record<string, string> = { ...(await missingParentTops(version, parent, root)) };
+  // Within a directory another record says berthd made in a hierarchy: that one's top there
+  // (it may exist by now, made at that container's start, and go with the last of the two).
+  for (const o of others)
+    for (const [h, top] of Object.entries(o.cgroupParentMadeIn ?? {}))
+      if (within(top) && (made[h] === undefined || top.length < made[h].length)) made[h] = top;
+  const top = shallowest(made);
+  return top
+    ? { cgroupParent: parent, cgroupParentMade: top, cgroupParentMadeIn: made }
+    : { cgroupParent: parent };
 }

@@ -136,8 +136,14 @@ export interface ContainerRecord {
    * --cgroup-parent then). Absent in older records: berthd's current --cgroup-parent applies.
    */
   readonly cgroupParent?: string;
-  /** The topmost parent directory that did not exist at create: rm removes it (and below) once empty. */
+  /** The topmost parent directory that did not exist at create in some hierarchy (a summary). */
   readonly cgroupParentMade?: string;
+  /**
+   * Per hierarchy name, the topmost parent directory that did not exist there at create: rm
+   * removes it (and below) in that hierarchy only, once empty. Records with only
+   * cgroupParentMade (before this field) remove none: which hierarchy it was missing in is unknown.
+   */
+  readonly cgroupParentMadeIn?: Readonly<Record<string, string>>;
 }
 
 /** Docker's status word for `ps` filters and inspect. */

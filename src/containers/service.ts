@@ -358,14 +358,17 @@ export class ContainerService {
     });
     crashPoint('exit:before-autoremove');
     if (autoRemove)
-      await this.remove(id, { force: true }).catch(async () => {
+      await this.remove(id, { force: true }).catch(() =>
         // Not removed after all (a copy in progress): the exit and the unplugging are written
-        // as for any container.
-        const cur = this.deps.store.get(id);
-        if (!cur) return;
-        await this.deps.network?.detach(id).catch(() => {});
-        await this.deps.store.put(cur).catch(() => {});
-      });
+        // as for any container. Under the lock, re-reading the record: a concurrent `rm -f` that
+        // removed it in between must not see it written back (the container would reappear).
+        this.#lock.run(id, async () => {
+          const cur = this.deps.store.get(id);
+          if (!cur) return;
+          await this.deps.network?.detach(id).catch(() => {});
+          await this.deps.store.put(cur).catch(() => {});
+        }),
+      );
   }
 
   /** Resolves when the condition holds; returns the exit code Docker reports. */
@@ -707,8 +710,8 @@ export class ContainerService {
     await this.deps.network?.release(rec.id);
     crashPoint('rm:after-network-release');
     await releaseMounts(this.deps.volumes, rec.id, rec.mounts ?? [], dropAnonymous);
-    if (rec.cgroupParent && rec.cgroupParentMade)
-      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMade);
+    if (rec.cgroupParent && rec.cgroupParentMadeIn)
+      await removeMadeParents(this.facts.cgroupVersion, rec.cgroupParent, rec.cgroupParentMadeIn);
     await this.deps.store.purge(rec.id);
   }
 }

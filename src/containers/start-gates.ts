@@ -9,6 +9,8 @@ const GATE_MS = 5000;
 interface Gate {
   readonly hook: () => Promise<void>;
   readonly settle: (err?: unknown) => void;
+  /** open() took it and runs its hook: from then on only the hook's end settles the wait. */
+  running: boolean;
 }
 
 export class StartGates {
@@ -28,6 +30,9 @@ export class StartGates {
       const gates = this.#waiting.get(id) ?? new Set<Gate>();
       this.#waiting.set(id, gates);
       const onAbort = () => {
+        // Once running, resolving now would let the caller go on while the hook still works
+        // (an attach that connects afterwards, with nobody left to close it): wait for the hook.
+        if (gate.running) return;
         gates.delete(gate);
         if (gates.size === 0 && this.#waiting.get(id) === gates) this.#waiting.delete(id);
         resolve();
@@ -39,6 +44,7 @@ export class StartGates {
           if (err === undefined) resolve();
           else reject(err);
         },
+        running: false,
       };
       gates.add(gate);
       signal.addEventListener('abort', onAbort, { once: true });
@@ -54,12 +60,13 @@ export class StartGates {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.all(
-        gates.map((g) =>
-          g.hook().then(
+        gates.map((g) => {
+          g.running = true;
+          return g.hook().then(
             () => g.settle(),
             (err: unknown) => g.settle(err ?? new Error('attach failed')),
-          ),
-        ),
+          );
+        }),
       ),
       new Promise((r) => {
         timer = setTimeout(r, GATE_MS);

@@ -125,6 +125,13 @@ export async function* attachOutput(
       const it = relayFrames(c.stdout);
       const first = await it.next();
       if (!first.done && first.value[0] === 0) {
+        // The client left while this connected: nobody will read the relay, and a relay left
+        // connected would hold conmon back once its pipe fills. (Not on `exited`: what the
+        // process wrote before it ended is still to be read, and the relay ends with conmon.)
+        if (signal.aborted) {
+          c.kill('SIGKILL');
+          return;
+        }
         child = c;
         frames = it;
         return;

@@ -45,7 +45,14 @@ export async function startThroughFifo(
   // for good if init died first. With O_NONBLOCK the open returns at once; a read then gives
   // EAGAIN while init holds the fifo open without having written, and end-of-file while no
   // writer has it open (not yet, or already closed after writing: the byte stays readable).
-  const fh = await fsp.open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const fh = await fsp
+    .open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK)
+    .catch((err: NodeJS.ErrnoException) => {
+      // Removed since the lstat (another start took it): runc's own start gives the answer.
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+  if (!fh) return false;
   try {
     const buf = Buffer.alloc(16);
     const deadline = Date.now() + timeoutMs;
@@ -67,6 +74,14 @@ export async function startThroughFifo(
         if (await readByte()) break;
         throw new InternalError('CONTAINER_DEAD', `container ${id}'s process exited before it was started`);
       }
+      // Alive, no byte, and the fifo gone: something else (an admin's `runc start`) read the
+      // byte and removed the fifo, so the process runs, as runc would report. Waiting out the
+      // bound would end in START_TIMEOUT, and the caller's cleanup would kill a running container.
+      const fifoThere = await fsp.lstat(fifo).then(
+        (s) => s.isFIFO(),
+        () => false,
+      );
+      if (!fifoThere) return true;
       if (Date.now() > deadline)
         throw new InternalError(
           'START_TIMEOUT',

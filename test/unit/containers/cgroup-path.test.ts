@@ -10,6 +10,7 @@ import {
   checkCgroupParent,
   containerCgroupsPath,
   missingParentTop,
+  missingParentTops,
   placeCgroup,
   removeMadeParents,
 } from '../../../src/containers/cgroup-path.ts';
@@ -60,11 +61,21 @@ describe('cgroup parents', () => {
     for (const c of ['cpu', 'pids']) mkdirSync(path.join(root, c, 'have'));
     assert.equal(await missingParentTop(1, '/have/x/y', root), '/have/x');
     assert.equal(await missingParentTop(1, '/have', root), undefined);
-    // Inside a parent another record says berthd made: the new one inherits that top.
-    const other = [{ id: 'c0', cgroupParent: '/made/a', cgroupParentMade: '/made' }];
-    assert.deepEqual(await placeCgroup('/made/b', '/berth', other, 1), {
+    // Inside a parent another record says berthd made: the new one inherits that top, in the
+    // hierarchies it was made in (here /made exists by now: c0 started).
+    for (const c of ['memory', 'cpu', 'pids']) mkdirSync(path.join(root, c, 'made'));
+    const other = [
+      {
+        id: 'c0',
+        cgroupParent: '/made/a',
+        cgroupParentMade: '/made',
+        cgroupParentMadeIn: { memory: '/made', cpu: '/made' },
+      },
+    ];
+    assert.deepEqual(await placeCgroup('/made/b', '/berth', other, 1, root), {
       cgroupParent: '/made/b',
       cgroupParentMade: '/made',
+      cgroupParentMadeIn: { memory: '/made', cpu: '/made', pids: '/made/b' },
     });
     // Inside another container's cgroup (its own parent's, or berthd's for an old record): refused.
     await assert.rejects(
@@ -81,13 +92,52 @@ describe('cgroup parents', () => {
     for (const c of ['memory', 'cpu', 'pids'])
       mkdirSync(path.join(root, c, 'have', 'm', 'n'), { recursive: true });
     mkdirSync(path.join(root, 'cpu', 'have', 'm', 'busy'));
-    await removeMadeParents(1, '/have/m/n', '/have/m', root);
+    const all = { memory: '/have/m', cpu: '/have/m', pids: '/have/m' };
+    await removeMadeParents(1, '/have/m/n', all, root);
     assert.equal(existsSync(path.join(root, 'memory', 'have', 'm')), false);
     assert.equal(existsSync(path.join(root, 'memory', 'have')), true, 'not made by berthd');
     assert.equal(existsSync(path.join(root, 'cpu', 'have', 'm', 'n')), false);
     assert.equal(existsSync(path.join(root, 'cpu', 'have', 'm')), true, 'another cgroup below keeps it');
     // A made top that is not an ancestor of the parent removes nothing.
-    await removeMadeParents(1, '/have/m', '/other', root);
+    await removeMadeParents(1, '/have/m', { cpu: '/other' }, root);
     assert.equal(existsSync(path.join(root, 'cpu', 'have', 'm')), true);
+    // A key that is no hierarchy (a tampered record) reaches nothing outside the root.
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'berth-cgpath-out-'));
+    try {
+      mkdirSync(path.join(outside, 'x'));
+      await removeMadeParents(1, '/x', { [`../${path.basename(outside)}`]: '/x' }, root);
+      assert.equal(existsSync(path.join(outside, 'x')), true);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  test('a parent missing in some hierarchies is removed only where berthd made it', async () => {
+    // Like an empty system.slice that systemd keeps in its named hierarchy but no controller has.
+    const r2 = mkdtempSync(path.join(os.tmpdir(), 'berth-cgpath-'));
+    try {
+      for (const c of ['memory', 'cpu', 'systemd']) mkdirSync(path.join(r2, c));
+      mkdirSync(path.join(r2, 'systemd', 'sys.slice'));
+      const placed = await placeCgroup('/sys.slice/jobs', '/berth', [], 1, r2);
+      assert.deepEqual(placed, {
+        cgroupParent: '/sys.slice/jobs',
+        cgroupParentMade: '/sys.slice',
+        cgroupParentMadeIn: { memory: '/sys.slice', cpu: '/sys.slice', systemd: '/sys.slice/jobs' },
+      });
+      assert.deepEqual(await missingParentTops(1, '/sys.slice', r2), {
+        memory: '/sys.slice',
+        cpu: '/sys.slice',
+      });
+      // What runc makes at start, in every hierarchy.
+      for (const c of ['memory', 'cpu', 'systemd'])
+        mkdirSync(path.join(r2, c, 'sys.slice', 'jobs'), { recursive: true });
+      await removeMadeParents(1, placed.cgroupParent, placed.cgroupParentMadeIn!, r2);
+      assert.equal(existsSync(path.join(r2, 'memory', 'sys.slice')), false);
+      assert.equal(existsSync(path.join(r2, 'cpu', 'sys.slice')), false);
+      assert.equal(existsSync(path.join(r2, 'systemd', 'sys.slice', 'jobs')), false);
+      assert.equal(existsSync(path.join(r2, 'systemd', 'sys.slice')), true, 'not made by berthd there');
+    } finally {
+      rmSync(r2, { recursive: true, force: true });
+    }
   });
 });

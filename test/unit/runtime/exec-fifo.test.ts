@@ -2,7 +2,7 @@
 // (which blocks opening the fifo for writing, writes one byte, then execs).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, promises as fsp, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -51,4 +51,25 @@ test('a process that died before writing is an error naming the container; no fi
   await new Promise((r) => w.once('exit', r));
   await assert.rejects(startThroughFifo(root, 'dead', w.pid!, 10_000), /container dead's process exited/);
   assert.equal(await startThroughFifo(root, 'absent', process.pid, 10_000), false);
+});
+
+test('a fifo removed by another start while the process lives is started, not a timeout', async () => {
+  // Stands in for an admin's `runc start` that read the byte and removed the fifo first: the
+  // process lives on and never writes to this reader.
+  const fifo = makeFifo('taken');
+  const w = spawn('sleep', ['5'], { stdio: 'ignore' });
+  try {
+    const started = startThroughFifo(root, 'taken', w.pid!, 3000);
+    // Removed once the reader has it open (before, it is "no fifo": false, runc's own start).
+    const opened = async () => {
+      for (const fd of await fsp.readdir('/proc/self/fd'))
+        if ((await fsp.readlink(`/proc/self/fd/${fd}`).catch(() => '')) === fifo) return true;
+      return false;
+    };
+    for (let i = 0; i < 250 && !(await opened()); i++) await new Promise((r) => setTimeout(r, 20));
+    rmSync(fifo, { force: true });
+    assert.equal(await started, true);
+  } finally {
+    w.kill('SIGKILL');
+  }
 });

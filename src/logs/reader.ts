@@ -378,6 +378,23 @@ async function* batches(file: string, p: Plan): AsyncGenerator<LogRecord[], void
       if (signal?.aborted) return;
       if (!p.follow || final) {
         if (final) {
+          if (p.follow) {
+            // The writer may have rotated the file just before it ended (its last lines are in
+            // the new file, which this follower had not seen yet): finish the old, read the new.
+            const now = await fsp.stat(file).catch(() => undefined);
+            if (now !== undefined && (now.ino !== st.ino || now.dev !== st.dev)) {
+              const next = await openIfExists(file, true);
+              if (next !== undefined) {
+                const rest = flush();
+                if (rest.length > 0) yield rest;
+                await fh.close();
+                fh = next;
+                st = await fh.stat();
+                restart();
+                continue;
+              }
+            }
+          }
           const rest = flush();
           if (rest.length > 0) yield rest;
         }

@@ -71,6 +71,7 @@ test('every key in the table is accepted with a value of its type (honoured mean
     hosts: ['unix:///tmp/x.sock'],
     'cni-conf-dir': '/etc/cni/net.d',
     'cni-bin-dir': '/usr/lib/cni',
+    'cri-streaming-address': '127.0.0.1:0',
   };
   for (const [key, k] of Object.entries(CONFIG_KEYS)) {
     const value = Object.hasOwn(values, key) ? values[key] : sample[k.type];

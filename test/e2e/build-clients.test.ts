@@ -3,23 +3,13 @@
 // mounts, and the same build then succeeds.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Docker from 'dockerode';
 import { run } from '../helpers/daemon.ts';
-import { makeContext, ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { useContextDirs, ok, until, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir } = useContextDirs();
 
 describe('other build clients and crashes', () => {
   test("docker-py's images.build", async () => {

@@ -3,25 +3,16 @@
 // Dockerfile outside the context (docker CLI and berth CLI alike).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { describe, test } from 'node:test';
+import { useContextDirs, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 import { makeTar } from '../helpers/tarballs.ts';
 
 const LEGACY = { env: { DOCKER_BUILDKIT: '0' } };
 const daemon = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir, dirs } = useContextDirs();
 
 async function listCtx(tag: string): Promise<string[]> {
   const out = ok(await daemon.d.docker(['run', '--rm', tag, 'sh', '-c', 'cd /ctx && find . | sort']));

@@ -3,22 +3,13 @@
 // line; the named directory is its own confined root (no `..`, symlinks resolve inside it), the
 // main context never sees it, and the forms Berth cannot serve are refused naming what works.
 import assert from 'node:assert/strict';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, test } from 'node:test';
-import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { test } from 'node:test';
+import { useContextDirs, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const h = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir } = useContextDirs();
 
 const run = async (image: string, cmd: string) =>
   ok(await h.d.docker(['run', '--rm', image, 'sh', '-c', cmd]));

@@ -4,20 +4,11 @@
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { describe, test } from 'node:test';
+import { useContextDirs, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const daemon = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir } = useContextDirs();
 
 /** Step numbers the plain progress marked CACHED. */
 function cachedSteps(stderr: string): number[] {

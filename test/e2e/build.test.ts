@@ -1,22 +1,12 @@
 // Dockerfile builds through the real docker CLI (legacy builder API) and berth: every
 // instruction's effect on the image config and filesystem, checked by running the result.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, describe, test } from 'node:test';
-import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { describe, test } from 'node:test';
+import { useContextDirs, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const LEGACY = { env: { DOCKER_BUILDKIT: '0' } };
 const daemon = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir } = useContextDirs();
 
 async function inspect(
   ref: string,

@@ -4,22 +4,12 @@
 // Docker 20.10 printed for the same Dockerfiles (only the COPY checksums differ: Docker's is a
 // tarsum, Berth's its own content checksum). Also item 7: an empty Dockerfile is a 400.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, test } from 'node:test';
-import { makeContext, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
+import { test } from 'node:test';
+import { useContextDirs, ok, useBusyboxDaemon } from '../helpers/e2e.ts';
 
 const LEGACY = { env: { DOCKER_BUILDKIT: '0' } };
 const daemon = useBusyboxDaemon();
-const dirs: string[] = [];
-after(async () => {
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-});
-
-async function ctxDir(files: Parameters<typeof makeContext>[0]): Promise<string> {
-  const d = await makeContext(files);
-  dirs.push(d);
-  return d;
-}
+const { ctxDir } = useContextDirs();
 
 async function history(ref: string, format: string, noTrunc = true): Promise<string[]> {
   const args = ['history', ...(noTrunc ? ['--no-trunc'] : []), '--format', format, ref];

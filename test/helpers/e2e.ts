@@ -45,6 +45,29 @@ export async function until(what: string, fn: () => Promise<boolean>, ms = 30_00
   assert.fail(`timed out waiting for ${what}`);
 }
 
+/**
+ * Build contexts for one test file, removed after its tests: `ctxDir(files)` makes one
+ * (makeContext); push any other temp path onto `dirs` to have it removed too.
+ */
+export function useContextDirs(): {
+  ctxDir: (files: Parameters<typeof makeContext>[0]) => Promise<string>;
+  dirs: string[];
+} {
+  const dirs: string[] = [];
+  after(async () => {
+    const { rm } = await import('node:fs/promises');
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  return {
+    dirs,
+    ctxDir: async (files) => {
+      const d = await makeContext(files);
+      dirs.push(d);
+      return d;
+    },
+  };
+}
+
 /** A build context in a fresh temp dir: `files` maps relative paths to contents (or content + mode). */
 export async function makeContext(
   files: Record<string, string | { content: string; mode?: number }>,

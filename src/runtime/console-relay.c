@@ -207,25 +207,8 @@ int main(int argc, char **argv) {
       break;
     }
     if (r == 0 && exited) break;
-    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = read(master, buf, sizeof buf);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        /* EIO: every slave fd is closed; wait for the process itself. */
-        if (!exited) {
-          while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
-          }
-          code = status_code(wst);
-        }
-        break;
-      }
-      if (write_all(1, buf, (size_t)n) < 0) stdin_open = 0;
-    }
-    if (stdin_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t n = read(0, buf, sizeof buf);
-      /* A terminal has no half-close: at EOF stop reading and keep relaying output. */
-      if (n <= 0 || write_all(master, buf, (size_t)n) < 0) stdin_open = 0;
-    }
+    /* Resizes first: one sent before some input takes effect before that input reaches the
+     * process (a shell reading a line, then `stty size`, must see the new size). */
     if (ctl_open && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
       ssize_t n = read(3, ctl + ctl_len, sizeof ctl - 1 - ctl_len);
       if (n <= 0) {
@@ -244,6 +227,25 @@ int main(int argc, char **argv) {
         ctl_len -= used;
       }
       if (ctl_len == sizeof ctl - 1) ctl_len = 0; /* a line too long to be ours: drop it */
+    }
+    if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        /* EIO: every slave fd is closed; wait for the process itself. */
+        if (!exited) {
+          while (waitpid(pid, &wst, 0) < 0 && errno == EINTR) {
+          }
+          code = status_code(wst);
+        }
+        break;
+      }
+      if (write_all(1, buf, (size_t)n) < 0) stdin_open = 0;
+    }
+    if (stdin_open && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(0, buf, sizeof buf);
+      /* A terminal has no half-close: at EOF stop reading and keep relaying output. */
+      if (n <= 0 || write_all(master, buf, (size_t)n) < 0) stdin_open = 0;
     }
   }
   report("exit", code);
